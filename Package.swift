@@ -1,0 +1,37 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "TCPKit",
+    products: [
+        .library(name: "TCPWire", targets: ["TCPWire"]),
+        .library(name: "TCPCore", targets: ["TCPCore"]),
+        .library(name: "TCPTrace", targets: ["TCPTrace"]),
+        .library(name: "TCPSim", targets: ["TCPSim"]),
+        .executable(name: "tcpkit", targets: ["tcpkit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Bytes <-> values: IPv4, IPv6, TCP and its options, checksums. No state.
+        .target(name: "TCPWire"),
+        // The sans-IO engine: no clock, no I/O, no randomness of its own.
+        .target(name: "TCPCore", dependencies: ["TCPWire"]),
+        // Renders what the engine and the simulator record: ladder text, JSON lines.
+        .target(name: "TCPTrace", dependencies: ["TCPWire", "TCPCore"]),
+        // Deterministic network: virtual clock, links, scripted faults, scenarios.
+        .target(name: "TCPSim", dependencies: ["TCPWire", "TCPCore", "TCPTrace"]),
+        .executableTarget(
+            name: "tcpkit",
+            dependencies: [
+                "TCPWire", "TCPCore", "TCPTrace", "TCPSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TCPWireTests", dependencies: ["TCPWire"]),
+        .testTarget(name: "TCPCoreTests", dependencies: ["TCPCore", "TCPWire"]),
+        .testTarget(name: "TCPToolTests", dependencies: ["TCPSim", "TCPTrace", "TCPCore", "TCPWire"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

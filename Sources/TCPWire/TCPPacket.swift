@@ -1,0 +1,149 @@
+/// A TCP segment read from an IP packet. `payload` points into the caller's bytes (no copy) and is
+/// valid only as long as they are.
+public struct TCPSegmentView {
+    public var source: IPAddress
+    public var destination: IPAddress
+    public var header: TCPHeader
+    public var payload: UnsafeRawBufferPointer
+    /// Hop limit / TTL the packet arrived with.
+    public var hopLimit: UInt8
+
+    public init(source: IPAddress, destination: IPAddress, header: TCPHeader, payload: UnsafeRawBufferPointer, hopLimit: UInt8 = 64) {
+        self.source = source
+        self.destination = destination
+        self.header = header
+        self.payload = payload
+        self.hopLimit = hopLimit
+    }
+
+    public var sourceSocket: SocketAddress { SocketAddress(source, header.sourcePort) }
+    public var destinationSocket: SocketAddress { SocketAddress(destination, header.destinationPort) }
+}
+
+/// Whole packets: IPv4 or IPv6 header + TCP header + payload, with the checksums.
+public enum TCPPacket {
+    /// Parses an IPv4 or IPv6 packet carrying TCP. Verifies the IP header, the lengths and (unless
+    /// `verifyChecksum` is false) the TCP checksum over the pseudo-header (RFC 9293 §3.1).
+    public static func parse(_ packet: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws(WireError) -> TCPSegmentView {
+        guard packet.count >= 1 else { throw .truncated(layer: .ipv4, needed: 20, available: 0) }
+        let version = packet[0] >> 4
+        let src: IPAddress, dst: IPAddress, tcpBytes: UnsafeRawBufferPointer, hop: UInt8
+        switch version {
+        case 4:
+            let ip = try IPv4Header.parse(packet)
+            guard ip.protocolNumber == ipProtocolTCP else { throw .notTCP(ip.protocolNumber) }
+            src = .v4(ip.source); dst = .v4(ip.destination); hop = ip.timeToLive
+            tcpBytes = UnsafeRawBufferPointer(rebasing: packet[ip.headerLength..<Int(ip.totalLength)])
+        case 6:
+            let ip = try IPv6Header.parse(packet)
+            guard ip.nextHeader == ipProtocolTCP else { throw .notTCP(ip.nextHeader) }
+            src = .v6(ip.source); dst = .v6(ip.destination); hop = ip.hopLimit
+            tcpBytes = UnsafeRawBufferPointer(rebasing: packet[40..<(40 + Int(ip.payloadLength))])
+        default:
+            throw .badIPVersion(version)
+        }
+        let (header, headerLength) = try TCPHeader.parse(tcpBytes)
+        if verifyChecksum {
+            var c = InternetChecksum()
+            addPseudoHeader(&c, source: src, destination: dst, tcpLength: tcpBytes.count)
+            c.add(tcpBytes)
+            guard c.value == 0 else { throw .badTCPChecksum }
+        }
+        return TCPSegmentView(source: src, destination: dst, header: header,
+                              payload: UnsafeRawBufferPointer(rebasing: tcpBytes[headerLength...]), hopLimit: hop)
+    }
+
+    /// Bytes a packet with this header and payload length takes.
+    public static func length(source: IPAddress, header: TCPHeader, payloadLength: Int) -> Int {
+        (source.isIPv6 ? 40 : 20) + header.encodedLength + payloadLength
+    }
+
+    /// Writes IP header, TCP header (checksum computed) and payload into `buffer`. The payload is
+    /// written by `fillPayload`, which gets exactly `payloadLength` bytes to fill (so a caller can
+    /// copy from a ring buffer without an intermediate copy). Returns the packet length.
+    public static func emit(source: IPAddress, destination: IPAddress, header: TCPHeader,
+                            payloadLength: Int, hopLimit: UInt8 = 64, identification: UInt16 = 0,
+                            into buffer: UnsafeMutableRawBufferPointer,
+                            fillPayload: (UnsafeMutableRawBufferPointer) -> Void) throws(WireError) -> Int {
+        let ipLength: Int
+        switch (source, destination) {
+        case (.v4, .v4): ipLength = 20
+        case (.v6, .v6): ipLength = 40
+        default: throw .addressFamilyMismatch
+        }
+        let tcpHeaderLength = header.encodedLength
+        let total = ipLength + tcpHeaderLength + payloadLength
+        guard total <= buffer.count else { throw .bufferTooSmall(needed: total, available: buffer.count) }
+        let tcpLength = tcpHeaderLength + payloadLength
+        switch (source, destination) {
+        case let (.v4(s), .v4(d)):
+            guard total <= 65535 else { throw .bufferTooSmall(needed: total, available: 65535) }
+            var ip = IPv4Header(source: s, destination: d, timeToLive: hopLimit, identification: identification)
+            ip.totalLength = UInt16(total)
+            _ = try ip.emit(into: buffer)
+        case let (.v6(s), .v6(d)):
+            guard tcpLength <= 65535 else { throw .bufferTooSmall(needed: tcpLength, available: 65535) }
+            var ip = IPv6Header(source: s, destination: d, hopLimit: hopLimit)
+            ip.payloadLength = UInt16(tcpLength)
+            _ = try ip.emit(into: buffer)
+        default: throw .addressFamilyMismatch
+        }
+        let tcp = UnsafeMutableRawBufferPointer(rebasing: buffer[ipLength..<total])
+        _ = try header.emit(into: tcp)
+        fillPayload(UnsafeMutableRawBufferPointer(rebasing: tcp[tcpHeaderLength...]))
+        var c = InternetChecksum()
+        addPseudoHeader(&c, source: source, destination: destination, tcpLength: tcpLength)
+        c.add(UnsafeRawBufferPointer(tcp))
+        tcp.storeBE16(c.value, at: 16)
+        return total
+    }
+
+    /// Convenience: emit with the payload given as a buffer.
+    public static func emit(source: IPAddress, destination: IPAddress, header: TCPHeader,
+                            payload: UnsafeRawBufferPointer, hopLimit: UInt8 = 64,
+                            into buffer: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
+        try emit(source: source, destination: destination, header: header, payloadLength: payload.count,
+                 hopLimit: hopLimit, into: buffer) { out in
+            if let src = payload.baseAddress, let dst = out.baseAddress, payload.count > 0 {
+                dst.copyMemory(from: src, byteCount: payload.count)
+            }
+        }
+    }
+
+    /// Convenience for tests and tools: a whole packet as an array.
+    public static func build(source: IPAddress, destination: IPAddress, header: TCPHeader,
+                             payload: [UInt8] = [], hopLimit: UInt8 = 64) throws(WireError) -> [UInt8] {
+        let n = length(source: source, header: header, payloadLength: payload.count)
+        var out = [UInt8](repeating: 0, count: n)
+        let result: Result<Int, WireError> = out.withUnsafeMutableBytes { buf in
+            payload.withUnsafeBytes { p in
+                Result { () throws(WireError) -> Int in
+                    try emit(source: source, destination: destination, header: header, payload: p, hopLimit: hopLimit, into: buf)
+                }
+            }
+        }
+        let written = try result.get()
+        out.removeSubrange(written...)
+        return out
+    }
+
+    /// RFC 9293 §3.1 (IPv4) and RFC 8200 §8.1 (IPv6) pseudo-headers.
+    public static func addPseudoHeader(_ c: inout InternetChecksum, source: IPAddress, destination: IPAddress, tcpLength: Int) {
+        switch (source, destination) {
+        case let (.v4(s), .v4(d)):
+            c.add(s.rawValue)
+            c.add(d.rawValue)
+            c.add(UInt16(ipProtocolTCP))
+            c.add(UInt16(truncatingIfNeeded: tcpLength))
+        case let (.v6(s), .v6(d)):
+            c.add(UInt32(truncatingIfNeeded: s.high >> 32)); c.add(UInt32(truncatingIfNeeded: s.high))
+            c.add(UInt32(truncatingIfNeeded: s.low >> 32)); c.add(UInt32(truncatingIfNeeded: s.low))
+            c.add(UInt32(truncatingIfNeeded: d.high >> 32)); c.add(UInt32(truncatingIfNeeded: d.high))
+            c.add(UInt32(truncatingIfNeeded: d.low >> 32)); c.add(UInt32(truncatingIfNeeded: d.low))
+            c.add(UInt32(truncatingIfNeeded: tcpLength))
+            c.add(UInt32(ipProtocolTCP))
+        default:
+            break
+        }
+    }
+}
