@@ -1,0 +1,65 @@
+/// A fixed-capacity byte ring. Storage is allocated on the first write and kept for the
+/// connection's life, so the steady state allocates nothing and an idle connection that never
+/// carried data holds no buffer at all.
+final class ByteRing {
+    let capacity: Int
+    private var storage: UnsafeMutableRawPointer?
+    private var head = 0          // offset of the first byte
+    private(set) var count = 0
+
+    init(capacity: Int) { self.capacity = max(capacity, 1) }
+    deinit { storage?.deallocate() }
+
+    var free: Int { capacity - count }
+    var isEmpty: Bool { count == 0 }
+
+    private func ensureStorage() -> UnsafeMutableRawPointer {
+        if let storage { return storage }
+        let s = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        storage = s
+        return s
+    }
+
+    /// Appends as much of `bytes` as fits; returns how many bytes were taken.
+    @discardableResult
+    func append(_ bytes: UnsafeRawBufferPointer) -> Int {
+        let n = min(bytes.count, free)
+        guard n > 0, let src = bytes.baseAddress else { return 0 }
+        let s = ensureStorage()
+        let tail = (head + count) % capacity
+        let first = min(n, capacity - tail)
+        (s + tail).copyMemory(from: src, byteCount: first)
+        if n > first { s.copyMemory(from: src + first, byteCount: n - first) }
+        count += n
+        return n
+    }
+
+    /// Copies `out.count` bytes starting `offset` bytes past the head, without consuming them.
+    func copy(from offset: Int, into out: UnsafeMutableRawBufferPointer) {
+        precondition(offset >= 0 && offset + out.count <= count, "ByteRing.copy out of range")
+        guard out.count > 0, let s = storage, let dst = out.baseAddress else { return }
+        let start = (head + offset) % capacity
+        let first = min(out.count, capacity - start)
+        dst.copyMemory(from: s + start, byteCount: first)
+        if out.count > first { (dst + first).copyMemory(from: s, byteCount: out.count - first) }
+    }
+
+    /// Removes up to `n` bytes from the head.
+    func discard(_ n: Int) {
+        let k = min(max(n, 0), count)
+        head = (head + k) % capacity
+        count -= k
+        if count == 0 { head = 0 }
+    }
+
+    /// Moves up to `out.count` bytes from the head into `out`; returns how many.
+    func read(into out: UnsafeMutableRawBufferPointer) -> Int {
+        let n = min(out.count, count)
+        copy(from: 0, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<n]))
+        discard(n)
+        return n
+    }
+
+    /// Drops all bytes (RFC 9293 §3.10.7.4: "all segment queues should be flushed").
+    func removeAll() { head = 0; count = 0 }
+}

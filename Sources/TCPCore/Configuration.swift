@@ -1,0 +1,53 @@
+/// Everything tunable about a stack. Defaults follow the RFCs, and Linux where an RFC leaves a choice
+/// (each noted).
+public struct TCPConfiguration: Sendable, Hashable {
+    /// Link MTU; the MSS we announce is MTU - 40 (IPv4) or MTU - 60 (IPv6) (RFC 9293 §3.7.1).
+    public var mtu: Int = 1500
+    /// Override of the MSS we announce (nil: derived from `mtu`).
+    public var mss: Int? = nil
+    /// Send buffer size per connection. Allocated on first use.
+    public var sendBufferBytes: Int = 64 * 1024
+    /// Receive buffer size per connection; the window we offer never exceeds it, nor 65535
+    /// without window scaling.
+    public var receiveBufferBytes: Int = 64 * 1024
+    /// Initial RTO (RFC 6298 §2.1: 1 second).
+    public var rtoInitial: Duration = .seconds(1)
+    /// Lower bound of the RTO (RFC 6298 §2.4 says 1 s; Linux uses 200 ms).
+    public var rtoMin: Duration = .seconds(1)
+    /// Upper bound of the RTO (RFC 6298 §2.5: at least 60 s).
+    public var rtoMax: Duration = .seconds(60)
+    /// SYN retransmissions before connect fails with `timedOut` (Linux tcp_syn_retries = 6).
+    public var synRetries: Int = 6
+    /// SYN-ACK retransmissions before a half-open connection is dropped (Linux tcp_synack_retries = 5).
+    public var synAckRetries: Int = 5
+    /// Data/FIN retransmissions before the connection fails (RFC 1122 §4.2.3.5 R2; Linux tcp_retries2 = 15).
+    public var dataRetries: Int = 15
+    /// Maximum segment lifetime; TIME-WAIT lasts 2×MSL (RFC 9293 §3.4.2). RFC: 2 min; Linux's
+    /// TIME-WAIT is 60 s, i.e. MSL 30 s, which is the default here.
+    public var msl: Duration = .seconds(30)
+    /// How long an orphaned connection (closed by the application) may stay in FIN-WAIT-2 (Linux tcp_fin_timeout = 60 s).
+    public var finWait2Timeout: Duration = .seconds(60)
+    /// RFC 5961 defences: challenge ACKs for in-window RST and for SYN, and the ACK acceptability test.
+    public var rfc5961: Bool = true
+    /// Challenge ACKs per second for the whole stack (RFC 5961 §7; Linux tcp_challenge_ack_limit).
+    public var challengeACKLimit: Int = 1000
+    /// RFC 1337: ignore RST in TIME-WAIT.
+    public var ignoreRSTInTimeWait: Bool = true
+    /// RFC 1122 §4.2.2.13 / RFC 6191: a SYN with a higher sequence number may end TIME-WAIT and open
+    /// a new incarnation of the connection.
+    public var timeWaitReuse: Bool = true
+    /// Hop limit / TTL of our packets.
+    public var hopLimit: UInt8 = 64
+    /// Ephemeral port range (RFC 6335 §6: 49152–65535).
+    public var ephemeralPorts: ClosedRange<UInt16> = 49152...65535
+    /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
+    public var trace: Bool = false
+
+    public init() {}
+
+    /// The MSS we announce for a connection of this IP version.
+    public func announcedMSS(ipv6: Bool) -> Int {
+        if let mss { return mss }
+        return mtu - (ipv6 ? 60 : 40)
+    }
+}

@@ -1,0 +1,133 @@
+import TCPWire
+
+/// Where a passively opened connection stands with its listener.
+enum ListenerRole: Equatable {
+    case none
+    /// In SYN-RECEIVED, counted in the listener's half-open total.
+    case halfOpen(ListenerID)
+    /// ESTABLISHED (or later) and waiting in the listener's accept queue.
+    case queued(ListenerID)
+}
+
+/// The transmission control block (RFC 9293 §3.3.1) of one connection. A plain struct that lives in
+/// the stack's slab; the stack's methods run the RFC's event processing on it.
+///
+/// The state is a flat enum plus variables rather than an enum carrying per-state data (as the
+/// swift-nio state machines do): TCP's states share nearly all their variables, and the RFC's
+/// processing is written as checks on "the state" over one TCB, which this mirrors line by line.
+struct Connection {
+    var state: TCPState = .closed
+    let local: SocketAddress
+    let remote: SocketAddress
+    /// Opened by a listener (RFC 9293: "initiated with a passive OPEN").
+    let passive: Bool
+    var listenerRole: ListenerRole = .none
+    /// The application holds a handle (active opens at once, passive ones after accept).
+    var userOwned: Bool
+    /// The application called close(): it will neither send nor read again.
+    var userClosed = false
+    /// The terminal error the application sees on its next call.
+    var error: TCPError?
+
+    // Send sequence variables (RFC 9293 §3.3.1). SND.MAX is the highest SND.NXT so far: after a
+    // retransmission timeout SND.NXT goes back to SND.UNA while ACKs up to SND.MAX stay valid.
+    var iss = SequenceNumber(0)
+    var sndUna = SequenceNumber(0)
+    var sndNxt = SequenceNumber(0)
+    var sndMax = SequenceNumber(0)
+    var sndWnd: UInt32 = 0
+    var sndWl1 = SequenceNumber(0)
+    var sndWl2 = SequenceNumber(0)
+    /// Largest window the peer has offered (RFC 5961 §5.2 MAX.SND.WND).
+    var maxSndWnd: UInt32 = 0
+    /// Bytes the application wrote and the peer has not acknowledged; its first byte has sequence
+    /// number `sendBufferSeq`.
+    let sendBuffer: ByteRing
+    var sendBufferSeq = SequenceNumber(0)
+    /// A FIN follows the buffered data (the application closed its sending side).
+    var finQueued = false
+    var sendBufferWasFull = false
+
+    // Receive sequence variables.
+    var irs = SequenceNumber(0)
+    var rcvNxt = SequenceNumber(0)
+    let receiveBuffer: ByteRing
+    var finReceived = false
+    var lastAdvertisedWindow: UInt32 = 0
+
+    /// MSS we announced, and the MSS we send with: min(peer's MSS option, ours) (RFC 9293 §3.7.1).
+    var announcedMSS: Int
+    var sendMSS: Int
+
+    // Timers as deadlines (RFC 9293 §3.8, RFC 6298).
+    var retransmitAt: Instant?
+    var persistAt: Instant?
+    var timeWaitAt: Instant?
+    var finWait2At: Instant?
+    /// The deadline last pushed into the stack's timer heap.
+    var scheduledDeadline: Instant?
+
+    // RTT estimation (RFC 6298), in nanoseconds.
+    var srtt: Int64?
+    var rttvar: Int64 = 0
+    var rto: Int64
+    /// The segment being timed (Karn: only segments never retransmitted).
+    var rttSeq: SequenceNumber?
+    var rttStart = Instant.zero
+    /// Consecutive retransmission timeouts without progress.
+    var retries = 0
+    var persistBackoff = 0
+    var probePending = false
+
+    // Congestion control (RFC 5681) in bytes; the full machinery is a later layer.
+    var cwnd: Int
+    var ssthresh: Int = Int.max
+
+    /// An ACK must go out (data arrived, a challenge ACK, an unacceptable segment...).
+    var ackPending = false
+    /// The connection is in the stack's output queue.
+    var queuedForOutput = false
+
+    init(local: SocketAddress, remote: SocketAddress, passive: Bool, userOwned: Bool, configuration: TCPConfiguration) {
+        self.local = local
+        self.remote = remote
+        self.passive = passive
+        self.userOwned = userOwned
+        sendBuffer = ByteRing(capacity: configuration.sendBufferBytes)
+        receiveBuffer = ByteRing(capacity: configuration.receiveBufferBytes)
+        announcedMSS = configuration.announcedMSS(ipv6: local.address.isIPv6)
+        // RFC 9293 §3.7.1: without an MSS option the peer's MSS is 536 (IPv4) / 1220 (IPv6).
+        sendMSS = min(announcedMSS, local.address.isIPv6 ? 1220 : 536)
+        rto = configuration.rtoInitial.nanoseconds
+        cwnd = 0
+    }
+
+    /// The earliest armed timer.
+    var earliestDeadline: Instant? {
+        func earlier(_ a: Instant?, _ b: Instant?) -> Instant? {
+            guard let a else { return b }
+            guard let b else { return a }
+            return a < b ? a : b
+        }
+        return earlier(earlier(retransmitAt, persistAt), earlier(timeWaitAt, finWait2At))
+    }
+
+    mutating func cancelTimers() {
+        retransmitAt = nil; persistAt = nil; timeWaitAt = nil; finWait2At = nil
+    }
+
+    /// RCV.WND: free receive buffer space, at most 65535 without window scaling (RFC 7323 §2.2 later).
+    var receiveWindow: UInt32 { UInt32(min(receiveBuffer.free, 65535)) }
+
+    /// Sequence number of our FIN (valid when `finQueued`).
+    var finSeq: SequenceNumber { sendBufferSeq + sendBuffer.count }
+    /// Our FIN has been sent and acknowledged.
+    var finAcked: Bool { finQueued && sndUna == finSeq + 1 }
+    /// Bytes in the buffer not yet sent (from SND.NXT on).
+    var unsentBytes: Int {
+        let offset = Int(sndNxt - sendBufferSeq)
+        return max(0, sendBuffer.count - max(0, offset))
+    }
+    /// Sequence space sent and not acknowledged.
+    var bytesInFlight: Int { Int(sndMax - sndUna) }
+}

@@ -1,0 +1,327 @@
+import TCPWire
+
+/// What `receive` found.
+public enum ReceiveResult: Hashable, Sendable {
+    /// This many bytes were copied out.
+    case data(Int)
+    /// Nothing buffered now; more may come.
+    case wouldBlock
+    /// The peer's FIN was reached: no more data will come.
+    case endOfStream
+}
+
+extension TCPStack {
+    // MARK: Listeners
+
+    /// Passive OPEN (RFC 9293 §3.10.1): listens on `port` at `address` (nil: every address of the
+    /// stack). `backlog` bounds both the half-open connections and those waiting for `accept`.
+    public mutating func listen(port: UInt16, address: IPAddress? = nil, backlog: Int = 128) throws(TCPError) -> ListenerID {
+        guard backlog > 0 else { throw .invalidArgument("backlog must be positive") }
+        if let address, !addresses.contains(address) { throw .addressNotAvailable }
+        let key = ListenKey(address: address, port: port)
+        guard listenerIndex[key] == nil else { throw .addressInUse }
+        let l = Listener(key: key, backlog: backlog)
+        let i: Int
+        if let free = listenerSlots.firstIndex(where: { $0.listener == nil }) {
+            listenerSlots[free].listener = l
+            i = free
+        } else {
+            listenerSlots.append(ListenerSlot(generation: 0, listener: l))
+            i = listenerSlots.count - 1
+        }
+        listenerIndex[key] = UInt32(i)
+        return ListenerID(index: UInt32(i), generation: listenerSlots[i].generation)
+    }
+
+    func listenerSlot(_ id: ListenerID) -> Int? {
+        let i = Int(id.index)
+        guard i < listenerSlots.count, listenerSlots[i].generation == id.generation, listenerSlots[i].listener != nil else { return nil }
+        return i
+    }
+
+    /// Stops listening. Half-open connections and those not yet accepted are reset.
+    public mutating func closeListener(_ listener: ListenerID, now: Instant) throws(TCPError) {
+        guard let li = listenerSlot(listener) else { throw .invalidHandle }
+        let key = listenerSlots[li].listener!.key
+        listenerIndex[key] = nil
+        for i in slots.indices {
+            guard let role = slots[i].connection?.listenerRole else { continue }
+            switch role {
+            case .halfOpen(listener), .queued(listener):
+                var c = take(i)
+                c.listenerRole = .none
+                resetAndClose(&c, id(ofSlot: i), now: now, sendRST: true, reason: nil, error: .connectionAborted)
+                commit(i, &c, now)
+            default: break
+            }
+        }
+        listenerSlots[li].listener = nil
+        listenerSlots[li].generation &+= 1
+    }
+
+    /// Takes the next established connection from a listener's accept queue.
+    public mutating func accept(_ id: ListenerID) throws(TCPError) -> ConnectionID? {
+        guard let li = listenerSlot(id) else { throw .invalidHandle }
+        while let cid = listenerSlots[li].listener!.acceptQueue.popFirst() {
+            guard let i = connectionIndex(cid) else { continue }
+            slots[i].connection!.listenerRole = .none
+            slots[i].connection!.userOwned = true
+            statistics.connectionsAccepted += 1
+            return cid
+        }
+        return nil
+    }
+
+    // MARK: Active open
+
+    /// Active OPEN (RFC 9293 §3.10.1): picks a local address of the remote's family (or `from`), an
+    /// ephemeral port (RFC 6056: random start), an RFC 6528 ISN, and queues the SYN.
+    public mutating func connect(to remote: SocketAddress, from localAddress: IPAddress? = nil,
+                                 localPort: UInt16? = nil, now: Instant) throws(TCPError) -> ConnectionID {
+        let ip: IPAddress
+        if let localAddress {
+            guard addresses.contains(localAddress), localAddress.isIPv6 == remote.address.isIPv6 else { throw .addressNotAvailable }
+            ip = localAddress
+        } else {
+            guard let a = addresses.first(where: { $0.isIPv6 == remote.address.isIPv6 }) else { throw .addressNotAvailable }
+            ip = a
+        }
+        let port: UInt16
+        if let localPort {
+            guard demux[FourTuple(local: SocketAddress(ip, localPort), remote: remote)] == nil else { throw .addressInUse }
+            port = localPort
+        } else {
+            let range = configuration.ephemeralPorts
+            let size = Int(range.upperBound) - Int(range.lowerBound) + 1
+            let start = Int(random.next() % UInt64(size))
+            var found: UInt16? = nil
+            for k in 0..<size {
+                let p = UInt16(Int(range.lowerBound) + (start + k) % size)
+                if demux[FourTuple(local: SocketAddress(ip, p), remote: remote)] == nil,
+                   listenerIndex[ListenKey(address: nil, port: p)] == nil,
+                   listenerIndex[ListenKey(address: ip, port: p)] == nil {
+                    found = p
+                    break
+                }
+            }
+            guard let f = found else { throw .noEphemeralPort }
+            port = f
+        }
+        let local = SocketAddress(ip, port)
+        var c = Connection(local: local, remote: remote, passive: false, userOwned: true, configuration: configuration)
+        initializeSend(&c, iss: isnGenerator.isn(local: local, remote: remote, now: now))
+        let i = allocateSlot(c)
+        c = take(i)
+        let cid = id(ofSlot: i)
+        demux[FourTuple(local: local, remote: remote)] = UInt32(i)
+        statistics.connectionsOpened += 1
+        setState(&c, cid, .synSent, now)
+        commit(i, &c, now)
+        return cid
+    }
+
+    mutating func initializeSend(_ c: inout Connection, iss: SequenceNumber) {
+        c.iss = iss
+        c.sndUna = iss
+        c.sndNxt = iss
+        c.sndMax = iss
+        c.sendBufferSeq = iss + 1
+        // RFC 6928 initial window; recomputed when the peer's MSS is known.
+        c.cwnd = initialWindow(mss: c.sendMSS)
+    }
+
+    func initialWindow(mss: Int) -> Int { min(10 * mss, max(2 * mss, 14600)) }
+
+    // MARK: Data
+
+    /// SEND (RFC 9293 §3.10.2): queues as many bytes as the send buffer takes and returns that
+    /// count (0 when full: wait for `.writable`).
+    public mutating func send(_ id: ConnectionID, _ bytes: UnsafeRawBufferPointer, now: Instant) throws(TCPError) -> Int {
+        guard let i = connectionIndex(id) else { throw .invalidHandle }
+        let c = slots[i].connection!
+        guard !c.userClosed else { throw .invalidHandle }
+        if let e = c.error { throw e }
+        switch c.state {
+        case .synSent, .synReceived, .established, .closeWait:
+            guard !c.finQueued else { throw .connectionClosing }
+        case .finWait1, .finWait2, .closing, .lastAck, .timeWait:
+            throw .connectionClosing
+        case .closed, .listen:
+            throw .notConnected
+        }
+        let n = c.sendBuffer.append(bytes)
+        if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
+        if n > 0 {
+            var c = take(i)
+            commit(i, &c, now)
+        }
+        return n
+    }
+
+    /// Convenience for `send` from an array.
+    public mutating func send(_ id: ConnectionID, _ bytes: [UInt8], now: Instant) throws(TCPError) -> Int {
+        let r: Result<Int, TCPError> = bytes.withUnsafeBytes { b in
+            Result { () throws(TCPError) -> Int in try send(id, b, now: now) }
+        }
+        return try r.get()
+    }
+
+    /// RECEIVE (RFC 9293 §3.10.3): copies buffered bytes out. Opens the window when reading frees
+    /// enough space (receiver SWS avoidance, RFC 9293 §3.8.6.2.2).
+    public mutating func receive(_ id: ConnectionID, into out: UnsafeMutableRawBufferPointer, now: Instant) throws(TCPError) -> ReceiveResult {
+        guard let i = connectionIndex(id) else { throw .invalidHandle }
+        var c = take(i)
+        defer { commit(i, &c, now) }
+        guard !c.userClosed else { throw .invalidHandle }
+        if !c.receiveBuffer.isEmpty {
+            let n = c.receiveBuffer.read(into: out)
+            let newWindow = c.receiveWindow
+            let threshold = UInt32(min(c.receiveBuffer.capacity / 2, c.announcedMSS))
+            if c.state.isSynchronized, !c.finReceived, newWindow >= c.lastAdvertisedWindow + threshold {
+                c.ackPending = true   // window update
+            }
+            return .data(n)
+        }
+        if c.finReceived { return .endOfStream }
+        if let e = c.error { throw e }
+        if c.state == .closed { throw .notConnected }
+        return .wouldBlock
+    }
+
+    /// Convenience: receives up to `maxBytes` into an array; nil at end of stream.
+    public mutating func receive(_ id: ConnectionID, maxBytes: Int = 65536, now: Instant) throws(TCPError) -> [UInt8]? {
+        var buf = [UInt8](repeating: 0, count: maxBytes)
+        let r: Result<ReceiveResult, TCPError> = buf.withUnsafeMutableBytes { b in
+            Result { () throws(TCPError) -> ReceiveResult in try receive(id, into: b, now: now) }
+        }
+        switch try r.get() {
+        case .data(let n): return Array(buf[0..<n])
+        case .wouldBlock: return []
+        case .endOfStream: return nil
+        }
+    }
+
+    // MARK: Closing
+
+    /// CLOSE as RFC 9293 §3.10.4 defines it: "I have no more to send". A FIN follows the queued data;
+    /// the application may keep receiving until the peer closes too (a half-close).
+    public mutating func shutdown(_ id: ConnectionID, now: Instant) throws(TCPError) {
+        guard let i = connectionIndex(id) else { throw .invalidHandle }
+        var c = take(i)
+        defer { commit(i, &c, now) }
+        guard !c.userClosed else { throw .invalidHandle }
+        closeSending(&c, id, now)
+    }
+
+    mutating func closeSending(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        switch c.state {
+        case .synSent:
+            // §3.10.4 SYN-SENT: delete the TCB.
+            c.error = c.error ?? .notConnected
+            setState(&c, id, .closed, now)
+        case .synReceived:
+            // §3.10.4 SYN-RECEIVED: the FIN waits until ESTABLISHED.
+            c.finQueued = true
+        case .established:
+            c.finQueued = true
+            setState(&c, id, .finWait1, now)
+        case .closeWait:
+            c.finQueued = true
+            setState(&c, id, .lastAck, now)
+        default:
+            break   // already closing: nothing more to do
+        }
+    }
+
+    /// Full close, like close() on a socket: CLOSE, and the application gives up the handle.
+    /// RFC 1122 §4.2.2.13: closing with unread data sends RST (the data was lost), and so does data
+    /// arriving later. A connection already CLOSED is released at once.
+    public mutating func close(_ id: ConnectionID, now: Instant) throws(TCPError) {
+        guard let i = connectionIndex(id) else { throw .invalidHandle }
+        var c = take(i)
+        defer { commit(i, &c, now) }
+        guard !c.userClosed else { throw .invalidHandle }
+        c.userClosed = true
+        if !c.receiveBuffer.isEmpty && c.state != .closed {
+            resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .connectionAborted)
+            return
+        }
+        closeSending(&c, id, now)
+        if c.state == .finWait2 && c.finWait2At == nil { c.finWait2At = now + configuration.finWait2Timeout }
+    }
+
+    /// ABORT (RFC 9293 §3.10.5): RST to the peer if it knows of us, everything dropped, handle released.
+    public mutating func abort(_ id: ConnectionID, now: Instant) throws(TCPError) {
+        guard let i = connectionIndex(id) else { throw .invalidHandle }
+        var c = take(i)
+        c.userClosed = true
+        if c.state != .closed {
+            resetAndClose(&c, id, now: now, sendRST: c.state != .synSent, reason: nil, error: .connectionAborted)
+        }
+        commit(i, &c, now)
+    }
+
+    /// Sends RST (optionally), flushes the queues, enters CLOSED and tells the application.
+    mutating func resetAndClose(_ c: inout Connection, _ id: ConnectionID, now: Instant, sendRST: Bool,
+                                reason: ResetReason?, error: TCPError) {
+        if sendRST {
+            let synchronized = c.state.isSynchronized || c.state == .synReceived
+            queueControl(local: c.local, remote: c.remote, seq: c.sndNxt == c.iss && c.state == .synSent ? c.sndMax : c.sndNxt,
+                         ack: synchronized ? c.rcvNxt : SequenceNumber(0), flags: synchronized ? [.rst, .ack] : [.rst])
+        }
+        c.sendBuffer.removeAll()
+        c.receiveBuffer.removeAll()
+        c.finReceived = false
+        c.error = error
+        setState(&c, id, .closed, now)
+        if let reason, c.userOwned || c.listenerRole != .none { emit(.reset(id, reason), now) }
+    }
+
+    mutating func queueControl(local: SocketAddress, remote: SocketAddress, seq: SequenceNumber, ack: SequenceNumber, flags: TCPFlags) {
+        controlQueue.append(ControlSegment(local: local, remote: remote, seq: seq, ack: ack, flags: flags))
+    }
+
+    // MARK: Bookkeeping after every change
+
+    /// Puts a connection back into its slot after processing: frees what CLOSED leaves behind,
+    /// schedules its timers and queues it for output.
+    mutating func commit(_ i: Int, _ c: inout Connection, _ now: Instant) {
+        if c.state == .closed {
+            let key = FourTuple(local: c.local, remote: c.remote)
+            if demux[key] == UInt32(i) { demux[key] = nil }
+            switch c.listenerRole {
+            case .halfOpen(let l):
+                if let li = listenerSlot(l) { listenerSlots[li].listener!.halfOpen -= 1 }
+            case .queued(let l):
+                if let li = listenerSlot(l) {
+                    let cid = ConnectionID(index: UInt32(i), generation: slots[i].generation)
+                    listenerSlots[li].listener!.acceptQueue.removeAll { $0 == cid }
+                }
+            case .none: break
+            }
+            c.listenerRole = .none
+            c.cancelTimers()
+            c.ackPending = false
+            if c.userOwned && !c.userClosed {
+                slots[i].connection = c       // the handle stays until the application closes it
+            } else {
+                slots[i].connection = nil
+                slots[i].generation &+= 1
+                freeSlots.append(UInt32(i))
+            }
+            return
+        }
+        armPersistTimer(&c, now)
+        if let d = c.earliestDeadline, d != c.scheduledDeadline {
+            timers.push(.init(deadline: d, slot: UInt32(i), generation: slots[i].generation))
+            c.scheduledDeadline = d
+        } else if c.earliestDeadline == nil {
+            c.scheduledDeadline = nil
+        }
+        if !c.queuedForOutput && wantsToSend(c) {
+            c.queuedForOutput = true
+            outputQueue.append(UInt32(i))
+        }
+        slots[i].connection = c
+    }
+}

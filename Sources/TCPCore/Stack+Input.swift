@@ -1,0 +1,487 @@
+import TCPWire
+
+extension TCPStack {
+    /// Takes one IP packet from the network. Malformed packets and bad checksums are counted and
+    /// traced as drops, never trapped on.
+    public mutating func handle(ipPacket: UnsafeRawBufferPointer, now: Instant) {
+        let seg: TCPSegmentView
+        do {
+            seg = try TCPPacket.parse(ipPacket)
+        } catch {
+            statistics.malformed[error, default: 0] += 1
+            drop(error == .badTCPChecksum ? .badChecksum : .malformed, now, nil, nil)
+            return
+        }
+        handle(segment: seg, now: now)
+    }
+
+    /// Convenience for `handle(ipPacket:)` from an array.
+    public mutating func handle(ipPacket: [UInt8], now: Instant) {
+        ipPacket.withUnsafeBytes { handle(ipPacket: $0, now: now) }
+    }
+
+    /// Takes one parsed segment (checksum already verified by the caller).
+    public mutating func handle(segment seg: TCPSegmentView, now: Instant) {
+        statistics.segmentsReceived += 1
+        let key = FourTuple(local: seg.destinationSocket, remote: seg.sourceSocket)
+        let known = demux[key].map { Int($0) }
+        trace(now, known.map { id(ofSlot: $0) },
+              .receive(SegmentSummary(source: seg.sourceSocket, destination: seg.destinationSocket, header: seg.header, payloadLength: seg.payload.count)))
+        guard addresses.contains(seg.destination) else {
+            drop(.notOurAddress, now, nil, seg)
+            return
+        }
+        if let i = known {
+            var c = take(i)
+            let cid = id(ofSlot: i)
+            let outcome: InputOutcome = c.state == .synSent
+                ? synSentSegmentArrives(&c, cid, seg, now)
+                : segmentArrives(&c, cid, seg, now)
+            commit(i, &c, now)
+            guard outcome == .newIncarnation else { return }
+            // The TIME-WAIT connection is gone; the SYN opens a new one (RFC 6191).
+        }
+        if let li = findListener(seg.destinationSocket) {
+            listenSegmentArrives(li, seg, now)
+            return
+        }
+        // RFC 9293 §3.10.7.1, CLOSED: everything is discarded; a non-RST gets an RST.
+        drop(.noConnection, now, nil, seg)
+        replyRST(to: seg)
+    }
+
+    func findListener(_ local: SocketAddress) -> Int? {
+        if let i = listenerIndex[ListenKey(address: local.address, port: local.port)] { return Int(i) }
+        if let i = listenerIndex[ListenKey(address: nil, port: local.port)] { return Int(i) }
+        return nil
+    }
+
+    /// RFC 9293 §3.10.7.1: "If the ACK bit is off, sequence number zero is used,
+    /// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; if the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>".
+    mutating func replyRST(to seg: TCPSegmentView) {
+        let h = seg.header
+        guard !h.flags.contains(.rst) else { return }
+        if h.flags.contains(.ack) {
+            queueControl(local: seg.destinationSocket, remote: seg.sourceSocket, seq: h.acknowledgmentNumber, ack: SequenceNumber(0), flags: [.rst])
+        } else {
+            let len = seg.payload.count + (h.flags.contains(.syn) ? 1 : 0) + (h.flags.contains(.fin) ? 1 : 0)
+            queueControl(local: seg.destinationSocket, remote: seg.sourceSocket, seq: SequenceNumber(0), ack: h.sequenceNumber + len, flags: [.rst, .ack])
+        }
+    }
+
+    enum InputOutcome: Equatable { case done, newIncarnation }
+
+    // MARK: LISTEN (RFC 9293 §3.10.7.2)
+
+    mutating func listenSegmentArrives(_ li: Int, _ seg: TCPSegmentView, _ now: Instant) {
+        let h = seg.header
+        // First, check for a RST: ignore it.
+        if h.flags.contains(.rst) { drop(.listenRST, now, nil, seg); return }
+        // Second, an ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>.
+        if h.flags.contains(.ack) { drop(.listenACK, now, nil, seg); replyRST(to: seg); return }
+        // Fourth, anything but a SYN is dropped.
+        guard h.flags.contains(.syn) else { drop(.listenNoSYN, now, nil, seg); return }
+        let listener = listenerSlots[li].listener!
+        let lid = ListenerID(index: UInt32(li), generation: listenerSlots[li].generation)
+        guard listener.halfOpen + listener.acceptQueue.count < listener.backlog else {
+            drop(.backlogFull, now, nil, seg)
+            return
+        }
+        var c = Connection(local: seg.destinationSocket, remote: seg.sourceSocket, passive: true, userOwned: false, configuration: configuration)
+        c.listenerRole = .halfOpen(lid)
+        listenerSlots[li].listener!.halfOpen += 1
+        // RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ; ISS selected; SYN,ACK queued.
+        c.irs = h.sequenceNumber
+        c.rcvNxt = h.sequenceNumber + 1
+        applySYNOptions(&c, h)
+        initializeSend(&c, iss: isnGenerator.isn(local: c.local, remote: c.remote, now: now))
+        if let previous = timeWaitSuccessorISN.removeValue(forKey: FourTuple(local: c.local, remote: c.remote)) {
+            // A new incarnation after TIME-WAIT starts well above the old one (as Linux does).
+            initializeSend(&c, iss: previous)
+        }
+        c.sndWnd = UInt32(h.window)   // the SYN's window is never scaled (RFC 7323 §2.2)
+        c.maxSndWnd = c.sndWnd
+        c.sndWl1 = h.sequenceNumber
+        c.sndWl2 = h.acknowledgmentNumber
+        let i = allocateSlot(c)
+        c = take(i)
+        let cid = id(ofSlot: i)
+        demux[FourTuple(local: c.local, remote: c.remote)] = UInt32(i)
+        trace(now, cid, .state(from: .listen, to: .synReceived))
+        c.state = .synReceived
+        // Data or FIN on a SYN is not queued (no TCP Fast Open); the peer will send it again.
+        if !seg.payload.isEmpty { drop(.synDataIgnored, now, cid, seg) }
+        commit(i, &c, now)
+    }
+
+    func applySYNOptions(_ c: inout Connection, _ h: TCPHeader) {
+        // RFC 9293 §3.7.1: send MSS = min(peer's MSS option, what our MTU allows); default 536/1220.
+        if let mss = h.options.mss, mss > 0 {
+            c.sendMSS = max(64, min(Int(mss), c.announcedMSS))
+        }
+        c.cwnd = initialWindow(mss: c.sendMSS)
+    }
+
+    // MARK: SYN-SENT (RFC 9293 §3.10.7.3)
+
+    mutating func synSentSegmentArrives(_ c: inout Connection, _ id: ConnectionID, _ seg: TCPSegmentView, _ now: Instant) -> InputOutcome {
+        let h = seg.header
+        let f = h.flags
+        // First, check the ACK bit.
+        if f.contains(.ack) {
+            let ack = h.acknowledgmentNumber
+            if ack <= c.iss || ack > c.sndMax {
+                drop(.synSentBadACK, now, id, seg)
+                if !f.contains(.rst) {
+                    queueControl(local: c.local, remote: c.remote, seq: ack, ack: SequenceNumber(0), flags: [.rst])
+                }
+                return .done
+            }
+        }
+        // Second, check the RST bit: only with an acceptable ACK (RFC 5961 §3.2) is it "refused".
+        if f.contains(.rst) {
+            guard f.contains(.ack) else { drop(.synSentRSTWithoutACK, now, id, seg); return .done }
+            resetAndClose(&c, id, now: now, sendRST: false, reason: .refused, error: .connectionRefused)
+            return .done
+        }
+        // Fourth, check the SYN bit.
+        guard f.contains(.syn) else { drop(.synSentNoSYN, now, id, seg); return .done }
+        c.irs = h.sequenceNumber
+        c.rcvNxt = h.sequenceNumber + 1
+        applySYNOptions(&c, h)
+        if f.contains(.ack) { acknowledge(&c, id, h.acknowledgmentNumber, now) }
+        c.sndWnd = UInt32(h.window)
+        c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+        c.sndWl1 = h.sequenceNumber
+        c.sndWl2 = h.acknowledgmentNumber
+        if c.sndUna > c.iss {
+            // Our SYN is acknowledged: ESTABLISHED, and <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+            setState(&c, id, .established, now)
+            becameEstablished(&c, id, now)
+            c.ackPending = true
+            // "If there are other controls or text in the segment, continue processing at the
+            // sixth step": data and FIN on a SYN-ACK are taken.
+            if !seg.payload.isEmpty || f.contains(.fin) {
+                processText(&c, id, seg, dataSeq: h.sequenceNumber + 1, now)
+                processFIN(&c, id, seg, dataSeq: h.sequenceNumber + 1, now)
+            }
+        } else {
+            // Simultaneous open: SYN-RECEIVED, and <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+            setState(&c, id, .synReceived, now)
+            c.sndNxt = c.iss
+            if !seg.payload.isEmpty { drop(.synDataIgnored, now, id, seg) }
+        }
+        return .done
+    }
+
+    /// Things that happen once per connection when the handshake completes.
+    mutating func becameEstablished(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        // RFC 6298 §5.7: after a SYN timeout with no RTT sample, RTO restarts at 3 s.
+        if c.srtt == nil && c.retries > 0 { c.rto = Duration.seconds(3).nanoseconds }
+        c.retries = 0
+        emit(.established(id), now)
+        if c.finQueued && c.state == .established {
+            // A CLOSE issued in SYN-RECEIVED (RFC 9293 §3.10.4) now takes effect.
+            setState(&c, id, .finWait1, now)
+        }
+    }
+
+    // MARK: Other states (RFC 9293 §3.10.7.4)
+
+    mutating func segmentArrives(_ c: inout Connection, _ id: ConnectionID, _ seg: TCPSegmentView, _ now: Instant) -> InputOutcome {
+        let h = seg.header
+        let f = h.flags
+        let seq = h.sequenceNumber
+        let segLen = seg.payload.count + (f.contains(.syn) ? 1 : 0) + (f.contains(.fin) ? 1 : 0)
+
+        // A SYN to a connection in TIME-WAIT with a higher sequence number may open a new
+        // incarnation (RFC 1122 §4.2.2.13, RFC 6191 without timestamps).
+        if c.state == .timeWait, configuration.timeWaitReuse, f.contains(.syn), !f.contains(.ack), !f.contains(.rst),
+           seq > c.rcvNxt, findListener(c.local) != nil {
+            timeWaitSuccessorISN[FourTuple(local: c.local, remote: c.remote)] = c.sndNxt + 65535 + 2
+            setState(&c, id, .closed, now)
+            emit(.closed(id), now)
+            return .newIncarnation
+        }
+        // A retransmitted SYN in SYN-RECEIVED means our SYN-ACK was lost: send it again (as Linux
+        // does; the RFC's first check would only answer with an ACK).
+        if c.state == .synReceived, f.contains(.syn), !f.contains(.ack), !f.contains(.rst), seq == c.irs {
+            c.sndNxt = c.iss
+            return .done
+        }
+
+        // First, check the sequence number: the four cases of RCV.WND and SEG.LEN.
+        let rcvWnd = c.receiveWindow
+        let windowEnd = c.rcvNxt + rcvWnd
+        var acceptable: Bool
+        if segLen == 0 {
+            acceptable = rcvWnd == 0 ? seq == c.rcvNxt : seq.isInHalfOpenRange(c.rcvNxt, windowEnd)
+        } else {
+            acceptable = rcvWnd == 0 ? false
+                : seq.isInHalfOpenRange(c.rcvNxt, windowEnd) || (seq + (segLen - 1)).isInHalfOpenRange(c.rcvNxt, windowEnd)
+        }
+        // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should be
+        // made to accept valid ACKs, URGs, and RSTs": a segment at RCV.NXT keeps its ACK and RST.
+        var textAllowed = acceptable
+        if !acceptable && rcvWnd == 0 && seq == c.rcvNxt {
+            acceptable = true
+            textAllowed = false
+        }
+        if !acceptable {
+            if !f.contains(.rst) {
+                // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop.
+                c.ackPending = true
+                // TIME-WAIT: a retransmitted FIN is acknowledged and restarts the 2×MSL timeout.
+                if c.state == .timeWait && f.contains(.fin) && seq + segLen == c.rcvNxt {
+                    c.timeWaitAt = now + configuration.msl * 2
+                    trace(now, id, .timer(.timeWait))
+                }
+            }
+            drop(f.contains(.rst) ? .rstOutOfWindow : .unacceptableSequence, now, id, seg)
+            return .done
+        }
+
+        // Second, check the RST bit.
+        if f.contains(.rst) {
+            if c.state == .timeWait && configuration.ignoreRSTInTimeWait {
+                drop(.rstInTimeWait, now, id, seg)   // RFC 1337: TIME-WAIT assassination hazards
+                return .done
+            }
+            if configuration.rfc5961 && seq != c.rcvNxt {
+                // RFC 5961 §3.2: in the window but not exactly RCV.NXT: challenge ACK.
+                challengeACK(&c, id, seg, now)
+                drop(.rstChallenged, now, id, seg)
+                return .done
+            }
+            switch c.state {
+            case .synReceived:
+                if c.passive {
+                    // Passive OPEN: "return this connection to the LISTEN state" (the listener keeps listening).
+                    setState(&c, id, .closed, now)
+                } else {
+                    resetAndClose(&c, id, now: now, sendRST: false, reason: .refused, error: .connectionRefused)
+                }
+            case .established, .finWait1, .finWait2, .closeWait:
+                resetAndClose(&c, id, now: now, sendRST: false, reason: .peerReset, error: .connectionReset)
+            default:  // CLOSING, LAST-ACK, TIME-WAIT
+                resetAndClose(&c, id, now: now, sendRST: false, reason: .peerReset, error: .connectionReset)
+            }
+            return .done
+        }
+
+        // Fourth, check the SYN bit (third, security, does not apply).
+        if f.contains(.syn) {
+            if c.state == .synReceived && c.passive {
+                setState(&c, id, .closed, now)   // return to LISTEN
+                return .done
+            }
+            if configuration.rfc5961 {
+                // RFC 5961 §4.2: any SYN in a synchronized state gets a challenge ACK.
+                challengeACK(&c, id, seg, now)
+                drop(.synChallenged, now, id, seg)
+                return .done
+            }
+            // RFC 793: an in-window SYN is an error; reset the connection.
+            replyRST(to: seg)
+            resetAndClose(&c, id, now: now, sendRST: false, reason: .peerReset, error: .connectionReset)
+            return .done
+        }
+
+        // Fifth, check the ACK field.
+        guard f.contains(.ack) else { drop(.noACKFlag, now, id, seg); return .done }
+        let ack = h.acknowledgmentNumber
+        if c.state == .synReceived {
+            guard c.sndUna < ack && ack <= c.sndMax else {
+                // <SEQ=SEG.ACK><CTL=RST>
+                drop(.badACKInSynReceived, now, id, seg)
+                replyRST(to: seg)
+                return .done
+            }
+            if case .halfOpen(let lid) = c.listenerRole {
+                guard let li = listenerSlot(lid) else { setState(&c, id, .closed, now); return .done }
+                guard listenerSlots[li].listener!.acceptQueue.count < listenerSlots[li].listener!.backlog else {
+                    // Like Linux: leave it half-open; a later ACK or our SYN-ACK retransmission tries again.
+                    drop(.acceptQueueFull, now, id, seg)
+                    return .done
+                }
+                listenerSlots[li].listener!.halfOpen -= 1
+                listenerSlots[li].listener!.acceptQueue.append(id)
+                c.listenerRole = .queued(lid)
+            }
+            c.sndWnd = UInt32(h.window)
+            c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+            c.sndWl1 = seq
+            c.sndWl2 = ack
+            setState(&c, id, .established, now)
+            if case .queued(let lid) = c.listenerRole { emit(.connectionAvailable(lid), now) }
+            becameEstablished(&c, id, now)
+        }
+
+        // ESTABLISHED and the states after it.
+        if c.state != .synReceived {
+            if ack > c.sndMax {
+                // RFC 9293 / RFC 5961 §5.2: it acks something not yet sent: send an ACK, drop.
+                if configuration.rfc5961 { challengeACK(&c, id, seg, now) } else { c.ackPending = true }
+                drop(.ackOfUnsentData, now, id, seg)
+                return .done
+            }
+            if configuration.rfc5961 && ack < c.sndUna - c.maxSndWnd {
+                // RFC 5961 §5.2: older than any ACK the peer could legitimately send.
+                challengeACK(&c, id, seg, now)
+                drop(.ackTooOld, now, id, seg)
+                return .done
+            }
+            if c.sndUna < ack { acknowledge(&c, id, ack, now) }
+            // Window update (RFC 9293 §3.10.7.4): only from a segment newer than the last one used.
+            if c.sndUna <= ack && (c.sndWl1 < seq || (c.sndWl1 == seq && c.sndWl2 <= ack)) {
+                c.sndWnd = UInt32(h.window)
+                c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+                c.sndWl1 = seq
+                c.sndWl2 = ack
+                if c.sndWnd > 0 { c.persistAt = nil; c.persistBackoff = 0 }
+            }
+            switch c.state {
+            case .finWait1:
+                if c.finAcked { setState(&c, id, .finWait2, now) }
+            case .closing:
+                if c.finAcked { setState(&c, id, .timeWait, now) }
+            case .lastAck:
+                if c.finAcked {
+                    setState(&c, id, .closed, now)
+                    if c.userOwned { emit(.closed(id), now) }
+                    return .done
+                }
+            default:
+                break
+            }
+        }
+
+        // Sixth, the URG bit: the urgent pointer is parsed and ignored (RFC 6093).
+        // Seventh, the segment text; eighth, the FIN bit.
+        if textAllowed {
+            processText(&c, id, seg, dataSeq: seq, now)
+            if c.state != .closed { processFIN(&c, id, seg, dataSeq: seq, now) }
+        } else if !seg.payload.isEmpty {
+            c.ackPending = true   // zero window: data refused, tell the peer where we stand
+            drop(.beyondWindow, now, id, seg)
+        }
+        return .done
+    }
+
+    /// New data acknowledged (SND.UNA < SEG.ACK <= SND.MAX).
+    mutating func acknowledge(_ c: inout Connection, _ id: ConnectionID, _ ack: SequenceNumber, _ now: Instant) {
+        let previousUna = c.sndUna
+        var ackedData = 0
+        if ack > c.sendBufferSeq {
+            ackedData = min(Int(ack - c.sendBufferSeq), c.sendBuffer.count)
+            c.sendBuffer.discard(ackedData)
+            c.sendBufferSeq += ackedData
+        }
+        c.sndUna = ack
+        if c.sndNxt < c.sndUna { c.sndNxt = c.sndUna }
+        // RFC 6298 §2: a sample from a segment never retransmitted (Karn).
+        if let timed = c.rttSeq, ack > timed {
+            sampleRTT(&c, now - c.rttStart)
+            c.rttSeq = nil
+        }
+        c.retries = 0
+        // RFC 5681 §3.1: slow start grows cwnd by at most one MSS per ACK, congestion avoidance by
+        // about one MSS per round trip.
+        let acked = Int(ack - previousUna)
+        if c.cwnd < c.ssthresh {
+            c.cwnd += min(acked, c.sendMSS)
+        } else {
+            c.cwnd += max(1, c.sendMSS * c.sendMSS / max(c.cwnd, 1))
+        }
+        // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, otherwise restart it.
+        c.retransmitAt = c.sndUna == c.sndMax ? nil : now + .nanoseconds(c.rto)
+        if c.sendBufferWasFull && c.sendBuffer.free > 0 && ackedData > 0 {
+            c.sendBufferWasFull = false
+            if c.userOwned && !c.userClosed { emit(.writable(id), now) }
+        }
+    }
+
+    /// RFC 6298 §2.2–2.3, with G = 1 ms of clock granularity.
+    mutating func sampleRTT(_ c: inout Connection, _ sample: Duration) {
+        let r = max(sample.nanoseconds, 0)
+        if let srtt = c.srtt {
+            c.rttvar = (3 * c.rttvar + abs(srtt - r)) / 4
+            c.srtt = (7 * srtt + r) / 8
+        } else {
+            c.srtt = r
+            c.rttvar = r / 2
+        }
+        let rto = c.srtt! + max(1_000_000, 4 * c.rttvar)
+        c.rto = min(max(rto, configuration.rtoMin.nanoseconds), configuration.rtoMax.nanoseconds)
+    }
+
+    /// Seventh step: segment text (RFC 9293 §3.10.7.4). Data is taken in order; what starts beyond
+    /// RCV.NXT is dropped for now (reassembly comes with the transfer work) and a duplicate ACK sent.
+    mutating func processText(_ c: inout Connection, _ id: ConnectionID, _ seg: TCPSegmentView, dataSeq: SequenceNumber, _ now: Instant) {
+        guard !seg.payload.isEmpty else { return }
+        switch c.state {
+        case .established, .finWait1, .finWait2:
+            break
+        default:
+            // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: a FIN has been received; ignore the text.
+            drop(.textAfterFIN, now, id, seg)
+            return
+        }
+        if c.userClosed {
+            // RFC 1122 §4.2.2.13: data after the application closed is lost; say so with RST.
+            drop(.dataAfterClose, now, id, seg)
+            resetAndClose(&c, id, now: now, sendRST: true, reason: .localAbort, error: .connectionAborted)
+            return
+        }
+        c.ackPending = true
+        if dataSeq > c.rcvNxt {
+            drop(.outOfOrder, now, id, seg)
+            return
+        }
+        let skip = Int(c.rcvNxt - dataSeq)
+        guard skip < seg.payload.count else { return }   // all old: the ACK is the answer
+        let wasEmpty = c.receiveBuffer.isEmpty
+        let fresh = UnsafeRawBufferPointer(rebasing: seg.payload[(seg.payload.startIndex + skip)...])
+        let taken = c.receiveBuffer.append(fresh)
+        c.rcvNxt += taken
+        if taken < fresh.count { drop(.beyondWindow, now, id, seg) }
+        if taken > 0 && wasEmpty && c.userOwned { emit(.readable(id), now) }
+    }
+
+    /// Eighth step: the FIN bit. A FIN counts only when everything before it has arrived.
+    mutating func processFIN(_ c: inout Connection, _ id: ConnectionID, _ seg: TCPSegmentView, dataSeq: SequenceNumber, _ now: Instant) {
+        guard seg.header.flags.contains(.fin), !c.finReceived else { return }
+        let finSeq = dataSeq + seg.payload.count
+        guard finSeq == c.rcvNxt else { return }
+        c.rcvNxt += 1
+        c.finReceived = true
+        c.ackPending = true
+        if c.userOwned || c.listenerRole != .none { emit(.peerClosed(id), now) }
+        switch c.state {
+        case .synReceived, .established:
+            setState(&c, id, .closeWait, now)
+        case .finWait1:
+            // Our FIN acknowledged too: TIME-WAIT; otherwise both sides closed at once: CLOSING.
+            setState(&c, id, c.finAcked ? .timeWait : .closing, now)
+        case .finWait2:
+            setState(&c, id, .timeWait, now)
+        default:
+            break
+        }
+    }
+
+    /// RFC 5961: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, at most `challengeACKLimit` a second (§7).
+    mutating func challengeACK(_ c: inout Connection, _ id: ConnectionID, _ seg: TCPSegmentView, _ now: Instant) {
+        if now - challengeWindowStart >= .seconds(1) {
+            challengeWindowStart = now
+            challengeTokens = configuration.challengeACKLimit
+        }
+        guard challengeTokens > 0 else {
+            drop(.challengeACKRateLimited, now, id, seg)
+            return
+        }
+        challengeTokens -= 1
+        statistics.challengeACKsSent += 1
+        c.ackPending = true
+    }
+}

@@ -1,0 +1,268 @@
+import TCPWire
+
+extension TCPStack {
+    /// What a connection sends next.
+    struct OutgoingSegment {
+        var header: TCPHeader
+        var payloadOffset: Int   // into the send buffer
+        var payloadLength: Int
+    }
+
+    /// Writes the next IP packet to send into `buffer` and returns its length, or nil when there
+    /// is nothing to send. Call until nil after every input, timeout or application call.
+    public mutating func pollTransmit(now: Instant, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        while true {
+            if let ctl = controlQueue.popFirst() {
+                let h = TCPHeader(sourcePort: ctl.local.port, destinationPort: ctl.remote.port,
+                                  sequenceNumber: ctl.seq, acknowledgmentNumber: ctl.ack, flags: ctl.flags, window: 0)
+                statistics.resetsSent += ctl.flags.contains(.rst) ? 1 : 0
+                if let n = write(h, from: ctl.local, to: ctl.remote, payloadLength: 0, ring: nil, offset: 0, into: buffer, now: now, id: nil) {
+                    return n
+                }
+                continue
+            }
+            guard let slot = outputQueue.first else { return nil }
+            let i = Int(slot)
+            guard slots[i].connection != nil, slots[i].connection!.queuedForOutput else {
+                _ = outputQueue.popFirst()
+                continue
+            }
+            var c = take(i)
+            let cid = id(ofSlot: i)
+            let ipHeader = c.local.address.isIPv6 ? 40 : 20
+            let maxPayload = max(0, buffer.count - ipHeader - 60)
+            if let seg = nextSegment(&c, cid, now, maxPayload: maxPayload) {
+                c.lastAdvertisedWindow = UInt32(seg.header.window)
+                let n = write(seg.header, from: c.local, to: c.remote, payloadLength: seg.payloadLength,
+                              ring: c.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid)
+                if !wantsToSend(c) {
+                    _ = outputQueue.popFirst()
+                    c.queuedForOutput = false
+                }
+                commit(i, &c, now)
+                if let n { return n }
+                continue
+            }
+            _ = outputQueue.popFirst()
+            c.queuedForOutput = false
+            commit(i, &c, now)
+        }
+    }
+
+    /// Emits one packet; traces it. Returns nil (and counts nothing sent) if the buffer is too small.
+    mutating func write(_ h: TCPHeader, from: SocketAddress, to: SocketAddress, payloadLength: Int, ring: ByteRing?,
+                        offset: Int, into buffer: UnsafeMutableRawBufferPointer, now: Instant, id: ConnectionID?) -> Int? {
+        ipIdentification &+= 1
+        do {
+            let n = try TCPPacket.emit(source: from.address, destination: to.address, header: h, payloadLength: payloadLength,
+                                       hopLimit: configuration.hopLimit, identification: ipIdentification, into: buffer) { out in
+                ring?.copy(from: offset, into: out)
+            }
+            statistics.segmentsSent += 1
+            trace(now, id, .send(SegmentSummary(source: from, destination: to, header: h, payloadLength: payloadLength)))
+            return n
+        } catch {
+            statistics.malformed[error, default: 0] += 1
+            return nil
+        }
+    }
+
+    /// True when the connection has a segment to send now.
+    func wantsToSend(_ c: Connection) -> Bool {
+        switch c.state {
+        case .closed, .listen: return false
+        case .synSent, .synReceived:
+            if c.sndNxt == c.iss { return true }
+        default:
+            break
+        }
+        if c.ackPending || c.probePending { return true }
+        guard c.state.isSynchronized else { return false }
+        if c.unsentBytes > 0 && sendRoom(c) > 0 { return true }
+        return finSendable(c)
+    }
+
+    /// Sequence space the window (min of the peer's window and cwnd) leaves open past SND.NXT.
+    func sendRoom(_ c: Connection) -> Int {
+        let window = min(Int(c.sndWnd), c.cwnd)
+        return max(0, Int(c.sndUna - c.sndNxt) + window)
+    }
+
+    /// Our FIN is due: queued, all data before it sent, and not yet sent (or going back after a timeout).
+    func finSendable(_ c: Connection) -> Bool {
+        guard c.finQueued else { return false }
+        switch c.state {
+        case .finWait1, .closing, .lastAck: return c.sndNxt == c.finSeq
+        default: return false
+        }
+    }
+
+    /// Decides the next segment and advances SND.NXT, the timers and RTT timing for it.
+    mutating func nextSegment(_ c: inout Connection, _ id: ConnectionID, _ now: Instant, maxPayload: Int) -> OutgoingSegment? {
+        let window = UInt16(c.receiveWindow)
+        func header(_ seq: SequenceNumber, _ flags: TCPFlags) -> TCPHeader {
+            TCPHeader(sourcePort: c.local.port, destinationPort: c.remote.port, sequenceNumber: seq,
+                      acknowledgmentNumber: flags.contains(.ack) ? c.rcvNxt : SequenceNumber(0), flags: flags, window: window)
+        }
+        // SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED), first time or again after a timeout.
+        if (c.state == .synSent || c.state == .synReceived) && c.sndNxt == c.iss {
+            var h = header(c.iss, c.state == .synSent ? [.syn] : [.syn, .ack])
+            h.options.mss = UInt16(clamping: c.announcedMSS)
+            if c.retries > 0 { statistics.retransmissions += 1 }
+            advance(&c, by: 1, from: c.iss, now: now)
+            c.ackPending = false
+            return OutgoingSegment(header: h, payloadOffset: 0, payloadLength: 0)
+        }
+        if c.state.isSynchronized {
+            // Data: as much as the MSS, the window and the caller's buffer allow.
+            let offset = Int(c.sndNxt - c.sendBufferSeq)
+            let unsent = c.unsentBytes
+            let length = min(unsent, c.sendMSS, sendRoom(c), maxPayload)
+            if length > 0 {
+                var flags: TCPFlags = [.ack]
+                if length == unsent { flags.insert(.psh) }
+                let carriesFIN = length == unsent && finSendableAfterData(c)
+                if carriesFIN { flags.insert(.fin) }   // the FIN may ride on the last data
+                let h = header(c.sndNxt, flags)
+                if c.sndNxt < c.sndMax { statistics.retransmissions += 1 }
+                advance(&c, by: length + (carriesFIN ? 1 : 0), from: c.sndNxt, now: now)
+                c.ackPending = false
+                return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length)
+            }
+            if finSendable(c) {
+                let h = header(c.sndNxt, [.fin, .ack])
+                if c.sndNxt < c.sndMax { statistics.retransmissions += 1 }
+                advance(&c, by: 1, from: c.sndNxt, now: now)
+                c.ackPending = false
+                return OutgoingSegment(header: h, payloadOffset: 0, payloadLength: 0)
+            }
+        }
+        if c.probePending {
+            // Zero-window probe: an old sequence number makes the peer answer with its window
+            // (RFC 9293 §3.8.6.1; the form Linux uses).
+            c.probePending = false
+            c.ackPending = false
+            return OutgoingSegment(header: header(c.sndUna - 1, [.ack]), payloadOffset: 0, payloadLength: 0)
+        }
+        if c.ackPending {
+            c.ackPending = false
+            return OutgoingSegment(header: header(c.sndNxt, [.ack]), payloadOffset: 0, payloadLength: 0)
+        }
+        return nil
+    }
+
+    func finSendableAfterData(_ c: Connection) -> Bool {
+        guard c.finQueued else { return false }
+        switch c.state {
+        case .finWait1, .closing, .lastAck: return true
+        default: return false
+        }
+    }
+
+    /// Moves SND.NXT past a segment of `length` sequence numbers starting at `seq`, starts the
+    /// retransmission timer (RFC 6298 §5.1) and times the segment if it is new (Karn).
+    mutating func advance(_ c: inout Connection, by length: Int, from seq: SequenceNumber, now: Instant) {
+        let isNew = seq == c.sndMax
+        c.sndNxt = seq + length
+        if c.sndNxt > c.sndMax { c.sndMax = c.sndNxt }
+        if c.retransmitAt == nil { c.retransmitAt = now + .nanoseconds(c.rto) }
+        if isNew && c.rttSeq == nil && c.retries == 0 {
+            c.rttSeq = seq
+            c.rttStart = now
+        }
+    }
+
+    // MARK: - Timers
+
+    /// Runs every timer due at `now`.
+    public mutating func handleTimeout(now: Instant) {
+        while let top = timers.first, top.deadline <= now {
+            _ = timers.pop()
+            let i = Int(top.slot)
+            guard i < slots.count, slots[i].generation == top.generation, let c = slots[i].connection,
+                  c.scheduledDeadline == top.deadline else { continue }
+            var conn = take(i)
+            conn.scheduledDeadline = nil
+            fireTimers(&conn, id(ofSlot: i), now)
+            commit(i, &conn, now)
+        }
+    }
+
+    mutating func fireTimers(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        if let t = c.timeWaitAt, t <= now {
+            c.timeWaitAt = nil
+            trace(now, id, .timer(.timeWait))
+            setState(&c, id, .closed, now)   // 2×MSL have passed: delete the TCB
+            if c.userOwned { emit(.closed(id), now) }
+            return
+        }
+        if let t = c.finWait2At, t <= now {
+            c.finWait2At = nil
+            trace(now, id, .timer(.finWait2))
+            setState(&c, id, .closed, now)
+            if c.userOwned { emit(.closed(id), now) }
+            return
+        }
+        if let t = c.retransmitAt, t <= now {
+            c.retransmitAt = nil
+            trace(now, id, .timer(.retransmit))
+            retransmitTimeout(&c, id, now)
+            if c.state == .closed { return }
+        }
+        if let t = c.persistAt, t <= now {
+            c.persistAt = nil
+            trace(now, id, .timer(.persist))
+            if c.sndWnd == 0 && c.unsentBytes > 0 {
+                c.probePending = true
+                c.persistBackoff += 1
+                if c.persistBackoff > configuration.dataRetries {
+                    resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
+                    emitTimedOut(&c, id, now)
+                    return
+                }
+            }
+        }
+    }
+
+    mutating func emitTimedOut(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        if c.userOwned { emit(.timedOut(id), now) }
+    }
+
+    /// RFC 6298 §5.4–5.6: retransmit the earliest unacknowledged segment, back the timer off,
+    /// and give up after the retry limit (RFC 1122 §4.2.3.5).
+    mutating func retransmitTimeout(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        guard c.sndUna != c.sndMax || c.sndNxt == c.iss else { return }
+        c.retries += 1
+        let limit: Int = switch c.state {
+        case .synSent: configuration.synRetries
+        case .synReceived: configuration.synAckRetries
+        default: configuration.dataRetries
+        }
+        if c.retries > limit {
+            if c.state == .synReceived && c.passive {
+                setState(&c, id, .closed, now)   // a half-open connection just disappears
+                return
+            }
+            // Tell the peer, so it keeps no half-open leftover (best effort).
+            resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
+            emitTimedOut(&c, id, now)
+            return
+        }
+        c.rto = min(c.rto * 2, configuration.rtoMax.nanoseconds)
+        c.rttSeq = nil                                   // Karn: no sample from a retransmission
+        // RFC 5681 §3.1 (4): ssthresh = max(FlightSize / 2, 2*SMSS); cwnd = 1 segment.
+        c.ssthresh = max(c.bytesInFlight / 2, 2 * c.sendMSS)
+        c.cwnd = c.sendMSS
+        c.sndNxt = c.sndUna                              // go back: resend from the first unacknowledged
+        c.retransmitAt = nil                             // restarted when the segment goes out
+    }
+
+    /// Arms the persist timer when the peer's window is zero and we have data but nothing in flight.
+    func armPersistTimer(_ c: inout Connection, _ now: Instant) {
+        guard c.state.isSynchronized, c.sndWnd == 0, c.unsentBytes > 0, c.sndUna == c.sndMax,
+              c.retransmitAt == nil, c.persistAt == nil else { return }
+        let backoff = min(c.persistBackoff, 16)
+        let delay = min(c.rto << backoff, configuration.rtoMax.nanoseconds)
+        c.persistAt = now + .nanoseconds(delay)
+    }
+}
