@@ -445,7 +445,7 @@ extension TCPStack {
         let taken = c.receiveBuffer.append(fresh)
         c.rcvNxt += taken
         if taken < fresh.count { drop(.beyondWindow, now, id, seg) }
-        if taken > 0 && wasEmpty && c.userOwned { emit(.readable(id), now) }
+        if taken > 0 && wasEmpty && (c.userOwned || c.listenerRole != .none) { emit(.readable(id), now) }
     }
 
     /// Eighth step: the FIN bit. A FIN counts only when everything before it has arrived.

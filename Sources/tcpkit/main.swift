@@ -1,1 +1,103 @@
-print("tcpkit")
+import ArgumentParser
+import TCPCore
+import TCPSim
+import TCPTrace
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct TCPKitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tcpkit",
+        abstract: "Watch TCP open, carry data and close, segment by segment.",
+        subcommands: [ScenarioCommand.self, ScenariosCommand.self],
+        defaultSubcommand: ScenarioCommand.self
+    )
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, jsonl
+}
+
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+}
+
+struct ScenarioCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scenario",
+        abstract: "Run a scenario on the simulated network and draw it (default: classic)."
+    )
+
+    @Argument(help: "Scenario name (see `tcpkit scenarios`).")
+    var name: String = "classic"
+
+    @Option(help: "Output format: text (ladder diagram) or jsonl (one JSON object per line).")
+    var format: OutputFormat = .text
+
+    @Option(help: "Seed of the run: the same seed gives the same ISNs, ports and faults.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("delay-ms"), help: "One-way link delay in milliseconds.")
+    var delayMilliseconds: Double = 10
+
+    @Option(name: .customLong("msl"), help: "Maximum segment lifetime in seconds (TIME-WAIT is twice this).")
+    var mslSeconds: Double = 30
+
+    @Flag(help: "Use IPv6 addresses.")
+    var ipv6 = false
+
+    @Option(help: "Colour: auto (when writing to a terminal), always or never.")
+    var color: ColorChoice = .auto
+
+    @Option(help: "Write the output to this file instead of standard output.")
+    var output: String?
+
+    func validate() throws {
+        guard Scenario.named(name) != nil else {
+            throw ValidationError("unknown scenario '\(name)'; known: \(Scenario.all.map(\.name).joined(separator: ", "))")
+        }
+        guard delayMilliseconds >= 0, delayMilliseconds <= 60_000 else { throw ValidationError("--delay-ms must be 0...60000") }
+        guard mslSeconds > 0, mslSeconds <= 3600 else { throw ValidationError("--msl must be in (0, 3600]") }
+    }
+
+    func run() throws {
+        var o = ScenarioOptions()
+        o.seed = seed
+        o.delay = .nanoseconds(Int64(delayMilliseconds * 1e6))
+        o.msl = .nanoseconds(Int64(mslSeconds * 1e9))
+        o.ipv6 = ipv6
+        let result = Scenario.named(name)!.run(o)
+        let text: String
+        switch format {
+        case .jsonl:
+            text = JSONLinesRenderer.render(result.timeline)
+        case .text:
+            let useColor = color == .always || (color == .auto && output == nil && isatty(1) == 1)
+            var t = "tcpkit scenario \(name) · seed \(seed) · one-way delay \(delayMilliseconds) ms\n\n"
+            t += LadderRenderer(color: useColor).render(result.timeline)
+            t += "\n" + result.explanation.map { "• " + $0 }.joined(separator: "\n") + "\n"
+            t += "\nReplay: tcpkit scenario \(name) --seed \(seed)\n"
+            text = t
+        }
+        if let output {
+            guard let f = fopen(output, "w") else { throw ValidationError("cannot open \(output) for writing") }
+            defer { fclose(f) }
+            fputs(text, f)
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
+
+struct ScenariosCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "scenarios", abstract: "List the scenarios.")
+    func run() {
+        for s in Scenario.all { print(s.name.padding(20) + s.summary) }
+    }
+}
+
+extension String {
+    func padding(_ n: Int) -> String { count >= n ? self + " " : self + String(repeating: " ", count: n - count) }
+}

@@ -1,0 +1,251 @@
+import TCPCore
+import TCPTrace
+import TCPWire
+
+/// SplitMix64: the simulator's own generator. One 64-bit seed decides every random choice of a run.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A packet on the simulated wire, as fault rules see it.
+public struct WirePacket: Sendable {
+    /// Sending and receiving host names.
+    public var from: String
+    public var to: String
+    /// 1 for the first packet from `from` to `to`, 2 for the second, ...
+    public var ordinal: Int
+    public var segment: SegmentSummary
+    public var sentAt: Instant
+}
+
+/// A deterministic network of hosts running TCPStacks, joined by links with a fixed one-way
+/// delay, on a virtual clock that jumps to the next thing that happens. The application side of
+/// each host is the `onEvent` callback and scheduled actions. Everything is recorded in a
+/// `Timeline` for the pictures.
+public final class SimulatedNetwork {
+    /// A host: a name, an address and a stack. A class, so that application code running inside
+    /// `withStack` on one host may still look at the network and the other hosts.
+    public final class Host {
+        public let name: String
+        public let address: IPAddress
+        public var stack: TCPStack
+        init(name: String, address: IPAddress, stack: TCPStack) {
+            self.name = name
+            self.address = address
+            self.stack = stack
+        }
+    }
+
+    struct InFlight {
+        var deliverAt: Instant
+        var order: Int
+        var to: Int
+        var packetID: Int
+        var bytes: [UInt8]
+    }
+
+    public private(set) var now: Instant = .zero
+    public private(set) var hosts: [Host] = []
+    public let seed: UInt64
+    /// One-way delay of every link, both directions.
+    public var delay: Duration
+    /// Decides the fate of each packet: a reason to lose it, or nil to deliver it.
+    public var faultRule: ((WirePacket) -> String?)?
+    /// The application: called for each event of each host's stack.
+    public var onEvent: ((SimulatedNetwork, String, TCPEvent) -> Void)?
+    public private(set) var timeline: Timeline
+
+    private var random: SeededRandom
+    private var inFlight: [InFlight] = []
+    private var actions: [(time: Instant, order: Int, action: (SimulatedNetwork) -> Void)] = []
+    private var order = 0
+    private var packetCount = 0
+    private var ordinals: [String: Int] = [:]
+
+    public init(seed: UInt64, delay: Duration = .milliseconds(10)) {
+        self.seed = seed
+        self.delay = delay
+        random = SeededRandom(seed: seed)
+        timeline = Timeline(hosts: [])
+    }
+
+    /// Adds a host with its own stack; the stack's randomness comes from the network's seed.
+    public func addHost(_ name: String, address: IPAddress, configuration: TCPConfiguration = TCPConfiguration()) {
+        var config = configuration
+        config.trace = true
+        var r = SeededRandom(seed: random.next())
+        hosts.append(Host(name: name, address: address, stack: TCPStack(addresses: [address], configuration: config, random: &r)))
+        timeline.hosts.append(name)
+    }
+
+    func hostIndex(_ name: String) -> Int {
+        guard let i = hosts.firstIndex(where: { $0.name == name }) else { preconditionFailure("no host named \(name)") }
+        return i
+    }
+
+    public func address(of host: String) -> IPAddress { hosts[hostIndex(host)].address }
+
+    /// Runs `body` on a host's stack (an application call), then records what it traced.
+    @discardableResult
+    public func withStack<R>(_ host: String, _ body: (inout TCPStack, Instant) throws -> R) rethrows -> R {
+        let i = hostIndex(host)
+        let h = hosts[i]
+        let r = try body(&h.stack, now)
+        collectTrace(i)
+        return r
+    }
+
+    /// Listens on a host and shows it in the timeline as CLOSED → LISTEN.
+    public func listen(_ host: String, port: UInt16, backlog: Int = 128) throws(TCPError) -> ListenerID {
+        let h = hosts[hostIndex(host)]
+        let l = try h.stack.listen(port: port, backlog: backlog)
+        timeline.append(.init(time: now, host: host, kind: .state(from: .closed, to: .listen)))
+        return l
+    }
+
+    /// Adds a note to the timeline.
+    public func note(_ host: String, _ text: String) {
+        timeline.append(.init(time: now, host: host, kind: .note(text)))
+    }
+
+    /// Runs `action` at virtual time `time`.
+    public func schedule(at time: Instant, _ action: @escaping (SimulatedNetwork) -> Void) {
+        order += 1
+        actions.append((time, order, action))
+        actions.sort { $0.time == $1.time ? $0.order < $1.order : $0.time < $1.time }
+    }
+
+    public func schedule(after d: Duration, _ action: @escaping (SimulatedNetwork) -> Void) {
+        schedule(at: now + d, action)
+    }
+
+    /// Runs until nothing is left to happen or virtual time would pass `limit`. Returns the time
+    /// the run stopped at.
+    @discardableResult
+    public func run(until limit: Instant = .seconds(3600)) -> Instant {
+        while true {
+            settle()
+            var next: Instant? = inFlight.first?.deliverAt
+            for h in hosts { if let d = h.stack.nextDeadline, next == nil || d < next! { next = d } }
+            if let a = actions.first?.time, next == nil || a < next! { next = a }
+            guard let n = next, n <= limit else { break }
+            if n > now { now = n }
+            while let p = inFlight.first, p.deliverAt <= now {
+                inFlight.removeFirst()
+                deliver(p)
+            }
+            for (i, h) in hosts.enumerated() {
+                if let d = h.stack.nextDeadline, d <= now {
+                    h.stack.handleTimeout(now: now)
+                    collectTrace(i)
+                }
+            }
+            while let a = actions.first, a.time <= now {
+                actions.removeFirst()
+                a.action(self)
+            }
+        }
+        // Whatever is still on the wire stays "in flight" in the pictures.
+        for p in inFlight { markInFlight(p.packetID) }
+        return now
+    }
+
+    /// Sends everything the stacks want to send and gives events to the application until
+    /// nothing more happens at this instant.
+    private func settle() {
+        var progress = true
+        while progress {
+            progress = false
+            for (i, h) in hosts.enumerated() {
+                var out = [UInt8](repeating: 0, count: 65536)
+                while let n = out.withUnsafeMutableBytes({ h.stack.pollTransmit(now: now, into: $0) }) {
+                    collectTrace(i)
+                    transmit(from: i, Array(out[0..<n]))
+                    progress = true
+                }
+                collectTrace(i)
+                while let e = h.stack.pollEvent() {
+                    collectTrace(i)
+                    onEvent?(self, h.name, e)
+                    progress = true
+                }
+            }
+        }
+    }
+
+    private func transmit(from i: Int, _ bytes: [UInt8]) {
+        let summary: SegmentSummary
+        do {
+            let seg = try bytes.withUnsafeBytes { b throws(WireError) in
+                let s = try TCPPacket.parse(b)
+                return SegmentSummary(source: s.sourceSocket, destination: s.destinationSocket, header: s.header, payloadLength: s.payload.count)
+            }
+            summary = seg
+        } catch {
+            preconditionFailure("stack \(hosts[i].name) emitted an unparsable packet: \(error)")
+        }
+        packetCount += 1
+        let id = packetCount
+        guard let to = hosts.firstIndex(where: { $0.address == summary.destination.address }) else {
+            timeline.append(.init(time: now, host: hosts[i].name, kind: .send(packet: id, summary, fate: .lost(reason: "no route"))))
+            return
+        }
+        let key = hosts[i].name + ">" + hosts[to].name
+        ordinals[key, default: 0] += 1
+        let packet = WirePacket(from: hosts[i].name, to: hosts[to].name, ordinal: ordinals[key]!, segment: summary, sentAt: now)
+        if let reason = faultRule?(packet) {
+            timeline.append(.init(time: now, host: hosts[i].name, kind: .send(packet: id, summary, fate: .lost(reason: reason))))
+            return
+        }
+        let at = now + delay
+        timeline.append(.init(time: now, host: hosts[i].name, kind: .send(packet: id, summary, fate: .delivered(at: at))))
+        order += 1
+        let f = InFlight(deliverAt: at, order: order, to: to, packetID: id, bytes: bytes)
+        let pos = inFlight.firstIndex { $0.deliverAt > at } ?? inFlight.endIndex
+        inFlight.insert(f, at: pos)
+    }
+
+    private func deliver(_ p: InFlight) {
+        p.bytes.withUnsafeBytes { b in
+            if let seg = try? TCPPacket.parse(b) {
+                let s = SegmentSummary(source: seg.sourceSocket, destination: seg.destinationSocket, header: seg.header, payloadLength: seg.payload.count)
+                timeline.append(.init(time: now, host: hosts[p.to].name, kind: .receive(packet: p.packetID, s)))
+            }
+            let h = hosts[p.to]
+            h.stack.handle(ipPacket: b, now: now)
+        }
+        collectTrace(p.to)
+    }
+
+    private func markInFlight(_ packet: Int) {
+        for k in timeline.entries.indices {
+            if case let .send(id, s, .delivered) = timeline.entries[k].kind, id == packet {
+                timeline.entries[k].kind = .send(packet: id, s, fate: .inFlight)
+            }
+        }
+    }
+
+    /// Moves the stack's trace records into the timeline (sends and receives are recorded from
+    /// the wire instead, where their fate is known).
+    private func collectTrace(_ i: Int) {
+        let h = hosts[i]
+        while let r = h.stack.pollTrace() {
+            let kind: Timeline.Kind
+            switch r.kind {
+            case let .state(from, to): kind = .state(from: from, to: to)
+            case let .drop(reason, s): kind = .drop(reason, s)
+            case let .timer(t): kind = .timer(t)
+            case .send, .receive, .event: continue
+            }
+            timeline.append(.init(time: r.time, host: hosts[i].name, kind: kind))
+        }
+    }
+}

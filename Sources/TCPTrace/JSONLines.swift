@@ -1,0 +1,107 @@
+import TCPCore
+import TCPWire
+
+/// One JSON object per line (the `--format jsonl` schema, documented in the README):
+///
+///     {"t":0.01,"host":"server","event":"state","from":"LISTEN","to":"SYN-RECEIVED"}
+///     {"t":0,"host":"client","event":"send","flags":["SYN"],"seq":1,"ack":0,"relSeq":0,"relAck":null,"len":0,"win":65535,...}
+///     {"t":0.01,"host":"server","event":"recv",...}      same fields as send
+///     {"t":1,"host":"client","event":"lost","reason":"scripted drop",...}   a send that never arrived
+///     {"t":0.5,"host":"server","event":"drop","reason":"unacceptable-sequence"}
+///     {"t":1,"host":"client","event":"timer","timer":"retransmit"}
+///     {"t":2,"host":"client","event":"note","text":"..."}
+public enum JSONLinesRenderer {
+    public static func render(_ timeline: Timeline) -> String {
+        var out = ""
+        var rel = RelativeNumbers()
+        for e in timeline.sorted {
+            var fields: [(String, String)] = [("t", number(e.time.seconds)), ("host", string(e.host))]
+            switch e.kind {
+            case let .state(from, to):
+                fields += [("event", string("state")), ("from", string(from.rawValue)), ("to", string(to.rawValue))]
+            case let .send(packet, s, fate):
+                rel.observe(s)
+                fields += [("event", string("send"))] + segmentFields(s, rel, packet: packet)
+                if case .delivered(let at) = fate { fields.append(("arrives", number(at.seconds))) }
+                out += object(fields) + "\n"
+                if case .lost(let reason) = fate {
+                    var lost: [(String, String)] = [("t", number(e.time.seconds)), ("host", string(e.host)), ("event", string("lost")), ("reason", string(reason))]
+                    lost += segmentFields(s, rel, packet: packet)
+                    out += object(lost) + "\n"
+                }
+                continue
+            case let .receive(packet, s):
+                rel.observe(s)
+                fields += [("event", string("recv"))] + segmentFields(s, rel, packet: packet)
+            case let .drop(reason, s):
+                fields += [("event", string("drop")), ("reason", string(reason.rawValue))]
+                if let s { fields += segmentFields(s, rel, packet: nil) }
+            case let .timer(kind):
+                fields += [("event", string("timer")), ("timer", string(kind.rawValue))]
+            case let .note(text):
+                fields += [("event", string("note")), ("text", string(text))]
+            }
+            out += object(fields) + "\n"
+        }
+        return out
+    }
+
+    static func segmentFields(_ s: SegmentSummary, _ rel: RelativeNumbers, packet: Int?) -> [(String, String)] {
+        var f: [(String, String)] = [
+            ("flags", "[" + s.flags.names.map(string).joined(separator: ",") + "]"),
+            ("seq", String(s.sequenceNumber.rawValue)),
+            ("ack", String(s.acknowledgmentNumber.rawValue)),
+            ("relSeq", rel.relativeSeq(s).map { String($0) } ?? "null"),
+            ("relAck", rel.relativeAck(s).map { String($0) } ?? "null"),
+            ("len", String(s.payloadLength)),
+            ("win", String(s.window)),
+            ("src", string(s.source.description)),
+            ("dst", string(s.destination.description)),
+        ]
+        if let mss = s.options.mss { f.append(("mss", String(mss))) }
+        if let packet { f.append(("packet", String(packet))) }
+        return f
+    }
+
+    static func object(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    /// A JSON number: integral values without a fraction, others with up to 9 decimals.
+    static func number(_ x: Double) -> String {
+        if x == x.rounded() && abs(x) < 1e15 { return String(Int64(x)) }
+        var s = String(format9(x))
+        while s.hasSuffix("0") { s.removeLast() }
+        return s
+    }
+
+    static func format9(_ x: Double) -> String {
+        let scaled = Int64((x * 1e9).rounded())
+        let sign = scaled < 0 ? "-" : ""
+        let a = abs(scaled)
+        let frac = String(a % 1_000_000_000)
+        return "\(sign)\(a / 1_000_000_000).\(String(repeating: "0", count: 9 - frac.count))\(frac)"
+    }
+
+    /// A JSON string with the escapes RFC 8259 §7 requires.
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,87 @@
+import TCPCore
+import TCPWire
+
+/// What happened in a run, host by host, in time order: the model every picture is drawn from.
+/// Drivers (the simulator, later the TUN driver) fill it from the engine's trace records and from
+/// what they saw on the wire.
+public struct Timeline: Sendable {
+    public struct Entry: Sendable, Hashable {
+        public var time: Instant
+        /// Name of the host the entry belongs to (`client`, `server`...).
+        public var host: String
+        public var kind: Kind
+        public init(time: Instant, host: String, kind: Kind) {
+            self.time = time
+            self.host = host
+            self.kind = kind
+        }
+    }
+
+    public enum Kind: Sendable, Hashable {
+        /// A state change of one of the host's connections.
+        case state(from: TCPState, to: TCPState)
+        /// The host put a segment on the wire; `packet` links it to its delivery or loss.
+        case send(packet: Int, SegmentSummary, fate: Fate)
+        /// The host received a segment.
+        case receive(packet: Int, SegmentSummary)
+        /// The host's stack did not use a segment (or part of it).
+        case drop(DropReason, SegmentSummary?)
+        /// A timer of the host's stack fired.
+        case timer(TimerKind)
+        /// Something the application did or the scenario wants to point out.
+        case note(String)
+    }
+
+    /// What became of a packet on the wire.
+    public enum Fate: Sendable, Hashable {
+        case delivered(at: Instant)
+        case lost(reason: String)
+        /// Still in flight when the run ended.
+        case inFlight
+    }
+
+    /// Hosts left to right.
+    public var hosts: [String]
+    /// What to print under each host's name (its address, say).
+    public var labels: [String: String] = [:]
+    public var entries: [Entry] = []
+
+    public init(hosts: [String], labels: [String: String] = [:]) {
+        self.hosts = hosts
+        self.labels = labels
+    }
+
+    public mutating func append(_ e: Entry) { entries.append(e) }
+
+    /// Entries sorted by time; equal times keep their recording order.
+    public var sorted: [Entry] {
+        entries.enumerated().sorted { a, b in
+            a.element.time == b.element.time ? a.offset < b.offset : a.element.time < b.element.time
+        }.map(\.element)
+    }
+}
+
+/// Tracks each direction's ISN so sequence numbers can be shown relative to it, as Wireshark does
+/// (the relative numbers are where the notes' "x is usually 1" myth comes from).
+public struct RelativeNumbers: Sendable {
+    struct Direction: Hashable { var from: SocketAddress; var to: SocketAddress }
+    private var isn: [Direction: SequenceNumber] = [:]
+
+    public init() {}
+
+    /// Feeds a segment in send order; a SYN fixes its sender's ISN.
+    public mutating func observe(_ s: SegmentSummary) {
+        if s.flags.contains(.syn) { isn[Direction(from: s.source, to: s.destination)] = s.sequenceNumber }
+    }
+
+    /// SEQ relative to the sender's ISN.
+    public func relativeSeq(_ s: SegmentSummary) -> UInt32? {
+        isn[Direction(from: s.source, to: s.destination)].map { s.sequenceNumber.rawValue &- $0.rawValue }
+    }
+
+    /// ACK relative to the receiver's ISN (only when the ACK flag is set).
+    public func relativeAck(_ s: SegmentSummary) -> UInt32? {
+        guard s.flags.contains(.ack) else { return nil }
+        return isn[Direction(from: s.destination, to: s.source)].map { s.acknowledgmentNumber.rawValue &- $0.rawValue }
+    }
+}
