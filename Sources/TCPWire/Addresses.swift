@@ -6,12 +6,15 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
         rawValue = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
     }
     /// Parses dotted-quad text; nil when it is not exactly four decimal numbers 0...255.
+    /// A number with a leading zero ("010") is rejected, as inet_pton does: inet_aton would read it
+    /// as octal, so the text is ambiguous (RFC 6943 §3.1.1).
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
         for part in parts {
             guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  part.count == 1 || part.first != "0",
                   let byte = UInt8(part) else { return nil }
             value = value << 8 | UInt32(byte)
         }
@@ -54,7 +57,9 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
             if part.isEmpty { return [] }
             var out: [UInt16] = []
             for g in part.split(separator: ":", omittingEmptySubsequences: false) {
-                guard !g.isEmpty, g.count <= 4, let v = UInt16(g, radix: 16) else { return nil }
+                // Only hex digits: UInt16(_:radix:) alone would also take a sign ("+1", "-0").
+                guard !g.isEmpty, g.count <= 4, g.allSatisfy({ $0.isHexDigit && $0.isASCII }),
+                      let v = UInt16(g, radix: 16) else { return nil }
                 out.append(v)
             }
             return out

@@ -107,6 +107,8 @@ struct Segment: Equatable {
     var header: TCPHeader
     var payload: [UInt8]
     var hopLimit: UInt8
+    var sourceSocket: SocketAddress
+    var destinationSocket: SocketAddress
 }
 
 func parsePacket(_ bytes: [UInt8], verifyChecksum: Bool = true) throws(WireError) -> Segment {
@@ -114,7 +116,8 @@ func parsePacket(_ bytes: [UInt8], verifyChecksum: Bool = true) throws(WireError
         Result { () throws(WireError) -> Segment in
             let view = try TCPPacket.parse(raw, verifyChecksum: verifyChecksum)
             return Segment(source: view.source, destination: view.destination, header: view.header,
-                           payload: Array(view.payload), hopLimit: view.hopLimit)
+                           payload: Array(view.payload), hopLimit: view.hopLimit,
+                           sourceSocket: view.sourceSocket, destinationSocket: view.destinationSocket)
         }
     }
     return try result.get()
