@@ -44,6 +44,18 @@ extension Scenario {
 
     static let serverPort: UInt16 = 80
 
+    /// Schedules the client's connect() at time zero and labels both ends with their sockets.
+    static func connectClient(_ net: SimulatedNetwork, at time: Instant = .zero, _ done: @escaping (ConnectionID) -> Void = { _ in }) {
+        let server = SocketAddress(net.address(of: "server"), serverPort)
+        net.label("server", server.description)
+        net.schedule(at: time) { net in
+            net.note("client", "connect()")
+            let c = try! net.withStack("client") { s, now in try s.connect(to: server, now: now) }
+            if let info = net.withStack("client", { s, _ in s.info(of: c) }) { net.label("client", info.local.description) }
+            done(c)
+        }
+    }
+
     /// The classic connection: handshake, a request and an answer, the client closes, the server
     /// still sends a last message from CLOSE-WAIT, then closes; TIME-WAIT runs out.
     public static let classic = Scenario(
@@ -58,12 +70,7 @@ extension Scenario {
         var clientConn: ConnectionID?
         var received: [String: [UInt8]] = [:]
         let listener = try! net.listen("server", port: serverPort)
-        net.schedule(at: .zero) { net in
-            net.note("client", "connect()")
-            clientConn = try! net.withStack("client") { s, now in
-                try s.connect(to: SocketAddress(net.address(of: "server"), serverPort), now: now)
-            }
-        }
+        connectClient(net) { clientConn = $0 }
         net.onEvent = { net, host, event in
             switch (host, event) {
             case ("server", .connectionAvailable):

@@ -84,7 +84,11 @@ public final class SimulatedNetwork {
         var r = SeededRandom(seed: random.next())
         hosts.append(Host(name: name, address: address, stack: TCPStack(addresses: [address], configuration: config, random: &r)))
         timeline.hosts.append(name)
+        timeline.labels[name] = address.description
     }
+
+    /// Sets what the pictures print under a host's name.
+    public func label(_ host: String, _ text: String) { timeline.labels[host] = text }
 
     func hostIndex(_ name: String) -> Int {
         guard let i = hosts.firstIndex(where: { $0.name == name }) else { preconditionFailure("no host named \(name)") }
