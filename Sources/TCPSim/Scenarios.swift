@@ -112,7 +112,7 @@ extension Scenario {
         _ = clientConn
         let mslText = describe(o.msl)
         return ScenarioRun(name: "classic", network: net, explanation: [
-            "Three-way handshake (RFC 9293 §3.5): SYN seq=x, SYN-ACK seq=y ack=x+1, ACK seq=x+1 ack=y+1.",
+            "Three-way handshake (RFC 9293 §3.5): SYN seq=x, SYN-ACK seq=y ack=x+1, ACK seq=x+1 ack=y+1; here the third segment already carries the client's request, which TCP allows.",
             "x and y are random (RFC 6528), not 1: the numbers in brackets are relative to each side's ISN, as Wireshark shows them.",
             "SYN and FIN each take one sequence number; a pure ACK takes none (RFC 9293 §3.4).",
             "The client's FIN puts it in FIN-WAIT-1; the server ACKs at once and stays in CLOSE-WAIT, where it may still send (half-close, §3.6).",

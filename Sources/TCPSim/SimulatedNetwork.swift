@@ -15,6 +15,16 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 }
 
+/// What a fault rule does to a packet.
+public enum Fault: Sendable, Equatable {
+    /// Deliver after the link's delay.
+    case deliver
+    /// Lose it; the reason is shown in the pictures.
+    case drop(String)
+    /// Deliver after the link's delay plus this much.
+    case delay(Duration)
+}
+
 /// A packet on the simulated wire, as fault rules see it.
 public struct WirePacket: Sendable {
     /// Sending and receiving host names.
@@ -57,8 +67,8 @@ public final class SimulatedNetwork {
     public let seed: UInt64
     /// One-way delay of every link, both directions.
     public var delay: Duration
-    /// Decides the fate of each packet: a reason to lose it, or nil to deliver it.
-    public var faultRule: ((WirePacket) -> String?)?
+    /// Decides the fate of each packet.
+    public var faultRule: ((WirePacket) -> Fault)?
     /// The application: called for each event of each host's stack.
     public var onEvent: ((SimulatedNetwork, String, TCPEvent) -> Void)?
     public private(set) var timeline: Timeline
@@ -120,6 +130,15 @@ public final class SimulatedNetwork {
         timeline.append(.init(time: now, host: host, kind: .note(text)))
     }
 
+    /// Puts a hand-made segment on the wire as if `from` had sent it (a stale duplicate, an
+    /// attacker's guess...). It goes through the fault rule and the link like any other packet.
+    public func inject(from host: String, _ header: TCPHeader, to destination: IPAddress, payload: [UInt8] = [], note text: String? = nil) {
+        let i = hostIndex(host)
+        if let text { note(host, text) }
+        let bytes = try! TCPPacket.build(source: hosts[i].address, destination: destination, header: header, payload: payload)
+        transmit(from: i, bytes)
+    }
+
     /// Runs `action` at virtual time `time`.
     public func schedule(at time: Instant, _ action: @escaping (SimulatedNetwork) -> Void) {
         order += 1
@@ -168,6 +187,15 @@ public final class SimulatedNetwork {
         var progress = true
         while progress {
             progress = false
+            // The application reacts first, then the stack's output is flushed, as an event loop
+            // that runs its callbacks before writing does: a reply can ride on the ACK.
+            for (i, h) in hosts.enumerated() {
+                while let e = h.stack.pollEvent() {
+                    collectTrace(i)
+                    onEvent?(self, h.name, e)
+                    progress = true
+                }
+            }
             for (i, h) in hosts.enumerated() {
                 var out = [UInt8](repeating: 0, count: 65536)
                 while let n = out.withUnsafeMutableBytes({ h.stack.pollTransmit(now: now, into: $0) }) {
@@ -176,11 +204,6 @@ public final class SimulatedNetwork {
                     progress = true
                 }
                 collectTrace(i)
-                while let e = h.stack.pollEvent() {
-                    collectTrace(i)
-                    onEvent?(self, h.name, e)
-                    progress = true
-                }
             }
         }
     }
@@ -205,11 +228,14 @@ public final class SimulatedNetwork {
         let key = hosts[i].name + ">" + hosts[to].name
         ordinals[key, default: 0] += 1
         let packet = WirePacket(from: hosts[i].name, to: hosts[to].name, ordinal: ordinals[key]!, segment: summary, sentAt: now)
-        if let reason = faultRule?(packet) {
+        var at = now + delay
+        switch faultRule?(packet) ?? .deliver {
+        case .deliver: break
+        case .drop(let reason):
             timeline.append(.init(time: now, host: hosts[i].name, kind: .send(packet: id, summary, fate: .lost(reason: reason))))
             return
+        case .delay(let extra): at = at + extra
         }
-        let at = now + delay
         timeline.append(.init(time: now, host: hosts[i].name, kind: .send(packet: id, summary, fate: .delivered(at: at))))
         order += 1
         let f = InFlight(deliverAt: at, order: order, to: to, packetID: id, bytes: bytes)

@@ -50,16 +50,15 @@ import TCPWire
         let run = Self.run(ipv6: ipv6)
         let request = 18, answer = 25, last = 4
         let expected: [Sent] = [
-            // Three-way handshake: SYN and SYN-ACK each take one number.
+            // Three-way handshake: SYN and SYN-ACK each take one number; the third segment, the
+            // ACK, already carries the request.
             .init(host: "client", flags: ["SYN"], relSeq: 0, relAck: nil, len: 0),
             .init(host: "server", flags: ["SYN", "ACK"], relSeq: 0, relAck: 1, len: 0),
-            .init(host: "client", flags: ["ACK"], relSeq: 1, relAck: 1, len: 0),
-            // The request and its ACK: a pure ACK takes no number.
             .init(host: "client", flags: ["PSH", "ACK"], relSeq: 1, relAck: 1, len: request),
-            .init(host: "server", flags: ["ACK"], relSeq: 1, relAck: UInt32(1 + request), len: 0),
+            // The answer carries the ACK of the request.
             .init(host: "server", flags: ["PSH", "ACK"], relSeq: 1, relAck: UInt32(1 + request), len: answer),
-            .init(host: "client", flags: ["ACK"], relSeq: UInt32(1 + request), relAck: UInt32(1 + answer), len: 0),
-            // The client's FIN, ACKed at once by the server, which then still sends.
+            // The client's FIN (with the ACK of the answer), ACKed at once by the server, which
+            // then still sends from CLOSE-WAIT.
             .init(host: "client", flags: ["FIN", "ACK"], relSeq: UInt32(1 + request), relAck: UInt32(1 + answer), len: 0),
             .init(host: "server", flags: ["ACK"], relSeq: UInt32(1 + answer), relAck: UInt32(2 + request), len: 0),
             .init(host: "server", flags: ["PSH", "ACK"], relSeq: UInt32(1 + answer), relAck: UInt32(2 + request), len: last),
@@ -181,7 +180,7 @@ import TCPWire
         net.addHost("server", address: IPAddress("198.18.0.2")!)
         _ = try! net.listen("server", port: 80)
         // Lose the first SYN: the client sends it again one RTO (1 s) later.
-        net.faultRule = { p in p.from == "client" && p.ordinal == 1 ? "scripted drop" : nil }
+        net.faultRule = { p in p.from == "client" && p.ordinal == 1 ? .drop("scripted drop") : .deliver }
         net.schedule(at: .zero) { net in
             _ = try! net.withStack("client") { s, now in try s.connect(to: SocketAddress(IPAddress("198.18.0.2")!, 80), now: now) }
         }
