@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "TCPCore", targets: ["TCPCore"]),
         .library(name: "TCPTrace", targets: ["TCPTrace"]),
         .library(name: "TCPSim", targets: ["TCPSim"]),
+        .library(name: "TCPScript", targets: ["TCPScript"]),
         .executable(name: "tcpkit", targets: ["tcpkit"]),
     ],
     dependencies: [
@@ -22,16 +23,23 @@ let package = Package(
         .target(name: "TCPTrace", dependencies: ["TCPWire", "TCPCore"]),
         // Deterministic network: virtual clock, links, scripted faults, scenarios.
         .target(name: "TCPSim", dependencies: ["TCPWire", "TCPCore", "TCPTrace"]),
+        // packetdrill-format scripts run against the engine in-process, on virtual time.
+        .target(name: "TCPScript", dependencies: ["TCPWire", "TCPCore", "TCPTrace"]),
         .executableTarget(
             name: "tcpkit",
             dependencies: [
-                "TCPWire", "TCPCore", "TCPTrace", "TCPSim",
+                "TCPWire", "TCPCore", "TCPTrace", "TCPSim", "TCPScript",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TCPWireTests", dependencies: ["TCPWire"]),
         .testTarget(name: "TCPCoreTests", dependencies: ["TCPCore", "TCPWire"]),
         .testTarget(name: "TCPToolTests", dependencies: ["TCPSim", "TCPTrace", "TCPCore", "TCPWire"]),
+        .testTarget(
+            name: "TCPScriptTests",
+            dependencies: ["TCPScript", "TCPCore", "TCPWire"],
+            resources: [.copy("Conformance")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,1 @@
+// TCPScript: packetdrill-format scripts against the engine (issue 3).
