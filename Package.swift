@@ -35,11 +35,8 @@ let package = Package(
         .testTarget(name: "TCPWireTests", dependencies: ["TCPWire"]),
         .testTarget(name: "TCPCoreTests", dependencies: ["TCPCore", "TCPWire"]),
         .testTarget(name: "TCPToolTests", dependencies: ["TCPSim", "TCPTrace", "TCPCore", "TCPWire"]),
-        .testTarget(
-            name: "TCPScriptTests",
-            dependencies: ["TCPScript", "TCPCore", "TCPWire"],
-            resources: [.copy("Conformance")]
-        ),
+        // The conformance scripts live in Tests/Conformance; the tests find them by path.
+        .testTarget(name: "TCPScriptTests", dependencies: ["TCPScript", "TCPCore", "TCPWire"]),
     ],
     swiftLanguageModes: [.v6]
 )
