@@ -1,0 +1,124 @@
+// A tiny in-test network between two stacks, A (10.0.0.1 / fd00::1) and B (10.0.0.2 / fd00::2):
+// every packet arrives after a fixed delay unless a drop rule or the seeded loss rate eats it.
+// Virtual time jumps straight to the next delivery or timer deadline, as quinn-proto's tests do.
+
+import Testing
+import TCPWire
+import TCPCore
+
+struct Link {
+    struct Packet: CustomStringConvertible {
+        var time: Instant
+        var fromA: Bool
+        var seg: Seg
+        /// Index among the packets sent in the same direction (0 = first).
+        var index: Int
+        var dropped: Bool
+        var description: String {
+            "\(time) \(fromA ? "A > B" : "B > A") \(seg)\(dropped ? "  (dropped)" : "")"
+        }
+    }
+
+    var a: TCPStack
+    var b: TCPStack
+    var now = Instant.zero
+    var delay: Duration
+    /// Drop rule (true: the packet is lost).
+    var dropIf: (Packet) -> Bool = { _ in false }
+    /// Independent random loss with this probability, from a seeded generator.
+    var lossRate = 0.0
+    var rng: SplitMix64
+    /// Every packet put on the wire, in order.
+    var wire: [Packet] = []
+    var traceA: [TraceRecord] = []
+    var traceB: [TraceRecord] = []
+    var eventsA: [TCPEvent] = []
+    var eventsB: [TCPEvent] = []
+    private var inFlight: [(at: Instant, toB: Bool, bytes: [UInt8])] = []
+    private var sentFromA = 0
+    private var sentFromB = 0
+
+    init(configuration: TCPConfiguration = Harness.configuration(), configurationB: TCPConfiguration? = nil,
+         delay: Duration = .milliseconds(50), seed: UInt64 = 1) {
+        var r1 = SplitMix64(seed: seed)
+        var r2 = SplitMix64(seed: seed &+ 1)
+        a = TCPStack(addresses: [ourIP, ourIP6], configuration: configuration, random: &r1)
+        b = TCPStack(addresses: [peerIP, peerIP6], configuration: configurationB ?? configuration, random: &r2)
+        self.delay = delay
+        rng = SplitMix64(seed: seed &+ 2)
+    }
+
+    /// Moves what both stacks want to send onto the wire, and their traces and events into the logs.
+    mutating func flush() {
+        var buffer = [UInt8](repeating: 0, count: 70_000)
+        for fromA in [true, false] {
+            while true {
+                let n = buffer.withUnsafeMutableBytes { fromA ? a.pollTransmit(now: now, into: $0) : b.pollTransmit(now: now, into: $0) }
+                guard let n else { break }
+                let bytes = Array(buffer[0..<n])
+                let sent = bytes.withUnsafeBytes { parseSent($0, time: now) }
+                var p = Packet(time: now, fromA: fromA, seg: sent.seg, index: fromA ? sentFromA : sentFromB, dropped: false)
+                if fromA { sentFromA += 1 } else { sentFromB += 1 }
+                p.dropped = dropIf(p) || (lossRate > 0 && rng.chance(lossRate))
+                wire.append(p)
+                if !p.dropped { inFlight.append((now + delay, !fromA, bytes)) }
+            }
+        }
+        while let r = a.pollTrace() { traceA.append(r) }
+        while let r = b.pollTrace() { traceB.append(r) }
+        while let e = a.pollEvent() { eventsA.append(e) }
+        while let e = b.pollEvent() { eventsB.append(e) }
+    }
+
+    /// Jumps to the next delivery or deadline (not past `limit`) and handles it. False when nothing
+    /// is left to do before `limit`.
+    @discardableResult
+    mutating func step(until limit: Instant) -> Bool {
+        flush()
+        var next = inFlight.map(\.at).min()
+        for d in [a.nextDeadline, b.nextDeadline].compactMap({ $0 }) { next = next.map { min($0, d) } ?? d }
+        guard let next, next <= limit else { return false }
+        now = max(now, next)
+        // Deliver in the order sent.
+        while let i = inFlight.firstIndex(where: { $0.at <= now }) {
+            let p = inFlight.remove(at: i)
+            if p.toB { b.handle(ipPacket: p.bytes, now: now) } else { a.handle(ipPacket: p.bytes, now: now) }
+        }
+        a.handleTimeout(now: now)
+        b.handleTimeout(now: now)
+        flush()
+        return true
+    }
+
+    /// Runs until nothing is left to do or `limit` (seconds) passes.
+    mutating func run(until limit: Double) {
+        let end = Instant.seconds(limit)
+        while step(until: end) {}
+        if now < end { now = end }
+    }
+
+    /// Runs an application call on A or B at the current time, then flushes.
+    mutating func onA<T>(_ body: (inout TCPStack, Instant) throws -> T) rethrows -> T {
+        let r = try body(&a, now); flush(); return r
+    }
+    mutating func onB<T>(_ body: (inout TCPStack, Instant) throws -> T) rethrows -> T {
+        let r = try body(&b, now); flush(); return r
+    }
+
+    /// State changes of a connection as one side's trace recorded them ("SYN-SENT -> ESTABLISHED").
+    func stateChanges(_ trace: [TraceRecord], _ id: ConnectionID) -> [String] {
+        trace.compactMap { r in
+            guard r.connection == id, case .state(let from, let to) = r.kind else { return nil }
+            return "\(from) -> \(to)"
+        }
+    }
+
+    /// The first connection B's trace shows (a passively opened one).
+    var firstConnectionOnB: ConnectionID? {
+        traceB.first { if case .state = $0.kind { true } else { false } }?.connection
+    }
+
+    /// Packets A sent / B sent, in order.
+    var fromA: [Packet] { wire.filter(\.fromA) }
+    var fromB: [Packet] { wire.filter { !$0.fromA } }
+}
