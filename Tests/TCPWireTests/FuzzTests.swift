@@ -62,6 +62,11 @@ private func makeIPCoherent(_ bytes: inout [UInt8], _ rng: inout SplitMix64) {
     }
 }
 
+/// How to rerun a failing case, for failure messages.
+private func replay(_ seed: UInt64) -> String {
+    "seed \(seed) (replay: TCPWIRE_SEED=\(seed) swift test --scratch-path .build-wire --filter TCPWireTests.FuzzTests)"
+}
+
 @Suite("Fuzz: parsers never trap")
 struct FuzzTests {
     @Test("100k random byte strings of length 0...120")
@@ -82,10 +87,10 @@ struct FuzzTests {
             }
             if let problem = exercise(bytes) {
                 failures += 1
-                if failures <= 5 { Issue.record("seed \(seed) iteration \(i): \(problem): \(hexString(bytes))") }
+                if failures <= 5 { Issue.record("\(replay(seed)) iteration \(i): \(problem): \(hexString(bytes))") }
             }
         }
-        #expect(failures == 0, "seed \(seed)")
+        #expect(failures == 0, "\(replay(seed))")
     }
 
     @Test("100k mutations of valid IPv4 and IPv6 packets: flips, truncations, extensions")
@@ -121,10 +126,10 @@ struct FuzzTests {
             if wireError({ () throws(WireError) in try parsePacket(bytes, verifyChecksum: false) }) == nil { parsedAfterMutation += 1 }
             if let problem = exercise(bytes) {
                 failures += 1
-                if failures <= 5 { Issue.record("seed \(seed) iteration \(i): \(problem): \(hexString(bytes))") }
+                if failures <= 5 { Issue.record("\(replay(seed)) iteration \(i): \(problem): \(hexString(bytes))") }
             }
         }
-        #expect(failures == 0, "seed \(seed)")
+        #expect(failures == 0, "\(replay(seed))")
         // The mutations must reach the TCP layer often enough to mean something.
         #expect(parsedAfterMutation > 5_000, "seed \(seed): only \(parsedAfterMutation) mutated packets parsed")
     }
@@ -140,7 +145,7 @@ struct FuzzTests {
             let at = Int.random(in: ipLength..<bytes.count, using: &rng)
             bytes[at] ^= UInt8.random(in: 1...255, using: &rng)
             guard let segment = try? parsePacket(bytes) else { continue }
-            Issue.record("seed \(seed) iteration \(i): a changed byte at \(at) still verified: \(segment.header)")
+            Issue.record("\(replay(seed)) iteration \(i): a changed byte at \(at) still verified: \(segment.header)")
         }
     }
 }
