@@ -43,6 +43,8 @@ let peerISS = SequenceNumber(1_000_000)
 /// The window we offer with the default 64 KiB receive buffer (no window scaling: at most 65535).
 let fullWindow: UInt16 = 65535
 
+/// The window we offer with the default 64 KiB (65536-byte) buffer holding `unread` bytes.
+func window(unread: Int) -> UInt16 { UInt16(min(65535, 65536 - unread)) }
 func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 func seconds(_ s: Double) -> Instant { .seconds(s) }
 
