@@ -71,6 +71,7 @@ public enum TCPPacket {
         case (.v6, .v6): ipLength = 40
         default: throw .addressFamilyMismatch
         }
+        guard payloadLength >= 0 else { throw .badTotalLength(declared: payloadLength, available: buffer.count) }
         let tcpHeaderLength = header.encodedLength
         let total = ipLength + tcpHeaderLength + payloadLength
         guard total <= buffer.count else { throw .bufferTooSmall(needed: total, available: buffer.count) }

@@ -1,0 +1,25 @@
+// swift-tools-version: 6.3
+// Benchmarks live in their own package so that normal builds stay fast.
+// Run from this folder: `swift package benchmark` (see ../README.md, "Benchmarks").
+import PackageDescription
+
+let package = Package(
+    name: "TCPKitBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(name: "TCPKit", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "EngineBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "TCPCore", package: "TCPKit"),
+                .product(name: "TCPWire", package: "TCPKit"),
+            ],
+            path: "Benchmarks/EngineBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
