@@ -452,7 +452,15 @@ extension TCPStack {
     mutating func processFIN(_ c: inout Connection, _ id: ConnectionID, _ seg: TCPSegmentView, dataSeq: SequenceNumber, _ now: Instant) {
         guard seg.header.flags.contains(.fin), !c.finReceived else { return }
         let finSeq = dataSeq + seg.payload.count
-        guard finSeq == c.rcvNxt else { return }
+        guard finSeq == c.rcvNxt else {
+            // A FIN past a gap is an out-of-order segment: RFC 5681 §4.2 / RFC 9293 §3.10.7.4
+            // want an immediate duplicate ACK so the peer learns RCV.NXT (text did that already).
+            if finSeq > c.rcvNxt && seg.payload.isEmpty {
+                c.ackPending = true
+                drop(.outOfOrder, now, id, seg)
+            }
+            return
+        }
         c.rcvNxt += 1
         c.finReceived = true
         c.ackPending = true
