@@ -286,6 +286,7 @@ extension TCPStack {
     /// Puts a connection back into its slot after processing: frees what CLOSED leaves behind,
     /// schedules its timers and queues it for output.
     mutating func commit(_ i: Int, _ c: inout Connection, _ now: Instant) {
+        defer { pruneTimers() }
         if c.state == .closed {
             let key = FourTuple(local: c.local, remote: c.remote)
             if demux[key] == UInt32(i) { demux[key] = nil }
@@ -301,6 +302,7 @@ extension TCPStack {
             }
             c.listenerRole = .none
             c.cancelTimers()
+            c.scheduledDeadline = nil
             c.ackPending = false
             if c.userOwned && !c.userClosed {
                 slots[i].connection = c       // the handle stays until the application closes it
@@ -323,5 +325,18 @@ extension TCPStack {
             outputQueue.append(UInt32(i))
         }
         slots[i].connection = c
+    }
+
+    /// Pops stale entries (timers since cancelled or moved, connections gone) off the top of the
+    /// heap, so that `nextDeadline` is a time when `handleTimeout` really has work to do rather
+    /// than an old deadline (a driver would otherwise wake for nothing, e.g. at the cancelled FIN
+    /// timer of a connection sitting in TIME-WAIT).
+    mutating func pruneTimers() {
+        while let top = timers.first {
+            let i = Int(top.slot)
+            if i < slots.count, slots[i].generation == top.generation, let c = slots[i].connection,
+               c.scheduledDeadline == top.deadline { return }
+            _ = timers.pop()
+        }
     }
 }

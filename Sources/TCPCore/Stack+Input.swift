@@ -427,8 +427,9 @@ extension TCPStack {
             drop(.textAfterFIN, now, id, seg)
             return
         }
-        if c.userClosed {
-            // RFC 1122 §4.2.2.13: data after the application closed is lost; say so with RST.
+        // RFC 1122 §4.2.2.13: *new* data after the application closed is lost; say so with RST.
+        // A retransmission of bytes already received (e.g. old data riding with the FIN) is not.
+        if c.userClosed && dataSeq + seg.payload.count > c.rcvNxt {
             drop(.dataAfterClose, now, id, seg)
             resetAndClose(&c, id, now: now, sendRST: true, reason: .localAbort, error: .connectionAborted)
             return
