@@ -14,7 +14,8 @@ extension TCPStack {
     // MARK: Listeners
 
     /// Passive OPEN (RFC 9293 §3.10.1): listens on `port` at `address` (nil: every address of the
-    /// stack). `backlog` bounds both the half-open connections and those waiting for `accept`.
+    /// stack). `backlog` bounds the half-open connections and, separately, those waiting for
+    /// `accept` (as Linux does).
     public mutating func listen(port: UInt16, address: IPAddress? = nil, backlog: Int = 128) throws(TCPError) -> ListenerID {
         guard backlog > 0 else { throw .invalidArgument("backlog must be positive") }
         if let address, !addresses.contains(address) { throw .addressNotAvailable }
@@ -266,7 +267,12 @@ extension TCPStack {
                                 reason: ResetReason?, error: TCPError) {
         if sendRST {
             let synchronized = c.state.isSynchronized || c.state == .synReceived
-            queueControl(local: c.local, remote: c.remote, seq: c.sndNxt == c.iss && c.state == .synSent ? c.sndMax : c.sndNxt,
+            // <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5). The RFC's SND.NXT never goes back; ours
+            // does after a retransmission timeout (go-back to SND.UNA), so the RFC's SND.NXT is our
+            // SND.MAX. A peer that got everything has RCV.NXT = SND.MAX, and RFC 5961 §3.2 makes it
+            // accept a RST only exactly there (anything else earns a challenge ACK, and the peer
+            // keeps a half-open connection).
+            queueControl(local: c.local, remote: c.remote, seq: c.sndMax,
                          ack: synchronized ? c.rcvNxt : SequenceNumber(0), flags: synchronized ? [.rst, .ack] : [.rst])
         }
         c.sendBuffer.removeAll()

@@ -83,7 +83,11 @@ extension TCPStack {
         guard h.flags.contains(.syn) else { drop(.listenNoSYN, now, nil, seg); return }
         let listener = listenerSlots[li].listener!
         let lid = ListenerID(index: UInt32(li), generation: listenerSlots[li].generation)
-        guard listener.halfOpen + listener.acceptQueue.count < listener.backlog else {
+        // The backlog bounds the half-open connections and, separately, the accept queue (as
+        // Linux does: a SYN is dropped when either is full). A combined bound would make the
+        // accept queue unable to fill while a half-open connection exists, so the accept-queue
+        // check on the final ACK (SYN-RECEIVED, fifth check) could never apply.
+        guard listener.halfOpen < listener.backlog, listener.acceptQueue.count < listener.backlog else {
             drop(.backlogFull, now, nil, seg)
             return
         }
@@ -149,6 +153,8 @@ extension TCPStack {
         c.irs = h.sequenceNumber
         c.rcvNxt = h.sequenceNumber + 1
         applySYNOptions(&c, h)
+        // acknowledge() clears the retry count, which RFC 6298 §5.7 still needs below.
+        let synTimedOut = c.retries > 0
         if f.contains(.ack) { acknowledge(&c, id, h.acknowledgmentNumber, now) }
         c.sndWnd = UInt32(h.window)
         c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
@@ -157,7 +163,7 @@ extension TCPStack {
         if c.sndUna > c.iss {
             // Our SYN is acknowledged: ESTABLISHED, and <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
             setState(&c, id, .established, now)
-            becameEstablished(&c, id, now)
+            becameEstablished(&c, id, now, synTimedOut: synTimedOut)
             c.ackPending = true
             // "If there are other controls or text in the segment, continue processing at the
             // sixth step": data and FIN on a SYN-ACK are taken.
@@ -169,15 +175,18 @@ extension TCPStack {
             // Simultaneous open: SYN-RECEIVED, and <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
             setState(&c, id, .synReceived, now)
             c.sndNxt = c.iss
+            // Karn (RFC 6298 §3): the SYN,ACK resends sequence number ISS, so an ACK of it is
+            // ambiguous between our SYN and the SYN,ACK; take no RTT sample from it.
+            c.rttSeq = nil
             if !seg.payload.isEmpty { drop(.synDataIgnored, now, id, seg) }
         }
         return .done
     }
 
     /// Things that happen once per connection when the handshake completes.
-    mutating func becameEstablished(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+    mutating func becameEstablished(_ c: inout Connection, _ id: ConnectionID, _ now: Instant, synTimedOut: Bool = false) {
         // RFC 6298 §5.7: after a SYN timeout with no RTT sample, RTO restarts at 3 s.
-        if c.srtt == nil && c.retries > 0 { c.rto = Duration.seconds(3).nanoseconds }
+        if c.srtt == nil && (c.retries > 0 || synTimedOut) { c.rto = Duration.seconds(3).nanoseconds }
         c.retries = 0
         emit(.established(id), now)
         if c.finQueued && c.state == .established {
@@ -207,6 +216,25 @@ extension TCPStack {
         // does; the RFC's first check would only answer with an ACK).
         if c.state == .synReceived, f.contains(.syn), !f.contains(.ack), !f.contains(.rst), seq == c.irs {
             c.sndNxt = c.iss
+            // Karn (RFC 6298 §3): this SYN,ACK is a retransmission; the ACK that completes the
+            // handshake could answer either copy, so it must not give an RTT sample.
+            c.rttSeq = nil
+            return .done
+        }
+
+        // RFC 9293 Figure 8, simultaneous open: in SYN-RECEIVED (reached from SYN-SENT) the peer's
+        // SYN,ACK acknowledges our SYN and the connection is ESTABLISHED. Its SYN lies at IRS, just
+        // before RCV.NXT, so the first check below would reject it and only send an ACK (an extra
+        // round trip the figure does not have); like Linux, take it as the ACK of our SYN.
+        if c.state == .synReceived, !c.passive, f.contains(.syn), f.contains(.ack), !f.contains(.rst), seq == c.irs,
+           c.sndUna < h.acknowledgmentNumber, h.acknowledgmentNumber <= c.sndMax {
+            c.sndWnd = UInt32(h.window)
+            c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+            c.sndWl1 = seq
+            c.sndWl2 = h.acknowledgmentNumber
+            setState(&c, id, .established, now)
+            becameEstablished(&c, id, now)
+            acknowledge(&c, id, h.acknowledgmentNumber, now)
             return .done
         }
 

@@ -48,6 +48,10 @@ struct Link {
         rng = SplitMix64(seed: seed &+ 2)
     }
 
+    /// Called after each delivery/timeout step, before what it caused is sent: the place for an
+    /// application that reacts to events at once (e.g. shuts down on `.peerClosed`).
+    var react: ((inout Link) -> Void)?
+
     /// Moves what both stacks want to send onto the wire, and their traces and events into the logs.
     mutating func flush() {
         var buffer = [UInt8](repeating: 0, count: 70_000)
@@ -61,13 +65,26 @@ struct Link {
                 if fromA { sentFromA += 1 } else { sentFromB += 1 }
                 p.dropped = dropIf(p) || (lossRate > 0 && rng.chance(lossRate))
                 wire.append(p)
-                if !p.dropped { inFlight.append((now + delay, !fromA, bytes)) }
+                if !p.dropped { inFlight.append((now + delay, fromA, bytes)) }
             }
         }
+        collect()
+    }
+
+    /// Moves traces and events into the logs.
+    mutating func collect() {
         while let r = a.pollTrace() { traceA.append(r) }
         while let r = b.pollTrace() { traceB.append(r) }
         while let e = a.pollEvent() { eventsA.append(e) }
         while let e = b.pollEvent() { eventsB.append(e) }
+    }
+
+    /// Hands a packet straight to A or B now, as if it had been in the network all along (an old
+    /// duplicate), and sends what it causes.
+    mutating func inject(_ seg: Seg, toB: Bool, from source: SocketAddress, to destination: SocketAddress) {
+        let packet = seg.packet(from: source, to: destination)
+        if toB { b.handle(ipPacket: packet, now: now) } else { a.handle(ipPacket: packet, now: now) }
+        flush()
     }
 
     /// Jumps to the next delivery or deadline (not past `limit`) and handles it. False when nothing
@@ -86,6 +103,8 @@ struct Link {
         }
         a.handleTimeout(now: now)
         b.handleTimeout(now: now)
+        collect()
+        if let react { react(&self) }
         flush()
         return true
     }

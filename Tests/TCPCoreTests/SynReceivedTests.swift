@@ -138,6 +138,26 @@ struct SynReceivedTests {
         #expect(h.drops(.unacceptableSequence) == 1)
     }
 
+    @Test("simultaneous open: the peer's SYN,ACK completes the handshake (RFC 9293 Figure 8)")
+    func simultaneousOpenSynAck() {
+        var h = Harness.synSent()
+        h.send(Seg(.syn, seq: h.irs, mss: 1460), at: 0.1)
+        h.expectSent(Seg([.syn, .ack], seq: h.iss, ack: h.irs + 1, mss: 1460))
+        // Figure 8, line 6: <SEQ=300><ACK=101><CTL=SYN,ACK> --> ESTABLISHED, nothing more to send.
+        h.send(Seg([.syn, .ack], seq: h.irs, ack: h.iss + 1, window: 5000, mss: 1460), at: 0.1)
+        h.expectNothingSent()
+        #expect(h.state == .established)
+        #expect(h.info.sndUna == h.iss + 1 && h.info.sndWnd == 5000)
+        #expect(h.stateChanges() == ["CLOSED -> SYN-SENT", "SYN-SENT -> SYN-RECEIVED", "SYN-RECEIVED -> ESTABLISHED"])
+        // A SYN,ACK that does not acknowledge our SYN is not taken that way.
+        var g = Harness.synSent()
+        g.send(Seg(.syn, seq: g.irs), at: 0.1)
+        _ = g.takeSent()
+        g.send(Seg([.syn, .ack], seq: g.irs, ack: g.iss + 2), at: 0.1)
+        g.expectSent(Seg(.ack, seq: g.iss + 1, ack: g.irs + 1))
+        #expect(g.state == .synReceived)
+    }
+
     @Test("simultaneous open: RST at RCV.NXT in SYN-RECEIVED means connection refused")
     func activeSynReceivedRST() {
         var h = Harness.synSent()

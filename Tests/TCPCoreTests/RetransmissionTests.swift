@@ -1,0 +1,281 @@
+// The retransmission timer, RFC 6298: initial RTO 1 s (§2.1); SRTT/RTTVAR from samples (§2.2–2.3)
+// with RTO = SRTT + max(G, 4·RTTVAR), clamped to [rtoMin, rtoMax] (§2.4–2.5); Karn: no sample from
+// a retransmitted segment (§3); on expiry retransmit the earliest unacknowledged segment and double
+// the RTO (§5.4–5.6); after a SYN timeout, RTO 3 s once data flows (§5.7). Retry limits per
+// RFC 1122 §4.2.3.5.
+
+import Testing
+import TCPWire
+import TCPCore
+
+@Suite("Retransmission (RFC 6298)")
+struct RetransmissionTests {
+    // MARK: SYN
+
+    @Test("the SYN goes again at 1, 3, 7, 15, 31, 63 s; at 123 s connect fails with 'timed out'")
+    func synBackoff() {
+        var h = Harness.synSent()
+        let syn = Seg(.syn, seq: h.iss, mss: 1460)
+        for t in [1.0, 3, 7, 15, 31, 63] {
+            h.expectSent(syn, at: t)
+            #expect(h.state == .synSent)
+        }
+        #expect(h.stack.statistics.retransmissions == 6)
+        // synRetries = 6: the seventh timeout gives up, and tells the peer in case our SYN got through.
+        // It comes 60 s after the last SYN, not 64: rtoMax = 60 s (RFC 6298 §2.5).
+        h.expectSent(Seg(.rst, seq: h.iss + 1, window: 0), at: 123)
+        #expect(h.state == .closed)
+        #expect(h.pollEvents() == [.timedOut(h.conn)])
+        #expect(throws: TCPError.timedOut) { _ = try h.stack.send(h.conn, [1], now: h.now) }
+        #expect(throws: TCPError.timedOut) { _ = try h.stack.receive(h.conn, now: h.now) }
+        #expect(h.nextSent() == nil)
+        #expect(h.stack.connectionCount == 0)
+    }
+
+    @Test("rtoMax caps the backoff; synRetries and rtoInitial are configurable")
+    func synBackoffClamped() {
+        var h = Harness.synSent(Harness.configuration {
+            $0.rtoInitial = .milliseconds(500)
+            $0.rtoMax = .seconds(2)
+            $0.synRetries = 4
+        })
+        let syn = Seg(.syn, seq: h.iss, mss: 1460)
+        for t in [0.5, 1.5, 3.5, 5.5] { h.expectSent(syn, at: t) }
+        h.expectSent(Seg(.rst, seq: h.iss + 1, window: 0), at: 7.5)
+        #expect(h.pollEvents() == [.timedOut(h.conn)])
+    }
+
+    @Test("Karn: no RTT sample from a retransmitted SYN, and RTO 3 s once data flows (RFC 6298 §5.7)")
+    func karnSYN() {
+        var h = Harness.synSent()
+        h.expectSent(Seg(.syn, seq: h.iss, mss: 1460), at: 1)
+        h.send(Seg([.syn, .ack], seq: h.irs, ack: h.iss + 1, mss: 1460), at: 1.2)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1))
+        #expect(h.state == .established)
+        #expect(h.info.srtt == nil)
+        #expect(h.info.rto == .seconds(3))
+        // The first data segment is timed with the 3 s RTO.
+        h.write(bytes("x"), at: 2)
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 1, ack: h.irs + 1, payload: bytes("x")))
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 1, ack: h.irs + 1, payload: bytes("x")), at: 5)
+    }
+
+    @Test("Karn, passive side: no sample from a retransmitted SYN-ACK; RTO 3 s (RFC 6298 §5.7)")
+    func karnSynAckTimeout() {
+        var h = Harness.synReceived()
+        h.expectSent(Seg([.syn, .ack], seq: h.iss, ack: h.irs + 1, mss: 1460), at: 1)
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1), at: 1.1)
+        #expect(h.state == .established)
+        #expect(h.info.srtt == nil)
+        #expect(h.info.rto == .seconds(3))
+    }
+
+    @Test("Karn: a SYN-ACK sent again for the peer's retransmitted SYN gives no RTT sample either")
+    func karnSynAckForRetransmittedSYN() {
+        var h = Harness.synReceived()
+        // Our SYN-ACK of 0 s was lost; the peer's retransmitted SYN arrives at 0.9 s.
+        h.send(Seg(.syn, seq: h.irs, mss: 1460), at: 0.9)
+        h.expectSent(Seg([.syn, .ack], seq: h.iss, ack: h.irs + 1, mss: 1460))
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1), at: 0.95)
+        #expect(h.state == .established)
+        // The ACK answers the second SYN-ACK (50 ms), but could answer the first (0.95 s): no sample.
+        #expect(h.info.srtt == nil)
+        #expect(h.info.rto == .seconds(1))
+    }
+
+    // MARK: SYN-ACK
+
+    @Test("SYN-ACK goes again at 1, 3, 7, 15, 31 s; at 63 s the half-open connection disappears silently")
+    func synAckBackoff() {
+        var h = Harness.synReceived()
+        let synAck = Seg([.syn, .ack], seq: h.iss, ack: h.irs + 1, mss: 1460)
+        for t in [1.0, 3, 7, 15, 31] { h.expectSent(synAck, at: t) }
+        h.advance(to: 63)
+        h.expectNothingSent()
+        #expect(h.state == nil)
+        #expect(h.stack.connectionCount == 0)
+        #expect(h.pollEvents().isEmpty)
+        #expect(h.stack.nextDeadline == nil)
+        // A late ACK now meets the listener: RST.
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1), at: 64)
+        h.expectSent(Seg(.rst, seq: h.iss + 1, window: 0))
+    }
+
+    @Test("synAckRetries is configurable")
+    func synAckRetries() {
+        var h = Harness.synReceived(Harness.configuration { $0.synAckRetries = 1 })
+        h.expectSent(Seg([.syn, .ack], seq: h.iss, ack: h.irs + 1, mss: 1460), at: 1)
+        h.advance(to: 2.999)
+        #expect(h.state == .synReceived)
+        h.advance(to: 3)
+        #expect(h.state == nil)
+        h.expectNothingSent()
+    }
+
+    // MARK: RTO from samples
+
+    /// A passive handshake whose final ACK comes `rtt` after our SYN-ACK.
+    static func established(rtt: Double, _ configuration: TCPConfiguration) -> Harness {
+        var h = Harness.synReceived(configuration)
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1), at: rtt)
+        h.conn = try! h.stack.accept(h.listener!)
+        return h
+    }
+
+    @Test("SRTT, RTTVAR and RTO follow RFC 6298 §2.2-2.3 exactly")
+    func rtoFromSamples() {
+        var h = Self.established(rtt: 0.1, Harness.configuration { $0.rtoMin = .milliseconds(200) })
+        // First sample R = 100 ms: SRTT = R, RTTVAR = R/2, RTO = SRTT + 4·RTTVAR = 300 ms.
+        #expect(h.info.srtt == .milliseconds(100))
+        #expect(h.info.rto == .milliseconds(300))
+        // R' = 250 ms: RTTVAR = 3/4·50 + 1/4·|100-250| = 75; SRTT = 7/8·100 + 1/8·250 = 118.75;
+        // RTO = 118.75 + 4·75 = 418.75 ms.
+        h.write(bytes("a"), at: 1)
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 1, ack: h.irs + 1, payload: bytes("a")))
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 2), at: 1.25)
+        #expect(h.info.srtt == .microseconds(118_750))
+        #expect(h.info.rto == .microseconds(418_750))
+        // The next segment is retransmitted exactly one RTO after it went out.
+        h.write(bytes("b"), at: 2)
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 2, ack: h.irs + 1, payload: bytes("b")))
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 2, ack: h.irs + 1, payload: bytes("b")), at: 2.41875)
+        // ... then after twice that (backoff, §5.5).
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 2, ack: h.irs + 1, payload: bytes("b")), at: 3.25625)
+    }
+
+    @Test("the RTO is clamped to rtoMin", arguments: [1.0, 0.2])
+    func rtoMin(_ minimum: Double) {
+        let h = Self.established(rtt: 0.01, Harness.configuration { $0.rtoMin = .milliseconds(Int64(minimum * 1000)) })
+        #expect(h.info.srtt == .milliseconds(10))
+        #expect(h.info.rto == .milliseconds(Int64(minimum * 1000)))   // 10 + 4·5 = 30 ms is too small
+    }
+
+    @Test("the RTO is clamped to rtoMax")
+    func rtoMax() {
+        // (rtoInitial 3 s, so that the SYN-ACK is not retransmitted before the ACK comes.)
+        let h = Self.established(rtt: 2, Harness.configuration { $0.rtoMax = .seconds(5); $0.rtoInitial = .seconds(3) })
+        #expect(h.info.srtt == .seconds(2))
+        #expect(h.info.rto == .seconds(5))   // 2 + 4·1 = 6 s
+    }
+
+    @Test("Karn: a data segment that was retransmitted gives no sample; the backed-off RTO stays")
+    func karnData() {
+        var h = Self.established(rtt: 0.1, Harness.configuration { $0.rtoMin = .milliseconds(200) })
+        h.write(bytes("a"), at: 1)
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 1, ack: h.irs + 1, payload: bytes("a")))
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 1, ack: h.irs + 1, payload: bytes("a")), at: 1.3)
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 2), at: 1.35)
+        #expect(h.info.srtt == .milliseconds(100))
+        #expect(h.info.rto == .milliseconds(600))
+        // A new segment is timed again: R = 100 ms brings the RTO back down.
+        h.write(bytes("b"), at: 2)
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 2, ack: h.irs + 1, payload: bytes("b")))
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 3), at: 2.1)
+        #expect(h.info.srtt == .milliseconds(100))
+        #expect(h.info.rto == .microseconds(250_000))   // RTTVAR = 3/4·50 = 37.5, RTO = 100 + 150
+    }
+
+    // MARK: Data and FIN
+
+    @Test("go back to SND.UNA: after a timeout only the first unacknowledged segment goes, then slow start")
+    func goBack() {
+        var h = Harness.established()
+        let data = (0..<(3 * 1460)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        func chunk(_ i: Int) -> [UInt8] { Array(data[(i * 1460)..<((i + 1) * 1460)]) }
+        h.write(data, at: 0)
+        h.expectSent(
+            Seg(.ack, seq: h.iss + 1, ack: h.irs + 1, payload: chunk(0)),
+            Seg(.ack, seq: h.iss + 1461, ack: h.irs + 1, payload: chunk(1)),
+            Seg([.psh, .ack], seq: h.iss + 2921, ack: h.irs + 1, payload: chunk(2)))
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1461), at: 0.1)
+        h.expectNothingSent()
+        // The timer restarted at 0.1 s (RFC 6298 §5.3); at 1.1 s the second segment goes again, alone.
+        h.expectSent(Seg(.ack, seq: h.iss + 1461, ack: h.irs + 1, payload: chunk(1)), at: 1.1)
+        h.expectNothingSent()
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 2921), at: 1.2)
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 2921, ack: h.irs + 1, payload: chunk(2)))
+        // The receiver had the third segment all along: its ACK covers everything.
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 4381), at: 1.3)
+        #expect(h.info.sndUna == h.iss + 4381)
+        #expect(h.info.timers.retransmit == nil)
+        #expect(h.stack.statistics.retransmissions == 2)
+    }
+
+    @Test("an ACK beyond what was resent after a timeout is taken (SND.MAX) and nothing is sent twice")
+    func ackBeyondResent() {
+        var h = Harness.established()
+        let data = [UInt8](repeating: 1, count: 2 * 1460)
+        h.write(data, at: 0)
+        _ = h.takeSent()
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1, payload: Array(data[0..<1460])), at: 1)
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 2921), at: 1.05)
+        h.expectNothingSent()
+        #expect(h.info.sndUna == h.iss + 2921 && h.info.sndNxt == h.iss + 2921)
+    }
+
+    @Test("data retries run out: 'timed out', and a RST so the peer keeps no half-open leftover")
+    func dataRetries() {
+        var h = Harness.established(Harness.configuration { $0.dataRetries = 3 })
+        h.write(bytes("hello"), at: 1)
+        let seg = Seg([.psh, .ack], seq: h.iss + 1, ack: h.irs + 1, payload: bytes("hello"))
+        h.expectSent(seg)
+        for t in [2.0, 4, 8] { h.expectSent(seg, at: t) }
+        h.expectSent(Seg([.rst, .ack], seq: h.iss + 6, ack: h.irs + 1, window: 0), at: 16)
+        #expect(h.state == .closed)
+        #expect(h.pollEvents() == [.timedOut(h.conn)])
+        #expect(throws: TCPError.timedOut) { _ = try h.stack.send(h.conn, [1], now: h.now) }
+        #expect(throws: TCPError.timedOut) { _ = try h.stack.receive(h.conn, now: h.now) }
+        #expect(h.stack.connectionCount == 0)
+    }
+
+    @Test("after a timeout with several segments in flight, the RST carries SND.NXT as the peer knows it")
+    func rstAfterGoBackUsesHighestSeq() {
+        var h = Harness.established(Harness.configuration { $0.dataRetries = 1 })
+        let data = [UInt8](repeating: 2, count: 3 * 1460)
+        h.write(data, at: 0)
+        #expect(h.takeSent().count == 3)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1, payload: Array(data[0..<1460])), at: 1)
+        // The peer got everything (only its ACKs are lost): its RCV.NXT is iss+1+4380.
+        h.expectSent(Seg([.rst, .ack], seq: h.iss + 4381, ack: h.irs + 1, window: 0), at: 3)
+    }
+
+    @Test("the FIN is retransmitted at 1, 3, 7 s")
+    func finRetransmission() {
+        var h = Harness.finWait1()
+        let fin = Seg([.fin, .ack], seq: h.iss + 1, ack: h.irs + 1)
+        for t in [1.0, 3, 7] { h.expectSent(fin, at: t) }
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 2), at: 7.1)
+        #expect(h.state == .finWait2)
+        #expect(h.nextSent(until: 100) == nil)
+    }
+
+    @Test("data and FIN: after a timeout the FIN rides again on the resent data")
+    func finWithData() {
+        var h = Harness.established()
+        h.advance(to: 0)
+        _ = try! h.stack.send(h.conn, bytes("end"), now: h.now)
+        try! h.stack.shutdown(h.conn, now: h.now)
+        let seg = Seg([.fin, .psh, .ack], seq: h.iss + 1, ack: h.irs + 1, payload: bytes("end"))
+        h.expectSent(seg)
+        h.expectSent(seg, at: 1)
+        // Only the data arrived: the FIN is sent again alone.
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 4), at: 1.1)
+        h.expectSent(Seg([.fin, .ack], seq: h.iss + 4, ack: h.irs + 1), at: 3.1)
+    }
+
+    // MARK: Zero window
+
+    @Test("a zero window is probed with backoff until it opens (RFC 9293 §3.8.6.1)")
+    func persist() {
+        var h = Harness.established()
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 0), at: 0.5)
+        h.write(bytes("wait"), at: 1)
+        h.expectNothingSent()
+        let probe = Seg(.ack, seq: h.iss, ack: h.irs + 1)
+        h.expectSent(probe, at: 2)
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 0), at: 2.1)
+        h.expectSent(probe, at: 4)   // backed off: 1 s, then 2 s
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 1000), at: 4.2)
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 1, ack: h.irs + 1, payload: bytes("wait")))
+    }
+}
