@@ -196,6 +196,43 @@ struct EstablishedTests {
         #expect(h.state == .established)
     }
 
+    @Test("sequence numbers wrap around 2^32")
+    func wrapAround() {
+        var h = Harness.listen()
+        h.irs = SequenceNumber(UInt32.max - 9)          // the peer's ISN, ten below the wrap
+        h.send(Seg(.syn, seq: h.irs, mss: 1460), at: 0)
+        h.iss = h.takeSent()[0].seq
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1), at: 0)
+        h.conn = try! h.stack.accept(h.listener!)
+        let data = (0..<40).map { UInt8($0) }           // bytes 2^32-9 ... 30
+        h.send(Seg([.psh, .ack], seq: h.irs + 1, ack: h.iss + 1, payload: data), at: 0.1)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: SequenceNumber(31), window: window(unread: 40)))
+        // A retransmission straddling the wrap adds nothing; a FIN after it closes.
+        h.send(Seg([.psh, .ack], seq: SequenceNumber(UInt32.max - 2), ack: h.iss + 1, payload: Array(data[7..<40])), at: 0.2)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: SequenceNumber(31), window: window(unread: 40)))
+        h.send(Seg([.fin, .ack], seq: SequenceNumber(31), ack: h.iss + 1), at: 0.3)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: SequenceNumber(32), window: window(unread: 40)))
+        #expect(h.read() == data)
+        #expect(h.state == .closeWait)
+    }
+
+    @Test("the send window is taken only from segments newer than the last update (SND.WL1, SND.WL2)")
+    func windowUpdateRules() {
+        var h = Harness.established()
+        h.send(Seg([.psh, .ack], seq: h.irs + 1, ack: h.iss + 1, window: 5000, payload: Array(repeating: 1, count: 10)), at: 0.1)
+        #expect(h.info.sndWnd == 5000)
+        h.send(Seg([.psh, .ack], seq: h.irs + 11, ack: h.iss + 1, window: 6000, payload: Array(repeating: 2, count: 10)), at: 0.2)
+        #expect(h.info.sndWnd == 6000)
+        // A retransmission that starts before SND.WL1 but brings new bytes: its data is taken, its
+        // window (an older view of the peer) is not.
+        h.send(Seg([.psh, .ack], seq: h.irs + 1, ack: h.iss + 1, window: 100, payload: Array(repeating: 3, count: 30)), at: 0.3)
+        #expect(h.info.rcvNxt == h.irs + 31)
+        #expect(h.info.sndWnd == 6000)
+        // A pure ACK at RCV.NXT is newer: it may shrink the window.
+        h.send(Seg(.ack, seq: h.irs + 31, ack: h.iss + 1, window: 100), at: 0.4)
+        #expect(h.info.sndWnd == 100)
+    }
+
     // MARK: ACKs
 
     @Test("an ACK of our data advances SND.UNA and stops the retransmission timer")

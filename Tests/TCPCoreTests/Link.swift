@@ -53,8 +53,9 @@ struct Link {
     var react: ((inout Link) -> Void)?
 
     /// Moves what both stacks want to send onto the wire, and their traces and events into the logs.
+    private var buffer = [UInt8](repeating: 0, count: 70_000)
+
     mutating func flush() {
-        var buffer = [UInt8](repeating: 0, count: 70_000)
         for fromA in [true, false] {
             while true {
                 let n = buffer.withUnsafeMutableBytes { fromA ? a.pollTransmit(now: now, into: $0) : b.pollTransmit(now: now, into: $0) }
@@ -140,4 +141,63 @@ struct Link {
     /// Packets A sent / B sent, in order.
     var fromA: [Packet] { wire.filter(\.fromA) }
     var fromB: [Packet] { wire.filter { !$0.fromA } }
+}
+
+/// Two applications, one on each end of a connection: each writes its buffer as fast as the
+/// stack takes it, shuts down when all is written, and reads everything until end of stream.
+struct Transfer {
+    let a: ConnectionID
+    let b: ConnectionID
+    let aToB: [UInt8]
+    let bToA: [UInt8]
+    var receivedByA: [UInt8] = []
+    var receivedByB: [UInt8] = []
+    private var sentByA = 0, sentByB = 0
+    private var shutA = false, shutB = false
+    private(set) var endOfStreamAtA = false, endOfStreamAtB = false
+    private var scratch = [UInt8](repeating: 0, count: 65536)
+
+    init(a: ConnectionID, b: ConnectionID, aToB: [UInt8], bToA: [UInt8]) {
+        self.a = a; self.b = b; self.aToB = aToB; self.bToA = bToA
+    }
+
+    /// Runs the link, letting both applications act after every step, until nothing is left to do.
+    mutating func run(_ link: inout Link, until limit: Double) {
+        let end = Instant.seconds(limit)
+        pump(&link)
+        while link.step(until: end) { pump(&link) }
+    }
+
+    mutating func pump(_ link: inout Link) {
+        Self.write(&link.a, a, aToB, &sentByA, &shutA, link.now)
+        Self.write(&link.b, b, bToA, &sentByB, &shutB, link.now)
+        Self.read(&link.a, a, into: &receivedByA, eof: &endOfStreamAtA, scratch: &scratch, link.now)
+        Self.read(&link.b, b, into: &receivedByB, eof: &endOfStreamAtB, scratch: &scratch, link.now)
+        link.flush()
+    }
+
+    static func write(_ s: inout TCPStack, _ id: ConnectionID, _ data: [UInt8], _ sent: inout Int, _ shut: inout Bool, _ now: Instant) {
+        guard let st = s.state(of: id), st != .closed, !shut else { return }
+        while sent < data.count {
+            let n = data[sent...].withUnsafeBytes { (try? s.send(id, $0, now: now)) ?? 0 }
+            if n == 0 { break }
+            sent += n
+        }
+        if sent == data.count {
+            try? s.shutdown(id, now: now)
+            shut = true
+        }
+    }
+
+    static func read(_ s: inout TCPStack, _ id: ConnectionID, into received: inout [UInt8], eof: inout Bool,
+                     scratch: inout [UInt8], _ now: Instant) {
+        while !eof {
+            let r = scratch.withUnsafeMutableBytes { try? s.receive(id, into: $0, now: now) }
+            switch r {
+            case .data(let n)?: received += scratch[0..<n]
+            case .endOfStream?: eof = true
+            case .wouldBlock?, nil: return
+            }
+        }
+    }
 }

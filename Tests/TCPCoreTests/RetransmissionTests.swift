@@ -239,6 +239,25 @@ struct RetransmissionTests {
         h.expectSent(Seg([.rst, .ack], seq: h.iss + 4381, ack: h.irs + 1, window: 0), at: 3)
     }
 
+    @Test("two stacks: the receiver's ACKs are all lost; the sender gives up and its RST leaves the receiver no half-open connection")
+    func noHalfOpenLeftover() throws {
+        var link = Link(configuration: Harness.configuration { $0.dataRetries = 2 })
+        let l = try link.onB { s, _ in try s.listen(port: 80) }
+        let a = try link.onA { s, now in try s.connect(to: SocketAddress(peerIP, 80), now: now) }
+        link.run(until: 0.5)
+        let b = try #require(try link.onB { s, _ in try s.accept(l) })
+        link.dropIf = { !$0.fromA }                       // from now on, nothing from B arrives
+        _ = try link.onA { s, now in try s.send(a, [UInt8](repeating: 5, count: 3 * 1460), now: now) }
+        link.run(until: 100)
+        #expect(link.eventsA.last == .timedOut(a))
+        #expect(link.fromA.last?.seg.flags == [.rst, .ack])
+        // B had received all three segments; the RST is exactly at its RCV.NXT, so it is believed.
+        #expect(link.b.state(of: b) == .closed)
+        #expect(link.eventsB.last == .reset(b, .peerReset))
+        #expect(link.b.connectionCount == 0)
+        #expect(link.b.statistics.dropCount(.rstChallenged) == 0)
+    }
+
     @Test("the FIN is retransmitted at 1, 3, 7 s")
     func finRetransmission() {
         var h = Harness.finWait1()
