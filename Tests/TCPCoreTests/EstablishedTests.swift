@@ -233,6 +233,32 @@ struct EstablishedTests {
         #expect(h.info.sndWnd == 100)
     }
 
+    @Test("reading opens the window; an update goes out once it grew by min(half the buffer, MSS)")
+    func windowUpdateAfterRead() {
+        var h = Harness.established(Harness.configuration { $0.receiveBufferBytes = 1000 })
+        h.send(Seg([.psh, .ack], seq: h.irs + 1, ack: h.iss + 1, payload: Array(repeating: 1, count: 1000)), at: 0.1)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1001, window: 0))
+        var buffer = [UInt8](repeating: 0, count: 499)
+        _ = buffer.withUnsafeMutableBytes { try! h.stack.receive(h.conn, into: $0, now: h.now) }
+        h.expectNothingSent()                            // 499 < 500: silly window avoidance
+        buffer = [UInt8](repeating: 0, count: 1)
+        _ = buffer.withUnsafeMutableBytes { try! h.stack.receive(h.conn, into: $0, now: h.now) }
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1001, window: 500))
+    }
+
+    @Test("a full send buffer takes what fits, and .writable follows the ACK that frees space")
+    func writable() {
+        var h = Harness.established(Harness.configuration { $0.sendBufferBytes = 3000 })
+        #expect(h.write([UInt8](repeating: 1, count: 5000), at: 0.1) == 3000)
+        #expect(h.write([1], at: 0.1) == 0)
+        let sent = h.takeSent()
+        #expect(sent.map(\.payload.count) == [1460, 1460, 80])
+        #expect(h.pollEvents().isEmpty)
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1461), at: 0.2)
+        #expect(h.pollEvents() == [.writable(h.conn)])
+        #expect(h.write([UInt8](repeating: 2, count: 5000), at: 0.2) == 1460)
+    }
+
     // MARK: ACKs
 
     @Test("an ACK of our data advances SND.UNA and stops the retransmission timer")
