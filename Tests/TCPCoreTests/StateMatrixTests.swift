@@ -79,28 +79,40 @@ struct StateMatrixTests {
         }
         let challenges = h.stack.statistics.challengeACKsSent
         h.send(seg, at: 0.5)
+        let events = h.pollEvents()
         switch c.answer {
         case .challengeACK:
             h.expectSent(Seg(.ack, seq: sndNxt, ack: rcvNxt))
             #expect(h.state == c.state)
             #expect(h.stack.statistics.challengeACKsSent == challenges + 1)
+            #expect(h.drops(.synChallenged) == 1)
+            #expect(events.isEmpty)
         case .silent(let s):
             #expect(h.state == s)
+            if !c.acceptable { #expect(h.drops(.rstOutOfWindow) == 1) }
+            #expect(events == (s == .closed ? [.closed(h.conn)] : []))
         case .ack(let s, let n):
             let unread = c.kind == .data && n > 0 ? 10 : 0
             h.expectSent(Seg(.ack, seq: sndNxt, ack: rcvNxt + n, window: window(unread: unread)))
             #expect(h.state == s)
-            if !c.acceptable { #expect(h.drops(.unacceptableSequence) == 1) }
+            if !c.acceptable {
+                #expect(h.drops(.unacceptableSequence) == 1)
+                #expect(events.isEmpty)
+            } else {
+                #expect(events == [c.kind == .data ? .readable(h.conn) : .peerClosed(h.conn)])
+            }
         case .textIgnored:
             #expect(h.state == c.state)
             #expect(h.drops(.textAfterFIN) == 1)
             #expect(h.info.rcvNxt == rcvNxt)
+            #expect(events.isEmpty)
         case .reset:
             #expect(h.state == .closed)
-            #expect(h.pollEvents().contains(.reset(h.conn, .peerReset)))
+            #expect(events == [.reset(h.conn, .peerReset)])
         case .rstIgnored:
             #expect(h.state == .timeWait)
             #expect(h.drops(.rstInTimeWait) == 1)
+            #expect(events.isEmpty)
         }
         h.expectNothingSent()
     }
