@@ -257,7 +257,14 @@ extension TCPStack {
         var c = take(i)
         c.userClosed = true
         if c.state != .closed {
-            resetAndClose(&c, id, now: now, sendRST: c.state != .synSent, reason: nil, error: .connectionAborted)
+            // RFC 9293 §3.10.5: RST in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2 and CLOSE-WAIT only;
+            // SYN-SENT has nothing to reset, and CLOSING, LAST-ACK and TIME-WAIT just delete the TCB
+            // (both sides have sent their FIN: there is no data to tell the peer was lost).
+            let sendRST: Bool = switch c.state {
+            case .synReceived, .established, .finWait1, .finWait2, .closeWait: true
+            default: false
+            }
+            resetAndClose(&c, id, now: now, sendRST: sendRST, reason: nil, error: .connectionAborted)
         }
         commit(i, &c, now)
     }

@@ -117,3 +117,33 @@ struct StateMatrixTests {
         h.expectNothingSent()
     }
 }
+
+// ABORT (RFC 9293 §3.10.5) in every state: a RST <SEQ=SND.NXT> where the peer may still be sending
+// or waiting for data; nothing in SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT; the TCB is gone either way.
+@Suite("ABORT in every state")
+struct AbortTests {
+    @Test("abort", arguments: [
+        (TCPState.synSent, false), (.synReceived, true), (.established, true), (.finWait1, true), (.finWait2, true),
+        (.closeWait, true), (.closing, false), (.lastAck, false), (.timeWait, false),
+    ])
+    func abort(_ state: TCPState, _ rst: Bool) throws {
+        var h = Harness.fixture(state)
+        if state == .synReceived {
+            // Abort needs a handle: use the active side of a simultaneous open.
+            h = Harness.synSent()
+            h.send(Seg(.syn, seq: h.irs), at: 0)
+            _ = h.takeSent()
+        }
+        let synchronized = state != .synSent
+        let sndNxt = h.info.sndNxt, rcvNxt = h.info.rcvNxt
+        h.abort(at: 0.5)
+        if rst {
+            h.expectSent(Seg(synchronized ? [.rst, .ack] : .rst, seq: sndNxt, ack: synchronized ? rcvNxt : 0, window: 0))
+        }
+        h.expectNothingSent()
+        #expect(h.state == nil)
+        #expect(h.stack.connectionCount == 0)
+        #expect(h.stack.nextDeadline == nil)
+        #expect(throws: TCPError.invalidHandle) { try h.stack.abort(h.conn, now: h.now) }
+    }
+}
