@@ -77,6 +77,8 @@ struct Connection {
     /// Consecutive retransmission timeouts without progress.
     var retries = 0
     var persistBackoff = 0
+    /// Zero-window probes sent since the peer last acknowledged anything (RFC 1122 §4.2.2.17).
+    var probesUnanswered = 0
     var probePending = false
 
     // Congestion control (RFC 5681) in bytes; the full machinery is a later layer.

@@ -359,6 +359,7 @@ extension TCPStack {
                 drop(.ackTooOld, now, id, seg)
                 return .done
             }
+            c.probesUnanswered = 0   // an acceptable ACK: the peer is alive (RFC 1122 §4.2.2.17)
             if c.sndUna < ack { acknowledge(&c, id, ack, now) }
             // Window update (RFC 9293 §3.10.7.4): only from a segment newer than the last one used.
             if c.sndUna <= ack && (c.sndWl1 < seq || (c.sndWl1 == seq && c.sndWl2 <= ack)) {

@@ -215,7 +215,10 @@ extension TCPStack {
             if c.sndWnd == 0 && c.unsentBytes > 0 {
                 c.probePending = true
                 c.persistBackoff += 1
-                if c.persistBackoff > configuration.dataRetries {
+                // RFC 1122 §4.2.2.17: give up only on a peer that stops answering the probes; one
+                // that keeps acknowledging them may keep its window shut indefinitely.
+                c.probesUnanswered += 1
+                if c.probesUnanswered > configuration.dataRetries {
                     resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
                     emitTimedOut(&c, id, now)
                     return

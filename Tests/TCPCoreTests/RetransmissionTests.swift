@@ -297,4 +297,35 @@ struct RetransmissionTests {
         h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 1000), at: 4.2)
         h.expectSent(Seg([.psh, .ack], seq: h.iss + 1, ack: h.irs + 1, payload: bytes("wait")))
     }
+
+    @Test("a peer that answers the probes may keep its window shut indefinitely (RFC 1122 §4.2.2.17)")
+    func persistForever() {
+        var h = Harness.established(Harness.configuration { $0.dataRetries = 3; $0.rtoMax = .seconds(8) })
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 0), at: 0.5)
+        h.write(bytes("wait"), at: 1)
+        var times: [Instant] = []
+        for _ in 0..<20 {
+            guard let probe = h.nextSent() else { break }
+            #expect(probe.seg == Seg(.ack, seq: h.iss, ack: h.irs + 1))
+            times.append(probe.time)
+            h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 0), at: probe.time.seconds + 0.1)
+        }
+        #expect(times.count == 20)
+        #expect(Array(times.prefix(5)) == [2, 4, 8, 16, 24].map { seconds($0) })   // backoff, capped at rtoMax
+        #expect(h.state == .established)
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 100), at: times.last!.seconds + 0.2)
+        h.expectSent(Seg([.psh, .ack], seq: h.iss + 1, ack: h.irs + 1, payload: bytes("wait")))
+    }
+
+    @Test("unanswered zero-window probes give up after dataRetries")
+    func persistGivesUp() {
+        var h = Harness.established(Harness.configuration { $0.dataRetries = 3 })
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 0), at: 0.5)
+        h.write(bytes("wait"), at: 1)
+        let probe = Seg(.ack, seq: h.iss, ack: h.irs + 1)
+        for t in [2.0, 4, 8] { h.expectSent(probe, at: t) }
+        h.expectSent(Seg([.rst, .ack], seq: h.iss + 1, ack: h.irs + 1, window: 0), at: 16)
+        #expect(h.pollEvents() == [.timedOut(h.conn)])
+        #expect(h.state == .closed)
+    }
 }
