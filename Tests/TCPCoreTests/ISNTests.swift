@@ -71,15 +71,14 @@ struct ISNTests {
 
     @Test("the passive side's ISN comes from the same function (the SYN-ACK)")
     func passiveISN() {
-        var a = Harness.synReceived()
-        var b = Harness.synReceived()
-        #expect(a.iss == b.iss)
-        a = Harness.listen()
-        a.send(Seg(.syn, seq: a.irs), at: 0.004)
-        #expect(a.takeSent().first?.seq == b.iss + 1000)
-        b = Harness(configuration: Harness.configuration(), seed: 2)
-        b.listener = try! b.stack.listen(port: ourPort)
-        b.send(Seg(.syn, seq: b.irs), at: 0)
-        #expect(b.takeSent().first?.seq != Harness.synReceived().iss)
+        let a = Harness.synReceived(), b = Harness.synReceived()
+        #expect(a.iss == b.iss)                             // same seed, 4-tuple and time
+        var later = Harness.listen()
+        later.send(Seg(.syn, seq: later.irs), at: 0.004)
+        #expect(later.takeSent().first?.seq == a.iss + 1000)   // 4 ms later: 1000 ticks
+        var otherSeed = Harness(configuration: Harness.configuration(), seed: 2)
+        otherSeed.listener = try! otherSeed.stack.listen(port: ourPort)
+        otherSeed.send(Seg(.syn, seq: otherSeed.irs), at: 0)
+        #expect(otherSeed.takeSent().first?.seq != a.iss)
     }
 }
