@@ -79,6 +79,8 @@ public final class SimulatedNetwork {
     private var order = 0
     private var packetCount = 0
     private var ordinals: [String: Int] = [:]
+    /// Connections each host opened from a listener (they left LISTEN for SYN-RECEIVED).
+    private var passive: [String: Set<ConnectionID>] = [:]
 
     public init(seed: UInt64, delay: Duration = .milliseconds(10)) {
         self.seed = seed
@@ -171,10 +173,11 @@ public final class SimulatedNetwork {
                     collectTrace(i)
                 }
             }
-            while let a = actions.first, a.time <= now {
-                actions.removeFirst()
-                a.action(self)
-            }
+            // The actions due now; those they schedule for now run on the next turn, after the
+            // stacks' output (as with an event loop's callbacks).
+            let due = actions.prefix { $0.time <= now }
+            actions.removeFirst(due.count)
+            for a in due { a.action(self) }
         }
         // Whatever is still on the wire stays "in flight" in the pictures.
         for p in inFlight { markInFlight(p.packetID) }
@@ -252,7 +255,7 @@ public final class SimulatedNetwork {
             let h = hosts[p.to]
             h.stack.handle(ipPacket: b, now: now)
         }
-        collectTrace(p.to)
+        collectTrace(p.to, arrival: true)
     }
 
     private func markInFlight(_ packet: Int) {
@@ -265,14 +268,28 @@ public final class SimulatedNetwork {
 
     /// Moves the stack's trace records into the timeline (sends and receives are recorded from
     /// the wire instead, where their fate is known).
-    private func collectTrace(_ i: Int) {
+    ///
+    /// A half-open connection that came from a listener and dies in SYN-RECEIVED (reset, or out
+    /// of SYN-ACK retries) is shown going back to LISTEN, as RFC 9293 §3.10.7.4 puts it ("return
+    /// this connection to LISTEN state"): the engine deletes the connection and its listener goes
+    /// on listening, so the host is in LISTEN again.
+    ///
+    /// A timer record while a segment is processed (`arrival`) is a timer the segment restarted
+    /// (a retransmitted FIN restarts TIME-WAIT), not one that fired; it is shown as a note.
+    private func collectTrace(_ i: Int, arrival: Bool = false) {
         let h = hosts[i]
         while let r = h.stack.pollTrace() {
             let kind: Timeline.Kind
             switch r.kind {
-            case let .state(from, to): kind = .state(from: from, to: to)
+            case let .state(from, to):
+                if let c = r.connection, from == .listen { passive[h.name, default: []].insert(c) }
+                if let c = r.connection, from == .synReceived, to == .closed, passive[h.name]?.contains(c) == true {
+                    kind = .state(from: from, to: .listen)
+                } else {
+                    kind = .state(from: from, to: to)
+                }
             case let .drop(reason, s): kind = .drop(reason, s)
-            case let .timer(t): kind = .timer(t)
+            case let .timer(t): kind = arrival ? .note("\(t.rawValue) timer restarted") : .timer(t)
             case .send, .receive, .event: continue
             }
             timeline.append(.init(time: r.time, host: hosts[i].name, kind: kind))

@@ -23,6 +23,8 @@ public struct LadderRenderer: Sendable {
         for e in timeline.entries {
             if case let .state(from, _) = e.kind, state[e.host] == nil { state[e.host] = from }
         }
+        // A host whose state never changes has no connection at all: CLOSED (RFC 9293 §3.3.2).
+        for h in timeline.hosts where state[h] == nil { state[h] = .closed }
 
         // Heading: host names and labels over their columns.
         let lh = bold(left) + (timeline.labels[left].map { " " + $0 } ?? "")
@@ -58,8 +60,11 @@ public struct LadderRenderer: Sendable {
                     landing = "in flight"
                 }
                 out += row(pad("", 11), onLeft ? "" : landing, arrow, onLeft ? landing : "")
-            case .receive:
-                continue   // the arrow's landing time already says when it arrived
+            case let .receive(_, s):
+                // The arrow's landing time already says when it arrived; a SYN still fixes its
+                // sender's ISN here, as in the JSON lines (an old duplicate SYN may have come between).
+                rel.observe(s)
+                continue
             case let .drop(reason, _):
                 let text = paint("dropped: \(reason.rawValue)", .yellow)
                 out += row(t, onLeft ? text : "", "", onLeft ? "" : text)

@@ -51,6 +51,9 @@ struct ScenarioCommand: ParsableCommand {
     @Option(help: "Colour: auto (when writing to a terminal), always or never.")
     var color: ColorChoice = .auto
 
+    @Option(help: "Language of the explanation: en (English) or zh (Chinese, Simplified).")
+    var lang: Language = .en
+
     @Option(help: "Write the output to this file instead of standard output.")
     var output: String?
 
@@ -72,14 +75,10 @@ struct ScenarioCommand: ParsableCommand {
         let text: String
         switch format {
         case .jsonl:
-            text = JSONLinesRenderer.render(result.timeline)
+            text = result.jsonLines
         case .text:
             let useColor = color == .always || (color == .auto && output == nil && isatty(1) == 1)
-            var t = "tcpkit scenario \(name) · seed \(seed) · one-way delay \(delayMilliseconds) ms\n\n"
-            t += LadderRenderer(color: useColor).render(result.timeline)
-            t += "\n" + result.explanation.map { "• " + $0 }.joined(separator: "\n") + "\n"
-            t += "\nReplay: tcpkit scenario \(name) --seed \(seed)\n"
-            text = t
+            text = result.text(options: o, language: lang, color: useColor)
         }
         if let output {
             guard let f = fopen(output, "w") else { throw ValidationError("cannot open \(output) for writing") }
@@ -93,10 +92,16 @@ struct ScenarioCommand: ParsableCommand {
 
 struct ScenariosCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "scenarios", abstract: "List the scenarios.")
+
+    @Option(help: "Language of the summaries: en or zh.")
+    var lang: Language = .en
+
     func run() {
-        for s in Scenario.all { print(s.name.padding(20) + s.summary) }
+        for s in Scenario.all { print(s.name.padding(20) + s.summary(lang)) }
     }
 }
+
+extension Language: ExpressibleByArgument {}
 
 extension String {
     func padding(_ n: Int) -> String { count >= n ? self + " " : self + String(repeating: " ", count: n - count) }

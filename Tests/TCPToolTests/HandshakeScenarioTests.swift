@@ -1,0 +1,140 @@
+import Testing
+import TCPCore
+import TCPSim
+import TCPTrace
+import TCPWire
+
+/// Each handshake segment lost in turn, the old duplicate SYN, simultaneous open: the exact
+/// segments (sending time, host, flags, relative seq/ack, length, loss) and states on both hosts.
+@Suite struct HandshakeScenarioTests {
+    @Test func lostSYNIsSentAgainAfterOneSecondWithTheSameISN() {
+        let o = Observed(.lostSYN)
+        #expect(o.segments == [
+            "0.000 client SYN 0/- len=0 lost",
+            "1.000 client SYN 0/- len=0",
+            "1.010 server SYN,ACK 0/1 len=0",
+        ] + Expected.exchange(from: 1.02))
+        let syns = o.sent(by: "client").filter { $0.segment.flags == [.syn] }
+        #expect(syns.map(\.time) == [.zero, .seconds(1)], "initial RTO 1 s (RFC 6298 §2.1)")
+        #expect(syns[0].segment.sequenceNumber == syns[1].segment.sequenceNumber, "same ISN")
+        #expect(o.timers == ["1.000 client retransmit", "61.060 client time-wait"])
+        #expect(o.transitions("client") == Expected.activeCloser)
+        #expect(o.transitions("server") == Expected.passiveCloser)
+        #expect(o.time("server", .listen, .synReceived) == .seconds(1.01), "the server learns of nothing before")
+    }
+
+    @Test func lostSYNACKIsRepairedByTheSYNRetransmissionAndTheServersTimerAtOnce() {
+        let o = Observed(.lostSYNACK)
+        #expect(o.segments == [
+            "0.000 client SYN 0/- len=0",
+            "0.010 server SYN,ACK 0/1 len=0 lost",
+            "1.000 client SYN 0/- len=0",
+            // The retransmitted SYN arrives when the server's own timer expires: one SYN,ACK.
+            "1.010 server SYN,ACK 0/1 len=0",
+        ] + Expected.exchange(from: 1.02))
+        #expect(o.timers == ["1.000 client retransmit", "1.010 server retransmit", "61.060 client time-wait"])
+        let synACKs = o.sent(by: "server").filter { $0.segment.flags == [.syn, .ack] }
+        #expect(synACKs.count == 2 && synACKs[0].segment.sequenceNumber == synACKs[1].segment.sequenceNumber)
+        #expect(o.transitions("client") == Expected.activeCloser)
+        #expect(o.transitions("server") == Expected.passiveCloser)
+        #expect(o.time("server", .listen, .synReceived) == .seconds(0.01))
+        #expect(o.time("server", .synReceived, .established) == .seconds(1.03))
+        #expect(o.drops.isEmpty)
+    }
+
+    @Test func lostACKIsRepairedByTheRequestWhichCarriesTheACK() {
+        let o = Observed(.lostACK)
+        #expect(o.segments == [
+            "0.000 client SYN 0/- len=0",
+            "0.010 server SYN,ACK 0/1 len=0",
+            "0.020 client ACK 1/1 len=0 lost",
+        ] + Expected.exchange(from: 0.02))
+        #expect(o.time("server", .synReceived, .established) == .seconds(0.03), "on the request's ACK")
+        #expect(o.timers == ["60.060 client time-wait"], "no retransmission at all")
+        #expect(o.transitions("client") == Expected.activeCloser)
+        #expect(o.transitions("server") == Expected.passiveCloser)
+        #expect(o.drops.isEmpty)
+    }
+
+    @Test func lostACKWithoutDataIsRepairedByTheSYNACKRetransmission() {
+        let o = Observed(.lostACKIdle)
+        #expect(o.segments == [
+            "0.000 client SYN 0/- len=0",
+            "0.010 server SYN,ACK 0/1 len=0",
+            "0.020 client ACK 1/1 len=0 lost",
+            "1.010 server SYN,ACK 0/1 len=0",
+            // An old duplicate for the ESTABLISHED client: answered with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+            "1.020 client ACK 1/1 len=0",
+            "2.000 client FIN,ACK 1/1 len=0",
+            "2.010 server ACK 1/2 len=0",
+            "2.010 server FIN,ACK 1/2 len=0",
+            "2.020 client ACK 2/2 len=0",
+        ])
+        #expect(o.drops == ["1.020 client unacceptable-sequence"])
+        #expect(o.timers == ["1.010 server retransmit", "62.020 client time-wait"])
+        #expect(o.time("client", .synSent, .established) == .seconds(0.02))
+        #expect(o.time("server", .synReceived, .established) == .seconds(1.03))
+        #expect(o.transitions("client") == Expected.activeCloser)
+        #expect(o.transitions("server") == Expected.passiveCloser)
+    }
+
+    @Test func staleSYNIsResetAndFigure8Recovers() {
+        let o = Observed(.staleSYN)
+        #expect(o.segments == [
+            // Part 1: an old SYN while the client has no connection.
+            "0.000 client SYN 0/- len=0",
+            "0.010 server SYN,ACK 0/1 len=0",
+            "0.020 client RST 1/- len=0",
+            // Part 2 (RFC 9293 Figure 8): the real SYN, held back by the network, then an old one.
+            "1.000 client SYN 0/- len=0",
+            "1.000 client SYN 0/- len=0",
+            "1.010 server SYN,ACK 0/1 len=0",
+            "1.020 client RST 1/- len=0",
+            "1.060 server SYN,ACK 0/1 len=0",
+        ] + Expected.exchange(from: 1.07))
+        #expect(o.drops == ["0.020 client no-connection", "1.020 client syn-sent-bad-ack"])
+        #expect(o.transitions("server") == [
+            "CLOSED→LISTEN",
+            "LISTEN→SYN-RECEIVED", "SYN-RECEIVED→LISTEN",
+            "LISTEN→SYN-RECEIVED", "SYN-RECEIVED→LISTEN",
+            "LISTEN→SYN-RECEIVED", "SYN-RECEIVED→ESTABLISHED", "ESTABLISHED→CLOSE-WAIT", "CLOSE-WAIT→LAST-ACK", "LAST-ACK→CLOSED",
+        ])
+        #expect(o.transitions("client") == Expected.activeCloser)
+        #expect(o.time("client", .closed, .synSent) == .seconds(1))
+
+        // Absolute numbers: each RST carries exactly the acknowledgment number of the SYN,ACK it
+        // answers (<SEQ=SEG.ACK><CTL=RST>), and the old SYNs are not the client's real ISN.
+        let client = o.sent(by: "client").map(\.segment), server = o.sent(by: "server").map(\.segment)
+        let rsts = client.filter { $0.flags == [.rst] }
+        let synACKs = server.filter { $0.flags == [.syn, .ack] }
+        #expect(rsts.count == 2 && synACKs.count == 3)
+        #expect(rsts.map(\.sequenceNumber) == synACKs.prefix(2).map(\.acknowledgmentNumber))
+        let syns = client.filter { $0.flags == [.syn] }
+        #expect(syns[1].sequenceNumber - syns[2].sequenceNumber == 10_000, "the second old SYN is from an older incarnation")
+        #expect(synACKs[2].acknowledgmentNumber == syns[1].sequenceNumber + 1, "the connection is the real SYN's")
+        #expect(Set(syns.map(\.source)).count == 1, "all from the same port")
+    }
+
+    @Test func simultaneousOpenFollowsFigure7() {
+        let o = Observed(.simultaneousOpen)
+        #expect(o.segments == [
+            "0.000 client SYN 0/- len=0",
+            "0.000 server SYN 0/- len=0",
+            "0.010 client SYN,ACK 0/1 len=0",
+            "0.010 server SYN,ACK 0/1 len=0",
+        ] + Expected.exchange(from: 0.02))
+        let open = ["CLOSED→SYN-SENT", "SYN-SENT→SYN-RECEIVED", "SYN-RECEIVED→ESTABLISHED"]
+        #expect(o.transitions("client") == open + Expected.activeCloser.dropFirst(2))
+        #expect(o.transitions("server") == open + Expected.passiveCloser.dropFirst(3))
+        for host in ["client", "server"] {
+            #expect(o.time(host, .synSent, .synReceived) == .seconds(0.01))
+            #expect(o.time(host, .synReceived, .established) == .seconds(0.02), "on the peer's SYN,ACK (Figure 7)")
+        }
+        #expect(o.drops.isEmpty)
+        // Each SYN,ACK repeats its sender's SYN (<SEQ=ISS>).
+        for host in ["client", "server"] {
+            let s = o.sent(by: host).map(\.segment)
+            #expect(s[0].sequenceNumber == s[1].sequenceNumber && s[1].flags == [.syn, .ack])
+        }
+    }
+}
