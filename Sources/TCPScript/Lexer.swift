@@ -1,0 +1,262 @@
+/// A token of the packetdrill script language. The token set follows packetdrill's lexer:
+/// whitespace and newlines separate tokens but carry no meaning (an event may span lines),
+/// `//` and `/* */` are comments, numbers are decimal, hexadecimal (`0x1f`) or with a fraction
+/// (`.1`, `0.100`), `...` is one token, `--name[=value]` is an option line, `"..."` a string,
+/// `` `...` `` a shell command and `%{ ... }%` a code block.
+struct Token: Sendable, Hashable {
+    enum Kind: Sendable, Hashable {
+        case integer(Int64)
+        case hex(Int64)
+        /// The text as written, so times convert to microseconds exactly.
+        case float(String)
+        case word(String)
+        case string(String)
+        case backQuoted(String)
+        case code(String)
+        case option(name: String, value: String?)
+        case ellipsis
+        case ipv4(String)
+        case punct(UInt8)
+        case eof
+    }
+    var kind: Kind
+    var line: Int
+    /// The source text of the token.
+    var text: String
+
+    var isEOF: Bool { if case .eof = kind { true } else { false } }
+    func isPunct(_ c: Character) -> Bool {
+        if case .punct(let b) = kind, let a = c.asciiValue { return a == b }
+        return false
+    }
+    var word: String? { if case .word(let w) = kind { w } else { nil } }
+}
+
+/// Splits script text into tokens. Never traps: anything it cannot read is a `ScriptParseError`.
+struct Lexer {
+    private let bytes: [UInt8]
+    private var i = 0
+    private var line = 1
+
+    init(_ text: String) { bytes = Array(text.utf8) }
+
+    static func tokenize(_ text: String) throws(ScriptParseError) -> [Token] {
+        var l = Lexer(text)
+        var out: [Token] = []
+        while true {
+            let t = try l.next()
+            out.append(t)
+            if t.isEOF { break }
+        }
+        return out
+    }
+
+    private func peek(_ k: Int = 0) -> UInt8? {
+        let j = i + k
+        return j < bytes.count ? bytes[j] : nil
+    }
+
+    private static func isDigit(_ c: UInt8?) -> Bool { c.map { $0 >= 48 && $0 <= 57 } ?? false }
+    private static func isHex(_ c: UInt8?) -> Bool {
+        guard let c else { return false }
+        return isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
+    }
+    private static func isWordChar(_ c: UInt8?) -> Bool {
+        guard let c else { return false }
+        return isDigit(c) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95
+    }
+    private static func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 || c == 11 || c == 12 }
+
+    private func text(_ from: Int, _ to: Int) -> String { String(decoding: bytes[from..<to], as: UTF8.self) }
+
+    private mutating func advance(_ n: Int) {
+        for _ in 0..<n where i < bytes.count {
+            if bytes[i] == 10 { line += 1 }
+            i += 1
+        }
+    }
+
+    /// Skips whitespace and comments.
+    private mutating func skipTrivia() throws(ScriptParseError) {
+        while let c = peek() {
+            if Lexer.isSpace(c) { advance(1); continue }
+            if c == 47, peek(1) == 47 {                       // "//" to the end of the line
+                while let d = peek(), d != 10 { advance(1) }
+                continue
+            }
+            if c == 47, peek(1) == 42 {                       // "/* ... */"
+                let startLine = line
+                advance(2)
+                while true {
+                    guard let d = peek() else { throw ScriptParseError(line: startLine, kind: .unterminated("comment")) }
+                    if d == 42, peek(1) == 47 { advance(2); break }
+                    advance(1)
+                }
+                continue
+            }
+            break
+        }
+    }
+
+    mutating func next() throws(ScriptParseError) -> Token {
+        try skipTrivia()
+        let start = i
+        let startLine = line
+        guard let c = peek() else { return Token(kind: .eof, line: line, text: "") }
+        func token(_ k: Token.Kind, _ length: Int) -> Token {
+            let t = Token(kind: k, line: startLine, text: text(start, min(start + length, bytes.count)))
+            advance(length)
+            return t
+        }
+
+        // "..."
+        if c == 46, peek(1) == 46, peek(2) == 46 { return token(.ellipsis, 3) }
+        // "--name[=value]"
+        if c == 45, peek(1) == 45, Lexer.isWordChar(peek(2)) {
+            var j = 2
+            while Lexer.isWordChar(peek(j)) { j += 1 }
+            let name = text(start + 2, start + j)
+            if peek(j) == 61 {   // '=': the raw value up to whitespace (quotes keep spaces)
+                var k = j + 1
+                var quote: UInt8? = nil
+                while let d = peek(k) {
+                    if let q = quote { if d == q { quote = nil } } else if d == 34 || d == 39 { quote = d } else if Lexer.isSpace(d) { break }
+                    k += 1
+                }
+                var value = text(start + j + 1, start + k)
+                if value.count >= 2, let f = value.first, f == "\"" || f == "'", value.last == f {
+                    value = String(value.dropFirst().dropLast())
+                }
+                return token(.option(name: name, value: value), k)
+            }
+            return token(.option(name: name, value: nil), j)
+        }
+        // Numbers and words: the longest match wins, ties in packetdrill's rule order
+        // (float, integer, hex, word, then IPv4 address).
+        if Lexer.isWordChar(c) || ((c == 45 || c == 46) && (Lexer.isDigit(peek(1)) || (c == 45 && peek(1) == 46 && Lexer.isDigit(peek(2))))) {
+            return try number(start: start, line: startLine)
+        }
+        // "..." string
+        if c == 34 {
+            var j = 1
+            var value: [UInt8] = []
+            while true {
+                guard let d = peek(j) else { throw ScriptParseError(line: startLine, kind: .unterminated("string")) }
+                if d == 92, let e = peek(j + 1) {   // backslash escape
+                    switch e {
+                    case 110: value.append(10)
+                    case 116: value.append(9)
+                    case 48: value.append(0)
+                    default: value.append(e)
+                    }
+                    j += 2
+                    continue
+                }
+                if d == 34 { j += 1; break }
+                value.append(d)
+                j += 1
+            }
+            return token(.string(String(decoding: value, as: UTF8.self)), j)
+        }
+        // `command`
+        if c == 96 {
+            var j = 1
+            while true {
+                guard let d = peek(j) else { throw ScriptParseError(line: startLine, kind: .unterminated("back-quoted command")) }
+                if d == 92, peek(j + 1) != nil { j += 2; continue }
+                if d == 96 { j += 1; break }
+                j += 1
+            }
+            return token(.backQuoted(text(start + 1, start + j - 1)), j)
+        }
+        // %{ code }%
+        if c == 37, peek(1) == 123 {
+            var j = 2
+            while true {
+                guard let d = peek(j) else { throw ScriptParseError(line: startLine, kind: .unterminated("%{ }% code block")) }
+                if d == 125, peek(j + 1) == 37 { j += 2; break }
+                j += 1
+            }
+            let inner = text(start + 2, start + j - 2)
+            return token(.code(inner.trimmingSpaces), j)
+        }
+        guard c < 128 else {
+            // A byte outside ASCII: report the whole character.
+            var j = 1
+            while let d = peek(j), d & 0xC0 == 0x80 { j += 1 }
+            throw ScriptParseError(line: startLine, kind: .unexpectedCharacter(text(start, start + j)))
+        }
+        return token(.punct(c), 1)
+    }
+
+    private mutating func number(start: Int, line startLine: Int) throws(ScriptParseError) -> Token {
+        // Candidate lengths of each rule at this position.
+        var j = 0
+        let negative = peek() == 45
+        if negative { j = 1 }
+        var digits = j
+        while Lexer.isDigit(peek(digits)) { digits += 1 }
+        let intLength = digits > j ? digits : 0
+        var floatLength = 0
+        if peek(digits) == 46, Lexer.isDigit(peek(digits + 1)) {
+            var k = digits + 1
+            while Lexer.isDigit(peek(k)) { k += 1 }
+            floatLength = k
+        }
+        var hexLength = 0
+        if !negative, peek() == 48, peek(1) == 120 || peek(1) == 88, Lexer.isHex(peek(2)) {
+            var k = 2
+            while Lexer.isHex(peek(k)) { k += 1 }
+            hexLength = k
+        }
+        var wordLength = 0
+        if !negative, peek() != 46 {
+            var k = 0
+            while Lexer.isWordChar(peek(k)) { k += 1 }
+            wordLength = k
+        }
+        var ipv4Length = 0
+        if !negative, Lexer.isDigit(peek()) {
+            var k = 0
+            var parts = 0
+            while true {
+                let s = k
+                while Lexer.isDigit(peek(k)) { k += 1 }
+                guard k > s else { break }
+                parts += 1
+                if parts == 4 { ipv4Length = k; break }
+                guard peek(k) == 46 else { break }
+                k += 1
+            }
+        }
+        let best = max(floatLength, intLength, hexLength, wordLength, ipv4Length)
+        let raw = text(start, start + best)
+        func make(_ kind: Token.Kind) -> Token {
+            let t = Token(kind: kind, line: startLine, text: raw)
+            advance(best)
+            return t
+        }
+        if best == floatLength && best > 0 { return make(.float(raw)) }
+        if best == intLength && best > 0 {
+            guard let v = Int64(raw) else { throw ScriptParseError(line: startLine, kind: .numberOutOfRange(raw)) }
+            return make(.integer(v))
+        }
+        if best == hexLength && best > 0 {
+            guard let v = Int64(raw.dropFirst(2), radix: 16) else { throw ScriptParseError(line: startLine, kind: .numberOutOfRange(raw)) }
+            return make(.hex(v))
+        }
+        if best == wordLength && best > 0 { return make(.word(raw)) }
+        if best == ipv4Length && best > 0 { return make(.ipv4(raw)) }
+        // Unreachable for the characters that lead here; report rather than trap.
+        throw ScriptParseError(line: startLine, kind: .unexpectedCharacter(text(start, min(start + 1, bytes.count))))
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\n" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\n" || l == "\r" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,287 @@
+import TCPCore
+import TCPTrace
+import TCPWire
+
+/// The tolerant matcher for outbound packets.
+///
+/// By default a packet matches its script line when:
+/// - the flags are the same (every flag: SYN, ACK, FIN, RST, PSH, URG, ECE, CWR);
+/// - the sequence number, moved into script space, is the script's start;
+/// - the acknowledgment number is the script's `ack` when ACK is set, and 0 when it is not;
+/// - the payload length is the script's, after consecutive data segments have been put together
+///   up to that length as packetdrill does for TSO/GSO (each one continuing the previous, same
+///   flags apart from PSH/FIN, same ACK and window; skipped with `--strict_segments`);
+/// - the urgent pointer is the script's (0 when it gives none);
+/// - the options are the script's by content, not by order: NOP and EOL padding is ignored, every
+///   other option must be present with the same value, and no other option may be (`<...>` skips
+///   the check; timestamp values are not compared, as in packetdrill by default);
+/// - the window is the script's, when the script gives one *and* set the receive buffer (with
+///   SO_RCVBUF, tcp_rmem or recvspace): other windows follow another stack's buffer sizing;
+/// - the ECN bits, TOS or TTL are the script's when it gives them;
+/// - the time is the script's within the tolerance (or inside the range; any time for `*`).
+///
+/// `--strict` (ScriptRunOptions.strict) also checks the options in their exact order, NOPs and
+/// EOL included, and the window whenever the script gives one.
+enum OutboundMatch {}
+
+extension Run {
+    // MARK: Sockets and ports
+
+    /// The socket an inbound packet goes to: the socket under test, or a new child when that is a
+    /// listener or there is none (packetdrill's handle_listen_for_script_packet).
+    func socketForInbound() -> ScriptSocket {
+        if let s = sut, s.state != .listening {
+            if s.localPort == nil { s.localPort = s.boundPort ?? settings.bindPort }
+            if s.remotePort == nil { s.remotePort = takeRemotePort() }
+            return s
+        }
+        let child = ScriptSocket()
+        child.state = .passivePacketReceived
+        child.localPort = settings.bindPort
+        child.remotePort = takeRemotePort()
+        sockets.append(child)
+        sut = child
+        return child
+    }
+
+    func takeRemotePort() -> UInt16 {
+        let p = nextRemotePort
+        nextRemotePort = nextRemotePort >= 60_999 ? 40_000 : nextRemotePort + 1
+        return p
+    }
+
+    /// Whether an outbound segment comes from the socket's live four-tuple.
+    func belongs(_ seg: WireSegment, to s: ScriptSocket) -> Bool {
+        guard let lp = s.localPort, let rp = s.remotePort else { return false }
+        return seg.source.port == lp && seg.destination.port == rp && seg.destination.address == settings.remoteIP
+    }
+
+    // MARK: Inbound
+
+    func inject(_ p: PacketSpec, line: Int) throws(Stop) {
+        ensureStack()
+        stackInUse = true
+        let s = socketForInbound()
+        if s.state == .passiveSynAckSent && p.flags.contains(.ack) {
+            s.state = .passiveSynAcked
+        } else if s.state == .activeSynSent && p.flags.contains([.syn, .ack]) {
+            s.state = .activeSynAcked
+        }
+        let source = SocketAddress(settings.remoteIP, p.sourcePort ?? s.remotePort ?? settings.connectPort)
+        let destination = SocketAddress(settings.localIP, p.destinationPort ?? s.localPort ?? settings.bindPort)
+        let ack = p.flags.contains(.ack) ? s.liveAck(p.ack) : p.ack
+        var wireOptions: [TCPOptionSpec] = []
+        for o in p.options ?? [] {
+            switch o {
+            case .sack(let blocks):
+                wireOptions.append(.sack(blocks.map { .init(left: s.liveAck($0.left), right: s.liveAck($0.right)) }))
+            case let .timestamp(val, ecr) where p.flags.contains(.ack):
+                if let live = s.tsValMap[ecr] {
+                    wireOptions.append(.timestamp(value: val, echoReply: live))
+                } else {
+                    throw failure(line, "unable to infer live TS ecr for script TS ecr \(ecr): no matching or preceding outbound TS val",
+                                  expected: "an outbound TS val \(ecr) earlier in the script",
+                                  actual: s.tsValMap.isEmpty ? "the stack sent no timestamps" : "TS vals seen: \(s.tsValMap.keys.sorted())")
+                }
+            default:
+                wireOptions.append(o)
+            }
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try PacketBuilder.build(source: source, destination: destination, flags: p.flags, seq: p.startSequence,
+                                            ack: ack, window: p.window ?? 0, urgentPointer: p.urgentPointer, options: wireOptions,
+                                            payloadLength: p.payloadLength, ipInfo: p.ipInfo)
+        } catch {
+            throw failure(line, "cannot build the inbound packet: \(error)")
+        }
+        collectTrace()
+        if options.recordTimeline, let seg = WireSegment.parse(bytes, time: now) {
+            packetNumber += 1
+            timeline.append(.init(time: now, host: "remote", kind: .send(packet: packetNumber, seg.summary, fate: .delivered(at: now))))
+        }
+        stack!.handle(ipPacket: bytes, now: now)
+        drain()
+        try checkPending()
+    }
+
+    // MARK: Outbound
+
+    /// The next segment the stack sends from `s`, waiting through timers if none is queued.
+    /// Segments of other sockets are let go, as packetdrill's sniffer does.
+    func nextOutbound(for s: ScriptSocket, latest: Instant?) throws(Stop) -> WireSegment? {
+        while true {
+            while let first = outbound.first, !belongs(first, to: s) {
+                outbound.removeFirst()
+                note("ignored an outbound packet not from the socket under test: \(SegmentText.flags(first.flags)) to port \(first.destination.port)")
+            }
+            if !outbound.isEmpty { return outbound.removeFirst() }
+            // Nothing yet: let time pass. Past the expected time we keep going only to say what
+            // came instead, and leave blocked calls alone.
+            let limit = min(Run.horizon, (latest ?? now) + .seconds(3600))
+            let checkUntil = latest ?? Run.horizon
+            guard let next = nextWakeup(), next <= limit else { return nil }
+            _ = try step(until: limit, checkPending: next <= checkUntil)
+        }
+    }
+
+    func expectOutbound(_ p: PacketSpec, event e: Event, start: Int64, end: Int64?, previous: Int64?) throws(Stop) {
+        let line = e.line
+        guard let s = sut else {
+            throw failure(line, "no socket to expect an outbound packet from (no socket(), connect() or inbound packet before this line)",
+                          expected: SegmentText.render(p), actual: "(no socket)")
+        }
+        if p.flags.contains([.syn, .ack]) && s.state == .passivePacketReceived {
+            s.scriptLocalISN = p.startSequence
+        }
+        if p.flags.contains(.syn) && !p.flags.contains(.ack) && s.state == .activeConnecting {
+            s.scriptLocalISN = p.startSequence
+            s.state = .activeSynSent
+        }
+        let tol = tolerance(start, since: previous)
+        var latest: Instant? = nil
+        if case .any = e.time {} else { latest = Run.instant((end ?? start) + tol) }
+        let expectedText = SegmentText.render(p) + " at " + expectedTime(e.time, start: start, end: end)
+
+        guard let first = try nextOutbound(for: s, latest: latest) else {
+            throw failure(line, "expected an outbound packet at \(expectedTime(e.time, start: start, end: end)) sec but the stack sent nothing",
+                          expected: expectedText, actual: "(nothing sent)")
+        }
+        learnISN(s, p, first)
+        var agg = first
+        var previousFragment = first
+        while agg.payloadLength < p.payloadLength && !settings.strictSegments {
+            guard let next = try nextOutbound(for: s, latest: latest) else { break }
+            learnISN(s, p, next)
+            let continues = next.seq == previousFragment.seq &+ UInt32(truncatingIfNeeded: previousFragment.payloadLength)
+                && next.flags.subtracting([.psh, .fin]) == previousFragment.flags.subtracting([.psh, .fin])
+                && next.ack == previousFragment.ack && next.window == previousFragment.window
+                && previousFragment.payloadLength > 0 && next.payloadLength > 0
+                && !previousFragment.flags.contains(.fin)
+            guard continues else {
+                outbound.insert(next, at: 0)   // not part of this train: the next line will see it
+                break
+            }
+            agg.flags.formUnion(next.flags)
+            agg.payloadLength += next.payloadLength
+            agg.ack = next.ack
+            agg.window = next.window
+            previousFragment = next
+        }
+
+        // Timestamps: remember the script -> live TS val mapping (run_packet.c's map_outbound).
+        if let po = p.options,
+           case let .timestamp(scriptVal, _)? = po.first(where: { $0.kind == 8 }),
+           case let .timestamp(liveVal, _)? = agg.options.first(where: { $0.kind == 8 }) {
+            s.tsValMap[scriptVal] = liveVal
+            if s.firstTS == nil { s.firstTS = (scriptVal, liveVal) }
+        }
+
+        let actualText = render(agg, for: s) + " at " + formatMicros(agg.time.nanoseconds / 1000)
+        if let (field, exp, act) = compare(p, agg, s) {
+            throw failure(line, "outbound packet: \(field): expected \(exp), actual \(act)", expected: expectedText, actual: actualText)
+        }
+        // Time (packetdrill's verify_time).
+        let t = agg.time.nanoseconds / 1000
+        var onTime = true
+        switch e.time {
+        case .any: break
+        case .absoluteRange, .relativeRange: onTime = t >= start - tol && t <= (end ?? start) + tol
+        default: onTime = t >= start - tol && t <= start + tol
+        }
+        if !onTime {
+            throw failure(line, "timing error: expected outbound packet at \(expectedTime(e.time, start: start, end: end)) sec but happened at \(formatMicros(t)) sec; tolerance \(formatMicros(tol)) sec",
+                          expected: expectedText, actual: actualText)
+        }
+    }
+
+    func expectedTime(_ time: EventTime, start: Int64, end: Int64?) -> String {
+        switch time {
+        case .any: "any time"
+        case .absoluteRange, .relativeRange: formatMicros(start) + "~" + formatMicros(end ?? start)
+        default: formatMicros(start)
+        }
+    }
+
+    /// The live ISN, from the stack's SYN-ACK (passive) or SYN (active).
+    func learnISN(_ s: ScriptSocket, _ p: PacketSpec, _ seg: WireSegment) {
+        if s.state == .passivePacketReceived && p.flags.contains([.syn, .ack]) {
+            s.state = .passiveSynAckSent
+            s.liveLocalISN = seg.seq
+        } else if s.state == .activeSynSent && seg.flags.contains(.syn) && !seg.flags.contains(.ack) {
+            s.liveLocalISN = seg.seq
+        }
+    }
+
+    /// An outbound segment written as a script line would write it, in script space.
+    func render(_ seg: WireSegment, for s: ScriptSocket) -> String {
+        SegmentText.render(flags: seg.flags, seq: s.scriptSeq(seg.seq), length: seg.payloadLength,
+                           ack: seg.flags.contains(.ack) || seg.ack != 0 ? seg.ack : nil, window: seg.window,
+                           urgent: seg.urgentPointer, options: scriptOptions(seg.options, s))
+    }
+
+    /// Options of a live segment in script space (TS val moved by the first mapping).
+    func scriptOptions(_ options: [TCPOptionSpec], _ s: ScriptSocket) -> [TCPOptionSpec] {
+        options.map { o in
+            if case let .timestamp(v, e) = o, let f = s.firstTS {
+                return .timestamp(value: f.script &+ (v &- f.live), echoReply: e)
+            }
+            return o
+        }
+    }
+
+    /// The first field that differs, with the expected and actual values; nil if the segment matches.
+    func compare(_ p: PacketSpec, _ a: WireSegment, _ s: ScriptSocket) -> (String, String, String)? {
+        if p.flags != a.flags {
+            return ("flags", SegmentText.flags(p.flags), SegmentText.flags(a.flags))
+        }
+        let seq = s.scriptSeq(a.seq)
+        if seq != p.startSequence { return ("seq", String(p.startSequence), String(seq)) }
+        if a.ack != p.ack { return ("ack", String(p.ack), String(a.ack)) }
+        if a.payloadLength != p.payloadLength {
+            return ("payload length", "\(p.payloadLength) bytes", "\(a.payloadLength) bytes")
+        }
+        if let w = p.window, options.strict || settings.receiveBufferSet, w != a.window {
+            return ("window", String(w), String(a.window))
+        }
+        if p.urgentPointer != a.urgentPointer { return ("urgent pointer", String(p.urgentPointer), String(a.urgentPointer)) }
+        if let po = p.options, let why = compareOptions(po, scriptOptions(a.options, s)) {
+            return ("options", why.0, why.1)
+        }
+        let ecnBits = a.tos & 3
+        if let ecn = p.ipInfo.ecn, ecn.rawValue != ecnBits { return ("IP ECN", String(describing: ecn), "\(ecnBits)") }
+        if p.ipInfo.ect01, ecnBits != 1 && ecnBits != 2 { return ("IP ECN", "ECT(0) or ECT(1)", "\(ecnBits)") }
+        if let tos = p.ipInfo.tos, tos != a.tos { return ("TOS", String(tos), String(a.tos)) }
+        if let ttl = p.ipInfo.ttl, ttl != a.hopLimit { return ("TTL", String(ttl), String(a.hopLimit)) }
+        return nil
+    }
+
+    /// Options compared by content (or in order with --strict). Returns (expected, actual) texts on
+    /// a mismatch.
+    func compareOptions(_ script: [TCPOptionSpec], _ actual: [TCPOptionSpec]) -> (String, String)? {
+        func same(_ x: TCPOptionSpec, _ y: TCPOptionSpec) -> Bool {
+            switch (x, y) {
+            case (.timestamp, .timestamp): true   // values not checked (packetdrill's default)
+            default: x == y
+            }
+        }
+        let e = SegmentText.options(script).trimmingSpaces, a = SegmentText.options(actual).trimmingSpaces
+        if options.strict {
+            guard script.count == actual.count, zip(script, actual).allSatisfy(same) else {
+                return ("<\(e.isEmpty ? "" : e.dropFirst().dropLast())> in this order", a.isEmpty ? "no options" : a)
+            }
+            return nil
+        }
+        var pool = actual.filter { $0 != .nop && $0 != .eol }
+        var missing: [TCPOptionSpec] = []
+        for o in script where o != .nop && o != .eol {
+            if let k = pool.firstIndex(where: { same(o, $0) }) { pool.remove(at: k) } else { missing.append(o) }
+        }
+        if missing.isEmpty && pool.isEmpty { return nil }
+        var exp = e.isEmpty ? "no options" : e
+        var act = a.isEmpty ? "no options" : a
+        if !missing.isEmpty { exp += " (missing: " + missing.map(\.description).joined(separator: ", ") + ")" }
+        if !pool.isEmpty { act += " (unexpected: " + pool.map(\.description).joined(separator: ", ") + ")" }
+        return (exp, act)
+    }
+}

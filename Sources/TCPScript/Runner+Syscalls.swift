@@ -1,0 +1,597 @@
+import TCPCore
+import TCPTrace
+import TCPWire
+
+/// System calls mapped onto the engine's API, with a small file-descriptor table whose numbers
+/// are the script's own. The socket layer's behaviour follows Linux where the engine's API leaves
+/// a choice: errors are reported once (`sk_err`), then reads return 0 and writes EPIPE; writes
+/// on a connecting socket wait for the connection; accept()ed sockets are blocking.
+extension Run {
+    // MARK: Running a call
+
+    func systemCall(_ s: SyscallSpec, line: Int, start: Int64, end: Int64?, previous: Int64?) throws(Stop) {
+        let idle = try awaitIdle()
+        if s.isBlocking && !idle {
+            throw failure(line, "blocking system call while another blocking system call is already in progress")
+        }
+        try waitForEvent(start, previous: previous, what: "system call start", line: line)
+        var call = Call(spec: s, line: line, start: start, end: end)
+        var attempt = try self.attempt(&call)
+        if s.isBlocking {
+            switch attempt {
+            case .done(let r): try complete(call, r)
+            case .wouldBlock: pending = call
+            }
+            return
+        }
+        // No `...end`: packetdrill's main thread would be stuck in this call, so nothing else in
+        // the script happens until it returns; only the stack's timers can free it.
+        while case .wouldBlock = attempt {
+            guard try step(until: Run.horizon, extra: call.deadline) else {
+                throw failure(line, "\(s.name)() blocks and nothing can make it return; a call that blocks while later events happen needs a `...end` time (e.g. `+0...0.1 \(s.name)(...)`)",
+                              expected: render(s), actual: "(blocked forever)")
+            }
+            attempt = try self.attempt(&call)
+        }
+        if case .done(let r) = attempt { try complete(call, r) }
+    }
+
+    /// Retries the blocking call in progress, if any, after something happened.
+    func checkPending() throws(Stop) {
+        guard var call = pending else { return }
+        let a = try attempt(&call)
+        switch a {
+        case .done(let r):
+            pending = nil
+            try complete(call, r)
+        case .wouldBlock:
+            pending = call
+        }
+    }
+
+    func complete(_ call: Call, _ result: CallResult) throws(Stop) {
+        note(render(call.spec, result: result))
+        if let end = call.end {
+            let tol = tolerance(end, since: call.start)
+            let actual = nowMicros
+            if actual < end - tol || actual > end + tol {
+                throw failure(call.line, "timing error: expected system call return at \(formatMicros(end)) sec but happened at \(formatMicros(actual)) sec; tolerance \(formatMicros(tol)) sec",
+                              expected: render(call.spec) + " returning at \(formatMicros(end))",
+                              actual: render(call.spec, result: result) + " returning at \(formatMicros(actual))")
+            }
+        }
+        let expected: Int64
+        do { expected = try call.spec.result.integerValue() } catch {
+            throw unsupportedValue(call.line, error)
+        }
+        let fdCall = call.spec.name == "socket" || call.spec.name == "accept"
+        var mismatch: String? = nil
+        switch result {
+        case .value(let v):
+            if fdCall && expected >= 0 {
+                if v < 0 { mismatch = "expected a non-negative result but got \(v)" }
+            } else if v != expected {
+                mismatch = "expected result \(expected) but got \(v)"
+            } else if let e = call.spec.errno {
+                mismatch = "expected errno \(e) but the call succeeded"
+            }
+        case .error(let e):
+            let text = Symbols.errnoText[e].map { " (\($0))" } ?? ""
+            if expected != -1 {
+                mismatch = fdCall && expected >= 0 ? "expected a non-negative result but got -1 with errno \(e)\(text)"
+                    : "expected result \(expected) but got -1 with errno \(e)\(text)"
+            } else if let want = call.spec.errno {
+                guard let w = Symbols.errno[want] else { throw .unsupported("line \(call.line): unknown errno name \(want)") }
+                if Symbols.errno[e] != w {
+                    mismatch = "expected errno \(want)\(Symbols.errnoText[want].map { " (\($0))" } ?? "") but got \(e)\(text)"
+                }
+            }
+        }
+        if let mismatch {
+            throw failure(call.line, "\(call.spec.name)(): \(mismatch)", expected: render(call.spec), actual: render(call.spec, result: result))
+        }
+        if let (message, exp, act) = call.after.first {
+            throw failure(call.line, "\(call.spec.name)(): \(message)", expected: exp, actual: act)
+        }
+    }
+
+    func unsupportedValue(_ line: Int, _ e: EvalError) -> Stop {
+        switch e {
+        case .unknownSymbol(let s): .unsupported("line \(line): unknown symbol \(s)")
+        case .notAnInteger(let s): .unsupported("line \(line): cannot use \(s) as a number here")
+        }
+    }
+
+    // MARK: Text
+
+    func render(_ s: SyscallSpec) -> String {
+        var t = "\(s.name)(" + s.arguments.map(\.description).joined(separator: ", ") + ") = \(s.result)"
+        if let e = s.errno { t += " " + e }
+        if let n = s.note { t += " (\(n))" }
+        return t
+    }
+
+    func render(_ s: SyscallSpec, result: CallResult) -> String {
+        "\(s.name)(" + s.arguments.map(\.description).joined(separator: ", ") + ") = " + render(result)
+    }
+
+    func render(_ r: CallResult) -> String {
+        switch r {
+        case .value(let v): String(v)
+        case .error(let e): "-1 \(e)" + (Symbols.errnoText[e].map { " (\($0))" } ?? "")
+        }
+    }
+
+    // MARK: Arguments
+
+    func argument(_ call: Call, _ i: Int) throws(Stop) -> Expression {
+        guard i < call.spec.arguments.count else { throw failure(call.line, "\(call.spec.name)(): argument list too short") }
+        return call.spec.arguments[i]
+    }
+
+    func checkCount(_ call: Call, _ n: Int...) throws(Stop) {
+        guard n.contains(call.spec.arguments.count) else {
+            throw failure(call.line, "\(call.spec.name)(): expected \(n.map(String.init).joined(separator: " or ")) arguments but got \(call.spec.arguments.count)")
+        }
+    }
+
+    func integer(_ call: Call, _ i: Int) throws(Stop) -> Int64 {
+        let e = try argument(call, i)
+        do { return try e.integerValue() } catch { throw unsupportedValue(call.line, error) }
+    }
+
+    /// The socket named by argument `i`, or nil for an unknown descriptor.
+    func socket(_ call: Call, _ i: Int = 0) throws(Stop) -> ScriptSocket? {
+        fds[try integer(call, i)]
+    }
+
+    func freeDescriptor(_ preferred: Int64) -> Int64 {
+        if preferred >= 0 { return preferred }
+        var fd: Int64 = 3
+        while fds[fd] != nil { fd += 1 }
+        return fd
+    }
+
+    /// The connection's error, reported once.
+    func takeError(_ s: ScriptSocket) -> String? {
+        guard let cid = s.connection, !s.errorConsumed, let e = stack?.info(of: cid)?.error else { return nil }
+        s.errorConsumed = true
+        return Symbols.errno(for: e)
+    }
+
+    func state(_ s: ScriptSocket) -> TCPState? { s.connection.flatMap { stack?.state(of: $0) } }
+
+    // MARK: The calls
+
+    func attempt(_ call: inout Call) throws(Stop) -> Attempt {
+        switch call.spec.name {
+        case "socket": return try socketCall(&call)
+        case "bind": return try bindCall(&call)
+        case "listen": return try listenCall(&call)
+        case "accept": return try acceptCall(&call)
+        case "connect": return try connectCall(&call)
+        case "read", "recv", "recvfrom": return try readCall(&call)
+        case "write", "send", "sendto": return try writeCall(&call)
+        case "close": return try closeCall(&call)
+        case "shutdown": return try shutdownCall(&call)
+        case "fcntl": return try fcntlCall(&call)
+        case "setsockopt": return try setsockoptCall(&call)
+        case "getsockopt": return try getsockoptCall(&call)
+        case "poll": return try pollCall(&call)
+        default: throw .unsupported("line \(call.line): system call \(call.spec.name)() is not supported")
+        }
+    }
+
+    func socketCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 3)
+        if !(try argument(call, 0)).isEllipsis {
+            let domain = try integer(call, 0)
+            guard domain == 2 || domain == 10 else { throw .unsupported("line \(call.line): socket domain \(domain) (only AF_INET and AF_INET6)") }
+        }
+        let type = try integer(call, 1)
+        guard type & 0xf == 1 else { throw .unsupported("line \(call.line): only SOCK_STREAM sockets are supported") }
+        let proto = try integer(call, 2)
+        guard proto == 0 || proto == 6 else { throw .unsupported("line \(call.line): only IPPROTO_TCP sockets are supported") }
+        let expected = (try? call.spec.result.integerValue()) ?? -1
+        let fd = freeDescriptor(expected)
+        guard fds[fd] == nil else { throw failure(call.line, "duplicate fd \(fd) in script") }
+        let s = ScriptSocket()
+        s.nonblocking = type & 0x800 != 0
+        sockets.append(s)
+        fds[fd] = s
+        sut = s   // later packets in the script are mapped to this socket
+        return .done(.value(fd))
+    }
+
+    func bindCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 3)
+        guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        guard s.boundPort == nil, s.listener == nil, s.connection == nil else { return .done(.error("EINVAL")) }
+        s.boundPort = settings.bindPort
+        return .done(.value(0))
+    }
+
+    func listenCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 2)
+        guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        let backlog = try integer(call, 1)
+        guard s.connection == nil else { return .done(.error("EINVAL")) }
+        if s.listener != nil { return .done(.value(0)) }
+        let port = s.boundPort ?? settings.bindPort
+        ensureStack()
+        do {
+            s.listener = try stack!.listen(port: port, address: nil, backlog: Int(max(1, min(backlog, 65535))))
+        } catch {
+            return .done(.error(Symbols.errno(for: error)))
+        }
+        stackInUse = true
+        s.state = .listening
+        s.boundPort = port
+        s.localPort = port
+        if options.recordTimeline { timeline.append(.init(time: now, host: "local", kind: .state(from: .closed, to: .listen))) }
+        return .done(.value(0))
+    }
+
+    func acceptCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 3)
+        guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        guard let lid = s.listener else { return .done(.error("EINVAL")) }
+        var cid: ConnectionID? = s.preAccepted.isEmpty ? nil : s.preAccepted.removeFirst()
+        if cid == nil {
+            do { cid = try stack?.accept(lid) } catch { return .done(.error(Symbols.errno(for: error))) }
+        }
+        guard let cid, let info = stack?.info(of: cid) else {
+            return s.nonblocking ? .done(.error("EAGAIN")) : .wouldBlock
+        }
+        let child = sockets.first { $0 !== s && $0.connection == nil && $0.localPort == info.local.port && $0.remotePort == info.remote.port }
+            ?? {
+                let c = ScriptSocket()
+                c.state = .passiveSynAcked
+                c.localPort = info.local.port
+                c.remotePort = info.remote.port
+                sockets.append(c)
+                return c
+            }()
+        child.connection = cid
+        let expected = (try? call.spec.result.integerValue()) ?? -1
+        let fd = freeDescriptor(expected)
+        guard fds[fd] == nil else { throw failure(call.line, "duplicate fd \(fd) in script") }
+        fds[fd] = child
+        return .done(.value(fd))
+    }
+
+    func connectCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 3)
+        guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        if call.phase == 0 {
+            if s.listener != nil { return .done(.error("EISCONN")) }
+            if let cid = s.connection {
+                switch stack?.state(of: cid) {
+                case .synSent?, .synReceived?:
+                    if s.nonblocking { return .done(.error("EALREADY")) }
+                    call.phase = 1
+                case .closed?, nil:
+                    if let e = takeError(s) { return .done(.error(e)) }
+                    // A failed connection whose error was reported: connect() tries again.
+                    try? stack?.close(cid, now: now)
+                    s.connection = nil
+                default:
+                    return .done(.error("EISCONN"))
+                }
+            }
+            if call.phase == 0 {
+                ensureStack()
+                stackInUse = true
+                let remote = SocketAddress(settings.remoteIP, settings.connectPort)
+                let cid: ConnectionID
+                do {
+                    cid = try stack!.connect(to: remote, from: settings.localIP, localPort: s.boundPort, now: now)
+                } catch {
+                    return .done(.error(Symbols.errno(for: error)))
+                }
+                s.connection = cid
+                s.errorConsumed = false
+                s.localPort = stack!.info(of: cid)?.local.port
+                s.remotePort = settings.connectPort
+                if s.state == .new { s.state = .activeConnecting }
+                sut = s
+                drain()
+                if s.nonblocking { return .done(.error("EINPROGRESS")) }
+                call.phase = 1
+            }
+        }
+        switch state(s) {
+        case .synSent?, .synReceived?:
+            return .wouldBlock
+        case .closed?, nil:
+            return .done(.error(takeError(s) ?? "ECONNABORTED"))
+        default:
+            return .done(.value(0))
+        }
+    }
+
+    func readCall(_ call: inout Call) throws(Stop) -> Attempt {
+        let name = call.spec.name
+        try checkCount(call, name == "read" ? 3 : name == "recv" ? 4 : 6)
+        guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        let count = try integer(call, 2)
+        let flags = name == "read" ? 0 : try integer(call, 3)
+        guard count >= 0 else { return .done(.error("EINVAL")) }
+        guard let cid = s.connection, stack != nil else { return .done(.error("ENOTCONN")) }
+        if s.readShutdown || count == 0 { return .done(.value(0)) }
+        let nonblocking = s.nonblocking || flags & 0x40 != 0
+        if flags & 0x2 != 0, let info = stack!.info(of: cid), info.bytesReadable > 0 {   // MSG_PEEK
+            return .done(.value(min(count, Int64(info.bytesReadable))))
+        }
+        do {
+            let data = try stack!.receive(cid, maxBytes: Int(min(count, 1 << 24)), now: now)
+            drain()
+            guard let data else { return .done(.value(0)) }
+            if !data.isEmpty { return .done(.value(Int64(data.count))) }
+            return nonblocking ? .done(.error("EAGAIN")) : .wouldBlock
+        } catch {
+            if s.errorConsumed { return .done(.value(0)) }
+            s.errorConsumed = true
+            return .done(.error(Symbols.errno(for: error)))
+        }
+    }
+
+    func writeCall(_ call: inout Call) throws(Stop) -> Attempt {
+        let name = call.spec.name
+        try checkCount(call, name == "write" ? 3 : name == "send" ? 4 : 6)
+        guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        let count = try integer(call, 2)
+        let flags = name == "write" ? 0 : try integer(call, 3)
+        guard count >= 0 else { return .done(.error("EINVAL")) }
+        guard let cid = s.connection, stack != nil else { return .done(.error("EPIPE")) }
+        if s.writeShutdown { return .done(.error("EPIPE")) }
+        if let e = takeError(s) { return .done(.error(e)) }
+        let nonblocking = s.nonblocking || flags & 0x40 != 0
+        switch stack!.state(of: cid) {
+        case .synSent?, .synReceived?:
+            return nonblocking ? .done(.error("EAGAIN")) : .wouldBlock
+        case .closed?, nil:
+            return .done(.error("EPIPE"))
+        default:
+            break
+        }
+        let remaining = Int(count) - call.progress
+        if remaining > 0 {
+            do {
+                let n = try stack!.send(cid, [UInt8](repeating: 0, count: remaining), now: now)
+                call.progress += n
+            } catch {
+                if call.progress > 0 { return .done(.value(Int64(call.progress))) }
+                if error == .connectionClosing { return .done(.error("EPIPE")) }
+                s.errorConsumed = true
+                return .done(.error(Symbols.errno(for: error)))
+            }
+            drain()
+        }
+        if call.progress >= Int(count) { return .done(.value(count)) }
+        if nonblocking { return call.progress > 0 ? .done(.value(Int64(call.progress))) : .done(.error("EAGAIN")) }
+        return .wouldBlock
+    }
+
+    func closeCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 1)
+        let fd = try integer(call, 0)
+        guard let s = fds[fd] else { return .done(.error("EBADF")) }
+        fds[fd] = nil
+        if let lid = s.listener {
+            try? stack?.closeListener(lid, now: now)
+            s.listener = nil
+            for cid in s.preAccepted { try? stack?.abort(cid, now: now) }
+            s.preAccepted = []
+        }
+        if let cid = s.connection {
+            if let l = s.linger, l.on, l.seconds == 0 {
+                try? stack?.abort(cid, now: now)
+            } else {
+                try? stack?.close(cid, now: now)
+            }
+        }
+        drain()
+        return .done(.value(0))
+    }
+
+    func shutdownCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 2)
+        guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        let how = try integer(call, 1)
+        guard (0...2).contains(how) else { return .done(.error("EINVAL")) }
+        guard let cid = s.connection, let st = stack?.state(of: cid), st != .closed else { return .done(.error("ENOTCONN")) }
+        if how == 0 || how == 2 { s.readShutdown = true }
+        if how == 1 || how == 2 {
+            s.writeShutdown = true
+            do { try stack!.shutdown(cid, now: now) } catch { return .done(.error(Symbols.errno(for: error))) }
+            drain()
+        }
+        return .done(.value(0))
+    }
+
+    func fcntlCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 2, 3)
+        guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        let command = try integer(call, 1)
+        switch command {
+        case 3:   // F_GETFL
+            return .done(.value(2 | (s.nonblocking ? 0x800 : 0)))
+        case 4:   // F_SETFL
+            s.nonblocking = try integer(call, 2) & 0x800 != 0
+            return .done(.value(0))
+        case 1:   // F_GETFD
+            return .done(.value(0))
+        case 2:   // F_SETFD
+            return .done(.value(0))
+        default:
+            throw .unsupported("line \(call.line): fcntl command \(command) is not supported")
+        }
+    }
+
+    func setsockoptCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 5)
+        guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        let level = try integer(call, 1), name = try integer(call, 2)
+        let valueExpression = try argument(call, 3)
+        func value() throws(Stop) -> Int64 {
+            do { return try valueExpression.integerValue() } catch { throw unsupportedValue(call.line, error) }
+        }
+        switch (level, name) {
+        case (1, 2):   // SO_REUSEADDR
+            s.reuseAddress = try value()
+        case (1, 15):  // SO_REUSEPORT
+            _ = try value()
+        case (1, 13):  // SO_LINGER
+            guard let f = valueExpression.fields else { throw .unsupported("line \(call.line): SO_LINGER needs {l_onoff=..., l_linger=...}") }
+            let on = f["l_onoff"] ?? f["onoff"], secs = f["l_linger"] ?? f["linger"]
+            guard let on, let secs else { throw .unsupported("line \(call.line): SO_LINGER needs {l_onoff=..., l_linger=...}") }
+            let o: Int64, l: Int64
+            do { o = try on.integerValue(); l = try secs.integerValue() } catch { throw unsupportedValue(call.line, error) }
+            s.linger = (o != 0, l)
+            if o != 0 && l > 0 { settings.notes.append("line \(call.line): SO_LINGER with a timeout: close() does not wait in TCPKit") }
+        case (1, 7), (1, 8):   // SO_SNDBUF, SO_RCVBUF
+            let v = try value()
+            guard v > 0, v <= 1 << 30 else { return .done(.error("EINVAL")) }
+            var new = settings
+            if name == 8 {
+                new.configuration.receiveBufferBytes = Int(v)
+                new.receiveBufferSet = true
+            } else {
+                new.configuration.sendBufferBytes = Int(v)
+            }
+            try reconfigure(new, line: call.line, what: name == 8 ? "SO_RCVBUF" : "SO_SNDBUF")
+        case (1, 9):   // SO_KEEPALIVE
+            if try value() != 0 { settings.notes.append("line \(call.line): SO_KEEPALIVE: keep-alives are not implemented in the engine; recorded, not applied") }
+        case (6, 1):   // TCP_NODELAY
+            s.noDelay = try value()
+            if s.noDelay == 0 { settings.notes.append("line \(call.line): TCP_NODELAY=0: Nagle's algorithm is not implemented in the engine (it always sends at once); recorded, not applied") }
+        case (6, 2):   // TCP_MAXSEG
+            let v = try value()
+            guard v >= 64, v <= 65535 else { return .done(.error("EINVAL")) }
+            var new = settings
+            new.configuration.mss = Int(v)
+            try reconfigure(new, line: call.line, what: "TCP_MAXSEG")
+        case (6, 3):   // TCP_CORK
+            if try value() != 0 { settings.notes.append("line \(call.line): TCP_CORK is not implemented in the engine; recorded, not applied") }
+        default:
+            throw .unsupported("line \(call.line): setsockopt(\(call.spec.arguments[1]), \(call.spec.arguments[2])) is not supported")
+        }
+        return .done(.value(0))
+    }
+
+    func getsockoptCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 5)
+        guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        let level = try integer(call, 1), name = try integer(call, 2)
+        let value: Int64
+        switch (level, name) {
+        case (1, 4):   // SO_ERROR
+            value = takeError(s).flatMap { Symbols.errno[$0] } ?? 0
+        case (1, 7): value = Int64(settings.configuration.sendBufferBytes)
+        case (1, 8): value = Int64(settings.configuration.receiveBufferBytes)
+        case (1, 2): value = s.reuseAddress
+        case (1, 3): value = 1   // SO_TYPE: SOCK_STREAM
+        case (1, 9): value = 0   // SO_KEEPALIVE
+        case (6, 1): value = s.noDelay
+        case (6, 2):   // TCP_MAXSEG
+            if let cid = s.connection, let info = stack?.info(of: cid) {
+                value = Int64(info.sendMSS)
+            } else {
+                value = Int64(settings.configuration.mss ?? 536)
+            }
+        default:
+            throw .unsupported("line \(call.line): getsockopt(\(call.spec.arguments[1]), \(call.spec.arguments[2])) is not supported")
+        }
+        let optval = try argument(call, 3), optlen = try argument(call, 4)
+        if case .list(let xs) = optval, xs.count == 1 {
+            let want: Int64
+            do { want = try xs[0].integerValue() } catch { throw unsupportedValue(call.line, error) }
+            if want != value {
+                call.after.append(("bad getsockopt optval: expected \(want) actual \(value)", "\(call.spec.arguments[2]) = \(want)", "\(call.spec.arguments[2]) = \(value)"))
+            }
+        } else if !optval.isEllipsis {
+            throw .unsupported("line \(call.line): getsockopt value \(optval) is not supported (only [n] or ...)")
+        }
+        if case .list(let xs) = optlen, xs.count == 1, let want = try? xs[0].integerValue(), want != 4 {
+            call.after.append(("bad getsockopt optlen: expected \(want) actual 4", "optlen \(want)", "optlen 4"))
+        }
+        return .done(.value(0))
+    }
+
+    // MARK: poll
+
+    func pollCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 3)
+        guard case .list(let entries) = try argument(call, 0) else {
+            throw .unsupported("line \(call.line): poll() needs a list of {fd=..., events=...}")
+        }
+        let nfds = try integer(call, 1), timeout = try integer(call, 2)
+        guard nfds == Int64(entries.count) else {
+            throw failure(call.line, "nfds \(nfds) does not match \(entries.count)-element pollfd array")
+        }
+        var revents: [Int64] = []
+        var expected: [(fd: Int64, revents: Int64)] = []
+        for entry in entries {
+            guard let f = entry.fields, let fdE = f["fd"], let evE = f["events"] else {
+                throw .unsupported("line \(call.line): poll() entry \(entry) is not {fd=..., events=...}")
+            }
+            let fd: Int64, events: Int64, want: Int64
+            do {
+                fd = try fdE.integerValue()
+                events = try evE.integerValue()
+                want = try f["revents"]?.integerValue() ?? 0
+            } catch { throw unsupportedValue(call.line, error) }
+            expected.append((fd, want))
+            revents.append(pollMask(fds[fd], events: events))
+        }
+        let ready = revents.filter { $0 != 0 }.count
+        let timedOut = call.deadline.map { now >= $0 } ?? false
+        if ready == 0 && timeout != 0 && !timedOut {
+            if call.phase == 0 {
+                call.phase = 1
+                if timeout > 0 { call.deadline = now + .milliseconds(timeout) }
+            }
+            return .wouldBlock
+        }
+        for (k, e) in expected.enumerated() where revents[k] != e.revents {
+            call.after.append(("poll revents for fd \(e.fd): expected \(Run.pollNames(e.revents)) actual \(Run.pollNames(revents[k]))",
+                               "fd \(e.fd) revents=\(Run.pollNames(e.revents))", "fd \(e.fd) revents=\(Run.pollNames(revents[k]))"))
+        }
+        return .done(.value(Int64(ready)))
+    }
+
+    static func pollNames(_ v: Int64) -> String {
+        let names: [(Int64, String)] = [(0x1, "POLLIN"), (0x2, "POLLPRI"), (0x4, "POLLOUT"), (0x8, "POLLERR"), (0x10, "POLLHUP"),
+                                        (0x20, "POLLNVAL"), (0x40, "POLLRDNORM"), (0x80, "POLLRDBAND"), (0x100, "POLLWRNORM"),
+                                        (0x200, "POLLWRBAND"), (0x2000, "POLLRDHUP")]
+        let parts = names.filter { v & $0.0 != 0 }.map(\.1)
+        return parts.isEmpty ? "0" : parts.joined(separator: "|")
+    }
+
+    /// Linux's tcp_poll(), in terms of the engine's state; masked by the events asked for (plus
+    /// POLLERR, POLLHUP and POLLNVAL, which are always reported).
+    func pollMask(_ socket: ScriptSocket?, events: Int64) -> Int64 {
+        let IN: Int64 = 0x1 | 0x40, OUT: Int64 = 0x4 | 0x100, ERR: Int64 = 0x8, HUP: Int64 = 0x10, NVAL: Int64 = 0x20, RDHUP: Int64 = 0x2000
+        guard let s = socket else { return NVAL }
+        var mask: Int64 = 0
+        if let lid = s.listener {
+            if s.preAccepted.isEmpty, let cid = try? stack?.accept(lid) { s.preAccepted.append(cid) }
+            if !s.preAccepted.isEmpty { mask |= IN }
+        } else if let cid = s.connection, let st = stack?.state(of: cid), let info = stack?.info(of: cid) {
+            let closed = st == .closed
+            let receiveShut = closed || s.readShutdown || peerClosed.contains(cid)
+            let sendShut = closed || s.writeShutdown || [.finWait1, .finWait2, .closing, .lastAck, .timeWait].contains(st)
+            if (receiveShut && sendShut) || closed { mask |= HUP }
+            if receiveShut { mask |= IN | RDHUP }
+            if st != .synSent && st != .synReceived {
+                if info.bytesReadable > 0 { mask |= IN }
+                if sendShut || info.bytesBuffered < settings.configuration.sendBufferBytes { mask |= OUT }
+            }
+            if info.error != nil && !s.errorConsumed { mask |= ERR }
+        } else {
+            mask |= HUP | OUT   // a socket that is neither connected nor listening (TCP_CLOSE)
+        }
+        return mask & (events | ERR | HUP | NVAL)
+    }
+}

@@ -1,0 +1,304 @@
+import TCPCore
+import TCPWire
+
+/// Everything a script sets about its run: packetdrill's command-line options (given as `--name`
+/// lines at the head of the script) and the system settings its shell lines change, mapped onto
+/// a `TCPConfiguration`.
+public struct RunSettings: Sendable {
+    public var configuration = TCPConfiguration()
+    public var ipv6 = false
+    /// packetdrill's `--tolerance_usecs` (default 4 ms).
+    public var toleranceMicros: Int64 = 4000
+    /// packetdrill's `--tolerance_percent`: the tolerance grows with the time since the previous event.
+    public var tolerancePercent: Double = 0
+    public var localIP = IPAddress.v4(IPv4Address(192, 168, 0, 1))
+    public var remoteIP = IPAddress.v4(IPv4Address(192, 0, 2, 1))
+    /// packetdrill's `--bind_port` and `--connect_port` (both 8080).
+    public var bindPort: UInt16 = 8080
+    public var connectPort: UInt16 = 8080
+    /// packetdrill's `--strict_segments`: no aggregation of outbound segments.
+    public var strictSegments = false
+    /// The script set the receive buffer (SO_RCVBUF, tcp_rmem, recvspace): windows are then
+    /// comparable and checked.
+    public var receiveBufferSet = false
+    /// RFC 5961 halves as FreeBSD names them (`insecure_rst`, `insecure_syn`); nil = not set.
+    var insecureRST: Bool?
+    var insecureSYN: Bool?
+    /// What was ignored or recorded but not applied.
+    public var notes: [String] = []
+
+    public init() {}
+
+    public static let defaultLocalIPv6 = IPAddress("fd3d:fa7b:d17d::1")!
+    public static let defaultRemoteIPv6 = IPAddress("2001:db8::1")!
+
+    /// Applies the script's `--name=value` lines. Returns the reason when one makes the script
+    /// impossible to run as written.
+    mutating func apply(options: [ScriptOption]) -> String? {
+        var localGiven = false, remoteGiven = false
+        for o in options {
+            let v = o.value ?? ""
+            switch o.name {
+            case "ip_version":
+                switch v {
+                case "ipv4": ipv6 = false
+                case "ipv6": ipv6 = true
+                case "ipv4-mapped-ipv6":
+                    ipv6 = false
+                    notes.append("--ip_version=ipv4-mapped-ipv6: run as IPv4 on the wire")
+                default: return "bad --ip_version: \(v)"
+                }
+            case "tolerance_usecs":
+                guard let n = Int64(v), n > 0 else { return "bad --tolerance_usecs: \(v)" }
+                toleranceMicros = n
+            case "tolerance_percent":
+                guard let n = Double(v), n >= 0 else { return "bad --tolerance_percent: \(v)" }
+                tolerancePercent = n
+            case "mss":
+                guard let n = Int(v), n > 0, n <= 65535 else { return "bad --mss: \(v)" }
+                configuration.mss = n
+            case "mtu":
+                guard let n = Int(v), n >= 576, n <= 65535 else { return "bad --mtu: \(v)" }
+                configuration.mtu = n
+            case "bind_port":
+                guard let n = UInt16(v), n > 0 else { return "bad --bind_port: \(v)" }
+                bindPort = n
+            case "connect_port":
+                guard let n = UInt16(v), n > 0 else { return "bad --connect_port: \(v)" }
+                connectPort = n
+            case "local_ip", "remote_ip":
+                let text = v.split(separator: "/").first.map(String.init) ?? v
+                guard let a = IPAddress(text) else { return "bad --\(o.name): \(v)" }
+                if o.name == "local_ip" { localIP = a; localGiven = true } else { remoteIP = a; remoteGiven = true }
+            case "strict_segments":
+                strictSegments = true
+            default:
+                notes.append("option --\(o.name)\(o.value.map { "=" + $0 } ?? "") ignored")
+            }
+        }
+        if ipv6 {
+            if !localGiven { localIP = Self.defaultLocalIPv6 }
+            if !remoteGiven { remoteIP = Self.defaultRemoteIPv6 }
+        }
+        guard localIP.isIPv6 == ipv6, remoteIP.isIPv6 == ipv6 else {
+            return "--local_ip/--remote_ip do not match --ip_version"
+        }
+        return nil
+    }
+
+    // MARK: Shell lines
+
+    /// What became of a shell line.
+    enum ShellOutcome: Equatable {
+        /// Every command in it was understood (applied, or recorded in `notes`).
+        case applied
+        case unsupported(String)
+    }
+
+    /// Applies a shell line: `sysctl` assignments (Linux and FreeBSD names) and
+    /// `echo V > /proc/sys/...`; anything else is unsupported.
+    mutating func apply(shell text: String) -> ShellOutcome {
+        for command in Self.splitCommands(text) {
+            let words = Self.shellWords(command)
+            guard let first = words.first else { continue }
+            switch first {
+            case "sysctl":
+                var assignments = 0
+                for w in words.dropFirst() where !w.hasPrefix("-") {
+                    guard let eq = w.firstIndex(of: "=") else {
+                        notes.append("`sysctl \(w)` only reads a setting; nothing to apply")
+                        continue
+                    }
+                    assignments += 1
+                    let name = String(w[..<eq])
+                    let value = String(w[w.index(after: eq)...])
+                    if case .unsupported(let why) = set(name, value) { return .unsupported(why) }
+                }
+                _ = assignments
+            case "echo":
+                // echo VALUE > /proc/sys/net/ipv4/NAME
+                guard let gt = words.firstIndex(of: ">"), gt + 1 < words.count, words[(gt + 1)...].count == 1,
+                      words[gt + 1].hasPrefix("/proc/sys/") else {
+                    return .unsupported("shell command `\(command)` is not a setting TCPKit knows")
+                }
+                let name = words[gt + 1].dropFirst("/proc/sys/".count).replacingSlashes
+                let value = words[1..<gt].joined(separator: " ")
+                if case .unsupported(let why) = set(name, value) { return .unsupported(why) }
+            case "true", ":":
+                continue
+            default:
+                return .unsupported("shell command `\(command)` is not a setting TCPKit knows")
+            }
+        }
+        return .applied
+    }
+
+    static func splitCommands(_ text: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var quote: Character? = nil
+        var chars = Array(text)
+        chars.append("\n")
+        var k = 0
+        while k < chars.count {
+            let c = chars[k]
+            if let q = quote {
+                current.append(c)
+                if c == q { quote = nil }
+            } else if c == "\"" || c == "'" {
+                quote = c
+                current.append(c)
+            } else if c == ";" || c == "\n" {
+                out.append(current)
+                current = ""
+            } else if (c == "&" || c == "|"), k + 1 < chars.count, chars[k + 1] == c {
+                out.append(current)
+                current = ""
+                k += 1
+            } else {
+                current.append(c)
+            }
+            k += 1
+        }
+        return out.map(\.trimmingSpaces).filter { !$0.isEmpty }
+    }
+
+    /// Words split at blanks; quotes group (and are removed).
+    static func shellWords(_ s: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var inWord = false
+        var quote: Character? = nil
+        for c in s {
+            if let q = quote {
+                if c == q { quote = nil } else { current.append(c) }
+                continue
+            }
+            if c == "\"" || c == "'" { quote = c; inWord = true; continue }
+            if c == " " || c == "\t" {
+                if inWord { out.append(current); current = ""; inWord = false }
+                continue
+            }
+            current.append(c)
+            inWord = true
+        }
+        if inWord { out.append(current) }
+        return out
+    }
+
+    /// A feature the engine does not implement yet: setting it to the engine's own behaviour is
+    /// a no-op; anything else is recorded.
+    mutating func feature(_ name: String, _ value: String, engineValue: Int64, _ what: String) -> ShellOutcome {
+        guard let v = Int64(value) else { return .unsupported("\(name)=\(value): not a number") }
+        if v != engineValue {
+            notes.append("\(name)=\(value): \(what) not implemented in the engine; recorded, not applied")
+        }
+        return .applied
+    }
+
+    mutating func set(_ rawName: String, _ value: String) -> ShellOutcome {
+        let name = rawName
+        let v = value.trimmingSpaces
+        func int() -> Int64? { Int64(v) }
+        func ints() -> [Int64]? {
+            let parts = v.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { Int64($0) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
+            return parts.map { $0! }
+        }
+        func bad() -> ShellOutcome { .unsupported("\(name)=\(value): value not understood") }
+        switch name {
+        // Linux
+        case "net.ipv4.tcp_sack": return feature(name, v, engineValue: 0, "SACK")
+        case "net.ipv4.tcp_dsack": return feature(name, v, engineValue: 0, "D-SACK")
+        case "net.ipv4.tcp_fack": return feature(name, v, engineValue: 0, "FACK")
+        case "net.ipv4.tcp_timestamps": return feature(name, v, engineValue: 0, "TCP timestamps")
+        case "net.ipv4.tcp_window_scaling": return feature(name, v, engineValue: 0, "window scaling")
+        case "net.ipv4.tcp_syncookies": return feature(name, v, engineValue: 0, "SYN cookies")
+        case "net.ipv4.tcp_ecn": return feature(name, v, engineValue: 0, "ECN")
+        case "net.ipv4.tcp_fastopen": return feature(name, v, engineValue: 0, "TCP Fast Open")
+        case "net.ipv4.tcp_moderate_rcvbuf": return feature(name, v, engineValue: 0, "receive buffer auto-tuning")
+        case "net.ipv4.tcp_no_metrics_save": return feature(name, v, engineValue: 1, "the metrics cache")
+        case "net.ipv4.tcp_early_retrans": return feature(name, v, engineValue: 0, "early retransmit / TLP")
+        case "net.ipv4.tcp_recovery": return feature(name, v, engineValue: 0, "RACK loss detection")
+        case "net.ipv4.tcp_frto": return feature(name, v, engineValue: 0, "F-RTO")
+        case "net.ipv4.tcp_autocorking": return feature(name, v, engineValue: 0, "autocorking")
+        case "net.ipv4.tcp_mtu_probing": return feature(name, v, engineValue: 0, "MTU probing")
+        case "net.ipv4.tcp_slow_start_after_idle": return feature(name, v, engineValue: 0, "slow start after idle")
+        case "net.ipv4.tcp_tw_reuse": return feature(name, v, engineValue: 0, "TIME-WAIT reuse for outgoing connections")
+        case "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem":
+            guard let xs = ints(), let size = xs.count >= 2 ? xs[1] : xs.first, size > 0, size <= 1 << 30 else { return bad() }
+            if name.hasSuffix("rmem") {
+                configuration.receiveBufferBytes = Int(size)
+                receiveBufferSet = true
+            } else {
+                configuration.sendBufferBytes = Int(size)
+            }
+        case "net.ipv4.tcp_syn_retries":
+            guard let n = int(), n >= 0, n <= 255 else { return bad() }
+            configuration.synRetries = Int(n)
+        case "net.ipv4.tcp_synack_retries":
+            guard let n = int(), n >= 0, n <= 255 else { return bad() }
+            configuration.synAckRetries = Int(n)
+        case "net.ipv4.tcp_retries2":
+            guard let n = int(), n >= 0, n <= 255 else { return bad() }
+            configuration.dataRetries = Int(n)
+        case "net.ipv4.tcp_fin_timeout":
+            guard let n = int(), n >= 0, n <= 86400 else { return bad() }
+            configuration.finWait2Timeout = .seconds(n)
+        case "net.ipv4.tcp_rfc1337":
+            guard let n = int() else { return bad() }
+            configuration.ignoreRSTInTimeWait = n != 0
+        case "net.ipv4.tcp_challenge_ack_limit":
+            guard let n = int(), n >= 0, n <= Int64(Int32.max) else { return bad() }
+            configuration.challengeACKLimit = Int(n)
+        case "net.ipv4.ip_local_port_range":
+            guard let xs = ints(), xs.count == 2, xs[0] >= 1, xs[0] <= xs[1], xs[1] <= 65535 else { return bad() }
+            configuration.ephemeralPorts = UInt16(xs[0])...UInt16(xs[1])
+        // FreeBSD
+        case "net.inet.tcp.sack.enable": return feature(name, v, engineValue: 0, "SACK")
+        case "net.inet.tcp.rfc1323": return feature(name, v, engineValue: 0, "RFC 7323 timestamps and window scaling")
+        case "net.inet.tcp.syncookies": return feature(name, v, engineValue: 0, "SYN cookies")
+        case "net.inet.tcp.ecn.enable": return feature(name, v, engineValue: 0, "ECN")
+        case "net.inet.tcp.delayed_ack": return feature(name, v, engineValue: 0, "delayed ACKs")
+        case "net.inet.tcp.tolerate_missing_ts": return feature(name, v, engineValue: 0, "TCP timestamps")
+        case "net.inet.tcp.fastopen.server_enable", "net.inet.tcp.fastopen.client_enable":
+            return feature(name, v, engineValue: 0, "TCP Fast Open")
+        case "net.inet.tcp.blackhole":
+            return feature(name, v, engineValue: 0, "blackholing (no RST for closed ports)")
+        case "net.inet.tcp.functions_default", "net.inet.tcp.cc.algorithm":
+            notes.append("\(name)=\(v): TCPKit has one TCP stack and congestion control; recorded, not applied")
+        case "net.inet.tcp.insecure_rst", "net.inet.tcp.insecure_syn":
+            guard let n = int() else { return bad() }
+            if name.hasSuffix("rst") { insecureRST = n != 0 } else { insecureSYN = n != 0 }
+            let rst = insecureRST ?? false, syn = insecureSYN ?? false
+            configuration.rfc5961 = !(rst || syn)
+            if let r = insecureRST, let s = insecureSYN, r != s {
+                notes.append("insecure_rst=\(r ? 1 : 0) and insecure_syn=\(s ? 1 : 0): the engine has one RFC 5961 switch; both checks are off")
+            }
+        case "net.inet.tcp.recvspace", "net.inet.tcp.sendspace":
+            guard let n = int(), n > 0, n <= 1 << 30 else { return bad() }
+            if name.hasSuffix("recvspace") {
+                configuration.receiveBufferBytes = Int(n)
+                receiveBufferSet = true
+            } else {
+                configuration.sendBufferBytes = Int(n)
+            }
+        case "net.inet.tcp.msl":
+            guard let n = int(), n > 0, n <= 3_600_000 else { return bad() }
+            configuration.msl = .milliseconds(n)
+        case "net.inet.tcp.rexmit_min":
+            guard let n = int(), n > 0, n <= 3_600_000 else { return bad() }
+            configuration.rtoMin = .milliseconds(n)
+        case "net.inet.tcp.rexmit_initial":
+            guard let n = int(), n > 0, n <= 3_600_000 else { return bad() }
+            configuration.rtoInitial = .milliseconds(n)
+        default:
+            return .unsupported("setting \(name) is not known to TCPKit")
+        }
+        return .applied
+    }
+}
+
+extension Substring {
+    var replacingSlashes: String { String(map { $0 == "/" ? "." : $0 }) }
+}
