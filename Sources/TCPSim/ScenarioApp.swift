@@ -32,6 +32,8 @@ final class App {
     var onRead: [String: (App, [UInt8]) -> Void] = [:]
     /// The peer's FIN reached a host (after what came before it was read). Default: `closeSoon`.
     var onPeerClosed: [String: (App) -> Void] = [:]
+    /// A host's connection reached CLOSED through the normal close sequence.
+    var onClosed: [String: (App) -> Void] = [:]
 
     private struct Key: Hashable { var host: String; var id: ConnectionID }
 
@@ -174,6 +176,7 @@ final class App {
         case .closed(let c):
             // The normal close sequence ended; release the handle if the application still holds it.
             release(host, c)
+            if c == connection[host] { onClosed[host]?(self) }
         case .writable:
             break
         }
@@ -204,6 +207,17 @@ extension App {
         onRead["client"] = { app, data in
             guard data.count == answer.count, closer == .client else { return }
             app.shutdown("client")
+        }
+    }
+}
+
+extension App {
+    /// The exchange with nobody closing; instead `action` runs `delay` after the client has read
+    /// the answer.
+    func exchange(thenAfter delay: Duration, _ action: @escaping (App) -> Void) {
+        exchange(closer: .neither)
+        onRead["client"] = { app, data in
+            if data.count == Scenario.answer.count { app.after(delay, action) }
         }
     }
 }

@@ -11,10 +11,7 @@ extension Scenario {
         "客户端中止一个已建立的连接：一个 RST，服务器收到重置，没有 TIME-WAIT"
     ) { _, app in
         app.start()
-        app.exchange(closer: .neither)
-        app.onRead["client"] = { app, data in
-            if data.count == Scenario.answer.count { app.after(.milliseconds(100)) { $0.abort("client") } }
-        }
+        app.exchange(thenAfter: .milliseconds(100)) { $0.abort("client") }
         return Explanation(en: [
             "After the exchange the client's application aborts the connection (RFC 9293 §3.10.5, ABORT; a socket closed with SO_LINGER set to 0 does this). Its stack sends a reset <SEQ=SND.NXT><CTL=RST> (here with the ACK bit, as Linux sends it), drops everything still queued and deletes the connection: ESTABLISHED → CLOSED at once.",
             "The RST's sequence number is exactly the server's RCV.NXT, so the server accepts it (§3.10.7.4, second step; RFC 5961 §3 would challenge one that is merely in the window). The server's connection goes to CLOSED and its application's next call fails with \"connection reset by peer\" (ECONNRESET).",
@@ -93,8 +90,8 @@ extension Scenario {
         ], zh: [
             "服务器的接收缓冲区为 \(zeroWindowBuffer) 字节，因此它的 SYN,ACK 通告的窗口为 \(zeroWindowBuffer)。客户端有 \(zeroWindowData) 字节要发送，它按 MSS 大小分段，立即发送窗口允许的全部数据。",
             "服务器的应用程序不读取数据。数据填满了缓冲区，服务器的 ACK 中 win=0：“数据我都收到了，但不要再发了”（RFC 9293 §3.8.6）。",
-            "客户端不能发送，但也不能无限等待：如果窗口更新报文丢失，双方就会互相等待下去。它的持续定时器（persist timer）发送零窗口探测报文（§3.8.6.1；RFC 1122 §4.2.2.17），第一次在一个 RTO 之后，之后间隔依次翻倍（1、2、4 秒）。每个探测报文都使用一个已被确认过的序列号，因此服务器会用一个 ACK 回应，重复告知自己的窗口，仍然是 0。",
-            "在 \(describe(zeroWindowRead - .zero)) 时服务器的应用程序读取了全部数据。读取释放了整个缓冲区，远超过接收方的糊涂窗口阈值（min(缓冲区/2, MSS)，§3.8.6.2.2），因此服务器立即发送窗口更新。数据恢复流动，此后服务器在数据到达时即读取，收齐全部 \(zeroWindowData) 字节后关闭连接。",
+            "客户端不能发送，但也不能无限等待：如果窗口更新报文丢失，双方就会互相等待下去。它的持续计时器（persist timer）发送零窗口探测报文（§3.8.6.1；RFC 1122 §4.2.2.17），第一次在一个 RTO 之后，之后间隔依次翻倍（1、2、4 秒）。每个探测报文都使用一个已被确认过的序列号，因此服务器会用一个 ACK 回应，重复告知自己的窗口，仍然是 0。",
+            "在 \(describe(zeroWindowRead - .zero)) 时服务器的应用程序读取了全部数据。读取释放了整个缓冲区，远超过接收方为避免糊涂窗口综合征而设的阈值（min(缓冲区/2, MSS)，§3.8.6.2.2），因此服务器立即发送窗口更新。数据恢复流动，此后服务器在数据到达时即读取，收齐全部 \(zeroWindowData) 字节后关闭连接。",
         ])
     }
 

@@ -72,20 +72,22 @@ extension Scenario {
         "lost-ack-idle",
         "the handshake's final ACK is lost and the client sends nothing; the server's retransmitted SYN-ACK brings the ACK again",
         "三次握手的最后一个 ACK 丢失且客户端不发送数据；服务器重传的 SYN-ACK 换回了那个 ACK"
-    ) { _, app in
+    ) { o, app in
         app.lose("lost ACK") { $0.from == "client" && $0.segment.flags == [.ack] }
         app.start()
-        app.at(.seconds(2)) { $0.shutdown("client") }
+        // Well after the server's SYN,ACK retransmission (at 1 s plus a link delay) and its answer.
+        let close = Instant.zero + max(.seconds(2), o.delay * 3 + .milliseconds(1500))
+        app.at(close) { $0.shutdown("client") }
         return Explanation(en: [
             "The third segment of the handshake, the client's ACK, is lost, and the client has nothing to send: nothing repairs the loss at once. The client is ESTABLISHED, the server in SYN-RECEIVED.",
             "The server's retransmission timer (initial RTO 1 s, RFC 6298 §2.1) sends the SYN,ACK again. For the client it is an old duplicate: its sequence number lies before RCV.NXT, and the first check of RFC 9293 §3.10.7.4 answers an unacceptable segment with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, which is exactly the lost ACK. (Had it passed that check, RFC 5961 §4.2 would have answered the SYN in a synchronized state with the same segment, a challenge ACK.)",
             "That ACK moves the server to ESTABLISHED 1 s late; only then can its application accept the connection. A protocol where the server speaks first (SMTP, SSH) would have waited that second.",
-            "At 2 s the client closes; the four-way close follows.",
+            "At \(describe(close - .zero)) the client closes; the four-way close follows.",
         ], zh: [
             "三次握手的第三个报文段，即客户端的 ACK，丢失了，而客户端没有数据要发送：这次丢失不能立即得到修复。客户端处于 ESTABLISHED，服务器处于 SYN-RECEIVED。",
             "服务器的重传定时器（初始 RTO 为 1 秒，RFC 6298 §2.1）超时后重发 SYN,ACK。对客户端来说这是一个旧的重复报文段：它的序列号小于 RCV.NXT。RFC 9293 §3.10.7.4 的第一项检查对不可接受的报文段回复 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>，这正是丢失的那个 ACK。（即使它通过了这项检查，RFC 5961 §4.2 对同步状态下收到的 SYN 也会回复同样的报文段，即挑战 ACK。）",
             "这个 ACK 使服务器晚 1 秒进入 ESTABLISHED；直到此时服务器的应用程序才能 accept 这个连接。如果是服务器先发言的协议（SMTP、SSH），就要多等这一秒。",
-            "2 秒时客户端关闭连接，随后是四次挥手。",
+            "\(describe(close - .zero)) 时客户端关闭连接，随后是四次挥手。",
         ])
     }
 
@@ -117,7 +119,9 @@ extension Scenario {
         net.faultRule = { p in
             p.segment.flags == [.syn] && p.segment.sequenceNumber == realISN ? .delay(o.delay * 3 + .milliseconds(20)) : .deliver
         }
-        app.at(.seconds(1)) { app in
+        // Part 2 once part 1 is over (three link delays).
+        let second = Instant.zero + max(.seconds(1), o.delay * 3 + .milliseconds(500))
+        app.at(second) { app in
             app.connectNow(localPort: port)
             let iss = app.net.withStack("client") { s, _ in s.info(of: app.connection["client"]!)!.iss }
             realISN = iss
@@ -126,15 +130,15 @@ extension Scenario {
         }
         app.exchange()
         return Explanation(en: [
-            "At 0 s an old duplicate SYN, from a connection long gone, reaches the server. The server cannot tell it from a new request: it creates a half-open connection (LISTEN → SYN-RECEIVED) and answers with SYN,ACK.",
+            "First an old duplicate SYN, from a connection long gone, reaches the server. The server cannot tell it from a new request: it creates a half-open connection (LISTEN → SYN-RECEIVED) and answers with SYN,ACK.",
             "The client has no connection on that port. RFC 9293 §3.10.7.1: a segment to a closed port is answered with RST, here <SEQ=SEG.ACK><CTL=RST>, which is exactly the sequence number the server expects. The server accepts the RST and deletes the half-open connection; its listener goes on listening (§3.5.3: back to LISTEN).",
             "This is why the handshake takes three segments (RFC 9293 §3.5: \"to prevent old duplicate connection initiations from causing confusion\"): the server commits only when the client confirms the SYN,ACK with an ACK of the server's own ISN. With a two-way handshake the SYN,ACK would have opened the connection: the server would have sent data and held resources for a connection nobody wanted.",
-            "At 1 s, RFC 9293 Figure 8: the client really connects, from the same port, and another old SYN from that port arrives first (the network holds the client's SYN back). The server answers it with SYN,ACK ack=old+1; the client, in SYN-SENT, sees an ACK that does not acknowledge its own SYN and answers RST (§3.10.7.3). The server is back to LISTEN before the real SYN arrives, and that one opens the connection normally.",
+            "At \(describe(second - .zero)), RFC 9293 Figure 8: the client really connects, from the same port, and another old SYN from that port arrives first (the network holds the client's SYN back). The server answers it with SYN,ACK ack=old+1; the client, in SYN-SENT, sees an ACK that does not acknowledge its own SYN and answers RST (§3.10.7.3). The server is back to LISTEN before the real SYN arrives, and that one opens the connection normally.",
         ], zh: [
-            "0 秒时，一个早已结束的连接留下的旧重复 SYN 到达服务器。服务器无法把它与新的连接请求区分开：它建立了一个半连接（LISTEN → SYN-RECEIVED）并回复 SYN,ACK。",
+            "首先，一个早已结束的连接留下的旧重复 SYN 到达服务器。服务器无法把它与新的连接请求区分开：它建立了一个半连接（LISTEN → SYN-RECEIVED）并回复 SYN,ACK。",
             "客户端在那个端口上并没有连接。RFC 9293 §3.10.7.1：发往关闭端口的报文段以 RST 回应，这里是 <SEQ=SEG.ACK><CTL=RST>，其序列号正是服务器所期望的。服务器接受这个 RST，删除半连接；它的监听套接字继续监听（§3.5.3：回到 LISTEN）。",
             "这就是握手需要三个报文段的原因（RFC 9293 §3.5：防止旧的重复连接请求造成混乱）：服务器只有在客户端用 ACK 确认了服务器自己的 ISN 之后才算真正建立连接。如果只有两次握手，SYN,ACK 发出后连接就建立了：服务器会为一个谁也不想要的连接发送数据、占用资源。",
-            "1 秒时是 RFC 9293 图 8 的情形：客户端真的从同一个端口发起连接，而该端口上一个连接留下的另一个旧 SYN 先到达（网络把客户端的 SYN 延迟了）。服务器回复 SYN,ACK ack=旧序列号+1；处于 SYN-SENT 的客户端发现这个 ACK 并不是对自己 SYN 的确认，于是回复 RST（§3.10.7.3）。真正的 SYN 到达之前服务器已回到 LISTEN，随后这个 SYN 正常地建立了连接。",
+            "\(describe(second - .zero)) 时是 RFC 9293 图 8 的情形：客户端真的从同一个端口发起连接，而该端口上一个连接留下的另一个旧 SYN 先到达（网络把客户端的 SYN 延迟了）。服务器回复 SYN,ACK ack=旧序列号+1；处于 SYN-SENT 的客户端发现这个 ACK 并不是对自己 SYN 的确认，于是回复 RST（§3.10.7.3）。真正的 SYN 到达之前服务器已回到 LISTEN，随后这个 SYN 正常地建立了连接。",
         ])
     }
 

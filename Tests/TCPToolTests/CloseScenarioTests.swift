@@ -60,19 +60,20 @@ import TCPWire
         let o = Observed(.simultaneousClose)
         #expect(o.segments == Self.requestAndAnswer + [
             "0.040 client ACK 19/26 len=0",
-            "1.000 client FIN,ACK 19/26 len=0",
-            "1.000 server FIN,ACK 26/19 len=0",   // does not acknowledge the client's FIN: it has not arrived
-            "1.010 client ACK 20/27 len=0",
-            "1.010 server ACK 27/20 len=0",
+            // One second after the answer, both at once.
+            "1.040 client FIN,ACK 19/26 len=0",
+            "1.040 server FIN,ACK 26/19 len=0",   // does not acknowledge the client's FIN: it has not arrived
+            "1.050 client ACK 20/27 len=0",
+            "1.050 server ACK 27/20 len=0",
         ])
         let close = ["ESTABLISHED→FIN-WAIT-1", "FIN-WAIT-1→CLOSING", "CLOSING→TIME-WAIT", "TIME-WAIT→CLOSED"]
         #expect(o.transitions("client") == ["CLOSED→SYN-SENT", "SYN-SENT→ESTABLISHED"] + close)
         #expect(o.transitions("server") == ["CLOSED→LISTEN", "LISTEN→SYN-RECEIVED", "SYN-RECEIVED→ESTABLISHED"] + close)
         for host in ["client", "server"] {
-            #expect(o.time(host, .established, .finWait1) == .seconds(1))
-            #expect(o.time(host, .finWait1, .closing) == .seconds(1.01))
-            #expect(o.time(host, .closing, .timeWait) == .seconds(1.02))
-            #expect(o.time(host, .timeWait, .closed) == .seconds(61.02), "both wait 2×MSL")
+            #expect(o.time(host, .established, .finWait1) == .seconds(1.04))
+            #expect(o.time(host, .finWait1, .closing) == .seconds(1.05))
+            #expect(o.time(host, .closing, .timeWait) == .seconds(1.06))
+            #expect(o.time(host, .timeWait, .closed) == .seconds(61.06), "both wait 2×MSL")
         }
     }
 
@@ -109,19 +110,20 @@ import TCPWire
             "client FIN,ACK 19/27 len=0",
             "server ACK 27/20 len=0",
         ]
-        let times = ["0.000", "0.010", "0.020", "0.030", "0.040", "0.040", "0.050"]
-        #expect(o.segments == zip(times, connection).map { "\($0) \($1)" }
-            + zip(times, connection).map { "1.\($0.dropFirst(2)) \($1)" })
+        // The client connects again 1 s after its first connection closed (at 0.060).
+        let times = [0, 0.01, 0.02, 0.03, 0.04, 0.04, 0.05]
+        #expect(o.segments == zip(times, connection).map { "\(Observed.ms(.seconds($0))) \($1)" }
+            + zip(times, connection).map { "\(Observed.ms(.seconds(1.06 + $0))) \($1)" })
         let server = ["LISTEN→SYN-RECEIVED", "SYN-RECEIVED→ESTABLISHED", "ESTABLISHED→FIN-WAIT-1",
                       "FIN-WAIT-1→FIN-WAIT-2", "FIN-WAIT-2→TIME-WAIT", "TIME-WAIT→CLOSED"]
         let client = ["CLOSED→SYN-SENT", "SYN-SENT→ESTABLISHED", "ESTABLISHED→CLOSE-WAIT", "CLOSE-WAIT→LAST-ACK", "LAST-ACK→CLOSED"]
         #expect(o.transitions("server") == ["CLOSED→LISTEN"] + server + server)
         #expect(o.transitions("client") == client + client)
-        // The new SYN ends the old TIME-WAIT after 0.96 s instead of 60 s.
+        // The new SYN ends the old TIME-WAIT after about a second instead of 60 s.
         let timeWaitEnds = o.timeline.sorted.filter { e in
             if case .state(.timeWait, .closed) = e.kind { e.host == "server" } else { false }
         }.map(\.time)
-        #expect(timeWaitEnds == [.seconds(1.01), .seconds(61.05)])
+        #expect(timeWaitEnds == [.seconds(1.07), .seconds(61.11)])
 
         let c = o.sent(by: "client").map(\.segment), s = o.sent(by: "server").map(\.segment)
         let syns = c.filter { $0.flags == [.syn] }, synACKs = s.filter { $0.flags == [.syn, .ack] }
@@ -130,6 +132,6 @@ import TCPWire
         #expect(syns[1].sequenceNumber > syns[0].sequenceNumber + 20)
         // The server's new ISN is above its old connection's sequence space too.
         #expect(synACKs.count == 2 && synACKs[1].sequenceNumber > synACKs[0].sequenceNumber + 27)
-        #expect(o.timers == ["61.050 server time-wait"])
+        #expect(o.timers == ["61.110 server time-wait"])
     }
 }

@@ -36,6 +36,18 @@ import TCPWire
         }
     }
 
+    /// Other link delays change the times, not the outcome: every scenario still ends with no
+    /// connection left.
+    @Test(arguments: [0, 1, 100, 400, 2000])
+    func anyDelay(milliseconds: Int) {
+        for s in Scenario.all {
+            var o = ScenarioOptions()
+            o.delay = .milliseconds(milliseconds)
+            let run = s.run(o)
+            #expect(run.network.hosts.map(\.stack.connectionCount) == [0, 0], "\(s.name) with \(milliseconds) ms")
+        }
+    }
+
     @Test(arguments: names)
     func explainsItselfInEnglishAndChinese(name: String) {
         let run = Observed(Scenario.named(name)!).run
