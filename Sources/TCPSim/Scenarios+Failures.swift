@@ -85,12 +85,12 @@ extension Scenario {
         return Explanation(en: [
             "The server's receive buffer holds \(zeroWindowBuffer) bytes, so its SYN,ACK offers a window of \(zeroWindowBuffer). The client has \(zeroWindowData) bytes to send and sends as much as the window allows at once, in MSS-sized segments.",
             "The server's application does not read. The data fills the buffer, and the server's ACK says win=0: \"I have it all, send nothing more\" (RFC 9293 §3.8.6).",
-            "The client must not send, but must not wait forever either: a lost window update would leave both sides waiting for each other. Its persist timer sends zero-window probes (§3.8.6.1; RFC 1122 §4.2.2.17), first after one RTO, then at doubling intervals (1, 2, 4 s). Each probe reuses an already acknowledged sequence number, so the server answers it with an ACK that repeats its window, still 0.",
+            "The client must not send, but must not wait forever either: a lost window update would leave both sides waiting for each other. Its persist timer sends zero-window probes (§3.8.6.1; RFC 1122 §4.2.2.17), first after one RTO, then at doubling intervals (1, 2, 4 s). Each probe reuses an already acknowledged sequence number (SND.UNA−1, no data): the server drops it as a duplicate (\"dropped: unacceptable-sequence\") and, as §3.10.7.4 requires, answers with an ACK that repeats its window, still 0.",
             "At \(describe(zeroWindowRead - .zero)) the server's application reads everything. Reading frees the whole buffer, far more than the receiver's silly-window threshold (min(buffer/2, MSS), §3.8.6.2.2), so the server sends a window update at once. The flow resumes, the server now reads as data arrives, and once all \(zeroWindowData) bytes are in it closes.",
         ], zh: [
             "服务器的接收缓冲区为 \(zeroWindowBuffer) 字节，因此它的 SYN,ACK 通告的窗口为 \(zeroWindowBuffer)。客户端有 \(zeroWindowData) 字节要发送，它按 MSS 大小分段，立即发送窗口允许的全部数据。",
             "服务器的应用程序不读取数据。数据填满了缓冲区，服务器的 ACK 中 win=0：“数据我都收到了，但不要再发了”（RFC 9293 §3.8.6）。",
-            "客户端不能发送，但也不能无限等待：如果窗口更新报文丢失，双方就会互相等待下去。它的持续计时器（persist timer）发送零窗口探测报文（§3.8.6.1；RFC 1122 §4.2.2.17），第一次在一个 RTO 之后，之后间隔依次翻倍（1、2、4 秒）。每个探测报文都使用一个已被确认过的序列号，因此服务器会用一个 ACK 回应，重复告知自己的窗口，仍然是 0。",
+            "客户端不能发送，但也不能无限等待：如果窗口更新报文丢失，双方就会互相等待下去。它的持续计时器（persist timer）发送零窗口探测报文（§3.8.6.1；RFC 1122 §4.2.2.17），第一次在一个 RTO 之后，之后间隔依次翻倍（1、2、4 秒）。每个探测报文都使用一个已被确认过的序列号（SND.UNA−1，不带数据）：服务器把它当作重复报文段丢弃（图中的“dropped: unacceptable-sequence”），并按照 §3.10.7.4 的要求回复一个 ACK，重复告知自己的窗口，仍然是 0。",
             "在 \(describe(zeroWindowRead - .zero)) 时服务器的应用程序读取了全部数据。读取释放了整个缓冲区，远超过接收方为避免糊涂窗口综合征而设的阈值（min(缓冲区/2, MSS)，§3.8.6.2.2），因此服务器立即发送窗口更新。数据恢复流动，此后服务器在数据到达时即读取，收齐全部 \(zeroWindowData) 字节后关闭连接。",
         ])
     }
