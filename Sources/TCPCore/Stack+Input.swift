@@ -222,7 +222,7 @@ extension TCPStack {
             return .done
         }
 
-        // RFC 9293 Figure 8, simultaneous open: in SYN-RECEIVED (reached from SYN-SENT) the peer's
+        // RFC 9293 §3.5 Figure 7, simultaneous open: in SYN-RECEIVED (reached from SYN-SENT) the peer's
         // SYN,ACK acknowledges our SYN and the connection is ESTABLISHED. Its SYN lies at IRS, just
         // before RCV.NXT, so the first check below would reject it and only send an ACK (an extra
         // round trip the figure does not have); like Linux, take it as the ACK of our SYN.
