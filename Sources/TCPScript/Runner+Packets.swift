@@ -203,11 +203,14 @@ extension Run {
         }
     }
 
-    /// The live ISN, from the stack's SYN-ACK (passive) or SYN (active).
+    /// The live ISN, from the stack's SYN-ACK (passive) or SYN (active). When a passive socket's
+    /// first SYN is not the SYN-ACK the script expects, it is still learnt, so that the mismatch
+    /// is shown in relative numbers.
     func learnISN(_ s: ScriptSocket, _ p: PacketSpec, _ seg: WireSegment) {
-        if s.state == .passivePacketReceived && p.flags.contains([.syn, .ack]) {
+        if s.state == .passivePacketReceived && (p.flags.contains([.syn, .ack]) || seg.flags.contains(.syn)) {
             s.state = .passiveSynAckSent
             s.liveLocalISN = seg.seq
+            if !p.flags.contains([.syn, .ack]) { s.scriptLocalISN = p.flags.contains(.syn) ? p.startSequence : 0 }
         } else if s.state == .activeSynSent && seg.flags.contains(.syn) && !seg.flags.contains(.ack) {
             s.liveLocalISN = seg.seq
         }

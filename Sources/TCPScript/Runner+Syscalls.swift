@@ -324,7 +324,7 @@ extension Run {
             return .done(.value(min(count, Int64(info.bytesReadable))))
         }
         do {
-            let data = try stack!.receive(cid, maxBytes: Int(min(count, 1 << 24)), now: now)
+            let data = try stack!.receive(cid, maxBytes: Int(min(count, Int64(settings.configuration.receiveBufferBytes))), now: now)
             drain()
             guard let data else { return .done(.value(0)) }
             if !data.isEmpty { return .done(.value(Int64(data.count))) }
@@ -355,10 +355,11 @@ extension Run {
         default:
             break
         }
-        let remaining = Int(count) - call.progress
+        let remaining = Int(count) - call.progress   // Int is 64-bit: count fits
         if remaining > 0 {
             do {
-                let n = try stack!.send(cid, [UInt8](repeating: 0, count: remaining), now: now)
+                let chunk = min(remaining, settings.configuration.sendBufferBytes)
+                let n = try stack!.send(cid, [UInt8](repeating: 0, count: chunk), now: now)
                 call.progress += n
             } catch {
                 if call.progress > 0 { return .done(.value(Int64(call.progress))) }
@@ -550,7 +551,7 @@ extension Run {
         if ready == 0 && timeout != 0 && !timedOut {
             if call.phase == 0 {
                 call.phase = 1
-                if timeout > 0 { call.deadline = now + .milliseconds(timeout) }
+                if timeout > 0 { call.deadline = now + .milliseconds(min(timeout, 86_400_000)) }
             }
             return .wouldBlock
         }

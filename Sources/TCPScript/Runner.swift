@@ -143,6 +143,8 @@ final class Run {
     var transmitBuffer = [UInt8](repeating: 0, count: 65_600)
 
     static let maxSteps = 5_000_000
+    /// Tolerances beyond a day mean "any time" and keep the arithmetic far from overflow.
+    static let maxToleranceMicros: Int64 = 86_400_000_000
     /// Virtual time never runs past this (a guard against scripts that wait forever).
     static let horizon = Instant.seconds(24 * 3600)
 
@@ -302,10 +304,10 @@ final class Run {
     /// The tolerance for an event at script time `t` (packetdrill's verify_time: fixed, or a
     /// percentage of the time since the previous event when that is larger).
     func tolerance(_ t: Int64, since previous: Int64?) -> Int64 {
-        var tol = settings.toleranceMicros
+        var tol = min(settings.toleranceMicros, Run.maxToleranceMicros)
         if let previous, settings.tolerancePercent > 0 {
-            let dynamic = Int64(settings.tolerancePercent / 100 * Double(t - previous))
-            tol = max(tol, dynamic)
+            let dynamic = settings.tolerancePercent / 100 * Double(t - previous)
+            if dynamic.isFinite { tol = max(tol, Int64(min(dynamic, Double(Run.maxToleranceMicros)))) }
         }
         return tol
     }
