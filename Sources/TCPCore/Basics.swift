@@ -171,7 +171,7 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
     case ackOfUnsentData = "ack-of-unsent-data"  // RFC 5961 §5.2
     case ackTooOld = "ack-too-old"               // RFC 5961 §5.2
     case challengeACKRateLimited = "challenge-ack-rate-limited" // RFC 5961 §7
-    case outOfOrder = "out-of-order"             // data beyond RCV.NXT (no reassembly yet)
+    case outOfOrder = "out-of-order"             // past a gap, and no reassembly range left to keep it
     case beyondWindow = "beyond-window"          // the part of a segment past RCV.WND
     case textAfterFIN = "text-after-fin"         // §3.10.7.4 seventh, CLOSE-WAIT and later
     case synDataIgnored = "syn-data-ignored"     // data on a SYN is not queued

@@ -34,6 +34,25 @@ final class ByteRing {
         return n
     }
 
+    /// Writes bytes into the free space `offset` bytes past the end of the stored ones, without
+    /// counting them yet (out-of-order data waiting for a gap to fill). Needs
+    /// `offset + bytes.count <= free`.
+    func write(at offset: Int, _ bytes: UnsafeRawBufferPointer) {
+        precondition(offset >= 0 && offset + bytes.count <= free, "ByteRing.write out of range")
+        guard bytes.count > 0, let src = bytes.baseAddress else { return }
+        let s = ensureStorage()
+        let start = (head + count + offset) % capacity
+        let first = min(bytes.count, capacity - start)
+        (s + start).copyMemory(from: src, byteCount: first)
+        if bytes.count > first { s.copyMemory(from: src + first, byteCount: bytes.count - first) }
+    }
+
+    /// Counts `n` more bytes as stored: those `write(at:)` put right after the stored ones.
+    func commit(_ n: Int) {
+        precondition(n >= 0 && n <= free, "ByteRing.commit out of range")
+        count += n
+    }
+
     /// Copies `out.count` bytes starting `offset` bytes past the head, without consuming them.
     func copy(from offset: Int, into out: UnsafeMutableRawBufferPointer) {
         precondition(offset >= 0 && offset + out.count <= count, "ByteRing.copy out of range")
@@ -49,7 +68,8 @@ final class ByteRing {
         let k = min(max(n, 0), count)
         head = (head + k) % capacity
         count -= k
-        if count == 0 { head = 0 }
+        // The head is not reset when the ring empties: out-of-order bytes may be waiting just
+        // past the end (`write(at:)`), at positions relative to head + count.
     }
 
     /// Moves up to `out.count` bytes from the head into `out`; returns how many.

@@ -52,6 +52,10 @@ struct Connection {
     var irs = SequenceNumber(0)
     var rcvNxt = SequenceNumber(0)
     let receiveBuffer: ByteRing
+    /// Out-of-order data held in the receive ring's free space, by offset from RCV.NXT.
+    var assembler = Assembler()
+    /// Sequence number of a FIN that arrived past a gap; processed when the gap fills.
+    var pendingFIN: SequenceNumber?
     var finReceived = false
     var lastAdvertisedWindow: UInt32 = 0
 

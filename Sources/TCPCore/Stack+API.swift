@@ -284,6 +284,8 @@ extension TCPStack {
         }
         c.sendBuffer.removeAll()
         c.receiveBuffer.removeAll()
+        c.assembler.removeAll()
+        c.pendingFIN = nil
         c.finReceived = false
         c.error = error
         setState(&c, id, .closed, now)

@@ -444,8 +444,10 @@ extension TCPStack {
         c.rto = min(max(rto, configuration.rtoMin.nanoseconds), configuration.rtoMax.nanoseconds)
     }
 
-    /// Seventh step: segment text (RFC 9293 §3.10.7.4). Data is taken in order; what starts beyond
-    /// RCV.NXT is dropped for now (reassembly comes with the transfer work) and a duplicate ACK sent.
+    /// Seventh step: segment text (RFC 9293 §3.10.7.4). Bytes before RCV.NXT are trimmed, bytes past
+    /// the window dropped; what lies past a gap waits in the receive ring until the gap fills. Every
+    /// data segment is acknowledged at once: in order, out of order (a duplicate ACK, RFC 5681 §4.2)
+    /// or filling a gap.
     mutating func processText(_ c: inout Connection, _ id: ConnectionID, _ seg: TCPSegmentView, dataSeq: SequenceNumber, _ now: Instant) {
         guard !seg.payload.isEmpty else { return }
         switch c.state {
@@ -464,35 +466,68 @@ extension TCPStack {
             return
         }
         c.ackPending = true
-        if dataSeq > c.rcvNxt {
-            drop(.outOfOrder, now, id, seg)
+        // Offsets from RCV.NXT: trim what is old, clip what lies past the window.
+        let skip = max(0, Int(c.rcvNxt - dataSeq))
+        guard skip < seg.payload.count else { return }   // all old: the ACK is the answer
+        let offset = max(0, Int(dataSeq - c.rcvNxt))
+        let room = c.receiveBuffer.free - offset
+        let length = min(seg.payload.count - skip, room)
+        if length < seg.payload.count - skip { drop(.beyondWindow, now, id, seg) }
+        guard length > 0 else { return }
+        if offset > 0 {
+            guard c.assembler.add(start: UInt32(offset), end: UInt32(offset + length)) else {
+                drop(.outOfOrder, now, id, seg)
+                return
+            }
+            statistics.outOfOrderSegments += 1
+            let start = seg.payload.startIndex + skip
+            c.receiveBuffer.write(at: offset, UnsafeRawBufferPointer(rebasing: seg.payload[start..<(start + length)]))
             return
         }
-        let skip = Int(c.rcvNxt - dataSeq)
-        guard skip < seg.payload.count else { return }   // all old: the ACK is the answer
+        let start = seg.payload.startIndex + skip
+        c.receiveBuffer.write(at: 0, UnsafeRawBufferPointer(rebasing: seg.payload[start..<(start + length)]))
+        _ = c.assembler.add(start: 0, end: UInt32(length))   // merging at the front never needs a new slot
         let wasEmpty = c.receiveBuffer.isEmpty
-        let fresh = UnsafeRawBufferPointer(rebasing: seg.payload[(seg.payload.startIndex + skip)...])
-        let taken = c.receiveBuffer.append(fresh)
-        c.rcvNxt += taken
-        if taken < fresh.count { drop(.beyondWindow, now, id, seg) }
-        if taken > 0 && wasEmpty && (c.userOwned || c.listenerRole != .none) { emit(.readable(id), now) }
+        let contiguous = c.assembler.takeFront()
+        c.receiveBuffer.commit(contiguous)
+        c.rcvNxt += contiguous
+        if contiguous > 0 && wasEmpty && (c.userOwned || c.listenerRole != .none) { emit(.readable(id), now) }
+        // A FIN that waited behind the gap now counts.
+        if let fin = c.pendingFIN, fin == c.rcvNxt {
+            c.pendingFIN = nil
+            finArrived(&c, id, now)
+        }
     }
 
-    /// Eighth step: the FIN bit. A FIN counts only when everything before it has arrived.
+    /// Eighth step: the FIN bit. A FIN counts only when everything before it has arrived; one past
+    /// a gap (inside the window) waits for the gap to fill.
     mutating func processFIN(_ c: inout Connection, _ id: ConnectionID, _ seg: TCPSegmentView, dataSeq: SequenceNumber, _ now: Instant) {
-        guard seg.header.flags.contains(.fin), !c.finReceived else { return }
+        guard seg.header.flags.contains(.fin), !c.finReceived, c.state != .closed else { return }
         let finSeq = dataSeq + seg.payload.count
         guard finSeq == c.rcvNxt else {
-            // A FIN past a gap is an out-of-order segment: RFC 5681 §4.2 / RFC 9293 §3.10.7.4
-            // want an immediate duplicate ACK so the peer learns RCV.NXT (text did that already).
-            if finSeq > c.rcvNxt && seg.payload.isEmpty {
+            if finSeq > c.rcvNxt {
+                // Past a gap: an out-of-order segment. Keep the FIN's place if the data before it
+                // fits; the duplicate ACK (RFC 5681 §4.2) tells the peer where we are.
                 c.ackPending = true
-                drop(.outOfOrder, now, id, seg)
+                if Int(finSeq - c.rcvNxt) <= c.receiveBuffer.free {
+                    c.pendingFIN = finSeq
+                    if seg.payload.isEmpty { statistics.outOfOrderSegments += 1 }
+                } else if seg.payload.isEmpty {
+                    drop(.beyondWindow, now, id, seg)
+                }
             }
             return
         }
+        finArrived(&c, id, now)
+    }
+
+    /// The peer's FIN, in order: RCV.NXT moves past it, the application learns the stream ends,
+    /// and the state moves on (RFC 9293 §3.10.7.4 eighth step).
+    mutating func finArrived(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
         c.rcvNxt += 1
         c.finReceived = true
+        c.pendingFIN = nil
+        c.assembler.removeAll()
         c.ackPending = true
         if c.userOwned || c.listenerRole != .none { emit(.peerClosed(id), now) }
         switch c.state {

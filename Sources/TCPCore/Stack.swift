@@ -173,6 +173,8 @@ public struct TCPStatistics: Sendable, Hashable {
     public var segmentsReceived = 0
     public var segmentsSent = 0
     public var retransmissions = 0
+    /// Segments that arrived past a gap and were kept for reassembly.
+    public var outOfOrderSegments = 0
     public var resetsSent = 0
     public var challengeACKsSent = 0
     public var connectionsOpened = 0

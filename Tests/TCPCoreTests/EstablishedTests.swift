@@ -93,9 +93,12 @@ struct EstablishedTests {
             #expect(h.info.rcvNxt == rcvNxt + n)
             #expect(h.drops(.unacceptableSequence) == 0)
         case .outOfOrder:
+            // The first byte fits at the right edge and is kept for reassembly; the rest lies
+            // past the window. A duplicate ACK; the window is unchanged (RFC 5681 §4.2).
             h.expectSent(Seg(.ack, seq: h.iss + 1, ack: rcvNxt, window: w16))
             #expect(h.info.rcvNxt == rcvNxt)
-            #expect(h.drops(.outOfOrder) == 1)
+            #expect(h.stack.statistics.outOfOrderSegments == 1)
+            #expect(h.drops(.beyondWindow) == 1)
             #expect(h.drops(.unacceptableSequence) == 0)
         case .textRefused:
             h.expectSent(Seg(.ack, seq: h.iss + 1, ack: rcvNxt, window: 0))
@@ -154,15 +157,36 @@ struct EstablishedTests {
         #expect(h.read() == bytes("abcdef"))
     }
 
-    @Test("data beyond RCV.NXT is not queued; a duplicate ACK tells the peer where we are")
+    @Test("data past a gap is kept; a duplicate ACK tells the peer where we are; the gap fills")
     func outOfOrder() {
         var h = Harness.established()
         h.send(Seg([.psh, .ack], seq: h.irs + 4, ack: h.iss + 1, payload: bytes("def")), at: 0.1)
         h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1))
-        #expect(h.drops(.outOfOrder) == 1)
-        h.send(Seg([.psh, .ack], seq: h.irs + 1, ack: h.iss + 1, payload: bytes("abcdef")), at: 0.2)
+        #expect(h.stack.statistics.outOfOrderSegments == 1)
+        #expect(h.read() == [], "nothing readable before the gap fills")
+        h.send(Seg([.psh, .ack], seq: h.irs + 1, ack: h.iss + 1, payload: bytes("abc")), at: 0.2)
         h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 7, window: window(unread: 6)))
         #expect(h.read() == bytes("abcdef"))
+        #expect(h.drops(.outOfOrder) == 0)
+    }
+
+    @Test("reassembly: overlapping, duplicate and reversed segments give each byte once, in order")
+    func reassembly() {
+        var h = Harness.established()
+        let text = bytes("0123456789abcdefghij")
+        // (offset, length) in arrival order: reversed, overlapping, a duplicate, the front, then the last hole (8..<10).
+        let pieces = [(15, 5), (10, 3), (11, 6), (10, 3), (4, 4), (2, 3), (0, 3), (7, 4)]
+        var t = 0.1
+        for (offset, length) in pieces {
+            h.send(Seg([.psh, .ack], seq: h.irs + 1 + offset, ack: h.iss + 1, payload: Array(text[offset..<(offset + length)])), at: t)
+            t += 0.01
+        }
+        let acks = h.takeSent().map(\.ack)
+        #expect(acks.count == pieces.count, "every data segment is acknowledged at once")
+        #expect(acks.last == h.irs + 1 + 20)
+        #expect(acks.dropLast().allSatisfy { $0 == h.irs + 1 || $0 == h.irs + 1 + 8 }, "duplicate ACKs until the front arrives")
+        #expect(h.read() == text)
+        #expect(h.info.rcvNxt == h.irs + 21)
     }
 
     @Test("FIN: ACK of SEG.SEQ+1, CLOSE-WAIT, end of stream after the data")
@@ -176,13 +200,17 @@ struct EstablishedTests {
         #expect(h.read() == nil)
     }
 
-    @Test("a FIN past a gap is not processed")
+    @Test("a FIN past a gap waits until the data before it arrives")
     func finAfterGap() {
         var h = Harness.established()
         h.send(Seg([.fin, .ack], seq: h.irs + 10, ack: h.iss + 1), at: 0.1)
         h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1))   // a duplicate ACK (RFC 5681 §4.2)
         #expect(h.state == .established)
-        #expect(h.drops(.outOfOrder) == 1)
+        h.send(Seg([.psh, .ack], seq: h.irs + 1, ack: h.iss + 1, payload: bytes("123456789")), at: 0.2)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 11, window: window(unread: 9)))
+        #expect(h.state == .closeWait)
+        #expect(h.read() == bytes("123456789"))
+        #expect(h.read() == nil)
     }
 
     @Test("a segment without the ACK bit is dropped (fifth check)")
