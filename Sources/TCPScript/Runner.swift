@@ -202,8 +202,8 @@ final class Run {
     /// Options, then a dry run over everything that could make the script UNSUPPORTED, so that the
     /// verdict does not depend on how far the run gets.
     func prepare() throws(Stop) {
-        if let why = settings.apply(options: script.options) {
-            throw failure(script.options.first?.line ?? 0, why)
+        if let (line, why) = settings.apply(options: script.options) {
+            throw failure(line, why)
         }
         var dry = settings
         if let c = script.initCommand, case .unsupported(let why) = dry.apply(shell: c.text) {

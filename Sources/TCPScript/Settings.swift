@@ -32,56 +32,65 @@ public struct RunSettings: Sendable {
     public static let defaultLocalIPv6 = IPAddress("fd3d:fa7b:d17d::1")!
     public static let defaultRemoteIPv6 = IPAddress("2001:db8::1")!
 
-    /// Applies the script's `--name=value` lines. Returns the reason when one makes the script
-    /// impossible to run as written.
-    mutating func apply(options: [ScriptOption]) -> String? {
-        var localGiven = false, remoteGiven = false
+    /// Applies the script's `--name=value` lines. Returns the line and the reason when one makes
+    /// the script impossible to run as written.
+    mutating func apply(options: [ScriptOption]) -> (line: Int, reason: String)? {
+        var failedLine = 0
         for o in options {
-            let v = o.value ?? ""
-            switch o.name {
-            case "ip_version":
-                switch v {
-                case "ipv4": ipv6 = false
-                case "ipv6": ipv6 = true
-                case "ipv4-mapped-ipv6":
-                    ipv6 = false
-                    notes.append("--ip_version=ipv4-mapped-ipv6: run as IPv4 on the wire")
-                default: return "bad --ip_version: \(v)"
-                }
-            case "tolerance_usecs":
-                guard let n = Int64(v), n > 0 else { return "bad --tolerance_usecs: \(v)" }
-                toleranceMicros = n
-            case "tolerance_percent":
-                guard let n = Double(v), n >= 0 else { return "bad --tolerance_percent: \(v)" }
-                tolerancePercent = n
-            case "mss":
-                guard let n = Int(v), n > 0, n <= 65535 else { return "bad --mss: \(v)" }
-                configuration.mss = n
-            case "mtu":
-                guard let n = Int(v), n >= 576, n <= 65535 else { return "bad --mtu: \(v)" }
-                configuration.mtu = n
-            case "bind_port":
-                guard let n = UInt16(v), n > 0 else { return "bad --bind_port: \(v)" }
-                bindPort = n
-            case "connect_port":
-                guard let n = UInt16(v), n > 0 else { return "bad --connect_port: \(v)" }
-                connectPort = n
-            case "local_ip", "remote_ip":
-                let text = v.split(separator: "/").first.map(String.init) ?? v
-                guard let a = IPAddress(text) else { return "bad --\(o.name): \(v)" }
-                if o.name == "local_ip" { localIP = a; localGiven = true } else { remoteIP = a; remoteGiven = true }
-            case "strict_segments":
-                strictSegments = true
-            default:
-                notes.append("option --\(o.name)\(o.value.map { "=" + $0 } ?? "") ignored")
-            }
+            failedLine = o.line
+            if let why = apply(option: o) { return (failedLine, why) }
         }
         if ipv6 {
             if !localGiven { localIP = Self.defaultLocalIPv6 }
             if !remoteGiven { remoteIP = Self.defaultRemoteIPv6 }
         }
         guard localIP.isIPv6 == ipv6, remoteIP.isIPv6 == ipv6 else {
-            return "--local_ip/--remote_ip do not match --ip_version"
+            return (options.first?.line ?? 0, "--local_ip/--remote_ip do not match --ip_version")
+        }
+        return nil
+    }
+
+    var localGiven = false
+    var remoteGiven = false
+
+    mutating func apply(option o: ScriptOption) -> String? {
+        let v = o.value ?? ""
+        switch o.name {
+        case "ip_version":
+            switch v {
+            case "ipv4": ipv6 = false
+            case "ipv6": ipv6 = true
+            case "ipv4-mapped-ipv6":
+                ipv6 = false
+                notes.append("--ip_version=ipv4-mapped-ipv6: run as IPv4 on the wire")
+            default: return "bad --ip_version: \(v)"
+            }
+        case "tolerance_usecs":
+            guard let n = Int64(v), n > 0 else { return "bad --tolerance_usecs: \(v)" }
+            toleranceMicros = n
+        case "tolerance_percent":
+            guard let n = Double(v), n >= 0 else { return "bad --tolerance_percent: \(v)" }
+            tolerancePercent = n
+        case "mss":
+            guard let n = Int(v), n > 0, n <= 65535 else { return "bad --mss: \(v)" }
+            configuration.mss = n
+        case "mtu":
+            guard let n = Int(v), n >= 576, n <= 65535 else { return "bad --mtu: \(v)" }
+            configuration.mtu = n
+        case "bind_port":
+            guard let n = UInt16(v), n > 0 else { return "bad --bind_port: \(v)" }
+            bindPort = n
+        case "connect_port":
+            guard let n = UInt16(v), n > 0 else { return "bad --connect_port: \(v)" }
+            connectPort = n
+        case "local_ip", "remote_ip":
+            let text = v.split(separator: "/").first.map(String.init) ?? v
+            guard let a = IPAddress(text) else { return "bad --\(o.name): \(v)" }
+            if o.name == "local_ip" { localIP = a; localGiven = true } else { remoteIP = a; remoteGiven = true }
+        case "strict_segments":
+            strictSegments = true
+        default:
+            notes.append("option --\(o.name)\(o.value.map { "=" + $0 } ?? "") ignored")
         }
         return nil
     }

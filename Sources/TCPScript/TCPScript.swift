@@ -1,10 +1,33 @@
 // TCPScript: packetdrill-format scripts run against the engine in-process, on virtual time.
 //
-// - `ScriptParser` reads the packetdrill script language (Lexer.swift, Parser.swift, AST.swift).
+// - `ScriptParser` reads the packetdrill script language (Lexer.swift, Parser.swift, AST.swift),
+//   with packetdrill's grammar and its semantic checks; errors are `ScriptParseError` values with
+//   a line number, never traps.
 // - `ScriptRunner` runs a script against a `TCPStack` (Runner*.swift): the stack is the local side,
-//   the script the remote one; outbound packets are checked by a tolerant matcher (`OutboundMatch`).
-// - `RunSettings` maps option lines and shell lines (sysctl) onto a `TCPConfiguration`.
+//   the script the remote one, time is virtual; outbound packets are checked by a tolerant matcher
+//   (documented on `OutboundMatch`), system calls go through a small socket layer with a file
+//   descriptor table (Runner+Syscalls.swift).
+// - `RunSettings` maps option lines and shell lines (Linux and FreeBSD sysctl names) onto a
+//   `TCPConfiguration`; what the engine does not have yet is recorded in the result's notes, and
+//   anything else makes the script UNSUPPORTED.
 // - `ScriptSuite` runs files and directories and prints what `tcpkit script run` prints.
 //
-// Where this differs from packetdrill, the difference is written down next to the code: most of
-// it comes from running in-process (no kernel, no tun device, no Python, no shell).
+// Where this differs from packetdrill (run.c, run_packet.c, run_system_call.c), by design:
+// - No kernel, tun device, shell or Python: shell lines are understood only when they set a known
+//   TCP setting; `%{ }%` blocks, unknown shell lines, system calls and socket options outside the
+//   supported set make a script UNSUPPORTED (checked before the run, so the verdict does not
+//   depend on how far the run gets).
+// - Time is virtual, so there is no scheduling noise: a packet is sent at exactly the instant the
+//   engine decides to send it. The tolerance still applies, as written in the script.
+// - Inbound sequence numbers are injected as written (the live remote ISN is the script's), so
+//   only the local side's numbers are mapped.
+// - A system call without `...end` that blocks lets the stack's timers run until it returns
+//   (packetdrill's main thread would sit in the call meanwhile); if nothing can wake it, FAIL.
+// - At the end of a script, an outbound packet of the socket under test sent before the last
+//   event (beyond the tolerance) that no line matched is a FAIL ("unexpected outbound packet");
+//   packetdrill stops silently. With --strict, any unmatched packet is.
+// - The window of an outbound packet is compared only when the script gave one and set the
+//   receive buffer (SO_RCVBUF, tcp_rmem, recvspace), or with --strict.
+// - Buffer sizes and MSS are per stack in the engine: a setsockopt or sysctl that would change
+//   them after the stack holds connections makes the script UNSUPPORTED (unless the value is the
+//   same). SO_RCVBUF/SO_SNDBUF set the buffer to the value given (Linux doubles it).

@@ -1,0 +1,148 @@
+import Testing
+import TCPCore
+import TCPWire
+@testable import TCPScript
+
+@Suite("Settings: option lines and shell lines")
+struct SettingsTests {
+    func options(_ text: String) -> (RunSettings, (line: Int, reason: String)?) {
+        var s = RunSettings()
+        let script = (try? ScriptParser.parse(text)) ?? Script()
+        let why = s.apply(options: script.options)
+        return (s, why)
+    }
+
+    @Test("--ip_version, --tolerance_usecs, --mss and the others")
+    func optionLines() {
+        let (s, why) = options("--ip_version=ipv6\n--tolerance_usecs=10000\n--mss=1000\n--mtu=9000\n--bind_port=80\n--connect_port=443\n--tcp_ts_tick_usecs=1000")
+        #expect(why == nil)
+        #expect(options("--mss=1000\n--tolerance_usecs=-5").1?.line == 2)
+        #expect(s.ipv6 && s.localIP == RunSettings.defaultLocalIPv6 && s.remoteIP == RunSettings.defaultRemoteIPv6)
+        #expect(s.toleranceMicros == 10000)
+        #expect(s.configuration.mss == 1000 && s.configuration.mtu == 9000)
+        #expect(s.bindPort == 80 && s.connectPort == 443)
+        #expect(s.notes == ["option --tcp_ts_tick_usecs=1000 ignored"])
+    }
+
+    @Test("IPv4 by default, at packetdrill's addresses")
+    func defaults() {
+        let (s, _) = options("")
+        #expect(!s.ipv6)
+        #expect(s.localIP == IPAddress("192.168.0.1") && s.remoteIP == IPAddress("192.0.2.1"))
+        #expect(s.toleranceMicros == 4000)
+        #expect(s.bindPort == 8080 && s.connectPort == 8080)
+    }
+
+    @Test("bad option values are reported", arguments: ["--ip_version=ipv5", "--tolerance_usecs=0", "--mss=abc", "--local_ip=1.2.3"])
+    func badOptions(_ text: String) {
+        #expect(options(text).1 != nil)
+    }
+
+    @Test("Linux sysctls map onto the configuration")
+    func linux() {
+        var s = RunSettings()
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_rmem=\"4096 20000 60000\"; sysctl -w net.ipv4.tcp_wmem='4096 30000 60000'") == .applied)
+        #expect(s.configuration.receiveBufferBytes == 20000 && s.configuration.sendBufferBytes == 30000 && s.receiveBufferSet)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_syn_retries=3 net.ipv4.tcp_synack_retries=2 && sysctl -q net.ipv4.tcp_retries2=8") == .applied)
+        #expect(s.configuration.synRetries == 3 && s.configuration.synAckRetries == 2 && s.configuration.dataRetries == 8)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_fin_timeout=10\nsysctl -q net.ipv4.tcp_rfc1337=0") == .applied)
+        #expect(s.configuration.finWait2Timeout == .seconds(10) && !s.configuration.ignoreRSTInTimeWait)
+        #expect(s.apply(shell: "echo 5 > /proc/sys/net/ipv4/tcp_challenge_ack_limit") == .applied)
+        #expect(s.configuration.challengeACKLimit == 5)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.ip_local_port_range=\"40000 40010\"") == .applied)
+        #expect(s.configuration.ephemeralPorts == 40000...40010)
+        #expect(s.notes.isEmpty)
+    }
+
+    @Test("features the engine lacks are recorded when turned on, silent when off")
+    func recorded() {
+        var s = RunSettings()
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=0; sysctl -q net.ipv4.tcp_timestamps=0; sysctl -q net.ipv4.tcp_window_scaling=0") == .applied)
+        #expect(s.notes.isEmpty)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps=1 net.ipv4.tcp_window_scaling=1 net.ipv4.tcp_syncookies=1") == .applied)
+        #expect(s.notes.count == 4)
+        #expect(s.notes[0] == "net.ipv4.tcp_sack=1: SACK not implemented in the engine; recorded, not applied")
+        #expect(s.configuration == TCPConfiguration())
+    }
+
+    @Test("FreeBSD sysctls: insecure_rst/insecure_syn switch RFC 5961; recvspace, sendspace, msl, blackhole")
+    func freebsd() {
+        var s = RunSettings()
+        #expect(s.configuration.rfc5961)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_syn=0") == .applied)
+        #expect(s.configuration.rfc5961)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_rst=1") == .applied)
+        #expect(!s.configuration.rfc5961)
+        #expect(s.notes.last?.contains("one RFC 5961 switch") == true)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_rst=0") == .applied)
+        #expect(s.configuration.rfc5961)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.recvspace=32768 net.inet.tcp.sendspace=16384 net.inet.tcp.msl=5000") == .applied)
+        #expect(s.configuration.receiveBufferBytes == 32768 && s.configuration.sendBufferBytes == 16384)
+        #expect(s.configuration.msl == .milliseconds(5000))
+        let before = s.notes.count
+        #expect(s.apply(shell: "sysctl net.inet.tcp.blackhole=0 net.inet.tcp.sack.enable=0 net.inet.tcp.rfc1323=0") == .applied)
+        #expect(s.notes.count == before)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.blackhole=2") == .applied)
+        #expect(s.notes.last?.contains("blackholing") == true)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.functions_default=freebsd") == .applied)
+    }
+
+    @Test("anything else is unsupported, with the reason")
+    func unsupported() {
+        var s = RunSettings()
+        #expect(s.apply(shell: "../common/defaults.sh") == .unsupported("shell command `../common/defaults.sh` is not a setting TCPKit knows"))
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_congestion_control=bbr") == .unsupported("setting net.ipv4.tcp_congestion_control is not known to TCPKit"))
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_rmem=lots") == .unsupported("net.ipv4.tcp_rmem=lots: value not understood"))
+        #expect(s.apply(shell: "echo 1 > /tmp/x") == .unsupported("shell command `echo 1 > /tmp/x` is not a setting TCPKit knows"))
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=0; tc qdisc add dev tun0 root netem delay 10ms") != .applied)
+    }
+
+    @Test("reading a sysctl or running true is harmless")
+    func harmless() {
+        var s = RunSettings()
+        #expect(s.apply(shell: "sysctl net.ipv4.tcp_sack; true; :") == .applied)
+        #expect(s.notes.count == 1)
+    }
+}
+
+@Suite("Runner: settings at run time")
+struct RunnerSettingsTests {
+    @Test("a buffer change after connections exist is UNSUPPORTED: the engine's configuration is per stack")
+    func lateChange() {
+        let r = run(passiveOpen + "+0 setsockopt(4, SOL_SOCKET, SO_RCVBUF, [1000], 4) = 0")
+        #expect(r.unsupportedReason?.contains("SO_RCVBUF changes the engine's configuration after connections exist") == true)
+        // The same value is no change.
+        expectPass(passiveOpen + "+0 setsockopt(4, SOL_SOCKET, SO_RCVBUF, [65536], 4) = 0")
+    }
+
+    @Test("TCP_MAXSEG before listen() changes the MSS we announce; getsockopt reads it back")
+    func maxseg() {
+        expectPass("""
+        0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0   setsockopt(3, IPPROTO_TCP, TCP_MAXSEG, [1000], 4) = 0
+        +0   getsockopt(3, IPPROTO_TCP, TCP_MAXSEG, [1000], [4]) = 0
+        +0   bind(3, ..., ...) = 0
+        +0   listen(3, 1) = 0
+        +0   < S 0:0(0) win 32792 <mss 1460>
+        +0   > S. 0:0(0) ack 1 <mss 1000>
+        +0   < . 1:1(0) ack 1 win 32792
+        +0   accept(3, ..., ...) = 4
+        +0   getsockopt(4, IPPROTO_TCP, TCP_MAXSEG, [1000], [4]) = 0
+        """)
+    }
+
+    @Test("notes say what was recorded but not applied")
+    func notes() {
+        let r = run("0 `sysctl -q net.ipv4.tcp_sack=1`\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, SOL_TCP, TCP_NODELAY, [0], 4) = 0")
+        #expect(r.isPass)
+        #expect(r.notes.count == 2)
+        #expect(r.notes[1].contains("Nagle"))
+    }
+
+    @Test("an unknown cleanup command is a note, not a verdict (it runs after the test)")
+    func cleanup() {
+        let r = run("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`rm -rf /tmp/something`")
+        #expect(r.isPass)
+        #expect(r.notes.first?.contains("cleanup command") == true)
+    }
+}
