@@ -28,8 +28,13 @@ extension Run {
     // MARK: Sockets and ports
 
     /// The socket an inbound packet goes to: the socket under test, or a new child when that is a
-    /// listener or there is none (packetdrill's handle_listen_for_script_packet).
-    func socketForInbound() -> ScriptSocket {
+    /// listener or there is none (packetdrill's handle_listen_for_script_packet). A packet with
+    /// explicit ports (`< 40001>8080 S ...`) goes to the socket of those ports, created if needed,
+    /// so that a script can drive several connections (a listener's backlog, say).
+    func socketForInbound(_ p: PacketSpec) -> ScriptSocket {
+        if let remote = p.sourcePort, let local = p.destinationPort {
+            return flow(local: local, remote: remote)
+        }
         if let s = sut, s.state != .listening {
             if s.localPort == nil { s.localPort = s.boundPort ?? settings.bindPort }
             if s.remotePort == nil { s.remotePort = takeRemotePort() }
@@ -42,6 +47,24 @@ extension Run {
         sockets.append(child)
         sut = child
         return child
+    }
+
+    /// The socket of a four-tuple given by explicit ports. A new one becomes the socket under test
+    /// when that is a listener or there is none, as packetdrill's new children do.
+    func flow(local: UInt16, remote: UInt16) -> ScriptSocket {
+        if let s = sockets.first(where: { $0.localPort == local && $0.remotePort == remote }) { return s }
+        let s = ScriptSocket()
+        s.state = .passivePacketReceived
+        s.localPort = local
+        s.remotePort = remote
+        sockets.append(s)
+        if sut == nil || sut?.state == .listening { sut = s }
+        return s
+    }
+
+    /// Whether some socket of the script owns this segment's four-tuple.
+    func isKnown(_ seg: WireSegment) -> Bool {
+        sockets.contains { belongs(seg, to: $0) }
     }
 
     func takeRemotePort() -> UInt16 {
@@ -61,7 +84,7 @@ extension Run {
     func inject(_ p: PacketSpec, line: Int) throws(Stop) {
         ensureStack()
         stackInUse = true
-        let s = socketForInbound()
+        let s = socketForInbound(p)
         if s.state == .passiveSynAckSent && p.flags.contains(.ack) {
             s.state = .passiveSynAcked
         } else if s.state == .activeSynSent && p.flags.contains([.syn, .ack]) {
@@ -108,14 +131,16 @@ extension Run {
     // MARK: Outbound
 
     /// The next segment the stack sends from `s`, waiting through timers if none is queued.
-    /// Segments of other sockets are let go, as packetdrill's sniffer does.
-    func nextOutbound(for s: ScriptSocket, latest: Instant?) throws(Stop) -> WireSegment? {
+    /// Segments of four-tuples no socket of the script owns are let go, as packetdrill's sniffer
+    /// does; those of the script's other sockets wait for their own lines.
+    func nextOutbound(for s: ScriptSocket, latest: Instant?) throws(Stop) -> (segment: WireSegment, index: Int)? {
         while true {
-            while let first = outbound.first, !belongs(first, to: s) {
-                outbound.removeFirst()
-                note("ignored an outbound packet not from the socket under test: \(SegmentText.flags(first.flags)) to port \(first.destination.port)")
+            outbound.removeAll { seg in
+                guard !isKnown(seg) else { return false }
+                note("ignored an outbound packet of no socket in the script: \(SegmentText.flags(seg.flags)) to port \(seg.destination.port)")
+                return true
             }
-            if !outbound.isEmpty { return outbound.removeFirst() }
+            if let k = outbound.firstIndex(where: { belongs($0, to: s) }) { return (outbound.remove(at: k), k) }
             // Nothing yet: let time pass. Past the expected time we keep going only to say what
             // came instead, and leave blocked calls alone.
             let limit = min(Run.horizon, (latest ?? now) + .seconds(3600))
@@ -127,7 +152,9 @@ extension Run {
 
     func expectOutbound(_ p: PacketSpec, event e: Event, start: Int64, end: Int64?, previous: Int64?) throws(Stop) {
         let line = e.line
-        guard let s = sut else {
+        var target = sut
+        if let local = p.sourcePort, let remote = p.destinationPort { target = flow(local: local, remote: remote) }
+        guard let s = target else {
             throw failure(line, "no socket to expect an outbound packet from (no socket(), connect() or inbound packet before this line)",
                           expected: SegmentText.render(p), actual: "(no socket)")
         }
@@ -143,7 +170,7 @@ extension Run {
         if case .any = e.time {} else { latest = Run.instant((end ?? start) + tol) }
         let expectedText = SegmentText.render(p) + " at " + expectedTime(e.time, start: start, end: end)
 
-        guard let first = try nextOutbound(for: s, latest: latest) else {
+        guard let first = try nextOutbound(for: s, latest: latest)?.segment else {
             throw failure(line, "expected an outbound packet at \(expectedTime(e.time, start: start, end: end)) sec but the stack sent nothing",
                           expected: expectedText, actual: "(nothing sent)")
         }
@@ -151,7 +178,7 @@ extension Run {
         var agg = first
         var previousFragment = first
         while agg.payloadLength < p.payloadLength && !settings.strictSegments {
-            guard let next = try nextOutbound(for: s, latest: latest) else { break }
+            guard let (next, index) = try nextOutbound(for: s, latest: latest) else { break }
             learnISN(s, p, next)
             let continues = next.seq == previousFragment.seq &+ UInt32(truncatingIfNeeded: previousFragment.payloadLength)
                 && next.flags.subtracting([.psh, .fin]) == previousFragment.flags.subtracting([.psh, .fin])
@@ -159,7 +186,7 @@ extension Run {
                 && previousFragment.payloadLength > 0 && next.payloadLength > 0
                 && !previousFragment.flags.contains(.fin)
             guard continues else {
-                outbound.insert(next, at: 0)   // not part of this train: the next line will see it
+                outbound.insert(next, at: index)   // not part of this train: a later line will see it
                 break
             }
             agg.flags.formUnion(next.flags)

@@ -427,7 +427,7 @@ final class Run {
         let lastTime = last?.time ?? 0
         let tol = settings.toleranceMicros
         for seg in outbound {
-            guard let s = sut, belongs(seg, to: s) else { continue }
+            guard let s = sockets.first(where: { belongs(seg, to: $0) }) else { continue }
             let t = seg.time.nanoseconds / 1000
             if options.strict || t < lastTime - tol {
                 let line = lineBefore(t)

@@ -478,3 +478,56 @@ struct RunnerUnsupportedTests {
         #expect(reason("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n+0 close(3) = 0\n+0 `reboot`") != nil)
     }
 }
+
+@Suite("Runner: several connections with explicit ports")
+struct RunnerFlowTests {
+    @Test("a listener's backlog: the second SYN is dropped while the first connection is half-open")
+    func backlog() {
+        let script = """
+        0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0   bind(3, ..., ...) = 0
+        +0   listen(3, 1) = 0
+        +0   < 40001>8080 S 0:0(0) win 32792 <mss 1000>
+        +0   > 8080>40001 S. 0:0(0) ack 1 <mss 1460>
+        +0   < 40002>8080 S 0:0(0) win 32792 <mss 1000>
+        +.1  < 40001>8080 . 1:1(0) ack 1 win 32792
+        +0   accept(3, ..., ...) = 4
+        +0   write(4, ..., 10) = 10
+        +0   > 8080>40001 P. 1:11(10) ack 1
+        """
+        expectPass(script, strict: true)
+    }
+
+    @Test("two connections interleaved; each line takes its own connection's packets")
+    func interleaved() {
+        expectPass("""
+        0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0   bind(3, ..., ...) = 0
+        +0   listen(3, 2) = 0
+        +0   < 40001>8080 S 0:0(0) win 32792 <mss 1000>
+        +0   < 40002>8080 S 0:0(0) win 32792 <mss 1000>
+        +0   > 8080>40002 S. 0:0(0) ack 1 <mss 1460>
+        +0   > 8080>40001 S. 0:0(0) ack 1 <mss 1460>
+        +.1  < 40002>8080 . 1:1(0) ack 1 win 32792
+        +0   < 40001>8080 . 1:1(0) ack 1 win 32792
+        +0   accept(3, ..., ...) = 4
+        +0   accept(3, ..., ...) = 5
+        +0   < 40001>8080 P. 1:11(10) ack 1 win 32792
+        +0   > 8080>40001 . 1:1(0) ack 11
+        +0   read(5, ..., 100) = 10
+        """, strict: true)
+    }
+
+    @Test("an unexpected packet of a second connection is caught at the end")
+    func unexpectedOnSecond() {
+        expectFail("""
+        0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0   bind(3, ..., ...) = 0
+        +0   listen(3, 2) = 0
+        +0   < 40001>8080 S 0:0(0) win 32792 <mss 1000>
+        +0   > 8080>40001 S. 0:0(0) ack 1 <mss 1460>
+        +0   < 40002>8080 S 0:0(0) win 32792 <mss 1000>
+        +1   < 40001>8080 . 1:1(0) ack 1 win 32792
+        """, line: 6, "unexpected outbound packet at 0.000000 sec")
+    }
+}
