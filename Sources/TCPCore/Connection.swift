@@ -85,9 +85,16 @@ struct Connection {
     var probesUnanswered = 0
     var probePending = false
 
-    // Congestion control (RFC 5681) in bytes; the full machinery is a later layer.
+    // Congestion control (RFC 5681) in bytes, with NewReno loss recovery (RFC 6582).
     var cwnd: Int
     var ssthresh: Int = Int.max
+    /// Duplicate ACKs in a row (RFC 5681 §2 definition).
+    var duplicateACKs = 0
+    /// In fast recovery until SND.UNA passes `recover` (RFC 6582 §3.2).
+    var inFastRecovery = false
+    var recover = SequenceNumber(0)
+    /// Send the segment at SND.UNA again now, without moving SND.NXT (fast retransmit).
+    var retransmitFirst = false
 
     /// An ACK must go out (data arrived, a challenge ACK, an unacceptable segment...).
     var ackPending = false

@@ -127,6 +127,7 @@ extension TCPStack {
         c.sndNxt = iss
         c.sndMax = iss
         c.sendBufferSeq = iss + 1
+        c.recover = iss   // RFC 6582 §3.2: "recover" starts at the ISN
         // RFC 6928 initial window; recomputed when the peer's MSS is known.
         c.cwnd = initialWindow(mss: c.sendMSS)
     }

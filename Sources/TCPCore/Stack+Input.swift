@@ -360,7 +360,15 @@ extension TCPStack {
                 return .done
             }
             c.probesUnanswered = 0   // an acceptable ACK: the peer is alive (RFC 1122 §4.2.2.17)
-            if c.sndUna < ack { acknowledge(&c, id, ack, now) }
+            // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, SYN or FIN,
+            // leaves the window as it was, and comes while data is outstanding.
+            let duplicate = ack == c.sndUna && seg.payload.isEmpty && !f.contains(.syn) && !f.contains(.fin)
+                && UInt32(h.window) == c.sndWnd && c.sndMax != c.sndUna
+            if duplicate {
+                duplicateACK(&c, id, now)
+            } else if c.sndUna < ack {
+                acknowledge(&c, id, ack, now)
+            }
             // Window update (RFC 9293 §3.10.7.4): only from a segment newer than the last one used.
             if c.sndUna <= ack && (c.sndWl1 < seq || (c.sndWl1 == seq && c.sndWl2 <= ack)) {
                 c.sndWnd = UInt32(h.window)
@@ -414,14 +422,8 @@ extension TCPStack {
             c.rttSeq = nil
         }
         c.retries = 0
-        // RFC 5681 §3.1: slow start grows cwnd by at most one MSS per ACK, congestion avoidance by
-        // about one MSS per round trip.
-        let acked = Int(ack - previousUna)
-        if c.cwnd < c.ssthresh {
-            c.cwnd += min(acked, c.sendMSS)
-        } else {
-            c.cwnd += max(1, c.sendMSS * c.sendMSS / max(c.cwnd, 1))
-        }
+        // Only data counts for cwnd: the ACK of our SYN or FIN opens nothing (RFC 5681 §3.1 counts bytes).
+        if ackedData > 0 { newDataAcknowledged(&c, ackedData) }
         // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, otherwise restart it.
         c.retransmitAt = c.sndUna == c.sndMax ? nil : now + .nanoseconds(c.rto)
         if c.sendBufferWasFull && c.sendBuffer.free > 0 && ackedData > 0 {

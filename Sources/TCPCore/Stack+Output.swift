@@ -77,6 +77,7 @@ extension TCPStack {
             break
         }
         if c.ackPending || c.probePending { return true }
+        if c.retransmitFirst && c.state.isSynchronized { return true }
         guard c.state.isSynchronized else { return false }
         if c.unsentBytes > 0 && sendRoom(c) > 0 { return true }
         return finSendable(c)
@@ -113,6 +114,10 @@ extension TCPStack {
             c.ackPending = false
             return OutgoingSegment(header: h, payloadOffset: 0, payloadLength: 0)
         }
+        if c.state.isSynchronized && c.retransmitFirst,
+           let seg = firstUnacknowledgedSegment(&c, now, maxPayload: maxPayload, window: window) {
+            return seg
+        }
         if c.state.isSynchronized {
             // Data: as much as the MSS, the window and the caller's buffer allow.
             let offset = Int(c.sndNxt - c.sendBufferSeq)
@@ -145,8 +150,12 @@ extension TCPStack {
             return OutgoingSegment(header: header(c.sndUna - 1, [.ack]), payloadOffset: 0, payloadLength: 0)
         }
         if c.ackPending {
+            // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> with the RFC's SND.NXT, which never goes back: ours
+            // does after a timeout (go-back to SND.UNA), and an ACK numbered below what the peer
+            // has received would fail its acceptability test and be dropped with its ACK field —
+            // two sides both going back would then never hear each other.
             c.ackPending = false
-            return OutgoingSegment(header: header(c.sndNxt, [.ack]), payloadOffset: 0, payloadLength: 0)
+            return OutgoingSegment(header: header(c.sndMax, [.ack]), payloadOffset: 0, payloadLength: 0)
         }
         return nil
     }
@@ -257,6 +266,11 @@ extension TCPStack {
         c.ssthresh = max(c.bytesInFlight / 2, 2 * c.sendMSS)
         c.cwnd = c.sendMSS
         c.sndNxt = c.sndUna                              // go back: resend from the first unacknowledged
+        // RFC 6582 §3.2 step 6: after a timeout, remember the highest sequence number sent.
+        c.recover = c.sndMax
+        c.inFastRecovery = false
+        c.duplicateACKs = 0
+        c.retransmitFirst = false
         c.retransmitAt = nil                             // restarted when the segment goes out
     }
 

@@ -173,6 +173,9 @@ public struct TCPStatistics: Sendable, Hashable {
     public var segmentsReceived = 0
     public var segmentsSent = 0
     public var retransmissions = 0
+    /// Duplicate ACKs received (RFC 5681 §2) and fast retransmissions made (RFC 5681 §3.2, RFC 6582).
+    public var duplicateACKs = 0
+    public var fastRetransmissions = 0
     /// Segments that arrived past a gap and were kept for reassembly.
     public var outOfOrderSegments = 0
     public var resetsSent = 0
