@@ -30,9 +30,7 @@ let package = Package(
             dependencies: [
                 "TCPWire", "TCPCore", "TCPTrace", "TCPSim", "TCPScript",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            // main.swift holds @main; with more than one source file it must be parsed as a library.
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+            ]
         ),
         .testTarget(name: "TCPWireTests", dependencies: ["TCPWire"]),
         .testTarget(name: "TCPCoreTests", dependencies: ["TCPCore", "TCPWire"]),
