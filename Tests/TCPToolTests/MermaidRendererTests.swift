@@ -1,0 +1,69 @@
+import Testing
+import TCPCore
+import TCPSim
+import TCPTrace
+import TCPWire
+
+/// `--format mermaid`: a sequenceDiagram with one arrow per segment sent, lost ones as crosses.
+@Suite struct MermaidRendererTests {
+    static func lines(_ scenario: Scenario) -> (Observed, [String]) {
+        let o = Observed(scenario)
+        return (o, MermaidRenderer.render(o.timeline).split(separator: "\n").map(String.init))
+    }
+
+    @Test func classicStructure() {
+        let (o, lines) = Self.lines(.classic)
+        #expect(lines.first == "sequenceDiagram")
+        #expect(lines[1].hasPrefix("    participant client as client "))
+        #expect(lines[2].hasPrefix("    participant server as server "))
+        let arrows = lines.dropFirst().filter { !$0.hasPrefix("    Note over ") && !$0.hasPrefix("    participant ") }
+        #expect(arrows.count == o.segments.count)
+        #expect(arrows.first?.hasPrefix("    client->>server#58;") == false)
+        #expect(arrows.first?.hasPrefix("    client->>server: 0.000000 SYN seq=") == true)
+        #expect(lines.contains { $0.hasPrefix("    Note over server: ") && $0.contains("LISTEN → SYN-RECEIVED") })
+        #expect(lines.contains { $0.hasPrefix("    Note over client: ") && $0.contains("TIME-WAIT → CLOSED") })
+        // Every line is a statement Mermaid knows.
+        for l in lines.dropFirst() {
+            #expect(l.hasPrefix("    participant ") || l.hasPrefix("    Note over ") || l.contains("->>") || l.contains("-x"), "\(l)")
+        }
+    }
+
+    @Test func lostSegmentsAreCrosses() {
+        let (o, lines) = Self.lines(.named("lost-syn")!)
+        let lost = o.segments.filter { $0.hasSuffix(" lost") }
+        let crosses = lines.filter { $0.hasPrefix("    client-xserver: ") || $0.hasPrefix("    server-xclient: ") }
+        #expect(lost.count == 1)
+        #expect(crosses.count == lost.count)
+        #expect(crosses.first?.contains("SYN seq=") == true)
+        #expect(lines.filter { $0.contains("->>") }.count == o.segments.count - lost.count)
+    }
+
+    @Test func textIsEscaped() {
+        #expect(MermaidRenderer.escape("a;b#c:d<e>f&g\nh") == "a#59;b#35;c#58;d#lt;e#gt;f#amp;g h")
+        var t = Timeline(hosts: ["client", "server"], labels: ["client": "fd00::1", "server": "fd00::2"])
+        t.append(.init(time: .zero, host: "client", kind: .note("connect() fails: refused; close() #1")))
+        let out = MermaidRenderer.render(t)
+        #expect(out.contains("participant client as client fd00#58;#58;1\n"))
+        #expect(out.contains("Note over client: 0.000000 connect() fails#58; refused#59; close() #35;1\n"))
+        // After the first `: `, a line holds no character that would end or split the text.
+        for line in out.split(separator: "\n") {
+            if let r = line.range(of: ": ") {
+                let text = line[r.upperBound...]
+                #expect(!Self.withoutEntities(text).contains(where: { ";#:<>".contains($0) }), "\(line)")
+            }
+        }
+    }
+
+    /// The text with Mermaid's entity codes (`#59;`, `#lt;`) taken out.
+    static func withoutEntities(_ text: Substring) -> String {
+        var out = "", rest = text[...]
+        while let hash = rest.firstIndex(of: "#") {
+            out += rest[..<hash]
+            let after = rest[rest.index(after: hash)...]
+            guard let semi = after.firstIndex(of: ";"), !after[..<semi].isEmpty,
+                  after[..<semi].allSatisfy({ $0.isLetter || $0.isNumber }) else { return out + "#" }
+            rest = after[after.index(after: semi)...]
+        }
+        return out + rest
+    }
+}
