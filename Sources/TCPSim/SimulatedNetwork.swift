@@ -72,6 +72,24 @@ public final class SimulatedNetwork {
     /// The application: called for each event of each host's stack.
     public var onEvent: ((SimulatedNetwork, String, TCPEvent) -> Void)?
     public private(set) var timeline: Timeline
+    /// Every packet as its sender put it on the wire, in time order: what a capture at each
+    /// sender's interface would see (`--pcap`). Lost packets are here too, marked `lost` (they
+    /// left the sender; the link lost them), as are packets with no route.
+    public private(set) var wire: [WireRecord] = []
+
+    /// One packet on the wire, bytes and all.
+    public struct WireRecord: Sendable {
+        /// When it was sent.
+        public var time: Instant
+        /// The sending host.
+        public var from: String
+        /// The timeline's packet number (`send(packet:)`).
+        public var packet: Int
+        /// The IPv4 or IPv6 packet.
+        public var bytes: [UInt8]
+        /// The link lost it (or there was no route): it never arrived.
+        public var lost: Bool
+    }
 
     private var random: SeededRandom
     private var inFlight: [InFlight] = []
@@ -224,8 +242,10 @@ public final class SimulatedNetwork {
         }
         packetCount += 1
         let id = packetCount
+        wire.append(WireRecord(time: now, from: hosts[i].name, packet: id, bytes: bytes, lost: false))
         guard let to = hosts.firstIndex(where: { $0.address == summary.destination.address }) else {
             timeline.append(.init(time: now, host: hosts[i].name, kind: .send(packet: id, summary, fate: .lost(reason: "no route"))))
+            wire[wire.count - 1].lost = true
             return
         }
         let key = hosts[i].name + ">" + hosts[to].name
@@ -236,6 +256,7 @@ public final class SimulatedNetwork {
         case .deliver: break
         case .drop(let reason):
             timeline.append(.init(time: now, host: hosts[i].name, kind: .send(packet: id, summary, fate: .lost(reason: reason))))
+            wire[wire.count - 1].lost = true
             return
         case .delay(let extra): at = at + extra
         }

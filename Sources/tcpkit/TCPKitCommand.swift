@@ -57,6 +57,9 @@ struct ScenarioCommand: ParsableCommand {
     @Option(help: "Write the output to this file instead of standard output.")
     var output: String?
 
+    @Option(help: ArgumentHelp("Also write every packet put on the simulated wire, at its simulated send time, to this pcap file (nanosecond timestamps, raw IP; lost packets included).", valueName: "file"))
+    var pcap: String?
+
     func validate() throws {
         guard Scenario.named(name) != nil else {
             throw ValidationError("unknown scenario '\(name)'; known: \(Scenario.all.map(\.name).joined(separator: ", "))")
@@ -82,13 +85,21 @@ struct ScenarioCommand: ParsableCommand {
             let useColor = color == .always || (color == .auto && output == nil && isatty(1) == 1)
             text = result.text(options: o, language: lang, color: useColor)
         }
+        if let pcap {
+            let packets = result.network.wire.map { PcapWriter.Packet(time: $0.time, bytes: $0.bytes) }
+            try write(PcapWriter.file(packets), to: pcap)
+        }
         if let output {
-            guard let f = fopen(output, "w") else { throw ValidationError("cannot open \(output) for writing") }
-            defer { fclose(f) }
-            fputs(text, f)
+            try write(Array(text.utf8), to: output)
         } else {
             print(text, terminator: "")
         }
+    }
+
+    func write(_ bytes: [UInt8], to path: String) throws {
+        guard let f = fopen(path, "wb") else { throw ValidationError("cannot open \(path) for writing") }
+        defer { fclose(f) }
+        guard fwrite(bytes, 1, bytes.count, f) == bytes.count else { throw ValidationError("cannot write \(path)") }
     }
 }
 
