@@ -17,7 +17,7 @@ struct TCPKitCommand: ParsableCommand {
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, jsonl, mermaid
+    case text, jsonl, mermaid, svg
 }
 
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
@@ -33,7 +33,7 @@ struct ScenarioCommand: ParsableCommand {
     @Argument(help: "Scenario name (see `tcpkit scenarios`).")
     var name: String = "classic"
 
-    @Option(help: "Output format: text (ladder diagram), jsonl (one JSON object per line) or mermaid (a sequenceDiagram).")
+    @Option(help: "Output format: text (ladder diagram), jsonl (one JSON object per line), mermaid (a sequenceDiagram) or svg (the ladder as a drawing).")
     var format: OutputFormat = .text
 
     @Option(help: "Seed of the run: the same seed gives the same ISNs, ports and faults.")
@@ -81,6 +81,8 @@ struct ScenarioCommand: ParsableCommand {
             text = result.jsonLines
         case .mermaid:
             text = MermaidRenderer.render(result.timeline)
+        case .svg:
+            text = SVGRenderer().render(result.timeline)
         case .text:
             let useColor = color == .always || (color == .auto && output == nil && isatty(1) == 1)
             text = result.text(options: o, language: lang, color: useColor)
