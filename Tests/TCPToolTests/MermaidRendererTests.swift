@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TCPCore
 import TCPSim
@@ -65,5 +66,53 @@ import TCPWire
             rest = after[after.index(after: semi)...]
         }
         return out + rest
+    }
+
+    /// Mermaid's own parser on every scenario's diagram, when it is at hand: set
+    /// `TCPKIT_MERMAID_JS` to a browser build of mermaid (`mermaid.min.js`, which defines the
+    /// global `mermaid`) and have `node` on PATH. Without them the test says so and passes.
+    @Test func mermaidParsesEveryScenario() throws {
+        let env = ProcessInfo.processInfo.environment
+        let path = (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/node" }
+        guard let mermaidJS = env["TCPKIT_MERMAID_JS"], let node = path.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("NOTE: TCPKIT_MERMAID_JS or node missing: the diagrams were not checked with Mermaid's parser")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-mermaid-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var files: [String] = []
+        for s in Scenario.all {
+            for ipv6 in [false, true] {
+                let file = dir.appendingPathComponent("\(s.name)-\(ipv6 ? 6 : 4).mmd")
+                try MermaidRenderer.render(Observed(s, ipv6: ipv6).timeline).write(to: file, atomically: true, encoding: .utf8)
+                files.append(file.path)
+            }
+        }
+        let script = dir.appendingPathComponent("parse.js")
+        try """
+        const fs = require('fs');
+        require('vm').runInThisContext(fs.readFileSync(process.argv[2], 'utf8'));
+        mermaid.initialize({startOnLoad: false});
+        (async () => {
+          let bad = 0;
+          for (const f of process.argv.slice(3)) {
+            try { await mermaid.parse(fs.readFileSync(f, 'utf8')); }
+            catch (e) { bad++; process.stdout.write('FAIL ' + f + ': ' + (e.message || e) + '\\n'); }
+          }
+          process.stdout.write('checked ' + (process.argv.length - 3) + ', failed ' + bad + '\\n');
+          process.exit(bad ? 1 : 0);
+        })();
+        """.write(to: script, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: node)
+        p.arguments = [script.path, mermaidJS] + files
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text.contains("checked \(files.count), failed 0"), "\(text)")
     }
 }
