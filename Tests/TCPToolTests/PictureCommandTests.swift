@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import TCPCore
+import TCPWire
+
+/// The built `tcpkit` tool (beside the test bundle): `--format mermaid|svg` and `--pcap` end to end.
+@Suite struct PictureCommandTests {
+    static var tool: URL? {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let url = dir.appendingPathComponent("tcpkit")
+        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = tool!
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func formatsAndPcap() throws {
+        guard Self.tool != nil else {
+            print("NOTE: no tcpkit beside the test bundle (\(CommandLine.arguments[0])): the command was not run")
+            return
+        }
+        let mermaid = try Self.run(["scenario", "lost-syn", "--format", "mermaid"])
+        #expect(mermaid.status == 0)
+        #expect(mermaid.output.hasPrefix("sequenceDiagram\n"))
+        #expect(mermaid.output.contains("    client-xserver: "))
+
+        let svg = try Self.run(["scenario", "classic", "--format", "svg"])
+        #expect(svg.status == 0)
+        #expect(svg.output.hasPrefix("<?xml") && svg.output.hasSuffix("</svg>\n"))
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-\(UUID().uuidString).pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let text = try Self.run(["scenario", "classic", "--ipv6", "--pcap", file.path])
+        #expect(text.status == 0)
+        #expect(text.output.contains("SYN,ACK"), "the picture is still printed")
+        let bytes = [UInt8](try Data(contentsOf: file))
+        #expect(bytes.count > 24)
+        #expect(Array(bytes.prefix(4)) == [0x4D, 0x3C, 0xB2, 0xA1])
+        // The first record: time 0, an IPv6 packet that TCPPacket parses as the client's SYN.
+        #expect(Array(bytes[24..<32]) == [UInt8](repeating: 0, count: 8))
+        let length = Int(bytes[32]) | Int(bytes[33]) << 8
+        let syn = try Array(bytes[40..<(40 + length)]).withUnsafeBytes { b in try TCPPacket.parse(b) }.header
+        #expect(syn.flags == .syn)
+    }
+}
