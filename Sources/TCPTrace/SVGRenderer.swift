@@ -63,23 +63,19 @@ public struct SVGRenderer: Sendable {
             let onLeft = e.host == left
             let x = onLeft ? leftX - 10 : rightX + 10
             let anchor = onLeft ? "end" : "start"
-            func side(_ cls: String, _ text: String) {
+            if let (cls, text) = sideText(e.kind) {
                 let key = "\(e.host)@\(e.time.nanoseconds)"
-                let slot = sideSlots[key, default: 0]
-                sideSlots[key] = slot + 1
-                let ty = base + Double(slot) * lineHeight + 4
-                bottom = max(bottom, ty)
-                body += #"<text class="\#(cls)" x="\#(f(x))" y="\#(f(ty))" text-anchor="\#(anchor)">\#(xml(text))</text>"# + "\n"
+                for line in wrap(text) {
+                    let slot = sideSlots[key, default: 0]
+                    sideSlots[key] = slot + 1
+                    let ty = base + Double(slot) * lineHeight + 4
+                    bottom = max(bottom, ty)
+                    body += #"<text class="\#(cls)" x="\#(f(x))" y="\#(f(ty))" text-anchor="\#(anchor)">\#(xml(line))</text>"# + "\n"
+                }
             }
             switch e.kind {
-            case let .state(_, to):
-                side("state", to.rawValue)
-            case let .drop(reason, _):
-                side("drop", "dropped: \(reason.rawValue)")
-            case let .timer(kind):
-                side("timer", "\(kind.rawValue) timer fires")
-            case let .note(text):
-                side("note", text)
+            case .state, .drop, .timer, .note:
+                break
             case let .receive(_, s):
                 rel.observe(s)
             case let .send(_, s, fate):
@@ -170,7 +166,7 @@ public struct SVGRenderer: Sendable {
             case let .send(_, _, fate):
                 count(e.time, "send " + e.host, segmentSpacing)
                 if case .delivered(let at) = fate { count(at, "arrive " + e.host, segmentSpacing) }
-            default: count(e.time, e.host, lineHeight)
+            default: count(e.time, e.host, lineHeight * Double(sideText(e.kind).map { wrap($0.text).count } ?? 0))
             }
         }
         var y: [Instant: Double] = [:]
@@ -185,6 +181,34 @@ public struct SVGRenderer: Sendable {
             previous = t
         }
         return y
+    }
+
+    /// The class and the text an entry writes at its host's side, if it writes any.
+    func sideText(_ kind: Timeline.Kind) -> (cls: String, text: String)? {
+        switch kind {
+        case let .state(_, to): ("state", to.rawValue)
+        case let .drop(reason, _): ("drop", "dropped: \(reason.rawValue)")
+        case let .timer(timer): ("timer", "\(timer.rawValue) timer fires")
+        case let .note(text): ("note", text)
+        case .send, .receive: nil
+        }
+    }
+
+    /// Side text cut at spaces into lines that fit beside the lifeline (a word longer than a
+    /// line stays whole).
+    func wrap(_ text: String) -> [String] {
+        let columns = Int((leftX - 90) / 6.2)
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if !line.isEmpty, line.count + 1 + word.count > columns {
+                lines.append(line)
+                line = String(word)
+            } else {
+                line += (line.isEmpty ? "" : " ") + word
+            }
+        }
+        return lines + [line]
     }
 
     /// A number for an attribute: one decimal at most.

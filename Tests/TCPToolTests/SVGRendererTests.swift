@@ -97,4 +97,17 @@ import FoundationXML
         #expect(r.texts.contains("a<b") && r.texts.contains("c&d") && r.texts.contains("\"x\" 'y'"))
         #expect(r.texts.contains("LISTEN"))
     }
+
+    @Test func longSideTextIsWrapped() throws {
+        var t = Timeline(hosts: ["client", "server"])
+        let words = (1...30).map { "word\($0)" }
+        t.append(.init(time: .zero, host: "client", kind: .note(words.joined(separator: " "))))
+        let r = try Self.read(SVGRenderer().render(t))
+        let notes = r.elements("text", class: "note")
+        #expect(notes.count > 3)
+        let lines = r.texts.filter { $0.hasPrefix("word") }
+        #expect(lines.joined(separator: " ") == words.joined(separator: " "))
+        #expect(lines.allSatisfy { $0.count <= 40 })
+        #expect(Set(notes.map { $0["y"]! }).count == notes.count, "one line each")
+    }
 }
