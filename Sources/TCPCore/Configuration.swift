@@ -40,6 +40,18 @@ public struct TCPConfiguration: Sendable, Hashable {
     public var hopLimit: UInt8 = 64
     /// Ephemeral port range (RFC 6335 §6: 49152–65535).
     public var ephemeralPorts: ClosedRange<UInt16> = 49152...65535
+    /// Congestion control (RFC 9438 CUBIC by default, as Linux; or RFC 5681/6582 NewReno).
+    public var congestionControl: CongestionControlAlgorithm = .cubic
+    /// Initial congestion window in segments; nil: RFC 6928's min(10·MSS, max(2·MSS, 14600 bytes)).
+    /// (Linux's `initcwnd` route option.)
+    public var initialWindowSegments: Int? = nil
+    /// RFC 5681 §4.1: after more than one RTO without sending, start again from the restart window
+    /// min(IW, cwnd) (Linux `tcp_slow_start_after_idle`, on by default).
+    public var slowStartAfterIdle: Bool = true
+    /// Proportional Rate Reduction (RFC 6937, PRR-SSRB) paces what fast recovery sends; off: RFC
+    /// 5681 §3.2 window inflation with RFC 6582's deflation.
+    public var proportionalRateReduction: Bool = true
+
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
     public var trace: Bool = false
 

@@ -85,9 +85,21 @@ struct Connection {
     var probesUnanswered = 0
     var probePending = false
 
-    // Congestion control (RFC 5681) in bytes, with NewReno loss recovery (RFC 6582).
-    var cwnd: Int
-    var ssthresh: Int = Int.max
+    // Congestion control (CongestionControl.swift) in bytes, with NewReno loss recovery (RFC 6582).
+    var congestion: CongestionControl
+    var cwnd: Int {
+        get { congestion.cwnd }
+        set { congestion.cwnd = newValue }
+    }
+    var ssthresh: Int {
+        get { congestion.ssthresh }
+        set { congestion.ssthresh = newValue }
+    }
+    /// Without SACK: bytes the duplicate ACKs of this recovery say have left the network (one
+    /// SMSS each, RFC 6937 §3), less what cumulative ACKs have covered since; the `pipe` estimate.
+    var recoveryDeliveredEstimate = 0
+    /// When data was last sent, for restart after idle (RFC 5681 §4.1).
+    var lastDataSentAt: Instant?
     /// Duplicate ACKs in a row (RFC 5681 §2 definition).
     var duplicateACKs = 0
     /// In fast recovery until SND.UNA passes `recover` (RFC 6582 §3.2).
@@ -112,7 +124,7 @@ struct Connection {
         // RFC 9293 §3.7.1: without an MSS option the peer's MSS is 536 (IPv4) / 1220 (IPv6).
         sendMSS = min(announcedMSS, local.address.isIPv6 ? 1220 : 536)
         rto = configuration.rtoInitial.nanoseconds
-        cwnd = 0
+        congestion = CongestionControl(configuration.congestionControl)
     }
 
     /// The earliest armed timer.
@@ -143,4 +155,7 @@ struct Connection {
     }
     /// Sequence space sent and not acknowledged.
     var bytesInFlight: Int { Int(sndMax - sndUna) }
+    /// RFC 6675's pipe, estimated without SACK: what was sent from SND.UNA to SND.NXT, less what
+    /// duplicate ACKs reported delivered during recovery.
+    var pipe: Int { max(0, Int(sndNxt - sndUna) - (inFastRecovery ? recoveryDeliveredEstimate : 0)) }
 }

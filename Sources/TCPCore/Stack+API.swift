@@ -132,7 +132,11 @@ extension TCPStack {
         c.cwnd = initialWindow(mss: c.sendMSS)
     }
 
-    func initialWindow(mss: Int) -> Int { min(10 * mss, max(2 * mss, 14600)) }
+    /// RFC 6928 §2: IW = min(10·MSS, max(2·MSS, 14600)), or the configured number of segments.
+    func initialWindow(mss: Int) -> Int {
+        if let n = configuration.initialWindowSegments { return max(1, n) * mss }
+        return min(10 * mss, max(2 * mss, 14600))
+    }
 
     // MARK: Data
 

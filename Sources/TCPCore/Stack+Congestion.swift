@@ -3,33 +3,44 @@ import TCPWire
 /// Congestion control: slow start and congestion avoidance (RFC 5681 §3.1), fast retransmit and
 /// fast recovery (RFC 5681 §3.2) with NewReno's partial-ACK handling (RFC 6582).
 extension TCPStack {
-    /// A new cumulative ACK covering `acked` more sequence numbers.
-    mutating func newDataAcknowledged(_ c: inout Connection, _ acked: Int) {
+    /// A new cumulative ACK covering `acked` more bytes of data.
+    mutating func newDataAcknowledged(_ c: inout Connection, _ acked: Int, _ now: Instant) {
         let mss = c.sendMSS
+        let prr = configuration.proportionalRateReduction
         if c.inFastRecovery {
             if c.sndUna >= c.recover {
-                // RFC 6582 §3.2 step 3, full acknowledgment: deflate to
-                // min(ssthresh, max(FlightSize, SMSS) + SMSS) and leave fast recovery.
-                c.cwnd = min(c.ssthresh, max(c.bytesInFlight, mss) + mss)
+                // RFC 6582 §3.2 step 3, full acknowledgment: leave fast recovery. With PRR,
+                // cwnd = ssthresh (RFC 6937 §3); otherwise deflate to
+                // min(ssthresh, max(FlightSize, SMSS) + SMSS).
+                if prr {
+                    c.congestion.exitRecovery()
+                } else {
+                    c.cwnd = min(c.ssthresh, max(c.bytesInFlight, mss) + mss)
+                }
                 c.inFastRecovery = false
                 c.duplicateACKs = 0
+                c.recoveryDeliveredEstimate = 0
             } else {
-                // Step 4, partial acknowledgment: the next hole is lost too. Retransmit it, deflate
-                // cwnd by what was acknowledged and add back one SMSS if that was at least one.
+                // Step 4, partial acknowledgment: the next hole is lost too; retransmit it.
                 c.retransmitFirst = true
-                c.cwnd = max(c.cwnd - acked + (acked >= mss ? mss : 0), mss)
                 statistics.fastRetransmissions += 1
+                if prr {
+                    // RFC 6937 §3 without SACK: DeliveredData is the change in SND.UNA less the
+                    // SMSS each earlier duplicate ACK already counted.
+                    let delivered = max(0, acked - c.recoveryDeliveredEstimate)
+                    c.recoveryDeliveredEstimate = max(0, c.recoveryDeliveredEstimate - acked)
+                    c.congestion.onRecoveryACK(delivered: delivered, pipe: c.pipe, mss: mss)
+                } else {
+                    // Deflate cwnd by what was acknowledged and add back one SMSS if that was
+                    // at least one.
+                    c.cwnd = max(c.cwnd - acked + (acked >= mss ? mss : 0), mss)
+                }
             }
             return
         }
         c.duplicateACKs = 0
-        // Slow start grows cwnd by at most one SMSS per ACK (RFC 5681 §3.1 with RFC 3465 L = 1),
-        // congestion avoidance by about one SMSS per round trip.
-        if c.cwnd < c.ssthresh {
-            c.cwnd += min(acked, mss)
-        } else {
-            c.cwnd += max(1, mss * mss / max(c.cwnd, 1))
-        }
+        // Slow start or congestion avoidance, by the configured algorithm.
+        c.congestion.onNewDataAcknowledged(acked, mss: mss, srtt: c.srtt, now: now)
     }
 
     /// A duplicate ACK (RFC 5681 §2).
@@ -37,22 +48,37 @@ extension TCPStack {
         c.duplicateACKs += 1
         statistics.duplicateACKs += 1
         let mss = c.sendMSS
+        let prr = configuration.proportionalRateReduction
         if c.inFastRecovery {
-            c.cwnd += mss   // RFC 5681 §3.2 step 4: each further duplicate inflates cwnd by one SMSS
+            if prr {
+                // RFC 6937 §3 without SACK: each duplicate ACK reports one SMSS delivered.
+                c.recoveryDeliveredEstimate = min(c.recoveryDeliveredEstimate + mss, Int(c.sndNxt - c.sndUna))
+                c.congestion.onRecoveryACK(delivered: mss, pipe: c.pipe, mss: mss)
+            } else {
+                c.cwnd += mss   // RFC 5681 §3.2 step 4: each further duplicate inflates cwnd by one SMSS
+            }
             return
         }
         // RFC 6582 §3.2 step 2: only when the cumulative ACK has passed `recover`, so that old
         // duplicates from before a timeout do not start a second recovery.
         guard c.duplicateACKs == 3, c.sndUna > c.recover || c.recover == c.iss else { return }
-        // RFC 5681 §3.2 steps 2–3: ssthresh = max(FlightSize / 2, 2*SMSS), retransmit the first
-        // unacknowledged segment, cwnd = ssthresh + 3*SMSS.
+        // RFC 5681 §3.2 steps 2–3: ssthresh from the algorithm (NewReno: max(FlightSize / 2,
+        // 2*SMSS); CUBIC: cwnd·β_cubic), retransmit the first unacknowledged segment.
         c.recover = c.sndMax
-        c.ssthresh = max(c.bytesInFlight / 2, 2 * mss)
-        c.cwnd = c.ssthresh + 3 * mss
+        c.congestion.onCongestionEvent(flightSize: c.bytesInFlight, mss: mss, now: now)
         c.inFastRecovery = true
         c.retransmitFirst = true
         c.rttSeq = nil   // Karn: the timed segment may be the one resent
         statistics.fastRetransmissions += 1
+        if prr {
+            // RFC 6937 §3: RecoverFS = SND.NXT - SND.UNA; the three duplicates left the network,
+            // and this ACK's DeliveredData (one SMSS) is the first that PRR counts.
+            c.congestion.enterRecovery(flightSize: Int(c.sndNxt - c.sndUna))
+            c.recoveryDeliveredEstimate = min(3 * mss, Int(c.sndNxt - c.sndUna))
+            c.congestion.onRecoveryACK(delivered: mss, pipe: c.pipe, mss: mss)
+        } else {
+            c.cwnd = c.ssthresh + 3 * mss   // RFC 5681 §3.2 step 3: inflate by the three segments
+        }
     }
 
     /// The segment at SND.UNA again (fast retransmit), SND.NXT unchanged.
@@ -68,6 +94,13 @@ extension TCPStack {
         if carriesFIN { flags.insert(.fin) }
         if length > 0 && offset + length == c.sendBuffer.count { flags.insert(.psh) }
         statistics.retransmissions += 1
+        if c.inFastRecovery && configuration.proportionalRateReduction {
+            // The retransmission loss recovery asked for always goes (like Linux's forced fast
+            // retransmit) and uses up PRR's allowance (RFC 6937: prr_out += data sent).
+            c.congestion.recordSent(length)
+            c.cwnd = max(c.cwnd - length, c.sendMSS)
+        }
+        if length > 0 { c.lastDataSentAt = now }
         if c.retransmitAt == nil { c.retransmitAt = now + .nanoseconds(c.rto) }
         c.ackPending = false
         let h = TCPHeader(sourcePort: c.local.port, destinationPort: c.remote.port, sequenceNumber: c.sndUna,

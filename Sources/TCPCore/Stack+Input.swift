@@ -423,7 +423,7 @@ extension TCPStack {
         }
         c.retries = 0
         // Only data counts for cwnd: the ACK of our SYN or FIN opens nothing (RFC 5681 §3.1 counts bytes).
-        if ackedData > 0 { newDataAcknowledged(&c, ackedData) }
+        if ackedData > 0 { newDataAcknowledged(&c, ackedData, now) }
         // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, otherwise restart it.
         c.retransmitAt = c.sndUna == c.sndMax ? nil : now + .nanoseconds(c.rto)
         if c.sendBufferWasFull && c.sendBuffer.free > 0 && ackedData > 0 {

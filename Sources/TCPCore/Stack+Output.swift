@@ -84,9 +84,12 @@ extension TCPStack {
     }
 
     /// Sequence space the window (min of the peer's window and cwnd) leaves open past SND.NXT.
+    /// In fast recovery with PRR the congestion side is cwnd - pipe (RFC 6937 §3 sets cwnd to
+    /// pipe + sndcnt on each ACK).
     func sendRoom(_ c: Connection) -> Int {
-        let window = min(Int(c.sndWnd), c.cwnd)
-        return max(0, Int(c.sndUna - c.sndNxt) + window)
+        let peerRoom = Int(c.sndUna - c.sndNxt) + Int(c.sndWnd)
+        let inNetwork = c.inFastRecovery && configuration.proportionalRateReduction ? c.pipe : Int(c.sndNxt - c.sndUna)
+        return max(0, min(peerRoom, c.cwnd - inNetwork))
     }
 
     /// Our FIN is due: queued, all data before it sent, and not yet sent (or going back after a timeout).
@@ -122,6 +125,7 @@ extension TCPStack {
             // Data: as much as the MSS, the window and the caller's buffer allow.
             let offset = Int(c.sndNxt - c.sendBufferSeq)
             let unsent = c.unsentBytes
+            if unsent > 0 { restartAfterIdle(&c, now) }
             let length = min(unsent, c.sendMSS, sendRoom(c), maxPayload)
             if length > 0 {
                 var flags: TCPFlags = [.ack]
@@ -130,6 +134,8 @@ extension TCPStack {
                 if carriesFIN { flags.insert(.fin) }   // the FIN may ride on the last data
                 let h = header(c.sndNxt, flags)
                 if c.sndNxt < c.sndMax { statistics.retransmissions += 1 }
+                if c.inFastRecovery && configuration.proportionalRateReduction { c.congestion.recordSent(length) }
+                c.lastDataSentAt = now
                 advance(&c, by: length + (carriesFIN ? 1 : 0), from: c.sndNxt, now: now)
                 c.ackPending = false
                 return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length)
@@ -158,6 +164,16 @@ extension TCPStack {
             return OutgoingSegment(header: header(c.sndMax, [.ack]), payloadOffset: 0, payloadLength: 0)
         }
         return nil
+    }
+
+    /// RFC 5681 §4.1: with nothing in flight and no data sent for more than one RTO, the ACK
+    /// clock is gone; cwnd goes back to the restart window min(IW, cwnd) before sending
+    /// (Linux `tcp_slow_start_after_idle`).
+    mutating func restartAfterIdle(_ c: inout Connection, _ now: Instant) {
+        guard configuration.slowStartAfterIdle, c.sndUna == c.sndMax, !c.inFastRecovery,
+              let last = c.lastDataSentAt, (now - last).nanoseconds > c.rto else { return }
+        c.congestion.onIdleRestart(initialWindow: initialWindow(mss: c.sendMSS))
+        c.lastDataSentAt = now
     }
 
     func finSendableAfterData(_ c: Connection) -> Bool {
@@ -262,9 +278,15 @@ extension TCPStack {
         }
         c.rto = min(c.rto * 2, configuration.rtoMax.nanoseconds)
         c.rttSeq = nil                                   // Karn: no sample from a retransmission
-        // RFC 5681 §3.1 (4): ssthresh = max(FlightSize / 2, 2*SMSS); cwnd = 1 segment.
-        c.ssthresh = max(c.bytesInFlight / 2, 2 * c.sendMSS)
-        c.cwnd = c.sendMSS
+        // RFC 5681 §3.1: ssthresh from the algorithm (NewReno equation 4: max(FlightSize / 2,
+        // 2*SMSS); CUBIC: cwnd·β_cubic, RFC 9438 §4.8) — held constant when the segment has
+        // already been resent by the timer — and cwnd = the loss window, one segment.
+        if c.retries == 1 {
+            c.congestion.onRetransmissionTimeout(flightSize: c.bytesInFlight, mss: c.sendMSS, now: now)
+        } else {
+            c.cwnd = c.sendMSS
+        }
+        c.recoveryDeliveredEstimate = 0
         c.sndNxt = c.sndUna                              // go back: resend from the first unacknowledged
         // RFC 6582 §3.2 step 6: after a timeout, remember the highest sequence number sent.
         c.recover = c.sndMax

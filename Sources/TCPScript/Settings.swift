@@ -232,7 +232,11 @@ public struct RunSettings: Sendable {
         case "net.ipv4.tcp_frto": return feature(name, v, engineValue: 0, "F-RTO")
         case "net.ipv4.tcp_autocorking": return feature(name, v, engineValue: 0, "autocorking")
         case "net.ipv4.tcp_mtu_probing": return feature(name, v, engineValue: 0, "MTU probing")
-        case "net.ipv4.tcp_slow_start_after_idle": return feature(name, v, engineValue: 0, "slow start after idle")
+        case "net.ipv4.tcp_slow_start_after_idle":
+            guard let n = int() else { return bad() }
+            configuration.slowStartAfterIdle = n != 0
+        case "net.ipv4.tcp_congestion_control":
+            return congestionControl(name, v)
         case "net.ipv4.tcp_tw_reuse": return feature(name, v, engineValue: 0, "TIME-WAIT reuse for outgoing connections")
         case "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem":
             guard let xs = ints(), let size = xs.count >= 2 ? xs[1] : xs.first, size > 0, size <= 1 << 30 else { return bad() }
@@ -274,8 +278,14 @@ public struct RunSettings: Sendable {
             return feature(name, v, engineValue: 0, "TCP Fast Open")
         case "net.inet.tcp.blackhole":
             return feature(name, v, engineValue: 0, "blackholing (no RST for closed ports)")
-        case "net.inet.tcp.functions_default", "net.inet.tcp.cc.algorithm":
-            notes.append("\(name)=\(v): TCPKit has one TCP stack and congestion control; recorded, not applied")
+        case "net.inet.tcp.functions_default":
+            notes.append("\(name)=\(v): TCPKit has one TCP stack; recorded, not applied")
+        case "net.inet.tcp.cc.algorithm":
+            return congestionControl(name, v)
+        case "net.inet.tcp.initcwnd_segments":
+            // FreeBSD: 0 means RFC 3390's formula; TCPKit then keeps RFC 6928's (its default).
+            guard let n = int(), n >= 0, n <= 1000 else { return bad() }
+            configuration.initialWindowSegments = n == 0 ? nil : Int(n)
         case "net.inet.tcp.insecure_rst", "net.inet.tcp.insecure_syn":
             guard let n = int() else { return bad() }
             if name.hasSuffix("rst") { insecureRST = n != 0 } else { insecureSYN = n != 0 }
@@ -303,6 +313,18 @@ public struct RunSettings: Sendable {
             configuration.rtoInitial = .milliseconds(n)
         default:
             return .unsupported("setting \(name) is not known to TCPKit")
+        }
+        return .applied
+    }
+}
+
+extension RunSettings {
+    /// `net.ipv4.tcp_congestion_control` / `net.inet.tcp.cc.algorithm`: the algorithms the engine has.
+    mutating func congestionControl(_ name: String, _ value: String) -> ShellOutcome {
+        switch value.lowercased() {
+        case "newreno", "reno": configuration.congestionControl = .newReno
+        case "cubic": configuration.congestionControl = .cubic
+        default: return .unsupported("\(name)=\(value): TCPKit has newreno and cubic only")
         }
         return .applied
     }

@@ -9,11 +9,17 @@ import TCPWire
 @Suite("Fast retransmit and recovery (RFC 5681 §3.2, RFC 6582)")
 struct RecoveryTests {
     static let mss = 1460
+    /// These tests check RFC 5681 §3.2 and RFC 6582 as written: NewReno with window inflation.
+    /// (CUBIC and PRR, the defaults, are in CongestionControlTests.)
+    static let rfc5681 = Harness.configuration {
+        $0.congestionControl = .newReno
+        $0.proportionalRateReduction = false
+    }
 
     /// ESTABLISHED with `segments` full segments written at 0.1 s and sent at once (the initial
     /// window is 10 segments, RFC 6928). Returns the harness and the data.
     static func flight(_ segments: Int) -> (Harness, [UInt8]) {
-        var h = Harness.established()
+        var h = Harness.established(rfc5681)
         let data = (0..<(segments * mss)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         h.write(data, at: 0.1)
         let sent = h.takeSent()
@@ -78,7 +84,7 @@ struct RecoveryTests {
 
     @Test("further duplicates inflate cwnd and let new data out")
     func inflationSendsNewData() {
-        var h = Harness.established()
+        var h = Harness.established(Self.rfc5681)
         let data = (0..<(14 * Self.mss)).map { UInt8(truncatingIfNeeded: $0) }
         h.write(data, at: 0.1)
         #expect(h.takeSent().count == 10, "initial window: 10 segments (RFC 6928)")

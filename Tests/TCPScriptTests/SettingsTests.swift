@@ -87,11 +87,30 @@ struct SettingsTests {
         #expect(s.apply(shell: "sysctl net.inet.tcp.functions_default=freebsd") == .applied)
     }
 
+    @Test("congestion control: tcp_congestion_control, cc.algorithm, slow start after idle, initcwnd_segments")
+    func congestionControl() {
+        var s = RunSettings()
+        #expect(s.configuration.congestionControl == .cubic)
+        #expect(s.configuration.slowStartAfterIdle)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_congestion_control=reno") == .applied)
+        #expect(s.configuration.congestionControl == .newReno)
+        #expect(s.apply(shell: "echo cubic > /proc/sys/net/ipv4/tcp_congestion_control") == .applied)
+        #expect(s.configuration.congestionControl == .cubic)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.cc.algorithm=newreno") == .applied)
+        #expect(s.configuration.congestionControl == .newReno)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_slow_start_after_idle=0") == .applied)
+        #expect(!s.configuration.slowStartAfterIdle)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.initcwnd_segments=4") == .applied)
+        #expect(s.configuration.initialWindowSegments == 4)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.cc.algorithm=vegas") == .unsupported("net.inet.tcp.cc.algorithm=vegas: TCPKit has newreno and cubic only"))
+        #expect(s.notes.isEmpty)
+    }
+
     @Test("anything else is unsupported, with the reason")
     func unsupported() {
         var s = RunSettings()
         #expect(s.apply(shell: "../common/defaults.sh") == .unsupported("shell command `../common/defaults.sh` is not a setting TCPKit knows"))
-        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_congestion_control=bbr") == .unsupported("setting net.ipv4.tcp_congestion_control is not known to TCPKit"))
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_congestion_control=bbr") == .unsupported("net.ipv4.tcp_congestion_control=bbr: TCPKit has newreno and cubic only"))
         #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_rmem=lots") == .unsupported("net.ipv4.tcp_rmem=lots: value not understood"))
         #expect(s.apply(shell: "echo 1 > /tmp/x") == .unsupported("shell command `echo 1 > /tmp/x` is not a setting TCPKit knows"))
         #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=0; tc qdisc add dev tun0 root netem delay 10ms") != .applied)

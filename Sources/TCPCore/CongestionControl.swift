@@ -1,0 +1,280 @@
+/// The congestion controller a connection runs (`TCPConfiguration.congestionControl`).
+public enum CongestionControlAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// RFC 5681 slow start and congestion avoidance with RFC 6582 (NewReno) loss recovery.
+    case newReno = "newreno"
+    /// CUBIC (RFC 9438): the default, as in Linux, FreeBSD, Windows and macOS.
+    case cubic
+    public var description: String { rawValue }
+}
+
+/// How much a connection may have in flight: cwnd and ssthresh, and the per-algorithm state that
+/// moves them. Loss *detection* (duplicate ACKs, NewReno partial ACKs, SACK scoreboard, RACK) and the
+/// choice of *which* segment to resend live elsewhere; they report events here:
+///
+/// - `onNewDataAcknowledged` — a cumulative ACK of new data outside loss recovery;
+/// - `onCongestionEvent` — loss detected, entering fast recovery (ssthresh and the algorithm's
+///   memory of the window at the loss);
+/// - `enterRecovery` / `onRecoveryACK` / `recordSent` / `exitRecovery` — PRR (RFC 6937) paces
+///   what may be sent while recovering;
+/// - `onRetransmissionTimeout` — RTO: the loss window;
+/// - `onIdleRestart` — RFC 5681 §4.1 restart after idle.
+///
+/// A plain struct inside the TCB, the algorithm an enum with its state inline: no existential, no
+/// allocation, nothing per ACK but arithmetic. Windows are in bytes; CUBIC computes in segments
+/// (RFC 9438 writes its formulas in segments) with Double and converts back.
+struct CongestionControl {
+    var cwnd: Int = 0
+    var ssthresh: Int = .max
+    var algorithm: AlgorithmState
+
+    /// PRR (RFC 6937 §3) variables for the current recovery.
+    var prrDelivered = 0
+    var prrOut = 0
+    var recoverFS = 0
+
+    enum AlgorithmState {
+        case newReno
+        case cubic(Cubic)
+    }
+
+    /// RFC 3465 (Appropriate Byte Counting) limit L in slow start: an ACK may grow cwnd by at most
+    /// L·SMSS. RFC 3465 §2.2 permits L = 2·SMSS; we take it so that a delayed ACK (covering two
+    /// segments, RFC 1122 §4.2.3.2 / RFC 5681 §4.2) grows cwnd as two ACKs would.
+    static let abcLimitSegments = 2
+
+    init(_ algorithm: CongestionControlAlgorithm) {
+        switch algorithm {
+        case .newReno: self.algorithm = .newReno
+        case .cubic: self.algorithm = .cubic(Cubic())
+        }
+    }
+
+    var kind: CongestionControlAlgorithm {
+        if case .cubic = algorithm { return .cubic }
+        return .newReno
+    }
+
+    var inSlowStart: Bool { cwnd < ssthresh }
+
+    // MARK: Events
+
+    /// A cumulative ACK covering `acked` new bytes, outside loss recovery. `srtt` (nanoseconds)
+    /// is the smoothed RTT if there is one.
+    mutating func onNewDataAcknowledged(_ acked: Int, mss: Int, srtt: Int64?, now: Instant) {
+        guard acked > 0, mss > 0 else { return }
+        if cwnd < ssthresh {
+            // Slow start (RFC 5681 §3.1, RFC 3465 §2.2): cwnd += min(N, L·SMSS).
+            cwnd += min(acked, Self.abcLimitSegments * mss)
+            return
+        }
+        switch algorithm {
+        case .newReno:
+            // Congestion avoidance, RFC 5681 §3.1 equation 3: cwnd += SMSS·SMSS/cwnd per ACK,
+            // at least one byte.
+            cwnd += max(1, mss * mss / max(cwnd, 1))
+        case .cubic(var cubic):
+            cubic.congestionAvoidance(cwnd: &cwnd, acked: acked, mss: mss, srtt: srtt, now: now)
+            algorithm = .cubic(cubic)
+        }
+    }
+
+    /// Loss detected (the third duplicate ACK, or RFC 6675's loss rule): the multiplicative
+    /// decrease. Sets ssthresh; `cwnd` is then the recovery's business (PRR, or RFC 5681's
+    /// inflation).
+    mutating func onCongestionEvent(flightSize: Int, mss: Int, now: Instant) {
+        switch algorithm {
+        case .newReno:
+            // RFC 5681 §3.2 step 2 (equation 4): ssthresh = max(FlightSize / 2, 2·SMSS).
+            ssthresh = max(flightSize / 2, 2 * mss)
+        case .cubic(var cubic):
+            ssthresh = cubic.multiplicativeDecrease(cwnd: cwnd, mss: mss)
+            algorithm = .cubic(cubic)
+        }
+    }
+
+    /// Entering fast recovery with `flightSize` bytes outstanding (RFC 6937 §3 initialization).
+    mutating func enterRecovery(flightSize: Int) {
+        prrDelivered = 0
+        prrOut = 0
+        recoverFS = max(flightSize, 1)
+    }
+
+    /// PRR (RFC 6937 §3), on each ACK during recovery: `delivered` bytes newly delivered to the
+    /// peer (cumulatively or SACKed; without SACK each duplicate ACK counts one SMSS), `pipe` the
+    /// RFC 6675 estimate of bytes in the network after this ACK. Returns sndcnt, the bytes that
+    /// may be sent now (rounded down to whole segments), and sets cwnd = pipe + sndcnt.
+    /// PRR-SSRB by default; `conservative` selects PRR-CRB.
+    @discardableResult
+    mutating func onRecoveryACK(delivered: Int, pipe: Int, mss: Int, conservative: Bool = false) -> Int {
+        prrDelivered += max(0, delivered)
+        var sndcnt: Int
+        if pipe > ssthresh {
+            // Proportional Rate Reduction: sndcnt = CEIL(prr_delivered·ssthresh / RecoverFS) - prr_out.
+            let product = prrDelivered.multipliedFullWidth(by: ssthresh)
+            let (q, r) = recoverFS.dividingFullWidth(product)
+            sndcnt = q + (r > 0 ? 1 : 0) - prrOut
+        } else {
+            // Reduction bound: CRB limit = prr_delivered - prr_out; SSRB adds one SMSS and lets a
+            // stretch ACK count in full: MAX(prr_delivered - prr_out, DeliveredData) + MSS.
+            let limit = conservative ? prrDelivered - prrOut : max(prrDelivered - prrOut, delivered) + mss
+            sndcnt = min(ssthresh - pipe, limit)
+        }
+        sndcnt = max(0, sndcnt)
+        // Whole segments only: the rest carries over to the next ACK through prr_delivered.
+        sndcnt -= sndcnt % max(mss, 1)
+        cwnd = pipe + sndcnt
+        return sndcnt
+    }
+
+    /// Bytes sent (new data or retransmitted) during recovery (RFC 6937: prr_out += data sent).
+    mutating func recordSent(_ bytes: Int) { prrOut += bytes }
+
+    /// Leaving fast recovery with PRR: cwnd = ssthresh (RFC 6937 §3).
+    mutating func exitRecovery() {
+        if ssthresh != .max { cwnd = ssthresh }
+    }
+
+    /// Retransmission timeout (RFC 5681 §3.1 equation 4 and the loss window; RFC 9438 §4.8).
+    mutating func onRetransmissionTimeout(flightSize: Int, mss: Int, now: Instant) {
+        switch algorithm {
+        case .newReno:
+            ssthresh = max(flightSize / 2, 2 * mss)
+        case .cubic(var cubic):
+            ssthresh = cubic.multiplicativeDecrease(cwnd: cwnd, mss: mss)
+            // RFC 9438 §4.8: the first congestion avoidance after a timeout starts a new curve
+            // with K = 0 and W_max = cwnd at its start.
+            cubic.afterTimeout = true
+            algorithm = .cubic(cubic)
+        }
+        cwnd = mss   // loss window LW = 1 segment (RFC 5681 §3.1)
+    }
+
+    /// RFC 5681 §4.1: after an idle period longer than the RTO, cwnd = min(RW, cwnd) with the
+    /// restart window RW = min(IW, cwnd).
+    mutating func onIdleRestart(initialWindow: Int) {
+        cwnd = min(cwnd, initialWindow)
+        if case .cubic(var cubic) = algorithm {
+            cubic.epochStart = nil   // a new growth curve from here (RFC 9438 §5.8)
+            algorithm = .cubic(cubic)
+        }
+    }
+}
+
+/// CUBIC's state (RFC 9438 §4), in segments and seconds.
+struct Cubic {
+    /// RFC 9438 §5: C = 0.4, β_cubic = 0.7, α_cubic = 3·(1 - β)/(1 + β).
+    static let c = 0.4
+    static let beta = 0.7
+    static let alpha = 3 * (1 - beta) / (1 + beta)
+    /// §4.7 fast convergence.
+    static let fastConvergence = true
+
+    /// W_max: the window just before the last reduction (segments).
+    var wMax = 0.0
+    /// cwnd just before the last reduction (segments), for α_cubic (§4.3).
+    var cwndPrior = 0.0
+    /// Start of the current congestion-avoidance stage, nil until its first ACK.
+    var epochStart: Instant?
+    var cwndEpoch = 0.0
+    var k = 0.0
+    /// W_est, the Reno-friendly estimate (segments).
+    var wEst = 0.0
+    /// Growth below one byte carried to the next ACK.
+    var remainder = 0.0
+    /// The last reduction came from a timeout (§4.8).
+    var afterTimeout = false
+
+    /// W_cubic(t) = C·(t - K)³ + W_max (RFC 9438 §4.2, Figure 1), t in seconds.
+    func window(at t: Double) -> Double {
+        let d = t - k
+        return Self.c * d * d * d + wMax
+    }
+
+    /// §4.6 and §4.7: the new ssthresh (bytes) after a congestion event at `cwnd` bytes.
+    mutating func multiplicativeDecrease(cwnd: Int, mss: Int) -> Int {
+        let w = Double(cwnd) / Double(mss)
+        // §4.7: a loss before the window got back to the last W_max means another flow took
+        // bandwidth: release some more by remembering a lower W_max.
+        if Self.fastConvergence && w < wMax {
+            wMax = w * (1 + Self.beta) / 2
+        } else {
+            wMax = w
+        }
+        cwndPrior = w
+        epochStart = nil
+        afterTimeout = false
+        remainder = 0
+        // §4.6: ssthresh = cwnd·β_cubic (the deployed choice; the RFC permits FlightSize), at
+        // least 2 segments.
+        return max(Int(Double(cwnd) * Self.beta), 2 * mss)
+    }
+
+    /// One ACK of `acked` bytes in congestion avoidance (§4.2–§4.5).
+    mutating func congestionAvoidance(cwnd: inout Int, acked: Int, mss: Int, srtt: Int64?, now: Instant) {
+        let segment = Double(mss)
+        var w = (Double(cwnd) + remainder) / segment
+        if epochStart == nil {
+            // §4.2: a new stage. K = ∛((W_max - cwnd_epoch)/C); after a timeout (§4.8), or when
+            // the window is already past W_max (slow start ended without a loss), the curve
+            // starts at its plateau: K = 0, W_max = cwnd_epoch.
+            epochStart = now
+            cwndEpoch = w
+            if afterTimeout || wMax <= w {
+                wMax = w
+                k = 0
+            } else {
+                k = ((wMax - w) / Self.c).cubeRoot
+            }
+            afterTimeout = false
+            wEst = w   // §4.3: W_est starts at cwnd_epoch
+        }
+        let t = Double((now - epochStart!).nanoseconds) / 1e9
+        let rtt = Double(srtt ?? 0) / 1e9
+        let ackedSegments = Double(acked) / segment
+        // §4.3: W_est grows by α_cubic per window of ACKed segments; α_cubic becomes 1 once
+        // W_est reaches cwnd_prior.
+        let alpha = wEst >= cwndPrior ? 1.0 : Self.alpha
+        wEst += alpha * ackedSegments / w
+        if window(at: t) < wEst {
+            // §4.3 Reno-friendly region: cwnd = W_est.
+            w = max(w, wEst)
+        } else {
+            // §4.4/§4.5 concave and convex regions: aim at W_cubic(t + RTT), clamped to
+            // [cwnd, 1.5·cwnd], and move (target - cwnd)/cwnd per ACKed segment.
+            let target = min(max(window(at: t + rtt), w), 1.5 * w)
+            w += (target - w) / w * ackedSegments
+        }
+        let bytes = w * segment
+        let whole = bytes.rounded(.down)
+        if whole >= Double(Int.max / 2) {
+            cwnd = Int.max / 2
+            remainder = 0
+        } else {
+            cwnd = max(cwnd, Int(whole))
+            remainder = bytes - whole
+        }
+    }
+}
+
+extension Double {
+    /// The real cube root (RFC 9438's cubic_root).
+    var cubeRoot: Double {
+        guard self != 0 else { return 0 }
+        let r = CubeRoot.of(Swift.abs(self))
+        return self < 0 ? -r : r
+    }
+}
+
+/// Cube root without Foundation: Newton's method from a power-of-two first guess.
+enum CubeRoot {
+    static func of(_ x: Double) -> Double {
+        guard x > 0, x.isFinite else { return x }
+        var y = Double(sign: .plus, exponent: x.exponent / 3, significand: 1)
+        for _ in 0..<60 {
+            let next = (2 * y + x / (y * y)) / 3
+            if Swift.abs(next - y) <= 1e-15 * next { return next }
+            y = next
+        }
+        return y
+    }
+}
