@@ -85,6 +85,7 @@ extension Scenario {
     /// documentation prefix).
     static func pair(_ o: ScenarioOptions, _ configure: (String, inout TCPConfiguration) -> Void = { _, _ in }) -> SimulatedNetwork {
         let net = SimulatedNetwork(seed: o.seed, delay: o.delay)
+        net.sampling = .eachInstant
         for (host, v4, v6) in [("client", "198.18.0.1", "2001:db8::1"), ("server", "198.18.0.2", "2001:db8::2")] {
             var config = TCPConfiguration()
             config.msl = o.msl

@@ -76,6 +76,14 @@ public final class SimulatedNetwork {
     /// sender's interface would see (`--pcap`). Lost packets are here too, marked `lost` (they
     /// left the sender; the link lost them), as are packets with no route.
     public private(set) var wire: [WireRecord] = []
+    /// When to snapshot each connection's statistics into `timeline.samples` (the plots of
+    /// `--format html`).
+    public var sampling: Sampling = .off
+    /// Payload bytes that reached a host (retransmitted copies count again): what a progress
+    /// display shows as moved.
+    public private(set) var payloadBytesDelivered = 0
+    /// Called once per turn of `run`'s loop, after the turn's work (a progress display hooks here).
+    public var onTurn: ((SimulatedNetwork) -> Void)?
 
     /// One packet on the wire, bytes and all.
     public struct WireRecord: Sendable {
@@ -99,6 +107,9 @@ public final class SimulatedNetwork {
     private var ordinals: [String: Int] = [:]
     /// Connections each host opened from a listener (they left LISTEN for SYN-RECEIVED).
     private var passive: [String: Set<ConnectionID>] = [:]
+    /// Connections each host's trace has mentioned and that may still exist (for sampling).
+    private var sampled: [String: [ConnectionID]] = [:]
+    private var lastSampleTime: Instant?
 
     public init(seed: UInt64, delay: Duration = .milliseconds(10)) {
         self.seed = seed
@@ -176,6 +187,8 @@ public final class SimulatedNetwork {
     public func run(until limit: Instant = .seconds(3600)) -> Instant {
         while true {
             settle()
+            sampleIfDue()
+            onTurn?(self)
             var next: Instant? = inFlight.first?.deliverAt
             for h in hosts { if let d = h.stack.nextDeadline, next == nil || d < next! { next = d } }
             if let a = actions.first?.time, next == nil || a < next! { next = a }
@@ -274,6 +287,7 @@ public final class SimulatedNetwork {
                 timeline.append(.init(time: now, host: hosts[p.to].name, kind: .receive(packet: p.packetID, s)))
             }
             let h = hosts[p.to]
+            if let s = try? TCPPacket.parse(b) { payloadBytesDelivered += s.payload.count }
             h.stack.handle(ipPacket: b, now: now)
         }
         collectTrace(p.to, arrival: true)
@@ -300,6 +314,7 @@ public final class SimulatedNetwork {
     private func collectTrace(_ i: Int, arrival: Bool = false) {
         let h = hosts[i]
         while let r = h.stack.pollTrace() {
+            if sampling != .off, let c = r.connection, sampled[h.name]?.contains(c) != true { sampled[h.name, default: []].append(c) }
             let kind: Timeline.Kind
             switch r.kind {
             case let .state(from, to):
@@ -314,6 +329,43 @@ public final class SimulatedNetwork {
             case .send, .receive, .event: continue
             }
             timeline.append(.init(time: r.time, host: hosts[i].name, kind: kind))
+        }
+    }
+}
+
+extension SimulatedNetwork {
+    /// How often the simulator snapshots connection statistics for the plots.
+    public enum Sampling: Sendable, Equatable {
+        case off
+        /// After every instant at which something happened (a segment delivered or sent, a timer,
+        /// an application call): every change is seen.
+        case eachInstant
+        /// At the first instant at least this much virtual time after the previous sample.
+        case every(Duration)
+    }
+
+    fileprivate func sampleIfDue() {
+        switch sampling {
+        case .off: return
+        case .eachInstant: break
+        case .every(let d):
+            if let last = lastSampleTime, now < last + d { return }
+        }
+        lastSampleTime = now
+        sampleNow()
+    }
+
+    /// Snapshots every live connection the hosts' traces have mentioned into `timeline.samples`
+    /// (a sample equal to its connection's previous one is not kept).
+    public func sampleNow() {
+        for h in hosts {
+            guard var ids = sampled[h.name], !ids.isEmpty else { continue }
+            ids.removeAll { id in
+                guard let info = h.stack.info(of: id) else { return true }
+                timeline.appendSample(StatisticsSample(time: now, host: h.name, connection: id, info: info))
+                return false
+            }
+            sampled[h.name] = ids
         }
     }
 }

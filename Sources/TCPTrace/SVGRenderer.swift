@@ -54,6 +54,7 @@ public struct SVGRenderer: Sendable {
             if case let .state(from, _) = e.kind, initial[e.host] == nil { initial[e.host] = from }
         }
         var lastTime: Instant? = nil
+        let retransmitted = timeline.retransmittedPackets
         for e in entries {
             let base = y[e.time]!
             if e.time != lastTime {
@@ -78,8 +79,9 @@ public struct SVGRenderer: Sendable {
                 break
             case let .receive(_, s):
                 rel.observe(s)
-            case let .send(_, s, fate):
+            case let .send(packet, s, fate):
                 rel.observe(s)
+                let again = retransmitted.contains(packet)
                 let from = onLeft ? leftX : rightX, to = onLeft ? rightX : leftX
                 let key = "\(e.host)@\(e.time.nanoseconds)"
                 let k = sendSlots[key, default: 0]
@@ -109,8 +111,10 @@ public struct SVGRenderer: Sendable {
                 }
                 bottom = max(bottom, y1 + 20)
                 let head = cls == "segment" ? #" marker-end="url(#head)""# : ""
+                if again { cls += " retransmission" }
                 body += #"<line class="\#(cls)" x1="\#(f(from))" y1="\#(f(y0))" x2="\#(f(x1))" y2="\#(f(y1))"\#(head)/>"# + end + "\n"
-                body += label(ladder.segmentLabel(s, rel), ladder.segmentDetails(s), from: (from, y0), to: (x1, y1), at: cls == "segment" ? 0.33 : 0.5, flags: s.flags)
+                let details = ladder.segmentDetails(s) + (again ? " · retransmission" : "")
+                body += label(ladder.segmentLabel(s, rel), details, from: (from, y0), to: (x1, y1), at: cls.hasPrefix("segment lost") || cls.hasPrefix("segment in-flight") ? 0.5 : 0.33, flags: s.flags)
             }
         }
 
@@ -123,7 +127,7 @@ public struct SVGRenderer: Sendable {
         <style>
         .host{font-size:14px;font-weight:bold}.label{fill:#555}.time{fill:#888;font-family:monospace}
         .lifeline{stroke:#999;stroke-width:2}.segment{stroke:#333;stroke-width:1.3}.lost{stroke:#c00;fill:#c00}
-        .in-flight{stroke-dasharray:4 3}.cross{stroke:#c00;stroke-width:2.5}
+        .in-flight{stroke-dasharray:4 3}.retransmission{stroke:#d06000;stroke-width:1.8}.cross{stroke:#c00;stroke-width:2.5}
         .state{fill:#07809a;font-weight:bold}.drop{fill:#b07000}.timer{fill:#a0309a}.note{fill:#666;font-style:italic}
         .seg{font-family:monospace;font-size:10px}.syn{fill:#080}.fin{fill:#a60}.rst{fill:#c00}.data{fill:#236}
         </style>

@@ -45,6 +45,9 @@ public struct Timeline: Sendable {
     /// What to print under each host's name (its address, say).
     public var labels: [String: String] = [:]
     public var entries: [Entry] = []
+    /// Periodic snapshots of each connection's statistics (cwnd, RTT, bytes in flight), in time
+    /// order, for the plots of `--format html`; empty unless the driver samples.
+    public var samples: [StatisticsSample] = []
 
     public init(hosts: [String], labels: [String: String] = [:]) {
         self.hosts = hosts

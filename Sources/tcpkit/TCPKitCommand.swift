@@ -16,8 +16,9 @@ struct TCPKitCommand: ParsableCommand {
     )
 }
 
+/// The pictures every run can draw (`--format`); shared by the commands that run something.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, jsonl, mermaid, svg
+    case text, jsonl, mermaid, svg, html
 }
 
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
@@ -33,7 +34,7 @@ struct ScenarioCommand: ParsableCommand {
     @Argument(help: "Scenario name (see `tcpkit scenarios`).")
     var name: String = "classic"
 
-    @Option(help: "Output format: text (ladder diagram), jsonl (one JSON object per line), mermaid (a sequenceDiagram) or svg (the ladder as a drawing).")
+    @Option(help: "Output format: text (ladder diagram), jsonl (one JSON object per line), mermaid (a sequenceDiagram), svg (the ladder as a drawing) or html (one self-contained page: the ladder, the state timeline and, for transfers, plots of cwnd, RTT and bytes in flight).")
     var format: OutputFormat = .text
 
     @Option(help: "Seed of the run: the same seed gives the same ISNs, ports and faults.")
@@ -83,6 +84,8 @@ struct ScenarioCommand: ParsableCommand {
             text = MermaidRenderer.render(result.timeline)
         case .svg:
             text = SVGRenderer().render(result.timeline)
+        case .html:
+            text = HTMLRenderer(title: "tcpkit scenario \(name) · seed \(seed)", paragraphs: result.explanations[lang]).render(result.timeline)
         case .text:
             let useColor = color == .always || (color == .auto && output == nil && isatty(1) == 1)
             text = result.text(options: o, language: lang, color: useColor)
