@@ -8,6 +8,8 @@ public struct ScenarioOptions: Sendable {
     public var delay: Duration = .milliseconds(10)
     public var ipv6 = false
     public var msl: Duration = .seconds(30)
+    /// When the simulator snapshots connection statistics (the plots of `--format html`).
+    public var sampling: SimulatedNetwork.Sampling = .eachInstant
     public init() {}
 }
 
@@ -85,7 +87,7 @@ extension Scenario {
     /// documentation prefix).
     static func pair(_ o: ScenarioOptions, _ configure: (String, inout TCPConfiguration) -> Void = { _, _ in }) -> SimulatedNetwork {
         let net = SimulatedNetwork(seed: o.seed, delay: o.delay)
-        net.sampling = .eachInstant
+        net.sampling = o.sampling
         for (host, v4, v6) in [("client", "198.18.0.1", "2001:db8::1"), ("server", "198.18.0.2", "2001:db8::2")] {
             var config = TCPConfiguration()
             config.msl = o.msl

@@ -37,6 +37,12 @@ import TCPWire
         #expect(svg.status == 0)
         #expect(svg.output.hasPrefix("<?xml") && svg.output.hasSuffix("</svg>\n"))
 
+        let html = try Self.run(["scenario", "lost-syn-ack", "--format", "html"])
+        #expect(html.status == 0)
+        #expect(html.output.hasPrefix("<!DOCTYPE html>") && html.output.hasSuffix("</html>\n"))
+        #expect(html.output.contains("<title>tcpkit scenario lost-syn-ack · seed 1</title>"))
+        #expect(html.output.contains(#"<line class="segment retransmission""#), "the SYN-ACK sent again")
+
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-\(UUID().uuidString).pcap")
         defer { try? FileManager.default.removeItem(at: file) }
         let text = try Self.run(["scenario", "classic", "--ipv6", "--pcap", file.path])

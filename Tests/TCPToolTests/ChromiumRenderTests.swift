@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import TCPCore
+import TCPSim
+import TCPTrace
+
+/// `--format html` in a real browser: headless Chromium (Debian's `chromium`, installed by
+/// `.ci/run`) loads the page from a file, runs its script, and draws it to a PNG; the test reads
+/// the PNG back and the DOM after the script ran.
+@Suite(.serialized) struct ChromiumRenderTests {
+    /// Where Chromium is on PATH, if it is.
+    static var chromium: String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for name in ["chromium", "chromium-browser"] {
+            if let p = path.split(separator: ":").map({ "\($0)/\(name)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+                return p
+            }
+        }
+        return nil
+    }
+
+    /// Says loudly that the browser checks did not run; under CI that is a failure.
+    static func missing() {
+        let message = "chromium is not on PATH: the HTML render check in a browser did NOT run (apt-get install chromium)"
+        print("\n!!!!!!!!!! NOTE: \(message) !!!!!!!!!!\n")
+        if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("\(message); CI is set, so this fails") }
+    }
+
+    /// Runs Chromium headless on `page` with `arguments`, at most 120 s; returns its exit status
+    /// and standard output.
+    static func chromium(_ path: String, _ arguments: [String], page: URL) throws -> (status: Int32, output: String) {
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-chromium-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        // As root (CI) Chromium needs --no-sandbox; no GPU here; a fresh profile per run.
+        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+                       "--user-data-dir=\(profile.path)"] + arguments + [page.absoluteString]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let deadline = Date().addingTimeInterval(120)
+        while p.isRunning, Date() < deadline { usleep(50_000) }
+        if p.isRunning {
+            p.terminate()
+            Issue.record("chromium did not finish within 120 s")
+        }
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func page(_ name: String) throws -> (run: ScenarioRun, url: URL) {
+        let run = Scenario.named(name)!.run(ScenarioOptions())
+        let html = HTMLRenderer(title: "tcpkit scenario \(name)", paragraphs: run.explanation).render(run.timeline)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-\(name)-\(UUID().uuidString).html")
+        try Data(html.utf8).write(to: url)
+        return (run, url)
+    }
+
+    static func rgb(_ hex: String) -> UInt32 { UInt32(hex.dropFirst(), radix: 16)! }
+
+    @Test func screenshotShowsBandsPlotsAndArrows() throws {
+        guard let chromium = Self.chromium else { return Self.missing() }
+        let (_, url) = try Self.page("classic")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let png = url.deletingPathExtension().appendingPathExtension("png")
+        defer { try? FileManager.default.removeItem(at: png) }
+        let result = try Self.chromium(chromium, ["--screenshot=\(png.path)", "--window-size=1280,1500"], page: url)
+        #expect(result.status == 0, "chromium exited \(result.status)")
+        let bytes = try [UInt8](Data(contentsOf: png))
+        #expect(bytes.count > 20_000, "a drawing, not an empty page: \(bytes.count) bytes")
+        let image = try PNGImage(bytes)
+        #expect(image.width == 1280 && image.height == 1500)
+        let histogram = image.histogram
+        let total = image.width * image.height
+        let white = histogram[0xFFFFFF, default: 0]
+        #expect(white < total * 97 / 100, "mostly blank: \(white) of \(total) pixels white")
+        #expect(histogram.count > 100, "only \(histogram.count) colours")
+        // The state bands, each in its colour, large areas of it: all the states of the classic
+        // run are on screen at the top of the page.
+        for state: TCPState in [.synSent, .listen, .synReceived, .established, .finWait1, .finWait2, .closeWait, .lastAck, .timeWait] {
+            let n = histogram[Self.rgb(HTMLRenderer.stateColors[state]!), default: 0]
+            #expect(n > 1000, "\(state.rawValue): \(n) pixels of its colour")
+        }
+        // The plot lines of both hosts' connections.
+        for color in HTMLRenderer.seriesColors.prefix(2) {
+            #expect(histogram[Self.rgb(color), default: 0] > 200, "series colour \(color)")
+        }
+        // The arrows' dark grey, in the ladder.
+        #expect(histogram[0x333333, default: 0] > 500)
+        // Keep the screenshot where a person can look at it, when asked to.
+        if let keep = ProcessInfo.processInfo.environment["TCPKIT_KEEP_SCREENSHOT"] {
+            try? FileManager.default.removeItem(atPath: keep)
+            try FileManager.default.copyItem(at: png, to: URL(fileURLWithPath: keep))
+        }
+    }
+
+    @Test(arguments: ["classic", "lost-syn-ack", "refused"]) func domAfterScriptsHasArrowsAndStates(name: String) throws {
+        guard let chromium = Self.chromium else { return Self.missing() }
+        let (run, url) = try Self.page(name)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let result = try Self.chromium(chromium, ["--dump-dom"], page: url)
+        #expect(result.status == 0, "chromium exited \(result.status)")
+        let dom = result.output
+        // The script ran: it marked the body and wrote the summary from what it counted in the page.
+        #expect(dom.contains(#"data-rendered="yes""#), "the page's script did not run")
+        let sends = HTMLRendererTests.sends(run)
+        let lost = sends.filter { if case .lost = $0.fate { true } else { false } }.count
+        #expect(dom.contains("\(sends.count) segments (\(lost) lost)"), "summary: \(HTMLRendererTests.matches(#"<p id="summary"[^>]*>[^<]*"#, in: dom).first ?? [])")
+        #expect(dom.contains(#"data-segments="\#(sends.count)""#))
+        #expect(HTMLRendererTests.matches(#"<line class="segment"#, in: dom).count == sends.count)
+        // Each host's states, in order, in the summary and as bands.
+        for host in run.timeline.hosts {
+            let states = HTMLRendererTests.states(run, host)
+            #expect(dom.contains("\(host): " + states.joined(separator: " → ")), "\(host): \(states)")
+            for s in states { #expect(dom.contains(#"data-state="\#(s)""#)) }
+        }
+    }
+}
