@@ -144,6 +144,12 @@ public enum TimerKind: String, Sendable, Hashable, CaseIterable {
     case persist
     case timeWait = "time-wait"
     case finWait2 = "fin-wait-2"
+    /// The delayed-ACK timer (RFC 9293 §3.8.6.3): an ACK held back goes out.
+    case delayedACK = "delayed-ack"
+    /// The keep-alive timer (RFC 9293 §3.8.4): idle time or a probe interval has passed.
+    case keepAlive = "keep-alive"
+    /// The user timeout (RFC 9293 §3.8.3, RFC 5482): data stayed unacknowledged too long.
+    case userTimeout = "user-timeout"
 }
 
 /// Why the stack did not use a segment (or part of one). Counted per reason and traced:
@@ -215,6 +221,9 @@ public struct TraceRecord: Hashable, Sendable {
         case drop(DropReason, SegmentSummary?)
         case timer(TimerKind)
         case event(TCPEvent)
+        /// A snapshot of the connection's statistics: when it reaches CLOSED, and whenever a
+        /// driver asks (`traceInfo(of:now:)`).
+        case info(TCPInfo)
     }
     public var time: Instant
     public var connection: ConnectionID?

@@ -110,6 +110,10 @@ struct Connection {
 
     /// An ACK must go out (data arrived, a challenge ACK, an unacceptable segment...).
     var ackPending = false
+    /// The largest payload received (Linux's rcv_mss), the "full-sized segment" of delayed ACKs.
+    var rcvMSS: UInt16 = 0
+    /// Per-connection statistics (`TCPInfo`).
+    var counters = ConnectionCounters()
     /// The connection is in the stack's output queue.
     var queuedForOutput = false
 

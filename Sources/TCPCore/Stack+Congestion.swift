@@ -46,6 +46,7 @@ extension TCPStack {
     /// A duplicate ACK (RFC 5681 §2).
     mutating func duplicateACK(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
         c.duplicateACKs += 1
+        c.counters.duplicateACKs &+= 1
         statistics.duplicateACKs += 1
         let mss = c.sendMSS
         let prr = configuration.proportionalRateReduction
@@ -93,7 +94,7 @@ extension TCPStack {
         var flags: TCPFlags = [.ack]
         if carriesFIN { flags.insert(.fin) }
         if length > 0 && offset + length == c.sendBuffer.count { flags.insert(.psh) }
-        statistics.retransmissions += 1
+        countRetransmission(&c, bytes: length)
         if c.inFastRecovery && configuration.proportionalRateReduction {
             // The retransmission loss recovery asked for always goes (like Linux's forced fast
             // retransmit) and uses up PRR's allowance (RFC 6937: prr_out += data sent).

@@ -34,6 +34,7 @@ extension TCPStack {
         if let i = known {
             var c = take(i)
             let cid = id(ofSlot: i)
+            c.counters.segmentsReceived &+= 1
             let outcome: InputOutcome = c.state == .synSent
                 ? synSentSegmentArrives(&c, cid, seg, now)
                 : segmentArrives(&c, cid, seg, now)
@@ -93,6 +94,7 @@ extension TCPStack {
         }
         var c = Connection(local: seg.destinationSocket, remote: seg.sourceSocket, passive: true, userOwned: false, configuration: configuration)
         c.listenerRole = .halfOpen(lid)
+        c.counters.segmentsReceived = 1   // the SYN
         listenerSlots[li].listener!.halfOpen += 1
         // RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ; ISS selected; SYN,ACK queued.
         c.irs = h.sequenceNumber
@@ -422,6 +424,10 @@ extension TCPStack {
             c.rttSeq = nil
         }
         c.retries = 0
+        if ackedData > 0 {
+            c.counters.bytesAcked &+= UInt64(ackedData)
+            c.counters.sampleDeliveryRate(now, srtt: c.srtt)
+        }
         // Only data counts for cwnd: the ACK of our SYN or FIN opens nothing (RFC 5681 §3.1 counts bytes).
         if ackedData > 0 { newDataAcknowledged(&c, ackedData, now) }
         // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, otherwise restart it.
@@ -468,6 +474,7 @@ extension TCPStack {
             return
         }
         c.ackPending = true
+        if seg.payload.count > Int(c.rcvMSS) { c.rcvMSS = UInt16(clamping: seg.payload.count) }
         // Offsets from RCV.NXT: trim what is old, clip what lies past the window.
         let skip = max(0, Int(c.rcvNxt - dataSeq))
         guard skip < seg.payload.count else { return }   // all old: the ACK is the answer
@@ -482,6 +489,7 @@ extension TCPStack {
                 return
             }
             statistics.outOfOrderSegments += 1
+            c.counters.outOfOrderSegments &+= 1
             let start = seg.payload.startIndex + skip
             c.receiveBuffer.write(at: offset, UnsafeRawBufferPointer(rebasing: seg.payload[start..<(start + length)]))
             return
@@ -493,6 +501,7 @@ extension TCPStack {
         let contiguous = c.assembler.takeFront()
         c.receiveBuffer.commit(contiguous)
         c.rcvNxt += contiguous
+        c.counters.bytesReceived &+= UInt64(contiguous)
         if contiguous > 0 && wasEmpty && (c.userOwned || c.listenerRole != .none) { emit(.readable(id), now) }
         // A FIN that waited behind the gap now counts.
         if let fin = c.pendingFIN, fin == c.rcvNxt {
@@ -513,7 +522,10 @@ extension TCPStack {
                 c.ackPending = true
                 if Int(finSeq - c.rcvNxt) <= c.receiveBuffer.free {
                     c.pendingFIN = finSeq
-                    if seg.payload.isEmpty { statistics.outOfOrderSegments += 1 }
+                    if seg.payload.isEmpty {
+                        statistics.outOfOrderSegments += 1
+                        c.counters.outOfOrderSegments &+= 1
+                    }
                 } else if seg.payload.isEmpty {
                     drop(.beyondWindow, now, id, seg)
                 }

@@ -35,6 +35,10 @@ extension TCPStack {
                 c.lastAdvertisedWindow = UInt32(seg.header.window)
                 let n = write(seg.header, from: c.local, to: c.remote, payloadLength: seg.payloadLength,
                               ring: c.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid)
+                if n != nil {
+                    c.counters.segmentsSent &+= 1
+                    c.counters.bytesSent &+= UInt64(seg.payloadLength)
+                }
                 if !wantsToSend(c) {
                     _ = outputQueue.popFirst()
                     c.queuedForOutput = false
@@ -112,7 +116,7 @@ extension TCPStack {
         if (c.state == .synSent || c.state == .synReceived) && c.sndNxt == c.iss {
             var h = header(c.iss, c.state == .synSent ? [.syn] : [.syn, .ack])
             h.options.mss = UInt16(clamping: c.announcedMSS)
-            if c.retries > 0 { statistics.retransmissions += 1 }
+            if c.retries > 0 { countRetransmission(&c, bytes: 0) }
             advance(&c, by: 1, from: c.iss, now: now)
             c.ackPending = false
             return OutgoingSegment(header: h, payloadOffset: 0, payloadLength: 0)
@@ -133,7 +137,7 @@ extension TCPStack {
                 let carriesFIN = length == unsent && finSendableAfterData(c)
                 if carriesFIN { flags.insert(.fin) }   // the FIN may ride on the last data
                 let h = header(c.sndNxt, flags)
-                if c.sndNxt < c.sndMax { statistics.retransmissions += 1 }
+                if c.sndNxt < c.sndMax { countRetransmission(&c, bytes: length) }
                 if c.inFastRecovery && configuration.proportionalRateReduction { c.congestion.recordSent(length) }
                 c.lastDataSentAt = now
                 advance(&c, by: length + (carriesFIN ? 1 : 0), from: c.sndNxt, now: now)
@@ -142,7 +146,7 @@ extension TCPStack {
             }
             if finSendable(c) {
                 let h = header(c.sndNxt, [.fin, .ack])
-                if c.sndNxt < c.sndMax { statistics.retransmissions += 1 }
+                if c.sndNxt < c.sndMax { countRetransmission(&c, bytes: 0) }
                 advance(&c, by: 1, from: c.sndNxt, now: now)
                 c.ackPending = false
                 return OutgoingSegment(header: h, payloadOffset: 0, payloadLength: 0)
@@ -176,6 +180,12 @@ extension TCPStack {
         c.lastDataSentAt = now
     }
 
+    mutating func countRetransmission(_ c: inout Connection, bytes: Int) {
+        statistics.retransmissions += 1
+        c.counters.segmentsRetransmitted &+= 1
+        c.counters.bytesRetransmitted &+= UInt64(bytes)
+    }
+
     func finSendableAfterData(_ c: Connection) -> Bool {
         guard c.finQueued else { return false }
         switch c.state {
@@ -188,6 +198,7 @@ extension TCPStack {
     /// retransmission timer (RFC 6298 §5.1) and times the segment if it is new (Karn).
     mutating func advance(_ c: inout Connection, by length: Int, from seq: SequenceNumber, now: Instant) {
         let isNew = seq == c.sndMax
+        if c.sndUna == c.sndMax { c.counters.restartRateInterval(now) }   // sending from idle
         c.sndNxt = seq + length
         if c.sndNxt > c.sndMax { c.sndMax = c.sndNxt }
         if c.retransmitAt == nil { c.retransmitAt = now + .nanoseconds(c.rto) }
@@ -239,6 +250,7 @@ extension TCPStack {
             trace(now, id, .timer(.persist))
             if c.sndWnd == 0 && c.unsentBytes > 0 {
                 c.probePending = true
+                c.counters.windowProbes &+= 1
                 c.persistBackoff += 1
                 // RFC 1122 §4.2.2.17: give up only on a peer that stops answering the probes; one
                 // that keeps acknowledging them may keep its window shut indefinitely.

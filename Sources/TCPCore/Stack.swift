@@ -160,6 +160,7 @@ public struct TCPStack {
             if c.userClosed { c.finWait2At = now + configuration.finWait2Timeout }
         case .closed:
             c.cancelTimers()
+            trace(now, id, .info(c.tcpInfo))
         default:
             break
         }

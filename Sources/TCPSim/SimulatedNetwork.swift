@@ -326,6 +326,7 @@ public final class SimulatedNetwork {
                 }
             case let .drop(reason, s): kind = .drop(reason, s)
             case let .timer(t): kind = arrival ? .note("\(t.rawValue) timer restarted") : .timer(t)
+            case let .info(info): kind = .info(info)
             case .send, .receive, .event: continue
             }
             timeline.append(.init(time: r.time, host: hosts[i].name, kind: kind))

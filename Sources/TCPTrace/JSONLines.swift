@@ -10,6 +10,7 @@ import TCPWire
 ///     {"t":0.5,"host":"server","event":"drop","reason":"unacceptable-sequence"}
 ///     {"t":1,"host":"client","event":"timer","timer":"retransmit"}
 ///     {"t":2,"host":"client","event":"note","text":"..."}
+///     {"t":62,"host":"client","event":"info","state":"CLOSED","srtt":0.02,...}   a TCPInfo snapshot
 public enum JSONLinesRenderer {
     public static func render(_ timeline: Timeline) -> String {
         var out = ""
@@ -40,6 +41,8 @@ public enum JSONLinesRenderer {
                 fields += [("event", string("timer")), ("timer", string(kind.rawValue))]
             case let .note(text):
                 fields += [("event", string("note")), ("text", string(text))]
+            case let .info(info):
+                fields += [("event", string("info"))] + infoFields(info)
             }
             out += object(fields) + "\n"
         }
@@ -61,6 +64,26 @@ public enum JSONLinesRenderer {
         if let mss = s.options.mss { f.append(("mss", String(mss))) }
         if let packet { f.append(("packet", String(packet))) }
         return f
+    }
+
+    /// The `info` event's fields (README, `--format jsonl`): durations in seconds, counts as integers.
+    public static func infoFields(_ i: TCPInfo) -> [(String, String)] {
+        func secs(_ d: Duration) -> String { number(Double(d.nanoseconds) / 1e9) }
+        return [
+            ("state", string(i.state.rawValue)),
+            ("srtt", i.srtt.map(secs) ?? "null"), ("rttvar", secs(i.rttvar)), ("rto", secs(i.rto)),
+            ("cwnd", String(i.cwnd)), ("ssthresh", i.ssthresh.map { String($0) } ?? "null"),
+            ("mss", String(i.sendMSS)), ("advmss", String(i.advertisedMSS)), ("rcvMss", String(i.receiveMSS)),
+            ("bytesSent", String(i.bytesSent)), ("bytesRetrans", String(i.bytesRetransmitted)),
+            ("bytesAcked", String(i.bytesAcked)), ("bytesReceived", String(i.bytesReceived)),
+            ("segsOut", String(i.segmentsSent)), ("segsIn", String(i.segmentsReceived)),
+            ("retransSegs", String(i.segmentsRetransmitted)), ("sackedBytes", String(i.sackedBytes)),
+            ("outOfOrder", String(i.outOfOrderSegments)), ("dupAcks", String(i.duplicateACKs)),
+            ("windowProbes", String(i.windowProbes)), ("keepAliveProbes", String(i.keepAliveProbes)),
+            ("delayedAcks", String(i.delayedACKs)), ("deliveryRate", String(i.deliveryRate)),
+            ("sndWnd", String(i.sendWindow)), ("rcvWnd", String(i.receiveWindow)), ("inFlight", String(i.bytesInFlight)),
+            ("sendQueue", String(i.sendQueue)), ("recvQueue", String(i.receiveQueue)), ("backoff", String(i.backoff)),
+        ]
     }
 
     static func object(_ fields: [(String, String)]) -> String {

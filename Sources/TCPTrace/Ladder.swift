@@ -71,6 +71,8 @@ public struct LadderRenderer: Sendable {
             case let .timer(kind):
                 let text = paint("⏱ \(kind.rawValue) timer", .magenta)
                 out += row(t, onLeft ? text : "", "", onLeft ? "" : text)
+            case .info:
+                continue   // statistics: in the JSON lines, not in the picture
             case let .note(text):
                 out += row(t, "", center(dim("(\(e.host): \(text))"), arrowWidth, visible: text.count + e.host.count + 4), "")
             }

@@ -49,6 +49,8 @@ public enum MermaidRenderer {
                 out += note(e.host, "\(t) \(kind.rawValue) timer fired")
             case let .note(text):
                 out += note(e.host, "\(t) \(text)")
+            case .info:
+                break   // statistics: in the JSON lines, not in the diagram
             }
         }
         return out

@@ -75,7 +75,7 @@ public struct SVGRenderer: Sendable {
                 }
             }
             switch e.kind {
-            case .state, .drop, .timer, .note:
+            case .state, .drop, .timer, .note, .info:
                 break
             case let .receive(_, s):
                 rel.observe(s)
@@ -194,7 +194,7 @@ public struct SVGRenderer: Sendable {
         case let .drop(reason, _): ("drop", "dropped: \(reason.rawValue)")
         case let .timer(timer): ("timer", "\(timer.rawValue) timer fires")
         case let .note(text): ("note", text)
-        case .send, .receive: nil
+        case .send, .receive, .info: nil
         }
     }
 

@@ -141,11 +141,19 @@ import TCPWire
                 #expect(obj["timer"] as? String == "time-wait")
             case "note":
                 #expect(obj["text"] is String)
+            case "info":
+                // A connection's statistics when it reached CLOSED (TCPInfo).
+                #expect(obj["state"] as? String == "CLOSED")
+                for key in ["cwnd", "mss", "bytesSent", "bytesAcked", "bytesReceived", "segsOut", "segsIn", "retransSegs", "deliveryRate", "inFlight"] {
+                    #expect(obj[key] is Int, "\(key) in \(line)")
+                }
+                #expect(obj["srtt"] is Double || obj["srtt"] is Int)
+                #expect((obj["bytesSent"] as? Int ?? 0) > 0 && (obj["bytesReceived"] as? Int ?? 0) > 0)
             default:
                 Issue.record("unexpected event \(event)")
             }
         }
-        #expect(kinds == ["state", "send", "recv", "timer", "note"])
+        #expect(kinds == ["state", "send", "recv", "timer", "note", "info"])
     }
 
     @Test func jsonStringsAreEscaped() throws {

@@ -87,7 +87,7 @@ import TCPWire
             last = t
             #expect(["client", "server"].contains(obj["host"] as? String))
             let event = try #require(obj["event"] as? String)
-            #expect(["state", "send", "recv", "lost", "drop", "timer", "note"].contains(event))
+            #expect(["state", "send", "recv", "lost", "drop", "timer", "note", "info"].contains(event))
             if event == "send" || event == "recv" || event == "lost" {
                 for key in ["seq", "ack", "len", "win"] { #expect(obj[key] is Int, "\(key) in \(line)") }
                 #expect(obj["relSeq"] is Int || obj["relSeq"] is NSNull)

@@ -1,0 +1,141 @@
+import TCPWire
+
+/// Per-connection counters kept in the TCB, the raw material of `TCPInfo` (Linux's `tcp_info`).
+/// Plain integers updated on the paths that already touch the TCB: 32 bits where a count cannot
+/// plausibly wrap in a connection's life, 64 bits for byte counts. About 90 bytes per TCB.
+struct ConnectionCounters {
+    var bytesSent: UInt64 = 0
+    var bytesRetransmitted: UInt64 = 0
+    var bytesAcked: UInt64 = 0
+    var bytesReceived: UInt64 = 0
+    var segmentsSent: UInt32 = 0
+    var segmentsReceived: UInt32 = 0
+    var segmentsRetransmitted: UInt32 = 0
+    var outOfOrderSegments: UInt32 = 0
+    var duplicateACKs: UInt32 = 0
+    var windowProbes: UInt32 = 0
+    var keepAliveProbes: UInt32 = 0
+    var delayedACKs: UInt32 = 0
+    /// Bytes the peer has selectively acknowledged above SND.UNA (RFC 2018), kept by SACK scoreboard
+    /// code; 0 without SACK.
+    var sackedBytes: UInt32 = 0
+    /// Delivery-rate sampling: the interval started at `rateStart` with `bytesAcked` at `rateBytes`.
+    var rateStart = Instant.zero
+    var rateBytes: UInt64 = 0
+    /// The last completed sample, bytes per second.
+    var deliveryRate: UInt64 = 0
+
+    /// A new transmission from an idle connection starts a new delivery-rate interval, so that
+    /// time the application spent sending nothing does not dilute the rate.
+    mutating func restartRateInterval(_ now: Instant) {
+        rateStart = now
+        rateBytes = bytesAcked
+    }
+
+    /// After new data is acknowledged: closes the interval once it spans at least one smoothed RTT
+    /// (at least 1 ms), and starts the next.
+    mutating func sampleDeliveryRate(_ now: Instant, srtt: Int64?) {
+        let elapsed = now.nanoseconds - rateStart.nanoseconds
+        guard elapsed >= max(srtt ?? 0, 1_000_000) else { return }
+        let bytes = bytesAcked &- rateBytes
+        deliveryRate = UInt64((Double(bytes) * 1e9 / Double(elapsed)).rounded())
+        rateStart = now
+        rateBytes = bytesAcked
+    }
+}
+
+/// A snapshot of one connection's state and counters, in the spirit of Linux's `struct tcp_info`
+/// (`getsockopt(TCP_INFO)`, `ss -ti`). Cheap to take: it reads the TCB, nothing more.
+public struct TCPInfo: Sendable, Hashable {
+    public var state: TCPState
+    /// Smoothed RTT and its variation (RFC 6298 §2); nil before the first sample.
+    public var srtt: Duration?
+    public var rttvar: Duration
+    /// The current retransmission timeout (backed off after timeouts).
+    public var rto: Duration
+    /// Congestion window and slow-start threshold in bytes (RFC 5681); `ssthresh` is nil while
+    /// still "arbitrarily high" (no loss yet).
+    public var cwnd: Int
+    public var ssthresh: Int?
+    /// The MSS we send with (min of the peer's option and ours) and the MSS we announced.
+    public var sendMSS: Int
+    public var advertisedMSS: Int
+    /// The largest payload received so far (Linux's `rcv_mss`); 0 before any data arrived.
+    public var receiveMSS: Int
+    /// Payload bytes put on the wire, retransmissions included (Linux `tcpi_bytes_sent`).
+    public var bytesSent: UInt64
+    /// Payload bytes sent again (Linux `tcpi_bytes_retrans`).
+    public var bytesRetransmitted: UInt64
+    /// Payload bytes the peer acknowledged cumulatively (Linux `tcpi_bytes_acked`).
+    public var bytesAcked: UInt64
+    /// Payload bytes received in order, i.e. by which RCV.NXT advanced (Linux `tcpi_bytes_received`).
+    public var bytesReceived: UInt64
+    /// Segments sent (all, control and retransmissions included) and received (all that reached the TCB).
+    public var segmentsSent: UInt32
+    public var segmentsReceived: UInt32
+    /// Segments (SYN, data, FIN) sent again, by timeout or fast retransmit.
+    public var segmentsRetransmitted: UInt32
+    /// Bytes above SND.UNA the peer reported in SACK blocks (RFC 2018); 0 without SACK.
+    public var sackedBytes: UInt32
+    /// Segments that arrived past a gap and were kept for reassembly.
+    public var outOfOrderSegments: UInt32
+    /// Duplicate ACKs received (RFC 5681 §2 definition).
+    public var duplicateACKs: UInt32
+    /// Zero-window probes sent (RFC 9293 §3.8.6.1) and keep-alive probes sent (§3.8.4).
+    public var windowProbes: UInt32
+    public var keepAliveProbes: UInt32
+    /// ACKs that waited for the delayed-ACK timer (RFC 9293 §3.8.6.3).
+    public var delayedACKs: UInt32
+    /// Delivery rate in bytes per second: the bytes cumulatively acknowledged during the last
+    /// completed sampling interval, divided by its length. An interval lasts at least one smoothed
+    /// RTT (at least 1 ms) and is closed by the first ACK of new data after that; an interval starts
+    /// again when data is sent with nothing outstanding, so idle time is not counted. 0 before the
+    /// first interval completes.
+    public var deliveryRate: UInt64
+    /// SND.WND (peer's window) and RCV.WND (the window we offer now).
+    public var sendWindow: UInt32
+    public var receiveWindow: UInt32
+    /// Sequence space sent and not yet acknowledged (SND.MAX - SND.UNA).
+    public var bytesInFlight: Int
+    /// Bytes written by the application and not yet acknowledged, and bytes received not yet read.
+    public var sendQueue: Int
+    public var receiveQueue: Int
+    /// Consecutive retransmission timeouts without progress (Linux `tcpi_backoff`).
+    public var backoff: Int
+}
+
+extension TCPStack {
+    /// Per-connection statistics like Linux's `tcp_info`; nil for an unknown handle.
+    public func tcpInfo(of id: ConnectionID) -> TCPInfo? {
+        guard let i = connectionIndex(id) else { return nil }
+        return slots[i].connection!.tcpInfo
+    }
+
+    /// Records a `TraceRecord.Kind.info` sample of a connection (only with `configuration.trace`):
+    /// the hook a driver calls to sample a connection over time. Returns false for an unknown handle.
+    @discardableResult
+    public mutating func traceInfo(of id: ConnectionID, now: Instant) -> Bool {
+        guard let i = connectionIndex(id) else { return false }
+        let info = slots[i].connection!.tcpInfo
+        trace(now, id, .info(info))
+        return true
+    }
+}
+
+extension Connection {
+    var tcpInfo: TCPInfo {
+        TCPInfo(
+            state: state, srtt: srtt.map { .nanoseconds($0) }, rttvar: .nanoseconds(rttvar), rto: .nanoseconds(rto),
+            cwnd: cwnd, ssthresh: ssthresh == Int.max ? nil : ssthresh,
+            sendMSS: sendMSS, advertisedMSS: announcedMSS, receiveMSS: Int(rcvMSS),
+            bytesSent: counters.bytesSent, bytesRetransmitted: counters.bytesRetransmitted,
+            bytesAcked: counters.bytesAcked, bytesReceived: counters.bytesReceived,
+            segmentsSent: counters.segmentsSent, segmentsReceived: counters.segmentsReceived,
+            segmentsRetransmitted: counters.segmentsRetransmitted, sackedBytes: counters.sackedBytes,
+            outOfOrderSegments: counters.outOfOrderSegments, duplicateACKs: counters.duplicateACKs,
+            windowProbes: counters.windowProbes, keepAliveProbes: counters.keepAliveProbes,
+            delayedACKs: counters.delayedACKs, deliveryRate: counters.deliveryRate,
+            sendWindow: sndWnd, receiveWindow: receiveWindow, bytesInFlight: bytesInFlight,
+            sendQueue: sendBuffer.count, receiveQueue: receiveBuffer.count, backoff: retries)
+    }
+}
