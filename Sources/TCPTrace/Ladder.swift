@@ -11,8 +11,16 @@ public struct LadderRenderer: Sendable {
     public var arrowWidth: Int = 64
     /// Width of each host's column.
     public var sideWidth: Int = 27
+    /// Condensed mode for long transfers: in a stretch of ordinary segments (no SYN, FIN or RST,
+    /// delivered, not retransmitted; the notes and receptions between them) this many segments
+    /// are drawn at its start and at its end, and one line sums up those between. Nil: every
+    /// segment is drawn. State changes, losses, retransmissions, drops and timers always are.
+    public var condense: Int? = nil
 
-    public init(color: Bool = false) { self.color = color }
+    public init(color: Bool = false, condense: Int? = nil) {
+        self.color = color
+        self.condense = condense
+    }
 
     public func render(_ timeline: Timeline) -> String {
         guard timeline.hosts.count >= 2 else { return "" }
@@ -32,7 +40,16 @@ public struct LadderRenderer: Sendable {
         out += pad("time (s)", 11) + pad(lh, sideWidth + 1 + arrowWidth + 1, visible: visibleLength(lh)) + rh + "\n"
         out += pad("", 11) + pad(state[left]?.rawValue ?? "", sideWidth) + " " + String(repeating: " ", count: arrowWidth) + " " + (state[right]?.rawValue ?? "") + "\n"
 
-        for e in timeline.sorted {
+        let entries = timeline.sorted
+        let retransmitted = timeline.retransmittedPackets
+        let hidden = condense.map { condensedStretches(entries, retransmitted, keep: $0) } ?? [:]
+        var skipUntil = -1
+        for (index, e) in entries.enumerated() {
+            if let range = hidden[index] {
+                out += summaryLine(entries[range], left: left)
+                skipUntil = range.upperBound
+            }
+            if index < skipUntil { continue }
             let t = pad(formatTime(e.time), 11)
             let onLeft = e.host == left
             switch e.kind {
@@ -40,12 +57,18 @@ public struct LadderRenderer: Sendable {
                 state[e.host] = to
                 let text = "\(from.rawValue) → \(paint(to.rawValue, .cyan))"
                 out += row(t, onLeft ? text : "", "", onLeft ? "" : text)
-            case let .send(_, s, fate):
+            case let .send(packet, s, fate):
                 rel.observe(s)
-                let label = segmentLabel(s, rel)
+                var label = segmentLabel(s, rel)
+                var labelWidth: Int? = nil
+                if retransmitted.contains(packet) {
+                    // RFC 9293 §3.8.1: the same sequence space sent again.
+                    labelWidth = visibleLength(label) + 19
+                    label = paint("↻ ", .red) + label + paint(" (retransmission)", .red)
+                }
                 let details = segmentDetails(s)
                 let ls = state[left]?.rawValue ?? "", rs = state[right]?.rawValue ?? ""
-                out += row(t, dim(ls), center(label, arrowWidth), dim(rs))
+                out += row(t, dim(ls), center(label, arrowWidth, visible: labelWidth), dim(rs))
                 var arrow: String
                 var landing = ""
                 switch fate {
@@ -78,6 +101,54 @@ public struct LadderRenderer: Sendable {
             }
         }
         return out
+    }
+
+    /// Whether an entry may be folded into a condensed stretch.
+    func ordinary(_ e: Timeline.Entry, _ retransmitted: Set<Int>) -> Bool {
+        switch e.kind {
+        case let .send(packet, s, fate):
+            guard case .delivered = fate else { return false }
+            return s.flags.isDisjoint(with: [.syn, .fin, .rst]) && !retransmitted.contains(packet)
+        case .receive, .note: return true
+        case .state, .drop, .timer: return false
+        }
+    }
+
+    /// The entries to leave out in condensed mode, keyed by the index of the first one.
+    func condensedStretches(_ entries: [Timeline.Entry], _ retransmitted: Set<Int>, keep: Int) -> [Int: Range<Int>] {
+        var out: [Int: Range<Int>] = [:]
+        var start = 0
+        while start < entries.count {
+            guard ordinary(entries[start], retransmitted) else { start += 1; continue }
+            var end = start
+            while end < entries.count, ordinary(entries[end], retransmitted) { end += 1 }
+            let sends = (start..<end).filter { if case .send = entries[$0].kind { true } else { false } }
+            // Worth it only when it leaves out more than it costs to say so.
+            if sends.count > 2 * keep + 2 {
+                out[sends[keep]] = sends[keep]..<sends[sends.count - keep]
+            }
+            start = end
+        }
+        return out
+    }
+
+    /// The line that stands for a condensed stretch: how many segments each way, how much data,
+    /// over what time.
+    func summaryLine(_ entries: ArraySlice<Timeline.Entry>, left: String) -> String {
+        var count = [0, 0], bytes = [0, 0]
+        for e in entries {
+            if case let .send(_, s, _) = e.kind {
+                let k = e.host == left ? 0 : 1
+                count[k] += 1
+                bytes[k] += s.payloadLength
+            }
+        }
+        let total = count[0] + count[1]
+        var parts: [String] = []
+        if count[0] > 0 { parts.append("\(count[0]) →, \(bytes[0]) bytes") }
+        if count[1] > 0 { parts.append("\(count[1]) ←, \(bytes[1]) bytes") }
+        let text = "⋮ \(total) segments condensed (\(parts.joined(separator: "; "))) until \(formatTime(entries.last!.time))"
+        return row(pad("", 11), "", center(dim(text), arrowWidth, visible: visibleLength(text)), "")
     }
 
     func segmentLabel(_ s: SegmentSummary, _ rel: RelativeNumbers) -> String {

@@ -23,6 +23,36 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
     case auto, always, never
+
+    /// Colour for output to file descriptor `fd`: `auto` means only when it is a terminal, no
+    /// `--output` file, and NO_COLOR is not set.
+    func enabled(fd: Int32, toFile: Bool) -> Bool {
+        switch self {
+        case .always: true
+        case .never: false
+        case .auto: !toFile && isatty(fd) == 1 && getenv("NO_COLOR") == nil
+        }
+    }
+}
+
+/// Condensed text ladders (`--condense`): `auto` condenses runs with more than
+/// `CondenseChoice.autoThreshold` segments.
+enum CondenseChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+
+    static let autoThreshold = 60
+    /// Segments drawn at each end of a condensed stretch.
+    static let keep = 4
+
+    func keep(for timeline: Timeline) -> Int? {
+        switch self {
+        case .always: return Self.keep
+        case .never: return nil
+        case .auto:
+            let sends = timeline.entries.lazy.filter { if case .send = $0.kind { true } else { false } }.count
+            return sends > Self.autoThreshold ? Self.keep : nil
+        }
+    }
 }
 
 struct ScenarioCommand: ParsableCommand {
@@ -54,6 +84,9 @@ struct ScenarioCommand: ParsableCommand {
 
     @Option(help: "Language of the explanation: en (English) or zh (Chinese, Simplified).")
     var lang: Language = .en
+
+    @Option(help: "Text ladder of long transfers: auto (condensed above \(CondenseChoice.autoThreshold) segments), always or never. Condensed, a stretch of ordinary data and ACK segments shows its first and last \(CondenseChoice.keep) and one line for those between; losses, retransmissions, drops, timers and state changes are always shown.")
+    var condense: CondenseChoice = .auto
 
     @Option(help: "Write the output to this file instead of standard output.")
     var output: String?
@@ -87,8 +120,8 @@ struct ScenarioCommand: ParsableCommand {
         case .html:
             text = HTMLRenderer(title: "tcpkit scenario \(name) · seed \(seed)", paragraphs: result.explanations[lang]).render(result.timeline)
         case .text:
-            let useColor = color == .always || (color == .auto && output == nil && isatty(1) == 1)
-            text = result.text(options: o, language: lang, color: useColor)
+            let useColor = color.enabled(fd: 1, toFile: output != nil)
+            text = result.text(options: o, language: lang, color: useColor, condense: condense.keep(for: result.timeline))
         }
         if let pcap {
             let packets = result.network.wire.map { PcapWriter.Packet(time: $0.time, bytes: $0.bytes) }

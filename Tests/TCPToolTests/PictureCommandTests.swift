@@ -23,6 +23,49 @@ import TCPWire
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs the tool under a pseudo-terminal (util-linux `script`), so that its standard output
+    /// and standard error are a TTY; returns what the terminal showed.
+    static func runOnTerminal(_ arguments: [String], environment: [String: String] = [:]) throws -> String? {
+        guard let tool, FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return nil }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-q", "-e", "-c", ([tool.path] + arguments).joined(separator: " "), "/dev/null"]
+        var env = ProcessInfo.processInfo.environment
+        env["TERM"] = "xterm"
+        env.removeValue(forKey: "NO_COLOR")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func colourOnlyOnATerminal() throws {
+        guard Self.tool != nil else {
+            print("NOTE: no tcpkit beside the test bundle (\(CommandLine.arguments[0])): the command was not run")
+            return
+        }
+        let piped = try Self.run(["scenario", "lost-syn"])
+        #expect(piped.status == 0)
+        #expect(!piped.output.contains("\u{1B}["), "no colour into a pipe")
+        #expect(piped.output.contains("(retransmission)"))
+        #expect(try Self.run(["scenario", "lost-syn", "--color", "always"]).output.contains("\u{1B}[31m↻ "))
+        guard let terminal = try Self.runOnTerminal(["scenario", "lost-syn"]) else {
+            print("NOTE: util-linux `script` is missing: colour on a terminal was not checked")
+            return
+        }
+        #expect(terminal.contains("\u{1B}[32mSYN\u{1B}[0m"), "colour on a terminal")
+        let noColor = try Self.runOnTerminal(["scenario", "lost-syn"], environment: ["NO_COLOR": "1"])
+        #expect(noColor?.contains("SYN,ACK") == true && noColor?.contains("\u{1B}[") == false, "NO_COLOR")
+        let never = try Self.runOnTerminal(["scenario", "lost-syn", "--color", "never", "--condense", "always"])
+        #expect(never?.contains("SYN,ACK") == true && never?.contains("\u{1B}[") == false)
+    }
+
     @Test func formatsAndPcap() throws {
         guard Self.tool != nil else {
             print("NOTE: no tcpkit beside the test bundle (\(CommandLine.arguments[0])): the command was not run")
