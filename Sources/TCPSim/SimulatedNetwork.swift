@@ -362,7 +362,7 @@ extension SimulatedNetwork {
         for h in hosts {
             guard var ids = sampled[h.name], !ids.isEmpty else { continue }
             ids.removeAll { id in
-                guard let info = h.stack.info(of: id) else { return true }
+                guard let info = h.stack.tcpInfo(of: id) else { return true }
                 timeline.appendSample(StatisticsSample(time: now, host: h.name, connection: id, info: info))
                 return false
             }

@@ -109,7 +109,7 @@ public struct LadderRenderer: Sendable {
         case let .send(packet, s, fate):
             guard case .delivered = fate else { return false }
             return s.flags.isDisjoint(with: [.syn, .fin, .rst]) && !retransmitted.contains(packet)
-        case .receive, .note: return true
+        case .receive, .note, .info: return true
         case .state, .drop, .timer: return false
         }
     }
