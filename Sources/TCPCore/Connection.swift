@@ -160,6 +160,7 @@ struct Connection {
     /// Sequence space sent and not acknowledged.
     var bytesInFlight: Int { Int(sndMax - sndUna) }
     /// RFC 6675's pipe, estimated without SACK: what was sent from SND.UNA to SND.NXT, less what
-    /// duplicate ACKs reported delivered during recovery.
+    /// duplicate ACKs reported delivered during recovery. (With a SACK scoreboard, its own pipe
+    /// replaces this.) `sendRoom` lets cwnd - pipe out during recovery with PRR.
     var pipe: Int { max(0, Int(sndNxt - sndUna) - (inFastRecovery ? recoveryDeliveredEstimate : 0)) }
 }

@@ -13,7 +13,7 @@ extension TCPStack {
                 // cwnd = ssthresh (RFC 6937 §3); otherwise deflate to
                 // min(ssthresh, max(FlightSize, SMSS) + SMSS).
                 if prr {
-                    c.congestion.exitRecovery()
+                    congestionRecoveryEnded(&c)
                 } else {
                     c.cwnd = min(c.ssthresh, max(c.bytesInFlight, mss) + mss)
                 }
@@ -29,7 +29,7 @@ extension TCPStack {
                     // SMSS each earlier duplicate ACK already counted.
                     let delivered = max(0, acked - c.recoveryDeliveredEstimate)
                     c.recoveryDeliveredEstimate = max(0, c.recoveryDeliveredEstimate - acked)
-                    c.congestion.onRecoveryACK(delivered: delivered, pipe: c.pipe, mss: mss)
+                    congestionRecoveryACK(&c, delivered: delivered, pipe: c.pipe)
                 } else {
                     // Deflate cwnd by what was acknowledged and add back one SMSS if that was
                     // at least one.
@@ -54,7 +54,7 @@ extension TCPStack {
             if prr {
                 // RFC 6937 §3 without SACK: each duplicate ACK reports one SMSS delivered.
                 c.recoveryDeliveredEstimate = min(c.recoveryDeliveredEstimate + mss, Int(c.sndNxt - c.sndUna))
-                c.congestion.onRecoveryACK(delivered: mss, pipe: c.pipe, mss: mss)
+                congestionRecoveryACK(&c, delivered: mss, pipe: c.pipe)
             } else {
                 c.cwnd += mss   // RFC 5681 §3.2 step 4: each further duplicate inflates cwnd by one SMSS
             }
@@ -66,17 +66,16 @@ extension TCPStack {
         // RFC 5681 §3.2 steps 2–3: ssthresh from the algorithm (NewReno: max(FlightSize / 2,
         // 2*SMSS); CUBIC: cwnd·β_cubic), retransmit the first unacknowledged segment.
         c.recover = c.sndMax
-        c.congestion.onCongestionEvent(flightSize: c.bytesInFlight, mss: mss, now: now)
+        congestionRecoveryStarted(&c, now)
         c.inFastRecovery = true
         c.retransmitFirst = true
         c.rttSeq = nil   // Karn: the timed segment may be the one resent
         statistics.fastRetransmissions += 1
         if prr {
-            // RFC 6937 §3: RecoverFS = SND.NXT - SND.UNA; the three duplicates left the network,
-            // and this ACK's DeliveredData (one SMSS) is the first that PRR counts.
-            c.congestion.enterRecovery(flightSize: Int(c.sndNxt - c.sndUna))
+            // The three duplicates left the network, and this ACK's DeliveredData (one SMSS) is
+            // the first that PRR counts.
             c.recoveryDeliveredEstimate = min(3 * mss, Int(c.sndNxt - c.sndUna))
-            c.congestion.onRecoveryACK(delivered: mss, pipe: c.pipe, mss: mss)
+            congestionRecoveryACK(&c, delivered: mss, pipe: c.pipe)
         } else {
             c.cwnd = c.ssthresh + 3 * mss   // RFC 5681 §3.2 step 3: inflate by the three segments
         }
@@ -98,7 +97,7 @@ extension TCPStack {
         if c.inFastRecovery && configuration.proportionalRateReduction {
             // The retransmission loss recovery asked for always goes (like Linux's forced fast
             // retransmit) and uses up PRR's allowance (RFC 6937: prr_out += data sent).
-            c.congestion.recordSent(length)
+            congestionRecoverySent(&c, bytes: length)
             c.cwnd = max(c.cwnd - length, c.sendMSS)
         }
         if length > 0 { c.lastDataSentAt = now }
@@ -107,5 +106,45 @@ extension TCPStack {
         let h = TCPHeader(sourcePort: c.local.port, destinationPort: c.remote.port, sequenceNumber: c.sndUna,
                           acknowledgmentNumber: c.rcvNxt, flags: flags, window: window)
         return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length)
+    }
+
+    // MARK: Hooks for loss recovery (NewReno above; RFC 6675 SACK recovery, RACK-TLP)
+    //
+    // Loss recovery decides *when* a loss is detected and *which* segment goes again; these
+    // decide *how much* may be sent. Call, in order:
+    //   congestionRecoveryStarted  when loss is detected (entering fast recovery),
+    //   congestionRecoveryACK      on every ACK during recovery, with the bytes it newly
+    //                              delivered (cumulatively or SACKed) and pipe after it (RFC
+    //                              6675 §4); it sets cwnd = pipe + sndcnt (RFC 6937 §3), so the
+    //                              sender may send while cwnd - pipe >= 1 SMSS (sendRoom does),
+    //   congestionRecoverySent     for every byte sent or resent during recovery (prr_out),
+    //   congestionRecoveryEnded    when recovery ends (cwnd = ssthresh).
+    // With `proportionalRateReduction` off, congestionRecoveryACK leaves cwnd as it is.
+
+    /// Loss detected: the algorithm's multiplicative decrease (NewReno FlightSize/2, CUBIC
+    /// cwnd·β_cubic) sets ssthresh; PRR starts with RecoverFS = SND.NXT - SND.UNA (RFC 6937 §3).
+    mutating func congestionRecoveryStarted(_ c: inout Connection, _ now: Instant) {
+        c.congestion.onCongestionEvent(flightSize: c.bytesInFlight, mss: c.sendMSS, now: now)
+        if configuration.proportionalRateReduction {
+            c.congestion.enterRecovery(flightSize: Int(c.sndNxt - c.sndUna))
+            c.cwnd = c.ssthresh   // until the first congestionRecoveryACK sets pipe + sndcnt
+        }
+    }
+
+    /// An ACK during recovery (RFC 6937 §3): returns sndcnt, the bytes that may go now.
+    @discardableResult
+    mutating func congestionRecoveryACK(_ c: inout Connection, delivered: Int, pipe: Int) -> Int {
+        guard configuration.proportionalRateReduction else { return max(0, c.cwnd - pipe) }
+        return c.congestion.onRecoveryACK(delivered: delivered, pipe: pipe, mss: c.sendMSS)
+    }
+
+    /// Bytes sent (new or again) during recovery: prr_out (RFC 6937 §3).
+    mutating func congestionRecoverySent(_ c: inout Connection, bytes: Int) {
+        c.congestion.recordSent(bytes)
+    }
+
+    /// Recovery is over: cwnd = ssthresh (RFC 6937 §3, RFC 6675 §5, RFC 9438 §4.6).
+    mutating func congestionRecoveryEnded(_ c: inout Connection) {
+        c.congestion.exitRecovery()
     }
 }

@@ -138,7 +138,7 @@ extension TCPStack {
                 if carriesFIN { flags.insert(.fin) }   // the FIN may ride on the last data
                 let h = header(c.sndNxt, flags)
                 if c.sndNxt < c.sndMax { countRetransmission(&c, bytes: length) }
-                if c.inFastRecovery && configuration.proportionalRateReduction { c.congestion.recordSent(length) }
+                if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: length) }
                 c.lastDataSentAt = now
                 advance(&c, by: length + (carriesFIN ? 1 : 0), from: c.sndNxt, now: now)
                 c.ackPending = false
