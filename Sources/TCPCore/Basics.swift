@@ -223,7 +223,7 @@ public struct TraceRecord: Hashable, Sendable {
         case event(TCPEvent)
         /// A snapshot of the connection's statistics: when it reaches CLOSED, and whenever a
         /// driver asks (`traceInfo(of:now:)`).
-        case info(TCPInfo)
+        indirect case info(TCPInfo)
     }
     public var time: Instant
     public var connection: ConnectionID?

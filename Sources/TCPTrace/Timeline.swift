@@ -31,7 +31,7 @@ public struct Timeline: Sendable {
         /// Something the application did or the scenario wants to point out.
         case note(String)
         /// A snapshot of a connection's statistics (when it closed, or sampled by the driver).
-        case info(TCPInfo)
+        indirect case info(TCPInfo)
     }
 
     /// What became of a packet on the wire.
