@@ -182,6 +182,8 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
     case textAfterFIN = "text-after-fin"         // §3.10.7.4 seventh, CLOSE-WAIT and later
     case synDataIgnored = "syn-data-ignored"     // data on a SYN is not queued
     case dataAfterClose = "data-after-close"     // RFC 1122 §4.2.2.13: answered with RST
+    case paws                                    // RFC 7323 §5.3 R1: TSval older than TS.Recent; answered with ACK
+    case missingTimestamp = "missing-timestamp"  // RFC 7323 §3.2: no TSopt after it was negotiated
 }
 
 /// A segment as the trace shows it.

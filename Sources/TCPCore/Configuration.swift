@@ -5,11 +5,21 @@ public struct TCPConfiguration: Sendable, Hashable {
     public var mtu: Int = 1500
     /// Override of the MSS we announce (nil: derived from `mtu`).
     public var mss: Int? = nil
-    /// Send buffer size per connection. Allocated on first use.
-    public var sendBufferBytes: Int = 64 * 1024
-    /// Receive buffer size per connection; the window we offer never exceeds it, nor 65535
-    /// without window scaling.
-    public var receiveBufferBytes: Int = 64 * 1024
+    /// Send buffer size per connection. Allocated on first use (an idle connection holds none).
+    public var sendBufferBytes: Int = 256 * 1024
+    /// Receive buffer size per connection, allocated on first use; the window we offer never
+    /// exceeds it, nor 65535 without window scaling. 256 KiB (Linux's tcp_rmem default is 128 KiB
+    /// and grows by auto-tuning, which TCPKit does not do).
+    public var receiveBufferBytes: Int = 256 * 1024
+    /// RFC 7323 §2: offer the window scale option on our SYN (and answer it on a SYN-ACK). The
+    /// shift is the smallest that fits `receiveBufferBytes` into 16 bits, at most 14 (as Linux).
+    public var windowScaling: Bool = true
+    /// RFC 7323 §3: offer the timestamps option (RTTM and PAWS). TSval counts milliseconds of the
+    /// driver's clock plus a per-connection offset from a keyed hash of the four-tuple (§7.1).
+    public var timestamps: Bool = true
+    /// RFC 7323 §3.2: once timestamps are negotiated, a non-RST segment without them "SHOULD be
+    /// silently dropped" (the default, as FreeBSD); true accepts it (as Linux).
+    public var tolerateMissingTimestamps: Bool = false
     /// Initial RTO (RFC 6298 §2.1: 1 second).
     public var rtoInitial: Duration = .seconds(1)
     /// Lower bound of the RTO (RFC 6298 §2.4 says 1 s; Linux uses 200 ms).

@@ -57,7 +57,22 @@ struct Connection {
     /// Sequence number of a FIN that arrived past a gap; processed when the gap fills.
     var pendingFIN: SequenceNumber?
     var finReceived = false
-    var lastAdvertisedWindow: UInt32 = 0
+    /// RCV.NXT + RCV.WND as last advertised: the right edge of the window offered to the peer,
+    /// which never moves left (RFC 9293 §3.8.6.2.2, RFC 7323 §2.4).
+    var rcvAdv = SequenceNumber(0)
+
+    // RFC 7323. Shift counts are 0 unless both SYNs carried the window scale option (§2.2).
+    var sndWindShift: UInt8 = 0
+    var rcvWindShift: UInt8 = 0
+    var windowScalingOn = false
+    /// Both SYNs carried the timestamps option (§3.2): every non-RST segment carries it.
+    var timestampsOn = false
+    /// TS.Recent and Last.ACK.sent (§4.3), and when TS.Recent was last set (PAWS idle rule, §5.5).
+    var tsRecent: UInt32 = 0
+    var lastAckSent = SequenceNumber(0)
+    var tsRecentTime = Instant.zero
+    /// Added to the millisecond clock to give our TSval (§7.1: per-connection offset).
+    var tsOffset: UInt32 = 0
 
     /// MSS we announced, and the MSS we send with: min(peer's MSS option, ours) (RFC 9293 §3.7.1).
     var announcedMSS: Int
@@ -145,8 +160,10 @@ struct Connection {
         retransmitAt = nil; persistAt = nil; timeWaitAt = nil; finWait2At = nil
     }
 
-    /// RCV.WND: free receive buffer space, at most 65535 without window scaling (RFC 7323 §2.2 later).
-    var receiveWindow: UInt32 { UInt32(min(receiveBuffer.free, 65535)) }
+    /// RCV.WND: what the window last advertised still leaves open past RCV.NXT.
+    var receiveWindow: UInt32 { rcvAdv > rcvNxt ? UInt32(rcvAdv - rcvNxt) : 0 }
+    /// The largest window the window field can carry with our shift (RFC 7323 §2.3).
+    var maxReceiveWindow: Int { 65535 << Int(rcvWindShift) }
 
     /// Sequence number of our FIN (valid when `finQueued`).
     var finSeq: SequenceNumber { sendBufferSeq + sendBuffer.count }

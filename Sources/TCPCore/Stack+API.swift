@@ -128,6 +128,7 @@ extension TCPStack {
         c.sndMax = iss
         c.sendBufferSeq = iss + 1
         c.recover = iss   // RFC 6582 §3.2: "recover" starts at the ISN
+        c.tsOffset = timestampOffset(local: c.local, remote: c.remote)   // RFC 7323 §7.1
         // RFC 6928 initial window; recomputed when the peer's MSS is known.
         c.cwnd = initialWindow(mss: c.sendMSS)
     }
@@ -181,10 +182,12 @@ extension TCPStack {
         guard !c.userClosed else { throw .invalidHandle }
         if !c.receiveBuffer.isEmpty {
             let n = c.receiveBuffer.read(into: out)
-            let newWindow = c.receiveWindow
-            let threshold = UInt32(min(c.receiveBuffer.capacity / 2, c.announcedMSS))
-            if c.state.isSynchronized, !c.finReceived, newWindow >= c.lastAdvertisedWindow + threshold {
-                c.ackPending = true   // window update
+            // Window update when the right edge can move by min(RCV.BUFF / 2, MSS) (RFC 9293
+            // §3.8.6.2.2, RFC 1122 §4.2.3.3); smaller openings wait (receiver SWS avoidance).
+            let open = min(c.receiveBuffer.free, c.maxReceiveWindow)
+            let threshold = min(c.receiveBuffer.capacity / 2, c.announcedMSS)
+            if c.state.isSynchronized, !c.finReceived, open - Int(c.receiveWindow) >= threshold {
+                c.ackPending = true
             }
             return .data(n)
         }

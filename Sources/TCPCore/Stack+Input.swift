@@ -99,7 +99,7 @@ extension TCPStack {
         // RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ; ISS selected; SYN,ACK queued.
         c.irs = h.sequenceNumber
         c.rcvNxt = h.sequenceNumber + 1
-        applySYNOptions(&c, h)
+        applySYNOptions(&c, h, now)
         initializeSend(&c, iss: isnGenerator.isn(local: c.local, remote: c.remote, now: now))
         if let previous = timeWaitSuccessorISN.removeValue(forKey: FourTuple(local: c.local, remote: c.remote)) {
             // A new incarnation after TIME-WAIT starts well above the old one (as Linux does).
@@ -120,11 +120,12 @@ extension TCPStack {
         commit(i, &c, now)
     }
 
-    func applySYNOptions(_ c: inout Connection, _ h: TCPHeader) {
+    func applySYNOptions(_ c: inout Connection, _ h: TCPHeader, _ now: Instant) {
         // RFC 9293 §3.7.1: send MSS = min(peer's MSS option, what our MTU allows); default 536/1220.
         if let mss = h.options.mss, mss > 0 {
             c.sendMSS = max(64, min(Int(mss), c.announcedMSS))
         }
+        negotiateRFC7323(&c, h, now)
         c.cwnd = initialWindow(mss: c.sendMSS)
     }
 
@@ -154,10 +155,13 @@ extension TCPStack {
         guard f.contains(.syn) else { drop(.synSentNoSYN, now, id, seg); return .done }
         c.irs = h.sequenceNumber
         c.rcvNxt = h.sequenceNumber + 1
-        applySYNOptions(&c, h)
+        applySYNOptions(&c, h, now)
         // acknowledge() clears the retry count, which RFC 6298 §5.7 still needs below.
         let synTimedOut = c.retries > 0
-        if f.contains(.ack) { acknowledge(&c, id, h.acknowledgmentNumber, now) }
+        if f.contains(.ack) {
+            timestampRTTSample(&c, h, now)
+            acknowledge(&c, id, h.acknowledgmentNumber, now)
+        }
         c.sndWnd = UInt32(h.window)
         c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
         c.sndWl1 = h.sequenceNumber
@@ -236,9 +240,13 @@ extension TCPStack {
             c.sndWl2 = h.acknowledgmentNumber
             setState(&c, id, .established, now)
             becameEstablished(&c, id, now)
+            timestampRTTSample(&c, h, now)
             acknowledge(&c, id, h.acknowledgmentNumber, now)
             return .done
         }
+
+        // RFC 7323 §5.3 R1 (PAWS) and §3.2 (missing TSopt) come before the sequence number check.
+        guard timestampCheck(&c, id, seg, now) else { return .done }
 
         // First, check the sequence number: the four cases of RCV.WND and SEG.LEN.
         let rcvWnd = c.receiveWindow
@@ -270,6 +278,7 @@ extension TCPStack {
             drop(f.contains(.rst) ? .rstOutOfWindow : .unacceptableSequence, now, id, seg)
             return .done
         }
+        recordTimestamp(&c, h, now)   // RFC 7323 §5.3 R3
 
         // Second, check the RST bit.
         if f.contains(.rst) {
@@ -338,7 +347,7 @@ extension TCPStack {
                 listenerSlots[li].listener!.acceptQueue.append(id)
                 c.listenerRole = .queued(lid)
             }
-            c.sndWnd = UInt32(h.window)
+            c.sndWnd = UInt32(h.window) << c.sndWindShift   // RFC 7323 §2.3: scaled except on a SYN
             c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
             c.sndWl1 = seq
             c.sndWl2 = ack
@@ -365,15 +374,16 @@ extension TCPStack {
             // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, SYN or FIN,
             // leaves the window as it was, and comes while data is outstanding.
             let duplicate = ack == c.sndUna && seg.payload.isEmpty && !f.contains(.syn) && !f.contains(.fin)
-                && UInt32(h.window) == c.sndWnd && c.sndMax != c.sndUna
+                && UInt32(h.window) << c.sndWindShift == c.sndWnd && c.sndMax != c.sndUna
             if duplicate {
                 duplicateACK(&c, id, now)
             } else if c.sndUna < ack {
+                timestampRTTSample(&c, h, now)
                 acknowledge(&c, id, ack, now)
             }
             // Window update (RFC 9293 §3.10.7.4): only from a segment newer than the last one used.
             if c.sndUna <= ack && (c.sndWl1 < seq || (c.sndWl1 == seq && c.sndWl2 <= ack)) {
-                c.sndWnd = UInt32(h.window)
+                c.sndWnd = UInt32(h.window) << c.sndWindShift   // RFC 7323 §2.3: SND.WND = SEG.WND << Snd.Wind.Shift
                 c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
                 c.sndWl1 = seq
                 c.sndWl2 = ack
@@ -539,6 +549,7 @@ extension TCPStack {
     /// and the state moves on (RFC 9293 §3.10.7.4 eighth step).
     mutating func finArrived(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
         c.rcvNxt += 1
+        if c.rcvAdv > c.rcvNxt - 1 { c.rcvAdv += 1 }   // the FIN's sequence number takes no buffer space
         c.finReceived = true
         c.pendingFIN = nil
         c.assembler.removeAll()

@@ -31,8 +31,8 @@ extension TCPStack {
             let cid = id(ofSlot: i)
             let ipHeader = c.local.address.isIPv6 ? 40 : 20
             let maxPayload = max(0, buffer.count - ipHeader - 60)
-            if let seg = nextSegment(&c, cid, now, maxPayload: maxPayload) {
-                c.lastAdvertisedWindow = UInt32(seg.header.window)
+            if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload) {
+                finishOutgoing(&seg.header, &c, now)
                 let n = write(seg.header, from: c.local, to: c.remote, payloadLength: seg.payloadLength,
                               ring: c.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid)
                 if n != nil {
@@ -107,7 +107,7 @@ extension TCPStack {
 
     /// Decides the next segment and advances SND.NXT, the timers and RTT timing for it.
     mutating func nextSegment(_ c: inout Connection, _ id: ConnectionID, _ now: Instant, maxPayload: Int) -> OutgoingSegment? {
-        let window = UInt16(c.receiveWindow)
+        let window = UInt16(clamping: c.receiveWindow)   // replaced by finishOutgoing (RFC 7323 §2.3)
         func header(_ seq: SequenceNumber, _ flags: TCPFlags) -> TCPHeader {
             TCPHeader(sourcePort: c.local.port, destinationPort: c.remote.port, sequenceNumber: seq,
                       acknowledgmentNumber: flags.contains(.ack) ? c.rcvNxt : SequenceNumber(0), flags: flags, window: window)

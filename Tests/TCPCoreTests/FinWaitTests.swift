@@ -98,7 +98,7 @@ struct FinWaitTests {
         #expect(h.state == .finWait2)
         #expect(h.read() == bytes("late"))
         h.send(Seg([.fin, .ack], seq: h.irs + 5, ack: h.iss + 2), at: 2000)
-        h.expectSent(Seg(.ack, seq: h.iss + 2, ack: h.irs + 6))
+        h.expectSent(Seg(.ack, seq: h.iss + 2, ack: h.irs + 6, window: window(unread: 4)))   // SWS: a 4-byte read moves no edge
         #expect(h.state == .timeWait)
         #expect(h.read() == nil)
     }
@@ -133,12 +133,13 @@ struct FinWaitTests {
         h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 4, window: window(unread: 3)))
         #expect(h.read() == bytes("abc"))
         h.close(at: 0.2)
-        h.expectSent(Seg([.fin, .ack], seq: h.iss + 1, ack: h.irs + 4))
+        // Reading 3 bytes does not move the right edge (receiver SWS avoidance, RFC 9293 §3.8.6.2.2).
+        h.expectSent(Seg([.fin, .ack], seq: h.iss + 1, ack: h.irs + 4, window: window(unread: 3)))
         h.send(Seg(.ack, seq: h.irs + 4, ack: h.iss + 2), at: 0.3)   // (the peer has not seen our ACK of "abc")
         #expect(h.state == .finWait2)
         // The peer retransmits "abc" together with its FIN: only the FIN is new.
         h.send(Seg([.fin, .psh, .ack], seq: h.irs + 1, ack: h.iss + 2, payload: bytes("abc")), at: 0.4)
-        h.expectSent(Seg(.ack, seq: h.iss + 2, ack: h.irs + 5))
+        h.expectSent(Seg(.ack, seq: h.iss + 2, ack: h.irs + 5, window: window(unread: 3)))
         #expect(h.state == .timeWait)
         #expect(h.drops(.dataAfterClose) == 0)
     }

@@ -38,7 +38,9 @@ struct Link {
     private var sentFromA = 0
     private var sentFromB = 0
 
-    init(configuration: TCPConfiguration = Harness.configuration(), configurationB: TCPConfiguration? = nil,
+    /// The default configuration turns window scaling off, so windows read as RFC 9293's figures
+    /// show them (unscaled); WindowScaleTests runs links with it on.
+    init(configuration: TCPConfiguration = Harness.configuration { $0.windowScaling = false }, configurationB: TCPConfiguration? = nil,
          delay: Duration = .milliseconds(50), seed: UInt64 = 1) {
         var r1 = SplitMix64(seed: seed)
         var r2 = SplitMix64(seed: seed &+ 1)

@@ -209,7 +209,7 @@ struct NotesTests {
 
     @Test("four-way close: FIN seq=u, ACK ack=u+1, the server still sends, FIN+ACK seq=w ack=u+1, ACK seq=u+1 ack=w+1")
     func fourWayClose() {
-        var link = Link(configuration: Harness.configuration { $0.msl = .seconds(1) })
+        var link = Link(configuration: Harness.configuration { $0.msl = .seconds(1); $0.windowScaling = false })
         let (a, b) = Self.connected(&link)
         try! link.onA { s, now in try s.shutdown(a, now: now) }        // at 0.5 s
         link.run(until: 1)
