@@ -162,6 +162,11 @@ struct Connection {
 
     /// RCV.WND: what the window last advertised still leaves open past RCV.NXT.
     var receiveWindow: UInt32 { rcvAdv > rcvNxt ? UInt32(rcvAdv - rcvNxt) : 0 }
+    /// Receiver SWS avoidance moves the right edge by at least min(Fr × RCV.BUFF, Eff.snd.MSS),
+    /// Fr = 1/2 (RFC 9293 §3.8.6.2.2). The segments that fill our window are the peer's, at most
+    /// the MSS we announced, so that is the MSS used here (RFC 1122 §4.2.3.3 says "the maximum
+    /// segment size", not which side's).
+    var swsThreshold: Int { max(1, min(receiveBuffer.capacity / 2, announcedMSS)) }
     /// The largest window the window field can carry with our shift (RFC 7323 §2.3).
     var maxReceiveWindow: Int { 65535 << Int(rcvWindShift) }
 

@@ -185,8 +185,7 @@ extension TCPStack {
             // Window update when the right edge can move by min(RCV.BUFF / 2, MSS) (RFC 9293
             // §3.8.6.2.2, RFC 1122 §4.2.3.3); smaller openings wait (receiver SWS avoidance).
             let open = min(c.receiveBuffer.free, c.maxReceiveWindow)
-            let threshold = min(c.receiveBuffer.capacity / 2, c.announcedMSS)
-            if c.state.isSynchronized, !c.finReceived, open - Int(c.receiveWindow) >= threshold {
+            if c.state.isSynchronized, !c.finReceived, open - Int(c.receiveWindow) >= c.swsThreshold {
                 c.ackPending = true
             }
             return .data(n)

@@ -125,7 +125,7 @@ extension TCPStack {
         let available = min(c.receiveBuffer.free, c.maxReceiveWindow)
         var field: Int
         if available > current {
-            let threshold = min(c.receiveBuffer.capacity / 2, c.announcedMSS)
+            let threshold = c.swsThreshold
             let opened = (available >> shift) << shift   // rounded down to what the field carries
             if opened - current >= threshold {
                 field = opened >> shift

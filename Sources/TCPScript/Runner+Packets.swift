@@ -101,6 +101,10 @@ extension Run {
             case let .timestamp(val, ecr) where p.flags.contains(.ack):
                 if let live = s.tsValMap[ecr] {
                     wireOptions.append(.timestamp(value: val, echoReply: live))
+                } else if let f = s.firstTS {
+                    // An ecr no outbound line named: moved by the offset of the first mapping, so
+                    // that script values written in the engine's 1 ms ticks stay meaningful.
+                    wireOptions.append(.timestamp(value: val, echoReply: f.live &+ (ecr &- f.script)))
                 } else {
                     throw failure(line, "unable to infer live TS ecr for script TS ecr \(ecr): no matching or preceding outbound TS val",
                                   expected: "an outbound TS val \(ecr) earlier in the script",

@@ -5,7 +5,14 @@ import TCPWire
 /// lines at the head of the script) and the system settings its shell lines change, mapped onto
 /// a `TCPConfiguration`.
 public struct RunSettings: Sendable {
-    public var configuration = TCPConfiguration()
+    /// The engine's defaults, except 64 KiB buffers (the conformance scripts were written for
+    /// them; a script that sets tcp_rmem/tcp_wmem, recvspace/sendspace or SO_RCVBUF gets its own).
+    public var configuration: TCPConfiguration = {
+        var c = TCPConfiguration()
+        c.receiveBufferBytes = 64 * 1024
+        c.sendBufferBytes = 64 * 1024
+        return c
+    }()
     public var ipv6 = false
     /// packetdrill's `--tolerance_usecs` (default 4 ms).
     public var toleranceMicros: Int64 = 4000
@@ -220,8 +227,15 @@ public struct RunSettings: Sendable {
         case "net.ipv4.tcp_sack": return feature(name, v, engineValue: 0, "SACK")
         case "net.ipv4.tcp_dsack": return feature(name, v, engineValue: 0, "D-SACK")
         case "net.ipv4.tcp_fack": return feature(name, v, engineValue: 0, "FACK")
-        case "net.ipv4.tcp_timestamps": return feature(name, v, engineValue: 0, "TCP timestamps")
-        case "net.ipv4.tcp_window_scaling": return feature(name, v, engineValue: 0, "window scaling")
+        case "net.ipv4.tcp_timestamps":
+            // Linux: 0 off, 1 on (random per-connection offset), 2 on without the offset; TCPKit
+            // always adds its per-connection offset.
+            guard let n = int(), (0...2).contains(n) else { return bad() }
+            configuration.timestamps = n != 0
+            if n == 2 { notes.append("\(name)=2: timestamps on; TCPKit always adds a per-connection offset") }
+        case "net.ipv4.tcp_window_scaling":
+            guard let n = int() else { return bad() }
+            configuration.windowScaling = n != 0
         case "net.ipv4.tcp_syncookies": return feature(name, v, engineValue: 0, "SYN cookies")
         case "net.ipv4.tcp_ecn": return feature(name, v, engineValue: 0, "ECN")
         case "net.ipv4.tcp_fastopen": return feature(name, v, engineValue: 0, "TCP Fast Open")
@@ -269,11 +283,17 @@ public struct RunSettings: Sendable {
             configuration.ephemeralPorts = UInt16(xs[0])...UInt16(xs[1])
         // FreeBSD
         case "net.inet.tcp.sack.enable": return feature(name, v, engineValue: 0, "SACK")
-        case "net.inet.tcp.rfc1323": return feature(name, v, engineValue: 0, "RFC 7323 timestamps and window scaling")
+        case "net.inet.tcp.rfc1323":
+            // FreeBSD: 0 neither, 1 both, 2 window scaling only, 3 timestamps only.
+            guard let n = int(), (0...3).contains(n) else { return bad() }
+            configuration.windowScaling = n == 1 || n == 2
+            configuration.timestamps = n == 1 || n == 3
         case "net.inet.tcp.syncookies": return feature(name, v, engineValue: 0, "SYN cookies")
         case "net.inet.tcp.ecn.enable": return feature(name, v, engineValue: 0, "ECN")
         case "net.inet.tcp.delayed_ack": return feature(name, v, engineValue: 0, "delayed ACKs")
-        case "net.inet.tcp.tolerate_missing_ts": return feature(name, v, engineValue: 0, "TCP timestamps")
+        case "net.inet.tcp.tolerate_missing_ts":
+            guard let n = int() else { return bad() }
+            configuration.tolerateMissingTimestamps = n != 0
         case "net.inet.tcp.fastopen.server_enable", "net.inet.tcp.fastopen.client_enable":
             return feature(name, v, engineValue: 0, "TCP Fast Open")
         case "net.inet.tcp.blackhole":

@@ -54,10 +54,11 @@ import TCPWire
         #expect(o.segments == [
             "0.000 client SYN 0/- len=0",
             "0.010 server SYN,ACK 0/1 len=0",
-            // The window the SYN,ACK offered (4096) is filled at once.
-            "0.020 client ACK 1/1 len=1460",
-            "0.020 client ACK 1461/1 len=1460",
-            "0.020 client ACK 2921/1 len=1176",
+            // The window the SYN,ACK offered (4096) is filled at once (1448 = MSS 1460 less the
+            // 12 bytes of the timestamps option, RFC 7323 §3.2 and RFC 6691).
+            "0.020 client ACK 1/1 len=1448",
+            "0.020 client ACK 1449/1 len=1448",
+            "0.020 client ACK 2897/1 len=1200",
             "0.030 server ACK 1/4097 len=0",          // win=0
             // Zero-window probes (an old sequence number, no data) at 1, 2, 4 s intervals.
             "1.040 client ACK 4096/1 len=0",
@@ -68,12 +69,12 @@ import TCPWire
             "7.050 server ACK 1/4097 len=0",
             // The application reads: window update, and the flow resumes.
             "8.000 server ACK 1/4097 len=0",          // win=4096
-            "8.010 client ACK 4097/1 len=1460",
-            "8.010 client ACK 5557/1 len=1460",
-            "8.010 client ACK 7017/1 len=1176",
+            "8.010 client ACK 4097/1 len=1448",
+            "8.010 client ACK 5545/1 len=1448",
+            "8.010 client ACK 6993/1 len=1200",
             "8.020 server ACK 1/8193 len=0",
-            "8.030 client ACK 8193/1 len=1460",
-            "8.030 client PSH,ACK 9653/1 len=348",
+            "8.030 client ACK 8193/1 len=1448",
+            "8.030 client PSH,ACK 9641/1 len=360",
             // All 10 000 bytes read: the server closes at once (FIN with the ACK).
             "8.040 server FIN,ACK 1/10001 len=0",
             "8.050 client ACK 10001/2 len=0",
