@@ -10,7 +10,8 @@ import TCPWire
 ///   name (`rect.band` with `data-host` and `data-state`, in time order);
 /// - for transfers (a run in which some segment carried data), plots over time of each
 ///   connection's congestion window, smoothed RTT and bytes in flight, drawn from
-///   `Timeline.samples` (`polyline.plot` with `data-metric`, one point per sample);
+///   `Timeline.samples` as steps (`path.plot` with `data-metric`: a move to the first sample,
+///   then `H x V y` to each next one; `data-samples` lists the samples' times and values);
 /// - the ladder diagram, as `SVGRenderer` draws it (`line.segment`, one per segment);
 /// - the explanation, if any.
 ///
@@ -52,7 +53,7 @@ public struct HTMLRenderer: Sendable {
     public static let metrics: [Metric] = [
         Metric(name: "cwnd", title: "Congestion window (cwnd)", unit: "bytes") { Double($0.cwnd) },
         Metric(name: "srtt", title: "Smoothed RTT (SRTT)", unit: "ms") { s in s.srtt.map { Double($0.nanoseconds) / 1e6 } },
-        Metric(name: "inflight", title: "Bytes in flight (SND.NXT − SND.UNA)", unit: "bytes") { Double($0.bytesInFlight) },
+        Metric(name: "inflight", title: "Bytes in flight (sent, not yet acknowledged)", unit: "bytes") { Double($0.bytesInFlight) },
     ]
 
     public func render(_ timeline: Timeline) -> String {
@@ -186,7 +187,7 @@ public struct HTMLRenderer: Sendable {
         return out + "</p>\n"
     }
 
-    /// One metric over time, a polyline per connection with a point per sample (the samples
+    /// One metric over time, a step line per connection with a vertex per sample (the samples
     /// where the metric has no value yet, SRTT before the first measurement, are left out).
     func plot(_ timeline: Timeline, _ m: Metric) -> String {
         let x = ladder
@@ -213,9 +214,14 @@ public struct HTMLRenderer: Sendable {
         for (k, s) in series.enumerated() {
             let color = Self.seriesColors[k % Self.seriesColors.count]
             let points = s.samples.compactMap { sample in m.value(sample).map { (sample.time.seconds, $0) } }
-            let text = points.map { "\(x.f(px($0.0))),\(x.f(py($0.1)))" }.joined(separator: " ")
+            // A sample holds until the next one: a step from each sample to the next (horizontal,
+            // then vertical), so that a value that held for a second is not drawn as a slope.
+            var path = ""
+            for (i, p) in points.enumerated() {
+                path += i == 0 ? "M\(x.f(px(p.0))),\(x.f(py(p.1)))" : " H\(x.f(px(p.0))) V\(x.f(py(p.1)))"
+            }
             let data = points.map { "\($0.0):\($0.1)" }.joined(separator: " ")
-            svg += #"<polyline class="plot \#(m.name)" data-metric="\#(m.name)" data-host="\#(x.xml(s.host))" data-connection="\#(s.connection)" data-samples="\#(data)" stroke="\#(color)" points="\#(text)"/>"# + "\n"
+            svg += #"<path class="plot \#(m.name)" data-metric="\#(m.name)" data-host="\#(x.xml(s.host))" data-connection="\#(s.connection)" data-samples="\#(data)" stroke="\#(color)" d="\#(path)"/>"# + "\n"
         }
         svg += #"<text class="readout" x="\#(x.f(right))" y="18" text-anchor="end"></text>"# + "\n"
         return svg + "</svg>\n"
@@ -247,7 +253,7 @@ public struct HTMLRenderer: Sendable {
     svg text{font-size:11px}.band{stroke:#fff;stroke-width:1}.band-label{font-size:10px;font-weight:bold;fill:#222;pointer-events:none}
     .band-host{font-size:13px;font-weight:bold}.tick{stroke:#bbb;stroke-dasharray:2 3}.tick-label{fill:#777;font-family:monospace;font-size:10px}
     .plot-title{font-size:13px;font-weight:bold}.frame{fill:none;stroke:#999}.grid{stroke:#eee}.axis{fill:#666;font-size:10px}
-    polyline.plot{fill:none;stroke-width:2}.readout{fill:#333;font-family:monospace}
+    path.plot{fill:none;stroke-width:2}.readout{fill:#333;font-family:monospace}
     .legend .key{margin-right:16px}.swatch{display:inline-block;width:14px;height:4px;margin-right:4px;vertical-align:middle}
     .retransmission{fill:#c00;font-weight:bold}
 
@@ -261,7 +267,7 @@ public struct HTMLRenderer: Sendable {
       var hosts = {};
       bands.forEach(function (b) { (hosts[b.dataset.host] = hosts[b.dataset.host] || []).push(b.dataset.state); });
       var parts = Object.keys(hosts).map(function (h) { return h + ': ' + hosts[h].join(' \\u2192 '); });
-      var plots = document.querySelectorAll('polyline.plot').length;
+      var plots = document.querySelectorAll('path.plot').length;
       var s = document.getElementById('summary');
       s.textContent = segments + ' segments (' + lost + ' lost), ' + bands.length + ' state stretches, ' +
         plots + ' plotted series. ' + parts.join('; ');
@@ -270,7 +276,7 @@ public struct HTMLRenderer: Sendable {
       document.body.dataset.rendered = 'yes';
       document.querySelectorAll('svg.plot').forEach(function (svg) {
         var readout = svg.querySelector('.readout');
-        var lines = Array.prototype.map.call(svg.querySelectorAll('polyline.plot'), function (p) {
+        var lines = Array.prototype.map.call(svg.querySelectorAll('path.plot'), function (p) {
           return { host: p.dataset.host, points: (p.dataset.samples || '').split(' ').filter(Boolean).map(function (x) {
             var v = x.split(':'); return [parseFloat(v[0]), parseFloat(v[1])]; }) };
         });

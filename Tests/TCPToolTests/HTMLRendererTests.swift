@@ -84,19 +84,17 @@ import TCPWire
         let series = run.timeline.sampleSeries
         // Both connections carried data: a client and a server series for each of the three plots.
         #expect(series.map(\.host) == ["client", "server"])
-        let lines = Self.matches(#"<polyline class="plot (\w+)" data-metric="\w+" data-host="(\w+)" data-connection="([^"]+)" data-samples="([^"]*)" stroke="[^"]+" points="([^"]*)""#, in: page)
+        let lines = Self.matches(#"<path class="plot (\w+)" data-metric="\w+" data-host="(\w+)" data-connection="([^"]+)" data-samples="([^"]*)" stroke="[^"]+" d="([^"]*)""#, in: page)
         try #require(lines.count == 3 * series.count)
         for l in lines {
             let s = try #require(series.first { $0.host == l[2] && "\($0.connection)" == l[3] })
             let expected = l[1] == "srtt" ? s.samples.filter { $0.srtt != nil }.count : s.samples.count
-            let points = l[5].split(separator: " ")
-            #expect(points.count == expected, "\(l[1]) \(l[2])")
+            let vertices = Self.vertices(l[5])
+            #expect(vertices.count == expected, "\(l[1]) \(l[2])")
             #expect(l[4].split(separator: " ").count == expected)
-            // Every point inside the plot's frame (x 90...1180, y 30...190).
-            for p in points {
-                let xy = p.split(separator: ",").map { Double($0)! }
-                #expect(xy[0] >= 90 && xy[0] <= 1180 && xy[1] >= 30 && xy[1] <= 190, "\(p)")
-            }
+            // Every vertex inside the plot's frame (x 90...1180, y 30...190), time running right.
+            for v in vertices { #expect(v.x >= 90 && v.x <= 1180 && v.y >= 30 && v.y <= 190, "\(v)") }
+            #expect(zip(vertices, vertices.dropFirst()).allSatisfy { $0.x <= $1.x })
         }
         // The samples' values, as the plot's data: the client's 18-byte request in flight, then
         // acknowledged; the server's 25-byte answer.
@@ -105,6 +103,13 @@ import TCPWire
         #expect(inflight["server"]!.contains("0.03:25.0"))
         let srtt = lines.filter { $0[1] == "srtt" }.map { $0[4] }
         #expect(srtt.allSatisfy { $0.split(separator: " ").allSatisfy { $0.hasSuffix(":20.0") } }, "RTT = 2 × 10 ms: \(srtt)")
+    }
+
+    /// The vertices of a step path `Mx,y H x V y H x V y…`: one per sample.
+    static func vertices(_ d: String) -> [(x: Double, y: Double)] {
+        let m = matches(#"^M([\d.]+),([\d.]+)"#, in: d)
+        guard let first = m.first else { return [] }
+        return [(Double(first[1])!, Double(first[2])!)] + matches(#" H([\d.]+) V([\d.]+)"#, in: d).map { (Double($0[1])!, Double($0[2])!) }
     }
 
     @Test func noPlotsWithoutData() {
