@@ -193,6 +193,9 @@ extension TCPStack {
     mutating func becameEstablished(_ c: inout Connection, _ id: ConnectionID, _ now: Instant, synTimedOut: Bool = false) {
         // RFC 6298 §5.7: after a SYN timeout with no RTT sample, RTO restarts at 3 s.
         if c.srtt == nil && (c.retries > 0 || synTimedOut) { c.rto = Duration.seconds(3).nanoseconds }
+        // RFC 5681 §3.1: when the SYN or SYN,ACK was lost, the initial window is one segment.
+        // (Linux waits for a second retransmission before it does this.)
+        if c.retries > 0 || synTimedOut { c.cwnd = c.sendMSS }
         c.retries = 0
         emit(.established(id), now)
         if c.finQueued && c.state == .established {

@@ -60,6 +60,19 @@ struct CongestionControlTests {
         #expect(g.info.cwnd == 4 * Self.mss)
     }
 
+    @Test("a lost SYN: the initial window is one segment (RFC 5681 §3.1)")
+    func initialWindowAfterSYNLoss() {
+        var h = Harness.synSent(Self.configuration(.cubic))
+        // The SYN is lost; the timer resends it at 1 s and the SYN,ACK answers that one.
+        guard let again = h.nextSent(until: 1.5) else { Issue.record("no SYN retransmission"); return }
+        #expect(again.seg.flags == .syn && again.time == seconds(1))
+        h.send(Seg([.syn, .ack], seq: h.irs, ack: h.iss + 1, mss: 1460), at: 1.1)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1))
+        #expect(h.info.cwnd == Self.mss)
+        h.write(Self.data(5), at: 1.2)
+        #expect(h.takeSent().count == 1)
+    }
+
     @Test("slow start doubles the flight every round trip when each segment is ACKed (10, 20, 40)", arguments: CongestionControlAlgorithm.allCases)
     func slowStartDoubles(_ algorithm: CongestionControlAlgorithm) {
         var h = Harness.established(Self.configuration(algorithm))
