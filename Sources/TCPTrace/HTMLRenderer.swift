@@ -26,6 +26,9 @@ public struct HTMLRenderer: Sendable {
     public var ladder = SVGRenderer()
     /// Width of the state timeline and the plots.
     public var width: Double = 1200
+    /// The ladder of a long transfer draws its first this many segments only (every segment
+    /// takes 30 px of height); nil: all. The state timeline and the plots cover the whole run.
+    public var ladderLimit: Int? = 500
 
     public init(title: String, paragraphs: [String] = []) {
         self.title = title
@@ -75,7 +78,16 @@ public struct HTMLRenderer: Sendable {
             out += "</section>\n"
         }
         out += "<section id=\"ladder\">\n<h2>Segments</h2>\n"
-        var svg = ladder.render(timeline)
+        var drawn = timeline
+        let sends = timeline.sorted.enumerated().filter { if case .send = $0.element.kind { true } else { false } }
+        if let limit = ladderLimit, sends.count > limit {
+            // Everything up to the last segment drawn, and what happened at that instant.
+            let cut = sends[limit - 1].element.time
+            drawn.entries = timeline.sorted.filter { $0.time <= cut }
+            let kept = drawn.entries.filter { if case .send = $0.kind { true } else { false } }.count
+            out += "<p class=\"note\" id=\"ladder-limit\">The first \(kept) of \(sends.count) segments, until \(LadderRenderer().formatTime(cut)) s (the whole ladder: <code>--format svg</code>).</p>\n"
+        }
+        var svg = ladder.render(drawn)
         if svg.hasPrefix("<?xml"), let end = svg.firstIndex(of: "\n") { svg = String(svg[svg.index(after: end)...]) }
         out += svg + "</section>\n"
         if !paragraphs.isEmpty {
@@ -249,7 +261,7 @@ public struct HTMLRenderer: Sendable {
     static let css = """
     body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:16px;color:#222;background:#fff}
     h1{font-size:20px;margin:0 0 6px}h2{font-size:16px;margin:18px 0 6px}
-    .summary{color:#555;margin:0 0 8px}.scroll{overflow-x:auto}
+    .summary{color:#555;margin:0 0 8px}.note{color:#555;font-style:italic}.scroll{overflow-x:auto}
     svg text{font-size:11px}.band{stroke:#fff;stroke-width:1}.band-label{font-size:10px;font-weight:bold;fill:#222;pointer-events:none}
     .band-host{font-size:13px;font-weight:bold}.tick{stroke:#bbb;stroke-dasharray:2 3}.tick-label{fill:#777;font-family:monospace;font-size:10px}
     .plot-title{font-size:13px;font-weight:bold}.frame{fill:none;stroke:#999}.grid{stroke:#eee}.axis{fill:#666;font-size:10px}

@@ -118,4 +118,19 @@ import TCPTrace
             for s in states { #expect(dom.contains(#"data-state="\#(s)""#)) }
         }
     }
+
+    @Test func transferPlotsInTheBrowser() throws {
+        guard let chromium = Self.chromium else { return Self.missing() }
+        let t = TransferPlotTests.transfer().timeline
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-transfer-\(UUID().uuidString).html")
+        try Data(HTMLRenderer(title: "transfer").render(t).utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let result = try Self.chromium(chromium, ["--dump-dom"], page: url)
+        #expect(result.status == 0)
+        let series = t.sampleSeries.count
+        #expect(result.output.contains("\(3 * series) plotted series"), "the script counted the plot lines")
+        for metric in ["cwnd", "srtt", "inflight"] {
+            #expect(HTMLRendererTests.matches(#"<path class="plot \#(metric)""#, in: result.output).count == series)
+        }
+    }
 }

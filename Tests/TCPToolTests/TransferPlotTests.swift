@@ -86,3 +86,21 @@ import TCPWire
         }
     }
 }
+
+extension TransferPlotTests {
+    @Test func longLaddersAreCut() {
+        let t = Self.transfer().timeline
+        let sends = t.entries.filter { if case .send = $0.kind { true } else { false } }.count
+        var r = HTMLRenderer(title: "cut")
+        r.ladderLimit = 50
+        let page = r.render(t)
+        let drawn = HTMLRendererTests.matches(#"<line class="segment"#, in: page).count
+        // The 50th segment's instant is drawn whole: at least 50, and fewer than all.
+        #expect(drawn >= 50 && drawn < 60, "\(drawn)")
+        #expect(page.contains("The first \(drawn) of \(sends) segments, until "))
+        // The plots and the bands still cover the whole run.
+        #expect(page.contains(#"data-state="TIME-WAIT""#))
+        r.ladderLimit = nil
+        #expect(HTMLRendererTests.matches(#"<line class="segment"#, in: r.render(t)).count == sends)
+    }
+}
