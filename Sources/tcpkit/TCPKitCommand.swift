@@ -110,18 +110,11 @@ struct ScenarioCommand: ParsableCommand {
         o.ipv6 = ipv6
         let result = Scenario.named(name)!.run(o)
         let text: String
-        switch format {
-        case .jsonl:
-            text = result.jsonLines
-        case .mermaid:
-            text = MermaidRenderer.render(result.timeline)
-        case .svg:
-            text = SVGRenderer().render(result.timeline)
-        case .html:
-            text = HTMLRenderer(title: "tcpkit scenario \(name) · seed \(seed)", paragraphs: result.explanations[lang]).render(result.timeline)
-        case .text:
+        if format == .text {
             let useColor = color.enabled(fd: 1, toFile: output != nil)
             text = result.text(options: o, language: lang, color: useColor, condense: condense.keep(for: result.timeline))
+        } else {
+            text = Pictures.render(format, result.timeline, title: "tcpkit scenario \(name) · seed \(seed)", paragraphs: result.explanations[lang])
         }
         if let pcap {
             let packets = result.network.wire.map { PcapWriter.Packet(time: $0.time, bytes: $0.bytes) }
