@@ -29,6 +29,13 @@ public struct HTMLRenderer: Sendable {
     /// The ladder of a long transfer draws its first this many segments only (every segment
     /// takes 30 px of height); nil: all. The state timeline and the plots cover the whole run.
     public var ladderLimit: Int? = 500
+    /// The page's language (BCP 47), for the `lang` attribute and the headings: `en` or `zh-Hans`.
+    public var language = "en"
+
+    /// The section headings in the page's language.
+    var headings: (states: String, transfer: String, segments: String, explanation: String) {
+        language.hasPrefix("zh") ? ("状态", "传输", "报文段", "发生了什么") : ("States", "Transfer", "Segments", "What happened")
+    }
 
     public init(title: String, paragraphs: [String] = []) {
         self.title = title
@@ -61,14 +68,14 @@ public struct HTMLRenderer: Sendable {
 
     public func render(_ timeline: Timeline) -> String {
         let x = ladder
-        var out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        var out = "<!DOCTYPE html>\n<html lang=\"\(x.xml(language))\">\n<head>\n<meta charset=\"utf-8\">\n"
         out += "<title>\(x.xml(title))</title>\n"
         out += "<style>\n\(Self.css)</style>\n</head>\n<body>\n"
         out += "<h1>\(x.xml(title))</h1>\n"
         out += "<p id=\"summary\" class=\"summary\">(the summary line is written by the page's script)</p>\n"
-        out += "<section id=\"states\">\n<h2>States</h2>\n" + stateTimeline(timeline) + "</section>\n"
+        out += "<section id=\"states\">\n<h2>\(headings.states)</h2>\n" + stateTimeline(timeline) + "</section>\n"
         if isTransfer(timeline) {
-            out += "<section id=\"plots\">\n<h2>Transfer</h2>\n"
+            out += "<section id=\"plots\">\n<h2>\(headings.transfer)</h2>\n"
             if timeline.samples.isEmpty {
                 out += "<p class=\"empty\">No statistics were sampled in this run.</p>\n"
             } else {
@@ -77,7 +84,7 @@ public struct HTMLRenderer: Sendable {
             }
             out += "</section>\n"
         }
-        out += "<section id=\"ladder\">\n<h2>Segments</h2>\n"
+        out += "<section id=\"ladder\">\n<h2>\(headings.segments)</h2>\n"
         var drawn = timeline
         let sends = timeline.sorted.enumerated().filter { if case .send = $0.element.kind { true } else { false } }
         if let limit = ladderLimit, sends.count > limit {
@@ -91,7 +98,7 @@ public struct HTMLRenderer: Sendable {
         if svg.hasPrefix("<?xml"), let end = svg.firstIndex(of: "\n") { svg = String(svg[svg.index(after: end)...]) }
         out += svg + "</section>\n"
         if !paragraphs.isEmpty {
-            out += "<section id=\"explanation\">\n<h2>What happened</h2>\n<ul>\n"
+            out += "<section id=\"explanation\">\n<h2>\(headings.explanation)</h2>\n<ul>\n"
             for p in paragraphs { out += "<li>\(x.xml(p))</li>\n" }
             out += "</ul>\n</section>\n"
         }

@@ -7,13 +7,14 @@ enum Pictures {
     /// The timeline drawn in `format`. `.text` is the bare ladder (a command adds its heading and
     /// explanation around it); `color` and `condense` only matter for `.text`.
     static func render(_ format: OutputFormat, _ timeline: Timeline, title: String, paragraphs: [String] = [],
-                       color: Bool = false, condense: Int? = nil) -> String {
+                       language: Language = .en, color: Bool = false, condense: Int? = nil) -> String {
         switch format {
         case .text: LadderRenderer(color: color, condense: condense).render(timeline)
         case .jsonl: JSONLinesRenderer.render(timeline)
         case .mermaid: MermaidRenderer.render(timeline)
         case .svg: SVGRenderer().render(timeline)
-        case .html: HTMLRenderer(title: title, paragraphs: paragraphs).render(timeline)
+        case .html:
+            { var r = HTMLRenderer(title: title, paragraphs: paragraphs); r.language = language == .zh ? "zh-Hans" : "en"; return r.render(timeline) }()
         }
     }
 

@@ -114,7 +114,7 @@ struct ScenarioCommand: ParsableCommand {
             let useColor = color.enabled(fd: 1, toFile: output != nil)
             text = result.text(options: o, language: lang, color: useColor, condense: condense.keep(for: result.timeline))
         } else {
-            text = Pictures.render(format, result.timeline, title: "tcpkit scenario \(name) · seed \(seed)", paragraphs: result.explanations[lang])
+            text = Pictures.render(format, result.timeline, title: "tcpkit scenario \(name) · seed \(seed)", paragraphs: result.explanations[lang], language: lang)
         }
         if let pcap {
             let packets = result.network.wire.map { PcapWriter.Packet(time: $0.time, bytes: $0.bytes) }

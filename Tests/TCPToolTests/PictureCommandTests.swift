@@ -85,6 +85,8 @@ import TCPWire
         #expect(html.output.hasPrefix("<!DOCTYPE html>") && html.output.hasSuffix("</html>\n"))
         #expect(html.output.contains("<title>tcpkit scenario lost-syn-ack · seed 1</title>"))
         #expect(html.output.contains(#"<line class="segment retransmission""#), "the SYN-ACK sent again")
+        let zh = try Self.run(["scenario", "classic", "--format", "html", "--lang", "zh"])
+        #expect(zh.output.contains(#"<html lang="zh-Hans">"#) && zh.output.contains("<h2>状态</h2>") && zh.output.contains("三次握手"))
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-\(UUID().uuidString).pcap")
         defer { try? FileManager.default.removeItem(at: file) }
