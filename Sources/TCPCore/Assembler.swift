@@ -81,4 +81,7 @@ struct Assembler: Equatable {
     var highestEnd: UInt32 { count == 0 ? 0 : range(count - 1).end }
 
     mutating func removeAll() { count = 0 }
+
+    /// Forgets the highest range (its bytes are left to the sender's retransmission).
+    mutating func removeLast() { if count > 0 { count -= 1 } }
 }

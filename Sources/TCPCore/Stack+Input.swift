@@ -509,7 +509,15 @@ extension TCPStack {
         }
         let start = seg.payload.startIndex + skip
         c.receiveBuffer.write(at: 0, UnsafeRawBufferPointer(rebasing: seg.payload[start..<(start + length)]))
-        _ = c.assembler.add(start: 0, end: UInt32(length))   // merging at the front never needs a new slot
+        if !c.assembler.add(start: 0, end: UInt32(length)) {
+            // Every slot holds a range past a gap and this one touches none of them. In-order
+            // bytes come first: keeping data past a gap is optional (RFC 9293 §3.10.7.4, seventh:
+            // such segments "may be held"), so the highest range is given up for the sender to
+            // repeat. Without this the bytes at RCV.NXT would be lost on every retransmission.
+            c.assembler.removeLast()
+            drop(.outOfOrder, now, id, nil)
+            _ = c.assembler.add(start: 0, end: UInt32(length))
+        }
         let wasEmpty = c.receiveBuffer.isEmpty
         let contiguous = c.assembler.takeFront()
         c.receiveBuffer.commit(contiguous)
