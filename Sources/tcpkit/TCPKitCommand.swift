@@ -11,7 +11,7 @@ struct TCPKitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tcpkit",
         abstract: "Watch TCP open, carry data and close, segment by segment.",
-        subcommands: [ScenarioCommand.self, ScenariosCommand.self, ScriptCommand.self],
+        subcommands: [ScenarioCommand.self, ScenariosCommand.self, ScriptCommand.self, SimulateCommand.self],
         defaultSubcommand: ScenarioCommand.self
     )
 }

@@ -1,0 +1,495 @@
+import TCPCore
+import TCPWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A bulk transfer between two hosts over a simulated link (`tcpkit simulate`): the client
+/// connects to the server and sends `bytes`; with `both`, the server sends `bytes` back at the
+/// same time. Each side shuts down its sending side when it has written everything and closes once
+/// the peer's FIN is in, so a good run ends with both sides CLOSED and both stacks empty.
+///
+/// The data is a pseudo-random stream drawn from the seed. The receiver compares every byte it
+/// reads with the stream it expects and hashes what it read; the sender hashes what it wrote
+/// (SHA-256): `intact` means every byte arrived once, in order, and the digests match.
+///
+/// Two phases (after TigerBeetle's simulator): a safety phase in which the link's faults are on,
+/// until `healAt`, and a liveness phase in which the network is healed and every connection must
+/// finish, or fail with a clear error, before `healAt + livenessBound`.
+public struct SimulationOptions: Sendable {
+    public var seed: UInt64 = 1
+    /// Bytes to send in each direction that carries data.
+    public var bytes: Int = 1 << 20
+    /// Send in both directions at once.
+    public var both = false
+    /// The link client → server (data) and server → client (ACKs, and data with `both`).
+    public var forward = LinkModel(delay: .milliseconds(25))
+    public var reverse = LinkModel(delay: .milliseconds(25))
+    /// When the random faults stop (nil: never).
+    public var healAt: Instant? = nil
+    /// How long after `healAt` (or after the start) everything must be over, TIME-WAIT included.
+    public var livenessBound: Duration = .seconds(600)
+    /// Both hosts' stack configuration (buffers, congestion control...).
+    public var configuration = TCPConfiguration()
+    public var ipv6 = false
+    /// Keep the timeline (for pictures; costs memory on long runs).
+    public var recording = false
+    /// Sample each connection's cwnd, RTT and bytes in flight this often (nil: never).
+    public var sampleInterval: Duration? = nil
+    /// Scripted faults on top of the link model.
+    public var faultRule: (@Sendable (WirePacket) -> Fault)? = nil
+
+    public init() {}
+
+    /// Both directions' link.
+    public var link: LinkModel {
+        get { forward }
+        set { forward = newValue; reverse = newValue }
+    }
+}
+
+/// One direction of a transfer.
+public struct DirectionResult: Sendable {
+    public var from: String
+    public var to: String
+    /// Bytes the sender had to send.
+    public var bytes: Int
+    /// Bytes the sender's stack took.
+    public var written = 0
+    /// Bytes the receiver read.
+    public var delivered = 0
+    /// The receiver saw the end of the stream (the sender's FIN) after the last byte.
+    public var endOfStream = false
+    public var sha256Sent = ""
+    public var sha256Received = ""
+    /// Offset of the first byte that differed from what was sent (nil: none did).
+    public var firstMismatch: Int? = nil
+    /// When the first byte was written and the last one read.
+    public var startedAt: Instant? = nil
+    public var finishedAt: Instant? = nil
+    /// (time, bytes read so far) at each read.
+    public var progress: [(time: Instant, bytes: Int)] = []
+
+    /// Every byte arrived once, in order, and the digests match.
+    public var intact: Bool {
+        delivered == bytes && endOfStream && firstMismatch == nil && sha256Sent == sha256Received && !sha256Sent.isEmpty
+    }
+
+    /// Bytes read × 8 over the time from the first byte written to the last byte read.
+    public var goodputBitsPerSecond: Double {
+        guard let s = startedAt, let f = finishedAt, f > s else { return 0 }
+        return Double(delivered) * 8 / (f.seconds - s.seconds)
+    }
+
+    /// Goodput once the flow is steady: from the moment `fraction` of the bytes had arrived to
+    /// the last byte (slow start is over by then on any link the tests use).
+    public func steadyGoodputBitsPerSecond(after fraction: Double = 0.1) -> Double {
+        guard let last = progress.last, let first = progress.first(where: { Double($0.bytes) >= fraction * Double(bytes) }),
+              last.time > first.time else { return 0 }
+        return Double(last.bytes - first.bytes) * 8 / (last.time.seconds - first.time.seconds)
+    }
+}
+
+/// A sample of one connection's congestion state.
+public struct ConnectionSample: Sendable {
+    public var time: Instant
+    public var host: String
+    public var state: TCPState
+    public var cwnd: Int
+    public var ssthresh: Int
+    public var srtt: Duration?
+    public var rto: Duration
+    public var bytesInFlight: Int
+    public var retransmissions: Int
+}
+
+/// What a simulation found.
+public struct SimulationResult: Sendable {
+    public var seed: UInt64
+    public var directions: [DirectionResult]
+    /// When the transfer was over: the last byte and FIN read and both applications closed.
+    public var completedAt: Instant?
+    /// When the run stopped (both stacks empty after TIME-WAIT, or the liveness bound).
+    public var endedAt: Instant
+    /// The state each side's connection ended in (CLOSED once the stack has let it go).
+    public var finalStates: [String: TCPState]
+    /// Errors the applications saw (`connection timed out`...).
+    public var errors: [String: TCPError]
+    /// Connections each stack still holds at the end (leaks if nonzero).
+    public var connectionsLeft: [String: Int]
+    public var retransmittedSegments: Int
+    public var statistics: [String: TCPStatistics]
+    public var link: [String: LinkCounters]
+    public var samples: [ConnectionSample]
+    /// Why the run failed (empty: it passed).
+    public var failures: [String]
+    /// What went wrong without breaking safety or liveness (a reset after all data arrived).
+    public var notes: [String]
+
+    public var intact: Bool { directions.allSatisfy(\.intact) }
+    public var passed: Bool { failures.isEmpty }
+    public var simulatedSeconds: Double { (completedAt ?? endedAt).seconds }
+    public var goodputBitsPerSecond: Double { directions.map(\.goodputBitsPerSecond).reduce(0, +) }
+}
+
+/// A deterministic pseudo-random byte stream: the same seed gives the same bytes, however the
+/// reads are cut.
+struct ByteStream {
+    private var random: SeededRandom
+    private var word: UInt64 = 0
+    private var left = 0
+
+    init(seed: UInt64) { random = SeededRandom(seed: seed) }
+
+    mutating func fill(_ out: UnsafeMutableRawBufferPointer) {
+        var i = 0
+        let n = out.count
+        while i < n && left > 0 {
+            out[i] = UInt8(truncatingIfNeeded: word)
+            word >>= 8
+            left -= 1
+            i += 1
+        }
+        while n - i >= 8 {
+            out.storeBytes(of: random.next().littleEndian, toByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        if i < n {
+            word = random.next()
+            left = 8
+            while i < n {
+                out[i] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                left -= 1
+                i += 1
+            }
+        }
+    }
+}
+
+/// Runs one transfer.
+public final class Simulation {
+    public let options: SimulationOptions
+    public let network: SimulatedNetwork
+    static let port: UInt16 = 5001
+
+    private final class Side {
+        let host: String
+        var connection: ConnectionID?
+        /// What this side sends (nil: nothing).
+        var outgoing: Int?
+        var sendStream: ByteStream
+        var sendHash = SHA256()
+        var pending: [UInt8] = []
+        var pendingOffset = 0
+        var written = 0
+        var shutDown = false
+        /// What this side receives.
+        var expectStream: ByteStream
+        var receiveHash = SHA256()
+        var delivered = 0
+        var firstMismatch: Int?
+        var endOfStream = false
+        var closed = false
+        var error: TCPError?
+        var startedAt: Instant?
+        var finishedAt: Instant?
+        var progress: [(time: Instant, bytes: Int)] = []
+        var lastState: TCPState = .closed
+
+        init(host: String, outgoing: Int?, sendSeed: UInt64, receiveSeed: UInt64) {
+            self.host = host
+            self.outgoing = outgoing
+            sendStream = ByteStream(seed: sendSeed)
+            expectStream = ByteStream(seed: receiveSeed)
+        }
+    }
+
+    private let client: Side
+    private let server: Side
+    private var listener: ListenerID?
+    private var readBuffer = [UInt8](repeating: 0, count: 65536)
+    private var expectBuffer = [UInt8](repeating: 0, count: 65536)
+    private var samples: [ConnectionSample] = []
+    private var completedAt: Instant?
+
+    public init(_ o: SimulationOptions) {
+        options = o
+        let net = SimulatedNetwork(seed: o.seed, delay: o.forward.delay, recording: o.recording)
+        let (ca, sa) = o.ipv6 ? ("2001:db8::1", "2001:db8::2") : ("198.18.0.1", "198.18.0.2")
+        net.addHost("client", address: IPAddress(ca)!, configuration: o.configuration)
+        net.addHost("server", address: IPAddress(sa)!, configuration: o.configuration)
+        var forward = o.forward, reverse = o.reverse
+        if let heal = o.healAt {
+            forward.faultsEnd = min(forward.faultsEnd ?? heal, heal)
+            reverse.faultsEnd = min(reverse.faultsEnd ?? heal, heal)
+        }
+        net.setLink(forward, from: "client", to: "server")
+        net.setLink(reverse, from: "server", to: "client")
+        if let rule = o.faultRule { net.faultRule = rule }
+        network = net
+        // The data streams' seeds come from the run's seed, apart from the network's generator.
+        let upSeed = o.seed ^ 0x5555_AAAA_0000_0001, downSeed = o.seed ^ 0x5555_AAAA_0000_0002
+        client = Side(host: "client", outgoing: o.bytes, sendSeed: upSeed, receiveSeed: downSeed)
+        server = Side(host: "server", outgoing: o.both ? o.bytes : nil, sendSeed: downSeed, receiveSeed: upSeed)
+    }
+
+    /// Runs the transfer to the end (or to the liveness bound) and checks it.
+    public static func run(_ o: SimulationOptions) -> SimulationResult {
+        Simulation(o).run()
+    }
+
+    public func run() -> SimulationResult {
+        let net = network
+        net.onEvent = { [unowned self] _, host, event in handle(host == "client" ? client : server, event) }
+        listener = try! net.listen("server", port: Self.port)
+        net.schedule(at: .zero) { [unowned self] net in
+            let remote = SocketAddress(net.address(of: "server"), Self.port)
+            net.note("client", "connect()")
+            do {
+                client.connection = try net.withStack("client") { s, now in try s.connect(to: remote, now: now) }
+            } catch {
+                client.error = error as? TCPError
+            }
+        }
+        if let every = options.sampleInterval { scheduleSample(every) }
+        let deadline = (options.healAt ?? .zero) + options.livenessBound
+        let ended = net.run(until: deadline)
+        return check(ended: ended, deadline: deadline)
+    }
+
+    private func scheduleSample(_ every: Duration) {
+        network.schedule(after: every) { [unowned self] net in
+            for side in [client, server] {
+                guard let c = side.connection, let info = net.withStack(side.host, { s, _ in s.info(of: c) }) else { continue }
+                samples.append(ConnectionSample(
+                    time: net.now, host: side.host, state: info.state, cwnd: info.cwnd, ssthresh: info.ssthresh,
+                    srtt: info.srtt, rto: info.rto, bytesInFlight: Int(info.sndNxt - info.sndUna),
+                    retransmissions: net.host(side.host).stack.statistics.retransmissions))
+            }
+            // Keep sampling while anything is left to do.
+            if !(client.closed && server.closed) { scheduleSample(every) }
+        }
+    }
+
+    // MARK: The applications
+
+    private func handle(_ side: Side, _ event: TCPEvent) {
+        let net = network
+        switch event {
+        case .connectionAvailable(let l):
+            while let c = try? net.withStack(side.host, { s, _ in try s.accept(l) }) {
+                if side.connection == nil {
+                    side.connection = c
+                    net.note(side.host, "accept()")
+                    write(side)
+                } else {
+                    // Only one connection is expected; another one is a stray (a duplicate SYN
+                    // after the close, say): let it go.
+                    try? net.withStack(side.host) { s, now in try s.close(c, now: now) }
+                }
+            }
+        case .established(let c):
+            if c == side.connection { write(side) }
+        case .writable(let c):
+            if c == side.connection { write(side) }
+        case .readable(let c):
+            if c == side.connection { read(side) }
+        case .peerClosed(let c):
+            guard c == side.connection else { return }
+            read(side)
+            side.endOfStream = true
+            closeIfDone(side)
+        case .reset(let c, _), .timedOut(let c):
+            guard c == side.connection else { return }
+            side.error = net.withStack(side.host) { s, _ in s.info(of: c)?.error } ?? .connectionReset
+            net.note(side.host, "error: \(side.error!); close()")
+            release(side)
+        case .closed(let c):
+            guard c == side.connection else { return }
+            release(side)
+        }
+    }
+
+    private func write(_ side: Side) {
+        guard let c = side.connection, let total = side.outgoing, !side.shutDown, side.error == nil else { return }
+        let net = network
+        if side.startedAt == nil { side.startedAt = net.now }
+        while side.written < total {
+            if side.pendingOffset == side.pending.count {
+                let n = min(65536, total - side.written)
+                side.pending = [UInt8](repeating: 0, count: n)
+                side.pending.withUnsafeMutableBytes { side.sendStream.fill($0) }
+                side.sendHash.update(side.pending)
+                side.pendingOffset = 0
+            }
+            let offset = side.pendingOffset
+            let n: Int
+            do {
+                n = try side.pending.withUnsafeBytes { b in
+                    try net.withStack(side.host) { s, now in try s.send(c, UnsafeRawBufferPointer(rebasing: b[offset...]), now: now) }
+                }
+            } catch {
+                return   // the connection failed; the event says why
+            }
+            side.pendingOffset += n
+            side.written += n
+            if n == 0 || side.pendingOffset < side.pending.count { return }   // buffer full: wait for .writable
+        }
+        side.shutDown = true
+        net.note(side.host, "wrote \(total) bytes; shutdown()")
+        try? net.withStack(side.host) { s, now in try s.shutdown(c, now: now) }
+        closeIfDone(side)
+    }
+
+    private func read(_ side: Side) {
+        guard let c = side.connection else { return }
+        let net = network
+        while true {
+            let r = readBuffer.withUnsafeMutableBytes { b in
+                net.withStack(side.host) { s, now in try? s.receive(c, into: b, now: now) }
+            }
+            guard case .data(let n)? = r, n > 0 else { break }
+            check(side, n)
+        }
+    }
+
+    /// Checks `n` freshly read bytes against the expected stream and hashes them.
+    private func check(_ side: Side, _ n: Int) {
+        readBuffer.withUnsafeBytes { got in
+            let chunk = UnsafeRawBufferPointer(rebasing: got[0..<n])
+            side.receiveHash.update(chunk)
+            if side.firstMismatch == nil {
+                let expected = peerOutgoing(of: side) ?? 0
+                let valid = max(0, min(n, expected - side.delivered))
+                expectBuffer.withUnsafeMutableBytes { exp in
+                    side.expectStream.fill(UnsafeMutableRawBufferPointer(rebasing: exp[0..<n]))
+                    if memcmp(exp.baseAddress!, chunk.baseAddress!, valid) != 0 || valid < n {
+                        var k = 0
+                        while k < valid && exp[k] == chunk[k] { k += 1 }
+                        side.firstMismatch = side.delivered + k
+                    }
+                }
+            }
+        }
+        side.delivered += n
+        let now = network.now
+        if let peer = peerOutgoing(of: side), side.delivered >= peer { peerSide(of: side).finishedAt = now }
+        side.progress.append((now, side.delivered))
+    }
+
+    private func peerSide(of side: Side) -> Side { side === client ? server : client }
+    private func peerOutgoing(of side: Side) -> Int? { peerSide(of: side).outgoing }
+
+    private func closeIfDone(_ side: Side) {
+        guard side.endOfStream, side.shutDown || side.outgoing == nil, !side.closed, let c = side.connection else { return }
+        side.closed = true
+        network.note(side.host, "close()")
+        try? network.withStack(side.host) { s, now in try s.close(c, now: now) }
+        if client.closed && server.closed && completedAt == nil { completedAt = network.now }
+    }
+
+    private func release(_ side: Side) {
+        guard !side.closed, let c = side.connection else { return }
+        side.closed = true
+        try? network.withStack(side.host) { s, now in try s.close(c, now: now) }
+    }
+
+    // MARK: Checking
+
+    private func check(ended: Instant, deadline: Instant) -> SimulationResult {
+        let net = network
+        var failures: [String] = []
+        var directions: [DirectionResult] = []
+        for (from, to) in [(client, server), (server, client)] {
+            guard let total = from.outgoing else { continue }
+            var d = DirectionResult(from: from.host, to: to.host, bytes: total)
+            d.written = from.written
+            d.delivered = to.delivered
+            d.endOfStream = to.endOfStream
+            d.sha256Sent = from.written == total ? from.sendHash.hexDigest() : ""
+            d.sha256Received = to.receiveHash.hexDigest()
+            d.firstMismatch = to.firstMismatch
+            d.startedAt = from.startedAt
+            d.finishedAt = from.finishedAt
+            d.progress = to.progress
+            let name = "\(from.host) → \(to.host)"
+            // Safety: what arrived is what was sent, in order, once.
+            if let m = to.firstMismatch {
+                failures.append("\(name): byte \(m) differs from what was sent (or more bytes than were sent arrived)")
+            }
+            if to.endOfStream && to.delivered != total && from.error == nil && to.error == nil {
+                failures.append("\(name): end of stream after \(to.delivered) of \(total) bytes")
+            }
+            directions.append(d)
+        }
+        var states: [String: TCPState] = [:]
+        var left: [String: Int] = [:]
+        var stats: [String: TCPStatistics] = [:]
+        var errors: [String: TCPError] = [:]
+        var corruptedDropped = 0
+        for side in [client, server] {
+            let stack = net.host(side.host).stack
+            states[side.host] = side.connection.flatMap { stack.state(of: $0) } ?? .closed
+            left[side.host] = stack.connectionCount
+            stats[side.host] = stack.statistics
+            // A flipped bit in the header may make it unparsable before the checksum is checked:
+            // a malformed drop. Only corrupted packets can be either here.
+            corruptedDropped += stack.statistics.dropCount(.badChecksum) + stack.statistics.dropCount(.malformed)
+            if let e = side.error { errors[side.host] = e }
+        }
+        // Liveness: everything finished, or failed with a clear error, within the bound.
+        var notes: [String] = []
+        let allArrived = directions.allSatisfy(\.intact)
+        for side in [client, server] {
+            if let e = side.error {
+                if allArrived {
+                    // Every byte and both FINs arrived; only the close went wrong: a side whose
+                    // last ACK is lost keeps retransmitting its FIN, and if the backed-off
+                    // retransmission reaches the peer after its TIME-WAIT (2×MSL, RFC 9293 §3.6)
+                    // has run out, the answer is a RST. A clear error, and no data lost.
+                    notes.append("\(side.host): \(e) after all data had arrived both ways (its FIN's ACK was lost and the peer's TIME-WAIT ran out first)")
+                } else {
+                    failures.append("\(side.host): the transfer failed: \(e)")
+                }
+            } else if !side.closed {
+                failures.append("\(side.host): not finished at \(format(ended)) (bound \(format(deadline))): connection \(states[side.host]!), \(side.delivered) bytes read")
+            }
+            if states[side.host] != .closed {
+                failures.append("\(side.host): connection in \(states[side.host]!) at the end, not CLOSED")
+            }
+            if left[side.host]! > 0 {
+                failures.append("\(side.host): the stack still holds \(left[side.host]!) connection(s) after close and TIME-WAIT (leak or hang)")
+            }
+        }
+        if client.error == nil && server.error == nil {
+            for d in directions where !d.intact && d.firstMismatch == nil {
+                failures.append("\(d.from) → \(d.to): \(d.delivered) of \(d.bytes) bytes arrived\(d.endOfStream ? "" : ", no end of stream")\(d.sha256Sent == d.sha256Received ? "" : ", SHA-256 differs")")
+            }
+        }
+        // Every corrupted packet must have been caught by the checksum.
+        let up = net.counters(from: "client", to: "server"), down = net.counters(from: "server", to: "client")
+        let corrupted = up.corrupted + down.corrupted
+        if corrupted != corruptedDropped {
+            failures.append("\(corrupted) packets were corrupted on the link but \(corruptedDropped) were dropped as bad-checksum or malformed")
+        }
+        return SimulationResult(
+            seed: options.seed, directions: directions, completedAt: completedAt, endedAt: ended,
+            finalStates: states, errors: errors, connectionsLeft: left,
+            retransmittedSegments: stats.values.map(\.retransmissions).reduce(0, +),
+            statistics: stats, link: ["client→server": up, "server→client": down],
+            samples: samples, failures: failures, notes: notes)
+    }
+
+    private func format(_ t: Instant) -> String { String(format3(t.seconds)) + " s" }
+}
+
+func format3(_ x: Double) -> String {
+    let scaled = (x * 1000).rounded()
+    let whole = Int(scaled / 1000)
+    let frac = Int(abs(scaled).truncatingRemainder(dividingBy: 1000))
+    let f = String(frac)
+    return "\(x < 0 && whole == 0 ? "-" : "")\(whole).\(String(repeating: "0", count: 3 - f.count))\(f)"
+}

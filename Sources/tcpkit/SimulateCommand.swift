@@ -1,0 +1,264 @@
+import ArgumentParser
+import TCPCore
+import TCPSim
+import TCPTrace
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tcpkit simulate`: a bulk transfer between two hosts over a simulated link with the given delay,
+/// bandwidth, queue and faults, checked byte for byte; or, with `--seeds`, a sweep of many runs.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Move data between two stacks over a simulated link with faults and check every byte.",
+        discussion: """
+        One seed decides every random choice of a run; it is printed first, and a failing run prints \
+        the command that replays it. With --seeds A..B it runs every seed in the range (with \
+        --faults random, each seed also picks its own link and faults), prints the failing seeds \
+        with their replay commands and exits 1 if any failed.
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, jsonl, ladder }
+    enum Faults: String, ExpressibleByArgument, CaseIterable { case given, random }
+
+    @Option(help: ArgumentHelp("Bytes to send each way (suffixes K, M, G = 1000s; KiB, MiB, GiB = 1024s).", valueName: "n"))
+    var bytes: String = "1MiB"
+
+    @Flag(help: "Send in both directions at once.")
+    var both = false
+
+    @Option(help: ArgumentHelp("One-way delay (e.g. 25ms, 0.1s; a bare number is milliseconds).", valueName: "time"))
+    var delay: String = "25ms"
+
+    @Option(help: ArgumentHelp("Extra random delay per packet, uniform in 0...jitter.", valueName: "time"))
+    var jitter: String = "0"
+
+    @Option(help: ArgumentHelp("Bottleneck rate in bit/s (e.g. 100M, 1.5G, 64k); unlimited if not given.", valueName: "rate"))
+    var bandwidth: String?
+
+    @Option(help: ArgumentHelp("Drop-tail queue in front of the bottleneck: packets (100, 100p) or bytes (64KiB, 150000B).", valueName: "size"))
+    var queue: String?
+
+    @Option(help: ArgumentHelp("Probability of losing a packet (0.01 or 1%).", valueName: "p"))
+    var loss: String = "0"
+
+    @Option(help: ArgumentHelp("Probability of delivering a packet twice.", valueName: "p"))
+    var duplicate: String = "0"
+
+    @Option(help: ArgumentHelp("Probability of holding a packet back one delay so later ones overtake it.", valueName: "p"))
+    var reorder: String = "0"
+
+    @Option(help: ArgumentHelp("Probability of flipping one bit of a packet (the checksum must catch it).", valueName: "p"))
+    var corrupt: String = "0"
+
+    @Option(help: ArgumentHelp("A blackhole client→server from START to END seconds (repeatable).", valueName: "start-end"))
+    var blackhole: [String] = []
+
+    @Option(help: ArgumentHelp("A partition (both directions) from START to END seconds (repeatable).", valueName: "start-end"))
+    var partition: [String] = []
+
+    @Option(name: .customLong("heal-at"), help: ArgumentHelp("Random faults stop at this time (seconds): the liveness phase begins.", valueName: "seconds"))
+    var healAt: Double?
+
+    @Option(help: ArgumentHelp("Everything must be over this long after healing (or the start), TIME-WAIT included.", valueName: "seconds"))
+    var liveness: Double = 600
+
+    @Option(help: ArgumentHelp("Send and receive buffer of each connection (bytes; suffixes as for --bytes).", valueName: "n"))
+    var buffer: String?
+
+    @Option(help: "Seed of the run.")
+    var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Run every seed in A..B (a sweep).", valueName: "A..B"))
+    var seeds: String?
+
+    @Option(help: "given: the link and faults from the options; random: each seed chooses its own.")
+    var faults: Faults = .given
+
+    @Flag(help: "Use IPv6 addresses.")
+    var ipv6 = false
+
+    @Option(help: "Output: text (a summary), json (one object per run), jsonl (every event of the run, one JSON object a line) or ladder (the ladder diagram and the summary; for short runs).")
+    var format: Format = .text
+
+    func validate() throws {
+        _ = try options(seed: seed)
+        if let seeds { _ = try Self.parseRange(seeds) }
+    }
+
+    /// The run's options for `seed`.
+    func options(seed: UInt64) throws -> SimulationOptions {
+        if faults == .random { return SimulationOptions.random(seed: seed) }
+        var o = SimulationOptions()
+        o.seed = seed
+        o.bytes = try Self.parseSize(bytes, "--bytes")
+        o.both = both
+        o.ipv6 = ipv6
+        var link = LinkModel(delay: try Self.parseTime(delay, "--delay"))
+        link.jitter = try Self.parseTime(jitter, "--jitter")
+        link.bandwidthBitsPerSecond = try bandwidth.map { try Self.parseRate($0) }
+        link.queue = try queue.map { try Self.parseQueue($0) }
+        link.loss = try Self.parseProbability(loss, "--loss")
+        link.duplicate = try Self.parseProbability(duplicate, "--duplicate")
+        link.reorder = try Self.parseProbability(reorder, "--reorder")
+        link.corrupt = try Self.parseProbability(corrupt, "--corrupt")
+        var forward = link, reverse = link
+        for b in blackhole { forward.outages.append(try Self.parseOutage(b)) }
+        for p in partition {
+            let o = try Self.parseOutage(p)
+            forward.outages.append(o)
+            reverse.outages.append(o)
+        }
+        o.forward = forward
+        o.reverse = reverse
+        o.healAt = healAt.map { Instant.seconds($0) }
+        guard liveness > 0 else { throw ValidationError("--liveness must be positive") }
+        o.livenessBound = .nanoseconds(Int64(liveness * 1e9))
+        if let buffer {
+            let n = try Self.parseSize(buffer, "--buffer")
+            guard n >= 1024 else { throw ValidationError("--buffer must be at least 1024 bytes") }
+            o.configuration.sendBufferBytes = n
+            o.configuration.receiveBufferBytes = n
+        }
+        return o
+    }
+
+    /// The command that replays the run of `seed`.
+    func replay(seed: UInt64) -> String {
+        var a = ["tcpkit", "simulate", "--seed", String(seed)]
+        if faults == .random {
+            a += ["--faults", "random"]
+        } else {
+            a += ["--bytes", bytes]
+            if both { a.append("--both") }
+            a += ["--delay", delay]
+            if jitter != "0" { a += ["--jitter", jitter] }
+            if let bandwidth { a += ["--bandwidth", bandwidth] }
+            if let queue { a += ["--queue", queue] }
+            for (name, v) in [("--loss", loss), ("--duplicate", duplicate), ("--reorder", reorder), ("--corrupt", corrupt)] where v != "0" {
+                a += [name, v]
+            }
+            for b in blackhole { a += ["--blackhole", b] }
+            for p in partition { a += ["--partition", p] }
+            if let healAt { a += ["--heal-at", String(healAt)] }
+            if liveness != 600 { a += ["--liveness", String(liveness)] }
+            if let buffer { a += ["--buffer", buffer] }
+            if ipv6 { a.append("--ipv6") }
+        }
+        if format == .json { a += ["--format", "json"] }
+        return a.joined(separator: " ")
+    }
+
+    func run() throws {
+        if let seeds {
+            try sweep(try Self.parseRange(seeds))
+            return
+        }
+        var o = try options(seed: seed)
+        o.recording = format == .jsonl || format == .ladder
+        if format == .text || format == .ladder { print("tcpkit simulate · seed \(seed)") }
+        let sim = Simulation(o)
+        let result = sim.run()
+        switch format {
+        case .json: print(result.json(options: o, replay: replay(seed: seed)))
+        case .text: print(result.text(options: o, replay: replay(seed: seed)), terminator: "")
+        case .jsonl: print(JSONLinesRenderer.render(sim.network.timeline), terminator: "")
+        case .ladder:
+            print(LadderRenderer(color: false).render(sim.network.timeline))
+            print(result.text(options: o, replay: replay(seed: seed)), terminator: "")
+        }
+        if !result.passed { throw ExitCode(1) }
+    }
+
+    func sweep(_ range: ClosedRange<UInt64>) throws {
+        var failed: [(UInt64, [String])] = []
+        if format == .text { print("tcpkit simulate · seeds \(range.lowerBound)..\(range.upperBound) · faults \(faults.rawValue)") }
+        for s in range {
+            let o = try options(seed: s)
+            let result = Simulation.run(o)
+            if format == .json { print(result.json(options: o, replay: replay(seed: s))) }
+            if !result.passed {
+                failed.append((s, result.failures))
+                if format == .text {
+                    print("seed \(s) FAILED: \(result.failures.joined(separator: "; "))")
+                    print("  replay: \(replay(seed: s))")
+                }
+            }
+        }
+        if format == .text {
+            print("\(range.count - failed.count) passed, \(failed.count) failed")
+            if !failed.isEmpty { print("failing seeds: \(failed.map { String($0.0) }.joined(separator: " "))") }
+        }
+        if !failed.isEmpty { throw ExitCode(1) }
+    }
+
+    // MARK: Parsing
+
+    static func parseRange(_ s: String) throws -> ClosedRange<UInt64> {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: true)
+        guard s.contains(".."), parts.count == 2, let a = UInt64(parts[0]), let b = UInt64(parts[1]), a <= b else {
+            throw ValidationError("--seeds wants A..B, e.g. 1..1000")
+        }
+        return a...b
+    }
+
+    static func number(_ s: Substring) -> Double? { Double(String(s)) }
+
+    /// "25ms", "0.1s", "500us", "25" (milliseconds).
+    static func parseTime(_ s: String, _ name: String) throws -> Duration {
+        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9)]
+        for (u, scale) in units where s.hasSuffix(u) {
+            if let x = number(s.dropLast(u.count)), x >= 0 { return .nanoseconds(Int64(x * scale)) }
+        }
+        if let x = Double(s), x >= 0 { return .nanoseconds(Int64(x * 1e6)) }
+        throw ValidationError("\(name): cannot read '\(s)' as a time (e.g. 25ms, 0.1s)")
+    }
+
+    /// "100M", "1.5G", "64k", "100Mbit", "100Mbit/s", "1000000".
+    static func parseRate(_ s: String) throws -> Double {
+        var t = Substring(s)
+        for suffix in ["bit/s", "bps", "bit"] where t.hasSuffix(suffix) { t = t.dropLast(suffix.count) }
+        var scale = 1.0
+        if let last = t.last, let k = ["k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9][String(last)] {
+            scale = k
+            t = t.dropLast()
+        }
+        guard let x = number(t), x > 0 else { throw ValidationError("--bandwidth: cannot read '\(s)' (e.g. 100M for 100 Mbit/s)") }
+        return x * scale
+    }
+
+    /// "64MiB", "1M", "1000", "1.5KiB".
+    static func parseSize(_ s: String, _ name: String) throws -> Int {
+        let units: [(String, Double)] = [("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("K", 1e3), ("k", 1e3), ("M", 1e6), ("G", 1e9), ("B", 1)]
+        for (u, scale) in units where s.hasSuffix(u) {
+            if let x = number(s.dropLast(u.count)), x >= 0 { return Int(x * scale) }
+        }
+        if let n = Int(s), n >= 0 { return n }
+        throw ValidationError("\(name): cannot read '\(s)' as a size (e.g. 64MiB)")
+    }
+
+    static func parseQueue(_ s: String) throws -> LinkModel.QueueLimit {
+        if let n = Int(s), n > 0 { return .packets(n) }
+        if s.hasSuffix("p"), let n = Int(s.dropLast()), n > 0 { return .packets(n) }
+        let n = try parseSize(s, "--queue")
+        guard n > 0 else { throw ValidationError("--queue must be positive") }
+        return .bytes(n)
+    }
+
+    static func parseProbability(_ s: String, _ name: String) throws -> Double {
+        let p: Double?
+        if s.hasSuffix("%") { p = number(s.dropLast()).map { $0 / 100 } } else { p = Double(s) }
+        guard let p, p >= 0, p <= 1 else { throw ValidationError("\(name) wants a probability in 0...1 (or 0%...100%), not '\(s)'") }
+        return p
+    }
+
+    static func parseOutage(_ s: String) throws -> LinkModel.Outage {
+        let parts = s.split(separator: "-")
+        guard parts.count == 2, let a = number(parts[0]), let b = number(parts[1]), a >= 0, b > a else {
+            throw ValidationError("an outage wants START-END in seconds, e.g. 2-5, not '\(s)'")
+        }
+        return LinkModel.Outage(start: .seconds(a), end: .seconds(b))
+    }
+}

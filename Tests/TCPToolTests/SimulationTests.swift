@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+import TCPCore
+import TCPSim
+
+/// Bulk transfers between two engines over the simulated link (issue 4, "What must be shown"),
+/// the seeded sweep (issue 5), and `tcpkit simulate` end to end.
+///
+/// The full matrix — 64 MiB each way at once under 0, 1, 5 and 20% loss with duplication,
+/// reordering and corruption — takes about 30 s of CPU per run in a debug build, too long for
+/// `swift test`; here each cell moves 1 MiB each way (a real transfer: ~720 segments a way, with
+/// every fault firing), and `Scripts/bulk-matrix.sh` runs the 64 MiB matrix with the release
+/// `tcpkit simulate` (also here when `TCPKIT_BULK_64MIB=1`).
+@Suite struct SimulationTests {
+    /// 10 Mbit/s, 20 ms one way, a 64-packet queue, and the faults of issue 4.
+    static func options(loss: Double, bytes: Int, seed: UInt64 = 1) -> SimulationOptions {
+        var o = SimulationOptions()
+        o.seed = seed
+        o.bytes = bytes
+        o.both = true
+        var link = LinkModel(delay: .milliseconds(20))
+        link.bandwidthBitsPerSecond = 10e6
+        link.queue = .packets(64)
+        link.loss = loss
+        link.duplicate = 0.01
+        link.reorder = 0.01
+        link.corrupt = 0.01
+        o.link = link
+        o.livenessBound = .seconds(3600)
+        return o
+    }
+
+    static func expectClean(_ r: SimulationResult, _ o: SimulationOptions) {
+        #expect(r.failures == [], "replay: tcpkit simulate --seed \(o.seed) …")
+        #expect(r.intact)
+        #expect(r.directions.count == 2)
+        for d in r.directions {
+            #expect(d.delivered == d.bytes && d.endOfStream && d.firstMismatch == nil)
+            #expect(d.sha256Sent == d.sha256Received && d.sha256Sent.count == 64)
+        }
+        #expect(r.finalStates == ["client": .closed, "server": .closed])
+        #expect(r.connectionsLeft == ["client": 0, "server": 0])
+    }
+
+    @Test("1 MiB each way at once, byte-exact and both CLOSED, under loss with duplication, reordering and corruption",
+          arguments: [0.0, 0.01, 0.05, 0.2])
+    func bulkBothWays(loss: Double) {
+        let o = Self.options(loss: loss, bytes: 1 << 20)
+        let r = Simulation.run(o)
+        Self.expectClean(r, o)
+        let up = r.link["client→server"]!, down = r.link["server→client"]!
+        let faults = up + down
+        #expect(faults.duplicated > 0 && faults.reordered > 0 && faults.corrupted > 0, "every fault happened")
+        if loss > 0 {
+            #expect(faults.lost > 0 && r.retransmittedSegments > 0)
+        }
+        // Every corrupted packet was dropped, and counted: by the checksum, or before it when the
+        // flipped bit made the header unparsable (TCPWire reports header errors first).
+        let caught = r.statistics.values.map { $0.dropCount(.badChecksum) + $0.dropCount(.malformed) }.reduce(0, +)
+        #expect(r.statistics.values.map { $0.dropCount(.badChecksum) }.reduce(0, +) > 0)
+        #expect(caught == faults.corrupted)
+    }
+
+    @Test("64 MiB each way at once under 0/1/5/20% loss (only with TCPKIT_BULK_64MIB=1: ~30 s of CPU a run in debug)",
+          .enabled(if: ProcessInfo.processInfo.environment["TCPKIT_BULK_64MIB"] == "1"),
+          arguments: [0.0, 0.01, 0.05, 0.2])
+    func bulk64MiB(loss: Double) {
+        var o = Self.options(loss: loss, bytes: 64 << 20)
+        o.link.bandwidthBitsPerSecond = 100e6
+        o.link.queue = .packets(1000)
+        o.livenessBound = .seconds(100_000)
+        Self.expectClean(Simulation.run(o), o)
+    }
+
+    @Test("the same seed replays the same run; another seed gives another")
+    func determinism() {
+        let o = Self.options(loss: 0.05, bytes: 100_000)
+        let a = Simulation.run(o), b = Simulation.run(o)
+        #expect(a.endedAt == b.endedAt && a.link["client→server"] == b.link["client→server"])
+        #expect(a.retransmittedSegments == b.retransmittedSegments)
+        #expect(a.statistics == b.statistics)
+        var o2 = o
+        o2.seed = 2
+        let c = Simulation.run(o2)
+        #expect(c.link["client→server"] != a.link["client→server"])
+        #expect(c.directions[0].sha256Sent != a.directions[0].sha256Sent, "the data comes from the seed too")
+    }
+
+    @Test("a bounded sweep: seeds 1...40 with random faults all pass")
+    func sweep() {
+        var failed: [UInt64] = []
+        for seed in UInt64(1)...40 {
+            let r = Simulation.run(.random(seed: seed))
+            if !r.passed {
+                failed.append(seed)
+                Issue.record("seed \(seed): \(r.failures); replay: tcpkit simulate --seed \(seed) --faults random")
+            }
+        }
+        #expect(failed == [])
+    }
+
+    /// Seed 356 failed the first sweep: the last ACK of the close is lost and the peer's
+    /// backed-off FIN retransmission arrives after the other side's TIME-WAIT ran out, so it is
+    /// answered by a RST. A clear error after all data had arrived both ways — not a failure, but
+    /// a note (the sweep first counted it as one). Seed 299 failed the same way before the
+    /// engine's later changes moved its timing.
+    @Test("pinned sweep seeds: a reset after all data arrived is a note, not a failure")
+    func pinnedResetAfterData() {
+        let r = Simulation.run(.random(seed: 356))
+        #expect(r.failures == [])
+        #expect(r.intact)
+        #expect(r.errors["client"] == .connectionReset)
+        #expect(r.notes.count == 1 && r.notes[0].contains("connection reset by peer after all data had arrived"))
+        #expect(Simulation.run(.random(seed: 299)).failures == [])
+    }
+
+    /// Seed 1048 found an engine bug: after a partition, eight out-of-order ranges filled every
+    /// reassembly slot and the in-order segment was thrown away on every retransmission until the
+    /// sender timed out (ReassemblyFullTests has it as a packet trace; later engine changes moved
+    /// this seed's timing so that it no longer reaches that state).
+    @Test("pinned sweep seed 1048: a partition with a drop-tail queue, then a full reassembly table")
+    func pinned1048() {
+        let r = Simulation.run(.random(seed: 1048))
+        #expect(r.failures == [])
+        #expect(r.intact && r.notes == [])
+    }
+
+    @Test("liveness: a partition that never heals ends in a clear error (connect() times out), which fails the run")
+    func partitionFails() {
+        var o = SimulationOptions()
+        o.bytes = 1000
+        var link = LinkModel(delay: .milliseconds(10))
+        link.outages = [.init(start: .zero, end: .seconds(100_000))]
+        o.link = link
+        o.livenessBound = .seconds(1000)
+        let r = Simulation.run(o)
+        #expect(!r.passed)
+        #expect(r.errors["client"] == .timedOut)
+        #expect(r.failures.contains("client: the transfer failed: connection timed out"))
+        #expect(r.connectionsLeft == ["client": 0, "server": 0])
+        // SYNs at 0, 1, 3, 7, 15, 31, 63 s; connect() fails 60 s (the RTO cap) after the 6th retry.
+        #expect(r.endedAt == .seconds(123))
+    }
+
+    @Test("liveness: a blackhole during the safety phase heals, and the transfer still finishes")
+    func blackholeHeals() {
+        var o = Self.options(loss: 0.01, bytes: 200_000)
+        o.forward.outages = [.init(start: .seconds(0.3), end: .seconds(20))]
+        o.healAt = .seconds(20)
+        o.livenessBound = .seconds(300)
+        let r = Simulation.run(o)
+        Self.expectClean(r, o)
+        #expect(r.link["client→server"]!.blackholed > 0)
+        #expect(r.completedAt! > .seconds(20))
+    }
+
+    // MARK: tcpkit simulate
+
+    static func tool() -> URL? { PictureCommandTests.tool }
+
+    @Test func simulateCommandJSON() throws {
+        guard Self.tool() != nil else {
+            print("NOTE: no tcpkit beside the test bundle: the command was not run")
+            return
+        }
+        let r = try PictureCommandTests.run(["simulate", "--bytes", "200KiB", "--both", "--delay", "10ms", "--bandwidth", "10M",
+                                             "--queue", "50", "--loss", "2%", "--duplicate", "0.01", "--reorder", "0.01",
+                                             "--corrupt", "0.01", "--seed", "9", "--format", "json"])
+        #expect(r.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any]
+        let j = try #require(object)
+        #expect(j["seed"] as? Int == 9)
+        #expect(j["intact"] as? Bool == true)
+        #expect((j["bytes"] as? [String: Int]) == ["clientToServer": 204_800, "serverToClient": 204_800])
+        #expect((j["goodputBitsPerSecond"] as? Double ?? 0) > 0)
+        #expect((j["retransmittedSegments"] as? Int ?? 0) > 0)
+        #expect((j["simulatedSeconds"] as? Double ?? 0) > 0)
+        let finals = j["final"] as? [String: [String: Any]]
+        #expect(finals?["client"]?["state"] as? String == "CLOSED")
+        #expect(finals?["server"]?["state"] as? String == "CLOSED")
+    }
+
+    @Test func simulateCommandFailsWithReplay() throws {
+        guard Self.tool() != nil else { return }
+        let r = try PictureCommandTests.run(["simulate", "--bytes", "1000", "--partition", "0-100000", "--liveness", "1000", "--seed", "5"])
+        #expect(r.status == 1)
+        #expect(r.output.hasPrefix("tcpkit simulate · seed 5\n"))
+        #expect(r.output.contains("FAIL: client: the transfer failed: connection timed out"))
+        #expect(r.output.contains("Replay: tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0\n"))
+    }
+
+    @Test func sweepCommand() throws {
+        guard Self.tool() != nil else { return }
+        let r = try PictureCommandTests.run(["simulate", "--seeds", "1..5", "--faults", "random"])
+        #expect(r.status == 0)
+        #expect(r.output.contains("5 passed, 0 failed"))
+    }
+}
