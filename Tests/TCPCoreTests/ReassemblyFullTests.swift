@@ -28,7 +28,7 @@ struct ReassemblyFullTests {
         #expect(h.read() == [UInt8](repeating: 0, count: 50))
         // Filling up to the first island joins it: 110 bytes in order.
         h.send(Seg([.ack], seq: h.irs + 51, ack: h.iss + 1, payload: [UInt8](repeating: 0, count: 50)), at: 0.4)
-        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 111, window: window(unread: 60)))
+        #expect(h.takeSent().map(\.ack) == [h.irs + 111])
         #expect(h.read() == [UInt8](repeating: 0, count: 50) + [UInt8](repeating: 1, count: 10))
     }
 }

@@ -99,19 +99,28 @@ import TCPSim
         #expect(failed == [])
     }
 
-    /// Seed 356 failed the first sweep: the last ACK of the close is lost and the peer's
-    /// backed-off FIN retransmission arrives after the other side's TIME-WAIT ran out, so it is
-    /// answered by a RST. A clear error after all data had arrived both ways — not a failure, but
-    /// a note (the sweep first counted it as one). Seed 299 failed the same way before the
-    /// engine's later changes moved its timing.
-    @Test("pinned sweep seeds: a reset after all data arrived is a note, not a failure")
-    func pinnedResetAfterData() {
-        let r = Simulation.run(.random(seed: 356))
+    /// The first sweep failed seeds 299 and 356 on this: the last ACK of the close is lost, and
+    /// the peer's backed-off FIN retransmission arrives after the other side's TIME-WAIT has run
+    /// out, so it is answered by a RST. A clear error after all data had arrived — a note, not a
+    /// failure. (Later engine changes moved those seeds' timing; the script below pins the case.)
+    @Test("a reset after all data arrived (the close's last ACK lost, TIME-WAIT over) is a note, not a failure")
+    func resetAfterDataIsANote() {
+        var o = SimulationOptions()
+        o.bytes = 1000
+        o.link = LinkModel(delay: .milliseconds(10))
+        // The client's pure ACKs after 35 ms (the ACK of the server's FIN) are lost, and nothing
+        // from the server gets through from 31 ms to 200 s: its FIN retransmissions arrive after
+        // the client's TIME-WAIT (60 s) is over.
+        o.faultRule = { p in p.from == "client" && p.segment.flags == .ack && p.segment.payloadLength == 0 && p.sentAt > .seconds(0.035) ? .drop("last ACK lost") : .deliver }
+        o.reverse.outages = [.init(start: .seconds(0.031), end: .seconds(200))]
+        let r = Simulation.run(o)
         #expect(r.failures == [])
         #expect(r.intact)
-        #expect(r.errors["client"] == .connectionReset)
-        #expect(r.notes.count == 1 && r.notes[0].contains("connection reset by peer after all data had arrived"))
+        #expect(r.errors["server"] == .connectionReset)
+        #expect(r.notes == ["server: connection reset by peer after all data had arrived both ways (its FIN's ACK was lost and the peer's TIME-WAIT ran out first)"])
+        #expect(r.connectionsLeft == ["client": 0, "server": 0])
         #expect(Simulation.run(.random(seed: 299)).failures == [])
+        #expect(Simulation.run(.random(seed: 356)).failures == [])
     }
 
     /// Seed 1048 found an engine bug: after a partition, eight out-of-order ranges filled every
