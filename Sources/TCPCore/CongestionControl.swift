@@ -1,3 +1,5 @@
+import TCPWire
+
 /// The congestion controller a connection runs (`TCPConfiguration.congestionControl`).
 public enum CongestionControlAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// RFC 5681 slow start and congestion avoidance with RFC 6582 (NewReno) loss recovery.
@@ -26,6 +28,13 @@ struct CongestionControl {
     var cwnd: Int = 0
     var ssthresh: Int = .max
     var algorithm: AlgorithmState
+
+    /// The most sent-and-unacknowledged bytes this round trip, and the sequence number that ends
+    /// the round: cwnd grows only while the flow uses it (RFC 9438 §5.8, RFC 7661 §4.1's
+    /// principle; Linux tcp_is_cwnd_limited), so an application-limited flow does not build a
+    /// window it never tested.
+    var maxFlight = 0
+    var roundEnd = SequenceNumber(0)
 
     /// PRR (RFC 6937 §3) variables for the current recovery.
     var prrDelivered = 0
@@ -56,12 +65,28 @@ struct CongestionControl {
 
     var inSlowStart: Bool { cwnd < ssthresh }
 
+    /// The flow used its window this round: in slow start, cwnd < 2·flight (slow start may
+    /// double what was sent); in congestion avoidance, the flight came within one SMSS of cwnd.
+    func isCwndLimited(mss: Int) -> Bool {
+        inSlowStart ? cwnd < 2 * maxFlight : maxFlight + mss > cwnd
+    }
+
+    /// After sending, with `flight` bytes now outstanding: a round ends when SND.UNA passes the
+    /// SND.MAX of its start; the next starts from the flight of its first send (as Linux's
+    /// tcp_cwnd_validate).
+    mutating func noteSent(flight: Int, una: SequenceNumber, sndMax: SequenceNumber) {
+        if una >= roundEnd || flight > maxFlight {
+            maxFlight = flight
+            roundEnd = sndMax
+        }
+    }
+
     // MARK: Events
 
     /// A cumulative ACK covering `acked` new bytes, outside loss recovery. `srtt` (nanoseconds)
     /// is the smoothed RTT if there is one.
     mutating func onNewDataAcknowledged(_ acked: Int, mss: Int, srtt: Int64?, now: Instant) {
-        guard acked > 0, mss > 0 else { return }
+        guard acked > 0, mss > 0, isCwndLimited(mss: mss) else { return }
         if cwnd < ssthresh {
             // Slow start (RFC 5681 §3.1, RFC 3465 §2.2): cwnd += min(N, L·SMSS).
             cwnd += min(acked, Self.abcLimitSegments * mss)

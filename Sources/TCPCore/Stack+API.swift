@@ -128,6 +128,7 @@ extension TCPStack {
         c.sndMax = iss
         c.sendBufferSeq = iss + 1
         c.recover = iss   // RFC 6582 §3.2: "recover" starts at the ISN
+        c.congestion.roundEnd = iss
         c.tsOffset = timestampOffset(local: c.local, remote: c.remote)   // RFC 7323 §7.1
         // RFC 6928 initial window; recomputed when the peer's MSS is known.
         c.cwnd = initialWindow(mss: c.sendMSS)

@@ -201,6 +201,7 @@ extension TCPStack {
         if c.sndUna == c.sndMax { c.counters.restartRateInterval(now) }   // sending from idle
         c.sndNxt = seq + length
         if c.sndNxt > c.sndMax { c.sndMax = c.sndNxt }
+        c.congestion.noteSent(flight: Int(c.sndMax - c.sndUna), una: c.sndUna, sndMax: c.sndMax)
         if c.retransmitAt == nil { c.retransmitAt = now + .nanoseconds(c.rto) }
         if isNew && c.rttSeq == nil && c.retries == 0 {
             c.rttSeq = seq

@@ -105,6 +105,19 @@ struct CongestionControlTests {
         #expect(h.takeSent().count == 6)
     }
 
+    @Test("an application-limited flow does not grow cwnd: one segment at a time leaves it at IW (RFC 9438 §5.8, RFC 7661)", arguments: CongestionControlAlgorithm.allCases)
+    func applicationLimited(_ algorithm: CongestionControlAlgorithm) {
+        var h = Harness.established(Self.configuration(algorithm))
+        let one = Array(Self.data(1))
+        for k in 0..<30 {
+            let t = 0.1 + Double(k) * 0.1
+            h.write(one, at: t)
+            #expect(h.takeSent().count == 1)
+            h.send(Self.ack(h, k + 1), at: t + 0.05)
+        }
+        #expect(h.info.cwnd == 14600, "30 ACKs, each of a flight of one segment")
+    }
+
     // MARK: Three duplicate ACKs
 
     /// ESTABLISHED, slow start grown to 20 segments in flight (10 sent at 0.1 s, each ACKed at
@@ -282,7 +295,10 @@ struct CubicTests {
         while t < start + duration - 1e-9 {
             out.append((t - start, Double(cc.cwnd) / Double(mss)))
             let acks = cc.cwnd / mss
-            for _ in 0..<acks { cc.onNewDataAcknowledged(mss, mss: mss, srtt: srtt, now: .seconds(t)) }
+            for _ in 0..<acks {
+                cc.maxFlight = cc.cwnd   // the sender refills the window after every ACK
+                cc.onNewDataAcknowledged(mss, mss: mss, srtt: srtt, now: .seconds(t))
+            }
             t += rtt
         }
         out.append((t - start, Double(cc.cwnd) / Double(mss)))
@@ -357,6 +373,7 @@ struct CubicTests {
         #expect(cc.ssthresh == 49 * Self.mss)
         // Slow start to ssthresh, then the first CA ACK.
         cc.cwnd = 49 * Self.mss
+        cc.maxFlight = 49 * Self.mss
         cc.onNewDataAcknowledged(Self.mss, mss: Self.mss, srtt: 100_000_000, now: .seconds(5))
         guard case .cubic(let cubic) = cc.algorithm else { Issue.record("not CUBIC"); return }
         #expect(cubic.k == 0)
