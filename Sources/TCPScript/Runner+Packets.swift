@@ -14,7 +14,8 @@ import TCPWire
 /// - the urgent pointer is the script's (0 when it gives none);
 /// - the options are the script's by content, not by order: NOP and EOL padding is ignored, every
 ///   other option must be present with the same value, and no other option may be (`<...>` skips
-///   the check; timestamp values are not compared, as in packetdrill by default);
+///   the check). Of a timestamp option only the TS ecr is compared (it echoes a TS val the script
+///   sent, injected as written); the TS val is the engine's clock, as in packetdrill by default;
 /// - the window is the script's, when the script gives one *and* set the receive buffer (with
 ///   SO_RCVBUF, tcp_rmem or recvspace): other windows follow another stack's buffer sizing;
 /// - the ECN bits, TOS or TTL are the script's when it gives them;
@@ -101,6 +102,9 @@ extension Run {
             case let .timestamp(val, ecr) where p.flags.contains(.ack):
                 if let live = s.tsValMap[ecr] {
                     wireOptions.append(.timestamp(value: val, echoReply: live))
+                } else if ecr == 0 && s.firstTS == nil {
+                    // Echoing nothing: the engine sent no timestamps to echo (it did not offer them).
+                    wireOptions.append(.timestamp(value: val, echoReply: 0))
                 } else if let f = s.firstTS {
                     // An ecr no outbound line named: moved by the offset of the first mapping, so
                     // that script values written in the engine's 1 ms ticks stay meaningful.
@@ -295,7 +299,8 @@ extension Run {
     func compareOptions(_ script: [TCPOptionSpec], _ actual: [TCPOptionSpec]) -> (String, String)? {
         func same(_ x: TCPOptionSpec, _ y: TCPOptionSpec) -> Bool {
             switch (x, y) {
-            case (.timestamp, .timestamp): true   // values not checked (packetdrill's default)
+            // TS val not checked (the engine's clock, packetdrill's default); TS ecr echoes a script value.
+            case let (.timestamp(_, e1), .timestamp(_, e2)): e1 == e2
             default: x == y
             }
         }
