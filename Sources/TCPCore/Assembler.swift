@@ -77,6 +77,25 @@ struct Assembler: Equatable {
         return Int(n)
     }
 
+    /// The first part of [start, end) already held (a duplicate, RFC 2883), if any.
+    func overlap(start: UInt32, end: UInt32) -> (start: UInt32, end: UInt32)? {
+        for i in 0..<count {
+            let r = range(i)
+            let s = max(r.start, start), e = min(r.end, end)
+            if s < e { return (s, e) }
+        }
+        return nil
+    }
+
+    /// The range holding `offset`, if any.
+    func range(containing offset: UInt32) -> (start: UInt32, end: UInt32)? {
+        for i in 0..<count {
+            let r = range(i)
+            if r.start <= offset && offset < r.end { return r }
+        }
+        return nil
+    }
+
     /// The end of the last range: how far past RCV.NXT data has been seen.
     var highestEnd: UInt32 { count == 0 ? 0 : range(count - 1).end }
 

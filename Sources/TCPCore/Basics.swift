@@ -150,6 +150,10 @@ public enum TimerKind: String, Sendable, Hashable, CaseIterable {
     case keepAlive = "keep-alive"
     /// The user timeout (RFC 9293 §3.8.3, RFC 5482): data stayed unacknowledged too long.
     case userTimeout = "user-timeout"
+    /// RACK's reordering timer (RFC 8985 §6.3).
+    case reorder
+    /// The tail loss probe timer (RFC 8985 §7.2).
+    case lossProbe = "loss-probe"
 }
 
 /// Why the stack did not use a segment (or part of one). Counted per reason and traced:

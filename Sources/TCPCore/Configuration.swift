@@ -46,6 +46,18 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// RFC 1122 §4.2.2.13 / RFC 6191: a SYN with a higher sequence number may end TIME-WAIT and open
     /// a new incarnation of the connection.
     public var timeWaitReuse: Bool = true
+    /// SACK (RFC 2018): offer SACK-permitted on our SYN (and accept it on the peer's); when both
+    /// sides agree, report out-of-order data in SACK blocks and recover from loss with a SACK
+    /// scoreboard (RFC 6675). On by default, as in Linux (tcp_sack = 1).
+    public var sack: Bool = true
+    /// D-SACK (RFC 2883): report a duplicate segment in the first SACK block (Linux tcp_dsack = 1).
+    public var dsack: Bool = true
+    /// RACK (RFC 8985 §6): time-based loss detection from per-segment send times, on SACK
+    /// connections (Linux tcp_recovery bit 0x1, on by default).
+    public var rack: Bool = true
+    /// TLP (RFC 8985 §7): a tail loss probe after 2·SRTT without an ACK, on SACK connections
+    /// (Linux tcp_early_retrans = 3, the default).
+    public var tailLossProbe: Bool = true
     /// Hop limit / TTL of our packets.
     public var hopLimit: UInt8 = 64
     /// Ephemeral port range (RFC 6335 §6: 49152–65535).

@@ -123,6 +123,18 @@ struct Connection {
     /// Send the segment at SND.UNA again now, without moving SND.NXT (fast retransmit).
     var retransmitFirst = false
 
+    // SACK (RFC 2018, 2883, 6675) and RACK-TLP (RFC 8985).
+    /// Both sides offered SACK-permitted on their SYNs.
+    var sackOK = false
+    /// What the next ACK reports: D-SACK, and which out-of-order ranges arrived most recently.
+    var sackReport = SACKReport()
+    /// Outstanding segments (allocated on the first data sent once SACK is agreed).
+    var scoreboard: Scoreboard?
+    /// RFC 6675 loss recovery after an RTO: lost segments are resent from the scoreboard.
+    var inRTORecovery = false
+    /// The RACK reordering timer or the TLP probe timer (RFC 8985 §6.3, §7.2).
+    var lossTimerAt: Instant?
+
     /// An ACK must go out (data arrived, a challenge ACK, an unacceptable segment...).
     var ackPending = false
     /// The largest payload received (Linux's rcv_mss), the "full-sized segment" of delayed ACKs.
@@ -153,11 +165,11 @@ struct Connection {
             guard let b else { return a }
             return a < b ? a : b
         }
-        return earlier(earlier(retransmitAt, persistAt), earlier(timeWaitAt, finWait2At))
+        return earlier(earlier(earlier(retransmitAt, persistAt), earlier(timeWaitAt, finWait2At)), lossTimerAt)
     }
 
     mutating func cancelTimers() {
-        retransmitAt = nil; persistAt = nil; timeWaitAt = nil; finWait2At = nil
+        retransmitAt = nil; persistAt = nil; timeWaitAt = nil; finWait2At = nil; lossTimerAt = nil
     }
 
     /// RCV.WND: what the window last advertised still leaves open past RCV.NXT.
@@ -179,10 +191,15 @@ struct Connection {
         let offset = Int(sndNxt - sendBufferSeq)
         return max(0, sendBuffer.count - max(0, offset))
     }
+    /// Loss recovery runs from the SACK scoreboard (RFC 6675) rather than NewReno.
+    var sackRecovery: Bool { sackOK && scoreboard != nil }
     /// Sequence space sent and not acknowledged.
     var bytesInFlight: Int { Int(sndMax - sndUna) }
     /// RFC 6675's pipe, estimated without SACK: what was sent from SND.UNA to SND.NXT, less what
     /// duplicate ACKs reported delivered during recovery. (With a SACK scoreboard, its own pipe
     /// replaces this.) `sendRoom` lets cwnd - pipe out during recovery with PRR.
-    var pipe: Int { max(0, Int(sndNxt - sndUna) - (inFastRecovery ? recoveryDeliveredEstimate : 0)) }
+    var pipe: Int {
+        if sackOK, let sb = scoreboard { return sb.pipe }
+        return max(0, Int(sndNxt - sndUna) - (inFastRecovery ? recoveryDeliveredEstimate : 0))
+    }
 }

@@ -324,6 +324,7 @@ extension TCPStack {
             case .none: break
             }
             c.listenerRole = .none
+            c.scoreboard = nil
             c.cancelTimers()
             c.scheduledDeadline = nil
             c.ackPending = false
@@ -337,6 +338,9 @@ extension TCPStack {
             return
         }
         armPersistTimer(&c, now)
+        if c.scoreboard != nil {
+            if c.state == .timeWait { c.scoreboard = nil } else { armLossProbe(&c, now) }
+        }
         if let d = c.earliestDeadline, d != c.scheduledDeadline {
             timers.push(.init(deadline: d, slot: UInt32(i), generation: slots[i].generation))
             c.scheduledDeadline = d

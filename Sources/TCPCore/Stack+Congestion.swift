@@ -7,6 +7,9 @@ extension TCPStack {
     mutating func newDataAcknowledged(_ c: inout Connection, _ acked: Int, _ now: Instant) {
         let mss = c.sendMSS
         let prr = configuration.proportionalRateReduction
+        if c.inFastRecovery && c.sackRecovery {
+            return   // RFC 6675 SACK recovery: cwnd moves only through the recovery hooks below
+        }
         if c.inFastRecovery {
             if c.sndUna >= c.recover {
                 // RFC 6582 §3.2 step 3, full acknowledgment: leave fast recovery. With PRR,
@@ -146,5 +149,12 @@ extension TCPStack {
     /// Recovery is over: cwnd = ssthresh (RFC 6937 §3, RFC 6675 §5, RFC 9438 §4.6).
     mutating func congestionRecoveryEnded(_ c: inout Connection) {
         c.congestion.exitRecovery()
+    }
+
+    /// RFC 8985 §7.4.2: a retransmitted tail loss probe repaired a loss: the algorithm's response
+    /// to one congestion event, with cwnd = ssthresh at once (a recovery of one segment).
+    mutating func tailLossRepaired(_ c: inout Connection, _ now: Instant) {
+        c.congestion.onCongestionEvent(flightSize: c.bytesInFlight, mss: c.sendMSS, now: now)
+        c.cwnd = min(c.cwnd, c.ssthresh)
     }
 }

@@ -121,6 +121,8 @@ extension TCPStack {
     }
 
     func applySYNOptions(_ c: inout Connection, _ h: TCPHeader, _ now: Instant) {
+        // RFC 2018 §2: SACK is used only when both SYNs carried SACK-permitted.
+        c.sackOK = configuration.sack && h.options.sackPermitted
         // RFC 9293 §3.7.1: send MSS = min(peer's MSS option, what our MTU allows); default 536/1220.
         if let mss = h.options.mss, mss > 0 {
             c.sendMSS = max(64, min(Int(mss), c.announcedMSS))
@@ -378,7 +380,9 @@ extension TCPStack {
             // leaves the window as it was, and comes while data is outstanding.
             let duplicate = ack == c.sndUna && seg.payload.isEmpty && !f.contains(.syn) && !f.contains(.fin)
                 && UInt32(h.window) << c.sndWindShift == c.sndWnd && c.sndMax != c.sndUna
-            if duplicate {
+            if c.sackRecovery {
+                sackACKArrives(&c, id, h, classicDuplicate: duplicate, now)   // RFC 6675, RFC 8985
+            } else if duplicate {
                 duplicateACK(&c, id, now)
             } else if c.sndUna < ack {
                 timestampRTTSample(&c, h, now)
@@ -490,6 +494,10 @@ extension TCPStack {
         if seg.payload.count > Int(c.rcvMSS) { c.rcvMSS = UInt16(clamping: seg.payload.count) }
         // Offsets from RCV.NXT: trim what is old, clip what lies past the window.
         let skip = max(0, Int(c.rcvNxt - dataSeq))
+        if skip > 0 && c.sackOK && configuration.dsack {
+            // RFC 2883 §4: the part at or below RCV.NXT arrived before; report it first.
+            c.sackReport.dsack = (dataSeq, dataSeq + min(skip, seg.payload.count))
+        }
         guard skip < seg.payload.count else { return }   // all old: the ACK is the answer
         let offset = max(0, Int(dataSeq - c.rcvNxt))
         let room = c.receiveBuffer.free - offset
@@ -497,6 +505,13 @@ extension TCPStack {
         if length < seg.payload.count - skip { drop(.beyondWindow, now, id, seg) }
         guard length > 0 else { return }
         if offset > 0 {
+            if c.sackOK {
+                // RFC 2883 §4: a copy of data already held past a gap is a duplicate too.
+                if configuration.dsack, let d = c.assembler.overlap(start: UInt32(offset), end: UInt32(offset + length)) {
+                    c.sackReport.dsack = (c.rcvNxt + Int(d.start), c.rcvNxt + Int(d.end))
+                }
+                c.sackReport.received(c.rcvNxt + offset)   // RFC 2018 §4: its block goes first
+            }
             guard c.assembler.add(start: UInt32(offset), end: UInt32(offset + length)) else {
                 drop(.outOfOrder, now, id, seg)
                 return

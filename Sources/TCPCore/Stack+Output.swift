@@ -33,6 +33,7 @@ extension TCPStack {
             let maxPayload = max(0, buffer.count - ipHeader - 60)
             if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload) {
                 finishOutgoing(&seg.header, &c, now)
+                addSACKBlocks(&c, &seg.header, payloadLength: seg.payloadLength)   // after the timestamps: it fits what is left
                 let n = write(seg.header, from: c.local, to: c.remote, payloadLength: seg.payloadLength,
                               ring: c.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid)
                 if n != nil {
@@ -83,6 +84,7 @@ extension TCPStack {
         if c.ackPending || c.probePending { return true }
         if c.retransmitFirst && c.state.isSynchronized { return true }
         guard c.state.isSynchronized else { return false }
+        if sackWantsToSend(c) { return true }
         if c.unsentBytes > 0 && sendRoom(c) > 0 { return true }
         return finSendable(c)
     }
@@ -92,6 +94,7 @@ extension TCPStack {
     /// pipe + sndcnt on each ACK).
     func sendRoom(_ c: Connection) -> Int {
         let peerRoom = Int(c.sndUna - c.sndNxt) + Int(c.sndWnd)
+        if let room = sackSendRoom(c, windowRoom: max(0, peerRoom)) { return room }
         let inNetwork = c.inFastRecovery && configuration.proportionalRateReduction ? c.pipe : Int(c.sndNxt - c.sndUna)
         return max(0, min(peerRoom, c.cwnd - inNetwork))
     }
@@ -116,10 +119,14 @@ extension TCPStack {
         if (c.state == .synSent || c.state == .synReceived) && c.sndNxt == c.iss {
             var h = header(c.iss, c.state == .synSent ? [.syn] : [.syn, .ack])
             h.options.mss = UInt16(clamping: c.announcedMSS)
+            h.options.sackPermitted = c.state == .synSent ? configuration.sack : c.sackOK   // RFC 2018 §2
             if c.retries > 0 { countRetransmission(&c, bytes: 0) }
             advance(&c, by: 1, from: c.iss, now: now)
             c.ackPending = false
             return OutgoingSegment(header: h, payloadOffset: 0, payloadLength: 0)
+        }
+        if c.state.isSynchronized, let seg = sackNextSegment(&c, now, maxPayload: maxPayload, window: window) {
+            return seg
         }
         if c.state.isSynchronized && c.retransmitFirst,
            let seg = firstUnacknowledgedSegment(&c, now, maxPayload: maxPayload, window: window) {
@@ -140,14 +147,18 @@ extension TCPStack {
                 if c.sndNxt < c.sndMax { countRetransmission(&c, bytes: length) }
                 if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: length) }
                 c.lastDataSentAt = now
-                advance(&c, by: length + (carriesFIN ? 1 : 0), from: c.sndNxt, now: now)
+                let seq = c.sndNxt
+                advance(&c, by: length + (carriesFIN ? 1 : 0), from: seq, now: now)
+                recordTransmission(&c, seq: seq, length: length + (carriesFIN ? 1 : 0), fin: carriesFIN, payload: length, now: now)
                 c.ackPending = false
                 return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length)
             }
             if finSendable(c) {
                 let h = header(c.sndNxt, [.fin, .ack])
                 if c.sndNxt < c.sndMax { countRetransmission(&c, bytes: 0) }
-                advance(&c, by: 1, from: c.sndNxt, now: now)
+                let seq = c.sndNxt
+                advance(&c, by: 1, from: seq, now: now)
+                recordTransmission(&c, seq: seq, length: 1, fin: true, payload: 0, now: now)
                 c.ackPending = false
                 return OutgoingSegment(header: h, payloadOffset: 0, payloadLength: 0)
             }
@@ -246,6 +257,9 @@ extension TCPStack {
             retransmitTimeout(&c, id, now)
             if c.state == .closed { return }
         }
+        if let t = c.lossTimerAt, t <= now {
+            lossTimerFired(&c, id, now)   // RACK reordering timer or tail loss probe (RFC 8985)
+        }
         if let t = c.persistAt, t <= now {
             c.persistAt = nil
             trace(now, id, .timer(.persist))
@@ -300,8 +314,10 @@ extension TCPStack {
             c.cwnd = c.sendMSS
         }
         c.recoveryDeliveredEstimate = 0
-        c.sndNxt = c.sndUna                              // go back: resend from the first unacknowledged
-        // RFC 6582 §3.2 step 6: after a timeout, remember the highest sequence number sent.
+        // With a SACK scoreboard the lost segments are resent from it, SACKed ones skipped
+        // (RFC 6675 §5.1); without one, go back: resend from the first unacknowledged.
+        if !sackRetransmitTimeout(&c) { c.sndNxt = c.sndUna }
+        // RFC 6582 §3.2 step 6 / RFC 6675 §5.1: after a timeout, RecoveryPoint = the highest sent.
         c.recover = c.sndMax
         c.inFastRecovery = false
         c.duplicateACKs = 0

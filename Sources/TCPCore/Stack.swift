@@ -177,6 +177,17 @@ public struct TCPStatistics: Sendable, Hashable {
     /// Duplicate ACKs received (RFC 5681 §2) and fast retransmissions made (RFC 5681 §3.2, RFC 6582).
     public var duplicateACKs = 0
     public var fastRetransmissions = 0
+    /// SACK (RFC 2018, 2883, 6675) and RACK-TLP (RFC 8985): blocks received, blocks ignored as
+    /// outside SND.UNA..SND.MAX, D-SACKs received and sent, SACK recoveries entered, segments
+    /// RACK deemed lost, tail loss probes sent, reneging detected at an RTO.
+    public var sackBlocksReceived = 0
+    public var sackBlocksIgnored = 0
+    public var dsacksReceived = 0
+    public var dsacksSent = 0
+    public var sackRecoveries = 0
+    public var rackLosses = 0
+    public var lossProbes = 0
+    public var renegingsDetected = 0
     /// Segments that arrived past a gap and were kept for reassembly.
     public var outOfOrderSegments = 0
     public var resetsSent = 0

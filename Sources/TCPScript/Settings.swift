@@ -224,8 +224,12 @@ public struct RunSettings: Sendable {
         func bad() -> ShellOutcome { .unsupported("\(name)=\(value): value not understood") }
         switch name {
         // Linux
-        case "net.ipv4.tcp_sack": return feature(name, v, engineValue: 0, "SACK")
-        case "net.ipv4.tcp_dsack": return feature(name, v, engineValue: 0, "D-SACK")
+        case "net.ipv4.tcp_sack":
+            guard let n = int() else { return bad() }
+            configuration.sack = n != 0
+        case "net.ipv4.tcp_dsack":
+            guard let n = int() else { return bad() }
+            configuration.dsack = n != 0
         case "net.ipv4.tcp_fack": return feature(name, v, engineValue: 0, "FACK")
         case "net.ipv4.tcp_timestamps":
             // Linux: 0 off, 1 on (random per-connection offset), 2 on without the offset; TCPKit
@@ -241,8 +245,17 @@ public struct RunSettings: Sendable {
         case "net.ipv4.tcp_fastopen": return feature(name, v, engineValue: 0, "TCP Fast Open")
         case "net.ipv4.tcp_moderate_rcvbuf": return feature(name, v, engineValue: 0, "receive buffer auto-tuning")
         case "net.ipv4.tcp_no_metrics_save": return feature(name, v, engineValue: 1, "the metrics cache")
-        case "net.ipv4.tcp_early_retrans": return feature(name, v, engineValue: 0, "early retransmit / TLP")
-        case "net.ipv4.tcp_recovery": return feature(name, v, engineValue: 0, "RACK loss detection")
+        case "net.ipv4.tcp_early_retrans":
+            // Linux: 0 and 1 no TLP, 2 delayed early retransmit (gone from Linux), 3 and 4 TLP.
+            guard let n = int(), n >= 0, n <= 4 else { return bad() }
+            configuration.tailLossProbe = n >= 3
+            if n == 1 || n == 2 { notes.append("\(name)=\(v): RFC 5827 early retransmit is not implemented (RACK covers it); TLP off") }
+        case "net.ipv4.tcp_recovery":
+            // Bit 0x1: RACK loss detection. Bits 0x2 (static reordering window) and 0x4 (no
+            // reordering window) are recorded, not applied.
+            guard let n = int(), n >= 0 else { return bad() }
+            configuration.rack = n & 1 != 0
+            if n & ~1 != 0 { notes.append("\(name)=\(v): only bit 0x1 (RACK) is applied; the reordering-window bits are recorded, not applied") }
         case "net.ipv4.tcp_frto": return feature(name, v, engineValue: 0, "F-RTO")
         case "net.ipv4.tcp_autocorking": return feature(name, v, engineValue: 0, "autocorking")
         case "net.ipv4.tcp_mtu_probing": return feature(name, v, engineValue: 0, "MTU probing")
@@ -282,7 +295,9 @@ public struct RunSettings: Sendable {
             guard let xs = ints(), xs.count == 2, xs[0] >= 1, xs[0] <= xs[1], xs[1] <= 65535 else { return bad() }
             configuration.ephemeralPorts = UInt16(xs[0])...UInt16(xs[1])
         // FreeBSD
-        case "net.inet.tcp.sack.enable": return feature(name, v, engineValue: 0, "SACK")
+        case "net.inet.tcp.sack.enable":
+            guard let n = int() else { return bad() }
+            configuration.sack = n != 0
         case "net.inet.tcp.rfc1323":
             // FreeBSD: 0 neither, 1 both, 2 window scaling only, 3 timestamps only.
             guard let n = int(), (0...3).contains(n) else { return bad() }

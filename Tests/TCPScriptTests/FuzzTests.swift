@@ -36,7 +36,7 @@ let fuzzCorpus: [String] = {
     0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
     +0   fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
     +0   connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
-    +0   > S 0:0(0) <mss 1440>
+    +0   > S 0:0(0) <mss 1440,nop,nop,sackOK>
     +.1  < S. 0:0(0) ack 1 win 5792 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>
     +0   > . 1:1(0) ack 1
     +0   poll([{fd=3, events=POLLIN|POLLOUT, revents=POLLOUT}], 1, 100) = 1

@@ -20,7 +20,7 @@ struct RunnerPassTests {
         +0   fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
         +0   fcntl(3, F_GETFL) = 0x802 (flags O_RDWR|O_NONBLOCK)
         +0   connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
-        +0   > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
+        +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
         +0   poll([{fd=3, events=POLLOUT, revents=0}], 1, 0) = 0
         +.1  < S. 0:0(0) ack 1 win 5792 <mss 1460>
         +0   > . 1:1(0) ack 1
@@ -37,7 +37,7 @@ struct RunnerPassTests {
         expectPass("""
         0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
         +.1...0.200 connect(3, ..., ...) = 0
-        +0   > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
+        +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
         +.1  < S. 0:0(0) ack 1 win 5792 <mss 1460,nop,wscale 2,nop,nop,sackOK>
         +0   > . 1:1(0) ack 1
         """)
@@ -48,7 +48,7 @@ struct RunnerPassTests {
         expectPass("""
         0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
         +0...0.1 connect(3, ..., ...) = -1 ECONNREFUSED (Connection refused)
-        +0   > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
+        +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
         +.1  < R. 0:0(0) ack 1 win 0
         """)
     }
@@ -58,13 +58,13 @@ struct RunnerPassTests {
         expectPass("""
         0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
         +0...123 connect(3, ..., ...) = -1 ETIMEDOUT (Connection timed out)
-        +0   > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
-        1    > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
-        3    > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
-        7    > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
-        15   > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
-        31   > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
-        63   > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
+        +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
+        1    > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
+        3    > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
+        7    > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
+        15   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
+        31   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
+        63   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
         123  > R 1:1(0)
         """)
     }
@@ -385,13 +385,13 @@ struct RunnerFailTests {
         expectFail("""
         0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
         +0...0.1 connect(3, ..., ...) = -1 ETIMEDOUT (Connection timed out)
-        +0   > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
+        +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
         +.1  < R. 0:0(0) ack 1 win 0
         """, line: 2, "expected errno ETIMEDOUT (Connection timed out) but got ECONNREFUSED (Connection refused)")
         expectFail("""
         0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
         +0...0.1 connect(3, ..., ...) = 0
-        +0   > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
+        +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
         +.1  < R. 0:0(0) ack 1 win 0
         """, line: 2, "expected result 0 but got -1 with errno ECONNREFUSED (Connection refused)")
     }

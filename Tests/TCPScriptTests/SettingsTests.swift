@@ -61,10 +61,30 @@ struct SettingsTests {
         #expect(s.notes.isEmpty)
         #expect(!s.configuration.timestamps && !s.configuration.windowScaling)
         #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps=1 net.ipv4.tcp_window_scaling=1 net.ipv4.tcp_syncookies=1") == .applied)
-        #expect(s.notes.count == 2)
-        #expect(s.notes[0] == "net.ipv4.tcp_sack=1: SACK not implemented in the engine; recorded, not applied")
+        #expect(s.notes.count == 1)
+        #expect(s.notes[0].hasPrefix("net.ipv4.tcp_syncookies=1"))
         #expect(s.configuration == RunSettings().configuration)
         #expect(s.configuration.timestamps && s.configuration.windowScaling)
+    }
+
+    @Test("SACK, D-SACK, RACK and TLP sysctls switch the engine (Linux and FreeBSD names)")
+    func sackSwitches() {
+        var s = RunSettings()
+        #expect(s.configuration.sack && s.configuration.dsack && s.configuration.rack && s.configuration.tailLossProbe)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=0 net.ipv4.tcp_dsack=0") == .applied)
+        #expect(!s.configuration.sack && !s.configuration.dsack)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_recovery=0 net.ipv4.tcp_early_retrans=0") == .applied)
+        #expect(!s.configuration.rack && !s.configuration.tailLossProbe)
+        #expect(s.notes.isEmpty)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_recovery=1 net.ipv4.tcp_early_retrans=3") == .applied)
+        #expect(s.configuration.rack && s.configuration.tailLossProbe)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_recovery=5") == .applied)
+        #expect(s.configuration.rack && s.notes.last?.contains("bit 0x1") == true)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_early_retrans=9") != .applied)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.sack.enable=1") == .applied)
+        #expect(s.configuration.sack)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.sack.enable=0") == .applied)
+        #expect(!s.configuration.sack)
     }
 
     @Test("FreeBSD sysctls: insecure_rst/insecure_syn switch RFC 5961; recvspace, sendspace, msl, blackhole")
@@ -157,7 +177,7 @@ struct RunnerSettingsTests {
 
     @Test("notes say what was recorded but not applied")
     func notes() {
-        let r = run("0 `sysctl -q net.ipv4.tcp_sack=1`\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, SOL_TCP, TCP_NODELAY, [0], 4) = 0")
+        let r = run("0 `sysctl -q net.ipv4.tcp_fack=1`\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, SOL_TCP, TCP_NODELAY, [0], 4) = 0")
         #expect(r.isPass)
         #expect(r.notes.count == 2)
         #expect(r.notes[1].contains("Nagle"))

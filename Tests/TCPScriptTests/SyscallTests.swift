@@ -114,7 +114,7 @@ struct SyscallTests {
         expectPass("""
         0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
         +0...0.1 connect(3, ..., ...) = -1 ECONNREFUSED (Connection refused)
-        +0   > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 1>
+        +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
         +.1  < R. 0:0(0) ack 1 win 0
         +1...1.1 connect(3, ..., ...) = 0
         +0   > S 0:0(0) <...>

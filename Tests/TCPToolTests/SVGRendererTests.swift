@@ -82,6 +82,7 @@ import FoundationXML
         }
         #expect(r.texts.contains { $0.hasPrefix("SYN seq=") && $0.hasSuffix(" (0)") })
         #expect(r.texts.contains { $0.hasPrefix("len=0 win=65535 mss=1460") })
+        #expect(r.texts.contains { $0.hasPrefix("len=0 win=65535 mss=1460") && $0.contains("sackOK") })   // both SYNs offer SACK (RFC 2018 §2)
         #expect(r.texts.contains("time-wait timer fires"))
         // The lifelines are the hosts' x; each segment goes from one to the other.
         let xs = Set(r.elements("line", class: "lifeline").map { $0["x1"]! })

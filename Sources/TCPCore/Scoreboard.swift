@@ -1,0 +1,362 @@
+import TCPWire
+
+/// One transmission of sent data still outstanding: [start, end) in sequence space (a FIN counts
+/// as the last sequence number), when it last went out, and what the peer told us about it.
+struct SentSegment {
+    var start: SequenceNumber
+    var end: SequenceNumber
+    /// Time of the latest (re)transmission (RFC 8985 §6.1 Segment.xmit_ts).
+    var sentAt: Instant
+    var flags: Flags
+
+    struct Flags: OptionSet {
+        var rawValue: UInt8
+        /// Covered by a SACK block (RFC 2018); kept until the cumulative ACK passes it (§8: reneging).
+        static let sacked = Flags(rawValue: 1)
+        /// Deemed lost (RFC 6675 IsLost, RFC 8985 RACK, or an RTO) and not retransmitted since.
+        static let lost = Flags(rawValue: 2)
+        /// A retransmission of it is in flight (RFC 6675 pipe counts it again).
+        static let retransmitted = Flags(rawValue: 4)
+        /// Retransmitted at least once (RFC 8985 Segment.retransmitted: no unambiguous RTT).
+        static let everRetransmitted = Flags(rawValue: 8)
+        /// The last sequence number is our FIN.
+        static let fin = Flags(rawValue: 16)
+    }
+
+    var length: Int { Int(end - start) }
+    var sacked: Bool { flags.contains(.sacked) }
+}
+
+/// The sender's view of its outstanding data for SACK loss recovery (RFC 6675 §3 "scoreboard")
+/// and RACK-TLP (RFC 8985 §6.1): a ring of sent-segment records covering SND.UNA..SND.MAX without
+/// gaps, in sequence order. Allocated once per connection the first time data goes out on a
+/// connection that negotiated SACK, with a fixed capacity, so the hot path allocates nothing and
+/// an idle connection pays nothing but the reference. When the ring is full, a new transmission is
+/// merged into the last record (it is then retransmitted in MSS-sized pieces, split off as needed).
+final class Scoreboard {
+    let capacity: Int
+    private let storage: UnsafeMutablePointer<SentSegment>
+    private var head = 0
+    private(set) var count = 0
+
+    /// Bytes covered by SACK blocks and not yet cumulatively acknowledged.
+    private(set) var sackedBytes = 0
+    private(set) var sackedSegments = 0
+    /// The highest sequence number SACKed (RFC 6675 HighACK's role in NextSeg: holes lie below it).
+    private(set) var highestSACKed: SequenceNumber?
+    /// RFC 6675 pipe, recomputed on each ACK (SetPipe) and grown on each transmission.
+    var pipe = 0
+
+    // RACK (RFC 8985 §6.1), times in nanoseconds.
+    var rackXmit = Instant.zero
+    var rackEndSeq = SequenceNumber(0)
+    var rackHasDelivery = false
+    var rackRTT: Int64 = 0
+    var minRTT: Int64 = .max
+    /// Highest end sequence delivered (acknowledged or SACKed): RACK.fack.
+    var fack = SequenceNumber(0)
+    var reorderingSeen = false
+    var reoWndMult = 1
+    var reoWndPersist = 0
+    var dsackRound: SequenceNumber?
+
+    // TLP (RFC 8985 §7).
+    var tlpEndSeq: SequenceNumber?
+    var tlpIsRetransmission = false
+    /// A probe is due (the PTO fired): send one segment outside cwnd.
+    var tlpPending = false
+    /// SND.UNA and SND.MAX when the probe timer was armed (re-armed when either moves).
+    var ptoUna = SequenceNumber(0)
+    var ptoMax = SequenceNumber(0)
+
+    /// What the connection's loss timer (`lossTimerAt`) is armed for.
+    enum LossTimer { case none, reorder, probe }
+    var lossTimer = LossTimer.none
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 4)
+        storage = .allocate(capacity: self.capacity)
+    }
+    deinit {
+        storage.deinitialize(count: 0)
+        storage.deallocate()
+    }
+
+    /// Records for a connection whose send buffer holds `bufferBytes` and sends `mss`-byte
+    /// segments: room for every full segment the buffer can have outstanding, twice over for
+    /// short writes, bounded.
+    static func capacity(bufferBytes: Int, mss: Int) -> Int {
+        min(max(2 * bufferBytes / max(mss, 1) + 8, 32), 8192)
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    subscript(i: Int) -> SentSegment {
+        get { storage[(head + i) % capacity] }
+        set { storage[(head + i) % capacity] = newValue }
+    }
+
+    var last: SentSegment? { count == 0 ? nil : self[count - 1] }
+
+    func removeAll() {
+        head = 0; count = 0
+        sackedBytes = 0; sackedSegments = 0; highestSACKed = nil; pipe = 0
+        tlpEndSeq = nil; tlpPending = false
+    }
+
+    // MARK: Transmissions
+
+    /// New data [start, end) went out at `now` (it must start where the last record ends).
+    func append(start: SequenceNumber, end: SequenceNumber, fin: Bool, now: Instant) {
+        guard start < end else { return }
+        if let l = last, l.end != start {
+            // Not contiguous (the caller went back): restart the records from here.
+            removeAll()
+        }
+        if count == capacity {
+            // Full: the newest record grows (see the type's comment).
+            var l = self[count - 1]
+            l.end = end
+            l.sentAt = now
+            if fin { l.flags.insert(.fin) }
+            self[count - 1] = l
+            return
+        }
+        count += 1
+        self[count - 1] = SentSegment(start: start, end: end, sentAt: now, flags: fin ? [.fin] : [])
+    }
+
+    /// Splits record `i` so that a record ends at `seq` (start < seq < end). Returns false, changing
+    /// nothing, when the ring is full.
+    @discardableResult
+    func split(_ i: Int, at seq: SequenceNumber) -> Bool {
+        let r = self[i]
+        guard r.start < seq, seq < r.end else { return true }
+        guard count < capacity else { return false }
+        var j = count
+        while j > i + 1 { self[j] = self[j - 1]; j -= 1 }
+        count += 1
+        var left = r, right = r
+        left.end = seq
+        left.flags.remove(.fin)
+        right.start = seq
+        self[i] = left
+        self[i + 1] = right
+        return true
+    }
+
+    // MARK: Acknowledgments
+
+    /// The cumulative ACK moved to `una`: records wholly below it go; one straddling it is trimmed.
+    /// Calls `delivered` for each record (or part) acknowledged that was not SACKed before.
+    func acknowledge(upTo una: SequenceNumber, _ delivered: (SentSegment) -> Void) {
+        while count > 0 {
+            var r = self[0]
+            if r.end <= una {
+                if r.sacked { sackedBytes -= r.length; sackedSegments -= 1 } else { delivered(r) }
+                head = (head + 1) % capacity
+                count -= 1
+                continue
+            }
+            if r.start < una {
+                if r.sacked { sackedBytes -= Int(una - r.start) } else {
+                    var part = r; part.end = una; delivered(part)
+                }
+                r.start = una
+                self[0] = r
+            }
+            break
+        }
+        if count == 0 { head = 0 }
+        if let h = highestSACKed, h <= una { highestSACKed = nil }
+    }
+
+    /// Marks what [left, right) covers as SACKed, splitting records at its edges. Returns the
+    /// bytes newly SACKed; `delivered` sees each newly SACKed record.
+    func sack(_ left: SequenceNumber, _ right: SequenceNumber, _ delivered: (SentSegment) -> Void) -> Int {
+        var newly = 0
+        var i = firstIndex(endingAfter: left)
+        while i < count {
+            var r = self[i]
+            if r.start >= right { break }
+            if r.start < left {
+                if split(i, at: left) { i += 1; continue } else { i += 1; continue }
+            }
+            if r.end > right {
+                guard split(i, at: right) else { break }   // full: leave the straddling record unSACKed
+                r = self[i]
+            }
+            if !r.sacked {
+                r.flags.insert(.sacked)
+                r.flags.remove(.lost)
+                if r.flags.contains(.retransmitted) { r.flags.remove(.retransmitted) }
+                self[i] = r
+                newly += r.length
+                sackedBytes += r.length
+                sackedSegments += 1
+                delivered(r)
+                if highestSACKed.map({ r.end > $0 }) ?? true { highestSACKed = r.end }
+            }
+            i += 1
+        }
+        return newly
+    }
+
+    /// The first record whose end lies past `seq`.
+    func firstIndex(endingAfter seq: SequenceNumber) -> Int {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if self[mid].end <= seq { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// RFC 2018 §8: the receiver may renege on SACKed data. Forget every SACK mark (the data was
+    /// never freed), as after an RTO whose left edge was SACKed.
+    func clearSACKs() {
+        for i in 0..<count {
+            var r = self[i]
+            r.flags.remove(.sacked)
+            self[i] = r
+        }
+        sackedBytes = 0
+        sackedSegments = 0
+        highestSACKed = nil
+    }
+
+    // MARK: RFC 6675 loss detection and pipe
+
+    /// RFC 6675 §4 IsLost for every unSACKed record below the highest SACK: lost when DupThresh
+    /// discontiguous SACKed segments, or more than (DupThresh − 1)·SMSS SACKed bytes, lie above
+    /// it. Returns the number of records newly marked lost.
+    func markLostBySACK(mss: Int, dupThresh: Int = 3) -> Int {
+        var above = 0, aboveSegments = 0, marked = 0
+        var i = count - 1
+        while i >= 0 {
+            var r = self[i]
+            if r.sacked {
+                above += r.length
+                aboveSegments += 1
+            } else if !r.flags.contains(.lost) && !r.flags.contains(.retransmitted)
+                        && (aboveSegments >= dupThresh || above > (dupThresh - 1) * mss) {
+                r.flags.insert(.lost)
+                self[i] = r
+                marked += 1
+            }
+            i -= 1
+        }
+        return marked
+    }
+
+    /// Every unSACKed record is lost (RFC 6298 §5.4 timeout; RFC 6675 §5.1): retransmissions in
+    /// flight are forgotten too.
+    func markAllLost() {
+        for i in 0..<count {
+            var r = self[i]
+            guard !r.sacked else { continue }
+            r.flags.insert(.lost)
+            r.flags.remove(.retransmitted)
+            self[i] = r
+        }
+    }
+
+    /// RFC 6675 §4 SetPipe: each unSACKed octet counts once if not lost and once more if
+    /// retransmitted.
+    func computePipe() -> Int {
+        var p = 0
+        for i in 0..<count {
+            let r = self[i]
+            guard !r.sacked else { continue }
+            if !r.flags.contains(.lost) { p += r.length }
+            if r.flags.contains(.retransmitted) { p += r.length }
+        }
+        pipe = p
+        return p
+    }
+
+    /// RFC 6675 §4 NextSeg rule 1: the first lost, unSACKed record not yet retransmitted (in fast
+    /// recovery only holes below the highest SACKed sequence number qualify; after an RTO, all).
+    func nextLost(belowHighestSACK: Bool) -> Int? {
+        for i in 0..<count {
+            let r = self[i]
+            if belowHighestSACK, let h = highestSACKed, r.start >= h { return nil }
+            if !r.sacked && r.flags.contains(.lost) && !r.flags.contains(.retransmitted) { return i }
+        }
+        return nil
+    }
+
+    /// Whether the record at SND.UNA is deemed lost (RFC 6675 §5 recovery entry: IsLost(HighACK + 1)).
+    var firstIsLost: Bool { count > 0 && self[0].flags.contains(.lost) }
+
+    /// The number of records currently marked lost and not retransmitted.
+    var lostCount: Int {
+        var n = 0
+        for i in 0..<count where self[i].flags.contains(.lost) && !self[i].flags.contains(.retransmitted) && !self[i].sacked { n += 1 }
+        return n
+    }
+
+    // MARK: RACK (RFC 8985 §6)
+
+    /// RFC 8985 §6.2 steps 1–3 for one delivered record.
+    func rackDelivered(_ r: SentSegment, now: Instant) {
+        let rtt = (now - r.sentAt).nanoseconds
+        if r.flags.contains(.everRetransmitted) && rtt < minRTT {
+            return   // step 2: may be the ACK of the original transmission (ambiguous), skip
+        }
+        if rtt >= 0 { minRTT = min(minRTT, rtt) }
+        // Step 2: RACK.rtt and RACK.xmit_ts/end_seq follow the most recently sent delivered segment.
+        if !rackHasDelivery || sentAfter(r.sentAt, r.end, rackXmit, rackEndSeq) {
+            rackRTT = max(rtt, 0)
+            rackXmit = r.sentAt
+            rackEndSeq = r.end
+            rackHasDelivery = true
+        }
+        // Step 3: delivered below the highest delivered and never retransmitted: reordering.
+        if r.end < fack {
+            if !r.flags.contains(.everRetransmitted) { reorderingSeen = true }
+        } else {
+            fack = r.end
+        }
+    }
+
+    /// RFC 8985 §6.2: (t1, seq1) was sent after (t2, seq2).
+    func sentAfter(_ t1: Instant, _ seq1: SequenceNumber, _ t2: Instant, _ seq2: SequenceNumber) -> Bool {
+        t1 > t2 || (t1 == t2 && seq1 > seq2)
+    }
+
+    /// RFC 8985 §6.2 step 4: RACK.reo_wnd.
+    func reorderWindow(srtt: Int64?, inRecovery: Bool, dupThresh: Int = 3) -> Int64 {
+        if !reorderingSeen {
+            if inRecovery || sackedSegments >= dupThresh { return 0 }
+        }
+        guard minRTT != .max else { return 0 }
+        let w = Int64(reoWndMult) * minRTT / 4
+        return min(w, srtt ?? w)
+    }
+
+    /// RFC 8985 §6.2 step 5: marks lost every unSACKed record sent before the most recently
+    /// delivered one by more than RACK.rtt + reo_wnd. Returns the records newly marked lost and
+    /// the time left until the next one would be (nil: none waiting).
+    func rackDetectLoss(now: Instant, reoWnd: Int64) -> (marked: Int, timeout: Int64?) {
+        guard rackHasDelivery else { return (0, nil) }
+        var marked = 0
+        var timeout: Int64? = nil
+        for i in 0..<count {
+            var r = self[i]
+            if r.sacked { continue }
+            if r.flags.contains(.lost) && !r.flags.contains(.retransmitted) { continue }
+            guard sentAfter(rackXmit, rackEndSeq, r.sentAt, r.end) else { continue }
+            let remaining = (r.sentAt - now).nanoseconds + rackRTT + reoWnd
+            if remaining <= 0 {
+                r.flags.insert(.lost)
+                r.flags.remove(.retransmitted)   // a lost retransmission is due again
+                self[i] = r
+                marked += 1
+            } else {
+                timeout = max(timeout ?? 0, remaining)
+            }
+        }
+        return (marked, timeout)
+    }
+}

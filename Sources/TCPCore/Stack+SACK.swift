@@ -1,0 +1,333 @@
+import TCPWire
+
+/// The sender's side of SACK: the scoreboard kept up to date from each ACK (RFC 2018, RFC 2883),
+/// loss detection by RFC 6675 IsLost and RACK (RFC 8985 §6), RFC 6675 loss recovery (pipe,
+/// NextSeg), the tail loss probe (RFC 8985 §7), and the RTO with a scoreboard (RFC 6675 §5.1).
+/// Congestion responses (how far cwnd and ssthresh move) are in Stack+Congestion.swift.
+extension TCPStack {
+    static let dupThresh = 3
+    /// RFC 8985 §7.2 WCDelAckT: the worst-case delayed-ACK time of the peer.
+    static let worstCaseDelayedACK: Int64 = 200_000_000
+
+    // MARK: Recording transmissions
+
+    /// New data [seq, seq + length) just went out (RFC 8985 §6.1: remember its send time).
+    mutating func recordTransmission(_ c: inout Connection, seq: SequenceNumber, length: Int, fin: Bool, payload: Int, now: Instant) {
+        guard c.sackOK, length > 0 else { return }
+        if c.scoreboard == nil {
+            guard payload > 0 else { return }   // a bare FIN needs no scoreboard
+            c.scoreboard = Scoreboard(capacity: Scoreboard.capacity(bufferBytes: c.sendBuffer.capacity, mss: c.sendMSS))
+        }
+        let sb = c.scoreboard!
+        if sb.isEmpty && seq != c.sndUna { return }   // records must start at SND.UNA
+        sb.append(start: seq, end: seq + length, fin: fin, now: now)
+        if c.inFastRecovery || c.inRTORecovery { sb.pipe += length }
+        if sb.tlpPending {
+            // RFC 8985 §7.3: the probe was new data.
+            sb.tlpPending = false
+            sb.tlpEndSeq = c.sndMax
+            sb.tlpIsRetransmission = false
+            c.retransmitAt = now + .nanoseconds(c.rto)
+        }
+    }
+
+    // MARK: ACK processing
+
+    /// An acceptable ACK on a connection with a scoreboard (RFC 6675 §5, RFC 8985 §6.2): takes
+    /// the cumulative ACK and the SACK blocks, marks losses, and enters or leaves recovery.
+    mutating func sackACKArrives(_ c: inout Connection, _ id: ConnectionID, _ h: TCPHeader, classicDuplicate: Bool, _ now: Instant) {
+        let sb = c.scoreboard!
+        let ack = h.acknowledgmentNumber
+        let oldUna = c.sndUna
+        let blocks = h.options.sackBlocks
+        let sackedBefore = sb.sackedBytes
+        var dsack: SACKBlock?
+        statistics.sackBlocksReceived += blocks.count
+        // RFC 2883 §4: the first block reports a duplicate when it lies below the cumulative ACK
+        // or inside the second block.
+        if let first = blocks.first, first.left < first.right,
+           first.right <= ack || (blocks.count > 1 && blocks[1].left <= first.left && first.right <= blocks[1].right) {
+            dsack = first
+            statistics.dsacksReceived += 1
+        }
+        if ack > oldUna {
+            timestampRTTSample(&c, h, now)   // RFC 7323 §4: before SND.UNA moves
+            acknowledge(&c, id, ack, now)
+            sb.acknowledge(upTo: ack) { sb.rackDelivered($0, now: now) }
+            c.duplicateACKs = 0   // RFC 6675 §5: a cumulative ACK resets DupAcks
+        }
+        var newlySACKed = 0
+        for (i, b) in blocks.enumerated() {
+            if i == 0 && dsack != nil { continue }
+            // RFC 2018 §3 / RFC 6675 §4 Update(): only blocks inside SND.UNA..SND.MAX mean anything.
+            guard b.left < b.right, b.left >= oldUna, b.right <= c.sndMax else {
+                statistics.sackBlocksIgnored += 1
+                continue
+            }
+            guard b.right > c.sndUna else { continue }
+            newlySACKed += sb.sack(SequenceNumber.max(b.left, c.sndUna), b.right) { sb.rackDelivered($0, now: now) }
+        }
+        // RFC 6675 §2 DupAck: no cumulative progress, and new SACKed data (or a classic duplicate).
+        if ack == oldUna && c.sndMax != c.sndUna && (newlySACKed > 0 || classicDuplicate) {
+            c.duplicateACKs += 1
+            c.counters.duplicateACKs &+= 1
+            statistics.duplicateACKs += 1
+        }
+        tlpACKArrives(&c, sb, ack, dsack, now)
+        if dsack != nil { rackDSACKSeen(&c, sb) }
+
+        // Leaving recovery (RFC 6675 §5: the cumulative ACK reached RecoveryPoint).
+        if (c.inFastRecovery || c.inRTORecovery) && c.sndUna >= c.recover {
+            if c.inFastRecovery { congestionRecoveryEnded(&c) }
+            c.inFastRecovery = false
+            c.inRTORecovery = false
+            c.duplicateACKs = 0
+            if sb.reoWndPersist > 0 {
+                sb.reoWndPersist -= 1
+                if sb.reoWndPersist == 0 { sb.reoWndMult = 1 }
+            }
+        }
+        var lost = sb.markLostBySACK(mss: c.sendMSS, dupThresh: Self.dupThresh)
+        lost += rackDetectLoss(&c, sb, now)
+        // RFC 6675 §5: enter recovery on the DupThresh-th duplicate or when IsLost(SND.UNA); RACK
+        // losses start it too (RFC 8985 §6.2). Not before the last recovery's point is passed.
+        if !c.inFastRecovery && !c.inRTORecovery && (c.sndUna > c.recover || c.recover == c.iss)
+            && (c.duplicateACKs >= Self.dupThresh || sb.firstIsLost || lost > 0) {
+            enterSACKRecovery(&c, sb, now)
+        }
+        _ = sb.computePipe()
+        if c.inFastRecovery {
+            // RFC 6937 §3 DeliveredData: the change in SND.UNA plus the change in SACKed bytes.
+            let delivered = max(0, Int(c.sndUna - oldUna) + sb.sackedBytes - sackedBefore)
+            congestionRecoveryACK(&c, delivered: delivered, pipe: sb.pipe)
+        }
+    }
+
+    /// RFC 6675 §5 steps (4.1)–(4.3): RecoveryPoint = HighData, the congestion response, and the
+    /// first segment presumed dropped is resent first.
+    mutating func enterSACKRecovery(_ c: inout Connection, _ sb: Scoreboard, _ now: Instant) {
+        c.recover = c.sndMax
+        c.inFastRecovery = true
+        statistics.sackRecoveries += 1
+        statistics.fastRetransmissions += 1
+        // (4.2): the congestion response; without PRR, cwnd = ssthresh at once (RFC 6675 §5).
+        congestionRecoveryStarted(&c, now)
+        if !configuration.proportionalRateReduction { c.cwnd = c.ssthresh }
+        if sb.count > 0 && !sb[0].sacked && !sb[0].flags.contains(.retransmitted) {
+            var r = sb[0]
+            r.flags.insert(.lost)
+            sb[0] = r
+        }
+        c.rttSeq = nil   // Karn: the timed segment may be resent
+        // RFC 8985 §7.2: no probe during recovery.
+        if sb.lossTimer == .probe { c.lossTimerAt = nil; sb.lossTimer = .none }
+    }
+
+    // MARK: RACK (RFC 8985 §6)
+
+    /// Step 4's D-SACK part: widen the reordering window once per round trip with D-SACKs.
+    func rackDSACKSeen(_ c: inout Connection, _ sb: Scoreboard) {
+        if let round = sb.dsackRound, c.sndUna >= round { sb.dsackRound = nil }
+        if sb.dsackRound == nil {
+            sb.dsackRound = c.sndMax
+            sb.reoWndMult += 1
+            sb.reoWndPersist = 16
+        }
+    }
+
+    /// Step 5: time-based loss marking, and the reordering timer for what is not yet overdue.
+    mutating func rackDetectLoss(_ c: inout Connection, _ sb: Scoreboard, _ now: Instant) -> Int {
+        guard configuration.rack else { return 0 }
+        let reoWnd = sb.reorderWindow(srtt: c.srtt, inRecovery: c.inFastRecovery || c.inRTORecovery, dupThresh: Self.dupThresh)
+        let (marked, timeout) = sb.rackDetectLoss(now: now, reoWnd: reoWnd)
+        statistics.rackLosses += marked
+        if let timeout {
+            // RFC 8985 §6.3: fire when the oldest waiting segment becomes overdue.
+            c.lossTimerAt = now + .nanoseconds(timeout)
+            sb.lossTimer = .reorder
+        } else if sb.lossTimer == .reorder {
+            c.lossTimerAt = nil
+            sb.lossTimer = .none
+        }
+        return marked
+    }
+
+    // MARK: TLP (RFC 8985 §7)
+
+    /// §7.4: the end of a probe's episode. A retransmitted probe acknowledged without a D-SACK
+    /// repaired a real loss: the congestion response is due.
+    mutating func tlpACKArrives(_ c: inout Connection, _ sb: Scoreboard, _ ack: SequenceNumber, _ dsack: SACKBlock?, _ now: Instant) {
+        guard let end = sb.tlpEndSeq else { return }
+        if sb.tlpIsRetransmission, let d = dsack, d.right == end {
+            sb.tlpEndSeq = nil   // both copies arrived: nothing was lost
+            return
+        }
+        guard ack >= end else { return }
+        sb.tlpEndSeq = nil
+        if sb.tlpIsRetransmission { tailLossRepaired(&c, now) }
+    }
+
+    /// §7.2: (re)arms the probe timeout after new data went out or new data was acknowledged,
+    /// outside recovery, with data outstanding; cancels it otherwise. The engine's choice: a lone
+    /// FIN is left to the retransmission timer.
+    func armLossProbe(_ c: inout Connection, _ now: Instant) {
+        guard let sb = c.scoreboard else { return }
+        let finOutstanding = c.finQueued && c.sndMax == c.finSeq + 1
+        let dataOutstanding = Int(c.sndMax - c.sndUna) > (finOutstanding ? 1 : 0)
+        guard configuration.tailLossProbe, c.sackOK, c.state.isSynchronized, dataOutstanding,
+              !c.inFastRecovery, !c.inRTORecovery, sb.tlpEndSeq == nil, !sb.tlpPending,
+              sb.lossTimer != .reorder, c.retries == 0, let rto = c.retransmitAt else {
+            if sb.lossTimer == .probe { c.lossTimerAt = nil; sb.lossTimer = .none }
+            return
+        }
+        // Already armed for this flight (same SND.UNA and SND.MAX): keep it.
+        if sb.lossTimer == .probe, sb.ptoUna == c.sndUna, sb.ptoMax == c.sndMax { return }
+        var pto: Int64
+        if let srtt = c.srtt {
+            pto = 2 * srtt
+            if sb.count == 1 { pto += Self.worstCaseDelayedACK }
+        } else {
+            pto = 1_000_000_000
+        }
+        // The probe only helps before the retransmission timer: otherwise the RTO does the work.
+        guard now + .nanoseconds(pto) < rto else {
+            if sb.lossTimer == .probe { c.lossTimerAt = nil; sb.lossTimer = .none }
+            return
+        }
+        c.lossTimerAt = now + .nanoseconds(pto)
+        sb.lossTimer = .probe
+        sb.ptoUna = c.sndUna
+        sb.ptoMax = c.sndMax
+    }
+
+    /// The RACK reordering timer or the probe timer fired.
+    mutating func lossTimerFired(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        c.lossTimerAt = nil
+        guard let sb = c.scoreboard, c.state.isSynchronized else { return }
+        let kind = sb.lossTimer
+        sb.lossTimer = .none
+        switch kind {
+        case .none:
+            return
+        case .reorder:
+            trace(now, id, .timer(.reorder))
+            // RFC 8985 §6.3: detect again with the clock moved on.
+            let lost = rackDetectLoss(&c, sb, now)
+            if lost > 0 && !c.inFastRecovery && !c.inRTORecovery && (c.sndUna > c.recover || c.recover == c.iss) {
+                enterSACKRecovery(&c, sb, now)
+            }
+            _ = sb.computePipe()
+        case .probe:
+            trace(now, id, .timer(.lossProbe))
+            guard c.sndMax != c.sndUna, !c.inFastRecovery, !c.inRTORecovery else { return }
+            // RFC 8985 §7.3: send one segment, new data if the peer's window takes it, otherwise
+            // the last segment again.
+            sb.tlpPending = true
+            statistics.lossProbes += 1
+        }
+    }
+
+    // MARK: Sending from the scoreboard
+
+    /// Room for new data during SACK recovery: cwnd − pipe (RFC 6675 §5 step (C)), at least one
+    /// SMSS, within the peer's window; a pending probe ignores cwnd (RFC 8985 §7.3).
+    func sackSendRoom(_ c: Connection, windowRoom: Int) -> Int? {
+        guard let sb = c.scoreboard, c.sackOK else { return nil }
+        if sb.tlpPending { return windowRoom }
+        guard c.inFastRecovery || c.inRTORecovery else { return nil }
+        let room = c.cwnd - sb.pipe
+        return room >= c.sendMSS ? min(room, windowRoom) : 0
+    }
+
+    /// A retransmission from the scoreboard is due now.
+    func sackWantsToSend(_ c: Connection) -> Bool {
+        guard let sb = c.scoreboard, c.sackOK, c.state.isSynchronized else { return false }
+        if sb.tlpPending { return true }
+        guard c.inFastRecovery || c.inRTORecovery, c.cwnd - sb.pipe >= c.sendMSS else { return false }
+        return sb.nextLost(belowHighestSACK: !c.inRTORecovery) != nil
+    }
+
+    /// RFC 6675 §4 NextSeg rule (1) (and, after an RTO, every lost segment in order), or the
+    /// retransmitted tail loss probe.
+    mutating func sackNextSegment(_ c: inout Connection, _ now: Instant, maxPayload: Int, window: UInt16) -> OutgoingSegment? {
+        guard let sb = c.scoreboard, c.sackOK else { return nil }
+        if sb.tlpPending {
+            let windowRoom = Int(c.sndUna - c.sndNxt) + Int(c.sndWnd)
+            if c.unsentBytes > 0 && windowRoom > 0 { return nil }   // new data: the data path sends it
+            sb.tlpPending = false
+            // The last unSACKed segment, at most one SMSS of its end.
+            var i = sb.count - 1
+            while i >= 0 && sb[i].sacked { i -= 1 }
+            guard i >= 0 else { return nil }
+            if sb[i].length > c.sendMSS && sb.split(i, at: sb[i].end - UInt32(c.sendMSS)) { i += 1 }
+            guard let seg = retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window) else { return nil }
+            sb.tlpEndSeq = c.sndMax
+            sb.tlpIsRetransmission = true
+            c.retransmitAt = now + .nanoseconds(c.rto)   // §7.3: the RTO runs from the probe
+            return seg
+        }
+        guard c.inFastRecovery || c.inRTORecovery, c.cwnd - sb.pipe >= c.sendMSS,
+              let i = sb.nextLost(belowHighestSACK: !c.inRTORecovery) else { return nil }
+        return retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window)
+    }
+
+    /// Sends record `i` again (at most one SMSS of it: a longer record is split first).
+    mutating func retransmit(_ c: inout Connection, _ sb: Scoreboard, _ i: Int, _ now: Instant, maxPayload: Int, window: UInt16) -> OutgoingSegment? {
+        let limit = max(1, min(c.sendMSS, maxPayload))
+        if sb[i].length > limit + (sb[i].flags.contains(.fin) ? 1 : 0) { sb.split(i, at: sb[i].start + limit) }
+        var r = sb[i]
+        let fin = r.flags.contains(.fin)
+        let offset = Int(r.start - c.sendBufferSeq)
+        let length = min(r.length - (fin ? 1 : 0), limit)
+        guard offset >= 0, length >= 0, offset + length <= c.sendBuffer.count, length > 0 || fin else {
+            // The record does not match the buffer (cannot happen): stop using the scoreboard.
+            sb.removeAll()
+            return nil
+        }
+        let carriesFIN = fin && r.start + length + 1 == r.end
+        var flags: TCPFlags = [.ack]
+        if carriesFIN { flags.insert(.fin) }
+        if length > 0 && offset + length == c.sendBuffer.count { flags.insert(.psh) }
+        r.flags.remove(.lost)
+        r.flags.insert([.retransmitted, .everRetransmitted])
+        r.sentAt = now
+        sb[i] = r
+        sb.pipe += r.length
+        countRetransmission(&c, bytes: length)
+        if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: length) }
+        if length > 0 { c.lastDataSentAt = now }
+        if c.rttSeq.map({ $0 >= r.start && $0 < r.end }) ?? false { c.rttSeq = nil }   // Karn
+        if c.retransmitAt == nil { c.retransmitAt = now + .nanoseconds(c.rto) }
+        c.ackPending = false
+        let h = TCPHeader(sourcePort: c.local.port, destinationPort: c.remote.port, sequenceNumber: r.start,
+                          acknowledgmentNumber: c.rcvNxt, flags: flags, window: window)
+        return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length)
+    }
+
+    // MARK: Retransmission timeout
+
+    /// RFC 6675 §5.1 with the scoreboard: recovery ends, RecoveryPoint = HighData, and everything
+    /// not SACKed is lost and resent in order as cwnd allows, SACKed data skipped. RFC 2018 §8: the
+    /// left edge is always resent; if it was SACKed the receiver reneged, and every SACK mark is
+    /// forgotten (the data itself was never freed). Returns false when there is no usable
+    /// scoreboard (the caller goes back to SND.UNA instead).
+    mutating func sackRetransmitTimeout(_ c: inout Connection) -> Bool {
+        guard c.sackOK, c.state.isSynchronized, let sb = c.scoreboard, !sb.isEmpty,
+              sb[0].start == c.sndUna, sb.last!.end == c.sndMax else {
+            c.scoreboard?.removeAll()
+            c.inRTORecovery = false
+            return false
+        }
+        if sb[0].sacked {
+            sb.clearSACKs()
+            statistics.renegingsDetected += 1
+        }
+        sb.markAllLost()
+        sb.tlpEndSeq = nil
+        sb.tlpPending = false
+        if sb.lossTimer != .none { sb.lossTimer = .none; c.lossTimerAt = nil }
+        c.inRTORecovery = true
+        _ = sb.computePipe()
+        return true
+    }
+}
