@@ -69,6 +69,22 @@ final class Scoreboard {
     var ptoUna = SequenceNumber(0)
     var ptoMax = SequenceNumber(0)
 
+    /// RFC 6675 §5 step (4.3): the first retransmission on entering recovery goes out whatever
+    /// pipe says.
+    var entryRetransmit = false
+
+    /// RFC 6675 §4 NextSeg rule (3): the first unSACKed record below the highest SACKed one that
+    /// has not been retransmitted (sent when neither a lost segment nor new data can go).
+    func nextUnSACKedBelowHighest() -> Int? {
+        guard let h = highestSACKed else { return nil }
+        for i in 0..<count {
+            let r = self[i]
+            if r.start >= h { return nil }
+            if !r.sacked && !r.flags.contains(.retransmitted) { return i }
+        }
+        return nil
+    }
+
     /// What the connection's loss timer (`lossTimerAt`) is armed for.
     enum LossTimer { case none, reorder, probe }
     var lossTimer = LossTimer.none
@@ -101,7 +117,7 @@ final class Scoreboard {
     func removeAll() {
         head = 0; count = 0
         sackedBytes = 0; sackedSegments = 0; highestSACKed = nil; pipe = 0
-        tlpEndSeq = nil; tlpPending = false
+        tlpEndSeq = nil; tlpPending = false; entryRetransmit = false
     }
 
     // MARK: Transmissions

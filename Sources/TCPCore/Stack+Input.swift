@@ -271,6 +271,10 @@ extension TCPStack {
             textAllowed = false
         }
         if !acceptable {
+            if c.sackOK && configuration.dsack && !seg.payload.isEmpty && !f.contains(.rst) && seq < c.rcvNxt {
+                // RFC 2883 §4: a segment wholly received before is reported in a D-SACK block.
+                c.sackReport.dsack = (seq, SequenceNumber.min(seq + seg.payload.count, c.rcvNxt))
+            }
             if !f.contains(.rst) {
                 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop.
                 c.ackPending = true

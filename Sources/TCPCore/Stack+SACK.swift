@@ -118,6 +118,7 @@ extension TCPStack {
             r.flags.insert(.lost)
             sb[0] = r
         }
+        sb.entryRetransmit = sb.nextLost(belowHighestSACK: false) != nil
         c.rttSeq = nil   // Karn: the timed segment may be resent
         // RFC 8985 §7.2: no probe during recovery.
         if sb.lossTimer == .probe { c.lossTimerAt = nil; sb.lossTimer = .none }
@@ -242,9 +243,10 @@ extension TCPStack {
     /// A retransmission from the scoreboard is due now.
     func sackWantsToSend(_ c: Connection) -> Bool {
         guard let sb = c.scoreboard, c.sackOK, c.state.isSynchronized else { return false }
-        if sb.tlpPending { return true }
+        if sb.tlpPending || sb.entryRetransmit { return true }
         guard c.inFastRecovery || c.inRTORecovery, c.cwnd - sb.pipe >= c.sendMSS else { return false }
-        return sb.nextLost(belowHighestSACK: !c.inRTORecovery) != nil
+        if sb.nextLost(belowHighestSACK: !c.inRTORecovery) != nil { return true }
+        return c.inFastRecovery && !newDataSendable(c) && sb.nextUnSACKedBelowHighest() != nil
     }
 
     /// RFC 6675 §4 NextSeg rule (1) (and, after an RTO, every lost segment in order), or the
@@ -266,9 +268,28 @@ extension TCPStack {
             c.retransmitAt = now + .nanoseconds(c.rto)   // §7.3: the RTO runs from the probe
             return seg
         }
-        guard c.inFastRecovery || c.inRTORecovery, c.cwnd - sb.pipe >= c.sendMSS,
-              let i = sb.nextLost(belowHighestSACK: !c.inRTORecovery) else { return nil }
-        return retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window)
+        if sb.entryRetransmit {
+            sb.entryRetransmit = false
+            if let i = sb.nextLost(belowHighestSACK: false) {
+                return retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window)
+            }
+        }
+        guard c.inFastRecovery || c.inRTORecovery, c.cwnd - sb.pipe >= c.sendMSS else { return nil }
+        // Rule (1): a lost segment.
+        if let i = sb.nextLost(belowHighestSACK: !c.inRTORecovery) {
+            return retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window)
+        }
+        // Rule (2), new data, is the data path's; rule (3) when it has none to send: the first
+        // unSACKed segment below the highest SACK not yet resent.
+        if c.inFastRecovery && !newDataSendable(c), let i = sb.nextUnSACKedBelowHighest() {
+            return retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window)
+        }
+        return nil
+    }
+
+    /// New data could go now (RFC 6675 NextSeg rule (2)): unsent bytes inside the peer's window.
+    func newDataSendable(_ c: Connection) -> Bool {
+        c.unsentBytes > 0 && Int(c.sndUna - c.sndNxt) + Int(c.sndWnd) > 0
     }
 
     /// Sends record `i` again (at most one SMSS of it: a longer record is split first).

@@ -60,21 +60,27 @@ struct Seg: Hashable, Sendable, CustomStringConvertible {
     var ack: SequenceNumber
     var window: UInt16
     var mss: UInt16?
+    /// SACK-permitted (RFC 2018 §2) and SACK blocks (§3).
+    var sackOK: Bool
+    var sack: [SACKBlock]
     var payload: [UInt8]
 
     init(_ flags: TCPFlags, seq: SequenceNumber, ack: SequenceNumber = SequenceNumber(0), window: UInt16 = fullWindow,
-         mss: UInt16? = nil, payload: [UInt8] = []) {
+         mss: UInt16? = nil, sackOK: Bool = false, sack: [SACKBlock] = [], payload: [UInt8] = []) {
         self.flags = flags
         self.seq = seq
         self.ack = ack
         self.window = window
         self.mss = mss
+        self.sackOK = sackOK
+        self.sack = sack
         self.payload = payload
     }
 
     init(_ view: TCPSegmentView) {
         self.init(view.header.flags, seq: view.header.sequenceNumber, ack: view.header.acknowledgmentNumber,
-                  window: view.header.window, mss: view.header.options.mss, payload: Array(view.payload))
+                  window: view.header.window, mss: view.header.options.mss, sackOK: view.header.options.sackPermitted,
+                  sack: Array(view.header.options.sackBlocks), payload: Array(view.payload))
     }
 
     /// SEG.LEN: payload plus one for SYN and one for FIN.
@@ -85,6 +91,8 @@ struct Seg: Hashable, Sendable, CustomStringConvertible {
         if flags.contains(.ack) || ack != SequenceNumber(0) { s += " ack=\(ack)" }
         s += " win=\(window)"
         if let mss { s += " mss=\(mss)" }
+        if sackOK { s += " sackOK" }
+        if !sack.isEmpty { s += " sack=" + sack.map { "\($0.left.rawValue)-\($0.right.rawValue)" }.joined(separator: ",") }
         if !payload.isEmpty { s += " len=\(payload.count)" }
         return s
     }
@@ -92,7 +100,8 @@ struct Seg: Hashable, Sendable, CustomStringConvertible {
     /// The packet bytes, from `source` to `destination`.
     func packet(from source: SocketAddress, to destination: SocketAddress) -> [UInt8] {
         let h = TCPHeader(sourcePort: source.port, destinationPort: destination.port, sequenceNumber: seq,
-                          acknowledgmentNumber: ack, flags: flags, window: window, options: TCPOptions(mss: mss))
+                          acknowledgmentNumber: ack, flags: flags, window: window,
+                          options: TCPOptions(mss: mss, sackPermitted: sackOK, sackBlocks: SACKBlocks(sack)))
         return try! TCPPacket.build(source: source.address, destination: destination.address, header: h, payload: payload)
     }
 }

@@ -38,8 +38,8 @@ struct NotesTests {
         let w = link.wire
         #expect(w.count == 3)
         let x = w[0].seg.seq, y = w[1].seg.seq
-        #expect(w[0].fromA && w[0].seg == Seg(.syn, seq: x, mss: 1460))
-        #expect(!w[1].fromA && w[1].seg == Seg([.syn, .ack], seq: y, ack: x + 1, mss: 1460))
+        #expect(w[0].fromA && w[0].seg == Seg(.syn, seq: x, mss: 1460, sackOK: true))
+        #expect(!w[1].fromA && w[1].seg == Seg([.syn, .ack], seq: y, ack: x + 1, mss: 1460, sackOK: true))
         #expect(w[2].fromA && w[2].seg == Seg(.ack, seq: x + 1, ack: y + 1))
         #expect(Self.times(w) == [seconds(0), seconds(0.05), seconds(0.1)])
         let b = try #require(try link.onB { s, _ in try s.accept(l) })

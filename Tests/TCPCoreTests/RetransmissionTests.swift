@@ -15,7 +15,7 @@ struct RetransmissionTests {
     @Test("the SYN goes again at 1, 3, 7, 15, 31, 63 s; at 123 s connect fails with 'timed out'")
     func synBackoff() {
         var h = Harness.synSent()
-        let syn = Seg(.syn, seq: h.iss, mss: 1460)
+        let syn = Seg(.syn, seq: h.iss, mss: 1460, sackOK: true)
         for t in [1.0, 3, 7, 15, 31, 63] {
             h.expectSent(syn, at: t)
             #expect(h.state == .synSent)
@@ -39,7 +39,7 @@ struct RetransmissionTests {
             $0.rtoMax = .seconds(2)
             $0.synRetries = 4
         })
-        let syn = Seg(.syn, seq: h.iss, mss: 1460)
+        let syn = Seg(.syn, seq: h.iss, mss: 1460, sackOK: true)
         for t in [0.5, 1.5, 3.5, 5.5] { h.expectSent(syn, at: t) }
         h.expectSent(Seg(.rst, seq: h.iss + 1, window: 0), at: 7.5)
         #expect(h.pollEvents() == [.timedOut(h.conn)])
@@ -48,7 +48,7 @@ struct RetransmissionTests {
     @Test("Karn: no RTT sample from a retransmitted SYN, and RTO 3 s once data flows (RFC 6298 §5.7)")
     func karnSYN() {
         var h = Harness.synSent()
-        h.expectSent(Seg(.syn, seq: h.iss, mss: 1460), at: 1)
+        h.expectSent(Seg(.syn, seq: h.iss, mss: 1460, sackOK: true), at: 1)
         h.send(Seg([.syn, .ack], seq: h.irs, ack: h.iss + 1, mss: 1460), at: 1.2)
         h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1))
         #expect(h.state == .established)

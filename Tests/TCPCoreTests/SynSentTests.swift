@@ -19,7 +19,7 @@ struct SynSentTests {
         let syn = h.takeSent()
         #expect(syn.count == 1)
         h.iss = syn[0].seq
-        #expect(syn[0] == Seg(.syn, seq: h.iss, mss: 1460))
+        #expect(syn[0] == Seg(.syn, seq: h.iss, mss: 1460, sackOK: true))
         #expect(h.state == .synSent)
         #expect(h.stateChanges() == ["CLOSED -> SYN-SENT"])
         #expect(h.info.sndUna == h.iss && h.info.sndNxt == h.iss + 1)

@@ -1,0 +1,374 @@
+// SACK (RFC 2018), D-SACK (RFC 2883), the SACK scoreboard with RFC 6675 loss recovery, and
+// RACK-TLP (RFC 8985). Packet traces with explicit times: the test plays the peer, which offers
+// SACK-permitted on its SYN, and we check each segment that goes out, its SACK blocks and when.
+
+import Testing
+import TCPWire
+@testable import TCPCore
+
+extension Harness {
+    /// ESTABLISHED after a passive open in which the peer's SYN offered SACK-permitted; the
+    /// handshake's ACK arrives at 0.1 s, so SRTT = 100 ms.
+    static func establishedSACK(_ configuration: TCPConfiguration = Harness.configuration()) -> Harness {
+        var h = listen(configuration)
+        h.send(Seg(.syn, seq: h.irs, mss: 1460, sackOK: true), at: 0)
+        let synAck = h.takeSent()
+        precondition(synAck.count == 1 && synAck[0].flags == [.syn, .ack], "fixture: \(synAck)")
+        h.iss = synAck[0].seq
+        h.conn = h.lastHalfOpen
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1), at: 0.1)
+        _ = try! h.stack.accept(h.listener!)
+        precondition(h.state == .established)
+        h.expectNothingSent()
+        _ = h.pollEvents()
+        return h
+    }
+}
+
+func block(_ l: SequenceNumber, _ r: SequenceNumber) -> SACKBlock { SACKBlock(left: l, right: r) }
+
+@Suite("SACK: negotiation and the receiver's blocks (RFC 2018, RFC 2883)")
+struct SACKReceiverTests {
+    @Test("the SYN-ACK carries SACK-permitted only when the SYN did, and only with sack on")
+    func negotiation() {
+        var h = Harness.listen()
+        h.send(Seg(.syn, seq: h.irs, mss: 1460, sackOK: true), at: 0)
+        h.expectSent(Seg([.syn, .ack], seq: h.takeSentISS(), ack: h.irs + 1, mss: 1460, sackOK: true))
+        var plain = Harness.listen()
+        plain.send(Seg(.syn, seq: plain.irs, mss: 1460), at: 0)
+        #expect(plain.takeSent().first?.sackOK == false, "RFC 2018 §2: not on a SYN-ACK to a SYN without it")
+        var off = Harness.listen(Harness.configuration { $0.sack = false })
+        off.send(Seg(.syn, seq: off.irs, mss: 1460, sackOK: true), at: 0)
+        #expect(off.takeSent().first?.sackOK == false)
+        var active = Harness.synSent(Harness.configuration { $0.sack = false })
+        #expect(active.takeSent().isEmpty)
+        active.advance(to: 1)
+        #expect(active.takeSent().first?.sackOK == false, "sack = false: our SYN does not offer it")
+    }
+
+    @Test("no SACK blocks unless both sides agreed")
+    func noBlocksWithoutAgreement() {
+        var h = Harness.established()   // the peer's SYN did not offer SACK
+        h.send(Seg(.ack, seq: h.irs + 1001, ack: h.iss + 1, payload: Array(repeating: 1, count: 100)), at: 0.1)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1, window: window(unread: 0)))
+    }
+
+    @Test("out-of-order data: the first block holds the newest segment, then the others newest first")
+    func blockOrder() {
+        var h = Harness.establishedSACK()
+        let base = h.irs + 1
+        let d = Array(repeating: UInt8(7), count: 100)
+        // Holes at 0..<100, 200..<300, 400..<500: segments at 100, 300, 500 arrive in that order.
+        h.send(Seg(.ack, seq: base + 100, ack: h.iss + 1, payload: d), at: 0.2)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: base, sack: [block(base + 100, base + 200)]))
+        h.send(Seg(.ack, seq: base + 300, ack: h.iss + 1, payload: d), at: 0.21)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: base, sack: [block(base + 300, base + 400), block(base + 100, base + 200)]))
+        h.send(Seg(.ack, seq: base + 500, ack: h.iss + 1, payload: d), at: 0.22)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: base,
+                         sack: [block(base + 500, base + 600), block(base + 300, base + 400), block(base + 100, base + 200)]))
+        // The oldest range grows: it becomes the first block, the others keep their order.
+        h.send(Seg(.ack, seq: base + 200, ack: h.iss + 1, payload: d), at: 0.23)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: base,
+                         sack: [block(base + 100, base + 400), block(base + 500, base + 600)]))
+        // The gap at the front fills: the cumulative ACK jumps, one block is left.
+        h.send(Seg(.ack, seq: base, ack: h.iss + 1, payload: d), at: 0.24)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: base + 400, window: window(unread: 400), sack: [block(base + 500, base + 600)]))
+        h.send(Seg(.ack, seq: base + 400, ack: h.iss + 1, payload: d), at: 0.25)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: base + 600, window: window(unread: 600)))
+    }
+
+    @Test("at most four blocks fit: the four newest ranges are reported")
+    func fourBlocks() {
+        var h = Harness.establishedSACK()
+        let base = h.irs + 1
+        let d = Array(repeating: UInt8(7), count: 10)
+        for k in 0..<6 { h.send(Seg(.ack, seq: base + (20 * k + 10), ack: h.iss + 1, payload: d), at: 0.2 + Double(k) * 0.01) }
+        let acks = h.takeSent()
+        #expect(acks.count == 6)
+        #expect(acks.map(\.sack.count) == [1, 2, 3, 4, 4, 4])
+        // Newest first: ranges 5, 4, 3, 2 (of 0...5).
+        #expect(acks[5].sack.map(\.left) == [base + 110, base + 90, base + 70, base + 50])
+    }
+
+    @Test("D-SACK: a duplicate below RCV.NXT is reported as the first block, once")
+    func dsackBelowCumulative() {
+        var h = Harness.establishedSACK()
+        let base = h.irs + 1
+        let d = Array(repeating: UInt8(7), count: 100)
+        h.send(Seg(.ack, seq: base, ack: h.iss + 1, payload: d), at: 0.2)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: base + 100, window: window(unread: 100)))
+        h.send(Seg(.ack, seq: base, ack: h.iss + 1, payload: d), at: 0.3)   // the same segment again
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: base + 100, window: window(unread: 100), sack: [block(base, base + 100)]))
+        #expect(h.stack.statistics.dsacksSent == 1)
+        h.send(Seg(.ack, seq: base + 100, ack: h.iss + 1, payload: d), at: 0.4)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: base + 200, window: window(unread: 200)))
+    }
+
+    @Test("D-SACK: a duplicate of data held past a gap comes first, the block holding it second")
+    func dsackAboveCumulative() {
+        var h = Harness.establishedSACK()
+        let base = h.irs + 1
+        let d = Array(repeating: UInt8(7), count: 100)
+        h.send(Seg(.ack, seq: base + 100, ack: h.iss + 1, payload: d), at: 0.2)
+        h.send(Seg(.ack, seq: base + 200, ack: h.iss + 1, payload: d), at: 0.21)
+        h.send(Seg(.ack, seq: base + 400, ack: h.iss + 1, payload: d), at: 0.22)
+        _ = h.takeSent()
+        h.send(Seg(.ack, seq: base + 100, ack: h.iss + 1, payload: d), at: 0.3)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: base,
+                         sack: [block(base + 100, base + 200), block(base + 100, base + 300), block(base + 400, base + 500)]))
+    }
+
+    @Test("dsack = false: duplicates are acknowledged without a D-SACK block")
+    func dsackOff() {
+        var h = Harness.establishedSACK(Harness.configuration { $0.dsack = false })
+        let base = h.irs + 1
+        let d = Array(repeating: UInt8(7), count: 100)
+        h.send(Seg(.ack, seq: base, ack: h.iss + 1, payload: d), at: 0.2)
+        h.send(Seg(.ack, seq: base, ack: h.iss + 1, payload: d), at: 0.3)
+        let acks = h.takeSent()
+        #expect(acks.count == 2 && acks.allSatisfy { $0.sack.isEmpty })
+    }
+}
+
+extension Harness {
+    /// The ISN of the SYN-ACK waiting in the outbox (without taking it).
+    mutating func takeSentISS() -> SequenceNumber {
+        drain()
+        iss = outbox.first?.seg.seq ?? iss
+        return iss
+    }
+}
+
+@Suite("SACK sender: scoreboard and RFC 6675 loss recovery")
+struct SACKRecoveryTests {
+    static let mss = 1460
+
+    /// Established with SACK; `segments` full segments written at 0.2 s and sent at once.
+    static func flight(_ segments: Int, _ change: (inout TCPConfiguration) -> Void = { _ in }) -> (Harness, [UInt8]) {
+        var h = Harness.establishedSACK(Harness.configuration(change))
+        let data = (0..<(segments * mss)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
+        h.write(data, at: 0.2)
+        let sent = h.takeSent()
+        precondition(sent.count == segments, "fixture: \(sent.count) sent")
+        return (h, data)
+    }
+
+    static func seq(_ h: Harness, _ i: Int) -> SequenceNumber { h.iss + 1 + i * mss }
+    static func segment(_ h: Harness, _ data: [UInt8], _ i: Int, flags: TCPFlags = [.ack]) -> Seg {
+        Seg(flags, seq: seq(h, i), ack: h.irs + 1, payload: Array(data[(i * mss)..<((i + 1) * mss)]))
+    }
+    /// The peer's ACK of the first `n` segments, SACKing segment ranges [from, to).
+    static func ack(_ h: Harness, _ n: Int, sacking ranges: [(Int, Int)] = []) -> Seg {
+        Seg(.ack, seq: h.irs + 1, ack: seq(h, n), sack: ranges.map { block(seq(h, $0.0), seq(h, $0.1)) })
+    }
+    static func classic(_ c: inout TCPConfiguration) { c.rack = false; c.tailLossProbe = false }
+
+    @Test("SACK blocks mark the scoreboard; pipe counts what is not SACKed")
+    func scoreboardUpdates() {
+        var (h, _) = Self.flight(6, Self.classic)
+        h.send(Self.ack(h, 1, sacking: [(2, 3)]), at: 0.3)
+        h.send(Self.ack(h, 1, sacking: [(2, 4)]), at: 0.31)
+        let c = h.stack.slots[Int(h.conn.index)].connection!
+        let sb = c.scoreboard!
+        #expect(sb.count == 5, "segments 1...5 outstanding")
+        #expect(sb.sackedBytes == 2 * Self.mss && sb.sackedSegments == 2)
+        #expect((0..<sb.count).map { sb[$0].sacked } == [false, true, true, false, false])
+        #expect(h.stack.statistics.sackBlocksReceived == 2)
+        #expect(h.stack.statistics.duplicateACKs == 1, "the second ACK: no progress, new SACKed data (RFC 6675 §2 DupAck)")
+        #expect(!c.inFastRecovery)
+        h.expectNothingSent()
+    }
+
+    @Test("three SACKed segments above the hole start recovery (IsLost): exactly the hole is resent, cwnd = ssthresh")
+    func entryOnDupThresh() {
+        var (h, data) = Self.flight(6, Self.classic)
+        h.send(Self.ack(h, 1, sacking: [(2, 3)]), at: 0.3)
+        h.send(Self.ack(h, 1, sacking: [(2, 4)]), at: 0.31)
+        h.expectNothingSent()
+        h.send(Self.ack(h, 1, sacking: [(2, 5)]), at: 0.32)
+        h.expectSent(Self.segment(h, data, 1))
+        h.expectNothingSent()
+        #expect(h.info.ssthresh == 5 * Self.mss / 2 && h.info.cwnd == h.info.ssthresh)
+        #expect(h.stack.statistics.sackRecoveries == 1)
+        h.send(Self.ack(h, 6), at: 0.4)
+        #expect(h.stack.slots[Int(h.conn.index)].connection!.inFastRecovery == false)
+        #expect(h.stack.statistics.retransmissions == 1)
+        h.expectNothingSent()
+    }
+
+    @Test("three losses in one window: each hole resent once, nothing else, no timeout")
+    func multipleLosses() {
+        var (h, data) = Self.flight(10, Self.classic)
+        // Segments 1, 4 and 7 are lost; the peer's ACKs SACK what arrived.
+        h.send(Self.ack(h, 1), at: 0.3)                                    // segment 0
+        h.send(Self.ack(h, 1, sacking: [(2, 3)]), at: 0.301)
+        h.send(Self.ack(h, 1, sacking: [(2, 4)]), at: 0.302)
+        h.send(Self.ack(h, 1, sacking: [(5, 6), (2, 4)]), at: 0.303)       // third duplicate
+        h.expectSent(Self.segment(h, data, 1))
+        h.send(Self.ack(h, 1, sacking: [(5, 7), (2, 4)]), at: 0.304)
+        // Segment 4 has 3 SACKed segments above it (5, 6 and 2..4 are below): IsLost.
+        h.send(Self.ack(h, 1, sacking: [(8, 9), (5, 7), (2, 4)]), at: 0.305)
+        h.send(Self.ack(h, 1, sacking: [(8, 10), (5, 7), (2, 4)]), at: 0.306)
+        var resent = h.takeSent()
+        // Segment 1's retransmission fills the first hole.
+        h.send(Self.ack(h, 4, sacking: [(8, 10), (5, 7)]), at: 0.4)
+        resent += h.takeSent()
+        h.send(Self.ack(h, 7, sacking: [(8, 10)]), at: 0.41)
+        resent += h.takeSent()
+        h.send(Self.ack(h, 10), at: 0.42)
+        resent += h.takeSent()
+        #expect(resent.map(\.seq) == [Self.seq(h, 4), Self.seq(h, 7)])
+        #expect(resent == [Self.segment(h, data, 4), Self.segment(h, data, 7)])
+        #expect(h.stack.statistics.retransmissions == 3, "segments 1, 4, 7 once each")
+        #expect(h.info.sndUna == Self.seq(h, 10))
+        #expect(h.info.timers.retransmit == nil)
+        h.expectNothingSent()
+    }
+
+    @Test("SACK blocks outside SND.UNA..SND.MAX are ignored and counted")
+    func bogusBlocks() {
+        var (h, _) = Self.flight(4, Self.classic)
+        let una = Self.seq(h, 1)
+        let beyond = Seg(.ack, seq: h.irs + 1, ack: una,
+                         sack: [block(Self.seq(h, 3), Self.seq(h, 6)),            // past SND.MAX
+                                block(Self.seq(h, 2), Self.seq(h, 2)),            // empty
+                                block(Self.seq(h, 3) + 100_000, Self.seq(h, 3) + 200_000)])
+        h.send(Self.ack(h, 1), at: 0.3)
+        for t in [0.31, 0.32, 0.33, 0.34] { h.send(beyond, at: t) }
+        #expect(h.stack.statistics.sackBlocksIgnored == 12)
+        #expect(h.stack.slots[Int(h.conn.index)].connection!.scoreboard!.sackedBytes == 0)
+        // Pure duplicates still count (RFC 5681): the fourth is past DupThresh.
+        #expect(h.stack.statistics.sackRecoveries == 1)
+        #expect(h.stack.statistics.retransmissions == 1)
+    }
+
+    @Test("reneging: SACKed data is kept until the cumulative ACK, and resent when the receiver drops it")
+    func reneging() {
+        var (h, data) = Self.flight(4, Self.classic)
+        h.send(Self.ack(h, 0, sacking: [(1, 2)]), at: 0.3)   // segment 0 lost, 1 SACKed
+        // One SACKed segment only: no recovery; the RTO (1 s after 0.2 s) resends 0 alone.
+        h.expectSent(Self.segment(h, data, 0), at: 1.2)
+        h.expectNothingSent()
+        // The receiver acknowledges segment 0 but has thrown 1 away (RFC 2018 §8): no SACK. The
+        // lost 2 and 3 go (cwnd 2 segments after the ACK); SACKed 1 is skipped for now.
+        h.send(Self.ack(h, 1), at: 1.3)
+        #expect(h.takeSent() == [Self.segment(h, data, 2), Self.segment(h, data, 3, flags: [.psh, .ack])])
+        // At the next timeout the left edge is SACKed: reneging; all marks go and 1 is resent
+        // from the send buffer, byte for byte.
+        guard let first = h.nextSent(until: 10) else { Issue.record("nothing resent"); return }
+        #expect(first.seg == Self.segment(h, data, 1))
+        #expect(h.stack.statistics.renegingsDetected == 1)
+        h.send(Self.ack(h, 4), at: first.time.seconds + 0.1)
+        #expect(h.info.sndUna == Self.seq(h, 4))
+        h.expectNothingSent()
+    }
+
+    @Test("an RTO keeps SACK marks: only unSACKed segments are resent (RFC 6675 §5.1)")
+    func timeoutSkipsSACKed() {
+        var (h, data) = Self.flight(6, Self.classic)
+        h.send(Self.ack(h, 0, sacking: [(2, 3)]), at: 0.3)   // all but 2 lost
+        h.expectSent(Self.segment(h, data, 0), at: 1.2)
+        h.expectNothingSent()
+        h.send(Self.ack(h, 1, sacking: [(2, 3)]), at: 1.3)
+        #expect(h.takeSent() == [Self.segment(h, data, 1), Self.segment(h, data, 3)], "2 is skipped")
+        h.send(Self.ack(h, 4), at: 1.4)
+        #expect(h.takeSent() == [Self.segment(h, data, 4), Self.segment(h, data, 5, flags: [.psh, .ack])])
+        h.send(Self.ack(h, 6), at: 1.5)
+        h.expectNothingSent()
+        #expect(h.stack.statistics.retransmissions == 5, "0, 1, 3, 4, 5: never the SACKed 2")
+    }
+
+    @Test("sack = false behaves as before: NewReno, no scoreboard")
+    func sackOffIsNewReno() {
+        var (h, data) = Self.flight(6) { $0.sack = false }
+        for t in [0.3, 0.31, 0.32, 0.33] { h.send(Self.ack(h, 1, sacking: [(2, 3)]), at: t) }
+        h.expectSent(Self.segment(h, data, 1))
+        #expect(h.stack.slots[Int(h.conn.index)].connection!.scoreboard == nil)
+    }
+}
+
+@Suite("RACK-TLP (RFC 8985)")
+struct RACKTLPTests {
+    typealias R = SACKRecoveryTests
+
+    @Test("RACK: a segment sent before a SACKed one is lost after RACK.rtt + reo_wnd, before any DupThresh")
+    func rackTimeBased() {
+        var (h, data) = R.flight(4) { $0.tailLossProbe = false }
+        // Segment 0 lost; 1 is SACKed at 0.3 s: RACK.rtt = 100 ms, reo_wnd = min_RTT/4 = 25 ms.
+        h.send(R.ack(h, 0, sacking: [(1, 2)]), at: 0.3)
+        h.expectNothingSent()
+        h.expectSent(R.segment(h, data, 0), at: 0.325)
+        #expect(h.stack.statistics.rackLosses == 1)
+    }
+
+    @Test("RACK detects a lost retransmission and sends it again before the RTO")
+    func lostRetransmission() {
+        var (h, data) = R.flight(8) { $0.tailLossProbe = false }
+        let sb = { (h: Harness) in h.stack.slots[Int(h.conn.index)].connection!.scoreboard! }
+        // Segment 0 lost: the SACK of 1...7 at 0.3 s starts recovery and resends 0 at once.
+        h.send(R.ack(h, 0, sacking: [(1, 8)]), at: 0.3)
+        h.expectSent(R.segment(h, data, 0))
+        #expect(sb(h)[0].flags.contains(.retransmitted))
+        // New data goes out after the retransmission and is SACKed; the retransmission of 0
+        // (lost too) is not: RACK marks it lost once it is RACK.rtt + reo_wnd old.
+        h.write(Array(repeating: 9, count: 1460), at: 0.31)
+        #expect(h.takeSent().map(\.seq) == [R.seq(h, 8)])
+        h.send(R.ack(h, 0, sacking: [(1, 9)]), at: 0.45)
+        guard let again = h.nextSent(until: 0.6) else { Issue.record("no second retransmission"); return }
+        #expect(again.seg == R.segment(h, data, 0))
+        #expect(again.time < seconds(1.3), "well before the RTO")
+        #expect(h.stack.statistics.rackLosses == 1, "the first loss was IsLost's (7 SACKed above), the second RACK's")
+    }
+
+    @Test("TLP: a tail loss is probed at 2·SRTT with the last segment; its SACK repairs the rest")
+    func tailLossProbe() {
+        var (h, data) = R.flight(4)
+        // Segments 2 and 3 are lost; 0 and 1 are acknowledged at 0.3 s. Nothing else comes.
+        h.send(R.ack(h, 2), at: 0.3)
+        // SRTT is 100 ms: PTO = 2·SRTT = 200 ms after the ACK.
+        h.expectSent(R.segment(h, data, 3, flags: [.psh, .ack]), at: 0.5)
+        #expect(h.stack.statistics.lossProbes == 1)
+        // The probe arrives: the peer SACKs it, RACK marks 2 lost, and it is resent at once.
+        h.send(R.ack(h, 2, sacking: [(3, 4)]), at: 0.6)
+        let next = h.takeSent()
+        let resend = next.isEmpty ? h.nextSent(until: 0.7)?.seg : next.first
+        #expect(resend == R.segment(h, data, 2))
+        h.send(R.ack(h, 4), at: 0.7)
+        #expect(h.info.sndUna == R.seq(h, 4))
+        #expect(h.stack.statistics.retransmissions == 2, "the probe and the hole, no RTO")
+    }
+
+    @Test("TLP sends new data when there is some and the window allows")
+    func probeWithNewData() {
+        var h = Harness.establishedSACK()
+        let data = (0..<(14 * R.mss)).map { UInt8(truncatingIfNeeded: $0) }
+        h.write(data, at: 0.2)
+        #expect(h.takeSent().count == 10)
+        // Nothing is acknowledged; cwnd holds the rest back. The probe at 0.2 + 2·SRTT is new data.
+        guard let probe = h.nextSent(until: 1) else { Issue.record("no probe"); return }
+        #expect(probe.time == seconds(0.4))
+        #expect(probe.seg.seq == R.seq(h, 10))
+        #expect(h.stack.statistics.retransmissions == 0)
+    }
+
+    @Test("tailLossProbe = false: the RTO, not a probe, repairs a tail loss")
+    func probeOff() {
+        var (h, data) = R.flight(4) { $0.tailLossProbe = false }
+        h.send(R.ack(h, 2), at: 0.3)
+        h.expectSent(R.segment(h, data, 2), at: 1.3)
+        #expect(h.stack.statistics.lossProbes == 0)
+    }
+}
+
+@Suite("SACK memory: idle connections stay small")
+struct SACKMemoryTests {
+    @Test("the scoreboard exists only once data went out, and goes with the connection")
+    func lazyScoreboard() {
+        var h = Harness.establishedSACK()
+        #expect(h.stack.slots[Int(h.conn.index)].connection!.scoreboard == nil)
+        h.write([1, 2, 3], at: 0.2)
+        #expect(h.stack.slots[Int(h.conn.index)].connection!.scoreboard != nil)
+        #expect(MemoryLayout<SACKReport>.size <= 48)
+        #expect(MemoryLayout<Connection>.size <= 700, "TCB: \(MemoryLayout<Connection>.size) bytes")
+    }
+}
