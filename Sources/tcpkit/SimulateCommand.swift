@@ -20,7 +20,7 @@ struct SimulateCommand: ParsableCommand {
         """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, jsonl, ladder }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, jsonl, ladder, html }
     enum Faults: String, ExpressibleByArgument, CaseIterable { case given, random }
 
     @Option(help: ArgumentHelp("Bytes to send each way (suffixes K, M, G = 1000s; KiB, MiB, GiB = 1024s).", valueName: "n"))
@@ -80,7 +80,7 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Use IPv6 addresses.")
     var ipv6 = false
 
-    @Option(help: "Output: text (a summary), json (one object per run), jsonl (every event of the run, one JSON object a line) or ladder (the ladder diagram and the summary; for short runs).")
+    @Option(help: "Output: text (a summary), json (one object per run), jsonl (every event of the run, one JSON object a line) ladder (the ladder diagram and the summary; for short runs) or html (one self-contained page: state timeline, cwnd/RTT/in-flight plots, the ladder and the summary).")
     var format: Format = .text
 
     func validate() throws {
@@ -157,14 +157,21 @@ struct SimulateCommand: ParsableCommand {
             return
         }
         var o = try options(seed: seed)
-        o.recording = format == .jsonl || format == .ladder
+        o.recording = format == .jsonl || format == .ladder || format == .html
         if format == .text || format == .ladder { print("tcpkit simulate · seed \(seed)") }
         let sim = Simulation(o)
+        if format == .html { sim.network.sampling = .eachInstant }
+        // A progress bar on standard error while it runs, on a terminal only.
+        let progress = Pictures.progress(for: sim.network, totalBytes: o.bytes * (o.both ? 2 : 1))
         let result = sim.run()
+        progress.finish()
         switch format {
         case .json: print(result.json(options: o, replay: replay(seed: seed)))
         case .text: print(result.text(options: o, replay: replay(seed: seed)), terminator: "")
         case .jsonl: print(JSONLinesRenderer.render(sim.network.timeline), terminator: "")
+        case .html:
+            let summary = result.text(options: o, replay: replay(seed: seed)).split(separator: "\n").map(String.init)
+            print(Pictures.render(.html, sim.network.timeline, title: "tcpkit simulate · seed \(seed)", paragraphs: summary), terminator: "")
         case .ladder:
             print(LadderRenderer(color: false).render(sim.network.timeline))
             print(result.text(options: o, replay: replay(seed: seed)), terminator: "")

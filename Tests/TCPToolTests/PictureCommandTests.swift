@@ -66,6 +66,42 @@ import TCPWire
         #expect(never?.contains("SYN,ACK") == true && never?.contains("\u{1B}[") == false)
     }
 
+    @Test func simulateDrawsHTMLAndShowsProgressOnATerminalOnly() throws {
+        guard let tool = Self.tool else {
+            print("NOTE: no tcpkit beside the test bundle (\(CommandLine.arguments[0])): the command was not run")
+            return
+        }
+        // --format html: the page, with the plots of the transfer.
+        let html = try Self.run(["simulate", "--bytes", "100K", "--loss", "0.02", "--seed", "3", "--format", "html"])
+        #expect(html.status == 0)
+        #expect(html.output.hasPrefix("<!DOCTYPE html>") && html.output.contains("<title>tcpkit simulate · seed 3</title>"))
+        #expect(HTMLRendererTests.matches(#"<path class="plot cwnd""#, in: html.output).count == 2)
+        #expect(html.output.contains("bytes, intact, SHA-256") && html.output.contains("<li>PASS</li>"), "the summary under the drawings: \(html.output.suffix(900))")
+
+        // Standard error into a pipe: no progress bar, nothing at all.
+        let p = Process()
+        p.executableURL = tool
+        p.arguments = ["simulate", "--bytes", "2M"]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        _ = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(errors.isEmpty, "\(errors)")
+        // On a terminal: the bar, redrawn in place, then erased.
+        guard let terminal = try Self.runOnTerminal(["simulate", "--bytes", "2M"]) else {
+            print("NOTE: util-linux `script` is missing: the progress bar on a terminal was not checked")
+            return
+        }
+        let bars = terminal.components(separatedBy: "\r\u{1B}[2K").dropFirst().filter { $0.hasPrefix("[") }
+        #expect(!bars.isEmpty, "a progress bar: \(terminal.prefix(300))")
+        #expect(bars.allSatisfy { $0.contains(" of 2.00 MB  ") && $0.contains("bit/s") && $0.contains("t=") }, "\(bars.prefix(2))")
+        #expect(terminal.contains("intact"), "the summary follows")
+    }
+
     @Test func formatsAndPcap() throws {
         guard Self.tool != nil else {
             print("NOTE: no tcpkit beside the test bundle (\(CommandLine.arguments[0])): the command was not run")
