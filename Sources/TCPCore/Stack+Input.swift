@@ -161,7 +161,9 @@ extension TCPStack {
         // acknowledge() clears the retry count, which RFC 6298 §5.7 still needs below.
         let synTimedOut = c.retries > 0
         if f.contains(.ack) {
-            timestampRTTSample(&c, h, now)
+            // After SYN timeouts the SYN-ACK's TSecr may name our first SYN while the SYN-ACK is
+            // the peer's late retransmission: no sample, RFC 6298 §5.7's 3 s RTO instead.
+            if !synTimedOut { timestampRTTSample(&c, h, now) }
             acknowledge(&c, id, h.acknowledgmentNumber, now)
         }
         c.sndWnd = UInt32(h.window)

@@ -223,6 +223,24 @@ struct TimestampTests {
         #expect(h.info.srtt == .nanoseconds(116_406_250))
     }
 
+    @Test("after a SYN timeout the SYN-ACK's TSecr gives no sample: it may echo our first SYN (RFC 6298 §5.7: RTO 3 s)")
+    func noSampleAfterSYNTimeout() {
+        var h = Harness.synSent()
+        let firstSYN = h.lastSentSegment.options.timestamp!.value
+        guard let again = h.nextSent(until: 2) else { Issue.record("no SYN retransmission"); return }
+        #expect(again.seg.flags == .syn && again.time == seconds(1))
+        // The peer got only the first SYN and its SYN-ACKs were lost until this one, at 4 s.
+        h.send([.syn, .ack], seq: h.irs, ack: h.iss + 1, options: opts(mss: 1460, ts: (77, firstSYN)), at: 4)
+        #expect(h.state == .established)
+        #expect(h.info.srtt == nil, "not 4 s")
+        #expect(h.info.rto == .seconds(3))
+        // Without the SYN timeout the same echo is a sample.
+        var k = Harness.synSent()
+        let syn = k.lastSentSegment.options.timestamp!.value
+        k.send([.syn, .ack], seq: k.irs, ack: k.iss + 1, options: opts(mss: 1460, ts: (77, syn)), at: 0.3)
+        #expect(k.info.srtt == .milliseconds(300))
+    }
+
     @Test("PAWS: a TSval older than TS.Recent is dropped, counted and answered with an ACK (§5.3 R1)")
     func pawsDrop() {
         var (h, ourTS) = Harness.establishedRFC7323(peerShift: nil)
