@@ -51,6 +51,11 @@ extension SimulationOptions {
         // Retries outlast any outage above (RFC 1122 §4.2.3.5 R2 is 100 s at least; Linux's 15
         // retries take about 15 minutes); what is left must finish within the bound.
         o.livenessBound = .seconds(900)
+        // The handshake must outlast the outages too: Linux's 6 SYN and 5 SYN,ACK retries give up
+        // after about a minute, less than a 30 s outage plus a minute of 20% loss may need. With
+        // 10 each (about 5 minutes with the RTO capped at 60 s) a failed handshake is a finding.
+        o.configuration.synRetries = 10
+        o.configuration.synAckRetries = 10
         return o
     }
 }
@@ -60,6 +65,7 @@ extension SimulationResult {
     public func json(options o: SimulationOptions, replay: String) -> String {
         var j = JSONObject()
         j["seed"] = .raw(String(seed))
+        j["cc"] = .string(o.configuration.congestionControl.rawValue)
         j["passed"] = .bool(passed)
         j["intact"] = .bool(intact)
         var bytes = JSONObject()
@@ -104,6 +110,7 @@ extension SimulationResult {
         for (name, c) in link.sorted(by: { $0.key < $1.key }) {
             var x = JSONObject()
             x["packets"] = .int(c.packets)
+            x["bytes"] = .int(c.bytes)
             x["lost"] = .int(c.lost)
             x["queueDrops"] = .int(c.queueDrops)
             x["blackholed"] = .int(c.blackholed)

@@ -68,6 +68,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Send and receive buffer of each connection (bytes; suffixes as for --bytes).", valueName: "n"))
     var buffer: String?
 
+    @Option(help: "Congestion control of both stacks: newreno or cubic (the default).")
+    var cc: CongestionControlAlgorithm = .cubic
+
     @Option(help: "Seed of the run.")
     var seed: UInt64 = 1
 
@@ -90,8 +93,13 @@ struct SimulateCommand: ParsableCommand {
 
     /// The run's options for `seed`.
     func options(seed: UInt64) throws -> SimulationOptions {
-        if faults == .random { return SimulationOptions.random(seed: seed) }
+        if faults == .random {
+            var o = SimulationOptions.random(seed: seed)
+            o.configuration.congestionControl = cc
+            return o
+        }
         var o = SimulationOptions()
+        o.configuration.congestionControl = cc
         o.seed = seed
         o.bytes = try Self.parseSize(bytes, "--bytes")
         o.both = both
@@ -128,6 +136,7 @@ struct SimulateCommand: ParsableCommand {
     /// The command that replays the run of `seed`.
     func replay(seed: UInt64) -> String {
         var a = ["tcpkit", "simulate", "--seed", String(seed)]
+        if cc != .cubic { a += ["--cc", cc.rawValue] }
         if faults == .random {
             a += ["--faults", "random"]
         } else {
@@ -269,3 +278,5 @@ struct SimulateCommand: ParsableCommand {
         return LinkModel.Outage(start: .seconds(a), end: .seconds(b))
     }
 }
+
+extension CongestionControlAlgorithm: ExpressibleByArgument {}
