@@ -12,10 +12,18 @@ extension ScenarioRun {
             : "tcpkit scenario \(name) · 种子 \(o.seed) · 单向时延 \(delay)\n\n"
         t += LadderRenderer(color: color, condense: condense).render(timeline)
         t += "\n" + explanations[language].map { "• " + $0 }.joined(separator: "\n") + "\n"
+        if let report { t += "\n" + report[language].joined(separator: "\n") + "\n" }
         t += language == .en
-            ? "\nReplay: tcpkit scenario \(name) --seed \(o.seed)\n"
-            : "\n重放：tcpkit scenario \(name) --seed \(o.seed) --lang zh\n"
+            ? "\nReplay: tcpkit scenario \(name) --seed \(o.seed)\(bulkOptions(o))\n"
+            : "\n重放：tcpkit scenario \(name) --seed \(o.seed)\(bulkOptions(o)) --lang zh\n"
         return t
+    }
+
+    /// The bulk scenario's own options when they differ from the defaults, for the replay line.
+    func bulkOptions(_ o: ScenarioOptions) -> String {
+        guard name == "bulk" else { return "" }
+        let d = ScenarioOptions()
+        return (o.bytes != d.bytes ? " --bytes \(o.bytes)" : "") + (o.loss != d.loss ? " --loss \(o.loss)" : "")
     }
 
     /// The run as JSON lines (`--format jsonl`).

@@ -10,6 +10,9 @@ public struct ScenarioOptions: Sendable {
     public var msl: Duration = .seconds(30)
     /// When the simulator snapshots connection statistics (the plots of `--format html`).
     public var sampling: SimulatedNetwork.Sampling = .eachInstant
+    /// `bulk`: bytes to move and the link's loss probability (each way).
+    public var bytes: Int = 300_000
+    public var loss: Double = 0.02
     public init() {}
 }
 
@@ -38,6 +41,8 @@ public struct ScenarioRun {
     public var network: SimulatedNetwork
     /// The explanation in English and in Chinese (Simplified).
     public var explanations: Explanation
+    /// Lines printed after the explanation (the bulk transfer's round trips and statistics).
+    public var report: Explanation? = nil
     public var explanation: [String] { explanations.en }
     public var explanationZh: [String] { explanations.zh }
     public var timeline: Timeline { network.timeline }
@@ -76,7 +81,7 @@ public struct Scenario: Sendable {
         classic,
         lostSYN, lostSYNACK, lostACK, lostACKIdle, staleSYN, simultaneousOpen,
         threeWayClose, halfClose, simultaneousClose, lostFinalACK, timeWaitReuse,
-        reset, refused, retriesExhausted, zeroWindow,
+        reset, refused, retriesExhausted, zeroWindow, bulk,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }

@@ -98,7 +98,8 @@ public struct ConnectionSample: Sendable {
     public var host: String
     public var state: TCPState
     public var cwnd: Int
-    public var ssthresh: Int
+    /// nil while still "arbitrarily high" (no loss yet).
+    public var ssthresh: Int?
     public var srtt: Duration?
     public var rto: Duration
     public var bytesInFlight: Int
@@ -123,6 +124,8 @@ public struct SimulationResult: Sendable {
     public var statistics: [String: TCPStatistics]
     public var link: [String: LinkCounters]
     public var samples: [ConnectionSample]
+    /// Each side's connection statistics when its application closed it (`tcp_info`).
+    public var finalInfo: [String: TCPInfo]
     /// Why the run failed (empty: it passed).
     public var failures: [String]
     /// What went wrong without breaking safety or liveness (a reset after all data arrived).
@@ -198,6 +201,8 @@ public final class Simulation {
         var finishedAt: Instant?
         var progress: [(time: Instant, bytes: Int)] = []
         var lastState: TCPState = .closed
+        /// The connection's statistics when the application closed it.
+        var finalInfo: TCPInfo?
 
         init(host: String, outgoing: Int?, sendSeed: UInt64, receiveSeed: UInt64) {
             self.host = host
@@ -263,11 +268,11 @@ public final class Simulation {
     private func scheduleSample(_ every: Duration) {
         network.schedule(after: every) { [unowned self] net in
             for side in [client, server] {
-                guard let c = side.connection, let info = net.withStack(side.host, { s, _ in s.info(of: c) }) else { continue }
+                guard let c = side.connection, let info = net.host(side.host).stack.tcpInfo(of: c) else { continue }
                 samples.append(ConnectionSample(
                     time: net.now, host: side.host, state: info.state, cwnd: info.cwnd, ssthresh: info.ssthresh,
-                    srtt: info.srtt, rto: info.rto, bytesInFlight: Int(info.sndNxt - info.sndUna),
-                    retransmissions: net.host(side.host).stack.statistics.retransmissions))
+                    srtt: info.srtt, rto: info.rto, bytesInFlight: info.bytesInFlight,
+                    retransmissions: Int(info.segmentsRetransmitted)))
             }
             // Keep sampling while anything is left to do.
             if !(client.closed && server.closed) { scheduleSample(every) }
@@ -386,6 +391,7 @@ public final class Simulation {
     private func closeIfDone(_ side: Side) {
         guard side.endOfStream, side.shutDown || side.outgoing == nil, !side.closed, let c = side.connection else { return }
         side.closed = true
+        side.finalInfo = network.host(side.host).stack.tcpInfo(of: c)
         network.note(side.host, "close()")
         try? network.withStack(side.host) { s, now in try s.close(c, now: now) }
         if client.closed && server.closed && completedAt == nil { completedAt = network.now }
@@ -483,7 +489,9 @@ public final class Simulation {
             finalStates: states, errors: errors, connectionsLeft: left,
             retransmittedSegments: stats.values.map(\.retransmissions).reduce(0, +),
             statistics: stats, link: ["client→server": up, "server→client": down],
-            samples: samples, failures: failures, notes: notes)
+            samples: samples,
+            finalInfo: Dictionary(uniqueKeysWithValues: [client, server].compactMap { s in s.finalInfo.map { (s.host, $0) } }),
+            failures: failures, notes: notes)
     }
 
     private func format(_ t: Instant) -> String { String(format3(t.seconds)) + " s" }

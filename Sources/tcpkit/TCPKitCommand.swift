@@ -88,6 +88,12 @@ struct ScenarioCommand: ParsableCommand {
     @Option(help: "Text ladder of long transfers: auto (condensed above \(CondenseChoice.autoThreshold) segments), always or never. Condensed, a stretch of ordinary data and ACK segments shows its first and last \(CondenseChoice.keep) and one line for those between; losses, retransmissions, drops, timers and state changes are always shown.")
     var condense: CondenseChoice = .auto
 
+    @Option(help: ArgumentHelp("bulk: bytes the client sends (suffixes as for simulate --bytes).", valueName: "n"))
+    var bytes: String = "300000"
+
+    @Option(help: ArgumentHelp("bulk: probability that the link loses a packet, each way (0.02 or 2%).", valueName: "p"))
+    var loss: String = "2%"
+
     @Option(help: "Write the output to this file instead of standard output.")
     var output: String?
 
@@ -108,6 +114,8 @@ struct ScenarioCommand: ParsableCommand {
         o.delay = .nanoseconds(Int64(delayMilliseconds * 1e6))
         o.msl = .nanoseconds(Int64(mslSeconds * 1e9))
         o.ipv6 = ipv6
+        o.bytes = try SimulateCommand.parseSize(bytes, "--bytes")
+        o.loss = try SimulateCommand.parseProbability(loss, "--loss")
         let result = Scenario.named(name)!.run(o)
         let text: String
         if format == .text {

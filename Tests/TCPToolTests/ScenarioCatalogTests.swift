@@ -14,7 +14,7 @@ import TCPWire
         #expect(Self.names == [
             "classic", "lost-syn", "lost-syn-ack", "lost-ack", "lost-ack-idle", "stale-syn", "simultaneous-open",
             "three-way-close", "half-close", "simultaneous-close", "lost-final-ack", "time-wait-reuse",
-            "reset", "refused", "retries-exhausted", "zero-window",
+            "reset", "refused", "retries-exhausted", "zero-window", "bulk",
         ])
         for s in Scenario.all {
             #expect(Scenario.named(s.name)?.name == s.name)
@@ -108,7 +108,10 @@ import TCPWire
     @Test func seedsChangeNumbersNotTheStory() {
         for s in Scenario.all {
             let a = Observed(s, seed: 1), b = Observed(s, seed: 2)
-            #expect(a.segments == b.segments, "\(s.name): the relative picture does not depend on the seed")
+            // bulk's random losses come from the seed too: only the same seed repeats its story.
+            if s.name != "bulk" {
+                #expect(a.segments == b.segments, "\(s.name): the relative picture does not depend on the seed")
+            }
             #expect(a.run.jsonLines == Observed(s, seed: 1).run.jsonLines, "\(s.name): the same seed, the same run")
         }
     }
