@@ -84,9 +84,9 @@ public struct HTMLRenderer: Sendable {
             }
             out += "</section>\n"
         }
-        out += "<section id=\"ladder\">\n<h2>\(headings.segments)</h2>\n"
-        var drawn = timeline
         let sends = timeline.sorted.enumerated().filter { if case .send = $0.element.kind { true } else { false } }
+        out += "<section id=\"ladder\" data-segments=\"\(sends.count)\">\n<h2>\(headings.segments)</h2>\n"
+        var drawn = timeline
         if let limit = ladderLimit, sends.count > limit {
             // Everything up to the last segment drawn, and what happened at that instant.
             let cut = sends[limit - 1].element.time
@@ -281,6 +281,7 @@ public struct HTMLRenderer: Sendable {
     static let script = """
     (function () {
       var segments = document.querySelectorAll('#ladder line.segment').length;
+      var all = parseInt(document.getElementById('ladder').dataset.segments, 10);
       var lost = document.querySelectorAll('#ladder line.segment.lost').length;
       var bands = document.querySelectorAll('#states rect.band');
       var hosts = {};
@@ -288,7 +289,8 @@ public struct HTMLRenderer: Sendable {
       var parts = Object.keys(hosts).map(function (h) { return h + ': ' + hosts[h].join(' \\u2192 '); });
       var plots = document.querySelectorAll('path.plot').length;
       var s = document.getElementById('summary');
-      s.textContent = segments + ' segments (' + lost + ' lost), ' + bands.length + ' state stretches, ' +
+      s.textContent = (all > segments ? segments + ' of ' + all + ' segments drawn' : segments + ' segments') +
+        ' (' + lost + ' lost), ' + bands.length + ' state stretches, ' +
         plots + ' plotted series. ' + parts.join('; ');
       s.dataset.segments = segments;
       s.dataset.bands = bands.length;

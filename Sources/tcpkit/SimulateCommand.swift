@@ -182,7 +182,9 @@ struct SimulateCommand: ParsableCommand {
             let summary = result.text(options: o, replay: replay(seed: seed)).split(separator: "\n").map(String.init)
             print(Pictures.render(.html, sim.network.timeline, title: "tcpkit simulate · seed \(seed)", paragraphs: summary), terminator: "")
         case .ladder:
-            print(LadderRenderer(color: false).render(sim.network.timeline))
+            // Colour on a terminal only; a long transfer condensed (see `tcpkit scenario --condense`).
+            let t = sim.network.timeline
+            print(Pictures.render(.text, t, title: "", color: ColorChoice.auto.enabled(fd: 1, toFile: false), condense: CondenseChoice.auto.keep(for: t)))
             print(result.text(options: o, replay: replay(seed: seed)), terminator: "")
         }
         if !result.passed { throw ExitCode(1) }

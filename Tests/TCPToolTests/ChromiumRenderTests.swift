@@ -123,11 +123,16 @@ import TCPTrace
         guard let chromium = Self.chromium else { return Self.missing() }
         let t = TransferPlotTests.transfer().timeline
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-transfer-\(UUID().uuidString).html")
-        try Data(HTMLRenderer(title: "transfer").render(t).utf8).write(to: url)
+        var renderer = HTMLRenderer(title: "transfer")
+        renderer.ladderLimit = 100
+        try Data(renderer.render(t).utf8).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         let result = try Self.chromium(chromium, ["--dump-dom"], page: url)
         #expect(result.status == 0)
         let series = t.sampleSeries.count
+        let sends = t.entries.filter { if case .send = $0.kind { true } else { false } }.count
+        let drawn = HTMLRendererTests.matches(#"<line class="segment"#, in: result.output).count
+        #expect(drawn < sends && result.output.contains("\(drawn) of \(sends) segments drawn"), "a cut ladder says so")
         #expect(result.output.contains("\(3 * series) plotted series"), "the script counted the plot lines")
         for metric in ["cwnd", "srtt", "inflight"] {
             #expect(HTMLRendererTests.matches(#"<path class="plot \#(metric)""#, in: result.output).count == series)
