@@ -288,7 +288,8 @@ extension TCPStack {
             // accept a RST only exactly there (anything else earns a challenge ACK, and the peer
             // keeps a half-open connection).
             queueControl(local: c.local, remote: c.remote, seq: c.sndMax,
-                         ack: synchronized ? c.rcvNxt : SequenceNumber(0), flags: synchronized ? [.rst, .ack] : [.rst])
+                         ack: synchronized ? c.rcvNxt : SequenceNumber(0), flags: synchronized ? [.rst, .ack] : [.rst],
+                         timestamp: c.timestampsOn ? TCPTimestamp(value: timestampValue(c, now), echoReply: c.tsRecent) : nil)
         }
         c.sendBuffer.removeAll()
         c.receiveBuffer.removeAll()
@@ -300,8 +301,9 @@ extension TCPStack {
         if let reason, c.userOwned || c.listenerRole != .none { emit(.reset(id, reason), now) }
     }
 
-    mutating func queueControl(local: SocketAddress, remote: SocketAddress, seq: SequenceNumber, ack: SequenceNumber, flags: TCPFlags) {
-        controlQueue.append(ControlSegment(local: local, remote: remote, seq: seq, ack: ack, flags: flags))
+    mutating func queueControl(local: SocketAddress, remote: SocketAddress, seq: SequenceNumber, ack: SequenceNumber, flags: TCPFlags,
+                               timestamp: TCPTimestamp? = nil) {
+        controlQueue.append(ControlSegment(local: local, remote: remote, seq: seq, ack: ack, flags: flags, timestamp: timestamp))
     }
 
     // MARK: Bookkeeping after every change

@@ -13,8 +13,9 @@ extension TCPStack {
     public mutating func pollTransmit(now: Instant, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         while true {
             if let ctl = controlQueue.popFirst() {
-                let h = TCPHeader(sourcePort: ctl.local.port, destinationPort: ctl.remote.port,
+                var h = TCPHeader(sourcePort: ctl.local.port, destinationPort: ctl.remote.port,
                                   sequenceNumber: ctl.seq, acknowledgmentNumber: ctl.ack, flags: ctl.flags, window: 0)
+                h.options.timestamp = ctl.timestamp
                 statistics.resetsSent += ctl.flags.contains(.rst) ? 1 : 0
                 if let n = write(h, from: ctl.local, to: ctl.remote, payloadLength: 0, ring: nil, offset: 0, into: buffer, now: now, id: nil) {
                     return n

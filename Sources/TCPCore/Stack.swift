@@ -25,7 +25,11 @@ public struct TCPStack {
     }
     struct ListenerSlot { var generation: UInt32 = 0; var listener: Listener? }
     /// A segment sent without a connection: RST replies (RFC 9293 §3.10.7.1).
-    struct ControlSegment { var local: SocketAddress; var remote: SocketAddress; var seq: SequenceNumber; var ack: SequenceNumber; var flags: TCPFlags }
+    struct ControlSegment {
+        var local: SocketAddress; var remote: SocketAddress; var seq: SequenceNumber; var ack: SequenceNumber; var flags: TCPFlags
+        /// RFC 7323 §3.2: a connection that negotiated timestamps sends them on its RST too.
+        var timestamp: TCPTimestamp? = nil
+    }
 
     var slots: [Slot] = []
     var freeSlots: [UInt32] = []

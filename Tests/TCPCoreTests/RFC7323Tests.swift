@@ -306,6 +306,15 @@ struct TimestampTests {
         #expect(h.state == .closed)
     }
 
+    @Test("our RST carries TS too (§3.2 SHOULD): TSecr = TS.Recent")
+    func rstCarriesTimestamp() {
+        var (h, ourTS) = Harness.establishedRFC7323()
+        h.abort(at: 0.5)
+        let rst = h.lastSentSegment
+        #expect(rst.flags == [.rst, .ack])
+        #expect(rst.options.timestamp == TCPTimestamp(value: ourTS &+ 500, echoReply: 1001))
+    }
+
     @Test("timestamps switched off: none on the SYN-ACK although the peer offered; the MSS stays whole")
     func switchedOff() {
         var h = Harness.listen(Harness.configuration { $0.timestamps = false })
