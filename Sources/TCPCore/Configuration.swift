@@ -26,8 +26,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     public var rtoMin: Duration = .seconds(1)
     /// Upper bound of the RTO (RFC 6298 §2.5: at least 60 s).
     public var rtoMax: Duration = .seconds(60)
-    /// SYN retransmissions before connect fails with `timedOut` (Linux tcp_syn_retries = 6).
-    public var synRetries: Int = 6
+    /// SYN retransmissions before connect fails with `timedOut`. RFC 9293 §3.8.3 (MUST-23): R2 for
+    /// a SYN must allow at least 3 minutes. Linux's tcp_syn_retries = 6 gives up at 127 s; 7 with the
+    /// 60 s RTO cap sends the last SYN at 123 s and gives up at 183 s.
+    public var synRetries: Int = 7
     /// SYN-ACK retransmissions before a half-open connection is dropped (Linux tcp_synack_retries = 5).
     public var synAckRetries: Int = 5
     /// Data/FIN retransmissions before the connection fails (RFC 1122 §4.2.3.5 R2; Linux tcp_retries2 = 15).
@@ -74,6 +76,20 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// 5681 §3.2 window inflation with RFC 6582's deflation.
     public var proportionalRateReduction: Bool = true
 
+    /// Delayed ACKs (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2, RFC 5681 §4.2): in-order data is
+    /// acknowledged when more than one full-sized segment is unacknowledged or when
+    /// `delayedACKTimeout` runs out; out-of-order data, data filling a gap, a FIN and window
+    /// updates are acknowledged at once. Off: every data segment is acknowledged at once.
+    public var delayedACK: Bool = true
+    /// The delayed-ACK timer (RFC 9293: under 0.5 s; Linux's minimum ATO and FreeBSD's delacktime: 40 ms).
+    public var delayedACKTimeout: Duration = .milliseconds(40)
+    /// Quick-ACK mode, as Linux does it: when data first arrives, and again when it arrives after
+    /// more than one RTO without data, up to this many ACKs go at once (fewer with a small window:
+    /// RCV.WND / (2 × MSS), at least 2), so that slow start at the sender is not held back by the
+    /// delayed-ACK timer. 0: delayed ACKs from the first segment on.
+    public var quickACKSegments: Int = 16
+    /// Per-connection options every new connection starts with (see `ConnectionOptions`).
+    public var connectionOptions = ConnectionOptions()
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
     public var trace: Bool = false
 
@@ -84,4 +100,29 @@ public struct TCPConfiguration: Sendable, Hashable {
         if let mss { return mss }
         return mtu - (ipv6 ? 60 : 40)
     }
+}
+
+/// Options of one connection, the ones sockets set with setsockopt (TCP_NODELAY, SO_KEEPALIVE,
+/// TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT, TCP_USER_TIMEOUT). Defaults in
+/// `TCPConfiguration.connectionOptions`; per connection with `TCPStack.setOptions`.
+public struct ConnectionOptions: Sendable, Hashable {
+    /// Turns Nagle's algorithm off (TCP_NODELAY, RFC 9293 §3.7.4 MUST-17).
+    public var noDelay: Bool = false
+    /// Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off by default (MUST-25).
+    public var keepAlive: Bool = false
+    /// Idle time before the first keep-alive (MUST-28: at least 2 hours by default; Linux
+    /// tcp_keepalive_time = 7200 s). Whole seconds, at most 65535 (like Linux's, at most 32767).
+    public var keepAliveIdle: Duration = .seconds(7200)
+    /// Time between unanswered keep-alives (Linux tcp_keepalive_intvl = 75 s). Whole seconds.
+    public var keepAliveInterval: Duration = .seconds(75)
+    /// Unanswered keep-alives before the connection fails with `timedOut` (Linux tcp_keepalive_probes = 9).
+    public var keepAliveCount: Int = 9
+    /// User timeout (RFC 9293 §3.8.3, RFC 5482 semantics without the option; Linux
+    /// TCP_USER_TIMEOUT): when sent data (or a SYN) stays unacknowledged this long, the connection
+    /// fails with `timedOut`, whatever the retry count. Measured from the last time SND.UNA
+    /// advanced, or from the first transmission after nothing was outstanding. nil: off (only
+    /// the retry limits apply).
+    public var userTimeout: Duration? = nil
+
+    public init() {}
 }

@@ -135,14 +135,52 @@ struct Connection {
     /// The RACK reordering timer or the TLP probe timer (RFC 8985 §6.3, §7.2).
     var lossTimerAt: Instant?
 
+    // Small fields together (they fill the padding after the optional deadline above).
     /// An ACK must go out (data arrived, a challenge ACK, an unacceptable segment...).
     var ackPending = false
-    /// The largest payload received (Linux's rcv_mss), the "full-sized segment" of delayed ACKs.
-    var rcvMSS: UInt16 = 0
-    /// Per-connection statistics (`TCPInfo`).
-    var counters = ConnectionCounters()
     /// The connection is in the stack's output queue.
     var queuedForOutput = false
+    /// The persist timer found a small usable window: send what it allows (sender SWS avoidance's
+    /// override, RFC 9293 §3.8.6.2.1).
+    var swsOverride = false
+    // Options (`ConnectionOptions`), stored compactly.
+    var noDelay = false
+    var keepAlive = false
+    var keepAliveCount: UInt8 = 9
+    var keepAliveProbesOut: UInt8 = 0
+    /// ACKs left in quick-ACK mode (delayed ACKs, RFC 9293 §3.8.6.3).
+    var quickACKs: UInt8 = 0
+    /// The largest payload received (Linux's rcv_mss), the "full-sized segment" of delayed ACKs.
+    var rcvMSS: UInt16 = 0
+    /// RCV.NXT as of the last ACK sent.
+    var rcvAcked = SequenceNumber(0)
+    /// Nagle with Minshall's refinement (as Linux): the end of the last segment shorter than the
+    /// MSS sent; a new small segment waits while that one is unacknowledged.
+    var sndSml = SequenceNumber(0)
+    /// Keep-alive idle time and interval in seconds (Linux's TCP_KEEPIDLE/KEEPINTVL granularity).
+    var keepAliveIdleS: UInt16 = 7200
+    var keepAliveIntervalS: UInt16 = 75
+    /// 0: no user timeout.
+    var userTimeoutMs: UInt32 = 0
+    /// When a segment last arrived (keep-alive idle time; quick-ACK mode after an idle RTO).
+    /// Updated after the segment's processing.
+    var lastReceivedAt = Instant.zero
+    /// When SND.UNA last advanced or sending started from nothing outstanding (user timeout).
+    var progressAt = Instant.zero
+    /// Deadlines of the delayed-ACK and keep-alive timers, `.never` when off (8 bytes each
+    /// instead of an optional's 16).
+    var delayedACKDeadline = Instant.never
+    var keepAliveDeadline = Instant.never
+    var delayedACKAt: Instant? {
+        get { delayedACKDeadline == .never ? nil : delayedACKDeadline }
+        set { delayedACKDeadline = newValue ?? .never }
+    }
+    var keepAliveAt: Instant? {
+        get { keepAliveDeadline == .never ? nil : keepAliveDeadline }
+        set { keepAliveDeadline = newValue ?? .never }
+    }
+    /// Per-connection statistics (`TCPInfo`).
+    var counters = ConnectionCounters()
 
     init(local: SocketAddress, remote: SocketAddress, passive: Bool, userOwned: Bool, configuration: TCPConfiguration) {
         self.local = local
@@ -156,6 +194,29 @@ struct Connection {
         sendMSS = min(announcedMSS, local.address.isIPv6 ? 1220 : 536)
         rto = configuration.rtoInitial.nanoseconds
         congestion = CongestionControl(configuration.congestionControl)
+        apply(configuration.connectionOptions)
+    }
+
+    mutating func apply(_ o: ConnectionOptions) {
+        func ms(_ d: Duration) -> UInt32 { UInt32(clamping: max(0, d.nanoseconds / 1_000_000)) }
+        noDelay = o.noDelay
+        keepAlive = o.keepAlive
+        keepAliveIdleS = UInt16(clamping: max(1, o.keepAliveIdle.components.seconds))
+        keepAliveIntervalS = UInt16(clamping: max(1, o.keepAliveInterval.components.seconds))
+        keepAliveCount = UInt8(clamping: max(1, o.keepAliveCount))
+        userTimeoutMs = o.userTimeout.map { max(1, ms($0)) } ?? 0
+        if !keepAlive { keepAliveAt = nil }
+    }
+
+    var options: ConnectionOptions {
+        var o = ConnectionOptions()
+        o.noDelay = noDelay
+        o.keepAlive = keepAlive
+        o.keepAliveIdle = .seconds(keepAliveIdleS)
+        o.keepAliveInterval = .seconds(keepAliveIntervalS)
+        o.keepAliveCount = Int(keepAliveCount)
+        o.userTimeout = userTimeoutMs == 0 ? nil : .milliseconds(userTimeoutMs)
+        return o
     }
 
     /// The earliest armed timer.
@@ -165,11 +226,13 @@ struct Connection {
             guard let b else { return a }
             return a < b ? a : b
         }
-        return earlier(earlier(earlier(retransmitAt, persistAt), earlier(timeWaitAt, finWait2At)), lossTimerAt)
+        return earlier(earlier(earlier(retransmitAt, persistAt), earlier(timeWaitAt, finWait2At)),
+                       earlier(lossTimerAt, earlier(delayedACKAt, keepAliveAt)))
     }
 
     mutating func cancelTimers() {
         retransmitAt = nil; persistAt = nil; timeWaitAt = nil; finWait2At = nil; lossTimerAt = nil
+        delayedACKAt = nil; keepAliveAt = nil
     }
 
     /// RCV.WND: what the window last advertised still leaves open past RCV.NXT.
@@ -202,4 +265,9 @@ struct Connection {
         if sackOK, let sb = scoreboard { return sb.pipe }
         return max(0, Int(sndNxt - sndUna) - (inFastRecovery ? recoveryDeliveredEstimate : 0))
     }
+}
+
+extension Instant {
+    /// "Never happened", for TCB fields where an optional would cost 8 bytes of padding.
+    static let never = Instant(nanoseconds: .min)
 }

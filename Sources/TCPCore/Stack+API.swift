@@ -73,6 +73,30 @@ extension TCPStack {
         return nil
     }
 
+    // MARK: Options
+
+    /// A connection's options (TCP_NODELAY, keep-alive, user timeout); nil for an unknown handle.
+    public func options(of id: ConnectionID) -> ConnectionOptions? {
+        connectionIndex(id).map { slots[$0].connection!.options }
+    }
+
+    /// Changes a connection's options. Turning Nagle off sends what it held back; keep-alive
+    /// timing restarts from the last segment received.
+    public mutating func setOptions(_ id: ConnectionID, _ options: ConnectionOptions, now: Instant) throws(TCPError) {
+        guard let i = connectionIndex(id) else { throw .invalidHandle }
+        var c = take(i)
+        c.apply(options)
+        c.keepAliveAt = nil   // re-armed by commit from the new idle time
+        commit(i, &c, now)
+    }
+
+    /// Options for the connections a listener will open (like socket options set on a listening
+    /// socket, which accepted sockets inherit). Connections already open keep theirs.
+    public mutating func setOptions(_ id: ListenerID, _ options: ConnectionOptions) throws(TCPError) {
+        guard let li = listenerSlot(id) else { throw .invalidHandle }
+        listenerSlots[li].listener!.options = options
+    }
+
     // MARK: Active open
 
     /// Active OPEN (RFC 9293 §3.10.1): picks a local address of the remote's family (or `from`), an
@@ -127,6 +151,7 @@ extension TCPStack {
         c.sndNxt = iss
         c.sndMax = iss
         c.sendBufferSeq = iss + 1
+        c.sndSml = iss
         c.recover = iss   // RFC 6582 §3.2: "recover" starts at the ISN
         c.congestion.roundEnd = iss
         c.tsOffset = timestampOffset(local: c.local, remote: c.remote)   // RFC 7323 §7.1
@@ -343,6 +368,8 @@ extension TCPStack {
         if c.scoreboard != nil {
             if c.state == .timeWait { c.scoreboard = nil } else { armLossProbe(&c, now) }
         }
+        armKeepAlive(&c)
+        clampToUserTimeout(&c)
         if let d = c.earliestDeadline, d != c.scheduledDeadline {
             timers.push(.init(deadline: d, slot: UInt32(i), generation: slots[i].generation))
             c.scheduledDeadline = d

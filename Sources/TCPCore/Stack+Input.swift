@@ -35,9 +35,12 @@ extension TCPStack {
             var c = take(i)
             let cid = id(ofSlot: i)
             c.counters.segmentsReceived &+= 1
+            // Any segment shows the peer is alive (RFC 1122 §4.2.3.6; Linux resets its probe count).
+            c.keepAliveProbesOut = 0
             let outcome: InputOutcome = c.state == .synSent
                 ? synSentSegmentArrives(&c, cid, seg, now)
                 : segmentArrives(&c, cid, seg, now)
+            c.lastReceivedAt = now
             commit(i, &c, now)
             guard outcome == .newIncarnation else { return }
             // The TIME-WAIT connection is gone; the SYN opens a new one (RFC 6191).
@@ -94,11 +97,14 @@ extension TCPStack {
         }
         var c = Connection(local: seg.destinationSocket, remote: seg.sourceSocket, passive: true, userOwned: false, configuration: configuration)
         c.listenerRole = .halfOpen(lid)
+        if let o = listener.options { c.apply(o) }
+        c.lastReceivedAt = now
         c.counters.segmentsReceived = 1   // the SYN
         listenerSlots[li].listener!.halfOpen += 1
         // RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ; ISS selected; SYN,ACK queued.
         c.irs = h.sequenceNumber
         c.rcvNxt = h.sequenceNumber + 1
+        c.rcvAcked = c.rcvNxt
         applySYNOptions(&c, h, now)
         initializeSend(&c, iss: isnGenerator.isn(local: c.local, remote: c.remote, now: now))
         if let previous = timeWaitSuccessorISN.removeValue(forKey: FourTuple(local: c.local, remote: c.remote)) {
@@ -157,6 +163,7 @@ extension TCPStack {
         guard f.contains(.syn) else { drop(.synSentNoSYN, now, id, seg); return .done }
         c.irs = h.sequenceNumber
         c.rcvNxt = h.sequenceNumber + 1
+        c.rcvAcked = c.rcvNxt
         applySYNOptions(&c, h, now)
         // acknowledge() clears the retry count, which RFC 6298 §5.7 still needs below.
         let synTimedOut = c.retries > 0
@@ -423,8 +430,10 @@ extension TCPStack {
         if textAllowed {
             processText(&c, id, seg, dataSeq: seq, now)
             if c.state != .closed { processFIN(&c, id, seg, dataSeq: seq, now) }
-        } else if !seg.payload.isEmpty {
-            c.ackPending = true   // zero window: data refused, tell the peer where we stand
+        } else if !seg.payload.isEmpty || f.contains(.fin) {
+            // Zero window: data or a FIN (SEG.LEN > 0) is not acceptable; only its ACK was taken.
+            // Tell the peer where we stand (RFC 9293 §3.10.7.4 first check).
+            c.ackPending = true
             drop(.beyondWindow, now, id, seg)
         }
         return .done
@@ -440,6 +449,7 @@ extension TCPStack {
             c.sendBufferSeq += ackedData
         }
         c.sndUna = ack
+        c.progressAt = now   // forward progress: the user timeout starts again
         if c.sndNxt < c.sndUna { c.sndNxt = c.sndUna }
         // RFC 6298 §2: a sample from a segment never retransmitted (Karn).
         if let timed = c.rttSeq, ack > timed {
@@ -496,21 +506,29 @@ extension TCPStack {
             resetAndClose(&c, id, now: now, sendRST: true, reason: .localAbort, error: .connectionAborted)
             return
         }
-        c.ackPending = true
         if seg.payload.count > Int(c.rcvMSS) { c.rcvMSS = UInt16(clamping: seg.payload.count) }
+        dataArriving(&c, now)
         // Offsets from RCV.NXT: trim what is old, clip what lies past the window.
         let skip = max(0, Int(c.rcvNxt - dataSeq))
         if skip > 0 && c.sackOK && configuration.dsack {
             // RFC 2883 §4: the part at or below RCV.NXT arrived before; report it first.
             c.sackReport.dsack = (dataSeq, dataSeq + min(skip, seg.payload.count))
         }
-        guard skip < seg.payload.count else { return }   // all old: the ACK is the answer
+        guard skip < seg.payload.count else {
+            c.ackPending = true   // all old: the ACK is the answer
+            return
+        }
         let offset = max(0, Int(dataSeq - c.rcvNxt))
         let room = c.receiveBuffer.free - offset
         let length = min(seg.payload.count - skip, room)
-        if length < seg.payload.count - skip { drop(.beyondWindow, now, id, seg) }
+        if length < seg.payload.count - skip {
+            c.ackPending = true   // tell the peer where the window ends
+            drop(.beyondWindow, now, id, seg)
+        }
         guard length > 0 else { return }
         if offset > 0 {
+            // Out of order: a duplicate ACK at once (RFC 5681 §4.2, RFC 9293 §3.8.6.3).
+            c.ackPending = true
             if c.sackOK {
                 // RFC 2883 §4: a copy of data already held past a gap is a duplicate too.
                 if configuration.dsack, let d = c.assembler.overlap(start: UInt32(offset), end: UInt32(offset + length)) {
@@ -530,6 +548,8 @@ extension TCPStack {
         }
         let start = seg.payload.startIndex + skip
         c.receiveBuffer.write(at: 0, UnsafeRawBufferPointer(rebasing: seg.payload[start..<(start + length)]))
+        // Data filling all or part of a gap is acknowledged at once (RFC 5681 §4.2).
+        let fillsGap = !c.assembler.isEmpty
         if !c.assembler.add(start: 0, end: UInt32(length)) {
             // Every slot holds a range past a gap and this one touches none of them. In-order
             // bytes come first: keeping data past a gap is optional (RFC 9293 §3.10.7.4, seventh:
@@ -544,6 +564,7 @@ extension TCPStack {
         c.receiveBuffer.commit(contiguous)
         c.rcvNxt += contiguous
         c.counters.bytesReceived &+= UInt64(contiguous)
+        if fillsGap { c.ackPending = true } else { inOrderDataTaken(&c, now) }
         if contiguous > 0 && wasEmpty && (c.userOwned || c.listenerRole != .none) { emit(.readable(id), now) }
         // A FIN that waited behind the gap now counts.
         if let fin = c.pendingFIN, fin == c.rcvNxt {

@@ -35,6 +35,7 @@ extension TCPStack {
             if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload) {
                 finishOutgoing(&seg.header, &c, now)
                 addSACKBlocks(&c, &seg.header, payloadLength: seg.payloadLength)   // after the timestamps: it fits what is left
+                if seg.header.flags.contains(.ack) { ackSent(&c, ack: seg.header.acknowledgmentNumber) }
                 let n = write(seg.header, from: c.local, to: c.remote, payloadLength: seg.payloadLength,
                               ring: c.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid)
                 if n != nil {
@@ -86,7 +87,7 @@ extension TCPStack {
         if c.retransmitFirst && c.state.isSynchronized { return true }
         guard c.state.isSynchronized else { return false }
         if sackWantsToSend(c) { return true }
-        if c.unsentBytes > 0 && sendRoom(c) > 0 { return true }
+        if c.unsentBytes > 0 && sendableLength(c, maxPayload: .max) > 0 { return true }
         return finSendable(c)
     }
 
@@ -138,8 +139,9 @@ extension TCPStack {
             let offset = Int(c.sndNxt - c.sendBufferSeq)
             let unsent = c.unsentBytes
             if unsent > 0 { restartAfterIdle(&c, now) }
-            let length = min(unsent, c.sendMSS, sendRoom(c), maxPayload)
+            let length = sendableLength(c, maxPayload: maxPayload)
             if length > 0 {
+                c.swsOverride = false
                 var flags: TCPFlags = [.ack]
                 if length == unsent { flags.insert(.psh) }
                 let carriesFIN = length == unsent && finSendableAfterData(c)
@@ -149,8 +151,10 @@ extension TCPStack {
                 if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: length) }
                 c.lastDataSentAt = now
                 let seq = c.sndNxt
+                let isNewData = seq == c.sndMax
                 advance(&c, by: length + (carriesFIN ? 1 : 0), from: seq, now: now)
                 recordTransmission(&c, seq: seq, length: length + (carriesFIN ? 1 : 0), fin: carriesFIN, payload: length, now: now)
+                if isNewData && length < c.sendMSS { c.sndSml = c.sndNxt }   // Nagle (Minshall)
                 c.ackPending = false
                 return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length)
             }
@@ -210,7 +214,12 @@ extension TCPStack {
     /// retransmission timer (RFC 6298 §5.1) and times the segment if it is new (Karn).
     mutating func advance(_ c: inout Connection, by length: Int, from seq: SequenceNumber, now: Instant) {
         let isNew = seq == c.sndMax
-        if c.sndUna == c.sndMax { c.counters.restartRateInterval(now) }   // sending from idle
+        if c.sndUna == c.sndMax {
+            // Sending with nothing outstanding: a new delivery-rate interval, and the user timeout
+            // counts from here.
+            c.counters.restartRateInterval(now)
+            c.progressAt = now
+        }
         c.sndNxt = seq + length
         if c.sndNxt > c.sndMax { c.sndMax = c.sndNxt }
         c.congestion.noteSent(flight: Int(c.sndMax - c.sndUna), una: c.sndUna, sndMax: c.sndMax)
@@ -252,8 +261,13 @@ extension TCPStack {
             if c.userOwned { emit(.closed(id), now) }
             return
         }
+        if let t = c.delayedACKAt, t <= now {
+            c.delayedACKAt = nil
+            delayedACKTimeout(&c, id, now)
+        }
         if let t = c.retransmitAt, t <= now {
             c.retransmitAt = nil
+            if userTimeoutExpired(&c, id, now) { return }
             trace(now, id, .timer(.retransmit))
             retransmitTimeout(&c, id, now)
             if c.state == .closed { return }
@@ -276,7 +290,16 @@ extension TCPStack {
                     emitTimedOut(&c, id, now)
                     return
                 }
+            } else if c.sndWnd > 0 && c.unsentBytes > 0 {
+                // Sender SWS avoidance's override timeout (RFC 9293 §3.8.6.2.1): send what the
+                // small window allows (Linux's tcp_write_wakeup does the same).
+                c.swsOverride = true
             }
+        }
+        if let t = c.keepAliveAt, t <= now {
+            c.keepAliveAt = nil
+            keepAliveTimeout(&c, id, now)
+            if c.state == .closed { return }
         }
     }
 
@@ -328,8 +351,16 @@ extension TCPStack {
 
     /// Arms the persist timer when the peer's window is zero and we have data but nothing in flight.
     func armPersistTimer(_ c: inout Connection, _ now: Instant) {
-        guard c.state.isSynchronized, c.sndWnd == 0, c.unsentBytes > 0, c.sndUna == c.sndMax,
+        guard c.state.isSynchronized, c.unsentBytes > 0, c.sndUna == c.sndMax,
               c.retransmitAt == nil, c.persistAt == nil else { return }
+        if c.sndWnd > 0 {
+            // Data held back by sender SWS avoidance with nothing in flight: no ACK will come to
+            // open the window further, so the override timeout (0.1–1 s, RFC 9293 §3.8.6.2.1)
+            // runs on the persist timer: one RTO, at most 1 s.
+            guard !c.swsOverride, sendableLength(c, maxPayload: .max) == 0 else { return }
+            c.persistAt = now + .nanoseconds(min(c.rto, 1_000_000_000))
+            return
+        }
         let backoff = min(c.persistBackoff, 16)
         let delay = min(c.rto << backoff, configuration.rtoMax.nanoseconds)
         c.persistAt = now + .nanoseconds(delay)

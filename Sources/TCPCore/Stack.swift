@@ -22,6 +22,8 @@ public struct TCPStack {
         var backlog: Int
         var halfOpen = 0
         var acceptQueue = RingQueue<ConnectionID>()
+        /// Options its connections start with (nil: the configuration's).
+        var options: ConnectionOptions?
     }
     struct ListenerSlot { var generation: UInt32 = 0; var listener: Listener? }
     /// A segment sent without a connection: RST replies (RFC 9293 §3.10.7.1).

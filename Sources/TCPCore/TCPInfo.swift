@@ -8,6 +8,11 @@ struct ConnectionCounters {
     var bytesRetransmitted: UInt64 = 0
     var bytesAcked: UInt64 = 0
     var bytesReceived: UInt64 = 0
+    /// Delivery-rate sampling: the interval started at `rateStart` with `bytesAcked` at `rateBytes`.
+    var rateStart = Instant.zero
+    var rateBytes: UInt64 = 0
+    /// The last completed sample, bytes per second.
+    var deliveryRate: UInt64 = 0
     var segmentsSent: UInt32 = 0
     var segmentsReceived: UInt32 = 0
     var segmentsRetransmitted: UInt32 = 0
@@ -16,14 +21,6 @@ struct ConnectionCounters {
     var windowProbes: UInt32 = 0
     var keepAliveProbes: UInt32 = 0
     var delayedACKs: UInt32 = 0
-    /// Bytes the peer has selectively acknowledged above SND.UNA (RFC 2018), kept by SACK scoreboard
-    /// code; 0 without SACK.
-    var sackedBytes: UInt32 = 0
-    /// Delivery-rate sampling: the interval started at `rateStart` with `bytesAcked` at `rateBytes`.
-    var rateStart = Instant.zero
-    var rateBytes: UInt64 = 0
-    /// The last completed sample, bytes per second.
-    var deliveryRate: UInt64 = 0
 
     /// A new transmission from an idle connection starts a new delivery-rate interval, so that
     /// time the application spent sending nothing does not dilute the rate.
@@ -131,7 +128,7 @@ extension Connection {
             bytesSent: counters.bytesSent, bytesRetransmitted: counters.bytesRetransmitted,
             bytesAcked: counters.bytesAcked, bytesReceived: counters.bytesReceived,
             segmentsSent: counters.segmentsSent, segmentsReceived: counters.segmentsReceived,
-            segmentsRetransmitted: counters.segmentsRetransmitted, sackedBytes: counters.sackedBytes,
+            segmentsRetransmitted: counters.segmentsRetransmitted, sackedBytes: UInt32(clamping: scoreboard?.sackedBytes ?? 0),
             outOfOrderSegments: counters.outOfOrderSegments, duplicateACKs: counters.duplicateACKs,
             windowProbes: counters.windowProbes, keepAliveProbes: counters.keepAliveProbes,
             delayedACKs: counters.delayedACKs, deliveryRate: counters.deliveryRate,

@@ -225,6 +225,7 @@ extension Run {
             return .done(.error(Symbols.errno(for: error)))
         }
         stackInUse = true
+        applyOptions(s)
         s.state = .listening
         s.boundPort = port
         s.localPort = port
@@ -253,6 +254,8 @@ extension Run {
                 return c
             }()
         child.connection = cid
+        child.tcpOptions = s.tcpOptions   // the engine gave the connection the listener's options
+        child.noDelay = s.noDelay
         let expected = (try? call.spec.result.integerValue()) ?? -1
         let fd = freeDescriptor(expected)
         guard fds[fd] == nil else { throw failure(call.line, "duplicate fd \(fd) in script") }
@@ -290,6 +293,7 @@ extension Run {
                     return .done(.error(Symbols.errno(for: error)))
                 }
                 s.connection = cid
+                applyOptions(s)
                 s.errorConsumed = false
                 s.localPort = stack!.info(of: cid)?.local.port
                 s.remotePort = settings.connectPort
@@ -463,10 +467,24 @@ extension Run {
             }
             try reconfigure(new, line: call.line, what: name == 8 ? "SO_RCVBUF" : "SO_SNDBUF")
         case (1, 9):   // SO_KEEPALIVE
-            if try value() != 0 { settings.notes.append("line \(call.line): SO_KEEPALIVE: keep-alives are not implemented in the engine; recorded, not applied") }
+            let v = try value()
+            setOptions(s) { $0.keepAlive = v != 0 }
         case (6, 1):   // TCP_NODELAY
             s.noDelay = try value()
-            if s.noDelay == 0 { settings.notes.append("line \(call.line): TCP_NODELAY=0: Nagle's algorithm is not implemented in the engine (it always sends at once); recorded, not applied") }
+            let v = s.noDelay
+            setOptions(s) { $0.noDelay = v != 0 }
+        case (6, 4), (6, 5):   // TCP_KEEPIDLE, TCP_KEEPINTVL (seconds; Linux allows 1...32767)
+            let v = try value()
+            guard v >= 1, v <= 32767 else { return .done(.error("EINVAL")) }
+            setOptions(s) { if name == 4 { $0.keepAliveIdle = .seconds(v) } else { $0.keepAliveInterval = .seconds(v) } }
+        case (6, 6):   // TCP_KEEPCNT (Linux allows 1...127)
+            let v = try value()
+            guard v >= 1, v <= 127 else { return .done(.error("EINVAL")) }
+            setOptions(s) { $0.keepAliveCount = Int(v) }
+        case (6, 18):  // TCP_USER_TIMEOUT (milliseconds; 0 = off)
+            let v = try value()
+            guard v >= 0, v <= Int64(Int32.max) else { return .done(.error("EINVAL")) }
+            setOptions(s) { $0.userTimeout = v == 0 ? nil : .milliseconds(v) }
         case (6, 2):   // TCP_MAXSEG
             let v = try value()
             guard v >= 64, v <= 65535 else { return .done(.error("EINVAL")) }
@@ -481,6 +499,20 @@ extension Run {
         return .done(.value(0))
     }
 
+    /// Changes a socket's TCP options and hands them to its connection or listener.
+    func setOptions(_ s: ScriptSocket, _ change: (inout ConnectionOptions) -> Void) {
+        var o = s.tcpOptions ?? settings.configuration.connectionOptions
+        change(&o)
+        s.tcpOptions = o
+        applyOptions(s)
+    }
+
+    func applyOptions(_ s: ScriptSocket) {
+        guard let o = s.tcpOptions else { return }
+        if let cid = s.connection { try? stack?.setOptions(cid, o, now: now) }
+        if let lid = s.listener { try? stack?.setOptions(lid, o) }
+    }
+
     func getsockoptCall(_ call: inout Call) throws(Stop) -> Attempt {
         try checkCount(call, 5)
         guard let s = try socket(call) else { return .done(.error("EBADF")) }
@@ -493,8 +525,12 @@ extension Run {
         case (1, 8): value = Int64(settings.configuration.receiveBufferBytes)
         case (1, 2): value = s.reuseAddress
         case (1, 3): value = 1   // SO_TYPE: SOCK_STREAM
-        case (1, 9): value = 0   // SO_KEEPALIVE
+        case (1, 9): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAlive ? 1 : 0   // SO_KEEPALIVE
         case (6, 1): value = s.noDelay
+        case (6, 4): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveIdle.components.seconds
+        case (6, 5): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveInterval.components.seconds
+        case (6, 6): value = Int64((s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveCount)
+        case (6, 18): value = (s.tcpOptions ?? settings.configuration.connectionOptions).userTimeout.map { $0.nanoseconds / 1_000_000 } ?? 0
         case (6, 2):   // TCP_MAXSEG
             if let cid = s.connection, let info = stack?.info(of: cid) {
                 value = Int64(info.sendMSS)

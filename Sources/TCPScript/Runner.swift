@@ -83,6 +83,9 @@ final class ScriptSocket {
     var writeShutdown = false
     var reuseAddress: Int64 = 0
     var noDelay: Int64 = 0
+    /// TCP options set with setsockopt (TCP_NODELAY, SO_KEEPALIVE, TCP_KEEP*, TCP_USER_TIMEOUT);
+    /// nil until the script sets one. A listening socket passes its options to accepted ones.
+    var tcpOptions: ConnectionOptions?
 
     /// Live local sequence number -> script space.
     func scriptSeq(_ live: UInt32) -> UInt32 { live &- liveLocalISN &+ scriptLocalISN }

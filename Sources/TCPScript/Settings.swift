@@ -282,6 +282,12 @@ public struct RunSettings: Sendable {
         case "net.ipv4.tcp_retries2":
             guard let n = int(), n >= 0, n <= 255 else { return bad() }
             configuration.dataRetries = Int(n)
+        case "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_keepalive_intvl":   // seconds
+            guard let n = int(), n >= 1, n <= 32767 else { return bad() }
+            if name.hasSuffix("time") { configuration.connectionOptions.keepAliveIdle = .seconds(n) } else { configuration.connectionOptions.keepAliveInterval = .seconds(n) }
+        case "net.ipv4.tcp_keepalive_probes":
+            guard let n = int(), n >= 1, n <= 127 else { return bad() }
+            configuration.connectionOptions.keepAliveCount = Int(n)
         case "net.ipv4.tcp_fin_timeout":
             guard let n = int(), n >= 0, n <= 86400 else { return bad() }
             configuration.finWait2Timeout = .seconds(n)
@@ -305,7 +311,21 @@ public struct RunSettings: Sendable {
             configuration.timestamps = n == 1 || n == 3
         case "net.inet.tcp.syncookies": return feature(name, v, engineValue: 0, "SYN cookies")
         case "net.inet.tcp.ecn.enable": return feature(name, v, engineValue: 0, "ECN")
-        case "net.inet.tcp.delayed_ack": return feature(name, v, engineValue: 0, "delayed ACKs")
+        case "net.inet.tcp.delayed_ack":
+            guard let n = int() else { return bad() }
+            configuration.delayedACK = n != 0
+        case "net.inet.tcp.delacktime":
+            guard let n = int(), n >= 1, n < 500 else { return bad() }   // RFC 9293 §3.8.6.3: under 0.5 s
+            configuration.delayedACKTimeout = .milliseconds(n)
+        case "net.inet.tcp.keepidle", "net.inet.tcp.keepintvl":   // milliseconds
+            guard let n = int(), n >= 1, n <= 3_600_000_000 else { return bad() }
+            if name.hasSuffix("keepidle") { configuration.connectionOptions.keepAliveIdle = .milliseconds(n) } else { configuration.connectionOptions.keepAliveInterval = .milliseconds(n) }
+        case "net.inet.tcp.keepcnt":
+            guard let n = int(), n >= 1, n <= 255 else { return bad() }
+            configuration.connectionOptions.keepAliveCount = Int(n)
+        case "net.inet.tcp.always_keepalive":
+            guard let n = int() else { return bad() }
+            configuration.connectionOptions.keepAlive = n != 0
         case "net.inet.tcp.tolerate_missing_ts":
             guard let n = int() else { return bad() }
             configuration.tolerateMissingTimestamps = n != 0

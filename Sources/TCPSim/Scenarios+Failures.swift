@@ -46,20 +46,24 @@ extension Scenario {
         "retries-exhausted",
         "the server is unreachable: SYN at 0, 1, 3, 7, 15, 31, 63 s, and connect() times out at 127 s",
         "服务器不可达：SYN 在 0、1、3、7、15、31、63 秒发出，connect() 在 127 秒超时",
-        // Linux caps the RTO at 120 s (TCP_RTO_MAX); the engine's default cap is 60 s.
-        configure: { _, config in config.rtoMax = .seconds(120) }
+        // Linux caps the RTO at 120 s (TCP_RTO_MAX) and gives up after 6 SYN retries; the engine's
+        // defaults are a 60 s cap and 7 retries (RFC 9293 MUST-23: at least 3 minutes).
+        configure: { _, config in
+            config.rtoMax = .seconds(120)
+            config.synRetries = 6
+        }
     ) { _, app in
         app.net.faultRule = { $0.to == "server" ? .drop("server unreachable") : .deliver }
         app.start()
         return Explanation(en: [
             "Every packet to the server is lost (a dead route, a firewall that drops silently). The client's SYN goes unanswered.",
-            "Each time the retransmission timer expires the client sends the SYN again and doubles the RTO (RFC 6298 §5.5): 1, 2, 4, 8, 16, 32 s, so SYNs leave at 0, 1, 3, 7, 15, 31 and 63 s. After 6 retransmissions (Linux's tcp_syn_retries = 6) it waits the last RTO, 64 s, and gives up at 127 s: connect() fails with \"connection timed out\" (ETIMEDOUT). These are Linux's figures: this run caps the RTO at 120 s as Linux does; with the engine's default cap of 60 s (the least RFC 6298 §2.5 allows) the last wait is 60 s and connect() fails at 123 s.",
-            "RFC 1122 §4.2.3.5 (and RFC 9293 §3.8.3) ask that a SYN be retransmitted for at least 3 minutes before giving up; Linux's default, followed here, stops after about 2 minutes. An application wanting a shorter or longer wait sets its own limit.",
+            "Each time the retransmission timer expires the client sends the SYN again and doubles the RTO (RFC 6298 §5.5): 1, 2, 4, 8, 16, 32 s, so SYNs leave at 0, 1, 3, 7, 15, 31 and 63 s. After 6 retransmissions (Linux's tcp_syn_retries = 6) it waits the last RTO, 64 s, and gives up at 127 s: connect() fails with \"connection timed out\" (ETIMEDOUT). These are Linux's figures: this run caps the RTO at 120 s as Linux does; the engine's defaults (a 60 s cap, the least RFC 6298 §2.5 allows, and 7 retries) send an eighth SYN at 123 s and fail at 183 s.",
+            "RFC 1122 §4.2.3.5 (and RFC 9293 §3.8.3) ask that a SYN be retransmitted for at least 3 minutes before giving up; Linux's default, followed here, stops after about 2 minutes (the engine's own default keeps going until 183 s). An application wanting a shorter or longer wait sets its own limit.",
             "When it gives up this engine also sends a best-effort RST, so a server that did receive a SYN does not keep a half-open connection; here it is lost like everything else.",
         ], zh: [
             "所有发往服务器的分组都丢失了（路由中断，或防火墙静默丢弃）。客户端的 SYN 得不到任何回应。",
-            "每次重传定时器超时，客户端都重传 SYN 并将 RTO 翻倍（RFC 6298 §5.5）：1、2、4、8、16、32 秒，因此 SYN 在 0、1、3、7、15、31 和 63 秒发出。重传 6 次之后（Linux 的 tcp_syn_retries = 6），再等待最后一个 RTO（64 秒），在 127 秒时放弃：connect() 失败，返回“connection timed out”（ETIMEDOUT）。这些是 Linux 的数值：本次运行与 Linux 一样把 RTO 上限设为 120 秒；若使用本引擎默认的 60 秒上限（RFC 6298 §2.5 允许的最小值），最后一次只等 60 秒，connect() 在 123 秒失败。",
-            "RFC 1122 §4.2.3.5（以及 RFC 9293 §3.8.3）要求在放弃之前至少重传 SYN 3 分钟；这里遵循的 Linux 默认值大约 2 分钟就停止了。应用程序如果需要更短或更长的等待时间，可以自己设置上限。",
+            "每次重传定时器超时，客户端都重传 SYN 并将 RTO 翻倍（RFC 6298 §5.5）：1、2、4、8、16、32 秒，因此 SYN 在 0、1、3、7、15、31 和 63 秒发出。重传 6 次之后（Linux 的 tcp_syn_retries = 6），再等待最后一个 RTO（64 秒），在 127 秒时放弃：connect() 失败，返回“connection timed out”（ETIMEDOUT）。这些是 Linux 的数值：本次运行与 Linux 一样把 RTO 上限设为 120 秒；本引擎的默认值（60 秒上限，即 RFC 6298 §2.5 允许的最小值，以及 7 次重传）会在 123 秒发出第八个 SYN，并在 183 秒失败。",
+            "RFC 1122 §4.2.3.5（以及 RFC 9293 §3.8.3）要求在放弃之前至少重传 SYN 3 分钟；这里遵循的 Linux 默认值大约 2 分钟就停止了（本引擎自己的默认值会坚持到 183 秒）。应用程序如果需要更短或更长的等待时间，可以自己设置上限。",
             "放弃时本引擎还会尽力发送一个 RST，使确实收到过 SYN 的服务器不会保留半连接；在这里它和其他分组一样丢失了。",
         ])
     }
@@ -95,7 +99,9 @@ extension Scenario {
         ])
     }
 
-    static let zeroWindowBuffer = 4096
+    // Two full segments (MSS 1460 less 12 bytes of timestamps), so that sender SWS avoidance
+    // (RFC 9293 §3.8.6.2.1) never holds back a partial one in the picture.
+    static let zeroWindowBuffer = 2896
     static let zeroWindowData = 10_000
     static let zeroWindowRead = Instant.seconds(8)
 }

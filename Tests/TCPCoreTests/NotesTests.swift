@@ -351,7 +351,7 @@ struct NotesTests {
         link.dropIf = { $0.fromA }
         let a = try link.onA { s, now in try s.connect(to: Self.server, localPort: Self.clientPort, now: now) }
         link.run(until: 200)
-        #expect(Self.times(link.fromA.filter { $0.seg.flags == .syn }) == [0, 1, 3, 7, 15, 31, 63].map { seconds($0) })
+        #expect(Self.times(link.fromA.filter { $0.seg.flags == .syn }) == [0, 1, 3, 7, 15, 31, 63, 123].map { seconds($0) })
         #expect(link.eventsA == [.timedOut(a)])
         #expect(link.a.state(of: a) == .closed)
         #expect(throws: TCPError.timedOut) { _ = try link.a.receive(a, now: link.now) }

@@ -382,6 +382,8 @@ struct SACKMemoryTests {
         h.write([1, 2, 3], at: 0.2)
         #expect(h.stack.slots[Int(h.conn.index)].connection!.scoreboard != nil)
         #expect(MemoryLayout<SACKReport>.size <= 48)
-        #expect(MemoryLayout<Connection>.size <= 800, "TCB: \(MemoryLayout<Connection>.size) bytes")
+        // The whole TCB, with the tcp_info counters, delayed-ACK, Nagle and keep-alive state
+        // (832 bytes when this was written): an idle connection stays under ~1 KB.
+        #expect(MemoryLayout<Connection>.size <= 864, "TCB: \(MemoryLayout<Connection>.size) bytes")
     }
 }

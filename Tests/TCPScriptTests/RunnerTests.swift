@@ -56,7 +56,8 @@ struct RunnerPassTests {
     @Test("SYN retransmissions at 1, 3, 7, 15, 31, 63 s; ETIMEDOUT when the RTO (at most 60 s) runs out")
     func synRetransmission() {
         expectPass("""
-        0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        0    `sysctl -q net.ipv4.tcp_syn_retries=6`
+        +0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
         +0...123 connect(3, ..., ...) = -1 ETIMEDOUT (Connection timed out)
         +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
         1    > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
@@ -219,7 +220,9 @@ struct RunnerPassTests {
 
     @Test("time ranges and * for outbound packets")
     func ranges() {
+        // TCP_NODELAY: the second short write goes at once instead of waiting for Nagle.
         expectPass(passiveOpen + """
+        +0   setsockopt(4, IPPROTO_TCP, TCP_NODELAY, [1], 4) = 0
         +0   write(4, ..., 10) = 10
         0.099~0.101 > P. 1:11(10) ack 1
         +0   write(4, ..., 10) = 10

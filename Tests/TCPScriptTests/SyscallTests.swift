@@ -93,6 +93,7 @@ struct SyscallTests {
         +0   > S. 0:0(0) ack 1 <mss 1460>
         +.1  < . 1:1(0) ack 1 win 32792
         +0   accept(3, ..., ...) = 4
+        +0   setsockopt(4, IPPROTO_TCP, TCP_NODELAY, [1], 4) = 0
         +0...0.2 write(4, ..., 2500) = 2500
         +0   > P. 1:1001(1000) ack 1
         +.1  < . 1:1(0) ack 1001 win 32792

@@ -37,7 +37,7 @@ import TCPWire
 
     @Test func unreachableServerTimesOutAfterSixSYNRetries() {
         let o = Observed(.retriesExhausted)
-        let times = [0, 1, 3, 7, 15, 31, 63]
+        let times = [0, 1, 3, 7, 15, 31, 63]   // the scenario sets Linux's 6 SYN retries
         #expect(o.segments == times.map { "\($0).000 client SYN 0/- len=0 lost" } + ["127.000 client RST 1/- len=0 lost"])
         #expect(o.timers == times.dropFirst().map { "\($0).000 client retransmit" } + ["127.000 client retransmit"])
         let syns = o.sent(by: "client").filter { $0.segment.flags == [.syn] }
@@ -54,38 +54,38 @@ import TCPWire
         #expect(o.segments == [
             "0.000 client SYN 0/- len=0",
             "0.010 server SYN,ACK 0/1 len=0",
-            // The window the SYN,ACK offered (4096) is filled at once (1448 = MSS 1460 less the
-            // 12 bytes of the timestamps option, RFC 7323 §3.2 and RFC 6691).
+            // The window the SYN,ACK offered (2896) is filled at once by two full segments
+            // (1448 = MSS 1460 less the 12 bytes of the timestamps option, RFC 7323 §3.2, RFC 6691).
             "0.020 client ACK 1/1 len=1448",
             "0.020 client ACK 1449/1 len=1448",
-            "0.020 client ACK 2897/1 len=1200",
-            "0.030 server ACK 1/4097 len=0",          // win=0
+            "0.030 server ACK 1/2897 len=0",          // win=0
             // Zero-window probes (an old sequence number, no data) at 1, 2, 4 s intervals.
-            "1.040 client ACK 4096/1 len=0",
-            "1.050 server ACK 1/4097 len=0",
-            "3.040 client ACK 4096/1 len=0",
-            "3.050 server ACK 1/4097 len=0",
-            "7.040 client ACK 4096/1 len=0",
-            "7.050 server ACK 1/4097 len=0",
+            "1.040 client ACK 2896/1 len=0",
+            "1.050 server ACK 1/2897 len=0",
+            "3.040 client ACK 2896/1 len=0",
+            "3.050 server ACK 1/2897 len=0",
+            "7.040 client ACK 2896/1 len=0",
+            "7.050 server ACK 1/2897 len=0",
             // The application reads: window update, and the flow resumes.
-            "8.000 server ACK 1/4097 len=0",          // win=4096
-            "8.010 client ACK 4097/1 len=1448",
-            "8.010 client ACK 5545/1 len=1448",
-            "8.010 client ACK 6993/1 len=1200",
-            "8.020 server ACK 1/8193 len=0",
-            "8.030 client ACK 8193/1 len=1448",
-            "8.030 client PSH,ACK 9641/1 len=360",
+            "8.000 server ACK 1/2897 len=0",          // win=2896
+            "8.010 client ACK 2897/1 len=1448",
+            "8.010 client ACK 4345/1 len=1448",
+            "8.020 server ACK 1/5793 len=0",
+            "8.030 client ACK 5793/1 len=1448",
+            "8.030 client ACK 7241/1 len=1448",
+            "8.040 server ACK 1/8689 len=0",
+            "8.050 client PSH,ACK 8689/1 len=1312",
             // All 10 000 bytes read: the server closes at once (FIN with the ACK).
-            "8.040 server FIN,ACK 1/10001 len=0",
-            "8.050 client ACK 10001/2 len=0",
-            "8.050 client FIN,ACK 10001/2 len=0",
-            "8.060 server ACK 2/10002 len=0",
+            "8.060 server FIN,ACK 1/10001 len=0",
+            "8.070 client ACK 10001/2 len=0",
+            "8.070 client FIN,ACK 10001/2 len=0",
+            "8.080 server ACK 2/10002 len=0",
         ])
         let windows = o.sent(by: "server").map(\.segment.window)
-        #expect(windows == [4096, 0, 0, 0, 0, 4096, 4096, 4096, 4096])
-        #expect(o.timers == ["1.040 client persist", "3.040 client persist", "7.040 client persist", "68.060 server time-wait"])
+        #expect(windows == [2896, 0, 0, 0, 0, 2896, 2896, 2896, 1584, 1584])
+        #expect(o.timers == ["1.040 client persist", "3.040 client persist", "7.040 client persist", "68.080 server time-wait"])
         #expect(o.drops == ["1.050 server unacceptable-sequence", "3.050 server unacceptable-sequence", "7.050 server unacceptable-sequence"])
-        #expect(o.notes.filter { $0.contains("server read") } == ["8.000 server read 4096 bytes", "8.020 server read 4096 bytes", "8.040 server read 1808 bytes"])
+        #expect(o.notes.filter { $0.contains("server read") } == ["8.000 server read 2896 bytes", "8.020 server read 2896 bytes", "8.040 server read 2896 bytes", "8.060 server read 1312 bytes"])
         #expect(o.transitions("client") == ["CLOSED→SYN-SENT", "SYN-SENT→ESTABLISHED", "ESTABLISHED→CLOSE-WAIT", "CLOSE-WAIT→LAST-ACK", "LAST-ACK→CLOSED"])
         #expect(o.transitions("server") == ["CLOSED→LISTEN", "LISTEN→SYN-RECEIVED", "SYN-RECEIVED→ESTABLISHED", "ESTABLISHED→FIN-WAIT-1",
                                             "FIN-WAIT-1→FIN-WAIT-2", "FIN-WAIT-2→TIME-WAIT", "TIME-WAIT→CLOSED"])
