@@ -72,6 +72,9 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// RFC 5681 §4.1: after more than one RTO without sending, start again from the restart window
     /// min(IW, cwnd) (Linux `tcp_slow_start_after_idle`, on by default).
     public var slowStartAfterIdle: Bool = true
+    /// HyStart++ (RFC 9406): leave the first slow start when the RTT grows rather than at the
+    /// first loss. Needs timestamps (an RTT sample per ACK) to act.
+    public var hyStart: Bool = true
     /// Proportional Rate Reduction (RFC 6937, PRR-SSRB) paces what fast recovery sends; off: RFC
     /// 5681 §3.2 window inflation with RFC 6582's deflation.
     public var proportionalRateReduction: Bool = true

@@ -51,7 +51,11 @@ struct CongestionControl {
     /// segments, RFC 1122 §4.2.3.2 / RFC 5681 §4.2) grows cwnd as two ACKs would.
     static let abcLimitSegments = 2
 
-    init(_ algorithm: CongestionControlAlgorithm) {
+    /// HyStart++ (RFC 9406) for the first slow start.
+    var hyStart = HyStart()
+
+    init(_ algorithm: CongestionControlAlgorithm, hyStart: Bool = false) {
+        if !hyStart { self.hyStart.phase = .off }
         switch algorithm {
         case .newReno: self.algorithm = .newReno
         case .cubic: self.algorithm = .cubic(Cubic())
@@ -88,8 +92,12 @@ struct CongestionControl {
     mutating func onNewDataAcknowledged(_ acked: Int, mss: Int, srtt: Int64?, now: Instant) {
         guard acked > 0, mss > 0, isCwndLimited(mss: mss) else { return }
         if cwnd < ssthresh {
-            // Slow start (RFC 5681 §3.1, RFC 3465 §2.2): cwnd += min(N, L·SMSS).
-            cwnd += min(acked, Self.abcLimitSegments * mss)
+            // Slow start (RFC 5681 §3.1, RFC 3465 §2.2): cwnd += min(N, L·SMSS); in HyStart++'s
+            // conservative slow start a quarter of that (RFC 9406 §4.2).
+            var growth = min(acked, Self.abcLimitSegments * mss)
+            if hyStart.phase == .conservative { growth /= HyStart.cssGrowthDivisor }
+            cwnd += growth
+            if hyStart.phase != .off, let newSsthresh = hyStart.afterSlowStartACK(cwnd: cwnd) { ssthresh = newSsthresh }
             return
         }
         switch algorithm {
@@ -107,6 +115,7 @@ struct CongestionControl {
     /// decrease. Sets ssthresh; `cwnd` is then the recovery's business (PRR, or RFC 5681's
     /// inflation).
     mutating func onCongestionEvent(flightSize: Int, mss: Int, now: Instant) {
+        hyStart.phase = .off   // RFC 9406 §4.3: HyStart++ for the first slow start only
         switch algorithm {
         case .newReno:
             // RFC 5681 §3.2 step 2 (equation 4): ssthresh = max(FlightSize / 2, 2·SMSS).
@@ -161,6 +170,7 @@ struct CongestionControl {
 
     /// Retransmission timeout (RFC 5681 §3.1 equation 4 and the loss window; RFC 9438 §4.8).
     mutating func onRetransmissionTimeout(flightSize: Int, mss: Int, now: Instant) {
+        hyStart.phase = .off
         switch algorithm {
         case .newReno:
             ssthresh = max(flightSize / 2, 2 * mss)
@@ -182,6 +192,80 @@ struct CongestionControl {
             cubic.epochStart = nil   // a new growth curve from here (RFC 9438 §5.8)
             algorithm = .cubic(cubic)
         }
+    }
+}
+
+/// HyStart++ (RFC 9406): leaves the first slow start when the round trip time starts to grow
+/// (a queue is building) instead of at the first loss, through a conservative slow start (CSS)
+/// that grows at a quarter of the rate for a few rounds and returns to slow start if the RTT
+/// increase was spurious. Rounds end when SND.UNA passes the SND.NXT of the round's start. Needs
+/// RTT samples on most ACKs (timestamps, RFC 7323); with one sample a round it never triggers.
+struct HyStart {
+    // RFC 9406 §4.3 constants (RTTs in nanoseconds).
+    static let minRTTThresh: Int64 = 4_000_000
+    static let maxRTTThresh: Int64 = 16_000_000
+    static let minRTTDivisor: Int64 = 8
+    static let nRTTSample = 8
+    static let cssGrowthDivisor = 4
+    static let cssRounds = 5
+
+    enum Phase: UInt8 { case slowStart, conservative, off }
+    var phase = Phase.slowStart
+    var windowEnd = SequenceNumber(0)
+    var lastRoundMinRTT = Int64.max
+    var currentRoundMinRTT = Int64.max
+    var samples = 0
+    var cssBaselineMinRTT = Int64.max
+    var cssRoundsDone = 0
+
+    /// An RTT sample (nanoseconds) while in slow start or CSS.
+    mutating func onRTTSample(_ rtt: Int64) {
+        guard phase != .off else { return }
+        currentRoundMinRTT = min(currentRoundMinRTT, rtt)
+        samples += 1
+    }
+
+    /// After slow start's growth on an ACK (RFC 9406 §4.2): enter CSS on an RTT increase, go back
+    /// to slow start from CSS if the RTT falls below the baseline. Returns a new ssthresh when
+    /// CSS is over.
+    mutating func afterSlowStartACK(cwnd: Int) -> Int? {
+        guard samples >= Self.nRTTSample, currentRoundMinRTT != .max else { return nil }
+        switch phase {
+        case .slowStart:
+            guard lastRoundMinRTT != .max else { return nil }
+            let threshold = max(Self.minRTTThresh, min(lastRoundMinRTT / Self.minRTTDivisor, Self.maxRTTThresh))
+            if currentRoundMinRTT >= lastRoundMinRTT + threshold {
+                cssBaselineMinRTT = currentRoundMinRTT
+                cssRoundsDone = 0
+                phase = .conservative
+            }
+        case .conservative:
+            if currentRoundMinRTT < cssBaselineMinRTT {
+                cssBaselineMinRTT = .max   // the increase was spurious: back to slow start
+                phase = .slowStart
+            }
+        case .off:
+            break
+        }
+        return nil
+    }
+
+    /// After an ACK: when SND.UNA has passed the round's end, a new round starts. Returns the
+    /// ssthresh that ends slow start after CSS_ROUNDS rounds of CSS.
+    mutating func endOfRound(una: SequenceNumber, sndNxt: SequenceNumber, cwnd: Int) -> Int? {
+        guard phase != .off, una >= windowEnd else { return nil }
+        windowEnd = sndNxt
+        lastRoundMinRTT = currentRoundMinRTT
+        currentRoundMinRTT = .max
+        samples = 0
+        if phase == .conservative {
+            cssRoundsDone += 1
+            if cssRoundsDone >= Self.cssRounds {
+                phase = .off
+                return cwnd   // enter congestion avoidance (RFC 9406 §4.2)
+            }
+        }
+        return nil
     }
 }
 

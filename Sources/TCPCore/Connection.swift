@@ -113,6 +113,9 @@ struct Connection {
     /// Without SACK: bytes the duplicate ACKs of this recovery say have left the network (one
     /// SMSS each, RFC 6937 §3), less what cumulative ACKs have covered since; the `pipe` estimate.
     var recoveryDeliveredEstimate = 0
+    /// Partial ACKs in this fast recovery: only the first restarts the retransmission timer
+    /// (RFC 6582 §3.2 step 4 and §4, the "Impatient" variant).
+    var partialACKs: UInt8 = 0
     /// When data was last sent, for restart after idle (RFC 5681 §4.1).
     var lastDataSentAt: Instant?
     /// Duplicate ACKs in a row (RFC 5681 §2 definition).
@@ -193,7 +196,7 @@ struct Connection {
         // RFC 9293 §3.7.1: without an MSS option the peer's MSS is 536 (IPv4) / 1220 (IPv6).
         sendMSS = min(announcedMSS, local.address.isIPv6 ? 1220 : 536)
         rto = configuration.rtoInitial.nanoseconds
-        congestion = CongestionControl(configuration.congestionControl)
+        congestion = CongestionControl(configuration.congestionControl, hyStart: configuration.hyStart)
         apply(configuration.connectionOptions)
     }
 

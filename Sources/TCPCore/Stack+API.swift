@@ -154,6 +154,7 @@ extension TCPStack {
         c.sndSml = iss
         c.recover = iss   // RFC 6582 §3.2: "recover" starts at the ISN
         c.congestion.roundEnd = iss
+        c.congestion.hyStart.windowEnd = iss
         c.tsOffset = timestampOffset(local: c.local, remote: c.remote)   // RFC 7323 §7.1
         // RFC 6928 initial window; recomputed when the peer's MSS is known.
         c.cwnd = initialWindow(mss: c.sendMSS)

@@ -26,6 +26,7 @@ extension TCPStack {
             } else {
                 // Step 4, partial acknowledgment: the next hole is lost too; retransmit it.
                 c.retransmitFirst = true
+                c.partialACKs = c.partialACKs == .max ? .max : c.partialACKs + 1
                 statistics.fastRetransmissions += 1
                 if prr {
                     // RFC 6937 §3 without SACK: DeliveredData is the change in SND.UNA less the
@@ -44,6 +45,10 @@ extension TCPStack {
         c.duplicateACKs = 0
         // Slow start or congestion avoidance, by the configured algorithm.
         c.congestion.onNewDataAcknowledged(acked, mss: mss, srtt: c.srtt, now: now)
+        if c.congestion.inSlowStart,
+           let ssthresh = c.congestion.hyStart.endOfRound(una: c.sndUna, sndNxt: c.sndNxt, cwnd: c.cwnd) {
+            c.ssthresh = ssthresh
+        }
     }
 
     /// A duplicate ACK (RFC 5681 §2).
@@ -71,6 +76,7 @@ extension TCPStack {
         c.recover = c.sndMax
         congestionRecoveryStarted(&c, now)
         c.inFastRecovery = true
+        c.partialACKs = 0
         c.retransmitFirst = true
         c.rttSeq = nil   // Karn: the timed segment may be the one resent
         statistics.fastRetransmissions += 1

@@ -463,8 +463,11 @@ extension TCPStack {
         }
         // Only data counts for cwnd: the ACK of our SYN or FIN opens nothing (RFC 5681 §3.1 counts bytes).
         if ackedData > 0 { newDataAcknowledged(&c, ackedData, now) }
-        // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, otherwise restart it.
-        c.retransmitAt = c.sndUna == c.sndMax ? nil : now + .nanoseconds(c.rto)
+        // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, otherwise restart it —
+        // in NewReno recovery only on the first partial ACK (RFC 6582 §3.2 step 4, §4): with
+        // many holes the timeout then repairs them faster than one per round trip.
+        let keepTimer = c.inFastRecovery && c.partialACKs > 1 && c.retransmitAt != nil
+        if !keepTimer { c.retransmitAt = c.sndUna == c.sndMax ? nil : now + .nanoseconds(c.rto) }
         if c.sendBufferWasFull && c.sendBuffer.free > 0 && ackedData > 0 {
             c.sendBufferWasFull = false
             if c.userOwned && !c.userClosed { emit(.writable(id), now) }
@@ -474,6 +477,7 @@ extension TCPStack {
     /// RFC 6298 §2.2–2.3, with G = 1 ms of clock granularity.
     mutating func sampleRTT(_ c: inout Connection, _ sample: Duration) {
         let r = max(sample.nanoseconds, 0)
+        if c.congestion.inSlowStart { c.congestion.hyStart.onRTTSample(r) }
         if let srtt = c.srtt {
             c.rttvar = (3 * c.rttvar + abs(srtt - r)) / 4
             c.srtt = (7 * srtt + r) / 8

@@ -332,7 +332,9 @@ extension TCPStack {
         // RFC 5681 §3.1: ssthresh from the algorithm (NewReno equation 4: max(FlightSize / 2,
         // 2*SMSS); CUBIC: cwnd·β_cubic, RFC 9438 §4.8) — held constant when the segment has
         // already been resent by the timer — and cwnd = the loss window, one segment.
-        if c.retries == 1 {
+        // A timeout inside fast recovery is the same loss event: ssthresh was already reduced
+        // (as Linux's tcp_enter_loss keeps it while recovery is unfinished).
+        if c.retries == 1 && !c.inFastRecovery {
             c.congestion.onRetransmissionTimeout(flightSize: c.bytesInFlight, mss: c.sendMSS, now: now)
         } else {
             c.cwnd = c.sendMSS

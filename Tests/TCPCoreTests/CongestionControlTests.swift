@@ -213,6 +213,28 @@ struct CongestionControlTests {
         #expect(h.stack.statistics.retransmissions == 2)
     }
 
+    @Test("NewReno: only the first partial ACK restarts the retransmission timer (RFC 6582 §3.2 step 4); a timeout in recovery keeps ssthresh")
+    func impatientTimer() {
+        var h = Self.twentyInFlight(Self.configuration(.newReno))
+        // Segments 10, 12 and 14 are lost.
+        for k in 0..<3 { h.send(Self.ack(h, 10), at: 0.3 + Double(k) * 0.001) }
+        #expect(h.takeSent().map { Self.index(h, $0) }.first == 10)
+        let ssthresh = h.info.ssthresh
+        #expect(ssthresh == 10 * Self.mss)
+        h.send(Self.ack(h, 12), at: 0.4)   // first partial ACK: 12 goes, the timer restarts
+        #expect(h.takeSent().map { Self.index(h, $0) }.first == 12)
+        #expect(h.info.timers.retransmit == seconds(1.4))
+        h.send(Self.ack(h, 14), at: 0.5)   // second partial ACK: 14 goes, the timer stays
+        #expect(h.takeSent().map { Self.index(h, $0) }.first == 14)
+        #expect(h.info.timers.retransmit == seconds(1.4))
+        // Nothing more arrives: the timer fires at 1.4 s, goes back to SND.UNA with one segment.
+        guard let resent = h.nextSent(until: 1.5) else { Issue.record("no timeout"); return }
+        #expect(resent.time == seconds(1.4))
+        #expect(Self.index(h, resent.seg) == 14)
+        #expect(h.info.cwnd == Self.mss)
+        #expect(h.info.ssthresh == ssthresh, "the same loss event: not reduced twice")
+    }
+
     // MARK: RTO
 
     @Test("an RTO sets cwnd to one segment and ssthresh by the algorithm; a second RTO keeps ssthresh", arguments: CongestionControlAlgorithm.allCases)
@@ -378,6 +400,70 @@ struct CubicTests {
         guard case .cubic(let cubic) = cc.algorithm else { Issue.record("not CUBIC"); return }
         #expect(cubic.k == 0)
         #expect(abs(cubic.wMax - 49) < 0.01)
+    }
+
+    /// One slow-start round trip: an ACK per segment of the window, each with an RTT sample of
+    /// `rttMs`; the sender refills the window as it goes. Returns cwnd (segments) after it.
+    static func slowStartRound(_ cc: inout CongestionControl, una: inout SequenceNumber, rttMs: Int64, at t: Double) -> Int {
+        let acks = cc.cwnd / mss
+        var sndNxt = una + cc.cwnd
+        for _ in 0..<acks {
+            cc.maxFlight = cc.cwnd
+            una += mss
+            cc.hyStart.onRTTSample(rttMs * 1_000_000)
+            cc.onNewDataAcknowledged(mss, mss: mss, srtt: rttMs * 1_000_000, now: .seconds(t))
+            sndNxt = una + cc.cwnd
+            if cc.inSlowStart, let s = cc.hyStart.endOfRound(una: una, sndNxt: sndNxt, cwnd: cc.cwnd) { cc.ssthresh = s }
+        }
+        return cc.cwnd / mss
+    }
+
+    @Test("HyStart++: an RTT increase of 1/8 moves slow start to CSS (a quarter of the growth); five CSS rounds end it (RFC 9406)")
+    func hyStart() {
+        var cc = CongestionControl(.cubic, hyStart: true)
+        cc.cwnd = 10 * Self.mss
+        var una = SequenceNumber(1000)
+        cc.hyStart.windowEnd = una
+        var sizes: [Int] = []
+        var t = 0.0
+        for _ in 0..<4 { sizes.append(Self.slowStartRound(&cc, una: &una, rttMs: 100, at: t)); t += 0.1 }
+        #expect(cc.hyStart.phase == .slowStart)
+        #expect(sizes == [20, 40, 80, 160], "slow start doubles")
+        // The queue grows: 113 ms ≥ 100 + max(4, min(100/8, 16)) = 112.5 ms.
+        sizes.append(Self.slowStartRound(&cc, una: &una, rttMs: 113, at: t)); t += 0.1
+        #expect(cc.hyStart.phase == .conservative)
+        #expect(cc.ssthresh == .max)
+        var css: [Int] = []
+        for _ in 0..<5 { css.append(Self.slowStartRound(&cc, una: &una, rttMs: 120, at: t)); t += 0.1 }
+        print("HyStart++ cwnd per round (segments):", sizes, "then CSS:", css)
+        // In CSS each round grows by a quarter: about ×1.25 (the helper's rounds run a little
+        // behind HyStart's, which end at the SND.NXT of their start).
+        for (a, b) in zip(css, css.dropFirst()).dropLast() { #expect(Double(b) / Double(a) > 1.2 && Double(b) / Double(a) < 1.3) }
+        // After CSS_ROUNDS rounds: ssthresh = cwnd, congestion avoidance (a little CUBIC growth
+        // on the rest of the helper's last round).
+        #expect(cc.hyStart.phase == .off)
+        #expect(!cc.inSlowStart)
+        #expect(cc.ssthresh > 531 * Self.mss && cc.cwnd - cc.ssthresh < cc.ssthresh / 50)
+    }
+
+    @Test("HyStart++: an RTT that falls back below the CSS baseline resumes slow start")
+    func hyStartSpurious() {
+        var cc = CongestionControl(.newReno, hyStart: true)
+        cc.cwnd = 10 * Self.mss
+        var una = SequenceNumber(1000)
+        cc.hyStart.windowEnd = una
+        for k in 0..<3 { _ = Self.slowStartRound(&cc, una: &una, rttMs: 50, at: Double(k) * 0.05) }
+        _ = Self.slowStartRound(&cc, una: &una, rttMs: 60, at: 0.15)
+        #expect(cc.hyStart.phase == .conservative)
+        _ = Self.slowStartRound(&cc, una: &una, rttMs: 50, at: 0.2)
+        #expect(cc.hyStart.phase == .slowStart)
+        // Without timestamps there are too few samples a round: nothing changes.
+        var few = CongestionControl(.cubic, hyStart: true)
+        few.cwnd = 10 * Self.mss
+        few.hyStart.onRTTSample(50_000_000)
+        few.hyStart.lastRoundMinRTT = 10_000_000
+        #expect(few.hyStart.afterSlowStartACK(cwnd: few.cwnd) == nil)
+        #expect(few.hyStart.phase == .slowStart)
     }
 
     @Test("cube root")
