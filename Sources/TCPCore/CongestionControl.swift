@@ -27,19 +27,22 @@ public enum CongestionControlAlgorithm: String, Sendable, Hashable, CaseIterable
 struct CongestionControl {
     var cwnd: Int = 0
     var ssthresh: Int = .max
-    var algorithm: AlgorithmState
 
     /// The most sent-and-unacknowledged bytes this round trip, and the sequence number that ends
     /// the round: cwnd grows only while the flow uses it (RFC 9438 §5.8, RFC 7661 §4.1's
     /// principle; Linux tcp_is_cwnd_limited), so an application-limited flow does not build a
     /// window it never tested.
     var maxFlight = 0
-    var roundEnd = SequenceNumber(0)
 
     /// PRR (RFC 6937 §3) variables for the current recovery.
     var prrDelivered = 0
     var prrOut = 0
     var recoverFS = 0
+
+    // Declared after the Ints and before the small fields so that the TCB packs tightly.
+    var algorithm: AlgorithmState
+    /// The round of `maxFlight` ends when SND.UNA passes this.
+    var roundEnd = SequenceNumber(0)
 
     enum AlgorithmState {
         case newReno
@@ -189,7 +192,7 @@ struct CongestionControl {
     mutating func onIdleRestart(initialWindow: Int) {
         cwnd = min(cwnd, initialWindow)
         if case .cubic(var cubic) = algorithm {
-            cubic.epochStart = nil   // a new growth curve from here (RFC 9438 §5.8)
+            cubic.inEpoch = false   // a new growth curve from here (RFC 9438 §5.8)
             algorithm = .cubic(cubic)
         }
     }
@@ -201,47 +204,49 @@ struct CongestionControl {
 /// increase was spurious. Rounds end when SND.UNA passes the SND.NXT of the round's start. Needs
 /// RTT samples on most ACKs (timestamps, RFC 7323); with one sample a round it never triggers.
 struct HyStart {
-    // RFC 9406 §4.3 constants (RTTs in nanoseconds).
-    static let minRTTThresh: Int64 = 4_000_000
-    static let maxRTTThresh: Int64 = 16_000_000
-    static let minRTTDivisor: Int64 = 8
-    static let nRTTSample = 8
+    // RFC 9406 §4.3 constants; RTTs in microseconds (UInt32: the TCB stays small).
+    static let minRTTThresh: UInt32 = 4_000
+    static let maxRTTThresh: UInt32 = 16_000
+    static let minRTTDivisor: UInt32 = 8
+    static let nRTTSample: UInt8 = 8
     static let cssGrowthDivisor = 4
-    static let cssRounds = 5
+    static let cssRounds: UInt8 = 5
+    static let none = UInt32.max
 
     enum Phase: UInt8 { case slowStart, conservative, off }
-    var phase = Phase.slowStart
     var windowEnd = SequenceNumber(0)
-    var lastRoundMinRTT = Int64.max
-    var currentRoundMinRTT = Int64.max
-    var samples = 0
-    var cssBaselineMinRTT = Int64.max
-    var cssRoundsDone = 0
+    var lastRoundMinRTT = none
+    var currentRoundMinRTT = none
+    var cssBaselineMinRTT = none
+    var samples: UInt8 = 0
+    var cssRoundsDone: UInt8 = 0
+    var phase = Phase.slowStart
 
     /// An RTT sample (nanoseconds) while in slow start or CSS.
     mutating func onRTTSample(_ rtt: Int64) {
         guard phase != .off else { return }
-        currentRoundMinRTT = min(currentRoundMinRTT, rtt)
-        samples += 1
+        let us = UInt32(clamping: max(0, rtt / 1000))
+        currentRoundMinRTT = min(currentRoundMinRTT, min(us, Self.none - 1))
+        if samples < .max { samples += 1 }
     }
 
     /// After slow start's growth on an ACK (RFC 9406 §4.2): enter CSS on an RTT increase, go back
     /// to slow start from CSS if the RTT falls below the baseline. Returns a new ssthresh when
     /// CSS is over.
     mutating func afterSlowStartACK(cwnd: Int) -> Int? {
-        guard samples >= Self.nRTTSample, currentRoundMinRTT != .max else { return nil }
+        guard samples >= Self.nRTTSample, currentRoundMinRTT != Self.none else { return nil }
         switch phase {
         case .slowStart:
-            guard lastRoundMinRTT != .max else { return nil }
+            guard lastRoundMinRTT != Self.none else { return nil }
             let threshold = max(Self.minRTTThresh, min(lastRoundMinRTT / Self.minRTTDivisor, Self.maxRTTThresh))
-            if currentRoundMinRTT >= lastRoundMinRTT + threshold {
+            if UInt64(currentRoundMinRTT) >= UInt64(lastRoundMinRTT) + UInt64(threshold) {
                 cssBaselineMinRTT = currentRoundMinRTT
                 cssRoundsDone = 0
                 phase = .conservative
             }
         case .conservative:
             if currentRoundMinRTT < cssBaselineMinRTT {
-                cssBaselineMinRTT = .max   // the increase was spurious: back to slow start
+                cssBaselineMinRTT = Self.none   // the increase was spurious: back to slow start
                 phase = .slowStart
             }
         case .off:
@@ -256,7 +261,7 @@ struct HyStart {
         guard phase != .off, una >= windowEnd else { return nil }
         windowEnd = sndNxt
         lastRoundMinRTT = currentRoundMinRTT
-        currentRoundMinRTT = .max
+        currentRoundMinRTT = Self.none
         samples = 0
         if phase == .conservative {
             cssRoundsDone += 1
@@ -282,8 +287,8 @@ struct Cubic {
     var wMax = 0.0
     /// cwnd just before the last reduction (segments), for α_cubic (§4.3).
     var cwndPrior = 0.0
-    /// Start of the current congestion-avoidance stage, nil until its first ACK.
-    var epochStart: Instant?
+    /// Start of the current congestion-avoidance stage (valid when `inEpoch`).
+    var epochStart = Instant.zero
     var cwndEpoch = 0.0
     var k = 0.0
     /// W_est, the Reno-friendly estimate (segments).
@@ -292,6 +297,8 @@ struct Cubic {
     var remainder = 0.0
     /// The last reduction came from a timeout (§4.8).
     var afterTimeout = false
+    /// A congestion-avoidance stage is running (it starts at its first ACK).
+    var inEpoch = false
 
     /// W_cubic(t) = C·(t - K)³ + W_max (RFC 9438 §4.2, Figure 1), t in seconds.
     func window(at t: Double) -> Double {
@@ -310,7 +317,7 @@ struct Cubic {
             wMax = w
         }
         cwndPrior = w
-        epochStart = nil
+        inEpoch = false
         afterTimeout = false
         remainder = 0
         // §4.6: ssthresh = cwnd·β_cubic (the deployed choice; the RFC permits FlightSize), at
@@ -322,11 +329,12 @@ struct Cubic {
     mutating func congestionAvoidance(cwnd: inout Int, acked: Int, mss: Int, srtt: Int64?, now: Instant) {
         let segment = Double(mss)
         var w = (Double(cwnd) + remainder) / segment
-        if epochStart == nil {
+        if !inEpoch {
             // §4.2: a new stage. K = ∛((W_max - cwnd_epoch)/C); after a timeout (§4.8), or when
             // the window is already past W_max (slow start ended without a loss), the curve
             // starts at its plateau: K = 0, W_max = cwnd_epoch.
             epochStart = now
+            inEpoch = true
             cwndEpoch = w
             if afterTimeout || wMax <= w {
                 wMax = w
@@ -337,7 +345,7 @@ struct Cubic {
             afterTimeout = false
             wEst = w   // §4.3: W_est starts at cwnd_epoch
         }
-        let t = Double((now - epochStart!).nanoseconds) / 1e9
+        let t = Double((now - epochStart).nanoseconds) / 1e9
         let rtt = Double(srtt ?? 0) / 1e9
         let ackedSegments = Double(acked) / segment
         // §4.3: W_est grows by α_cubic per window of ACKed segments; α_cubic becomes 1 once

@@ -117,7 +117,8 @@ struct Connection {
     /// (RFC 6582 §3.2 step 4 and §4, the "Impatient" variant).
     var partialACKs: UInt8 = 0
     /// When data was last sent, for restart after idle (RFC 5681 §4.1).
-    var lastDataSentAt: Instant?
+    /// (`Instant(nanoseconds: .min)`: never; not an optional, to keep the TCB small.)
+    var lastDataSentAt = Instant(nanoseconds: .min)
     /// Duplicate ACKs in a row (RFC 5681 §2 definition).
     var duplicateACKs = 0
     /// In fast recovery until SND.UNA passes `recover` (RFC 6582 §3.2).

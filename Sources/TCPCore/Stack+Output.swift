@@ -191,7 +191,7 @@ extension TCPStack {
     /// (Linux `tcp_slow_start_after_idle`).
     mutating func restartAfterIdle(_ c: inout Connection, _ now: Instant) {
         guard configuration.slowStartAfterIdle, c.sndUna == c.sndMax, !c.inFastRecovery,
-              let last = c.lastDataSentAt, (now - last).nanoseconds > c.rto else { return }
+              c.lastDataSentAt.nanoseconds != .min, (now - c.lastDataSentAt).nanoseconds > c.rto else { return }
         c.congestion.onIdleRestart(initialWindow: initialWindow(mss: c.sendMSS))
         c.lastDataSentAt = now
     }

@@ -461,7 +461,7 @@ struct CubicTests {
         var few = CongestionControl(.cubic, hyStart: true)
         few.cwnd = 10 * Self.mss
         few.hyStart.onRTTSample(50_000_000)
-        few.hyStart.lastRoundMinRTT = 10_000_000
+        few.hyStart.lastRoundMinRTT = 10_000
         #expect(few.hyStart.afterSlowStartACK(cwnd: few.cwnd) == nil)
         #expect(few.hyStart.phase == .slowStart)
     }
