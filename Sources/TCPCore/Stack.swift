@@ -103,13 +103,16 @@ public struct TCPStack {
     public func info(of id: ConnectionID) -> ConnectionInfo? {
         guard let i = connectionIndex(id) else { return nil }
         let c = slots[i].connection!
-        return ConnectionInfo(
+        var info = ConnectionInfo(
             state: c.state, local: c.local, remote: c.remote, iss: c.iss, irs: c.irs,
             sndUna: c.sndUna, sndNxt: c.sndNxt, sndWnd: c.sndWnd, rcvNxt: c.rcvNxt, rcvWnd: c.receiveWindow,
             sendMSS: c.sendMSS, rto: .nanoseconds(c.rto), srtt: c.srtt.map { .nanoseconds($0) },
             cwnd: c.cwnd, ssthresh: c.ssthresh, bytesBuffered: c.sendBuffer.count,
             bytesReadable: c.receiveBuffer.count, retries: c.retries, error: c.error,
             timers: TimerDeadlines(retransmit: c.retransmitAt, persist: c.persistAt, timeWait: c.timeWaitAt, finWait2: c.finWait2At))
+        if c.windowScalingOn { info.windowShifts = WindowShifts(send: c.sndWindShift, receive: c.rcvWindShift) }
+        info.timestamps = c.timestampsOn
+        return info
     }
 
     /// Number of connections with a TCB (any state but a CLOSED one held only by its handle).
@@ -233,4 +236,16 @@ public struct ConnectionInfo: Sendable, Hashable {
     public var retries: Int
     public var error: TCPError?
     public var timers: TimerDeadlines
+    /// RFC 7323 §2: the shift counts in use, nil unless both SYNs carried the window scale option.
+    public var windowShifts: WindowShifts? = nil
+    /// RFC 7323 §3: both SYNs carried the timestamps option.
+    public var timestamps = false
+}
+
+/// Window scale shift counts (RFC 7323 §2.2): the peer's windows are shifted left by `send`, ours
+/// right by `receive`.
+public struct WindowShifts: Sendable, Hashable {
+    public var send: UInt8
+    public var receive: UInt8
+    public init(send: UInt8, receive: UInt8) { self.send = send; self.receive = receive }
 }

@@ -62,7 +62,8 @@ struct WindowScaleTests {
         #expect(h.info.sndWnd == 5000, "the peer's SYN window is taken unscaled")
         h.send(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 1000, options: opts(), at: 0.1)
         #expect(h.info.sndWnd == 1000 << 7, "SND.WND = SEG.WND << Snd.Wind.Shift")
-        #expect(h.tcb.sndWindShift == 7 && h.tcb.rcvWindShift == 5)
+        #expect(h.info.windowShifts == WindowShifts(send: 7, receive: 5))
+        #expect(!h.info.timestamps, "the peer's SYN offered none")
         // Our first ACK after the handshake offers the whole free megabyte, scaled: (2^20 - 1) >> 5.
         _ = h.takeSent()
         h.send(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 1000, options: opts(), payload: bytes("x"), at: 0.2)
@@ -94,6 +95,7 @@ struct WindowScaleTests {
         h.send(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 2000, options: opts(), at: 0.2)
         #expect(h.info.sndWnd == 2000)
         #expect(h.tcb.sndWindShift == 0 && h.tcb.rcvWindShift == 0)
+        #expect(h.info.windowShifts == nil && !h.info.timestamps)
     }
 
     @Test("active open, both offer: the SYN-ACK's window is unscaled, the next ACK's is scaled")
@@ -176,7 +178,7 @@ struct TimestampTests {
     @Test("negotiated on the SYN: the SYN-ACK echoes the peer's TSval; every later segment carries TS with TSecr = TS.Recent")
     func echo() {
         var (h, ourTS) = Harness.establishedRFC7323()
-        #expect(h.tcb.timestampsOn)
+        #expect(h.info.timestamps)
         #expect(h.sentSegments[0].options.timestamp?.echoReply == 1000)
         #expect(h.tcb.tsRecent == 1001, "the third segment of the handshake updated TS.Recent")
         h.send(.ack, seq: h.irs + 1, ack: h.iss + 1, options: opts(ts: (1050, ourTS)), payload: bytes("hello"), at: 0.25)
