@@ -33,6 +33,21 @@ struct SettingsTests {
         #expect(s.bindPort == 8080 && s.connectPort == 8080)
     }
 
+    @Test("delayed-ACK and keep-alive sysctls (Linux and FreeBSD names) set the configuration")
+    func timerSysctls() {
+        var s = RunSettings()
+        #expect(s.configuration.delayedACK && s.configuration.delayedACKTimeout == .milliseconds(40))
+        #expect(s.apply(shell: "sysctl -q net.inet.tcp.delayed_ack=0 net.inet.tcp.delacktime=100") == .applied)
+        #expect(!s.configuration.delayedACK && s.configuration.delayedACKTimeout == .milliseconds(100))
+        #expect(s.apply(shell: "sysctl -q net.inet.tcp.delacktime=500") != .applied)   // MUST-40: under 0.5 s
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_keepalive_time=600 net.ipv4.tcp_keepalive_intvl=10 net.ipv4.tcp_keepalive_probes=4") == .applied)
+        let o = s.configuration.connectionOptions
+        #expect(!o.keepAlive && o.keepAliveIdle == .seconds(600) && o.keepAliveInterval == .seconds(10) && o.keepAliveCount == 4)
+        #expect(s.apply(shell: "sysctl -q net.inet.tcp.always_keepalive=1 net.inet.tcp.keepidle=30000") == .applied)
+        #expect(s.configuration.connectionOptions.keepAlive && s.configuration.connectionOptions.keepAliveIdle == .seconds(30))
+        #expect(s.notes.isEmpty)
+    }
+
     @Test("bad option values are reported", arguments: ["--ip_version=ipv5", "--tolerance_usecs=0", "--mss=abc", "--local_ip=1.2.3"])
     func badOptions(_ text: String) {
         #expect(options(text).1 != nil)
