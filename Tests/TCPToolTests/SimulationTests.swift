@@ -104,18 +104,27 @@ import TCPSim
         #expect(steady >= 95e6, "steady goodput \(steady / 1e6) Mbit/s")
     }
 
-    @Test("1% random loss: goodput at least Mathis et al.'s MSS/RTT·1.22/√p (2.85 Mbit/s for MSS 1460, RTT 50 ms), averaged over 3 seeds",
-          .disabled("measured 2.57 Mbit/s (NewReno) and 2.00 Mbit/s (CUBIC) with SACK/RACK on main at 08:40; it passed (3.0 Mbit/s) before SACK landed: a recovery regression for the engine owners"),
-          arguments: [CongestionControlAlgorithm.newReno, .cubic])
-    func efficiencyMathis(cc: CongestionControlAlgorithm) {
-        let mathis = 1460.0 * 8 / 0.050 * 1.22 / 0.01.squareRoot()
+    /// Mathis et al.'s model has no timeouts; with RFC 6298's 1 s minimum RTO an occasional timeout
+    /// costs 20 round trips here, so these runs use Linux's 200 ms (`rtoMin`, as the README says).
+    static func mathis(_ cc: CongestionControlAlgorithm) -> (goodput: Double, bound: Double) {
+        let bound = 1460.0 * 8 / 0.050 * 1.22 / 0.01.squareRoot()
         var sum = 0.0
         for seed in UInt64(1)...3 {
-            let r = Simulation.run(Self.efficiency(loss: 0.01, seed: seed, cc: cc, bytes: 4 << 20))
+            var o = Self.efficiency(loss: 0.01, seed: seed, cc: cc, bytes: 4 << 20)
+            o.configuration.rtoMin = .milliseconds(200)
+            let r = Simulation.run(o)
             #expect(r.passed)
             sum += r.directions[0].goodputBitsPerSecond
         }
-        #expect(sum / 3 >= mathis, "goodput \(sum / 3 / 1e6) Mbit/s, Mathis \(mathis / 1e6) Mbit/s")
+        return (sum / 3, bound)
+    }
+
+    @Test("1% random loss: goodput at least Mathis et al.'s MSS/RTT·1.22/√p (2.85 Mbit/s for MSS 1460, RTT 50 ms), averaged over 3 seeds",
+          .disabled("measured on main at 08:30 UTC, 4 MiB, seeds 1-3: NewReno 2.64 Mbit/s (2.57 with rtoMin 1 s; 3.0 before SACK landed), CUBIC 2.0-2.2 Mbit/s: loss recovery and CUBIC's Reno-friendly region are for the engine owners"),
+          arguments: [CongestionControlAlgorithm.newReno, .cubic])
+    func efficiencyMathis(cc: CongestionControlAlgorithm) {
+        let (goodput, bound) = Self.mathis(cc)
+        #expect(goodput >= bound, "goodput \(goodput / 1e6) Mbit/s, Mathis \(bound / 1e6) Mbit/s")
     }
 
     @Test("the same seed replays the same run; another seed gives another")
