@@ -95,7 +95,6 @@ import TCPSim
     }
 
     @Test("no loss: goodput once slow start is over is at least 95% of a 100 Mbit/s, 50 ms RTT link",
-          .disabled("94.9 Mbit/s until sender SWS avoidance lands (the timers branch): a window-limited sender splits segments at the window's edge, 16681 packets of 1058 bytes on average for 16 MiB instead of 11587 full ones"),
           arguments: [CongestionControlAlgorithm.newReno, .cubic])
     func efficiencyNoLoss(cc: CongestionControlAlgorithm) {
         let r = Simulation.run(Self.efficiency(loss: 0, seed: 1, cc: cc, bytes: 16 << 20))
@@ -104,14 +103,12 @@ import TCPSim
         #expect(steady >= 95e6, "steady goodput \(steady / 1e6) Mbit/s")
     }
 
-    /// Mathis et al.'s model has no timeouts; with RFC 6298's 1 s minimum RTO an occasional timeout
-    /// costs 20 round trips here, so these runs use Linux's 200 ms (`rtoMin`, as the README says).
+    /// 4 MiB one way at 1% loss (data only; ACKs are not lost), the engine's defaults, seeds 1–3.
     static func mathis(_ cc: CongestionControlAlgorithm) -> (goodput: Double, bound: Double) {
         let bound = 1460.0 * 8 / 0.050 * 1.22 / 0.01.squareRoot()
         var sum = 0.0
         for seed in UInt64(1)...3 {
             var o = Self.efficiency(loss: 0.01, seed: seed, cc: cc, bytes: 4 << 20)
-            o.configuration.rtoMin = .milliseconds(200)
             let r = Simulation.run(o)
             #expect(r.passed)
             sum += r.directions[0].goodputBitsPerSecond
@@ -119,11 +116,17 @@ import TCPSim
         return (sum / 3, bound)
     }
 
-    @Test("1% random loss: goodput at least Mathis et al.'s MSS/RTT·1.22/√p (2.85 Mbit/s for MSS 1460, RTT 50 ms), averaged over 3 seeds",
-          .disabled("measured on main at 08:30 UTC, 4 MiB, seeds 1-3: NewReno 2.64 Mbit/s (2.57 with rtoMin 1 s; 3.0 before SACK landed), CUBIC 2.0-2.2 Mbit/s: loss recovery and CUBIC's Reno-friendly region are for the engine owners"),
-          arguments: [CongestionControlAlgorithm.newReno, .cubic])
-    func efficiencyMathis(cc: CongestionControlAlgorithm) {
-        let (goodput, bound) = Self.mathis(cc)
+    @Test("1% random loss, CUBIC (the default): goodput at least Mathis et al.'s MSS/RTT·1.22/√p (2.85 Mbit/s for MSS 1460, RTT 50 ms), averaged over 3 seeds")
+    func efficiencyMathisCubic() {
+        let (goodput, bound) = Self.mathis(.cubic)
+        print("Mathis, CUBIC: \(goodput / 1e6) Mbit/s (bound \(bound / 1e6))")
+        #expect(goodput >= bound, "goodput \(goodput / 1e6) Mbit/s, Mathis \(bound / 1e6) Mbit/s")
+    }
+
+    @Test("1% random loss, NewReno: goodput at least the Mathis estimate",
+          .disabled("NewReno measures 1.85 Mbit/s here on main at 08:40 UTC (2.64 before delayed ACKs landed, 3.0 before SACK): its congestion avoidance grows one MSS per two round trips with delayed ACKs; for the engine owners"))
+    func efficiencyMathisNewReno() {
+        let (goodput, bound) = Self.mathis(.newReno)
         #expect(goodput >= bound, "goodput \(goodput / 1e6) Mbit/s, Mathis \(bound / 1e6) Mbit/s")
     }
 
