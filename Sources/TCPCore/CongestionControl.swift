@@ -45,7 +45,8 @@ struct CongestionControl {
     var roundEnd = SequenceNumber(0)
 
     enum AlgorithmState {
-        case newReno
+        /// Bytes acknowledged in congestion avoidance not yet turned into cwnd growth.
+        case newReno(bytesAcked: Int)
         case cubic(Cubic)
     }
 
@@ -60,7 +61,7 @@ struct CongestionControl {
     init(_ algorithm: CongestionControlAlgorithm, hyStart: Bool = false) {
         if !hyStart { self.hyStart.phase = .off }
         switch algorithm {
-        case .newReno: self.algorithm = .newReno
+        case .newReno: self.algorithm = .newReno(bytesAcked: 0)
         case .cubic: self.algorithm = .cubic(Cubic())
         }
     }
@@ -104,10 +105,16 @@ struct CongestionControl {
             return
         }
         switch algorithm {
-        case .newReno:
-            // Congestion avoidance, RFC 5681 §3.1 equation 3: cwnd += SMSS·SMSS/cwnd per ACK,
-            // at least one byte.
-            cwnd += max(1, mss * mss / max(cwnd, 1))
+        case .newReno(var bytesAcked):
+            // Congestion avoidance by byte counting, the way RFC 5681 §3.1 recommends (RFC 3465
+            // §2.1): one SMSS per cwnd bytes acknowledged, so delayed ACKs do not halve the growth
+            // (as equation 3, SMSS·SMSS/cwnd per ACK, would).
+            bytesAcked += acked
+            if bytesAcked >= cwnd {
+                bytesAcked -= cwnd
+                cwnd += mss
+            }
+            algorithm = .newReno(bytesAcked: min(bytesAcked, cwnd))
         case .cubic(var cubic):
             cubic.congestionAvoidance(cwnd: &cwnd, acked: acked, mss: mss, srtt: srtt, now: now)
             algorithm = .cubic(cubic)
@@ -123,6 +130,7 @@ struct CongestionControl {
         case .newReno:
             // RFC 5681 §3.2 step 2 (equation 4): ssthresh = max(FlightSize / 2, 2·SMSS).
             ssthresh = max(flightSize / 2, 2 * mss)
+            algorithm = .newReno(bytesAcked: 0)
         case .cubic(var cubic):
             ssthresh = cubic.multiplicativeDecrease(cwnd: cwnd, mss: mss)
             algorithm = .cubic(cubic)
@@ -177,6 +185,7 @@ struct CongestionControl {
         switch algorithm {
         case .newReno:
             ssthresh = max(flightSize / 2, 2 * mss)
+            algorithm = .newReno(bytesAcked: 0)
         case .cubic(var cubic):
             ssthresh = cubic.multiplicativeDecrease(cwnd: cwnd, mss: mss)
             // RFC 9438 §4.8: the first congestion avoidance after a timeout starts a new curve

@@ -466,6 +466,26 @@ struct CubicTests {
         #expect(few.hyStart.phase == .slowStart)
     }
 
+    @Test("NewReno congestion avoidance counts bytes: a window ACKed two segments at a time grows cwnd by one SMSS (RFC 5681 §3.1, RFC 3465)")
+    func newRenoByteCounting() {
+        var cc = CongestionControl(.newReno)
+        cc.cwnd = 10 * Self.mss
+        cc.ssthresh = 10 * Self.mss
+        var sizes: [Int] = []
+        for round in 0..<3 {
+            var left = cc.cwnd / Self.mss   // a window of segments, ACKed two at a time
+            while left > 0 {
+                let n = min(2, left)
+                left -= n
+                cc.maxFlight = cc.cwnd
+                cc.onNewDataAcknowledged(n * Self.mss, mss: Self.mss, srtt: 100_000_000, now: .seconds(Double(round)))
+            }
+            sizes.append(cc.cwnd)
+        }
+        // Equation 3 per ACK would add about half a segment each round (5 or 6 ACKs of SMSS²/cwnd).
+        #expect(sizes == [11 * Self.mss, 12 * Self.mss, 13 * Self.mss])
+    }
+
     @Test("cube root")
     func cubeRoot() {
         for x in [0.0, 1, 8, 27, 75, 1e-9, 1e12, -8] {
