@@ -99,6 +99,21 @@ public struct TCPInfo: Sendable, Hashable {
     public var receiveQueue: Int
     /// Consecutive retransmission timeouts without progress (Linux `tcpi_backoff`).
     public var backoff: Int
+    /// The congestion controller (Linux `TCP_CONGESTION`) and where it stands (Linux
+    /// `tcpi_ca_state`, reduced to the states this engine has).
+    public var congestionControl: CongestionControlAlgorithm = .cubic
+    public var congestionState: CongestionState = .open
+}
+
+/// Where congestion control stands (after Linux's `tcpi_ca_state`).
+public enum CongestionState: String, Sendable, Hashable, CustomStringConvertible {
+    /// No loss being repaired: slow start or congestion avoidance.
+    case open
+    /// Fast recovery (RFC 5681 §3.2, RFC 6582, RFC 6675), paced by PRR.
+    case recovery
+    /// Repairing after a retransmission timeout (RFC 5681 §3.1 loss window; RFC 6675 §5.1).
+    case loss
+    public var description: String { rawValue }
 }
 
 extension TCPStack {
@@ -121,7 +136,7 @@ extension TCPStack {
 
 extension Connection {
     var tcpInfo: TCPInfo {
-        TCPInfo(
+        var info = TCPInfo(
             state: state, srtt: srtt.map { .nanoseconds($0) }, rttvar: .nanoseconds(rttvar), rto: .nanoseconds(rto),
             cwnd: cwnd, ssthresh: ssthresh == Int.max ? nil : ssthresh,
             sendMSS: sendMSS, advertisedMSS: announcedMSS, receiveMSS: Int(rcvMSS),
@@ -134,5 +149,8 @@ extension Connection {
             delayedACKs: counters.delayedACKs, deliveryRate: counters.deliveryRate,
             sendWindow: sndWnd, receiveWindow: receiveWindow, bytesInFlight: bytesInFlight,
             sendQueue: sendBuffer.count, receiveQueue: receiveBuffer.count, backoff: retries)
+        info.congestionControl = congestion.kind
+        info.congestionState = inFastRecovery ? .recovery : (inRTORecovery || retries > 0) ? .loss : .open
+        return info
     }
 }

@@ -148,11 +148,15 @@ struct CongestionControlTests {
         for t in [0.3, 0.301, 0.302] { h.send(Self.ack(h, 10), at: t) }
         #expect(h.takeSent().map { Self.index(h, $0) } == [10])
         #expect(h.info.ssthresh == 20 * Self.mss * 7 / 10)
+        let info = h.stack.tcpInfo(of: h.conn)!
+        #expect(info.congestionControl == .cubic && info.congestionState == .recovery)
+        #expect(info.ssthresh == 20 * Self.mss * 7 / 10)
         // The full ACK ends recovery at cwnd = ssthresh (PRR, RFC 6937).
         for k in 0..<13 { h.send(Self.ack(h, 10), at: 0.303 + Double(k) * 0.001) }
         _ = h.takeSent()
         h.send(Self.ack(h, Int(h.info.sndNxt - (h.iss + 1)) / Self.mss), at: 0.4)
         #expect(h.info.cwnd == 20 * Self.mss * 7 / 10)
+        #expect(h.stack.tcpInfo(of: h.conn)!.congestionState == .open)
     }
 
     // MARK: PRR
@@ -246,6 +250,8 @@ struct CongestionControlTests {
         #expect(first.time == seconds(1.1))
         #expect(Self.index(h, first.seg) == 0)
         #expect(h.info.cwnd == Self.mss, "the loss window, one segment (RFC 5681 §3.1)")
+        #expect(h.stack.tcpInfo(of: h.conn)!.congestionState == .loss)
+        #expect(h.stack.tcpInfo(of: h.conn)!.congestionControl == algorithm)
         let ssthresh = algorithm == .newReno ? 6 * Self.mss / 2 : 14600 * 7 / 10
         #expect(h.info.ssthresh == ssthresh)
         guard let second = h.nextSent(until: 3.2) else { Issue.record("no second retransmission"); return }
