@@ -123,8 +123,9 @@ public struct ConnectionOptions: Sendable, Hashable {
     /// User timeout (RFC 9293 §3.8.3, RFC 5482 semantics without the option; Linux
     /// TCP_USER_TIMEOUT): when sent data (or a SYN) stays unacknowledged this long, the connection
     /// fails with `timedOut`, whatever the retry count. Measured from the last time SND.UNA
-    /// advanced, or from the first transmission after nothing was outstanding. nil: off (only
-    /// the retry limits apply).
+    /// advanced, or from the first transmission after nothing was outstanding. While probing a
+    /// zero window, the connection fails only when nothing at all arrived for that long. nil: off
+    /// (only the retry limits apply).
     public var userTimeout: Duration? = nil
 
     public init() {}

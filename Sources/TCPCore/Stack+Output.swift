@@ -279,6 +279,7 @@ extension TCPStack {
             c.persistAt = nil
             trace(now, id, .timer(.persist))
             if c.sndWnd == 0 && c.unsentBytes > 0 {
+                if zeroWindowUserTimeoutExpired(&c, id, now) { return }
                 c.probePending = true
                 c.counters.windowProbes &+= 1
                 c.persistBackoff += 1

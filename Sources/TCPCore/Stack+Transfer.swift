@@ -119,6 +119,17 @@ extension TCPStack {
         if limit < r { c.retransmitAt = limit }
     }
 
+    /// Zero-window probing (RFC 9293 §3.8.6.1) under a user timeout: a peer that keeps answering
+    /// may keep its window shut indefinitely (RFC 1122 §4.2.2.17), but one silent for the user
+    /// timeout ends the connection (as Linux since 5.13: timed from the last segment received).
+    mutating func zeroWindowUserTimeoutExpired(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) -> Bool {
+        guard c.userTimeoutMs > 0, now - c.lastReceivedAt >= .milliseconds(c.userTimeoutMs) else { return false }
+        trace(now, id, .timer(.userTimeout))
+        resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
+        emitTimedOut(&c, id, now)
+        return true
+    }
+
     /// True (and the connection failed) when data has stayed unacknowledged for the user timeout.
     mutating func userTimeoutExpired(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) -> Bool {
         guard c.userTimeoutMs > 0, c.sndUna != c.sndMax || c.sndNxt == c.iss,

@@ -269,4 +269,24 @@ struct KeepAliveTests {
         #expect(h.state == .established)
         h.expectSent(Seg([.rst, .ack], seq: h.iss + 3, ack: h.irs + 1, window: 0), at: 2.5)
     }
+
+    @Test("user timeout during zero-window probing: answered probes keep the connection, a silent peer ends it")
+    func userTimeoutZeroWindow() {
+        var h = Harness.established()
+        var o = ConnectionOptions()
+        o.userTimeout = .seconds(4)
+        try! h.stack.setOptions(h.conn, o, now: h.now)
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 0), at: 0.1)
+        h.write([1, 2, 3], at: 0.2)
+        let probe = Seg(.ack, seq: h.iss, ack: h.irs + 1)
+        h.expectSent(probe, at: 1.2)
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 0), at: 1.3)   // still shut, but alive
+        h.expectSent(probe, at: 3.2)
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 0), at: 3.3)
+        h.expectSent(probe, at: 7.2)   // backoff 1, 2, 4 s: 3.9 s of silence, under the 4 s
+        #expect(h.state == .established)
+        // No answer to that probe: at the next one (15.2 s) the peer has been silent 11.9 s.
+        h.expectSent(Seg([.rst, .ack], seq: h.iss + 1, ack: h.irs + 1, window: 0), at: 15.2)
+        #expect(h.pollEvents() == [.timedOut(h.conn)])
+    }
 }
