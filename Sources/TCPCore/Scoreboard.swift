@@ -315,10 +315,20 @@ final class Scoreboard {
     // MARK: RACK (RFC 8985 §6)
 
     /// RFC 8985 §6.2 steps 1–3 for one delivered record.
-    func rackDelivered(_ r: SentSegment, now: Instant) {
+    /// `echoedTS` is the ACK's TSecr and `tsOffset` the connection's TSval offset, when
+    /// timestamps are on (TSval = milliseconds + offset, as Stack+RFC7323 sends it).
+    func rackDelivered(_ r: SentSegment, now: Instant, echoedTS: UInt32? = nil, tsOffset: UInt32 = 0) {
+        let sentTS = echoedTS.map { _ in UInt32(truncatingIfNeeded: r.sentAt.nanoseconds / 1_000_000) &+ tsOffset }
         let rtt = (now - r.sentAt).nanoseconds
-        if r.flags.contains(.everRetransmitted) && rtt < minRTT {
-            return   // step 2: may be the ACK of the original transmission (ambiguous), skip
+        if r.flags.contains(.everRetransmitted) {
+            // Step 2: an ACK that may answer an earlier transmission gives no RTT: with timestamps,
+            // when it echoes a TSval older than the retransmission's; without, when the sample
+            // is shorter than min_RTT.
+            if let e = echoedTS, let t = sentTS {
+                if Int32(bitPattern: e &- t) < 0 { return }
+            } else if rtt < minRTT {
+                return
+            }
         }
         if rtt >= 0 { minRTT = min(minRTT, rtt) }
         // Step 2: RACK.rtt and RACK.xmit_ts/end_seq follow the most recently sent delivered segment.

@@ -50,10 +50,13 @@ extension TCPStack {
             dsack = first
             statistics.dsacksReceived += 1
         }
+        // RFC 8985 §6.2 step 2 with timestamps: the echoed TSval tells which transmission an ACK answers.
+        let echoed = c.timestampsOn ? h.options.timestamp?.echoReply : nil
+        let offset = c.tsOffset
         if ack > oldUna {
             timestampRTTSample(&c, h, now)   // RFC 7323 §4: before SND.UNA moves
             acknowledge(&c, id, ack, now)
-            sb.acknowledge(upTo: ack) { sb.rackDelivered($0, now: now) }
+            sb.acknowledge(upTo: ack) { sb.rackDelivered($0, now: now, echoedTS: echoed, tsOffset: offset) }
             c.duplicateACKs = 0   // RFC 6675 §5: a cumulative ACK resets DupAcks
         }
         var newlySACKed = 0
@@ -65,7 +68,7 @@ extension TCPStack {
                 continue
             }
             guard b.right > c.sndUna else { continue }
-            newlySACKed += sb.sack(SequenceNumber.max(b.left, c.sndUna), b.right) { sb.rackDelivered($0, now: now) }
+            newlySACKed += sb.sack(SequenceNumber.max(b.left, c.sndUna), b.right) { sb.rackDelivered($0, now: now, echoedTS: echoed, tsOffset: offset) }
         }
         // RFC 6675 §2 DupAck: no cumulative progress, and new SACKed data (or a classic duplicate).
         if ack == oldUna && c.sndMax != c.sndUna && (newlySACKed > 0 || classicDuplicate) {

@@ -430,3 +430,37 @@ struct SACKVersusNewRenoTests {
         #expect(s.done < n.done, "SACK done at \(s.done) s, NewReno at \(n.done) s")
     }
 }
+
+@Suite("RACK step 2: which transmission an ACK answers (RFC 8985 §6.2)")
+struct RACKAmbiguityTests {
+    static func retransmitted(sentAt: Double) -> (Scoreboard, SentSegment) {
+        let sb = Scoreboard(capacity: 8)
+        sb.append(start: SequenceNumber(1000), end: SequenceNumber(2000), fin: false, now: seconds(0.1))
+        var r = sb[0]
+        r.flags.insert([.retransmitted, .everRetransmitted])
+        r.sentAt = seconds(sentAt)
+        sb[0] = r
+        return (sb, r)
+    }
+
+    @Test("with timestamps: an echo older than the retransmission's TSval gives no RACK.rtt; its own echo does")
+    func timestamps() {
+        let offset: UInt32 = 5000
+        var (sb, r) = Self.retransmitted(sentAt: 1.1)
+        sb.rackDelivered(r, now: seconds(1.15), echoedTS: 100 + offset, tsOffset: offset)    // echoes the 0.1 s original
+        #expect(!sb.rackHasDelivery)
+        (sb, r) = Self.retransmitted(sentAt: 1.1)
+        sb.rackDelivered(r, now: seconds(1.15), echoedTS: 1100 + offset, tsOffset: offset)   // echoes the retransmission
+        #expect(sb.rackHasDelivery && sb.rackRTT == 50_000_000)
+    }
+
+    @Test("without timestamps: a sample shorter than min_RTT is ambiguous and skipped")
+    func noTimestamps() {
+        let (sb, r) = Self.retransmitted(sentAt: 1.1)
+        sb.minRTT = 100_000_000
+        sb.rackDelivered(r, now: seconds(1.15))
+        #expect(!sb.rackHasDelivery)
+        sb.rackDelivered(r, now: seconds(1.25))
+        #expect(sb.rackHasDelivery && sb.rackRTT == 150_000_000)
+    }
+}
