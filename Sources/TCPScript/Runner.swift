@@ -293,7 +293,7 @@ final class Run {
                 kind = .send(packet: packetNumber, s, fate: .delivered(at: r.time))
             case let .drop(reason, s): kind = .drop(reason, s)
             case let .timer(t): kind = .timer(t)
-            case let .info(info): kind = .info(info)
+            case let .info(info): kind = .info(info, connection: r.connection)
             case .receive, .event: continue
             }
             timeline.append(.init(time: r.time, host: "local", kind: kind))

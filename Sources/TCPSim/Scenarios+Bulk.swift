@@ -24,9 +24,9 @@ extension Scenario {
         s.link = link
         s.livenessBound = .seconds(3600)
         let rtt = roundTrip(o)
-        s.sampleInterval = rtt
+        // The report's cwnd and srtt come from the samples too: at least one a round trip.
+        s.sampling = o.sampling == .off ? .every(rtt) : o.sampling
         let sim = Simulation(s)
-        sim.network.sampling = o.sampling
         let result = sim.run()
         var run = ScenarioRun(name: "bulk", network: sim.network, explanations: bulkExplanation(o, result))
         run.report = bulkReport(sim.network.timeline, result, rtt: rtt)
@@ -113,9 +113,11 @@ extension Scenario {
             if d.lost { rows[i].lost += 1 }
         }
         for t in ackTimes { if let i = row(t) { rows[i].acks += 1 } }
-        for s in r.samples where s.host == "client" {
-            // The last sample inside each row's span.
-            guard let i = row(s.time) else { continue }
+        // A sample holds until the next one: each row shows the client's values at its end.
+        let client = r.samples.filter { $0.host == "client" }
+        func sample(at t: Instant) -> StatisticsSample? { client.last { $0.time <= t } }
+        for i in rows.indices {
+            guard let s = sample(at: Instant(nanoseconds: rows[i].start.nanoseconds + width - 1)) else { continue }
             rows[i].cwnd = s.cwnd
             rows[i].srtt = s.srtt
             rows[i].inFlight = s.bytesInFlight
@@ -154,7 +156,15 @@ extension Scenario {
             zh.append(line("段"))
             k += 1
         }
-        let clientSamples = r.samples.filter { $0.host == "client" && $0.state.isSynchronized }
+        // The client's values once a round trip, from its first sample to its last.
+        var clientSamples: [StatisticsSample] = []
+        if let first = client.first?.time, let last = client.last?.time {
+            var t = first
+            while t <= last {
+                if let s = sample(at: t), s.state.isSynchronized { clientSamples.append(s) }
+                t = t + .nanoseconds(rttNs)
+            }
+        }
         let cwnds = clientSamples.map { Double($0.cwnd) }
         let srtts = clientSamples.compactMap { $0.srtt.map { Double($0.nanoseconds) / 1e6 } }
         if !cwnds.isEmpty {

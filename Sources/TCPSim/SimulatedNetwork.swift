@@ -486,7 +486,7 @@ public final class SimulatedNetwork {
                 }
             case let .drop(reason, s): kind = .drop(reason, s)
             case let .timer(t): kind = arrival ? .note("\(t.rawValue) timer restarted") : .timer(t)
-            case let .info(info): kind = .info(info)
+            case let .info(info): kind = .info(info, connection: r.connection)
             case .send, .receive, .event: continue
             }
             timeline.append(.init(time: r.time, host: hosts[i].name, kind: kind))
@@ -514,6 +514,13 @@ extension SimulatedNetwork {
         }
         lastSampleTime = now
         sampleNow()
+    }
+
+    /// Samples `connection` of `host` from now on (with `sampling` on), even when the stacks do
+    /// not trace (`recording` off); with tracing on, every connection a trace mentions is sampled
+    /// anyway.
+    public func sample(_ connection: ConnectionID, of host: String) {
+        if sampled[host]?.contains(connection) != true { sampled[host, default: []].append(connection) }
     }
 
     /// Snapshots every live connection the hosts' traces have mentioned into `timeline.samples`

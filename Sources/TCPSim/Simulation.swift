@@ -1,4 +1,5 @@
 import TCPCore
+import TCPTrace
 import TCPWire
 #if canImport(Glibc)
 import Glibc
@@ -36,8 +37,11 @@ public struct SimulationOptions: Sendable {
     public var ipv6 = false
     /// Keep the timeline (for pictures; costs memory on long runs).
     public var recording = false
-    /// Sample each connection's cwnd, RTT and bytes in flight this often (nil: never).
-    public var sampleInterval: Duration? = nil
+    /// When to snapshot both connections' statistics (`TCPInfo`: cwnd, RTT, bytes in flight...)
+    /// into `SimulationResult.samples` and the timeline's samples (the plots of `--format html`).
+    /// The one sampler of the simulator, `SimulatedNetwork.sampling`; it works without
+    /// `recording` too.
+    public var sampling: SimulatedNetwork.Sampling = .off
     /// Scripted faults on top of the link model.
     public var faultRule: (@Sendable (WirePacket) -> Fault)? = nil
 
@@ -92,20 +96,6 @@ public struct DirectionResult: Sendable {
     }
 }
 
-/// A sample of one connection's congestion state.
-public struct ConnectionSample: Sendable {
-    public var time: Instant
-    public var host: String
-    public var state: TCPState
-    public var cwnd: Int
-    /// nil while still "arbitrarily high" (no loss yet).
-    public var ssthresh: Int?
-    public var srtt: Duration?
-    public var rto: Duration
-    public var bytesInFlight: Int
-    public var retransmissions: Int
-}
-
 /// What a simulation found.
 public struct SimulationResult: Sendable {
     public var seed: UInt64
@@ -123,7 +113,8 @@ public struct SimulationResult: Sendable {
     public var retransmittedSegments: Int
     public var statistics: [String: TCPStatistics]
     public var link: [String: LinkCounters]
-    public var samples: [ConnectionSample]
+    /// The statistics samples of both connections, in time order (`SimulationOptions.sampling`).
+    public var samples: [StatisticsSample]
     /// Each side's connection statistics when its application closed it (`tcp_info`).
     public var finalInfo: [String: TCPInfo]
     /// Why the run failed (empty: it passed).
@@ -217,7 +208,6 @@ public final class Simulation {
     private var listener: ListenerID?
     private var readBuffer = [UInt8](repeating: 0, count: 65536)
     private var expectBuffer = [UInt8](repeating: 0, count: 65536)
-    private var samples: [ConnectionSample] = []
     private var completedAt: Instant?
 
     public init(_ o: SimulationOptions) {
@@ -234,6 +224,7 @@ public final class Simulation {
         net.setLink(forward, from: "client", to: "server")
         net.setLink(reverse, from: "server", to: "client")
         if let rule = o.faultRule { net.faultRule = rule }
+        net.sampling = o.sampling
         network = net
         // The data streams' seeds come from the run's seed, apart from the network's generator.
         let upSeed = o.seed ^ 0x5555_AAAA_0000_0001, downSeed = o.seed ^ 0x5555_AAAA_0000_0002
@@ -254,29 +245,16 @@ public final class Simulation {
             let remote = SocketAddress(net.address(of: "server"), Self.port)
             net.note("client", "connect()")
             do {
-                client.connection = try net.withStack("client") { s, now in try s.connect(to: remote, now: now) }
+                let c = try net.withStack("client") { s, now in try s.connect(to: remote, now: now) }
+                client.connection = c
+                net.sample(c, of: "client")
             } catch {
                 client.error = error as? TCPError
             }
         }
-        if let every = options.sampleInterval { scheduleSample(every) }
         let deadline = (options.healAt ?? .zero) + options.livenessBound
         let ended = net.run(until: deadline)
         return check(ended: ended, deadline: deadline)
-    }
-
-    private func scheduleSample(_ every: Duration) {
-        network.schedule(after: every) { [unowned self] net in
-            for side in [client, server] {
-                guard let c = side.connection, let info = net.host(side.host).stack.tcpInfo(of: c) else { continue }
-                samples.append(ConnectionSample(
-                    time: net.now, host: side.host, state: info.state, cwnd: info.cwnd, ssthresh: info.ssthresh,
-                    srtt: info.srtt, rto: info.rto, bytesInFlight: info.bytesInFlight,
-                    retransmissions: Int(info.segmentsRetransmitted)))
-            }
-            // Keep sampling while anything is left to do.
-            if !(client.closed && server.closed) { scheduleSample(every) }
-        }
     }
 
     // MARK: The applications
@@ -288,6 +266,7 @@ public final class Simulation {
             while let c = try? net.withStack(side.host, { s, _ in try s.accept(l) }) {
                 if side.connection == nil {
                     side.connection = c
+                    net.sample(c, of: side.host)
                     net.note(side.host, "accept()")
                     write(side)
                 } else {
@@ -489,7 +468,7 @@ public final class Simulation {
             finalStates: states, errors: errors, connectionsLeft: left,
             retransmittedSegments: stats.values.map(\.retransmissions).reduce(0, +),
             statistics: stats, link: ["client→server": up, "server→client": down],
-            samples: samples,
+            samples: net.timeline.samples,
             finalInfo: Dictionary(uniqueKeysWithValues: [client, server].compactMap { s in s.finalInfo.map { (s.host, $0) } }),
             failures: failures, notes: notes)
     }

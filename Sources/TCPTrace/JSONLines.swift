@@ -10,7 +10,7 @@ import TCPWire
 ///     {"t":0.5,"host":"server","event":"drop","reason":"unacceptable-sequence"}
 ///     {"t":1,"host":"client","event":"timer","timer":"retransmit"}
 ///     {"t":2,"host":"client","event":"note","text":"..."}
-///     {"t":62,"host":"client","event":"info","state":"CLOSED","srtt":0.02,...}   a TCPInfo snapshot
+///     {"t":62,"host":"client","event":"info","conn":"c0.0","state":"CLOSED","srtt":0.02,...}   a TCPInfo snapshot
 public enum JSONLinesRenderer {
     public static func render(_ timeline: Timeline) -> String {
         var out = ""
@@ -41,8 +41,10 @@ public enum JSONLinesRenderer {
                 fields += [("event", string("timer")), ("timer", string(kind.rawValue))]
             case let .note(text):
                 fields += [("event", string("note")), ("text", string(text))]
-            case let .info(info):
-                fields += [("event", string("info"))] + infoFields(info)
+            case let .info(info, connection):
+                fields += [("event", string("info"))]
+                if let connection { fields.append(("conn", string(connection.description))) }
+                fields += infoFields(info)
             }
             out += object(fields) + "\n"
         }

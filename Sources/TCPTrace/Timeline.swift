@@ -30,8 +30,9 @@ public struct Timeline: Sendable {
         case timer(TimerKind)
         /// Something the application did or the scenario wants to point out.
         case note(String)
-        /// A snapshot of a connection's statistics (when it closed, or sampled by the driver).
-        indirect case info(TCPInfo)
+        /// A snapshot of a connection's statistics (when it closed, or sampled by the driver), and
+        /// which of the host's connections it is (nil when the driver does not know).
+        indirect case info(TCPInfo, connection: ConnectionID?)
     }
 
     /// What became of a packet on the wire.

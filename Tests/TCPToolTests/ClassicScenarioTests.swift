@@ -144,6 +144,7 @@ import TCPWire
             case "info":
                 // A connection's statistics when it reached CLOSED (TCPInfo).
                 #expect(obj["state"] as? String == "CLOSED")
+                #expect((obj["conn"] as? String)?.wholeMatch(of: /c[0-9]+\.[0-9]+/) != nil, "the connection, in \(line)")
                 for key in ["cwnd", "mss", "bytesSent", "bytesAcked", "bytesReceived", "segsOut", "segsIn", "retransSegs", "deliveryRate", "inFlight"] {
                     #expect(obj[key] is Int, "\(key) in \(line)")
                 }
@@ -154,6 +155,21 @@ import TCPWire
             }
         }
         #expect(kinds == ["state", "send", "recv", "timer", "note", "info"])
+    }
+
+    /// `info` says which connection it describes: in time-wait-reuse the server has two
+    /// connections on the same four-tuple, one after the other, and each closing one has its own.
+    @Test func infoNamesItsConnection() throws {
+        let t = Scenario.timeWaitReuse.run(ScenarioOptions()).timeline
+        let infos = t.sorted.compactMap { e -> (String, ConnectionID?)? in
+            if case let .info(_, c) = e.kind { (e.host, c) } else { nil }
+        }
+        let server = infos.filter { $0.0 == "server" }.map(\.1)
+        #expect(server.count == 2 && server.allSatisfy { $0 != nil })
+        #expect(server[0] != server[1], "two connections, two IDs")
+        let lines = JSONLinesRenderer.render(t).split(separator: "\n").filter { $0.contains("\"event\":\"info\"") && $0.contains("\"host\":\"server\"") }
+        #expect(lines.count == 2)
+        for (line, id) in zip(lines, server) { #expect(line.contains("\"conn\":\"\(id!)\""), "\(line)") }
     }
 
     @Test func jsonStringsAreEscaped() throws {

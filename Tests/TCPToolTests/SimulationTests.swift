@@ -130,6 +130,23 @@ import TCPSim
         #expect(goodput >= bound, "goodput \(goodput / 1e6) Mbit/s, Mathis \(bound / 1e6) Mbit/s")
     }
 
+    @Test("one sampler: a run that records nothing still samples both connections when asked, into the result and the timeline")
+    func samplingWithoutRecording() {
+        var o = Self.options(loss: 0.02, bytes: 100_000)
+        o.sampling = .every(.milliseconds(20))
+        let sim = Simulation(o)
+        let r = sim.run()
+        #expect(r.passed)
+        #expect(sim.network.timeline.entries.isEmpty, "nothing recorded")
+        #expect(r.samples == sim.network.timeline.samples)
+        #expect(Set(r.samples.map(\.host)) == ["client", "server"])
+        let times = Set(r.samples.map(\.time)).sorted()
+        #expect(times.count > 10 && zip(times, times.dropFirst()).allSatisfy { $1 - $0 >= .milliseconds(20) })
+        #expect(r.samples.contains { $0.host == "client" && $0.info.bytesRetransmitted > 0 }, "the losses show")
+        o.sampling = .off
+        #expect(Simulation.run(o).samples.isEmpty)
+    }
+
     @Test("the same seed replays the same run; another seed gives another")
     func determinism() {
         let o = Self.options(loss: 0.05, bytes: 100_000)
