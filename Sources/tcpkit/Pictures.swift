@@ -1,5 +1,9 @@
+import ArgumentParser
 import TCPSim
 import TCPTrace
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The pictures of a run, for every command that runs something and takes `--format`
 /// (`scenario`; `simulate` can call this too, mapping its own formats onto `OutputFormat`).
@@ -24,5 +28,19 @@ enum Pictures {
         let p = ProgressDisplay()
         p.attach(to: net, totalBytes: totalBytes)
         return p
+    }
+
+    /// Writes `bytes` to the file at `path` (`--output`, `--pcap`).
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        guard let f = fopen(path, "wb") else { throw ValidationError("cannot open \(path) for writing") }
+        defer { fclose(f) }
+        guard fwrite(bytes, 1, bytes.count, f) == bytes.count else { throw ValidationError("cannot write \(path)") }
+    }
+
+    /// Writes a line to standard error (the seed and replay lines of runs whose output is a file
+    /// or a machine-readable format).
+    static func standardError(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 }

@@ -20,7 +20,7 @@ struct SimulateCommand: ParsableCommand {
         """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, jsonl, ladder, html }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, jsonl, ladder, svg, mermaid, html }
     enum Faults: String, ExpressibleByArgument, CaseIterable { case given, random }
 
     @Option(help: ArgumentHelp("Bytes to send each way (suffixes K, M, G = 1000s; KiB, MiB, GiB = 1024s).", valueName: "n"))
@@ -83,13 +83,28 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Use IPv6 addresses.")
     var ipv6 = false
 
-    @Option(help: "Output: text (a summary), json (one object per run), jsonl (every event of the run, one JSON object a line) ladder (the ladder diagram and the summary; for short runs) or html (one self-contained page: state timeline, cwnd/RTT/in-flight plots, the ladder and the summary).")
+    @Option(help: "Output: text (a summary), json (one object per run), jsonl (every event of the run, one JSON object a line), ladder (the ladder diagram and the summary; for short runs), svg (the ladder as a drawing), mermaid (a sequenceDiagram) or html (one self-contained page: state timeline, cwnd/RTT/in-flight plots, the ladder and the summary).")
     var format: Format = .text
+
+    @Option(help: "Write the output to this file instead of standard output (the seed, and a failure's replay command, then go to standard error).")
+    var output: String?
+
+    @Option(help: ArgumentHelp("Also write every packet put on the simulated wire, at its simulated send time, to this pcap file (nanosecond timestamps, raw IP; lost packets included).", valueName: "file"))
+    var pcap: String?
 
     func validate() throws {
         _ = try options(seed: seed)
-        if let seeds { _ = try Self.parseRange(seeds) }
+        if let seeds {
+            _ = try Self.parseRange(seeds)
+            guard format == .text || format == .json else { throw ValidationError("a sweep (--seeds) prints text or json, not \(format.rawValue)") }
+            guard pcap == nil else { throw ValidationError("--pcap records one run, not a sweep (--seeds)") }
+        }
     }
+
+    /// The output is the plain-text summary on standard output, where the seed line comes first
+    /// anyway; otherwise (a machine-readable format, or a file) the seed line and a failure's
+    /// replay command also go to standard error.
+    var summaryOnStandardOutput: Bool { (format == .text || format == .ladder) && output == nil }
 
     /// The run's options for `seed`.
     func options(seed: UInt64) throws -> SimulationOptions {
@@ -165,50 +180,79 @@ struct SimulateCommand: ParsableCommand {
             try sweep(try Self.parseRange(seeds))
             return
         }
+        let heading = "tcpkit simulate · seed \(seed)"
+        if !summaryOnStandardOutput { Self.standardError(heading) }
         var o = try options(seed: seed)
-        o.recording = format == .jsonl || format == .ladder || format == .html
-        if format == .text || format == .ladder { print("tcpkit simulate · seed \(seed)") }
+        o.recording = pcap != nil || ![Format.text, .json].contains(format)
+        if format == .html { o.sampling = .eachInstant }
         let sim = Simulation(o)
-        if format == .html { sim.network.sampling = .eachInstant }
         // A progress bar on standard error while it runs, on a terminal only.
         let progress = Pictures.progress(for: sim.network, totalBytes: o.bytes * (o.both ? 2 : 1))
         let result = sim.run()
         progress.finish()
+        let replay = replay(seed: seed)
+        let t = sim.network.timeline
+        let text: String
         switch format {
-        case .json: print(result.json(options: o, replay: replay(seed: seed)))
-        case .text: print(result.text(options: o, replay: replay(seed: seed)), terminator: "")
-        case .jsonl: print(JSONLinesRenderer.render(sim.network.timeline), terminator: "")
+        case .json: text = result.json(options: o, replay: replay) + "\n"
+        case .text: text = heading + "\n" + result.text(options: o, replay: replay)
+        case .jsonl: text = Pictures.render(.jsonl, t, title: heading)
+        case .svg: text = Pictures.render(.svg, t, title: heading)
+        case .mermaid: text = Pictures.render(.mermaid, t, title: heading)
         case .html:
-            let summary = result.text(options: o, replay: replay(seed: seed)).split(separator: "\n").map(String.init)
-            print(Pictures.render(.html, sim.network.timeline, title: "tcpkit simulate · seed \(seed)", paragraphs: summary), terminator: "")
+            let summary = result.text(options: o, replay: replay).split(separator: "\n").map(String.init)
+            text = Pictures.render(.html, t, title: heading, paragraphs: summary)
         case .ladder:
             // Colour on a terminal only; a long transfer condensed (see `tcpkit scenario --condense`).
-            let t = sim.network.timeline
-            print(Pictures.render(.text, t, title: "", color: ColorChoice.auto.enabled(fd: 1, toFile: false), condense: CondenseChoice.auto.keep(for: t)))
-            print(result.text(options: o, replay: replay(seed: seed)), terminator: "")
+            let ladder = Pictures.render(.text, t, title: "", color: ColorChoice.auto.enabled(fd: 1, toFile: output != nil), condense: CondenseChoice.auto.keep(for: t))
+            text = heading + "\n" + ladder + "\n" + result.text(options: o, replay: replay)
         }
-        if !result.passed { throw ExitCode(1) }
+        if let pcap {
+            try Pictures.write(PcapWriter.file(sim.network.wire.map { PcapWriter.Packet(time: $0.time, bytes: $0.bytes) }), to: pcap)
+        }
+        try emit(text)
+        if !result.passed {
+            if !summaryOnStandardOutput {
+                for f in result.failures { Self.standardError("FAIL: \(f)") }
+                Self.standardError("Replay: \(replay)")
+            }
+            throw ExitCode(1)
+        }
     }
+
+    /// Writes the output to `--output` or standard output.
+    func emit(_ text: String) throws {
+        if let output {
+            try Pictures.write(Array(text.utf8), to: output)
+        } else {
+            print(text, terminator: "")
+        }
+    }
+
+    static func standardError(_ line: String) { Pictures.standardError(line) }
 
     func sweep(_ range: ClosedRange<UInt64>) throws {
         var failed: [(UInt64, [String])] = []
-        if format == .text { print("tcpkit simulate · seeds \(range.lowerBound)..\(range.upperBound) · faults \(faults.rawValue)") }
+        var text = ""
+        let heading = "tcpkit simulate · seeds \(range.lowerBound)..\(range.upperBound) · faults \(faults.rawValue)"
+        if format == .text { text += heading + "\n" }
+        if !summaryOnStandardOutput { Self.standardError(heading) }
         for s in range {
             let o = try options(seed: s)
             let result = Simulation.run(o)
-            if format == .json { print(result.json(options: o, replay: replay(seed: s))) }
+            if format == .json { text += result.json(options: o, replay: replay(seed: s)) + "\n" }
             if !result.passed {
                 failed.append((s, result.failures))
-                if format == .text {
-                    print("seed \(s) FAILED: \(result.failures.joined(separator: "; "))")
-                    print("  replay: \(replay(seed: s))")
-                }
+                let lines = ["seed \(s) FAILED: \(result.failures.joined(separator: "; "))", "  replay: \(replay(seed: s))"]
+                if format == .text { text += lines.joined(separator: "\n") + "\n" }
+                if !summaryOnStandardOutput { lines.forEach(Self.standardError) }
             }
         }
-        if format == .text {
-            print("\(range.count - failed.count) passed, \(failed.count) failed")
-            if !failed.isEmpty { print("failing seeds: \(failed.map { String($0.0) }.joined(separator: " "))") }
-        }
+        let tally = "\(range.count - failed.count) passed, \(failed.count) failed"
+        let failing = failed.isEmpty ? nil : "failing seeds: \(failed.map { String($0.0) }.joined(separator: " "))"
+        if format == .text { text += ([tally] + (failing.map { [$0] } ?? [])).joined(separator: "\n") + "\n" }
+        if !summaryOnStandardOutput { ([tally] + (failing.map { [$0] } ?? [])).forEach(Self.standardError) }
+        try emit(text)
         if !failed.isEmpty { throw ExitCode(1) }
     }
 

@@ -116,6 +116,9 @@ struct ScenarioCommand: ParsableCommand {
         o.ipv6 = ipv6
         o.bytes = try SimulateCommand.parseSize(bytes, "--bytes")
         o.loss = try SimulateCommand.parseProbability(loss, "--loss")
+        // The seed comes first: in the text heading, or on standard error when the output is a
+        // file or another format.
+        if format != .text || output != nil { Pictures.standardError("tcpkit scenario \(name) · seed \(seed)") }
         let result = Scenario.named(name)!.run(o)
         let text: String
         if format == .text {
@@ -126,20 +129,15 @@ struct ScenarioCommand: ParsableCommand {
         }
         if let pcap {
             let packets = result.network.wire.map { PcapWriter.Packet(time: $0.time, bytes: $0.bytes) }
-            try write(PcapWriter.file(packets), to: pcap)
+            try Pictures.write(PcapWriter.file(packets), to: pcap)
         }
         if let output {
-            try write(Array(text.utf8), to: output)
+            try Pictures.write(Array(text.utf8), to: output)
         } else {
             print(text, terminator: "")
         }
     }
 
-    func write(_ bytes: [UInt8], to path: String) throws {
-        guard let f = fopen(path, "wb") else { throw ValidationError("cannot open \(path) for writing") }
-        defer { fclose(f) }
-        guard fwrite(bytes, 1, bytes.count, f) == bytes.count else { throw ValidationError("cannot write \(path)") }
-    }
 }
 
 struct ScenariosCommand: ParsableCommand {

@@ -274,6 +274,89 @@ import TCPSim
         #expect(r.output.contains("Replay: tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0\n"))
     }
 
+    /// Runs the tool; returns its exit status, standard output and standard error.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        let p = Process()
+        p.executableURL = Self.tool()!
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Standard error is small here (a few lines); read it after standard output.
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// `--format` and `--output` on `tcpkit simulate` as on `tcpkit scenario`: the drawing goes to
+    /// the file, the seed to standard error; `--pcap` writes the packets, which tshark decodes.
+    @Test func simulateCommandWritesFormatsToFilesAndPcap() throws {
+        guard Self.tool() != nil else {
+            print("NOTE: no tcpkit beside the test bundle: the command was not run")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-simulate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let mmd = dir.appendingPathComponent("run.mmd").path, pcap = dir.appendingPathComponent("run.pcap").path
+        let r = try Self.run(["simulate", "--bytes", "20K", "--loss", "20%", "--seed", "4", "--format", "mermaid", "--output", mmd, "--pcap", pcap])
+        #expect(r.status == 0)
+        #expect(r.output == "", "everything went to the file")
+        #expect(r.errors == "tcpkit simulate · seed 4\n", "the seed first, on standard error")
+        let diagram = try String(contentsOfFile: mmd, encoding: .utf8)
+        #expect(diagram.hasPrefix("sequenceDiagram\n"))
+        let arrows = diagram.split(separator: "\n").filter { $0.contains("->>") || $0.contains("-x") }
+        #expect(arrows.contains { $0.contains("-x") }, "20% loss: some segment is lost")
+        // The same run as a pcap: one record per arrow.
+        let records = try PcapTests.Parsed([UInt8](Data(contentsOf: URL(fileURLWithPath: pcap)))).records
+        #expect(records.count == arrows.count)
+        if let tshark = PcapTests.tshark {
+            let rows = try PcapTests.tshark(tshark, ["-o", "tcp.check_checksum:TRUE", "-r", pcap, "-T", "fields", "-e", "tcp.checksum.status", "-e", "_ws.malformed"])
+                .split(separator: "\n")
+            #expect(rows.count == records.count && rows.allSatisfy { $0 == "1\t" }, "\(rows.prefix(3))")
+        } else {
+            print("NOTE: tshark is not on PATH: the simulate pcap was not decoded by tshark")
+            if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("tshark missing under CI") }
+        }
+        let svg = try Self.run(["simulate", "--bytes", "5K", "--seed", "4", "--format", "svg"])
+        #expect(svg.status == 0 && svg.output.hasPrefix("<?xml") && svg.output.hasSuffix("</svg>\n"))
+        #expect(svg.errors == "tcpkit simulate · seed 4\n")
+        let jsonl = try Self.run(["simulate", "--bytes", "5K", "--seed", "4", "--format", "jsonl"])
+        #expect(jsonl.status == 0 && jsonl.output.split(separator: "\n").allSatisfy { $0.hasPrefix("{\"t\":") })
+        // A failing run in a machine-readable format: the JSON says why, standard error too,
+        // with the command that replays it.
+        let failing = try Self.run(["simulate", "--bytes", "1000", "--partition", "0-100000", "--liveness", "1000", "--seed", "5", "--format", "json"])
+        #expect(failing.status == 1)
+        let replay = "tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0 --format json"
+        #expect(failing.errors == "tcpkit simulate · seed 5\nFAIL: client: the transfer failed: connection timed out\nReplay: \(replay)\n")
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(failing.output.utf8)) as? [String: Any])
+        #expect(j["replay"] as? String == replay && j["passed"] as? Bool == false)
+    }
+
+    /// A sweep with failing seeds: each one with its replay command, the list at the end, exit 1.
+    @Test func sweepCommandReportsFailingSeeds() throws {
+        guard Self.tool() != nil else { return }
+        let r = try Self.run(["simulate", "--seeds", "3..4", "--bytes", "1000", "--partition", "0-100000", "--liveness", "1000"])
+        #expect(r.status == 1)
+        let common = "--bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0"
+        #expect(r.output == """
+            tcpkit simulate · seeds 3..4 · faults given
+            seed 3 FAILED: client: the transfer failed: connection timed out
+              replay: tcpkit simulate --seed 3 \(common)
+            seed 4 FAILED: client: the transfer failed: connection timed out
+              replay: tcpkit simulate --seed 4 \(common)
+            0 passed, 2 failed
+            failing seeds: 3 4
+
+            """)
+        #expect(r.errors == "")
+        // The replay command replays it: the same failure.
+        let again = try Self.run(["simulate", "--seed", "4"] + common.split(separator: " ").map(String.init))
+        #expect(again.status == 1 && again.output.contains("FAIL: client: the transfer failed: connection timed out"))
+    }
+
     @Test func sweepCommand() throws {
         guard Self.tool() != nil else { return }
         let r = try PictureCommandTests.run(["simulate", "--seeds", "1..5", "--faults", "random"])
