@@ -24,33 +24,35 @@ public struct SHA256: Sendable {
     private var blockCount = 0
     /// Message length in bytes so far.
     public private(set) var count: UInt64 = 0
-    /// The message schedule, kept to avoid allocating per block.
-    private var w = [UInt32](repeating: 0, count: 64)
 
     public init() {}
 
     /// Adds bytes to the message.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty else { return }
+        guard !bytes.isEmpty, let base = bytes.baseAddress else { return }
         count &+= UInt64(bytes.count)
         var i = 0
         if blockCount > 0 {
             let n = min(64 - blockCount, bytes.count)
-            for j in 0..<n { block[blockCount + j] = bytes[j] }
+            block.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: blockCount).copyMemory(from: base, byteCount: n) }
             blockCount += n
             i = n
             if blockCount == 64 {
                 let full = block
-                full.withUnsafeBytes { compress($0.baseAddress!) }
+                full.withUnsafeBytes { compress($0.baseAddress!, blocks: 1) }
                 blockCount = 0
             }
         }
-        while bytes.count - i >= 64 {
-            compress(bytes.baseAddress! + i)
-            i += 64
+        let whole = (bytes.count - i) / 64
+        if whole > 0 {
+            compress(base + i, blocks: whole)
+            i += whole * 64
         }
-        for j in i..<bytes.count { block[blockCount + j - i] = bytes[j] }
-        blockCount += bytes.count - i
+        if i < bytes.count {
+            let rest = bytes.count - i
+            block.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: blockCount).copyMemory(from: base + i, byteCount: rest) }
+            blockCount += rest
+        }
     }
 
     public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
@@ -97,41 +99,56 @@ public struct SHA256: Sendable {
         return s.finalize()
     }
 
-    @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-
-    private mutating func compress(_ p: UnsafeRawPointer) {
+    /// Compresses `blocks` consecutive 64-byte blocks at `p`.
+    ///
+    /// Written with raw pointers and while loops, the rotations spelled out: the simulator hashes
+    /// every byte of a transfer twice, and in a debug build (which `swift test` uses) iterators,
+    /// bounds-checked buffers and uninlined helpers made this most of a bulk run's time.
+    private mutating func compress(_ p: UnsafeRawPointer, blocks: Int) {
         var state = h
-        w.withUnsafeMutableBufferPointer { Self.compress(&state, $0, p) }
+        Self.k.withUnsafeBufferPointer { k in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                Self.compress(&state, w.baseAddress!, k.baseAddress!, p, blocks: blocks)
+            }
+        }
         h = state
     }
 
-    /// §6.2.2: one 512-bit block.
+    /// §6.2.2, once per 512-bit block.
     private static func compress(_ h: inout (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32),
-                                 _ w: UnsafeMutableBufferPointer<UInt32>, _ p: UnsafeRawPointer) {
-        k.withUnsafeBufferPointer { k in
-            for t in 0..<16 {
-                let b = p + 4 * t
-                w[t] = UInt32(b.load(as: UInt8.self)) << 24 | UInt32(b.load(fromByteOffset: 1, as: UInt8.self)) << 16
-                    | UInt32(b.load(fromByteOffset: 2, as: UInt8.self)) << 8 | UInt32(b.load(fromByteOffset: 3, as: UInt8.self))
+                                 _ w: UnsafeMutablePointer<UInt32>, _ k: UnsafePointer<UInt32>, _ p: UnsafeRawPointer, blocks: Int) {
+        var (h0, h1, h2, h3, h4, h5, h6, h7) = h
+        var block = 0
+        while block < blocks {
+            let q = p + 64 * block
+            var t = 0
+            while t < 16 {
+                w[t] = UInt32(bigEndian: q.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self))
+                t += 1
             }
-            for t in 16..<64 {
+            while t < 64 {
                 let x = w[t - 15], y = w[t - 2]
-                let s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3)
-                let s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >> 10)
+                let s0 = (x &>> 7 | x &<< 25) ^ (x &>> 18 | x &<< 14) ^ (x &>> 3)
+                let s1 = (y &>> 17 | y &<< 15) ^ (y &>> 19 | y &<< 13) ^ (y &>> 10)
                 w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+                t += 1
             }
-            var (a, b, c, d, e, f, g, hh) = h
-            for t in 0..<64 {
-                let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+            var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, hh = h7
+            t = 0
+            while t < 64 {
+                let s1 = (e &>> 6 | e &<< 26) ^ (e &>> 11 | e &<< 21) ^ (e &>> 25 | e &<< 7)
                 let ch = (e & f) ^ (~e & g)
                 let t1 = hh &+ s1 &+ ch &+ k[t] &+ w[t]
-                let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                let s0 = (a &>> 2 | a &<< 30) ^ (a &>> 13 | a &<< 19) ^ (a &>> 22 | a &<< 10)
                 let maj = (a & b) ^ (a & c) ^ (b & c)
                 let t2 = s0 &+ maj
                 hh = g; g = f; f = e; e = d &+ t1
                 d = c; c = b; b = a; a = t1 &+ t2
+                t += 1
             }
-            h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
+            h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d; h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= hh
+            block += 1
         }
+        h = (h0, h1, h2, h3, h4, h5, h6, h7)
     }
 }
