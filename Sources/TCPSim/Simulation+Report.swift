@@ -142,7 +142,7 @@ extension SimulationResult {
         t += "link: \(l.packets) packets, \(l.lost) lost, \(l.queueDrops) queue drops, \(l.blackholed) blackholed, \(l.duplicated) duplicated, \(l.reordered) reordered, \(l.corrupted) corrupted\n"
         let checksum = statistics.values.map { $0.dropCount(.badChecksum) }.reduce(0, +)
         let malformed = statistics.values.map { $0.dropCount(.malformed) }.reduce(0, +)
-        t += "retransmitted segments: \(retransmittedSegments); corrupted segments dropped: \(checksum) bad checksum, \(malformed) malformed header\n"
+        t += "retransmitted segments: \(retransmittedSegments); corrupted segments dropped: \(checksum) bad checksum\(malformed > 0 ? ", \(malformed) malformed" : "")\n"
         t += "simulated time: \(format3(simulatedSeconds)) s to the end of the transfer, \(format3(endedAt.seconds)) s to the end of TIME-WAIT\n"
         let states = ["client", "server"].map { h in "\(h) \(finalStates[h]?.description ?? "CLOSED")\(errors[h].map { " (\($0))" } ?? "")" }
         t += "final: \(states.joined(separator: ", ")); connections left: client \(connectionsLeft["client"] ?? 0), server \(connectionsLeft["server"] ?? 0)\n"

@@ -414,15 +414,16 @@ public final class Simulation {
         var left: [String: Int] = [:]
         var stats: [String: TCPStatistics] = [:]
         var errors: [String: TCPError] = [:]
-        var corruptedDropped = 0
+        var corruptedDropped = 0, malformedDropped = 0
         for side in [client, server] {
             let stack = net.host(side.host).stack
             states[side.host] = side.connection.flatMap { stack.state(of: $0) } ?? .closed
             left[side.host] = stack.connectionCount
             stats[side.host] = stack.statistics
-            // A flipped bit in the header may make it unparsable before the checksum is checked:
-            // a malformed drop. Only corrupted packets can be either here.
-            corruptedDropped += stack.statistics.dropCount(.badChecksum) + stack.statistics.dropCount(.malformed)
+            // Every corrupted packet must be a checksum failure: the checksum is verified before
+            // any header field is believed (RFC 9293 §3.1), so even a flipped data offset counts here.
+            corruptedDropped += stack.statistics.dropCount(.badChecksum)
+            malformedDropped += stack.statistics.dropCount(.malformed)
             if let e = side.error { errors[side.host] = e }
         }
         // Liveness: everything finished, or failed with a clear error, within the bound.
@@ -461,7 +462,11 @@ public final class Simulation {
         let up = net.counters(from: "client", to: "server"), down = net.counters(from: "server", to: "client")
         let corrupted = up.corrupted + down.corrupted
         if corrupted != corruptedDropped {
-            failures.append("\(corrupted) packets were corrupted on the link but \(corruptedDropped) were dropped as bad-checksum or malformed")
+            failures.append("\(corrupted) packets were corrupted on the link but \(corruptedDropped) were dropped as bad-checksum")
+        }
+        if malformedDropped > 0 {
+            // The stacks only emit well-formed packets and corruption is caught by the checksum.
+            failures.append("\(malformedDropped) packets were dropped as malformed")
         }
         return SimulationResult(
             seed: options.seed, directions: directions, completedAt: completedAt, endedAt: ended,

@@ -42,13 +42,16 @@ public enum TCPPacket {
         default:
             throw .badIPVersion(version)
         }
-        let (header, headerLength) = try TCPHeader.parse(tcpBytes)
-        if verifyChecksum {
+        // RFC 9293 §3.1: the checksum covers the header, so it is verified before any header field
+        // is believed: a corrupted data offset or option length is a checksum failure, not a
+        // malformed header. (Only a segment too short to hold a header at all is reported as such.)
+        if verifyChecksum && tcpBytes.count >= 20 {
             var c = InternetChecksum()
             addPseudoHeader(&c, source: src, destination: dst, tcpLength: tcpBytes.count)
             c.add(tcpBytes)
             guard c.value == 0 else { throw .badTCPChecksum }
         }
+        let (header, headerLength) = try TCPHeader.parse(tcpBytes)
         return TCPSegmentView(source: src, destination: dst, header: header,
                               payload: UnsafeRawBufferPointer(rebasing: tcpBytes[headerLength...]), hopLimit: hop)
     }

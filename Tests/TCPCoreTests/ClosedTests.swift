@@ -84,4 +84,21 @@ struct ClosedTests {
         #expect(h.drops(.badChecksum) == 1)
         #expect(h.stack.connectionCount == 0)
     }
+
+    /// RFC 9293 §3.1: the checksum covers the header, so no header field is believed before it is
+    /// verified. A bit flipped in the data offset or in an option length used to be reported as a
+    /// malformed header (the header was parsed first); it is a corrupted segment.
+    @Test("a segment whose data offset or option length was flipped in transit is a bad checksum, not malformed",
+          arguments: [(20 + 12, UInt8(0x80)), (20 + 12, UInt8(0x10)), (20 + 21, UInt8(0x02))] as [(Int, UInt8)])
+    func corruptedHeaderIsBadChecksum(offset: Int, bit: UInt8) {
+        var h = Harness.listen()
+        var packet = Seg(.syn, seq: 1, mss: 1460).packet(from: h.peer, to: h.ours)
+        packet[offset] ^= bit   // data offset 13 or 6 words (past the end), or the MSS option's length 6
+        h.send(packet: packet, at: 0)
+        h.expectNothingSent()
+        #expect(h.drops(.badChecksum) == 1)
+        #expect(h.drops(.malformed) == 0)
+        #expect(h.stack.statistics.malformed == [.badTCPChecksum: 1])
+        #expect(h.stack.connectionCount == 0)
+    }
 }

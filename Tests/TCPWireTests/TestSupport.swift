@@ -98,6 +98,23 @@ func fixIPv4Checksum(_ packet: inout [UInt8]) {
     put16(&packet, 10, referenceChecksum(Array(packet[0..<min(ihl, packet.count)])))
 }
 
+/// Recomputes the TCP checksum of a whole IPv4 or IPv6 packet in place (reference implementation,
+/// RFC 9293 §3.1 pseudo-header), so a test can change a TCP header field and still get past the
+/// checksum to the check it is aimed at.
+func fixTCPChecksum(_ packet: inout [UInt8]) {
+    let v6 = packet[0] >> 4 == 6
+    let ipLength = v6 ? 40 : Int(packet[0] & 0x0f) * 4
+    let tcpLength = packet.count - ipLength
+    put16(&packet, ipLength + 16, 0)
+    var pseudo: [UInt8]
+    if v6 {
+        pseudo = Array(packet[8..<40]) + [0, 0, UInt8(tcpLength >> 8), UInt8(tcpLength & 0xff), 0, 0, 0, 6]
+    } else {
+        pseudo = Array(packet[12..<20]) + [0, 6, UInt8(tcpLength >> 8), UInt8(tcpLength & 0xff)]
+    }
+    put16(&packet, ipLength + 16, referenceChecksum(pseudo + Array(packet[ipLength...])))
+}
+
 // MARK: - Running the parsers over arrays
 
 /// What `TCPPacket.parse` found, with the payload copied out of the borrowed buffer.
