@@ -167,6 +167,8 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
     case listenACK = "listen-ack"        // §3.10.7.2 second: ACK to a listener gets RST
     case listenNoSYN = "listen-no-syn"   // §3.10.7.2 fourth, other text or control
     case backlogFull = "backlog-full"
+    case synCookieInvalid = "syn-cookie-invalid"  // RFC 4987 §3.6: an ACK in LISTEN whose cookie is not ours; answered with RST
+    case synCookieExpired = "syn-cookie-expired"  // a cookie of ours, too old; answered with RST
     case acceptQueueFull = "accept-queue-full"
     case synSentBadACK = "syn-sent-bad-ack"      // §3.10.7.3 first
     case synSentRSTWithoutACK = "syn-sent-rst-without-ack" // §3.10.7.3 second

@@ -60,6 +60,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// TLP (RFC 8985 §7): a tail loss probe after 2·SRTT without an ACK, on SACK connections
     /// (Linux tcp_early_retrans = 3, the default).
     public var tailLossProbe: Bool = true
+    /// SYN cookies (RFC 4987 §3.6): when a listener answers a SYN with a cookie and keeps no
+    /// half-open connection. Linux's default, `tcp_syncookies = 1`: only when the listener's
+    /// half-open queue is full.
+    public var synCookies: SYNCookieMode = .whenQueueFull
     /// Hop limit / TTL of our packets.
     public var hopLimit: UInt8 = 64
     /// Ephemeral port range (RFC 6335 §6: 49152–65535).

@@ -81,8 +81,14 @@ extension TCPStack {
         let h = seg.header
         // First, check for a RST: ignore it.
         if h.flags.contains(.rst) { drop(.listenRST, now, nil, seg); return }
-        // Second, an ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>.
-        if h.flags.contains(.ack) { drop(.listenACK, now, nil, seg); replyRST(to: seg); return }
+        // Second, an ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST> — unless it returns one of our
+        // SYN cookies (RFC 4987 §3.6), when it completes a handshake the listener kept no state for.
+        if h.flags.contains(.ack) {
+            if !h.flags.contains(.syn), cookieACKArrives(li, seg, now) { return }
+            drop(.listenACK, now, nil, seg)
+            replyRST(to: seg)
+            return
+        }
         // Fourth, anything but a SYN is dropped.
         guard h.flags.contains(.syn) else { drop(.listenNoSYN, now, nil, seg); return }
         let listener = listenerSlots[li].listener!
@@ -90,8 +96,26 @@ extension TCPStack {
         // The backlog bounds the half-open connections and, separately, the accept queue (as
         // Linux does: a SYN is dropped when either is full). A combined bound would make the
         // accept queue unable to fill while a half-open connection exists, so the accept-queue
-        // check on the final ACK (SYN-RECEIVED, fifth check) could never apply.
-        guard listener.halfOpen < listener.backlog, listener.acceptQueue.count < listener.backlog else {
+        // check on the final ACK (SYN-RECEIVED, fifth check) could never apply. A full accept
+        // queue drops the SYN even when cookies are on (as Linux): the connection a cookie would
+        // make could not be queued.
+        guard listener.acceptQueue.count < listener.backlog else {
+            drop(.backlogFull, now, nil, seg)
+            return
+        }
+        // SYN cookies (RFC 4987 §3.6) when the half-open queue is full, or always. Not for a SYN
+        // that ends TIME-WAIT (RFC 6191): its ISN must lie above the old connection's (Linux
+        // makes the same exception).
+        let halfOpenFull = listener.halfOpen >= listener.backlog
+        let successor = timeWaitSuccessorISN[FourTuple(local: seg.destinationSocket, remote: seg.sourceSocket)] != nil
+        switch configuration.synCookies {
+        case .always where !successor, .whenQueueFull where halfOpenFull && !successor:
+            sendSYNCookie(li, seg, now)
+            return
+        default:
+            break
+        }
+        guard !halfOpenFull else {
             drop(.backlogFull, now, nil, seg)
             return
         }

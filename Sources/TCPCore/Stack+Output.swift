@@ -14,8 +14,9 @@ extension TCPStack {
         while true {
             if let ctl = controlQueue.popFirst() {
                 var h = TCPHeader(sourcePort: ctl.local.port, destinationPort: ctl.remote.port,
-                                  sequenceNumber: ctl.seq, acknowledgmentNumber: ctl.ack, flags: ctl.flags, window: 0)
-                h.options.timestamp = ctl.timestamp
+                                  sequenceNumber: ctl.seq, acknowledgmentNumber: ctl.ack, flags: ctl.flags, window: ctl.window)
+                if let o = ctl.options { h.options = o }
+                if let t = ctl.timestamp { h.options.timestamp = t }
                 statistics.resetsSent += ctl.flags.contains(.rst) ? 1 : 0
                 if let n = write(h, from: ctl.local, to: ctl.remote, payloadLength: 0, ring: nil, offset: 0, into: buffer, now: now, id: nil) {
                     return n

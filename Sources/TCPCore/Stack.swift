@@ -24,6 +24,9 @@ public struct TCPStack {
         var acceptQueue = RingQueue<ConnectionID>()
         /// Options its connections start with (nil: the configuration's).
         var options: ConnectionOptions?
+        /// When it last answered a SYN with a cookie: ACKs are checked for one only while a
+        /// cookie may still be valid.
+        var lastCookieAt = Instant.never
     }
     struct ListenerSlot { var generation: UInt32 = 0; var listener: Listener? }
     /// A segment sent without a connection: RST replies (RFC 9293 §3.10.7.1).
@@ -31,6 +34,9 @@ public struct TCPStack {
         var local: SocketAddress; var remote: SocketAddress; var seq: SequenceNumber; var ack: SequenceNumber; var flags: TCPFlags
         /// RFC 7323 §3.2: a connection that negotiated timestamps sends them on its RST too.
         var timestamp: TCPTimestamp? = nil
+        /// A SYN cookie's SYN-ACK (RFC 4987 §3.6) offers a window and carries options.
+        var window: UInt16 = 0
+        var options: TCPOptions? = nil
     }
 
     var slots: [Slot] = []
@@ -45,6 +51,8 @@ public struct TCPStack {
     var traceRecords = RingQueue<TraceRecord>()
     var random: StackRandom
     let isnGenerator: ISNGenerator
+    /// The key of the SYN cookies (RFC 4987 §3.6).
+    let synCookies: SYNCookieCodec
     var challengeTokens: Int
     var challengeWindowStart = Instant(nanoseconds: .min / 2)
     var ipIdentification: UInt16 = 0
@@ -60,9 +68,14 @@ public struct TCPStack {
                 random: inout some RandomNumberGenerator) {
         self.configuration = configuration
         self.addresses = addresses
-        var r = StackRandom(seed: random.next())
+        let seed = random.next()
+        var r = StackRandom(seed: seed)
         isnGenerator = ISNGenerator(k0: r.next(), k1: r.next())
         self.random = r
+        // The cookie key comes from the same seed on a stream of its own, so that drawing it
+        // changes none of the other values (ports) a seed has always given.
+        var cookieRandom = StackRandom(seed: seed ^ 0x5359_4E43_4F4F_4B49)   // "SYNCOOKI"
+        synCookies = SYNCookieCodec(k0: cookieRandom.next(), k1: cookieRandom.next())
         challengeTokens = configuration.challengeACKLimit
     }
 
@@ -203,6 +216,12 @@ public struct TCPStatistics: Sendable, Hashable {
     public var challengeACKsSent = 0
     public var connectionsOpened = 0
     public var connectionsAccepted = 0
+    /// SYN cookies (RFC 4987 §3.6): SYN-ACKs sent with a cookie instead of a half-open
+    /// connection; ACKs whose cookie checked out; ACKs whose cookie did not (forged, for another
+    /// four-tuple, or expired: drops `syn-cookie-invalid` and `syn-cookie-expired`).
+    public var synCookiesSent = 0
+    public var synCookiesValid = 0
+    public var synCookiesInvalid = 0
     public func dropCount(_ r: DropReason) -> Int { drops[r] ?? 0 }
 }
 

@@ -31,6 +31,9 @@ public struct RunSettings: Sendable {
     /// RFC 5961 halves as FreeBSD names them (`insecure_rst`, `insecure_syn`); nil = not set.
     var insecureRST: Bool?
     var insecureSYN: Bool?
+    /// FreeBSD's `net.inet.tcp.syncookies` and `syncookies_only`, which decide the cookie mode together.
+    var freeBSDCookies = true
+    var freeBSDCookiesOnly = false
     /// What was ignored or recorded but not applied.
     public var notes: [String] = []
 
@@ -240,7 +243,10 @@ public struct RunSettings: Sendable {
         case "net.ipv4.tcp_window_scaling":
             guard let n = int() else { return bad() }
             configuration.windowScaling = n != 0
-        case "net.ipv4.tcp_syncookies": return feature(name, v, engineValue: 0, "SYN cookies")
+        case "net.ipv4.tcp_syncookies":
+            // 0 never, 1 when the listener's SYN queue overflows (Linux's default), 2 always.
+            guard let n = int(), (0...2).contains(n) else { return bad() }
+            configuration.synCookies = n == 0 ? .never : n == 1 ? .whenQueueFull : .always
         case "net.ipv4.tcp_ecn": return feature(name, v, engineValue: 0, "ECN")
         case "net.ipv4.tcp_fastopen": return feature(name, v, engineValue: 0, "TCP Fast Open")
         case "net.ipv4.tcp_moderate_rcvbuf": return feature(name, v, engineValue: 0, "receive buffer auto-tuning")
@@ -309,7 +315,12 @@ public struct RunSettings: Sendable {
             guard let n = int(), (0...3).contains(n) else { return bad() }
             configuration.windowScaling = n == 1 || n == 2
             configuration.timestamps = n == 1 || n == 3
-        case "net.inet.tcp.syncookies": return feature(name, v, engineValue: 0, "SYN cookies")
+        case "net.inet.tcp.syncookies", "net.inet.tcp.syncookies_only":
+            // FreeBSD: syncookies (default 1) when the syncache overflows; syncookies_only (default
+            // 0) for every SYN, in effect only while syncookies is 1 (syncache_cookiesonly()).
+            guard let n = int(), n == 0 || n == 1 else { return bad() }
+            if name.hasSuffix("only") { freeBSDCookiesOnly = n == 1 } else { freeBSDCookies = n == 1 }
+            configuration.synCookies = !freeBSDCookies ? .never : freeBSDCookiesOnly ? .always : .whenQueueFull
         case "net.inet.tcp.ecn.enable": return feature(name, v, engineValue: 0, "ECN")
         case "net.inet.tcp.delayed_ack":
             guard let n = int() else { return bad() }

@@ -2,7 +2,9 @@
 // established ones waiting for accept, as Linux does. A SYN that finds either full is dropped
 // (`.backlogFull`; the client's SYN timer will try again); a final ACK that finds the accept queue
 // full is dropped (`.acceptQueueFull`) and the connection stays SYN-RECEIVED, to be completed by a
-// later ACK (our SYN-ACK retransmission asks for one).
+// later ACK (our SYN-ACK retransmission asks for one). These tests turn SYN cookies off (Linux
+// tcp_syncookies=0), as with them, the default, a SYN finding the half-open side full is answered
+// with a cookie (SYNCookieTests).
 
 import Testing
 import TCPWire
@@ -11,6 +13,7 @@ import TCPCore
 @Suite("Listener backlog")
 struct BacklogTests {
     static func client(_ n: Int) -> SocketAddress { SocketAddress(peerIP, UInt16(50000 + n)) }
+    static let noCookies = Harness.configuration { $0.synCookies = .never }
 
     /// Sends client n's SYN; returns our SYN-ACK's sequence number (nil if none).
     static func syn(_ h: inout Harness, _ n: Int, at t: Double) -> SequenceNumber? {
@@ -28,7 +31,7 @@ struct BacklogTests {
 
     @Test("excess SYNs are dropped silently once `backlog` connections are half-open")
     func halfOpenBound() {
-        var h = Harness.listen(backlog: 2)
+        var h = Harness.listen(Self.noCookies, backlog: 2)
         #expect(Self.syn(&h, 1, at: 0) != nil)
         #expect(Self.syn(&h, 2, at: 0) != nil)
         #expect(Self.syn(&h, 3, at: 0) == nil)
@@ -39,7 +42,7 @@ struct BacklogTests {
 
     @Test("a full accept queue: SYNs dropped, the final ACK dropped and the connection stays SYN-RECEIVED")
     func acceptQueueFull() throws {
-        var h = Harness.listen(backlog: 2)
+        var h = Harness.listen(Self.noCookies, backlog: 2)
         let l = h.listener!
         let iss1 = Self.syn(&h, 1, at: 0)!, iss2 = Self.syn(&h, 2, at: 0)!
         Self.ack(&h, 1, iss1, at: 0.1)                 // 1 half-open, 1 ready
@@ -67,7 +70,7 @@ struct BacklogTests {
 
     @Test("accepting makes room for new SYNs")
     func acceptMakesRoom() throws {
-        var h = Harness.listen(backlog: 1)
+        var h = Harness.listen(Self.noCookies, backlog: 1)
         let iss1 = Self.syn(&h, 1, at: 0)!
         Self.ack(&h, 1, iss1, at: 0.1)
         #expect(Self.syn(&h, 2, at: 0.2) == nil)
@@ -77,7 +80,7 @@ struct BacklogTests {
 
     @Test("a half-open connection that goes away frees its place")
     func resetFreesPlace() {
-        var h = Harness.listen(backlog: 1)
+        var h = Harness.listen(Self.noCookies, backlog: 1)
         _ = Self.syn(&h, 1, at: 0)!
         #expect(Self.syn(&h, 2, at: 0) == nil)
         h.send(Seg(.rst, seq: 1001), at: 0.1, from: Self.client(1))
@@ -86,7 +89,7 @@ struct BacklogTests {
 
     @Test("a retransmitted SYN of a half-open connection is not a new connection")
     func retransmittedSYNDoesNotCount() {
-        var h = Harness.listen(backlog: 1)
+        var h = Harness.listen(Self.noCookies, backlog: 1)
         let iss = Self.syn(&h, 1, at: 0)!
         #expect(Self.syn(&h, 1, at: 0.5) == iss)
         #expect(h.drops(.backlogFull) == 0)

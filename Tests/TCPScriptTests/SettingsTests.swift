@@ -75,11 +75,36 @@ struct SettingsTests {
         #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=0; sysctl -q net.ipv4.tcp_timestamps=0; sysctl -q net.ipv4.tcp_window_scaling=0") == .applied)
         #expect(s.notes.isEmpty)
         #expect(!s.configuration.timestamps && !s.configuration.windowScaling)
-        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps=1 net.ipv4.tcp_window_scaling=1 net.ipv4.tcp_syncookies=1") == .applied)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps=1 net.ipv4.tcp_window_scaling=1 net.ipv4.tcp_ecn=1") == .applied)
         #expect(s.notes.count == 1)
-        #expect(s.notes[0].hasPrefix("net.ipv4.tcp_syncookies=1"))
+        #expect(s.notes[0].hasPrefix("net.ipv4.tcp_ecn=1"))
         #expect(s.configuration == RunSettings().configuration)
         #expect(s.configuration.timestamps && s.configuration.windowScaling)
+    }
+
+    @Test("SYN cookie sysctls: Linux tcp_syncookies 0/1/2, FreeBSD syncookies and syncookies_only")
+    func synCookies() {
+        var s = RunSettings()
+        #expect(s.configuration.synCookies == .whenQueueFull)   // both systems' default
+        for (value, mode) in [(0, SYNCookieMode.never), (2, .always), (1, .whenQueueFull)] {
+            #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_syncookies=\(value)") == .applied)
+            #expect(s.configuration.synCookies == mode)
+        }
+        #expect(s.apply(shell: "echo 2 > /proc/sys/net/ipv4/tcp_syncookies") == .applied)
+        #expect(s.configuration.synCookies == .always)
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_syncookies=3") != .applied)
+        var f = RunSettings()
+        #expect(f.apply(shell: "sysctl net.inet.tcp.syncookies_only=1") == .applied)
+        #expect(f.configuration.synCookies == .always)
+        // syncookies_only acts only while syncookies is on (FreeBSD's syncache_cookiesonly()).
+        #expect(f.apply(shell: "sysctl net.inet.tcp.syncookies=0") == .applied)
+        #expect(f.configuration.synCookies == .never)
+        #expect(f.apply(shell: "sysctl net.inet.tcp.syncookies=1") == .applied)
+        #expect(f.configuration.synCookies == .always)
+        #expect(f.apply(shell: "sysctl net.inet.tcp.syncookies_only=0") == .applied)
+        #expect(f.configuration.synCookies == .whenQueueFull)
+        #expect(f.apply(shell: "sysctl net.inet.tcp.syncookies=2") != .applied)
+        #expect(s.notes.isEmpty && f.notes.isEmpty)
     }
 
     @Test("SACK, D-SACK, RACK and TLP sysctls switch the engine (Linux and FreeBSD names)")

@@ -1,0 +1,277 @@
+import TCPWire
+
+/// When a listener answers a SYN with a SYN cookie instead of keeping a half-open connection
+/// (RFC 4987 §3.6). The names follow Linux's `net.ipv4.tcp_syncookies` (0, 1, 2).
+public enum SYNCookieMode: String, Sendable, Hashable, CaseIterable {
+    /// Never: a SYN that finds the half-open queue full is dropped (`tcp_syncookies = 0`).
+    case never
+    /// Only when the listener's half-open queue (its backlog) is full (`tcp_syncookies = 1`,
+    /// Linux's default; FreeBSD's `net.inet.tcp.syncookies = 1`).
+    case whenQueueFull
+    /// For every SYN: the listener keeps no half-open connection at all (`tcp_syncookies = 2`;
+    /// FreeBSD's `net.inet.tcp.syncookies_only = 1`).
+    case always
+}
+
+/// SYN cookies (RFC 4987 §3.6): the ISN of our SYN-ACK encodes what the listener would otherwise
+/// remember, so that a SYN costs no state and the third segment of the handshake can rebuild the
+/// connection from the cookie it acknowledges.
+///
+/// The encoding is ours, after D. J. Bernstein's original layout (also what Linux's builds on):
+///
+///      31        27 26     24 23                                    0
+///     +------------+---------+---------------------------------------+
+///     |  t mod 32  |   MSS   |  H(key; local, remote, IRS, t, MSS)   |
+///     +------------+---------+---------------------------------------+
+///
+/// - `t` counts 64-second periods of the driver's clock; a cookie is accepted while
+///   `now`'s count is at most `maxAgePeriods` past its own (64 to 128 s: a handshake's ACK comes
+///   one round trip after the SYN-ACK, and with no state there are no SYN-ACK retransmissions to
+///   wait for). Because `t` sits in the top bits, cookies for one four-tuple grow with time, as
+///   RFC 9293 §3.4.1 wants of ISNs.
+/// - `MSS` indexes `mssTable`: the largest entry not above the MSS the SYN offered.
+/// - `H` is SipHash-2-4 under a 128-bit key drawn once from the stack's injected generator, over
+///   both sockets, the peer's ISN (so an ACK must also carry SEG.SEQ = IRS+1), `t` and the MSS
+///   index, truncated to 24 bits: a blind forger succeeds once in 2^24 tries.
+///
+/// What 32 bits cannot carry rides in the low 6 bits of our TSval when the SYN carried timestamps
+/// (as Linux does): bits 0–3 the peer's window shift (15: none), bit 4 SACK-permitted, bit 5
+/// zero. The ACK echoes it in TSecr. Without timestamps our SYN-ACK offers neither window
+/// scaling nor SACK (RFC 7323 §2.2 and RFC 2018 §2 let us leave them out), so the connection
+/// runs without them.
+struct SYNCookieCodec {
+    let k0: UInt64
+    let k1: UInt64
+
+    /// Length of one period of the time counter.
+    static let periodNanoseconds: Int64 = 64_000_000_000
+    /// Periods a cookie stays valid after the one it was made in.
+    static let maxAgePeriods: Int64 = 1
+    /// How long after sending a cookie the listener checks ACKs for one (Linux checks only while
+    /// it has sent cookies recently, `tcp_synq_no_recent_overflow`).
+    static let lifetime: Duration = .nanoseconds(periodNanoseconds * (maxAgePeriods + 1))
+    /// MSS values a cookie can name, rounding the peer's MSS down: 536 and 1220 are RFC 9293
+    /// §3.7.1's defaults for IPv4 and IPv6, 1440 and 1460 Ethernet's with IPv6 and IPv4, 1400 and
+    /// 1300 common tunnel values, 8960 jumbo frames, 64 the engine's floor.
+    static let mssTable: [UInt16] = [64, 536, 1220, 1300, 1400, 1440, 1460, 8960]
+
+    /// The time counter at `now` (floor division: periods are counted from the clock's zero).
+    static func counter(_ now: Instant) -> Int64 {
+        let n = now.nanoseconds
+        return n >= 0 ? n / periodNanoseconds : (n - (periodNanoseconds - 1)) / periodNanoseconds
+    }
+
+    /// The table index for a peer that offered `mss`: the largest entry not above it.
+    static func mssIndex(forPeerMSS mss: Int) -> Int {
+        var k = mssTable.count - 1
+        while k > 0 && Int(mssTable[k]) > mss { k -= 1 }
+        return k
+    }
+
+    private func hash(local: SocketAddress, remote: SocketAddress, irs: SequenceNumber, counter: Int64, mssIndex: Int) -> UInt32 {
+        var h = SipHash24(k0: k0, k1: k1)
+        func add(_ a: IPAddress) {
+            switch a {
+            case .v4(let v): h.add(v.rawValue)
+            case .v6(let v): h.add(v.high); h.add(v.low)
+            }
+        }
+        add(local.address)
+        h.add(local.port)
+        add(remote.address)
+        h.add(remote.port)
+        h.add(irs.rawValue)
+        h.add(UInt64(bitPattern: counter))
+        h.add(byte: UInt8(mssIndex))
+        return UInt32(truncatingIfNeeded: h.finalize()) & 0x00FF_FFFF
+    }
+
+    /// The cookie for a SYN with sequence number `irs` arriving at `now`.
+    func cookie(local: SocketAddress, remote: SocketAddress, irs: SequenceNumber, mssIndex: Int, now: Instant) -> SequenceNumber {
+        let t = Self.counter(now)
+        let top = UInt32(truncatingIfNeeded: t & 31) << 27 | UInt32(mssIndex & 7) << 24
+        return SequenceNumber(top | hash(local: local, remote: remote, irs: irs, counter: t, mssIndex: mssIndex))
+    }
+
+    enum Check: Equatable {
+        case valid(mssIndex: Int)
+        /// Ours, but made more than `maxAgePeriods` periods ago.
+        case expired
+        /// Not a cookie we made for this four-tuple and IRS.
+        case invalid
+    }
+
+    /// Checks the cookie an ACK returns (SEG.ACK − 1) against its four-tuple and IRS (SEG.SEQ − 1).
+    func check(_ cookie: SequenceNumber, local: SocketAddress, remote: SocketAddress, irs: SequenceNumber, now: Instant) -> Check {
+        let v = cookie.rawValue
+        let now = Self.counter(now)
+        // The period the cookie names: the latest one at or before now with the same low 5 bits.
+        let age = (now - Int64(v >> 27)) & 31
+        let index = Int(v >> 24 & 7)
+        guard hash(local: local, remote: remote, irs: irs, counter: now - age, mssIndex: index) == v & 0x00FF_FFFF else { return .invalid }
+        return age <= Self.maxAgePeriods ? .valid(mssIndex: index) : .expired
+    }
+
+    // MARK: Options in the timestamp
+
+    static let optionMask: UInt32 = 0x3F
+    static let noWindowScale: UInt32 = 0xF
+
+    /// The low TSval bits for the peer's window shift (nil: none) and SACK-permitted.
+    static func optionBits(peerShift: UInt8?, sack: Bool) -> UInt32 {
+        (peerShift.map { UInt32(min($0, 14)) } ?? noWindowScale) | (sack ? 0x10 : 0)
+    }
+
+    /// The options an echoed TSval carries; nil if its bits cannot be ours.
+    static func options(fromEcho echo: UInt32) -> (peerShift: UInt8?, sack: Bool)? {
+        let bits = echo & optionMask
+        guard bits & 0x20 == 0 else { return nil }
+        let shift = bits & 0xF
+        return (shift == noWindowScale ? nil : UInt8(shift), bits & 0x10 != 0)
+    }
+
+    /// Our TSval `now` with its low bits replaced by `bits`, never later than `now`: the
+    /// connection's clock then never goes back (RFC 7323 §5.4 wants it monotonic).
+    static func timestampValue(_ now: UInt32, bits: UInt32) -> UInt32 {
+        var v = (now & ~optionMask) | bits
+        if Int32(bitPattern: v &- now) > 0 { v &-= optionMask + 1 }
+        return v
+    }
+}
+
+extension TCPStack {
+    /// LISTEN, a SYN, and no half-open connection to be kept for it: answer
+    /// <SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK> with the options the cookie can carry, and forget
+    /// the SYN (RFC 4987 §3.6).
+    mutating func sendSYNCookie(_ li: Int, _ seg: TCPSegmentView, _ now: Instant) {
+        let h = seg.header
+        let local = seg.destinationSocket, remote = seg.sourceSocket
+        let ipv6 = local.address.isIPv6
+        // RFC 9293 §3.7.1: without the option the peer's MSS is 536 (IPv4) or 1220 (IPv6).
+        let peerMSS = h.options.mss.map { Int($0) } ?? (ipv6 ? 1220 : 536)
+        let index = SYNCookieCodec.mssIndex(forPeerMSS: peerMSS)
+        let cookie = synCookies.cookie(local: local, remote: remote, irs: h.sequenceNumber, mssIndex: index, now: now)
+        let receiveBuffer = max(configuration.receiveBufferBytes, 1)
+        var options = TCPOptions(mss: UInt16(clamping: configuration.announcedMSS(ipv6: ipv6)))
+        if configuration.timestamps, let ts = h.options.timestamp {
+            let peerShift = configuration.windowScaling ? h.options.windowScale : nil
+            let sack = configuration.sack && h.options.sackPermitted
+            if peerShift != nil { options.windowScale = Self.windowShift(forBuffer: receiveBuffer) }   // RFC 7323 §2.2
+            options.sackPermitted = sack                                                               // RFC 2018 §2
+            let clock = UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ timestampOffset(local: local, remote: remote)
+            let bits = SYNCookieCodec.optionBits(peerShift: peerShift, sack: sack)
+            options.timestamp = TCPTimestamp(value: SYNCookieCodec.timestampValue(clock, bits: bits), echoReply: ts.value)
+        }
+        controlQueue.append(ControlSegment(local: local, remote: remote, seq: cookie, ack: h.sequenceNumber + 1, flags: [.syn, .ack],
+                                           window: UInt16(min(receiveBuffer, 65535)), options: options))
+        statistics.synCookiesSent += 1
+        listenerSlots[li].listener!.lastCookieAt = now
+        // Data on a SYN is not kept here either (no TCP Fast Open); the peer sends it again.
+        if !seg.payload.isEmpty { drop(.synDataIgnored, now, nil, seg) }
+    }
+
+    /// LISTEN, an ACK without SYN: if the listener sent cookies recently, the ACK may be the third
+    /// segment of a handshake it answered with one. Returns false when cookies do not apply (the
+    /// ordinary LISTEN rule, RST, follows); true when the ACK was taken: a connection made, or a
+    /// counted drop.
+    mutating func cookieACKArrives(_ li: Int, _ seg: TCPSegmentView, _ now: Instant) -> Bool {
+        let listener = listenerSlots[li].listener!
+        guard configuration.synCookies != .never, listener.lastCookieAt != .never,
+              now - listener.lastCookieAt <= SYNCookieCodec.lifetime else { return false }
+        let h = seg.header
+        let local = seg.destinationSocket, remote = seg.sourceSocket
+        let irs = h.sequenceNumber - 1
+        let iss = h.acknowledgmentNumber - 1
+        var reject: DropReason? = nil
+        var mssIndex = 0
+        switch synCookies.check(iss, local: local, remote: remote, irs: irs, now: now) {
+        case .invalid: reject = .synCookieInvalid
+        case .expired: reject = .synCookieExpired
+        case .valid(let index): mssIndex = index
+        }
+        // With timestamps the options come back in TSecr, which must be a TSval we could have
+        // sent this peer within a cookie's lifetime.
+        var peerShift: UInt8? = nil, sack = false, timestamp: TCPTimestamp? = nil
+        if reject == nil, configuration.timestamps, let ts = h.options.timestamp {
+            let clock = UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ timestampOffset(local: local, remote: remote)
+            let elapsed = Int64(Int32(bitPattern: clock &- ts.echoReply))
+            let limit = SYNCookieCodec.lifetime.nanoseconds / 1_000_000 + Int64(SYNCookieCodec.optionMask) + 1
+            if let o = SYNCookieCodec.options(fromEcho: ts.echoReply), elapsed >= 0, elapsed <= limit {
+                peerShift = configuration.windowScaling ? o.peerShift : nil
+                sack = configuration.sack && o.sack
+                timestamp = ts
+            } else {
+                reject = .synCookieInvalid
+            }
+        }
+        if let reject {
+            // RFC 9293 §3.10.7.2, second: an ACK in LISTEN is answered <SEQ=SEG.ACK><CTL=RST>, as
+            // Linux answers a cookie that fails: the peer learns at once that no connection exists.
+            statistics.synCookiesInvalid += 1
+            drop(reject, now, nil, seg)
+            replyRST(to: seg)
+            return true
+        }
+        statistics.synCookiesValid += 1
+        guard listener.acceptQueue.count < listener.backlog else {
+            // As Linux: no room to queue the connection, so none is made; the peer's next segment
+            // (data, or a retransmission) carries the same cookie and tries again.
+            drop(.acceptQueueFull, now, nil, seg)
+            return true
+        }
+        let lid = ListenerID(index: UInt32(li), generation: listenerSlots[li].generation)
+        var c = Connection(local: local, remote: remote, passive: true, userOwned: false, configuration: configuration)
+        if let o = listener.options { c.apply(o) }
+        c.irs = irs
+        c.rcvNxt = irs + 1
+        c.rcvAcked = c.rcvNxt
+        c.lastAckSent = c.rcvNxt
+        c.sendMSS = max(64, min(Int(SYNCookieCodec.mssTable[mssIndex]), c.announcedMSS))
+        c.sackOK = sack
+        if let peerShift {
+            c.windowScalingOn = true
+            c.sndWindShift = min(peerShift, 14)
+            c.rcvWindShift = Self.windowShift(forBuffer: c.receiveBuffer.capacity)
+        }
+        if let timestamp {
+            // TS.Recent from this ACK: the SYN's TSval is forgotten (RFC 7323 §4.3 would take the
+            // SYN's; the ACK's is the same clock one round trip later).
+            c.timestampsOn = true
+            c.tsRecent = timestamp.value
+            c.tsRecentTime = now
+            c.sendMSS = max(64, c.sendMSS - 12)   // RFC 6691: the option bytes come out of the MSS
+        }
+        initializeSend(&c, iss: iss)
+        // Our SYN is acknowledged by this very ACK. No RTT sample: the SYN-ACK's send time is
+        // not remembered, and its TSval was rounded down by up to 63 ms to carry the options.
+        c.sndUna = iss + 1
+        c.sndNxt = iss + 1
+        c.sndMax = iss + 1
+        c.rcvAdv = c.rcvNxt + UInt32(min(c.receiveBuffer.free, 65535))   // what the SYN-ACK offered
+        c.sndWnd = UInt32(h.window) << c.sndWindShift                    // RFC 7323 §2.3: scaled
+        c.maxSndWnd = c.sndWnd
+        c.sndWl1 = h.sequenceNumber
+        c.sndWl2 = h.acknowledgmentNumber
+        c.lastReceivedAt = now
+        c.counters.segmentsReceived = 2   // the SYN and this ACK
+        c.counters.segmentsSent = 1       // the SYN-ACK
+        let i = allocateSlot(c)
+        c = take(i)
+        let cid = id(ofSlot: i)
+        demux[FourTuple(local: local, remote: remote)] = UInt32(i)
+        trace(now, cid, .state(from: .listen, to: .established))
+        c.state = .established
+        listenerSlots[li].listener!.acceptQueue.append(cid)
+        c.listenerRole = .queued(lid)
+        emit(.connectionAvailable(lid), now)
+        becameEstablished(&c, cid, now)
+        // RFC 9293 §3.10.7.4 (SYN-RECEIVED, fifth): "continue processing" — data and a FIN that
+        // ride on the cookie ACK are taken (seventh and eighth steps).
+        if !seg.payload.isEmpty || h.flags.contains(.fin) {
+            processText(&c, cid, seg, dataSeq: h.sequenceNumber, now)
+            if c.state != .closed { processFIN(&c, cid, seg, dataSeq: h.sequenceNumber, now) }
+        }
+        commit(i, &c, now)
+        return true
+    }
+}
