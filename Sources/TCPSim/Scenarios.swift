@@ -82,6 +82,7 @@ public struct Scenario: Sendable {
         lostSYN, lostSYNACK, lostACK, lostACKIdle, staleSYN, simultaneousOpen,
         threeWayClose, halfClose, simultaneousClose, lostFinalACK, timeWaitReuse,
         reset, refused, retriesExhausted, zeroWindow, bulk,
+        synFlood, synFloodNoCookies,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }

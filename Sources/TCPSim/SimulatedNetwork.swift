@@ -231,6 +231,66 @@ public final class SimulatedNetwork {
         transmit(from: i, bytes)
     }
 
+    // MARK: Off stage: spoofed sources (the syn-flood scenario)
+
+    /// What the packets from and to off-stage addresses amounted to.
+    public struct OffStageCounts: Sendable, Equatable {
+        /// Packets injected from spoofed addresses, and packets the hosts sent to them.
+        public var packetsIn = 0
+        public var packetsOut = 0
+        /// The receiving stacks' drops of off-stage packets, by reason.
+        public var drops: [DropReason: Int] = [:]
+        public init(packetsIn: Int = 0, packetsOut: Int = 0, drops: [DropReason: Int] = [:]) {
+            self.packetsIn = packetsIn
+            self.packetsOut = packetsOut
+            self.drops = drops
+        }
+    }
+
+    /// Addresses no host has, from which `injectSpoofed` sends (an attacker's forged sources).
+    /// Packets from and to them cross the wire (`wire` has them, so a pcap does) but are not
+    /// drawn, nor is what a stack does about them (the connections they open, their timers and
+    /// state changes, their drops): a scenario sums them up in notes, so that a flood does not
+    /// bury the picture. `offStageCounts` counts them.
+    public private(set) var offStage: Set<IPAddress> = []
+    public private(set) var offStageCounts = OffStageCounts()
+    private var offStageConnections: [String: Set<ConnectionID>] = [:]
+
+    /// Puts a packet from `source`, an address no host has, on the wire to `host`: it arrives
+    /// after the default link's delay (no fault rule or link model applies; it comes from
+    /// elsewhere). `source` goes off stage.
+    public func injectSpoofed(_ header: TCPHeader, from source: IPAddress, to host: String, payload: [UInt8] = []) {
+        offStage.insert(source)
+        let to = hostIndex(host)
+        let bytes = try! TCPPacket.build(source: source, destination: hosts[to].address, header: header, payload: payload)
+        packetCount += 1
+        if recording { wire.append(WireRecord(time: now, from: source.description, packet: packetCount, bytes: bytes, lost: false)) }
+        offStageCounts.packetsIn += 1
+        order += 1
+        inFlight.push(InFlight(deliverAt: now + defaultLink.delay, order: order, to: to, packetID: packetCount, bytes: bytes))
+    }
+
+    /// Connections of `host` that off-stage packets opened and that still exist.
+    public func offStageConnectionCount(_ host: String) -> Int {
+        let stack = hosts[hostIndex(host)].stack
+        return offStageConnections[host]?.filter { stack.state(of: $0) != nil }.count ?? 0
+    }
+
+    /// True when a trace record belongs off stage (and is counted rather than drawn).
+    private func keepOffStage(_ r: TraceRecord, host: String, spoofed: Bool) -> Bool {
+        if let c = r.connection, offStageConnections[host]?.contains(c) == true { return true }
+        switch r.kind {
+        case .state(.listen, _) where spoofed:
+            if let c = r.connection { offStageConnections[host, default: []].insert(c) }
+            return true
+        case let .drop(reason, s?) where offStage.contains(s.source.address) || offStage.contains(s.destination.address):
+            offStageCounts.drops[reason, default: 0] += 1
+            return true
+        default:
+            return spoofed && r.connection == nil
+        }
+    }
+
     /// Runs `action` at virtual time `time`.
     public func schedule(at time: Instant, _ action: @escaping (SimulatedNetwork) -> Void) {
         order += 1
@@ -354,6 +414,12 @@ public final class SimulatedNetwork {
         let id = packetCount
         if recording { wire.append(WireRecord(time: now, from: hosts[i].name, packet: id, bytes: bytes, lost: false)) }
         let dst = summary?.destination.address ?? Self.destination(bytes)
+        if let dst, offStage.contains(dst) {
+            // To a spoofed address: no host has it, so it goes nowhere, and it is not drawn.
+            if recording { wire[wire.count - 1].lost = true }
+            offStageCounts.packetsOut += 1
+            return
+        }
         guard let to = hosts.firstIndex(where: { $0.address == dst }) else {
             lost(id, from: i, summary, "no route")
             return
@@ -446,11 +512,13 @@ public final class SimulatedNetwork {
     }
 
     private func deliver(_ p: InFlight) {
+        var spoofed = false
         p.bytes.withUnsafeBytes { b in
             // The receiving stack checks the checksum; here only the numbers are read.
             if let seg = try? TCPPacket.parse(b, verifyChecksum: false) {
                 payloadBytesDelivered += seg.payload.count
-                if recording, (try? TCPPacket.parse(b)) != nil {
+                spoofed = offStage.contains(seg.sourceSocket.address)
+                if recording, !spoofed, (try? TCPPacket.parse(b)) != nil {
                     let s = SegmentSummary(source: seg.sourceSocket, destination: seg.destinationSocket, header: seg.header, payloadLength: seg.payload.count)
                     timeline.append(.init(time: now, host: hosts[p.to].name, kind: .receive(packet: p.packetID, s)))
                 }
@@ -458,7 +526,7 @@ public final class SimulatedNetwork {
             let h = hosts[p.to]
             h.stack.handle(ipPacket: b, now: now)
         }
-        collectTrace(p.to, arrival: true)
+        collectTrace(p.to, arrival: true, spoofed: spoofed)
     }
 
     /// Moves the stack's trace records into the timeline (sends and receives are recorded from
@@ -471,9 +539,10 @@ public final class SimulatedNetwork {
     ///
     /// A timer record while a segment is processed (`arrival`) is a timer the segment restarted
     /// (a retransmitted FIN restarts TIME-WAIT), not one that fired; it is shown as a note.
-    private func collectTrace(_ i: Int, arrival: Bool = false) {
+    private func collectTrace(_ i: Int, arrival: Bool = false, spoofed: Bool = false) {
         let h = hosts[i]
         while let r = h.stack.pollTrace() {
+            if !offStage.isEmpty, keepOffStage(r, host: h.name, spoofed: spoofed) { continue }
             if sampling != .off, let c = r.connection, sampled[h.name]?.contains(c) != true { sampled[h.name, default: []].append(c) }
             let kind: Timeline.Kind
             switch r.kind {

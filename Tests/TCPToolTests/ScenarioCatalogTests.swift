@@ -14,7 +14,7 @@ import TCPWire
         #expect(Self.names == [
             "classic", "lost-syn", "lost-syn-ack", "lost-ack", "lost-ack-idle", "stale-syn", "simultaneous-open",
             "three-way-close", "half-close", "simultaneous-close", "lost-final-ack", "time-wait-reuse",
-            "reset", "refused", "retries-exhausted", "zero-window", "bulk",
+            "reset", "refused", "retries-exhausted", "zero-window", "bulk", "syn-flood", "syn-flood-no-cookies",
         ])
         for s in Scenario.all {
             #expect(Scenario.named(s.name)?.name == s.name)
