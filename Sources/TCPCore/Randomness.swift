@@ -104,11 +104,4 @@ struct ISNGenerator {
         case .v6(let v): h.add(v.high); h.add(v.low)
         }
     }
-
-    /// A keyed hash of arbitrary words, for other secrets (SYN cookies later) under the same key.
-    static func sipHash(k0: UInt64, k1: UInt64, _ words: [UInt64]) -> UInt64 {
-        var h = SipHash24(k0: k0, k1: k1)
-        for w in words { h.add(w) }
-        return h.finalize()
-    }
 }

@@ -26,16 +26,20 @@ extension TCPStack {
 
     /// The per-connection TSval offset (RFC 7323 §7.1): the RFC 6528 keyed hash of the four-tuple,
     /// with the key changed so it is independent of the ISN.
+    /// (Fed word by word, without an array: a SYN cookie's SYN-ACK computes it for every SYN of
+    /// a flood.)
     func timestampOffset(local: SocketAddress, remote: SocketAddress) -> UInt32 {
-        func words(_ a: IPAddress) -> [UInt64] {
+        var h = SipHash24(k0: isnGenerator.k0 ^ 0x7473_6f66_6673_6574, k1: isnGenerator.k1)
+        func add(_ a: IPAddress) {
             switch a {
-            case .v4(let v): [UInt64(v.rawValue)]
-            case .v6(let v): [v.high, v.low]
+            case .v4(let v): h.add(UInt64(v.rawValue))
+            case .v6(let v): h.add(v.high); h.add(v.low)
             }
         }
-        let h = ISNGenerator.sipHash(k0: isnGenerator.k0 ^ 0x7473_6f66_6673_6574, k1: isnGenerator.k1,
-                                     words(local.address) + words(remote.address) + [UInt64(local.port) << 16 | UInt64(remote.port)])
-        return UInt32(truncatingIfNeeded: h)
+        add(local.address)
+        add(remote.address)
+        h.add(UInt64(local.port) << 16 | UInt64(remote.port))
+        return UInt32(truncatingIfNeeded: h.finalize())
     }
 
     /// TSval `a` is earlier than `b` in the modulo-2^32 sense (RFC 7323 §5.2: TSval wraps).
