@@ -257,8 +257,11 @@ extension TCPStack {
     mutating func sackNextSegment(_ c: inout Connection, _ now: Instant, maxPayload: Int, window: UInt16) -> OutgoingSegment? {
         guard let sb = c.scoreboard, c.sackOK else { return nil }
         if sb.tlpPending {
-            let windowRoom = Int(c.sndUna - c.sndNxt) + Int(c.sndWnd)
-            if c.unsentBytes > 0 && windowRoom > 0 { return nil }   // new data: the data path sends it
+            // RFC 8985 §7.3: new data if it is available and the receive window allows it (the
+            // data path sends it); otherwise the probe retransmits. "Allows" is what the data path
+            // would really send: a window too small for sender SWS avoidance (RFC 9293 §3.8.6.2.1)
+            // sends nothing, and deferring to it would leave the probe pending with nothing sent.
+            if c.unsentBytes > 0 && sendableLength(c, maxPayload: maxPayload) > 0 { return nil }
             sb.tlpPending = false
             // The last unSACKed segment, at most one SMSS of its end.
             var i = sb.count - 1
