@@ -9,10 +9,12 @@ let package = Package(
         .library(name: "TCPTrace", targets: ["TCPTrace"]),
         .library(name: "TCPSim", targets: ["TCPSim"]),
         .library(name: "TCPScript", targets: ["TCPScript"]),
+        .library(name: "TCPNet", targets: ["TCPNet"]),
         .executable(name: "tcpkit", targets: ["tcpkit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
     ],
     targets: [
         // Bytes <-> values: IPv4, IPv6, TCP and its options, checksums. No state.
@@ -25,6 +27,16 @@ let package = Package(
         .target(name: "TCPSim", dependencies: ["TCPWire", "TCPCore", "TCPTrace"]),
         // packetdrill-format scripts run against the engine in-process, on virtual time.
         .target(name: "TCPScript", dependencies: ["TCPWire", "TCPCore", "TCPTrace"]),
+        // The real-network driver: one TCPStack on a SwiftNIO event loop, fed by a PacketDevice,
+        // and the async/await API (NetworkStack, TCPConnection, TCPListener).
+        .target(
+            name: "TCPNet",
+            dependencies: [
+                "TCPWire", "TCPCore", "TCPTrace",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "tcpkit",
             dependencies: [
@@ -36,6 +48,7 @@ let package = Package(
         .testTarget(name: "TCPCoreTests", dependencies: ["TCPCore", "TCPWire"]),
         .testTarget(name: "TCPToolTests", dependencies: ["TCPSim", "TCPTrace", "TCPCore", "TCPWire"]),
         // The conformance scripts live in Tests/Conformance; the tests find them by path.
+        .testTarget(name: "TCPNetTests", dependencies: ["TCPNet", "TCPSim", "TCPCore", "TCPWire"]),
         .testTarget(name: "TCPScriptTests", dependencies: ["TCPScript", "TCPCore", "TCPWire"]),
     ],
     swiftLanguageModes: [.v6]

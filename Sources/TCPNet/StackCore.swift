@@ -1,0 +1,514 @@
+import NIOCore
+import NIOPosix
+import TCPCore
+import TCPWire
+
+/// The driver: one sans-IO `TCPStack`, confined to one SwiftNIO event loop.
+///
+/// An actor whose executor *is* that event loop, so the compiler checks that the engine is only
+/// touched there: the async API hops onto it with an ordinary `await`, and NIO callbacks (inbox
+/// wake-ups, the timer) enter it with `assumeIsolated`, which NIO checks at run time.
+///
+/// Every piece of work (packets in, a timer, a user call) ends in `afterWork`: transmit everything
+/// the engine has (`pollTransmit` into one reused buffer, then `device.send`), hand trace records
+/// to the trace hook, wake the tasks that engine events concern, and re-arm the one timer at
+/// `nextDeadline`.
+actor StackCore {
+    nonisolated let loop: any EventLoop
+    nonisolated let group: MultiThreadedEventLoopGroup
+    nonisolated let device: any PacketDevice
+    nonisolated let inbox: Inbox
+    nonisolated let hooks: NetworkStack.Hooks
+    /// NIO's monotonic uptime (CLOCK_MONOTONIC) at the engine's `Instant.zero`.
+    nonisolated let originUptimeNanoseconds: UInt64
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+
+    var stack: TCPStack
+    /// The one buffer every outgoing packet is built in (the engine's MTU).
+    let transmitMemory: OwnedBuffer
+    var transmitBuffer: UnsafeMutableRawBufferPointer { transmitMemory.bytes }
+    /// Where `read` copies received bytes before handing out an array of the exact size.
+    let receiveMemory: OwnedBuffer
+    var receiveScratch: UnsafeMutableRawBufferPointer { receiveMemory.bytes }
+    /// The inbox's records trade places with this array (see `Inbox`).
+    var spareRecords: [UInt8] = []
+    var statistics = DriverStatistics()
+    var icmpIdentification: UInt16 = 0
+
+    /// The armed timer: its deadline and the NIO callback (nil when none is armed).
+    var armedDeadline: Instant?
+    var armedCallback: NIOScheduledCallback?
+
+    enum Phase { case running, closing, stopped }
+    var phase = Phase.running
+
+    struct Waiter {
+        var token: UInt64
+        var continuation: CheckedContinuation<Void, Never>
+    }
+    /// Tasks suspended on one connection, by what they wait for.
+    struct Entry {
+        var readers: [Waiter] = []
+        var writers: [Waiter] = []
+        var connectors: [Waiter] = []
+    }
+    enum WaitKind { case read, write, connect }
+    /// Connections handed to the application (and not yet closed by it).
+    var entries: [ConnectionID: Entry] = [:]
+    /// Listeners and the tasks waiting in `accept`.
+    var listeners: [ListenerID: [Waiter]] = [:]
+    var nextToken: UInt64 = 0
+
+    init(group: MultiThreadedEventLoopGroup, device: any PacketDevice, addresses: [IPAddress],
+         configuration: TCPConfiguration, hooks: NetworkStack.Hooks, seed: UInt64?, inboxLimitBytes: Int) {
+        self.group = group
+        self.loop = group.next()
+        self.device = device
+        self.hooks = hooks
+        self.inbox = Inbox(limitBytes: inboxLimitBytes)
+        var config = configuration
+        if hooks.trace != nil { config.trace = true }
+        if let seed {
+            var random = SplitMix64(seed: seed)
+            stack = TCPStack(addresses: addresses, configuration: config, random: &random)
+        } else {
+            var random = SystemRandomNumberGenerator()
+            stack = TCPStack(addresses: addresses, configuration: config, random: &random)
+        }
+        transmitMemory = OwnedBuffer(byteCount: max(config.mtu, 1280))
+        receiveMemory = OwnedBuffer(byteCount: TCPConnection.chunkBytes)
+        originUptimeNanoseconds = NIODeadline.now().uptimeNanoseconds
+    }
+
+    deinit {
+        // The loop thread lives as long as this driver: nothing can be scheduled on it after this.
+        group.shutdownGracefully { _ in }
+    }
+
+    // MARK: - Clock
+
+    /// The engine's time: monotonic nanoseconds since the driver started.
+    func now() -> Instant {
+        Instant(nanoseconds: Int64(bitPattern: NIODeadline.now().uptimeNanoseconds &- originUptimeNanoseconds))
+    }
+
+    nonisolated func deadline(_ i: Instant) -> NIODeadline {
+        let ns = max(0, i.nanoseconds)
+        let (sum, overflow) = originUptimeNanoseconds.addingReportingOverflow(UInt64(ns))
+        return .uptimeNanoseconds(overflow ? UInt64(Int64.max) : min(sum, UInt64(Int64.max)))
+    }
+
+    // MARK: - Input
+
+    /// Called on the loop after the inbox went non-empty.
+    func drainInbox() {
+        inbox.take(into: &spareRecords)
+        guard phase != .stopped else {
+            spareRecords.removeAll(keepingCapacity: true)
+            return
+        }
+        let records = spareRecords
+        Inbox.forEach(records) { packet in
+            let now = self.now()
+            input(packet, now)
+            flush(now)
+        }
+        spareRecords = records
+        spareRecords.removeAll(keepingCapacity: true)
+        afterWork(now())
+    }
+
+    func input(_ packet: UnsafeRawBufferPointer, _ now: Instant) {
+        statistics.packetsReceived += 1
+        statistics.bytesReceived += packet.count
+        hooks.packets?(.received, now, packet)
+        if ICMPResponder.isTCPOrUnparsable(packet) {
+            stack.handle(ipPacket: packet, now: now)
+            return
+        }
+        icmpIdentification &+= 1
+        switch ICMPResponder.handle(packet, addresses: stack.addresses, hopLimit: stack.configuration.hopLimit,
+                                    identification: icmpIdentification, into: transmitBuffer) {
+        case .reply(let n):
+            statistics.icmpEchoRequestsAnswered += 1
+            transmit(n, now)
+        case .icmpIgnored: statistics.icmpIgnored += 1
+        case .icmpMalformed: statistics.icmpMalformed += 1
+        case .otherProtocol: statistics.otherProtocolDropped += 1
+        }
+    }
+
+    // MARK: - Output, traces, events, timer
+
+    func transmit(_ n: Int, _ now: Instant) {
+        let packet = UnsafeRawBufferPointer(rebasing: transmitBuffer[0..<n])
+        statistics.packetsSent += 1
+        statistics.bytesSent += n
+        hooks.packets?(.sent, now, packet)
+        device.send(packet)
+    }
+
+    func flush(_ now: Instant) {
+        guard phase != .stopped else { return }
+        while let n = stack.pollTransmit(now: now, into: transmitBuffer) {
+            transmit(n, now)
+        }
+    }
+
+    func afterWork(_ now: Instant) {
+        flush(now)
+        while let record = stack.pollTrace() {
+            hooks.trace?(record)
+        }
+        while let event = stack.pollEvent() {
+            switch event {
+            case .connectionAvailable(let l): wakeListener(l)
+            case .established(let c): wake(c, .connect)
+            case .readable(let c), .peerClosed(let c): wake(c, .read)
+            case .writable(let c): wake(c, .write)
+            case .reset(let c, _), .timedOut(let c), .closed(let c): wakeAll(c)
+            }
+        }
+        rearm()
+    }
+
+    func rearm() {
+        guard phase != .stopped, let next = stack.nextDeadline else { return }
+        // Firing early is harmless (the engine re-reports the deadline), so a later deadline keeps
+        // the timer already armed; only an earlier one moves it.
+        if let armed = armedDeadline, armed <= next { return }
+        armedCallback?.cancel()
+        armedDeadline = next
+        armedCallback = try? loop.scheduleCallback(at: deadline(next), handler: TimerHandler(core: self))
+    }
+
+    func timerFired() {
+        armedDeadline = nil
+        armedCallback = nil
+        guard phase != .stopped else { return }
+        let now = now()
+        stack.handleTimeout(now: now)
+        afterWork(now)
+    }
+
+    struct TimerHandler: NIOScheduledCallbackHandler, Sendable {
+        let core: StackCore
+        func handleScheduledCallback(eventLoop: some EventLoop) {
+            core.assumeIsolated { $0.timerFired() }
+        }
+    }
+
+    // MARK: - Waiting
+
+    /// Suspends until an engine event concerning `id` (or cancellation) wakes the caller, which
+    /// then retries its operation.
+    func wait(_ id: ConnectionID, _ kind: WaitKind) async {
+        nextToken &+= 1
+        let token = nextToken
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                if Task.isCancelled {
+                    c.resume()
+                    return
+                }
+                let w = Waiter(token: token, continuation: c)
+                switch kind {
+                case .read: entries[id, default: Entry()].readers.append(w)
+                case .write: entries[id, default: Entry()].writers.append(w)
+                case .connect: entries[id, default: Entry()].connectors.append(w)
+                }
+            }
+        } onCancel: {
+            loop.execute { self.assumeIsolated { $0.cancelWait(token, id) } }
+        }
+    }
+
+    func cancelWait(_ token: UInt64, _ id: ConnectionID) {
+        guard var e = entries[id] else { return }
+        for kind in [WaitKind.read, .write, .connect] {
+            switch kind {
+            case .read: Self.resume(token, in: &e.readers)
+            case .write: Self.resume(token, in: &e.writers)
+            case .connect: Self.resume(token, in: &e.connectors)
+            }
+        }
+        entries[id] = e
+    }
+
+    static func resume(_ token: UInt64, in waiters: inout [Waiter]) {
+        if let i = waiters.firstIndex(where: { $0.token == token }) {
+            waiters.remove(at: i).continuation.resume()
+        }
+    }
+
+    func wake(_ id: ConnectionID, _ kind: WaitKind) {
+        guard entries[id] != nil else { return }
+        switch kind {
+        case .read: Self.resumeAll(&entries[id]!.readers)
+        case .write: Self.resumeAll(&entries[id]!.writers)
+        case .connect: Self.resumeAll(&entries[id]!.connectors)
+        }
+    }
+
+    func wakeAll(_ id: ConnectionID) {
+        guard entries[id] != nil else { return }
+        Self.resumeAll(&entries[id]!.readers)
+        Self.resumeAll(&entries[id]!.writers)
+        Self.resumeAll(&entries[id]!.connectors)
+    }
+
+    static func resumeAll(_ waiters: inout [Waiter]) {
+        guard !waiters.isEmpty else { return }
+        for w in waiters { w.continuation.resume() }
+        waiters.removeAll(keepingCapacity: true)
+    }
+
+    func waitForListener(_ id: ListenerID) async {
+        nextToken &+= 1
+        let token = nextToken
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                if Task.isCancelled || listeners[id] == nil {
+                    c.resume()
+                    return
+                }
+                listeners[id]!.append(Waiter(token: token, continuation: c))
+            }
+        } onCancel: {
+            loop.execute {
+                self.assumeIsolated { core in
+                    if core.listeners[id] != nil { Self.resume(token, in: &core.listeners[id]!) }
+                }
+            }
+        }
+    }
+
+    func wakeListener(_ id: ListenerID) {
+        guard listeners[id] != nil else { return }
+        Self.resumeAll(&listeners[id]!)
+    }
+
+    // MARK: - Operations for the API
+
+    struct Opened: Sendable {
+        var id: ConnectionID
+        var local: TCPWire.SocketAddress
+        var remote: TCPWire.SocketAddress
+    }
+
+    func connect(to remote: TCPWire.SocketAddress, from local: IPAddress?) async throws(TCPConnectionError) -> Opened {
+        guard phase == .running else { throw .stackShutDown }
+        let now = now()
+        let id: ConnectionID
+        do throws(TCPError) { id = try stack.connect(to: remote, from: local, now: now) } catch { throw TCPConnectionError(error) }
+        entries[id] = Entry()
+        afterWork(now)
+        while true {
+            guard let state = stack.state(of: id) else {
+                entries[id] = nil
+                throw .closed
+            }
+            switch state {
+            case .synSent, .synReceived:
+                if Task.isCancelled {
+                    release(id, abort: true)
+                    throw .cancelled
+                }
+                await wait(id, .connect)
+            case .closed:
+                let error = stack.info(of: id)?.error
+                release(id, abort: false)
+                throw error.map(TCPConnectionError.init) ?? .closed
+            default:
+                let info = stack.info(of: id)!
+                return Opened(id: id, local: info.local, remote: info.remote)
+            }
+        }
+    }
+
+    func listen(port: UInt16, address: IPAddress?, backlog: Int) throws(TCPConnectionError) -> ListenerID {
+        guard phase == .running else { throw .stackShutDown }
+        let id: ListenerID
+        do throws(TCPError) { id = try stack.listen(port: port, address: address, backlog: backlog) } catch { throw TCPConnectionError(error) }
+        listeners[id] = []
+        return id
+    }
+
+    /// The next accepted connection, or nil once the listener is closed.
+    func accept(_ listener: ListenerID) async throws(TCPConnectionError) -> Opened? {
+        while true {
+            guard listeners[listener] != nil else { return nil }
+            let accepted: ConnectionID?
+            do { accepted = try stack.accept(listener) } catch { return nil }
+            if let id = accepted, let info = stack.info(of: id) {
+                entries[id] = Entry()
+                return Opened(id: id, local: info.local, remote: info.remote)
+            }
+            if Task.isCancelled { throw .cancelled }
+            await waitForListener(listener)
+        }
+    }
+
+    func closeListener(_ id: ListenerID) {
+        guard let waiters = listeners.removeValue(forKey: id) else { return }
+        let now = now()
+        try? stack.closeListener(id, now: now)
+        for w in waiters { w.continuation.resume() }
+        afterWork(now)
+    }
+
+    func read(_ id: ConnectionID, maxBytes: Int) async throws(TCPConnectionError) -> [UInt8]? {
+        let limit = max(1, min(maxBytes, receiveScratch.count))
+        while true {
+            let now = now()
+            let result: ReceiveResult
+            do throws(TCPError) {
+                result = try stack.receive(id, into: UnsafeMutableRawBufferPointer(rebasing: receiveScratch[0..<limit]), now: now)
+            } catch {
+                afterWork(now)
+                throw TCPConnectionError(error)
+            }
+            switch result {
+            case .data(let n):
+                afterWork(now)   // a window update may be due
+                return Array(UnsafeRawBufferPointer(rebasing: receiveScratch[0..<n]))
+            case .endOfStream:
+                return nil
+            case .wouldBlock:
+                if Task.isCancelled { throw .cancelled }
+                await wait(id, .read)
+            }
+        }
+    }
+
+    func write(_ id: ConnectionID, _ bytes: [UInt8]) async throws(TCPConnectionError) {
+        var offset = 0
+        while true {
+            let now = now()
+            let result: Result<Int, TCPError> = bytes.withUnsafeBytes { all in
+                Result { () throws(TCPError) -> Int in
+                    try stack.send(id, UnsafeRawBufferPointer(rebasing: all[offset...]), now: now)
+                }
+            }
+            afterWork(now)
+            switch result {
+            case .success(let n): offset += n
+            case .failure(let e): throw TCPConnectionError(e)
+            }
+            if offset == bytes.count { return }
+            if Task.isCancelled { throw .cancelled }
+            await wait(id, .write)
+        }
+    }
+
+    func shutdownWrite(_ id: ConnectionID) throws(TCPConnectionError) {
+        let now = now()
+        defer { afterWork(now) }
+        do throws(TCPError) { try stack.shutdown(id, now: now) } catch { throw TCPConnectionError(error) }
+    }
+
+    /// The application gives the connection up: `close` (FIN after the queued data) or `abort` (RST).
+    func release(_ id: ConnectionID, abort: Bool) {
+        let now = now()
+        if abort { try? stack.abort(id, now: now) } else { try? stack.close(id, now: now) }
+        wakeAll(id)
+        entries[id] = nil
+        afterWork(now)
+    }
+
+    func info(_ id: ConnectionID) -> ConnectionInfo? {
+        entries[id] == nil ? nil : stack.info(of: id)
+    }
+
+    func setOptions(_ id: ConnectionID, _ options: ConnectionOptions) throws(TCPConnectionError) {
+        let now = now()
+        defer { afterWork(now) }
+        do throws(TCPError) { try stack.setOptions(id, options, now: now) } catch { throw TCPConnectionError(error) }
+    }
+
+    func snapshot() -> NetworkStatistics {
+        var d = statistics
+        d.inboxDropped = inbox.droppedCount
+        return NetworkStatistics(driver: d, tcp: stack.statistics, connections: stack.connectionCount)
+    }
+
+    // MARK: - Shutdown
+
+    /// Closes every listener and connection (FIN, or RST where unread data would be lost), waits up
+    /// to `gracePeriod` for the closing handshakes to finish (every connection CLOSED or in
+    /// TIME-WAIT), resets what is left (except FIN-WAIT-2, dropped quietly), and stops the device.
+    func shutdown(gracePeriod: Duration) async {
+        guard phase == .running else {
+            while phase != .stopped { try? await Task.sleep(for: .milliseconds(10)) }
+            return
+        }
+        phase = .closing
+        var now = now()
+        for (id, waiters) in listeners {
+            try? stack.closeListener(id, now: now)
+            for w in waiters { w.continuation.resume() }
+        }
+        listeners = [:]
+        let open = Array(entries.keys)
+        for id in open {
+            try? stack.close(id, now: now)
+            wakeAll(id)
+        }
+        entries = [:]
+        afterWork(now)
+        let end = now + gracePeriod
+        func busy(_ id: ConnectionID) -> Bool {
+            guard let s = stack.state(of: id) else { return false }
+            return s != .timeWait && s != .closed
+        }
+        while open.contains(where: busy), now < end {
+            // Bounded polling: only while shutting down, until the handshakes finish or time is up.
+            try? await Task.sleep(for: .milliseconds(5))
+            now = self.now()
+        }
+        // Time is up. FIN-WAIT-2: everything we sent, FIN included, was acknowledged; only the
+        // peer's FIN is missing, so the connection is dropped without a RST. Anything else would
+        // lose data or leave the peer hanging: RST (RFC 9293 §3.10.5).
+        for id in open where busy(id) && stack.state(of: id) != .finWait2 {
+            try? stack.abort(id, now: now)
+        }
+        flush(now)
+        stop()
+    }
+
+    /// Stops at once: no more packets in or out, no timer.
+    func stop() {
+        guard phase != .stopped else { return }
+        phase = .stopped
+        for (_, waiters) in listeners { for w in waiters { w.continuation.resume() } }
+        listeners = [:]
+        for id in Array(entries.keys) { wakeAll(id) }
+        entries = [:]
+        armedCallback?.cancel()
+        armedCallback = nil
+        armedDeadline = nil
+        inbox.close()
+        device.stop()
+    }
+}
+
+/// Memory allocated once and freed with its owner (the driver's reused buffers).
+final class OwnedBuffer {
+    let bytes: UnsafeMutableRawBufferPointer
+    init(byteCount: Int) { bytes = .allocate(byteCount: byteCount, alignment: 16) }
+    deinit { bytes.deallocate() }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): seeds the engine when the caller wants a reproducible run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
