@@ -37,9 +37,14 @@ final class App {
 
     private struct Key: Hashable { var host: String; var id: ConnectionID }
 
+    /// The scenario's scripted faults (the simulator's scripted mode); installed as the
+    /// network's fault rule.
+    let faults = FaultScript()
+
     init(_ net: SimulatedNetwork) {
         self.net = net
         net.onEvent = { [self] _, host, event in handle(host, event) }
+        net.faultRule = faults.rule
     }
 
     // MARK: Actions
@@ -52,11 +57,6 @@ final class App {
     func start() {
         listen()
         connect(at: .zero)
-    }
-
-    /// Loses the first packet on the wire for which `match` is true.
-    func lose(_ reason: String, where match: @escaping (WirePacket) -> Bool) {
-        net.faultRule = Loss.first(reason, where: match)
     }
 
     /// connect() from `host` to `peer` at `time`; labels both columns with their sockets.
@@ -218,20 +218,6 @@ extension App {
         exchange(closer: .neither)
         onRead["client"] = { app, data in
             if data.count == Scenario.answer.count { app.after(delay, action) }
-        }
-    }
-}
-
-/// Scripted losses.
-enum Loss {
-    /// A fault rule that loses the first packet for which `match` is true (`match` sees every
-    /// packet, so it may keep state) and delivers the rest.
-    static func first(_ reason: String, where match: @escaping (WirePacket) -> Bool) -> (WirePacket) -> Fault {
-        var done = false
-        return { p in
-            guard match(p), !done else { return .deliver }
-            done = true
-            return .drop(reason)
         }
     }
 }

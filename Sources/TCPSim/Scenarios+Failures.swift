@@ -53,7 +53,7 @@ extension Scenario {
             config.synRetries = 6
         }
     ) { _, app in
-        app.net.faultRule = { $0.to == "server" ? .drop("server unreachable") : .deliver }
+        app.faults.drop(.to("server"), reason: "server unreachable", times: nil)
         app.start()
         return Explanation(en: [
             "Every packet to the server is lost (a dead route, a firewall that drops silently). The client's SYN goes unanswered.",

@@ -10,7 +10,7 @@ extension Scenario {
         "the client's first SYN is lost; it is sent again, same ISN, after the initial RTO of 1 s",
         "客户端的第一个 SYN 丢失；1 秒（初始 RTO）后以相同的 ISN 重传"
     ) { _, app in
-        app.lose("lost SYN") { $0.from == "client" && $0.segment.flags == [.syn] }
+        app.faults.drop(.syn(from: "client"), reason: "lost SYN")
         app.start()
         app.exchange()
         return Explanation(en: [
@@ -31,7 +31,7 @@ extension Scenario {
         "the server's SYN-ACK is lost; the client's SYN retransmission and the server's timer both bring it back",
         "服务器的 SYN-ACK 丢失；客户端重传的 SYN 和服务器自己的重传定时器都会让它重发"
     ) { _, app in
-        app.lose("lost SYN-ACK") { $0.from == "server" && $0.segment.flags == [.syn, .ack] }
+        app.faults.drop(.synACK(from: "server"), reason: "lost SYN-ACK")
         app.start()
         app.exchange()
         return Explanation(en: [
@@ -52,7 +52,8 @@ extension Scenario {
         "the handshake's final ACK is lost; the client's first data segment carries the ACK and repairs it",
         "三次握手的最后一个 ACK 丢失；客户端的第一个数据报文段也携带 ACK，从而修复了它"
     ) { _, app in
-        app.lose("lost ACK") { $0.from == "client" && $0.segment.flags == [.ack] }
+        // The client's second segment is the handshake's ACK (its request comes after it).
+        app.faults.drop(.segment(2, from: "client", to: "server"), reason: "lost ACK")
         app.start()
         app.exchange(requestAfterACK: true)
         return Explanation(en: [
@@ -73,7 +74,8 @@ extension Scenario {
         "the handshake's final ACK is lost and the client sends nothing; the server's retransmitted SYN-ACK brings the ACK again",
         "三次握手的最后一个 ACK 丢失且客户端不发送数据；服务器重传的 SYN-ACK 换回了那个 ACK"
     ) { o, app in
-        app.lose("lost ACK") { $0.from == "client" && $0.segment.flags == [.ack] }
+        // The client's second segment is the handshake's ACK (its request comes after it).
+        app.faults.drop(.segment(2, from: "client", to: "server"), reason: "lost ACK")
         app.start()
         // Well after the server's SYN,ACK retransmission (at 1 s plus a link delay) and its answer.
         let close = Instant.zero + max(.seconds(2), o.delay * 3 + .milliseconds(1500))
@@ -113,18 +115,16 @@ extension Scenario {
         app.listen()
         // Part 1: the client has no connection at all.
         app.at(.zero) { _ in injectOldSYN(oldISN, "an old duplicate SYN of a connection long gone") }
-        // Part 2 (RFC 9293 Figure 8): the client connects from the same port; an old SYN from that
-        // port arrives before the client's own SYN, which the network holds back.
-        var realISN: SequenceNumber?
-        net.faultRule = { p in
-            p.segment.flags == [.syn] && p.segment.sequenceNumber == realISN ? .delay(o.delay * 3 + .milliseconds(20)) : .deliver
-        }
         // Part 2 once part 1 is over (three link delays).
         let second = Instant.zero + max(.seconds(1), o.delay * 3 + .milliseconds(500))
+        // Part 2 (RFC 9293 Figure 8): the client connects from the same port; an old SYN from that
+        // port arrives before the client's own SYN, which the network holds back. The real SYN is
+        // the first one from the client at or after `second` (the old one follows it).
+        app.faults.delay(PacketMatch("the SYN of connect()") { $0.from == "client" && $0.segment.flags == [.syn] && $0.sentAt >= second },
+                         by: o.delay * 3 + .milliseconds(20))
         app.at(second) { app in
             app.connectNow(localPort: port)
             let iss = app.net.withStack("client") { s, _ in s.info(of: app.connection["client"]!)!.iss }
-            realISN = iss
             // Once the real SYN is on its way, the old one overtakes it.
             app.after(.zero) { _ in injectOldSYN(iss - 10_000, "another old duplicate SYN, from this port's previous connection") }
         }

@@ -27,6 +27,10 @@ public enum Fault: Sendable, Equatable {
     /// Deliver it, and a copy of it this much later ("duplicate the SYN and deliver the copy after
     /// the connection closed").
     case duplicate(after: Duration)
+    /// Deliver it, and hold a copy until no host's stack has a connection left (every
+    /// connection closed, TIME-WAIT over); then deliver the copy after the link's delay: an old
+    /// duplicate arriving once its connection is gone.
+    case duplicateAfterClose
     /// Deliver it with one bit flipped (in the TCP header or payload, at a position the seed picks):
     /// the receiver's checksum check must catch it.
     case corrupt
@@ -41,6 +45,14 @@ public struct WirePacket: Sendable {
     public var ordinal: Int
     public var segment: SegmentSummary
     public var sentAt: Instant
+
+    public init(from: String, to: String, ordinal: Int, segment: SegmentSummary, sentAt: Instant) {
+        self.from = from
+        self.to = to
+        self.ordinal = ordinal
+        self.segment = segment
+        self.sentAt = sentAt
+    }
 }
 
 /// A deterministic network of hosts running TCPStacks, joined by links (one `LinkModel` per
@@ -139,6 +151,9 @@ public final class SimulatedNetwork {
     /// Connections each host's trace has mentioned and that may still exist (for sampling).
     private var sampled: [String: [ConnectionID]] = [:]
     private var lastSampleTime: Instant?
+    /// Copies held until every connection has closed (`Fault.duplicateAfterClose`).
+    private var held: [InFlight] = []
+    private var heldFrom: [Int: String] = [:]
 
     public init(seed: UInt64, delay: Duration = .milliseconds(10), recording: Bool = true) {
         self.seed = seed
@@ -307,6 +322,7 @@ public final class SimulatedNetwork {
     public func run(until limit: Instant = .seconds(3600)) -> Instant {
         while true {
             settle()
+            releaseHeldCopies()
             sampleIfDue()
             onTurn?(self)
             var next: Instant? = inFlight.first?.deliverAt
@@ -330,9 +346,9 @@ public final class SimulatedNetwork {
             while let a = actions.first, a.time <= now { due.append(actions.pop()!) }
             for a in due { a.action(self) }
         }
-        // Whatever is still on the wire stays "in flight" in the pictures.
+        // Whatever is still on the wire (or held) stays "in flight" in the pictures.
         if recording {
-            let ids = Set(inFlight.items.map(\.packetID))
+            let ids = Set(inFlight.items.map(\.packetID) + held.map(\.packetID))
             for k in timeline.entries.indices {
                 if case let .send(id, s, .delivered) = timeline.entries[k].kind, ids.contains(id) {
                     timeline.entries[k].kind = .send(packet: id, s, fate: .inFlight)
@@ -342,8 +358,26 @@ public final class SimulatedNetwork {
         return now
     }
 
-    /// Packets on the wire now.
-    public var packetsInFlight: Int { inFlight.count }
+    /// Packets on the wire now (held copies included).
+    public var packetsInFlight: Int { inFlight.count + held.count }
+
+    /// Sends the held copies on their way once no host has a connection left.
+    private func releaseHeldCopies() {
+        guard !held.isEmpty, hosts.allSatisfy({ $0.stack.connectionCount == 0 }) else { return }
+        for var p in held {
+            let from = hosts.firstIndex { $0.name == heldFrom[p.packetID] } ?? p.to
+            p.deliverAt = now + (links[linkKey(from, p.to)]?.model.delay ?? defaultLink.delay)
+            order += 1
+            p.order = order
+            inFlight.push(p)
+            if recording, let k = timeline.entries.lastIndex(where: { if case .send(p.packetID, _, _) = $0.kind { true } else { false } }),
+               case let .send(id, s, _) = timeline.entries[k].kind {
+                timeline.entries[k].kind = .send(packet: id, s, fate: .delivered(at: p.deliverAt))
+            }
+        }
+        held = []
+        heldFrom = [:]
+    }
 
     /// Sends everything the stacks want to send and gives events to the application until
     /// nothing more happens at this instant.
@@ -431,6 +465,7 @@ public final class SimulatedNetwork {
 
         var extra: Duration = .zero
         var copyAfter: Duration? = nil
+        var holdCopy = false
         var corrupt = false
         ordinals[key, default: 0] += 1
         if let rule = faultRule, let summary {
@@ -443,6 +478,7 @@ public final class SimulatedNetwork {
                 return
             case .delay(let d): extra = d
             case .duplicate(let d): copyAfter = d
+            case .duplicateAfterClose: holdCopy = true
             case .corrupt: corrupt = true
             }
         }
@@ -492,6 +528,14 @@ public final class SimulatedNetwork {
             record(.init(time: now, host: hosts[i].name, kind: .send(packet: packetCount, summary!, fate: .delivered(at: copyAt))))
             order += 1
             inFlight.push(InFlight(deliverAt: copyAt, order: order, to: to, packetID: packetCount, bytes: bytes))
+        }
+        if holdCopy {
+            // Sent at the same time as the original in the pictures; its arrival is known once
+            // it is released.
+            packetCount += 1
+            record(.init(time: now, host: hosts[i].name, kind: .send(packet: packetCount, summary!, fate: .inFlight)))
+            held.append(InFlight(deliverAt: now, order: 0, to: to, packetID: packetCount, bytes: bytes))
+            heldFrom[packetCount] = hosts[i].name
         }
     }
 

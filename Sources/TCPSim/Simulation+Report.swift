@@ -81,6 +81,16 @@ extension SimulationResult {
             h["state"] = .string(finalStates[host]?.description ?? "CLOSED")
             h["error"] = errors[host].map { .string($0.description) } ?? .null
             h["connectionsLeft"] = .int(connectionsLeft[host] ?? 0)
+            if let r = resourcesLeft[host] {
+                var left = JSONObject()
+                left["handles"] = .int(r.handles)
+                left["armedTimers"] = .int(r.armedTimers)
+                left["listeners"] = .int(r.listeners)
+                left["acceptQueued"] = .int(r.acceptQueued)
+                left["queuedOutput"] = .int(r.queuedOutput)
+                left["pendingEvents"] = .int(r.pendingEvents)
+                h["left"] = .object(left)
+            }
             guard let s = statistics[host] else { finals[host] = .object(h); continue }
             h["segmentsSent"] = .int(s.segmentsSent)
             h["segmentsReceived"] = .int(s.segmentsReceived)

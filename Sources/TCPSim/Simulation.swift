@@ -110,6 +110,9 @@ public struct SimulationResult: Sendable {
     public var errors: [String: TCPError]
     /// Connections each stack still holds at the end (leaks if nonzero).
     public var connectionsLeft: [String: Int]
+    /// Everything each stack still holds at the end (`TCPStack.resources`; a leak unless only
+    /// the server's listener).
+    public var resourcesLeft: [String: StackResources]
     public var retransmittedSegments: Int
     public var statistics: [String: TCPStatistics]
     public var link: [String: LinkCounters]
@@ -453,6 +456,11 @@ public final class Simulation {
                 failures.append("\(side.host): the stack still holds \(left[side.host]!) connection(s) after close and TIME-WAIT (leak or hang)")
             }
         }
+        // Nothing may leak: no handle (with its buffers), timer, queued segment or event is left.
+        failures += Self.leaks(in: net)
+        if net.packetsInFlight > 0 && ended < deadline {
+            failures.append("\(net.packetsInFlight) packet(s) still on the wire at the end")
+        }
         if client.error == nil && server.error == nil {
             for d in directions where !d.intact && d.firstMismatch == nil {
                 failures.append("\(d.from) → \(d.to): \(d.delivered) of \(d.bytes) bytes arrived\(d.endOfStream ? "" : ", no end of stream")\(d.sha256Sent == d.sha256Received ? "" : ", SHA-256 differs")")
@@ -471,6 +479,7 @@ public final class Simulation {
         return SimulationResult(
             seed: options.seed, directions: directions, completedAt: completedAt, endedAt: ended,
             finalStates: states, errors: errors, connectionsLeft: left,
+            resourcesLeft: Dictionary(uniqueKeysWithValues: net.hosts.map { ($0.name, $0.stack.resources) }),
             retransmittedSegments: stats.values.map(\.retransmissions).reduce(0, +),
             statistics: stats, link: ["client→server": up, "server→client": down],
             samples: net.timeline.samples,
@@ -479,6 +488,17 @@ public final class Simulation {
     }
 
     private func format(_ t: Instant) -> String { String(format3(t.seconds)) + " s" }
+
+    /// What each host's stack still holds that belongs to a connection (`TCPStack.resources`):
+    /// a connection (a TCB), a handle the application never gave back (and with it the
+    /// connection's buffers), an armed timer, a queued segment or an unread event. Listeners may
+    /// stay open. One line per host that holds anything; empty when nothing leaked.
+    public static func leaks(in net: SimulatedNetwork) -> [String] {
+        net.hosts.compactMap { h in
+            let r = h.stack.resources
+            return r.noConnectionState ? nil : "\(h.name): leak: the stack still holds \(r) at the end"
+        }
+    }
 }
 
 func format3(_ x: Double) -> String {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TCPCore
 import TCPSim
+import TCPWire
 
 /// Bulk transfers between two engines over the simulated link (issue 4, "What must be shown"),
 /// the seeded sweep (issue 5), and `tcpkit simulate` end to end.
@@ -149,6 +150,45 @@ import TCPSim
         #expect(r.samples.contains { $0.host == "client" && $0.info.bytesRetransmitted > 0 }, "the losses show")
         o.sampling = .off
         #expect(Simulation.run(o).samples.isEmpty)
+    }
+
+    @Test("nothing leaks: a clean run leaves only the server's listener; the check finds a connection or a handle an application kept")
+    func leakCheck() {
+        var o = SimulationOptions()
+        o.bytes = 10_000
+        o.link = LinkModel(delay: .milliseconds(10))
+        let sim = Simulation(o)
+        let r = sim.run()
+        #expect(r.passed && Simulation.leaks(in: sim.network) == [])
+        var listenerOnly = StackResources()
+        listenerOnly.listeners = 1
+        #expect(r.resourcesLeft == ["client": StackResources(), "server": listenerOnly])
+
+        // Applications that do not give their connections back: the server's stays ESTABLISHED
+        // with its handle; the client's is reset (the server aborts a second one) and it keeps
+        // the handle of the dead connection, and with it the buffers.
+        let net = SimulatedNetwork(seed: 1)
+        net.addHost("client", address: IPAddress("198.18.0.1")!)
+        net.addHost("server", address: IPAddress("198.18.0.2")!)
+        _ = try! net.listen("server", port: 80)
+        var accepted = 0
+        net.onEvent = { net, host, e in
+            guard case .connectionAvailable(let l) = e else { return }
+            while let c = try! net.withStack(host, { s, _ in try s.accept(l) }) {
+                accepted += 1
+                if accepted == 2 { try! net.withStack(host) { s, now in try s.abort(c, now: now) } }
+            }
+        }
+        for port: UInt16 in [4000, 4001] {
+            net.schedule(at: .zero) { net in
+                _ = try! net.withStack("client") { s, now in try s.connect(to: SocketAddress(net.address(of: "server"), 80), localPort: port, now: now) }
+            }
+        }
+        net.run()
+        #expect(Simulation.leaks(in: net) == [
+            "client: leak: the stack still holds 1 connections, 2 handles, 0 armed timers, 0 listeners, 0 queued for accept, 0 segments queued, 0 events pending at the end",
+            "server: leak: the stack still holds 1 connections, 1 handles, 0 armed timers, 1 listeners, 0 queued for accept, 0 segments queued, 0 events pending at the end",
+        ])
     }
 
     @Test("the same seed replays the same run; another seed gives another")
