@@ -43,6 +43,10 @@ public struct ScenarioRun {
     public var explanations: Explanation
     /// Lines printed after the explanation (the bulk transfer's round trips and statistics).
     public var report: Explanation? = nil
+    /// The options it ran with (`Scenario.run` sets them).
+    public var options = ScenarioOptions()
+    /// The command that replays this run exactly.
+    public var replay: String { replayCommand(options) }
     public var explanation: [String] { explanations.en }
     public var explanationZh: [String] { explanations.zh }
     public var timeline: Timeline { network.timeline }
@@ -59,7 +63,11 @@ public struct Scenario: Sendable {
         self.name = name
         self.summary = summary
         self.summaryZh = summaryZh
-        self.run = run
+        self.run = { o in
+            var r = run(o)
+            r.options = o
+            return r
+        }
     }
 
     /// A scenario on the usual pair of hosts: `script` sets up the applications (and faults) and

@@ -233,26 +233,30 @@ struct SimulateCommand: ParsableCommand {
 
     func sweep(_ range: ClosedRange<UInt64>) throws {
         var failed: [(UInt64, [String])] = []
-        var text = ""
+        // Lines go out as the seeds run (into --output at the end).
+        var file = ""
+        func out(_ line: String) {
+            if output == nil { print(line) } else { file += line + "\n" }
+        }
         let heading = "tcpkit simulate · seeds \(range.lowerBound)..\(range.upperBound) · faults \(faults.rawValue)"
-        if format == .text { text += heading + "\n" }
+        if format == .text { out(heading) }
         if !summaryOnStandardOutput { Self.standardError(heading) }
         for s in range {
             let o = try options(seed: s)
             let result = Simulation.run(o)
-            if format == .json { text += result.json(options: o, replay: replay(seed: s)) + "\n" }
+            if format == .json { out(result.json(options: o, replay: replay(seed: s))) }
             if !result.passed {
                 failed.append((s, result.failures))
                 let lines = ["seed \(s) FAILED: \(result.failures.joined(separator: "; "))", "  replay: \(replay(seed: s))"]
-                if format == .text { text += lines.joined(separator: "\n") + "\n" }
+                if format == .text { lines.forEach(out) }
                 if !summaryOnStandardOutput { lines.forEach(Self.standardError) }
             }
         }
-        let tally = "\(range.count - failed.count) passed, \(failed.count) failed"
-        let failing = failed.isEmpty ? nil : "failing seeds: \(failed.map { String($0.0) }.joined(separator: " "))"
-        if format == .text { text += ([tally] + (failing.map { [$0] } ?? [])).joined(separator: "\n") + "\n" }
-        if !summaryOnStandardOutput { ([tally] + (failing.map { [$0] } ?? [])).forEach(Self.standardError) }
-        try emit(text)
+        var end = ["\(range.count - failed.count) passed, \(failed.count) failed"]
+        if !failed.isEmpty { end.append("failing seeds: \(failed.map { String($0.0) }.joined(separator: " "))") }
+        if format == .text { end.forEach(out) }
+        if !summaryOnStandardOutput { end.forEach(Self.standardError) }
+        if output != nil { try emit(file) }
         if !failed.isEmpty { throw ExitCode(1) }
     }
 

@@ -10,14 +10,14 @@ import TCPTrace
     func lossy() {
         let o = Observed(Scenario.bulk)
         #expect(o.transitions("client") == ["CLOSED→SYN-SENT", "SYN-SENT→ESTABLISHED", "ESTABLISHED→FIN-WAIT-1",
-                                            "FIN-WAIT-1→FIN-WAIT-2", "FIN-WAIT-2→TIME-WAIT", "TIME-WAIT→CLOSED"])
+                                            "FIN-WAIT-1→FIN-WAIT-2", "FIN-WAIT-2→TIME-WAIT", "TIME-WAIT→CLOSED"], o.replay)
         #expect(o.transitions("server") == ["CLOSED→LISTEN", "LISTEN→SYN-RECEIVED", "SYN-RECEIVED→ESTABLISHED",
-                                            "ESTABLISHED→CLOSE-WAIT", "CLOSE-WAIT→LAST-ACK", "LAST-ACK→CLOSED"])
-        #expect(o.connectionsLeft == ["client": 0, "server": 0])
+                                            "ESTABLISHED→CLOSE-WAIT", "CLOSE-WAIT→LAST-ACK", "LAST-ACK→CLOSED"], o.replay)
+        #expect(o.connectionsLeft == ["client": 0, "server": 0], o.replay)
         let data = o.sent(by: "client").filter { $0.segment.payloadLength > 0 }
         let sent = data.map(\.segment.payloadLength).reduce(0, +)
         #expect(sent > 300_000, "retransmissions resend some bytes")
-        #expect(o.run.explanation[0].contains("arrive byte for byte"))
+        #expect(o.run.explanation[0].contains("arrive byte for byte"), o.replay)
         let lost = o.timeline.entries.filter { if case .send(_, _, .lost) = $0.kind { true } else { false } }
         #expect(!lost.isEmpty)
 
@@ -33,7 +33,7 @@ import TCPTrace
         #expect(report.contains { $0.hasPrefix("srtt over time: ") })
         #expect(report.contains { $0.hasPrefix("client at close(): sent ") && $0.contains("acked 300000 B") })
         #expect(report.contains { $0.hasPrefix("server at close(): ") && $0.contains("received 300000 B") })
-        #expect(o.run.report!.zh.count == report.count)
+        #expect(o.run.report!.zh.count == report.count, o.replay)
 
         // The text ladder is condensed once the flow is steady; losses and retransmissions stay.
         var opts = ScenarioOptions()

@@ -68,22 +68,23 @@ import TCPWire
             .init(host: "client", flags: ["ACK"], relSeq: UInt32(2 + request), relAck: UInt32(2 + answer + last), len: 0),
         ]
         let actual = Self.sends(run.timeline)
-        #expect(actual == expected, "\(actual)")
+        #expect(actual == expected, "\(actual); replay: \(run.replay)")
     }
 
     @Test func statesFollowRFC9293() {
-        let t = Self.run().timeline
-        #expect(Self.states(t, "client") == ["CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSED"])
-        #expect(Self.states(t, "server") == ["CLOSED", "LISTEN", "SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT", "LAST-ACK", "CLOSED"])
+        let run = Self.run(), t = run.timeline
+        #expect(Self.states(t, "client") == ["CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSED"], "replay: \(run.replay)")
+        #expect(Self.states(t, "server") == ["CLOSED", "LISTEN", "SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT", "LAST-ACK", "CLOSED"], "replay: \(run.replay)")
     }
 
     @Test func timeWaitLastsTwoMSL() {
         var o = ScenarioOptions()
         o.msl = .seconds(7)
-        let t = Scenario.classic.run(o).timeline.sorted
+        let run = Scenario.classic.run(o), t = run.timeline.sorted
         let enter = t.first { if case .state(_, .timeWait) = $0.kind { $0.host == "client" } else { false } }!
         let leave = t.first { if case .state(.timeWait, .closed) = $0.kind { $0.host == "client" } else { false } }!
-        #expect(leave.time - enter.time == .seconds(14))
+        #expect(leave.time - enter.time == .seconds(14), "replay: \(run.replay)")
+        #expect(run.replay == "tcpkit scenario classic --seed 1 --msl 7")
     }
 
     @Test func everySegmentArrives() {

@@ -13,14 +13,14 @@ import TCPWire
             "0.000 client SYN 0/- len=0 lost",
             "1.000 client SYN 0/- len=0",
             "1.010 server SYN,ACK 0/1 len=0",
-        ] + Expected.exchange(from: 1.02))
+        ] + Expected.exchange(from: 1.02), o.replay)
         let syns = o.sent(by: "client").filter { $0.segment.flags == [.syn] }
         #expect(syns.map(\.time) == [.zero, .seconds(1)], "initial RTO 1 s (RFC 6298 §2.1)")
         #expect(syns[0].segment.sequenceNumber == syns[1].segment.sequenceNumber, "same ISN")
-        #expect(o.timers == ["1.000 client retransmit", "61.060 client time-wait"])
-        #expect(o.transitions("client") == Expected.activeCloser)
-        #expect(o.transitions("server") == Expected.passiveCloser)
-        #expect(o.time("server", .listen, .synReceived) == .seconds(1.01), "the server learns of nothing before")
+        #expect(o.timers == ["1.000 client retransmit", "61.060 client time-wait"], o.replay)
+        #expect(o.transitions("client") == Expected.activeCloser, o.replay)
+        #expect(o.transitions("server") == Expected.passiveCloser, o.replay)
+        #expect(o.time("server", .listen, .synReceived) == .seconds(1.01), "the server learns of nothing before; \(o.replay)")
     }
 
     @Test func lostSYNACKIsRepairedByTheSYNRetransmissionAndTheServersTimerAtOnce() {
@@ -31,15 +31,15 @@ import TCPWire
             "1.000 client SYN 0/- len=0",
             // The retransmitted SYN arrives when the server's own timer expires: one SYN,ACK.
             "1.010 server SYN,ACK 0/1 len=0",
-        ] + Expected.exchange(from: 1.02))
-        #expect(o.timers == ["1.000 client retransmit", "1.010 server retransmit", "61.060 client time-wait"])
+        ] + Expected.exchange(from: 1.02), o.replay)
+        #expect(o.timers == ["1.000 client retransmit", "1.010 server retransmit", "61.060 client time-wait"], o.replay)
         let synACKs = o.sent(by: "server").filter { $0.segment.flags == [.syn, .ack] }
         #expect(synACKs.count == 2 && synACKs[0].segment.sequenceNumber == synACKs[1].segment.sequenceNumber)
-        #expect(o.transitions("client") == Expected.activeCloser)
-        #expect(o.transitions("server") == Expected.passiveCloser)
-        #expect(o.time("server", .listen, .synReceived) == .seconds(0.01))
-        #expect(o.time("server", .synReceived, .established) == .seconds(1.03))
-        #expect(o.drops.isEmpty)
+        #expect(o.transitions("client") == Expected.activeCloser, o.replay)
+        #expect(o.transitions("server") == Expected.passiveCloser, o.replay)
+        #expect(o.time("server", .listen, .synReceived) == .seconds(0.01), o.replay)
+        #expect(o.time("server", .synReceived, .established) == .seconds(1.03), o.replay)
+        #expect(o.drops.isEmpty, o.replay)
     }
 
     @Test func lostACKIsRepairedByTheRequestWhichCarriesTheACK() {
@@ -48,12 +48,12 @@ import TCPWire
             "0.000 client SYN 0/- len=0",
             "0.010 server SYN,ACK 0/1 len=0",
             "0.020 client ACK 1/1 len=0 lost",
-        ] + Expected.exchange(from: 0.02))
-        #expect(o.time("server", .synReceived, .established) == .seconds(0.03), "on the request's ACK")
-        #expect(o.timers == ["60.060 client time-wait"], "no retransmission at all")
-        #expect(o.transitions("client") == Expected.activeCloser)
-        #expect(o.transitions("server") == Expected.passiveCloser)
-        #expect(o.drops.isEmpty)
+        ] + Expected.exchange(from: 0.02), o.replay)
+        #expect(o.time("server", .synReceived, .established) == .seconds(0.03), "on the request's ACK; \(o.replay)")
+        #expect(o.timers == ["60.060 client time-wait"], "no retransmission at all; \(o.replay)")
+        #expect(o.transitions("client") == Expected.activeCloser, o.replay)
+        #expect(o.transitions("server") == Expected.passiveCloser, o.replay)
+        #expect(o.drops.isEmpty, o.replay)
     }
 
     @Test func lostACKWithoutDataIsRepairedByTheSYNACKRetransmission() {
@@ -69,13 +69,13 @@ import TCPWire
             "2.010 server ACK 1/2 len=0",
             "2.010 server FIN,ACK 1/2 len=0",
             "2.020 client ACK 2/2 len=0",
-        ])
-        #expect(o.drops == ["1.020 client unacceptable-sequence"])
-        #expect(o.timers == ["1.010 server retransmit", "62.020 client time-wait"])
-        #expect(o.time("client", .synSent, .established) == .seconds(0.02))
-        #expect(o.time("server", .synReceived, .established) == .seconds(1.03))
-        #expect(o.transitions("client") == Expected.activeCloser)
-        #expect(o.transitions("server") == Expected.passiveCloser)
+        ], o.replay)
+        #expect(o.drops == ["1.020 client unacceptable-sequence"], o.replay)
+        #expect(o.timers == ["1.010 server retransmit", "62.020 client time-wait"], o.replay)
+        #expect(o.time("client", .synSent, .established) == .seconds(0.02), o.replay)
+        #expect(o.time("server", .synReceived, .established) == .seconds(1.03), o.replay)
+        #expect(o.transitions("client") == Expected.activeCloser, o.replay)
+        #expect(o.transitions("server") == Expected.passiveCloser, o.replay)
     }
 
     @Test func staleSYNIsResetAndFigure8Recovers() {
@@ -91,16 +91,16 @@ import TCPWire
             "1.010 server SYN,ACK 0/1 len=0",
             "1.020 client RST 1/- len=0",
             "1.060 server SYN,ACK 0/1 len=0",
-        ] + Expected.exchange(from: 1.07))
-        #expect(o.drops == ["0.020 client no-connection", "1.020 client syn-sent-bad-ack"])
+        ] + Expected.exchange(from: 1.07), o.replay)
+        #expect(o.drops == ["0.020 client no-connection", "1.020 client syn-sent-bad-ack"], o.replay)
         #expect(o.transitions("server") == [
             "CLOSED→LISTEN",
             "LISTEN→SYN-RECEIVED", "SYN-RECEIVED→LISTEN",
             "LISTEN→SYN-RECEIVED", "SYN-RECEIVED→LISTEN",
             "LISTEN→SYN-RECEIVED", "SYN-RECEIVED→ESTABLISHED", "ESTABLISHED→CLOSE-WAIT", "CLOSE-WAIT→LAST-ACK", "LAST-ACK→CLOSED",
-        ])
-        #expect(o.transitions("client") == Expected.activeCloser)
-        #expect(o.time("client", .closed, .synSent) == .seconds(1))
+        ], o.replay)
+        #expect(o.transitions("client") == Expected.activeCloser, o.replay)
+        #expect(o.time("client", .closed, .synSent) == .seconds(1), o.replay)
 
         // Absolute numbers: each RST carries exactly the acknowledgment number of the SYN,ACK it
         // answers (<SEQ=SEG.ACK><CTL=RST>), and the old SYNs are not the client's real ISN.
@@ -122,15 +122,15 @@ import TCPWire
             "0.000 server SYN 0/- len=0",
             "0.010 client SYN,ACK 0/1 len=0",
             "0.010 server SYN,ACK 0/1 len=0",
-        ] + Expected.exchange(from: 0.02))
+        ] + Expected.exchange(from: 0.02), o.replay)
         let open = ["CLOSED→SYN-SENT", "SYN-SENT→SYN-RECEIVED", "SYN-RECEIVED→ESTABLISHED"]
-        #expect(o.transitions("client") == open + Expected.activeCloser.dropFirst(2))
-        #expect(o.transitions("server") == open + Expected.passiveCloser.dropFirst(3))
+        #expect(o.transitions("client") == open + Expected.activeCloser.dropFirst(2), o.replay)
+        #expect(o.transitions("server") == open + Expected.passiveCloser.dropFirst(3), o.replay)
         for host in ["client", "server"] {
-            #expect(o.time(host, .synSent, .synReceived) == .seconds(0.01))
-            #expect(o.time(host, .synReceived, .established) == .seconds(0.02), "on the peer's SYN,ACK (Figure 7)")
+            #expect(o.time(host, .synSent, .synReceived) == .seconds(0.01), o.replay)
+            #expect(o.time(host, .synReceived, .established) == .seconds(0.02), "on the peer's SYN,ACK (Figure 7); \(o.replay)")
         }
-        #expect(o.drops.isEmpty)
+        #expect(o.drops.isEmpty, o.replay)
         // Each SYN,ACK repeats its sender's SYN (<SEQ=ISS>).
         for host in ["client", "server"] {
             let s = o.sent(by: host).map(\.segment)

@@ -65,7 +65,7 @@ import TCPWire
         #expect(zh.hasPrefix("tcpkit scenario \(name) · 种子 1 · 单向时延 10.0 ms"))
         for line in run.explanation { #expect(en.contains("• " + line)) }
         for line in run.explanationZh { #expect(zh.contains("• " + line)) }
-        #expect(en.contains("Replay: tcpkit scenario \(name) --seed 1"))
+        #expect(en.contains("Replay: tcpkit scenario \(name) --seed 1\n"))
         #expect(zh.contains("重放：tcpkit scenario \(name) --seed 1 --lang zh"))
         // The same ladder in both.
         #expect(en.split(separator: "\n").dropFirst().prefix { !$0.hasPrefix("•") }
@@ -103,6 +103,30 @@ import TCPWire
             #expect(ladder.split(separator: "\n").filter { $0.contains("▶") || $0.contains("◀") || $0.contains("✕") }.count == sends, "\(s.name)")
             #expect(ladder.contains("lost (") == run.timeline.entries.contains { if case .send(_, _, .lost) = $0.kind { true } else { false } })
         }
+    }
+
+    /// The replay command names every option that differs from its default, and running what it
+    /// names gives the same run.
+    @Test func replayCommandReplaysTheRun() {
+        var o = ScenarioOptions()
+        o.seed = 9
+        o.delay = .microseconds(2500)
+        o.msl = .seconds(2)
+        o.ipv6 = true
+        let run = Scenario.lostSYN.run(o)
+        #expect(run.replay == "tcpkit scenario lost-syn --seed 9 --delay-ms 2.5 --msl 2 --ipv6")
+        #expect(run.text(options: o).hasSuffix("\nReplay: \(run.replay)\n"))
+        #expect(run.text(options: o, language: .zh).hasSuffix("\n重放：\(run.replay) --lang zh\n"))
+        var b = ScenarioOptions()
+        b.bytes = 5000
+        b.loss = 0.1
+        #expect(Scenario.bulk.run(b).replay == "tcpkit scenario bulk --seed 1 --bytes 5000 --loss 0.1")
+        // The tool given those options draws the same run (the same JSON lines).
+        guard PictureCommandTests.tool != nil else { return }
+        let args = Array(run.replay.split(separator: " ").dropFirst().map(String.init)) + ["--format", "jsonl"]
+        let replayed = try? PictureCommandTests.run(args)
+        #expect(replayed?.status == 0)
+        #expect(replayed?.output == run.jsonLines)
     }
 
     @Test func seedsChangeNumbersNotTheStory() {

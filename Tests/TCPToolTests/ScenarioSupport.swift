@@ -20,6 +20,9 @@ struct Observed {
 
     var timeline: Timeline { run.timeline }
 
+    /// What a failed expectation says after its values: the command that replays the run.
+    var replay: Comment { "replay: \(run.replay)" }
+
     /// `"1.010 server SYN,ACK 0/1 len=0"`: time of sending in ms precision, host, flags, the
     /// sequence number relative to the sender's ISN, the acknowledgment number relative to the
     /// receiver's ISN (`-` without ACK or without a known ISN), the payload length, and ` lost`
