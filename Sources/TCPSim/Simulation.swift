@@ -447,7 +447,7 @@ public final class Simulation {
                 // The handshake never completed: the client's error says why; nothing hangs.
                 continue
             } else if !side.closed {
-                failures.append("\(side.host): not finished at \(format(ended)) (bound \(format(deadline))): connection \(states[side.host]!), \(side.delivered) bytes read")
+                failures.append("\(side.host): not finished by the liveness bound at \(format(deadline)) (the last event was at \(format(ended))): connection \(states[side.host]!), \(side.delivered) bytes read")
             }
             if states[side.host] != .closed {
                 failures.append("\(side.host): connection in \(states[side.host]!) at the end, not CLOSED")

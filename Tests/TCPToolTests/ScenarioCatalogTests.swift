@@ -129,6 +129,28 @@ import TCPWire
         #expect(replayed?.output == run.jsonLines)
     }
 
+    /// `tcpkit scenarios` lists every scenario with one line each, in English or Chinese, and
+    /// `tcpkit scenario NAME --lang zh` explains in Chinese.
+    @Test func listAndChineseFromTheTool() throws {
+        guard PictureCommandTests.tool != nil else {
+            print("NOTE: no tcpkit beside the test bundle: the command was not run")
+            return
+        }
+        for lang in Language.allCases {
+            let r = try PictureCommandTests.run(["scenarios", "--lang", lang.rawValue])
+            #expect(r.status == 0)
+            let lines = r.output.split(separator: "\n").map(String.init)
+            #expect(lines.count == Scenario.all.count)
+            for (line, s) in zip(lines, Scenario.all) {
+                #expect(line.hasPrefix(s.name + " ") && line.hasSuffix(s.summary(lang)), "\(line)")
+            }
+        }
+        let zh = try PictureCommandTests.run(["scenario", "lost-syn", "--lang", "zh"])
+        #expect(zh.status == 0)
+        for paragraph in Scenario.lostSYN.run(ScenarioOptions()).explanationZh { #expect(zh.output.contains("• " + paragraph)) }
+        #expect(zh.output.contains("RFC 6298 §5.4") && zh.output.hasSuffix("重放：tcpkit scenario lost-syn --seed 1 --lang zh\n"))
+    }
+
     @Test func seedsChangeNumbersNotTheStory() {
         for s in Scenario.all {
             let a = Observed(s, seed: 1), b = Observed(s, seed: 2)

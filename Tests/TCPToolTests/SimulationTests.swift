@@ -253,6 +253,17 @@ import TCPWire
         #expect(r.intact && r.notes == [])
     }
 
+    /// The other seeds the sweep found (README, "What the sweep found so far"): 2959 (Linux's
+    /// 5 SYN,ACK retries gave up within a minute of heavy loss: the sweep now retries handshakes
+    /// 10 times), 444 and 1413 (an RTT sample from a timestamp echoed off an old SYN, fixed in
+    /// the engine). Each must pass, and its replay command must be the one printed.
+    @Test("pinned sweep seeds 444, 1413, 2959", arguments: [UInt64(444), 1413, 2959])
+    func pinnedSeeds(seed: UInt64) {
+        let r = Simulation.run(.random(seed: seed))
+        #expect(r.failures == [], "replay: tcpkit simulate --seed \(seed) --faults random")
+        #expect(r.intact && r.connectionsLeft == ["client": 0, "server": 0])
+    }
+
     @Test("liveness: a partition that never heals ends in a clear error (connect() times out), which fails the run")
     func partitionFails() {
         var o = SimulationOptions()
@@ -269,6 +280,34 @@ import TCPWire
         // SYNs at 0, 1, 3, 7, 15, 31, 63, 123 s; connect() fails 60 s (the RTO cap) after the 7th
         // retry, past the 3 minutes RFC 9293 §3.8.3 (MUST-23) asks for.
         #expect(r.endedAt == .seconds(183))
+    }
+
+    @Test("safety then liveness: 40% loss, duplication, reordering and corruption each way until 30 s, then the network heals and the transfer finishes; the same run with a bound too short is a hang, reported with each side's state")
+    func safetyThenLiveness() {
+        var o = SimulationOptions()
+        o.bytes = 200_000
+        o.both = true
+        var link = LinkModel(delay: .milliseconds(10))
+        (link.loss, link.duplicate, link.reorder, link.corrupt) = (0.4, 0.05, 0.05, 0.05)
+        o.link = link
+        o.healAt = .seconds(30)
+        o.livenessBound = .seconds(600)
+        // Handshakes must outlast 30 s of 40% loss (as in the sweep).
+        o.configuration.synRetries = 10
+        o.configuration.synAckRetries = 10
+        let r = Simulation.run(o)
+        Self.expectClean(r, o)
+        let up = r.link["client→server"]!
+        #expect(up.lost > 0 && up.corrupted > 0, "faults in the safety phase")
+        #expect(r.completedAt! > .seconds(30), "still going when the network healed")
+        #expect(r.endedAt <= .seconds(630))
+
+        // The bound: 1 s after healing, nothing is over.
+        o.livenessBound = .seconds(1)
+        let hung = Simulation.run(o)
+        #expect(!hung.passed)
+        #expect(hung.failures.contains { $0.hasPrefix("client: not finished by the liveness bound at 31.000 s (the last event was at ") }, "\(hung.failures)")
+        #expect(hung.failures.contains { $0.hasPrefix("server: not finished by the liveness bound at 31.000 s (the last event was at ") }, "\(hung.failures)")
     }
 
     @Test("liveness: a blackhole during the safety phase heals, and the transfer still finishes")
