@@ -16,6 +16,12 @@ import TCPWire
         var description: String { "\(host) \(flags) \(relSeq.map(String.init) ?? "-")/\(relAck.map(String.init) ?? "-") len \(len)" }
     }
 
+    /// A connection's statistics from the classic run (the client's, when it closed).
+    static func someInfo() -> TCPInfo? {
+        for e in run().timeline.sorted { if case let .info(i, _) = e.kind { return i } }
+        return nil
+    }
+
     static func run(seed: UInt64 = 1, ipv6: Bool = false) -> ScenarioRun {
         var o = ScenarioOptions()
         o.seed = seed
@@ -171,6 +177,25 @@ import TCPWire
         let lines = JSONLinesRenderer.render(t).split(separator: "\n").filter { $0.contains("\"event\":\"info\"") && $0.contains("\"host\":\"server\"") }
         #expect(lines.count == 2)
         for (line, id) in zip(lines, server) { #expect(line.contains("\"conn\":\"\(id!)\""), "\(line)") }
+    }
+
+    /// The README documents the `--format jsonl` schema: every event the renderer writes has a
+    /// row, and the `timer` row names every timer the engine has.
+    @Test func readmeDocumentsTheSchema() throws {
+        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../README.md").standardizedFileURL, encoding: .utf8)
+        let section = try #require(readme.range(of: "### `--format jsonl`").map { readme[$0.upperBound...] })
+        let table = section.split(separator: "\n").drop { !$0.hasPrefix("| event") }.prefix { $0.hasPrefix("|") }
+        let events = table.dropFirst(2).map { $0.split(separator: "|")[0].trimmingCharacters(in: .whitespaces) }
+        #expect(events == ["`state`", "`send`, `recv`", "`lost`", "`drop`", "`timer`", "`note`", "`info`"])
+        let timerRow = try #require(table.first { $0.hasPrefix("| `timer`") })
+        for t in TimerKind.allCases { #expect(timerRow.contains("`\(t.rawValue)`"), "README: timer \(t.rawValue)") }
+        let infoRow = try #require(table.first { $0.hasPrefix("| `info`") })
+        let info = try #require(ClassicScenarioTests.someInfo())
+        for (key, _) in JSONLinesRenderer.infoFields(info) {
+            #expect(infoRow.contains("`\(key)`"), "README: info field \(key)")
+        }
+        #expect(infoRow.contains("`conn`"))
     }
 
     @Test func jsonStringsAreEscaped() throws {

@@ -403,6 +403,17 @@ import TCPWire
             print("NOTE: tshark is not on PATH: the simulate pcap was not decoded by tshark")
             if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("tshark missing under CI") }
         }
+        // tcpkit scenario the same way: --output takes the drawing, the heading goes to standard error.
+        let html = dir.appendingPathComponent("lost-syn.html").path
+        let scenario = try Self.run(["scenario", "lost-syn", "--seed", "3", "--format", "html", "--output", html])
+        #expect(scenario.status == 0 && scenario.output == "")
+        #expect(scenario.errors == "tcpkit scenario lost-syn · seed 3\n")
+        #expect(try String(contentsOfFile: html, encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
+        let text = dir.appendingPathComponent("lost-syn.txt").path
+        let plain = try Self.run(["scenario", "lost-syn", "--output", text])
+        #expect(plain.output == "" && plain.errors == "tcpkit scenario lost-syn · seed 1\n")
+        let written = try String(contentsOfFile: text, encoding: .utf8)
+        #expect(written.hasPrefix("tcpkit scenario lost-syn · seed 1 ·") && !written.contains("\u{1B}["), "no colour into a file")
         let svg = try Self.run(["simulate", "--bytes", "5K", "--seed", "4", "--format", "svg"])
         #expect(svg.status == 0 && svg.output.hasPrefix("<?xml") && svg.output.hasSuffix("</svg>\n"))
         #expect(svg.errors == "tcpkit simulate · seed 4\n")
