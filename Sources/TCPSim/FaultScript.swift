@@ -123,3 +123,102 @@ public final class FaultScript: @unchecked Sendable {
         { [self] p in fault(for: p) }
     }
 }
+
+// MARK: - Rules as text (`tcpkit simulate --script`)
+
+extension FaultScript {
+    /// A rule that could not be read.
+    public struct ParseError: Error, Equatable, CustomStringConvertible {
+        public var rule: String
+        public var problem: String
+        public init(rule: String, problem: String) {
+            self.rule = rule
+            self.problem = problem
+        }
+        public var description: String { "cannot read the script rule '\(rule)': \(problem)" }
+    }
+
+    /// The grammar of one rule, for help texts.
+    public static let grammar = """
+        ACTION PACKET [ARGUMENT] [times N | always], where ACTION is drop, delay (ARGUMENT: a time, \
+        e.g. 3s or 250ms), duplicate (ARGUMENT: after-close, or a time after the original) or corrupt; \
+        PACKET is syn, syn-ack, ack (a pure ACK), fin (any segment with FIN), rst, any, or segment N \
+        FROM>TO (the Nth packet FROM sends to TO), each but the last optionally followed by from HOST; \
+        e.g. "drop segment 2 client>server", "delay syn-ack 3s", "duplicate syn after-close"
+        """
+
+    /// Reads rules such as `drop segment 2 client>server`, `delay syn-ack 3s` or
+    /// `duplicate syn after-close` (see `grammar`) into a script, in order.
+    public static func parse(_ rules: [String]) throws(ParseError) -> FaultScript {
+        let script = FaultScript()
+        for rule in rules { try script.parse(rule) }
+        return script
+    }
+
+    private func parse(_ rule: String) throws(ParseError) {
+        func fail(_ problem: String) -> ParseError { ParseError(rule: rule, problem: problem) }
+        var words = rule.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0.lowercased() }
+        guard !words.isEmpty else { throw fail("it is empty") }
+        // How often: at the end.
+        var times: Int? = 1
+        if words.last == "always" {
+            times = nil
+            words.removeLast()
+        } else if words.count >= 2, words[words.count - 2] == "times" {
+            guard let n = Int(words.last!), n > 0 else { throw fail("'times' wants a positive count") }
+            times = n
+            words.removeLast(2)
+        }
+        let action = words.removeFirst()
+        guard let what = words.first else { throw fail("which packet? (syn, syn-ack, ack, fin, rst, any, segment N FROM>TO)") }
+        words.removeFirst()
+        let match: PacketMatch
+        switch what {
+        case "segment":
+            guard words.count >= 2, let n = Int(words[0]), n > 0 else { throw fail("'segment' wants a number and FROM>TO, e.g. segment 2 client>server") }
+            let ends = words[1].split(separator: ">").map(String.init)
+            guard ends.count == 2, !ends[0].isEmpty, !ends[1].isEmpty else { throw fail("'segment \(n)' wants FROM>TO, e.g. client>server") }
+            match = .segment(n, from: ends[0], to: ends[1])
+            words.removeFirst(2)
+        case "syn", "syn-ack", "ack", "fin", "rst", "any":
+            var from: String?
+            if words.count >= 2, words[0] == "from" {
+                from = words[1]
+                words.removeFirst(2)
+            }
+            let host = from
+            switch what {
+            case "syn": match = .syn(from: host)
+            case "syn-ack": match = .synACK(from: host)
+            case "ack": match = .pureACK(from: host)
+            case "fin": match = PacketMatch(host.map { "FIN from \($0)" } ?? "FIN") { $0.segment.flags.contains(.fin) && (host == nil || $0.from == host) }
+            case "rst": match = PacketMatch(host.map { "RST from \($0)" } ?? "RST") { $0.segment.flags.contains(.rst) && (host == nil || $0.from == host) }
+            default: match = PacketMatch(host.map { "any packet from \($0)" } ?? "any packet") { host == nil || $0.from == host }
+            }
+        default:
+            throw fail("unknown packet '\(what)' (syn, syn-ack, ack, fin, rst, any, segment N FROM>TO)")
+        }
+        func time(_ s: String) throws(ParseError) -> Duration {
+            for (unit, scale) in [("ms", 1e6), ("us", 1e3), ("s", 1e9)] where s.hasSuffix(unit) {
+                if let x = Double(s.dropLast(unit.count)), x >= 0, x < 1e6 { return .nanoseconds(Int64(x * scale)) }
+            }
+            throw fail("cannot read '\(s)' as a time (e.g. 3s, 250ms)")
+        }
+        switch action {
+        case "drop":
+            guard words.isEmpty else { throw fail("unexpected '\(words.joined(separator: " "))'") }
+            drop(match, times: times)
+        case "corrupt":
+            guard words.isEmpty else { throw fail("unexpected '\(words.joined(separator: " "))'") }
+            corrupt(match, times: times)
+        case "delay":
+            guard words.count == 1 else { throw fail("'delay' wants one time, e.g. delay syn-ack 3s") }
+            delay(match, by: try time(words[0]), times: times)
+        case "duplicate":
+            guard words.count == 1 else { throw fail("'duplicate' wants after-close or a time, e.g. duplicate syn after-close") }
+            duplicate(match, deliverCopy: words[0] == "after-close" ? .afterClose : .after(try time(words[0])), times: times)
+        default:
+            throw fail("unknown action '\(action)' (drop, delay, duplicate, corrupt)")
+        }
+    }
+}

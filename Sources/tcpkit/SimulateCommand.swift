@@ -77,6 +77,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run every seed in A..B (a sweep).", valueName: "A..B"))
     var seeds: String?
 
+    @Option(name: .customLong("script"), help: ArgumentHelp("A scripted fault (repeatable, tried in order before the link's own faults): \(FaultScript.grammar).", valueName: "rule"))
+    var script: [String] = []
+
     @Option(help: "given: the link and faults from the options; random: each seed chooses its own.")
     var faults: Faults = .given
 
@@ -108,9 +111,17 @@ struct SimulateCommand: ParsableCommand {
 
     /// The run's options for `seed`.
     func options(seed: UInt64) throws -> SimulationOptions {
+        // The scripted faults: a fresh script (rules count their uses) for every run.
+        let rule: (@Sendable (WirePacket) -> Fault)?
+        do {
+            rule = script.isEmpty ? nil : try FaultScript.parse(script).rule
+        } catch {
+            throw ValidationError("--script: \(error)")
+        }
         if faults == .random {
             var o = SimulationOptions.random(seed: seed)
             o.configuration.congestionControl = cc
+            o.faultRule = rule
             return o
         }
         var o = SimulationOptions()
@@ -136,6 +147,7 @@ struct SimulateCommand: ParsableCommand {
         }
         o.forward = forward
         o.reverse = reverse
+        o.faultRule = rule
         o.healAt = healAt.map { Instant.seconds($0) }
         guard liveness > 0 else { throw ValidationError("--liveness must be positive") }
         o.livenessBound = .nanoseconds(Int64(liveness * 1e9))
@@ -171,6 +183,7 @@ struct SimulateCommand: ParsableCommand {
             if let buffer { a += ["--buffer", buffer] }
             if ipv6 { a.append("--ipv6") }
         }
+        for r in script { a += ["--script", "'\(r.replacingOccurrences(of: "'", with: "'\\''"))'"] }
         if format == .json { a += ["--format", "json"] }
         return a.joined(separator: " ")
     }

@@ -18,7 +18,7 @@ import TCPWire
         o.faultRule = script.rule
         let sim = Simulation(o)
         let r = sim.run()
-        #expect(r.failures == [], "replay: tcpkit simulate --seed 1 --bytes 1000 --delay 10ms, with the script")
+        #expect(r.failures == [], "replay: swift test --filter FaultScriptTests")
         return (r, sim.network.timeline)
     }
 
@@ -100,16 +100,51 @@ import TCPWire
         let script = FaultScript()
             .drop(.syn(from: "client"), times: 2)
             .delay(.syn(), by: .seconds(1))
-        func p(_ n: Int) -> WirePacket {
-            var h = TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: SequenceNumber(7), acknowledgmentNumber: SequenceNumber(0), flags: [.syn], window: 1)
-            h.options.mss = nil
-            let a = SocketAddress(IPAddress("198.18.0.1")!, 1), b = SocketAddress(IPAddress("198.18.0.2")!, 2)
-            return WirePacket(from: "client", to: "server", ordinal: n, segment: SegmentSummary(source: a, destination: b, header: h, payloadLength: 0), sentAt: .zero)
-        }
+        func p(_ n: Int) -> WirePacket { Self.packet(.syn, ordinal: n) }
         #expect((1...4).map { script.fault(for: p($0)) } == [
             .drop("scripted drop: SYN from client"), .drop("scripted drop: SYN from client"), .delay(.seconds(1)), .deliver,
         ])
         let always = FaultScript().drop(.to("server"), reason: "unreachable", times: nil)
         #expect((1...20).allSatisfy { always.fault(for: p($0)) == .drop("unreachable") })
+    }
+
+    static func packet(_ flags: TCPFlags, from: String = "client", ordinal: Int = 1) -> WirePacket {
+        let a = SocketAddress(IPAddress("198.18.0.1")!, 1), b = SocketAddress(IPAddress("198.18.0.2")!, 2)
+        let h = TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: SequenceNumber(7), acknowledgmentNumber: SequenceNumber(0), flags: flags, window: 1)
+        return WirePacket(from: from, to: from == "client" ? "server" : "client", ordinal: ordinal,
+                          segment: SegmentSummary(source: from == "client" ? a : b, destination: from == "client" ? b : a, header: h, payloadLength: 0), sentAt: .zero)
+    }
+
+    @Test("rules as text (tcpkit simulate --script): each kind reads into the fault the builder makes; a bad rule is a typed error that says why")
+    func rulesAsText() throws {
+        let s = try FaultScript.parse(["drop segment 2 client>server", "delay syn-ack 3s", "duplicate syn after-close",
+                                       "duplicate fin from server 250ms", "corrupt ack from server times 2", "drop rst always"])
+        #expect(s.fault(for: Self.packet(.ack, ordinal: 2)) == .drop("scripted drop: segment 2 from client to server"))
+        #expect(s.fault(for: Self.packet(.ack, ordinal: 2)) == .deliver, "once")
+        #expect(s.fault(for: Self.packet([.syn, .ack], from: "server")) == .delay(.seconds(3)))
+        #expect(s.fault(for: Self.packet(.syn)) == .duplicateAfterClose)
+        #expect(s.fault(for: Self.packet([.fin, .ack], from: "client")) == .deliver, "from the server only")
+        #expect(s.fault(for: Self.packet([.fin, .ack], from: "server")) == .duplicate(after: .milliseconds(250)))
+        #expect((1...3).map { _ in s.fault(for: Self.packet(.ack, from: "server")) } == [.corrupt, .corrupt, .deliver])
+        #expect((1...5).allSatisfy { _ in s.fault(for: Self.packet([.rst, .ack])) == .drop("scripted drop: RST") })
+        // The same run from the text as from the builder.
+        let (_, a) = Self.run(try FaultScript.parse(["delay syn-ack 3s"]))
+        let (_, b) = Self.run(FaultScript().delay(.synACK(), by: .seconds(3)))
+        #expect(Self.sends(a) == Self.sends(b))
+
+        for (rule, problem) in [
+            ("", "it is empty"),
+            ("drop", "which packet? (syn, syn-ack, ack, fin, rst, any, segment N FROM>TO)"),
+            ("delay syn-ack", "'delay' wants one time, e.g. delay syn-ack 3s"),
+            ("delay syn-ack soon", "cannot read 'soon' as a time (e.g. 3s, 250ms)"),
+            ("drop segment two client>server", "'segment' wants a number and FROM>TO, e.g. segment 2 client>server"),
+            ("drop segment 2 client", "'segment 2' wants FROM>TO, e.g. client>server"),
+            ("drop syn times 0", "'times' wants a positive count"),
+            ("lose syn", "unknown action 'lose' (drop, delay, duplicate, corrupt)"),
+            ("drop urg", "unknown packet 'urg' (syn, syn-ack, ack, fin, rst, any, segment N FROM>TO)"),
+            ("drop syn 3s", "unexpected '3s'"),
+        ] {
+            #expect(throws: FaultScript.ParseError(rule: rule, problem: problem)) { try FaultScript.parse([rule]) }
+        }
     }
 }

@@ -346,6 +346,10 @@ import TCPWire
         let finals = j["final"] as? [String: [String: Any]]
         #expect(finals?["client"]?["state"] as? String == "CLOSED")
         #expect(finals?["server"]?["state"] as? String == "CLOSED")
+        // Nothing leaked: only the server's listener is left.
+        let nothing = ["handles": 0, "armedTimers": 0, "listeners": 0, "acceptQueued": 0, "queuedOutput": 0, "pendingEvents": 0]
+        #expect(finals?["client"]?["left"] as? [String: Int] == nothing)
+        #expect(finals?["server"]?["left"] as? [String: Int] == nothing.merging(["listeners": 1]) { $1 })
     }
 
     @Test func simulateCommandFailsWithReplay() throws {
@@ -427,6 +431,22 @@ import TCPWire
         #expect(failing.errors == "tcpkit simulate · seed 5\nFAIL: client: the transfer failed: connection timed out\nReplay: \(replay)\n")
         let j = try #require(try JSONSerialization.jsonObject(with: Data(failing.output.utf8)) as? [String: Any])
         #expect(j["replay"] as? String == replay && j["passed"] as? Bool == false)
+    }
+
+    /// `--script`: the scripted mode from the command line, and in the replay command.
+    @Test func simulateCommandScript() throws {
+        guard Self.tool() != nil else { return }
+        let r = try Self.run(["simulate", "--bytes", "1000", "--delay", "10ms", "--script", "delay syn-ack 3s", "--format", "jsonl"])
+        #expect(r.status == 0)
+        let synACK = try #require(r.output.split(separator: "\n").first { $0.contains(#""event":"send""#) && $0.contains(#""flags":["SYN","ACK"]"#) })
+        #expect(synACK.contains(#""t":0.01,"#) && synACK.contains(#""arrives":3.02"#), "\(synACK)")
+        // Nothing gets through: connect() times out; the replay command carries the script.
+        let failing = try Self.run(["simulate", "--bytes", "1000", "--script", "drop any always", "--liveness", "1000"])
+        #expect(failing.status == 1)
+        #expect(failing.output.contains("FAIL: client: the transfer failed: connection timed out"))
+        #expect(failing.output.contains("Replay: tcpkit simulate --seed 1 --bytes 1000 --delay 25ms --liveness 1000.0 --script 'drop any always'\n"))
+        let bad = try Self.run(["simulate", "--script", "drop syn soon"])
+        #expect(bad.status != 0 && bad.errors.contains("--script: cannot read the script rule 'drop syn soon': unexpected 'soon'"), "\(bad.errors)")
     }
 
     /// A sweep with failing seeds: each one with its replay command, the list at the end, exit 1.
