@@ -50,6 +50,9 @@ let package = Package(
         // The conformance scripts live in Tests/Conformance; the tests find them by path.
         .testTarget(name: "TCPNetTests", dependencies: ["TCPNet", "TCPSim", "TCPCore", "TCPWire"]),
         .testTarget(name: "TCPScriptTests", dependencies: ["TCPScript", "TCPCore", "TCPWire"]),
+        // Interoperation with the Linux kernel's TCP, curl, Python, nc and ping over a TUN device
+        // in network namespaces of their own: needs root and /dev/net/tun (CI has both).
+        .testTarget(name: "TCPInteropTests", dependencies: ["TCPNet", "TCPCore", "TCPWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,329 @@
+#if canImport(Glibc)
+import Glibc
+import Synchronization
+
+/// Why a TUN device could not be opened or used. Every case names what to do about it.
+public enum TUNError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// TUNSETIFF needs CAP_NET_ADMIN (root): the kernel answered EPERM or EACCES.
+    case notPermitted
+    /// `/dev/net/tun` is missing or the kernel has no TUN driver (ENOENT, ENODEV, ENXIO).
+    case noTUNDevice(errno: Int32)
+    /// The interface name is empty, longer than IFNAMSIZ − 1 = 15 bytes, or contains a slash.
+    case badName(String)
+    /// Another process holds an interface of that name (EBUSY), or it is not a TUN one.
+    case nameInUse(String)
+    /// `/var/run/netns/NAME` could not be opened or entered.
+    case namespace(String, errno: Int32)
+    /// Any other failure of a system call, with its errno.
+    case system(call: String, errno: Int32)
+    /// An `ip` command that configures the kernel's side failed.
+    case commandFailed(command: String, status: Int32, output: String)
+    /// `start` was called twice, or after `stop`.
+    case alreadyStarted
+
+    public var description: String {
+        switch self {
+        case .notPermitted:
+            "creating a TUN interface needs root (CAP_NET_ADMIN); run as root"
+        case .noTUNDevice(let e):
+            "no TUN device: cannot open /dev/net/tun (\(String(cString: strerror(e)))); load the tun module or run where /dev/net/tun exists"
+        case .badName(let n):
+            "bad interface name '\(n)': 1 to 15 bytes, no '/' or whitespace"
+        case .nameInUse(let n):
+            "interface '\(n)' is in use by another process or is not a TUN interface"
+        case .namespace(let n, let e):
+            "cannot enter network namespace '\(n)': \(String(cString: strerror(e)))"
+        case .system(let call, let e):
+            "\(call) failed: \(String(cString: strerror(e)))"
+        case .commandFailed(let c, let s, let o):
+            "`\(c)` exited with status \(s): \(o)"
+        case .alreadyStarted:
+            "the device was already started"
+        }
+    }
+
+    /// True for the two errors that mean "this machine or user cannot have a TUN device at all"
+    /// (the CLI exits with status 2 on them, the interop tests skip on them outside CI).
+    public var isUnavailable: Bool {
+        switch self {
+        case .notPermitted, .noTUNDevice: true
+        default: false
+        }
+    }
+}
+
+/// A Linux TUN interface (`/dev/net/tun`, IFF_TUN | IFF_NO_PI): every read is one whole IP
+/// packet, every write sends one, with no link header and no packet-information prefix.
+///
+/// The read side is a dedicated thread blocked in poll(2) on the TUN descriptor and an eventfd
+/// that `stop()` signals, not a SwiftNIO channel: NIO has no channel for a TUN descriptor, and its
+/// pipe channel (the one that takes a raw fd) reads into buffers its adaptive allocator sizes —
+/// it shrinks them to what recent reads returned, and a read into a buffer smaller than the
+/// packet loses the rest of that packet for good, because a TUN read returns one packet and
+/// discards what does not fit. The thread reads into one 65535-byte buffer allocated once (the
+/// largest IP packet), so no packet is ever cut and the receive path allocates nothing; it hands
+/// each packet to the `receive` closure, which runs on this thread (the driver hops to its
+/// event loop). `send` writes from the caller's thread: a write to a TUN descriptor never blocks
+/// for long, and when the kernel's queue is full (EAGAIN, ENOBUFS) the packet is dropped and
+/// counted, as a full NIC queue drops.
+public final class TUNDevice: PacketDevice, Sendable {
+    /// Counters since the device was opened.
+    public struct Statistics: Sendable, Hashable {
+        public var packetsReceived = 0, bytesReceived = 0
+        public var packetsSent = 0, bytesSent = 0
+        /// Packets `send` dropped because the kernel's queue was full.
+        public var sendDropped = 0
+        /// Packets `send` dropped for another error (interface down, bad packet), and failed reads.
+        public var sendErrors = 0, readErrors = 0
+    }
+
+    /// IFNAMSIZ (linux/if.h).
+    public static let maximumNameLength = 15
+    /// The largest IP packet a read can return (the total-length field's limit).
+    public static let maximumPacketBytes = 65535
+
+    // linux/if_tun.h: TUNSETIFF = _IOW('T', 202, int); IFF_TUN, IFF_NO_PI.
+    static let tunSetIff: UInt = 0x4004_54CA
+    static let iffTun: Int16 = 0x0001
+    static let iffNoPi: Int16 = 0x1000
+    // struct ifreq: char ifr_name[16], then a union of 24 bytes whose first member we use is
+    // short ifr_flags, at offset 16; 40 bytes in all on 64-bit Linux.
+    static let ifreqSize = 40, ifreqFlagsOffset = 16
+
+    /// The interface name the kernel gave (the requested one).
+    public let name: String
+    /// The network namespace the interface lives in (nil: the process's own).
+    public let namespace: String?
+    let fd: Int32
+    /// A pipe whose write end `stop()` writes to, to wake the reader out of poll(2).
+    let wakeRead: Int32, wakeWrite: Int32
+
+    private struct RunState {
+        var started = false
+        var stopped = false
+        var thread: pthread_t? = nil
+    }
+    private let run = Mutex(RunState())
+    /// The counters, in a box the reader thread shares.
+    private final class Counters: Sendable {
+        let value = Mutex(Statistics())
+    }
+    private let stats = Counters()
+
+    /// Opens `/dev/net/tun` and creates (or attaches to) the TUN interface `name`. With
+    /// `namespace`, the descriptor is opened by a short-lived thread that first enters
+    /// `/var/run/netns/NAMESPACE` (setns(2), CLONE_NEWNET): a TUN descriptor belongs to the network
+    /// namespace it was opened in, so the interface appears there while this process stays in
+    /// its own namespace. The interface goes away when the device is deinitialised.
+    public init(name: String = "tcpkit0", namespace: String? = nil) throws(TUNError) {
+        guard !name.isEmpty, name.utf8.count <= Self.maximumNameLength,
+              !name.contains("/"), !name.contains(where: \.isWhitespace) else { throw .badName(name) }
+        self.name = name
+        self.namespace = namespace
+        let opened: Result<Int32, TUNError>
+        if let namespace {
+            opened = Self.inNamespace(namespace) { Self.open(name: name) }
+        } else {
+            opened = Self.open(name: name)
+        }
+        let fd = try opened.get()
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) != 0 {
+            let e = errno
+            Glibc.close(fd)
+            throw .system(call: "pipe2", errno: e)
+        }
+        for end in ends {
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        }
+        self.fd = fd
+        wakeRead = ends[0]
+        wakeWrite = ends[1]
+    }
+
+    deinit {
+        stop()
+        Glibc.close(fd)
+        Glibc.close(wakeRead)
+        Glibc.close(wakeWrite)
+    }
+
+    /// Opens and configures the descriptor in the calling thread's network namespace.
+    static func open(name: String) -> Result<Int32, TUNError> {
+        let fd = Glibc.open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)
+        if fd < 0 {
+            let e = errno
+            switch e {
+            case ENOENT, ENODEV, ENXIO: return .failure(.noTUNDevice(errno: e))
+            case EPERM, EACCES: return .failure(.notPermitted)
+            default: return .failure(.system(call: "open /dev/net/tun", errno: e))
+            }
+        }
+        var ifr = [UInt8](repeating: 0, count: ifreqSize)
+        for (i, b) in name.utf8.enumerated() { ifr[i] = b }
+        let flags = UInt16(bitPattern: iffTun | iffNoPi)
+        ifr[ifreqFlagsOffset] = UInt8(flags & 0xFF)          // host order: x86-64 and arm64 are little-endian
+        ifr[ifreqFlagsOffset + 1] = UInt8(flags >> 8)
+        let r = ifr.withUnsafeMutableBytes { ioctl(fd, tunSetIff, $0.baseAddress!) }
+        if r < 0 {
+            let e = errno
+            Glibc.close(fd)
+            switch e {
+            case EPERM, EACCES: return .failure(.notPermitted)
+            case EBUSY, EINVAL: return .failure(.nameInUse(name))
+            default: return .failure(.system(call: "ioctl TUNSETIFF", errno: e))
+            }
+        }
+        return .success(fd)
+    }
+
+    /// Runs `body` on a new thread that has entered network namespace `namespace` and returns its
+    /// result; the thread ends right after, so no other code ever runs in that namespace.
+    static func inNamespace<T: Sendable>(_ namespace: String, _ body: @escaping @Sendable () -> Result<T, TUNError>) -> Result<T, TUNError> {
+        guard !namespace.isEmpty, !namespace.contains("/") else { return .failure(.namespace(namespace, errno: EINVAL)) }
+        guard let setns = setnsFunction else { return .failure(.namespace(namespace, errno: ENOSYS)) }
+        let result = Mutex<Result<T, TUNError>?>(nil)
+        let thread = try? startThread {
+            let nsfd = Glibc.open("/var/run/netns/" + namespace, O_RDONLY | O_CLOEXEC)
+            guard nsfd >= 0 else {
+                let e = errno
+                result.withLock { $0 = .failure(.namespace(namespace, errno: e)) }
+                return
+            }
+            defer { Glibc.close(nsfd) }
+            guard setns(nsfd, cloneNewNet) == 0 else {
+                let e = errno
+                result.withLock { $0 = .failure(e == EPERM ? .notPermitted : .namespace(namespace, errno: e)) }
+                return
+            }
+            let r = body()
+            result.withLock { $0 = r }
+        }
+        guard let thread else { return .failure(.system(call: "pthread_create", errno: EAGAIN)) }
+        pthread_join(thread, nil)
+        return result.withLock { $0 } ?? .failure(.namespace(namespace, errno: EINVAL))
+    }
+
+    /// CLONE_NEWNET (linux/sched.h).
+    static let cloneNewNet: Int32 = 0x4000_0000
+    /// setns(2): Glibc declares it only with _GNU_SOURCE, which Swift's Glibc module does not
+    /// define, so it is looked up by name.
+    static let setnsFunction: (@convention(c) (Int32, Int32) -> Int32)? = {
+        guard let p = dlsym(nil, "setns") else { return nil }
+        return unsafeBitCast(p, to: (@convention(c) (Int32, Int32) -> Int32).self)
+    }()
+
+    // MARK: PacketDevice
+
+    public func start(receive: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) throws {
+        try run.withLock { (s: inout RunState) throws(TUNError) in
+            guard !s.started, !s.stopped else { throw .alreadyStarted }
+            let fd = self.fd, wake = self.wakeRead, stats = self.stats
+            do {
+                s.thread = try Self.startThread { Self.readLoop(fd: fd, wake: wake, stats: stats, receive: receive) }
+            } catch {
+                throw .system(call: "pthread_create", errno: EAGAIN)
+            }
+            s.started = true
+        }
+    }
+
+    public func send(_ packet: UnsafeRawBufferPointer) {
+        guard !packet.isEmpty, packet.count <= Self.maximumPacketBytes, let base = packet.baseAddress else {
+            stats.value.withLock { $0.sendErrors += 1 }
+            return
+        }
+        while true {
+            let n = write(fd, base, packet.count)
+            if n == packet.count {
+                stats.value.withLock { $0.packetsSent += 1; $0.bytesSent += n }
+                return
+            }
+            let e = errno
+            if n < 0 && e == EINTR { continue }
+            stats.value.withLock {
+                if n < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) { $0.sendDropped += 1 } else { $0.sendErrors += 1 }
+            }
+            return
+        }
+    }
+
+    /// Stops the reader thread and waits for it: once `stop` returns, `receive` is not called
+    /// again. The descriptor stays open (and the interface exists) until the device goes away.
+    public func stop() {
+        let thread: pthread_t? = run.withLock { s in
+            guard s.started, !s.stopped else { s.stopped = true; return nil }
+            s.stopped = true
+            defer { s.thread = nil }
+            return s.thread
+        }
+        guard let thread else { return }
+        var one: UInt8 = 1
+        _ = Glibc.write(wakeWrite, &one, 1)
+        if pthread_equal(thread, pthread_self()) == 0 { pthread_join(thread, nil) } else { pthread_detach(thread) }
+    }
+
+    public var statistics: Statistics { stats.value.withLock { $0 } }
+
+    /// The reader: poll for the TUN descriptor or the wake-up, then read packets until EAGAIN.
+    private static func readLoop(fd: Int32, wake: Int32, stats: Counters, receive: (UnsafeRawBufferPointer) -> Void) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: maximumPacketBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        while true {
+            fds[0].revents = 0
+            fds[1].revents = 0
+            let r = poll(&fds, 2, -1)
+            if r < 0 {
+                if errno == EINTR { continue }
+                stats.value.withLock { $0.readErrors += 1 }
+                return
+            }
+            if fds[1].revents != 0 { return }
+            if fds[0].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 && fds[0].revents & Int16(POLLIN) == 0 {
+                stats.value.withLock { $0.readErrors += 1 }
+                return
+            }
+            // Drain what is queued, but look at the wake-up at least every 256 packets.
+            for _ in 0..<256 {
+                let n = read(fd, buffer.baseAddress!, buffer.count)
+                if n > 0 {
+                    stats.value.withLock { $0.packetsReceived += 1; $0.bytesReceived += n }
+                    receive(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+                    continue
+                }
+                let e = errno
+                if n < 0 && e == EINTR { continue }
+                if n < 0 && (e == EAGAIN || e == EWOULDBLOCK) { break }
+                stats.value.withLock { $0.readErrors += 1 }
+                break
+            }
+        }
+    }
+
+    // MARK: threads
+
+    private final class ThreadBody {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    struct ThreadStartError: Error {}
+
+    /// A plain pthread running `body` (joinable).
+    static func startThread(_ body: @escaping @Sendable () -> Void) throws -> pthread_t {
+        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        var thread = pthread_t()
+        let r = pthread_create(&thread, nil, { arg in
+            Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue().body()
+            return nil
+        }, context)
+        guard r == 0 else {
+            Unmanaged<ThreadBody>.fromOpaque(context).release()
+            throw ThreadStartError()
+        }
+        return thread
+    }
+}
+#endif
