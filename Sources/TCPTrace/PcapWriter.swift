@@ -35,6 +35,16 @@ public enum PcapWriter {
     public static func file(_ packets: [Packet], resolution: Resolution = .nanoseconds, snapLength: UInt32 = 262_144) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(fileHeaderLength + packets.reduce(0) { $0 + recordHeaderLength + $1.bytes.count })
+        appendFileHeader(to: &out, resolution: resolution, snapLength: snapLength)
+        for p in packets {
+            p.bytes.withUnsafeBytes { appendRecord(time: p.time, bytes: $0, to: &out, resolution: resolution, snapLength: snapLength) }
+        }
+        return out
+    }
+
+    /// The 24-byte file header, for writers that stream records as packets come
+    /// (`tcpkit tun --pcap`).
+    public static func appendFileHeader(to out: inout [UInt8], resolution: Resolution = .nanoseconds, snapLength: UInt32 = 262_144) {
         append32(resolution.magic, to: &out)
         append16(2, to: &out)            // version 2.4
         append16(4, to: &out)
@@ -42,17 +52,19 @@ public enum PcapWriter {
         append32(0, to: &out)            // sigfigs
         append32(snapLength, to: &out)
         append32(linkTypeRaw, to: &out)
-        for p in packets {
-            let ns = max(0, p.time.nanoseconds)
-            let fraction = (ns % 1_000_000_000) / (1_000_000_000 / resolution.perSecond)
-            let kept = min(p.bytes.count, Int(snapLength))
-            append32(UInt32(truncatingIfNeeded: ns / 1_000_000_000), to: &out)
-            append32(UInt32(fraction), to: &out)
-            append32(UInt32(kept), to: &out)
-            append32(UInt32(truncatingIfNeeded: p.bytes.count), to: &out)
-            out += p.bytes[..<kept]
-        }
-        return out
+    }
+
+    /// One record: its 16-byte header and the packet, cut to `snapLength`.
+    public static func appendRecord(time: Instant, bytes: UnsafeRawBufferPointer, to out: inout [UInt8],
+                                    resolution: Resolution = .nanoseconds, snapLength: UInt32 = 262_144) {
+        let ns = max(0, time.nanoseconds)
+        let fraction = (ns % 1_000_000_000) / (1_000_000_000 / resolution.perSecond)
+        let kept = min(bytes.count, Int(snapLength))
+        append32(UInt32(truncatingIfNeeded: ns / 1_000_000_000), to: &out)
+        append32(UInt32(fraction), to: &out)
+        append32(UInt32(kept), to: &out)
+        append32(UInt32(truncatingIfNeeded: bytes.count), to: &out)
+        out += UnsafeRawBufferPointer(rebasing: bytes[..<kept])
     }
 
     static func append16(_ v: UInt16, to out: inout [UInt8]) {
