@@ -100,14 +100,14 @@ public final class FaultyDevice: PacketDevice, Sendable {
     /// One direction: its generator, its held packet and its counters. Used only under its mutex.
     struct Direction: ~Copyable {
         let faults: Faults
-        var random: SplitMix64
+        var random: FaultRandom
         var counters = Counters()
         let held: UnsafeMutableRawBufferPointer
         var heldCount = 0
 
         init(faults: Faults, seed: UInt64) {
             self.faults = faults
-            random = SplitMix64(seed: seed)
+            random = FaultRandom(seed: seed)
             held = faults.reorder > 0 ? .allocate(byteCount: 65535, alignment: 16) : UnsafeMutableRawBufferPointer(start: nil, count: 0)
         }
 
@@ -146,7 +146,7 @@ public final class FaultyDevice: PacketDevice, Sendable {
 }
 
 /// SplitMix64 (Steele, Lea & Flood): small, fast, and enough for drawing faults.
-struct SplitMix64: RandomNumberGenerator {
+struct FaultRandom: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
 

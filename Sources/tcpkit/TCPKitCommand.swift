@@ -7,11 +7,11 @@ import Glibc
 #endif
 
 @main
-struct TCPKitCommand: ParsableCommand {
+struct TCPKitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tcpkit",
         abstract: "Watch TCP open, carry data and close, segment by segment.",
-        subcommands: [ScenarioCommand.self, ScenariosCommand.self, ScriptCommand.self, SimulateCommand.self],
+        subcommands: [ScenarioCommand.self, ScenariosCommand.self, ScriptCommand.self, SimulateCommand.self, TunCommand.self],
         defaultSubcommand: ScenarioCommand.self
     )
 }
