@@ -61,7 +61,9 @@ extension TCPStack {
         // All queued data fits in one short segment. RFC 9293 §3.7.4 / RFC 1122 §4.2.3.4 (Nagle),
         // with Minshall's refinement as Linux has it: it waits while an earlier short segment is
         // unacknowledged. TCP_NODELAY turns it off (MUST-17); a FIN riding along sends it at once.
-        if c.noDelay || finSendableAfterData(c) { return length }
+        // A due tail loss probe sends it too (RFC 8985 §7.3: the probe is new data when the window
+        // allows; Linux sends its probe with Nagle off).
+        if c.noDelay || finSendableAfterData(c) || c.scoreboard?.tlpPending == true { return length }
         return c.sndSml > c.sndUna ? 0 : length
     }
 
