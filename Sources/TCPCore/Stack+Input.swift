@@ -291,7 +291,13 @@ extension TCPStack {
         let windowEnd = c.rcvNxt + rcvWnd
         var acceptable: Bool
         if segLen == 0 {
+            // The table says RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND; like Linux (tcp_sequence) a
+            // segment without text may also sit at the right edge, SEG.SEQ = RCV.NXT+RCV.WND: the
+            // peer's SND.NXT once it filled the window we offered with text we could not keep
+            // (a window rounded up to the scale's unit). Refusing those would discard every ACK
+            // the peer sends until its next window probe (found against Linux over TUN). Only a bare ACK: RST, SYN and FIN keep the strict test.
             acceptable = rcvWnd == 0 ? seq == c.rcvNxt : seq.isInHalfOpenRange(c.rcvNxt, windowEnd)
+                || (seq == windowEnd && f == [.ack])
         } else {
             acceptable = rcvWnd == 0 ? false
                 : seq.isInHalfOpenRange(c.rcvNxt, windowEnd) || (seq + (segLen - 1)).isInHalfOpenRange(c.rcvNxt, windowEnd)
