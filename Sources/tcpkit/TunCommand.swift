@@ -88,6 +88,13 @@ final class TunSession: Sendable {
     /// Opens the device (exit status 2 when this machine or user cannot), configures the kernel's
     /// side, wraps the faults and starts the stack.
     init(_ o: TunOptions) throws {
+        // SIGINT and SIGTERM must reach the handlers of `run` even when the parent started us
+        // with them blocked; threads created from here on inherit this mask.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         tun = try Self.openDevice(o)
         seed = o.seed ?? UInt64.random(in: .min ... .max)
         let faults = FaultyDevice.Faults(loss: try SimulateCommand.parseProbability(o.loss, "--loss"),
@@ -141,14 +148,23 @@ final class TunSession: Sendable {
     /// listeners end and its connections close with FIN), which is how the body learns of it.
     func run(duration: Double?, _ body: @escaping @Sendable (TunSession) async throws -> Void) async throws {
         let stopped = Atomic<Bool>(false)
+        // The first SIGINT/SIGTERM (or the end of --duration) closes everything cleanly; a second
+        // signal, or a clean stop that takes more than 10 s, ends the process at once.
         let stop: @Sendable () -> Void = { [self] in
             guard !stopped.exchange(true, ordering: .relaxed) else { return }
             Task { await self.stack.shutdown(gracePeriod: .seconds(2)) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+                FileOutput.standardError.line("tcpkit: error: the stack did not stop within 10 s; exiting")
+                _exit(1)
+            }
         }
         let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop() }
+            source.setEventHandler {
+                if stopped.load(ordering: .relaxed) { _exit(128 + sig) }
+                stop()
+            }
             source.resume()
             return source
         }

@@ -46,19 +46,87 @@ enum Interop {
 struct CommandResult: Sendable, CustomStringConvertible {
     var status: Int32
     var output: String
-    var timedOut: Bool { status == 124 || status == 137 }
     var description: String { "status \(status): \(output)" }
+}
+
+/// A child process started with posix_spawn rather than Foundation's `Process`: in its own
+/// process group (so that `kill` reaches `timeout` and what it runs), with no signal blocked and
+/// SIGINT/SIGTERM at their defaults whatever the test runner's threads block or ignore (a child of
+/// `Process` inherited a blocked SIGINT, and `tcpkit tun serve` never saw its Ctrl-C), standard
+/// input from /dev/null and standard output and error into a file.
+final class Child: Sendable {
+    let pid: pid_t
+    let log: String
+    private let status = Mutex<Int32?>(nil)
+
+    init(_ argv: [String], log: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        let args = argv.map { strdup($0) } + [nil]
+        defer { for a in args { free(a) } }
+        var pid = pid_t()
+        let r = posix_spawnp(&pid, argv[0], &actions, &attributes, args, environ)
+        guard r == 0 else { throw TUNError.system(call: "posix_spawn \(argv[0])", errno: r) }
+        self.pid = pid
+        self.log = log
+    }
+
+    /// Waits for the process to end; its exit status, or 128 + the signal that ended it.
+    @discardableResult
+    func wait() -> Int32 {
+        if let s = status.withLock({ $0 }) { return s }
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) < 0 {
+            if errno != EINTR { return status.withLock { $0 } ?? -1 }
+        }
+        let code = raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+        status.withLock { $0 = code }
+        return code
+    }
+
+    /// Whether it still runs (reaps it if it ended).
+    var isRunning: Bool {
+        if status.withLock({ $0 }) != nil { return false }
+        var raw: Int32 = 0
+        let r = waitpid(pid, &raw, WNOHANG)
+        if r == pid {
+            let code = raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+            status.withLock { $0 = code }
+            return false
+        }
+        return r == 0
+    }
+
+    /// Sends `signal` to the process's whole group.
+    func signal(_ signal: Int32) { kill(-pid, signal) }
+
+    var output: String { Tools.read(log) }
 }
 
 /// A network namespace of the test's own, `tcpkit-test-PID-N`, deleted by `delete()` (the tests
 /// call it from `defer`, so it goes even when an expectation fails). Every command run inside is
 /// wrapped in coreutils `timeout`, so it ends by itself even if the test process dies; the
-/// processes started in the background are killed when the namespace is deleted. Names carry the
-/// test process's pid: namespaces left by a process that no longer exists (one killed before its
-/// `defer` ran) are deleted when the next one is created.
+/// processes started in the background are killed (their whole process group) when the namespace
+/// is deleted. Names carry the test process's pid: namespaces left by a process that no longer
+/// exists (one killed before its `defer` ran) are deleted when the next one is created.
 final class NetNamespace: Sendable {
     let name: String
-    private let background = Mutex<[Process]>([])
+    private let background = Mutex<[Child]>([])
     private static let counter = Atomic<Int>(0)
 
     init() throws {
@@ -72,57 +140,35 @@ final class NetNamespace: Sendable {
     }
 
     /// Runs `ARGS` inside the namespace, at most `seconds` (then SIGTERM, SIGKILL 2 s later), and
-    /// returns its status and its standard output and error together. `input` goes to its stdin.
-    func run(_ args: [String], seconds: Double = 30, input: Data? = nil) -> CommandResult {
-        let p = process(args, seconds: seconds)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        let inPipe = Pipe()
-        p.standardInput = input == nil ? FileHandle.nullDevice : inPipe
-        do { try p.run() } catch { return CommandResult(status: -1, output: "cannot start: \(error)") }
-        if let input {
-            let w = inPipe.fileHandleForWriting
-            DispatchQueue.global().async {
-                try? w.write(contentsOf: input)
-                try? w.close()
-            }
+    /// returns its status and its standard output and error together.
+    func run(_ args: [String], seconds: Double = 30) -> CommandResult {
+        let log = Tools.temporaryFile(".out")
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        do {
+            let c = try Child(wrapped(args, seconds: seconds), log: log)
+            let status = c.wait()
+            return CommandResult(status: status, output: c.output)
+        } catch {
+            return CommandResult(status: -1, output: "cannot start \(args): \(error)")
         }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CommandResult(status: p.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 
-    /// Runs `ARGS` in `sh -c` inside the namespace (for pipes and redirections).
+    /// Runs `SCRIPT` with `sh -c` inside the namespace (for pipes and redirections).
     func shell(_ script: String, seconds: Double = 30) -> CommandResult {
         run(["sh", "-c", script], seconds: seconds)
     }
 
-    /// Starts `ARGS` inside the namespace in the background (bounded by `seconds` as `run`),
-    /// its output to `log` (a file path) when given. Killed by `delete()` if still running.
+    /// Starts `ARGS` inside the namespace in the background (bounded by `seconds` as `run`), its
+    /// output to `log` (a temporary file when nil). Killed by `delete()` if still running.
     @discardableResult
-    func start(_ args: [String], seconds: Double, log: String? = nil) throws -> Process {
-        let p = process(args, seconds: seconds)
-        p.standardInput = FileHandle.nullDevice
-        if let log {
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            p.standardOutput = h
-            p.standardError = h
-        } else {
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-        }
-        try p.run()
-        background.withLock { $0.append(p) }
-        return p
+    func start(_ args: [String], seconds: Double, log: String? = nil) throws -> Child {
+        let c = try Child(wrapped(args, seconds: seconds), log: log ?? Tools.temporaryFile(".log"))
+        background.withLock { $0.append(c) }
+        return c
     }
 
-    private func process(_ args: [String], seconds: Double) -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Interop.which("ip") ?? "/usr/sbin/ip")
-        p.arguments = ["netns", "exec", name, "timeout", "-k", "2", String(format: "%.1f", seconds)] + args
-        return p
+    private func wrapped(_ args: [String], seconds: Double) -> [String] {
+        [Interop.which("ip") ?? "/usr/sbin/ip", "netns", "exec", name, "timeout", "-k", "2", String(format: "%.1f", seconds)] + args
     }
 
     /// Sets a sysctl in the namespace (`net.ipv4.tcp_sack=0`).
@@ -133,9 +179,9 @@ final class NetNamespace: Sendable {
 
     /// Kills what `start` left running, then deletes the namespace.
     func delete() {
-        for p in background.withLock({ $0 }) where p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+        for c in background.withLock({ $0 }) where c.isRunning {
+            c.signal(SIGKILL)
+            c.wait()
         }
         _ = try? KernelSide.ip(["netns", "delete", name])
     }

@@ -48,7 +48,7 @@ struct TUNDeviceTests {
             guard let s = try? packet.withUnsafeBytes({ try TCPPacket.parse($0) }) else { return false }
             return s.header.flags == .syn && s.header.destinationPort == 4242
         }
-        client.waitUntilExit()
+        client.wait()
         let bytes = try #require(syn)
         let segment = try bytes.withUnsafeBytes { try TCPPacket.parse($0) }
         #expect(segment.source == IPAddress(TUNNamespace.kernelV4)!)
