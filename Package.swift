@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "tcpkit",
             dependencies: [
-                "TCPWire", "TCPCore", "TCPTrace", "TCPSim", "TCPScript",
+                "TCPWire", "TCPCore", "TCPTrace", "TCPSim", "TCPScript", "TCPNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

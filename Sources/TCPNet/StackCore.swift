@@ -76,7 +76,11 @@ actor StackCore {
             var random = SystemRandomNumberGenerator()
             stack = TCPStack(addresses: addresses, configuration: config, random: &random)
         }
-        transmitMemory = OwnedBuffer(byteCount: max(config.mtu, 1280))
+        // pollTransmit keeps 60 bytes of a buffer for the largest TCP header beyond the IP header
+        // and offers the rest to one segment's payload: a buffer of just the MTU would cut every
+        // full segment to MTU − 80 bytes (1420 instead of the MSS). Segments are bounded by the MSS,
+        // which comes from the MTU, so no packet is longer than the MTU anyway. (tun)
+        transmitMemory = OwnedBuffer(byteCount: max(config.mtu, 1280) + 60)
         receiveMemory = OwnedBuffer(byteCount: TCPConnection.chunkBytes)
         originUptimeNanoseconds = NIODeadline.now().uptimeNanoseconds
     }
