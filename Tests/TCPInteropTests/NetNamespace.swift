@@ -235,12 +235,14 @@ final class PacketCollector: Sendable {
 
     var all: [[UInt8]] { packets.withLock { $0 } }
 
-    /// Waits (polling every 10 ms, at most `seconds`) for a packet that `match` accepts.
-    func wait(seconds: Double = 5, _ match: ([UInt8]) -> Bool) async -> [UInt8]? {
+    /// Waits (polling every 10 ms, at most `seconds`) for a packet that `match` accepts. Blocking
+    /// rather than async: the interop suites block threads of the cooperative pool in waitpid(2), and
+    /// a suspended test could wait behind them far longer than its own bound.
+    func wait(seconds: Double = 5, _ match: ([UInt8]) -> Bool) -> [UInt8]? {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
             if let p = all.first(where: match) { return p }
-            try? await Task.sleep(for: .milliseconds(10))
+            usleep(10_000)
         }
         return all.first(where: match)
     }
