@@ -35,6 +35,7 @@ let package = Package(
                 "TCPWire", "TCPCore", "TCPTrace",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -48,7 +49,10 @@ let package = Package(
         .testTarget(name: "TCPCoreTests", dependencies: ["TCPCore", "TCPWire"]),
         .testTarget(name: "TCPToolTests", dependencies: ["TCPSim", "TCPTrace", "TCPCore", "TCPWire"]),
         // The conformance scripts live in Tests/Conformance; the tests find them by path.
-        .testTarget(name: "TCPNetTests", dependencies: ["TCPNet", "TCPSim", "TCPCore", "TCPWire"]),
+        .testTarget(
+            name: "TCPNetTests",
+            dependencies: ["TCPNet", "TCPSim", "TCPCore", "TCPWire", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
         .testTarget(name: "TCPScriptTests", dependencies: ["TCPScript", "TCPCore", "TCPWire"]),
         // Interoperation with the Linux kernel's TCP, curl, Python, nc and ping over a TUN device
         // in network namespaces of their own: needs root and /dev/net/tun (CI has both).

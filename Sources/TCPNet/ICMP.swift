@@ -101,10 +101,10 @@ enum ICMPResponder {
     /// length (32 bits), three zero bytes and next header 58. Zero when a received checksum is right.
     static func icmpv6Checksum(source: IPv6Address, destination: IPv6Address, message: UnsafeRawBufferPointer) -> UInt16 {
         var c = InternetChecksum()
-        for word in [source.high, source.low, destination.high, destination.low] {
-            c.add(UInt32(truncatingIfNeeded: word >> 32))
-            c.add(UInt32(truncatingIfNeeded: word))
-        }
+        c.add(UInt32(truncatingIfNeeded: source.high >> 32)); c.add(UInt32(truncatingIfNeeded: source.high))
+        c.add(UInt32(truncatingIfNeeded: source.low >> 32)); c.add(UInt32(truncatingIfNeeded: source.low))
+        c.add(UInt32(truncatingIfNeeded: destination.high >> 32)); c.add(UInt32(truncatingIfNeeded: destination.high))
+        c.add(UInt32(truncatingIfNeeded: destination.low >> 32)); c.add(UInt32(truncatingIfNeeded: destination.low))
         c.add(UInt32(message.count))
         c.add(UInt32(protocolICMPv6))
         c.add(message)

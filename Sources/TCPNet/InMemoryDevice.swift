@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Two `PacketDevice`s wired to each other: what one sends, the other receives. Delivery is
 /// asynchronous (a serial dispatch queue per direction, in order) and may lose packets: each
@@ -49,19 +49,19 @@ public final class InMemoryDevice: PacketDevice {
             var statistics = Statistics()
         }
         let queue: DispatchQueue
-        let state: Mutex<State>
+        let state: NIOLockedValueBox<State>
         let loss: Double
         let queueLimit: Int
 
         init(label: String, loss: Double, seed: UInt64, queueLimit: Int) {
             queue = DispatchQueue(label: label)
-            state = Mutex(State(random: seed))
+            state = NIOLockedValueBox(State(random: seed))
             self.loss = min(max(loss, 0), 1)
             self.queueLimit = queueLimit
         }
 
         func carry(_ packet: UnsafeRawBufferPointer) {
-            let accepted: Bool = state.withLock { s in
+            let accepted: Bool = state.withLockedValue { s in
                 s.statistics.sent += 1
                 if loss > 0 && Self.unitInterval(&s.random) < loss {
                     s.statistics.lost += 1
@@ -77,7 +77,7 @@ public final class InMemoryDevice: PacketDevice {
             guard accepted else { return }
             let bytes = Array(packet)
             queue.async {
-                let receive = self.state.withLock { s in
+                let receive = self.state.withLockedValue { s in
                     s.inFlight -= 1
                     if s.receive == nil { s.statistics.undeliverable += 1 } else { s.statistics.delivered += 1 }
                     return s.receive
@@ -106,7 +106,7 @@ public final class InMemoryDevice: PacketDevice {
     }
 
     public func start(receive: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) throws {
-        inbound.state.withLock { $0.receive = receive }
+        inbound.state.withLockedValue { $0.receive = receive }
     }
 
     public func send(_ packet: UnsafeRawBufferPointer) {
@@ -115,11 +115,11 @@ public final class InMemoryDevice: PacketDevice {
 
     /// Stops delivery to this device. Packets already queued for it are counted as undeliverable.
     public func stop() {
-        inbound.state.withLock { $0.receive = nil }
+        inbound.state.withLockedValue { $0.receive = nil }
     }
 
     /// Counts for the packets this device sent (loss, overflow, delivery).
     public var statistics: Statistics {
-        outbound.state.withLock { $0.statistics }
+        outbound.state.withLockedValue { $0.statistics }
     }
 }

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Packets received by the device on any thread, waiting for the event loop.
 ///
@@ -7,6 +7,9 @@ import Synchronization
 /// (emptied, capacity kept) and works through the records, so in steady state receiving allocates
 /// nothing: two arrays trade places. A wake-up is scheduled only when the inbox goes from empty to
 /// non-empty. Bounded: past `limitBytes` a packet is dropped and counted, as a full NIC ring would.
+///
+/// The lock is NIO's (a pthread mutex) rather than `Synchronization.Mutex`: ThreadSanitizer
+/// understands pthread mutexes, while it cannot see `Mutex`'s futex and reports false races.
 final class Inbox: Sendable {
     struct State {
         var bytes: [UInt8] = []
@@ -14,7 +17,7 @@ final class Inbox: Sendable {
         var open = true
         var dropped = 0
     }
-    let state = Mutex(State())
+    let state = NIOLockedValueBox(State())
     let limitBytes: Int
 
     init(limitBytes: Int) {
@@ -23,7 +26,7 @@ final class Inbox: Sendable {
 
     /// Appends a packet; returns true when the caller must wake the loop.
     func push(_ packet: UnsafeRawBufferPointer) -> Bool {
-        state.withLock { s in
+        state.withLockedValue { s in
             guard s.open else { return false }
             guard s.bytes.count + packet.count + 4 <= limitBytes else {
                 s.dropped += 1
@@ -43,7 +46,7 @@ final class Inbox: Sendable {
 
     /// Swaps the pending records into `spare` (which must be empty) and clears the wake-up flag.
     func take(into spare: inout [UInt8]) {
-        state.withLock { s in
+        state.withLockedValue { s in
             swap(&s.bytes, &spare)
             s.wakeScheduled = false
         }
@@ -51,13 +54,13 @@ final class Inbox: Sendable {
 
     /// Stops accepting packets.
     func close() {
-        state.withLock { s in
+        state.withLockedValue { s in
             s.open = false
             s.bytes = []
         }
     }
 
-    var droppedCount: Int { state.withLock { $0.dropped } }
+    var droppedCount: Int { state.withLockedValue { $0.dropped } }
 
     /// Calls `body` for each record in `records`.
     static func forEach(_ records: [UInt8], _ body: (UnsafeRawBufferPointer) -> Void) {

@@ -112,14 +112,12 @@ actor StackCore {
             spareRecords.removeAll(keepingCapacity: true)
             return
         }
-        let records = spareRecords
-        Inbox.forEach(records) { packet in
+        Inbox.forEach(spareRecords) { packet in
             let now = self.now()
             input(packet, now)
             flush(now)
         }
-        spareRecords = records
-        spareRecords.removeAll(keepingCapacity: true)
+        spareRecords.removeAll(keepingCapacity: true)   // unique again: keeps its storage
         afterWork(now())
     }
 

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import TCPCore
 import TCPNet
@@ -7,8 +7,8 @@ import TCPWire
 @Suite(.timeLimit(.minutes(2)))
 struct BackpressureTests {
     final class Progress: Sendable {
-        let written = Mutex(0)
-        let finished = Mutex(false)
+        let written = NIOLockedValueBox(0)
+        let finished = NIOLockedValueBox(false)
     }
 
     /// A consumer that does not read stops the sender: the receiver's buffer fills, its window
@@ -33,9 +33,9 @@ struct BackpressureTests {
             while i < total {
                 try await connection.write(Array(data[i..<(i + piece)]))
                 i += piece
-                progress.written.withLock { $0 = i }
+                progress.written.withLockedValue { $0 = i }
             }
-            progress.finished.withLock { $0 = true }
+            progress.finished.withLockedValue { $0 = true }
             try await connection.shutdown(.write)
         }
         // Wait for the stalled state: the receiver's window closed, the sender's buffer full.
@@ -44,8 +44,8 @@ struct BackpressureTests {
             return r.rcvWnd == 0 && r.bytesReadable == 64 * 1024 && s.bytesBuffered == 64 * 1024
         }
         #expect(stalled)
-        let written = progress.written.withLock { $0 }
-        #expect(!progress.finished.withLock { $0 })
+        let written = progress.written.withLockedValue { $0 }
+        #expect(!progress.finished.withLockedValue { $0 })
         // What `write` accepted sits in the two buffers (plus at most one piece partly queued).
         #expect(written <= 128 * 1024)
         #expect(written >= 128 * 1024 - piece)

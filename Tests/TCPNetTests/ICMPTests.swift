@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import TCPCore
 import TCPNet
@@ -57,7 +57,7 @@ struct ICMPTests {
 
     /// A stack on device a; the test is the host on device b and collects what comes back.
     final class Collector: Sendable {
-        let received = Mutex<[[UInt8]]>([])
+        let received = NIOLockedValueBox<[[UInt8]]>([])
     }
     final class Host: Sendable {
         let collector = Collector()
@@ -65,10 +65,10 @@ struct ICMPTests {
         let stack: NetworkStack
         init() throws {
             stack = try NetworkStack(device: devices.a, addresses: [StackPair.serverV4, StackPair.serverV6])
-            try devices.b.start { [collector] p in collector.received.withLock { $0.append(Array(p)) } }
+            try devices.b.start { [collector] p in collector.received.withLockedValue { $0.append(Array(p)) } }
         }
         func send(_ p: [UInt8]) { p.withUnsafeBytes { devices.b.send($0) } }
-        var packets: [[UInt8]] { collector.received.withLock { $0 } }
+        var packets: [[UInt8]] { collector.received.withLockedValue { $0 } }
     }
 
     @Test("ping over IPv4: echo reply with addresses swapped, same id, sequence and data, valid checksums")
