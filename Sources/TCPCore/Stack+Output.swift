@@ -98,8 +98,21 @@ extension TCPStack {
     func sendRoom(_ c: Connection) -> Int {
         let peerRoom = Int(c.sndUna - c.sndNxt) + Int(c.sndWnd)
         if let room = sackSendRoom(c, windowRoom: max(0, peerRoom)) { return room }
-        let inNetwork = c.inFastRecovery && configuration.proportionalRateReduction ? c.pipe : Int(c.sndNxt - c.sndUna)
+        var inNetwork = c.inFastRecovery && configuration.proportionalRateReduction ? c.pipe : Int(c.sndNxt - c.sndUna)
+        if !c.inFastRecovery && !c.inRTORecovery && c.sndNxt == c.sndMax {
+            inNetwork -= limitedTransmitAllowance(c)
+        }
         return max(0, min(peerRoom, c.cwnd - inNetwork))
+    }
+
+    /// Limited transmit with SACK (RFC 6675 §5 (C) step 1, after RFC 3042): on the duplicate
+    /// ACKs that come before loss recovery starts, previously unsent data may go as far as
+    /// cwnd − pipe, and pipe leaves out the bytes the peer SACKed — so a small window keeps its
+    /// ACK clock until the DupThresh-th duplicate. cwnd itself is unchanged. (Without SACK the
+    /// engine does not do RFC 3042's variant.)
+    func limitedTransmitAllowance(_ c: Connection) -> Int {
+        guard c.sackOK, let sb = c.scoreboard, c.duplicateACKs > 0 else { return 0 }
+        return sb.sackedBytes
     }
 
     /// Our FIN is due: queued, all data before it sent, and not yet sent (or going back after a timeout).
@@ -314,6 +327,7 @@ extension TCPStack {
     mutating func retransmitTimeout(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
         guard c.sndUna != c.sndMax || c.sndNxt == c.iss else { return }
         c.retries += 1
+        statistics.retransmissionTimeouts += 1
         let limit: Int = switch c.state {
         case .synSent: configuration.synRetries
         case .synReceived: configuration.synAckRetries

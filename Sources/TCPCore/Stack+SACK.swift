@@ -93,8 +93,12 @@ extension TCPStack {
         var lost = sb.markLostBySACK(mss: c.sendMSS, dupThresh: Self.dupThresh)
         lost += rackDetectLoss(&c, sb, now)
         // RFC 6675 §5: enter recovery on the DupThresh-th duplicate or when IsLost(SND.UNA); RACK
-        // losses start it too (RFC 8985 §6.2). Not before the last recovery's point is passed.
-        if !c.inFastRecovery && !c.inRTORecovery && (c.sndUna > c.recover || c.recover == c.iss)
+        // losses start it too (RFC 8985 §6.2). Not while the last recovery lasts: it ends with the
+        // cumulative ACK of RecoveryPoint (`recover` is one past it), and a new one may start at
+        // once — a segment lost just past the old RecoveryPoint (SND.UNA == recover) is a new
+        // loss, which `>` here left to the retransmission timer. (RFC 6582's stricter "covers more
+        // than recover" is for NewReno without SACK, where duplicates cannot be told apart.)
+        if !c.inFastRecovery && !c.inRTORecovery && c.sndUna >= c.recover
             && (c.duplicateACKs >= Self.dupThresh || sb.firstIsLost || lost > 0) {
             enterSACKRecovery(&c, sb, now)
         }
@@ -217,7 +221,7 @@ extension TCPStack {
             trace(now, id, .timer(.reorder))
             // RFC 8985 §6.3: detect again with the clock moved on.
             let lost = rackDetectLoss(&c, sb, now)
-            if lost > 0 && !c.inFastRecovery && !c.inRTORecovery && (c.sndUna > c.recover || c.recover == c.iss) {
+            if lost > 0 && !c.inFastRecovery && !c.inRTORecovery && c.sndUna >= c.recover {
                 enterSACKRecovery(&c, sb, now)
             }
             _ = sb.computePipe()

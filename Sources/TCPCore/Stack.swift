@@ -196,6 +196,8 @@ public struct TCPStatistics: Sendable, Hashable {
     public var segmentsReceived = 0
     public var segmentsSent = 0
     public var retransmissions = 0
+    /// Retransmission timeouts that fired with data outstanding (RFC 6298 §5.4; Linux TCPTimeouts).
+    public var retransmissionTimeouts = 0
     /// Duplicate ACKs received (RFC 5681 §2) and fast retransmissions made (RFC 5681 §3.2, RFC 6582).
     public var duplicateACKs = 0
     public var fastRetransmissions = 0

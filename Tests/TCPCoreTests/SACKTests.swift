@@ -291,6 +291,65 @@ struct SACKRecoveryTests {
         #expect(h.stack.statistics.retransmissions == 5, "0, 1, 3, 4, 5: never the SACKed 2")
     }
 
+    /// `n` full segments of test data (the bytes of segment i are those `segment(h, data, i)` expects).
+    static func data(_ n: Int) -> [UInt8] { (0..<(n * mss)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) } }
+
+    @Test("limited transmit (RFC 6675 §5 (C) step 1): each of the first two duplicate ACKs lets one new segment out, cwnd unchanged; the third starts recovery")
+    func limitedTransmit() {
+        var h = Harness.establishedSACK(Harness.configuration(Self.classic))
+        let data = Self.data(12)
+        h.write(data, at: 0.2)
+        #expect(h.takeSent() == (0..<10).map { Self.segment(h, data, $0) }, "IW = 10 segments (RFC 6928)")
+        // Segment 0 is lost. First duplicate: 1 SACKed, pipe = 9 segments, cwnd 10: one new segment.
+        h.send(Self.ack(h, 0, sacking: [(1, 2)]), at: 0.3)
+        h.expectSent(Self.segment(h, data, 10))
+        h.expectNothingSent()
+        // Second duplicate: the last segment (PSH: the buffer is then all sent).
+        h.send(Self.ack(h, 0, sacking: [(1, 3)]), at: 0.31)
+        h.expectSent(Self.segment(h, data, 11, flags: [.psh, .ack]))
+        #expect(h.info.cwnd == 10 * Self.mss && h.stack.statistics.sackRecoveries == 0)
+        // Third: DupThresh, recovery, the hole resent; ssthresh from the 12 segments in flight.
+        h.send(Self.ack(h, 0, sacking: [(1, 4)]), at: 0.32)
+        h.expectSent(Self.segment(h, data, 0))
+        h.expectNothingSent()
+        #expect(h.stack.statistics.sackRecoveries == 1 && h.info.ssthresh == 6 * Self.mss)
+    }
+
+    /// RecoveryPoint is HighData (RFC 6675 §5 (4.1)); recovery ends with the cumulative ACK of it,
+    /// and the next loss starts a new one at once. The engine used to ask SND.UNA to pass one more
+    /// sequence number, so a loss of the first segment after RecoveryPoint waited for the RTO
+    /// (1 s here; it cost the NewReno efficiency test a second per occurrence).
+    @Test("a loss of the first segment past the last RecoveryPoint starts a new recovery at the DupThresh-th duplicate, not at the RTO")
+    func lossJustPastRecoveryPoint() {
+        var h = Harness.establishedSACK(Harness.configuration(Self.classic))
+        let data = Self.data(20)
+        h.write(Array(data[0..<(10 * Self.mss)]), at: 0.2)
+        #expect(h.takeSent().count == 10)
+        // Segment 1 lost: recovery, RecoveryPoint = segment 10's sequence number.
+        h.send(Self.ack(h, 1, sacking: [(2, 3)]), at: 0.3)
+        h.send(Self.ack(h, 1, sacking: [(2, 4)]), at: 0.31)
+        h.send(Self.ack(h, 1, sacking: [(2, 5)]), at: 0.32)
+        h.expectSent(Self.segment(h, data, 1))
+        // SND.UNA = RecoveryPoint: recovery over, cwnd = ssthresh = 9 segments in flight / 2.
+        h.send(Self.ack(h, 10), at: 0.4)
+        #expect(h.info.cwnd == 9 * Self.mss / 2 && h.info.sndUna == Self.seq(h, 10))
+        h.write(Array(data[(10 * Self.mss)...]), at: 0.4)
+        #expect(h.takeSent() == (10..<14).map { Self.segment(h, data, $0) })
+        // Segment 10 — at SND.UNA, which equals the old RecoveryPoint — is lost. Two duplicates
+        // let 14 and 15 out (limited transmit); the third starts the second recovery.
+        h.send(Self.ack(h, 10, sacking: [(11, 12)]), at: 0.5)
+        h.expectSent(Self.segment(h, data, 14))
+        h.send(Self.ack(h, 10, sacking: [(11, 13)]), at: 0.51)
+        h.expectSent(Self.segment(h, data, 15))
+        h.send(Self.ack(h, 10, sacking: [(11, 14)]), at: 0.52)
+        h.expectSent(Self.segment(h, data, 10))
+        h.expectNothingSent()
+        #expect(h.stack.statistics.sackRecoveries == 2)
+        #expect(h.stack.statistics.retransmissionTimeouts == 0)
+        h.send(Self.ack(h, 16), at: 0.6)
+        #expect(h.info.sndUna == Self.seq(h, 16))
+    }
+
     @Test("sack = false behaves as before: NewReno, no scoreboard")
     func sackOffIsNewReno() {
         var (h, data) = Self.flight(6) { $0.sack = false }

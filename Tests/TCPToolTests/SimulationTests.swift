@@ -128,10 +128,15 @@ import TCPWire
         #expect(goodput >= bound, "goodput \(goodput / 1e6) Mbit/s, Mathis \(bound / 1e6) Mbit/s")
     }
 
-    @Test("1% random loss, NewReno: goodput at least the Mathis estimate",
-          .disabled("NewReno measures 1.85 Mbit/s here on main at 08:40 UTC (2.64 before delayed ACKs landed, 3.0 before SACK): its congestion avoidance grows one MSS per two round trips with delayed ACKs; for the engine owners"))
+    /// NewReno fell short here (2.56 Mbit/s) for two engine faults, both fixed: a loss of the
+    /// first segment past the last RecoveryPoint could not start recovery (SND.UNA had to pass
+    /// RecoveryPoint by one more sequence number), so it waited for the 1 s RTO; and no new data
+    /// went on the duplicate ACKs before recovery (RFC 6675 §5 (C) limited transmit), so every
+    /// loss also drained the ACK clock. (SACKTests has both as packet traces.)
+    @Test("1% random loss, NewReno: goodput at least the Mathis estimate (2.85 Mbit/s), averaged over 3 seeds")
     func efficiencyMathisNewReno() {
         let (goodput, bound) = Self.mathis(.newReno)
+        print("Mathis, NewReno: \(goodput / 1e6) Mbit/s (bound \(bound / 1e6))")
         #expect(goodput >= bound, "goodput \(goodput / 1e6) Mbit/s, Mathis \(bound / 1e6) Mbit/s")
     }
 
