@@ -34,7 +34,13 @@ extension TCPStack {
     mutating func addSACKBlocks(_ c: inout Connection, _ h: inout TCPHeader, payloadLength: Int) {
         guard c.sackOK, c.state.isSynchronized, h.flags.contains(.ack), !h.flags.contains(.syn), !h.flags.contains(.rst) else { return }
         var free = 40 - h.options.encodedLength
-        if payloadLength > 0 { free = min(free, c.sendMSS - payloadLength - h.options.encodedLength) }
+        if payloadLength > 0 {
+            // Data plus options may fill the peer's MSS. `sendMSS` already left out the 12 bytes
+            // the timestamps take on every segment (Stack+RFC7323), and `encodedLength` counts
+            // them again: add them back once.
+            let segmentLimit = c.sendMSS + (c.timestampsOn ? 12 : 0)
+            free = min(free, segmentLimit - payloadLength - h.options.encodedLength)
+        }
         free -= 4   // NOP, NOP, kind, length
         let room = min(SACKBlocks.capacity, max(0, free / 8))
         guard room > 0, c.sackReport.dsack != nil || !c.assembler.isEmpty else { return }

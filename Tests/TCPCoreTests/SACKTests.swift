@@ -523,3 +523,52 @@ struct RACKAmbiguityTests {
         #expect(sb.rackHasDelivery && sb.rackRTT == 150_000_000)
     }
 }
+
+@Suite("SACK blocks on data segments (RFC 2018 §3, RFC 6691 §3)")
+struct SACKOnDataTests {
+    /// ESTABLISHED (passive open) with SACK and timestamps on both SYNs, so our send MSS is
+    /// 1460 − 12 = 1448; then three out-of-order segments from the peer leave three ranges to
+    /// report.
+    static func withThreeRanges() -> (Harness, ourTSval: UInt32) {
+        var h = Harness.listen()
+        var synOptions = opts(mss: 1460, wscale: 7, ts: (1000, 0))
+        synOptions.sackPermitted = true
+        h.send(.syn, seq: h.irs, options: synOptions, at: 0)
+        let synAck = h.lastSentSegment
+        precondition(synAck.flags == [.syn, .ack] && synAck.options.sackPermitted, "fixture: \(synAck)")
+        h.iss = synAck.sequenceNumber
+        h.conn = h.lastHalfOpen
+        let ourTSval = synAck.options.timestamp!.value
+        h.send(.ack, seq: h.irs + 1, ack: h.iss + 1, window: 1000, options: opts(ts: (1001, ourTSval)), at: 0.1)
+        precondition(try! h.stack.accept(h.listener!) == h.conn && h.state == .established)
+        for k in 0..<3 {
+            h.send(.ack, seq: h.irs + 1 + (200 * k + 100), ack: h.iss + 1, window: 1000, options: opts(ts: (1002, ourTSval)),
+                   payload: [UInt8](repeating: 9, count: 100), at: 0.2 + 0.01 * Double(k))
+        }
+        precondition(h.lastSentSegment.options.sackBlocks.count == 3, "fixture: \(h.lastSentSegment)")
+        _ = h.takeSent()
+        _ = h.pollEvents()
+        return (h, ourTSval)
+    }
+
+    /// Data and options together may fill the peer's MSS (RFC 6691 §3): 1460 here. The timestamps
+    /// take 12 of it on every segment, which is why the send MSS is 1448; what is left beside the
+    /// payload carries SACK blocks (4 bytes of NOP, NOP, kind, length and 8 a block). The engine
+    /// used to take the 12 timestamp bytes off twice, so a 1420-byte segment carried one block
+    /// instead of three and a 1428-byte one none.
+    @Test("a data segment carries as many SACK blocks as fit beside its payload within the MSS",
+          arguments: [(1420, 3), (1428, 2), (1436, 1), (1444, 0), (1448, 0)] as [(Int, Int)])
+    func blocksBesidePayload(payload: Int, blocks: Int) {
+        var (h, _) = Self.withThreeRanges()
+        #expect(h.tcb.sendMSS == 1448)
+        h.write([UInt8](repeating: 1, count: payload), at: 0.3)
+        let seg = h.lastSentSegment
+        #expect(seg.payloadLength == payload)
+        #expect(seg.options.timestamp != nil)
+        #expect(seg.options.sackBlocks.count == blocks)
+        #expect(seg.options.encodedLength + payload <= 1460, "options and data within the peer's MSS")
+        let base = h.irs + 1
+        let newestFirst = [block(base + 500, base + 600), block(base + 300, base + 400), block(base + 100, base + 200)]
+        #expect(Array(seg.options.sackBlocks) == Array(newestFirst.prefix(blocks)))
+    }
+}
