@@ -72,6 +72,20 @@ final class Scoreboard {
     /// RFC 6675 §5 step (4.3): the first retransmission on entering recovery goes out whatever
     /// pipe says.
     var entryRetransmit = false
+    /// RFC 6675 §4 NextSeg rule (4): this recovery's one rescue retransmission has gone (the
+    /// RFC's RescueRxt, which is set to RecoveryPoint; a new recovery allows another).
+    var rescueSent = false
+
+    /// The rescue retransmission's candidate: the last unSACKed record (it holds the highest
+    /// outstanding unSACKed sequence number) — unless a retransmission of it is in flight, or it
+    /// was sent after recovery began (it ends past `recoveryPoint`): the rescue is for the tail
+    /// that was outstanding when the loss was found, not for data just sent.
+    func rescueCandidate(recoveryPoint: SequenceNumber) -> Int? {
+        var i = count - 1
+        while i >= 0 && self[i].sacked { i -= 1 }
+        guard i >= 0, !self[i].flags.contains(.retransmitted), self[i].end <= recoveryPoint else { return nil }
+        return i
+    }
 
     /// RFC 6675 §4 NextSeg rule (3): the first unSACKed record below the highest SACKed one that
     /// has not been retransmitted (sent when neither a lost segment nor new data can go).

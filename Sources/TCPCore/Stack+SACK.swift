@@ -126,6 +126,7 @@ extension TCPStack {
             sb[0] = r
         }
         sb.entryRetransmit = sb.nextLost(belowHighestSACK: false) != nil
+        sb.rescueSent = false
         c.rttSeq = nil   // Karn: the timed segment may be resent
         // RFC 8985 §7.2: no probe during recovery.
         if sb.lossTimer == .probe { c.lossTimerAt = nil; sb.lossTimer = .none }
@@ -253,11 +254,12 @@ extension TCPStack {
         if sb.tlpPending || sb.entryRetransmit { return true }
         guard c.inFastRecovery || c.inRTORecovery, c.cwnd - sb.pipe >= c.sendMSS else { return false }
         if sb.nextLost(belowHighestSACK: !c.inRTORecovery) != nil { return true }
-        return c.inFastRecovery && !newDataSendable(c) && sb.nextUnSACKedBelowHighest() != nil
+        guard c.inFastRecovery && !newDataSendable(c) else { return false }
+        return sb.nextUnSACKedBelowHighest() != nil || (!sb.rescueSent && sb.rescueCandidate(recoveryPoint: c.recover) != nil)
     }
 
-    /// RFC 6675 §4 NextSeg rule (1) (and, after an RTO, every lost segment in order), or the
-    /// retransmitted tail loss probe.
+    /// RFC 6675 §4 NextSeg rules (1), (3) and (4) (and, after an RTO, every lost segment in
+    /// order), or the retransmitted tail loss probe.
     mutating func sackNextSegment(_ c: inout Connection, _ now: Instant, maxPayload: Int, window: UInt16) -> OutgoingSegment? {
         guard let sb = c.scoreboard, c.sackOK else { return nil }
         if sb.tlpPending {
@@ -292,6 +294,14 @@ extension TCPStack {
         // Rule (2), new data, is the data path's; rule (3) when it has none to send: the first
         // unSACKed segment below the highest SACK not yet resent.
         if c.inFastRecovery && !newDataSendable(c), let i = sb.nextUnSACKedBelowHighest() {
+            return retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window)
+        }
+        // Rule (4), the rescue retransmission: once per recovery, when none of the above may go,
+        // one segment holding the highest outstanding unSACKed sequence number. A loss at the
+        // tail, above every SACK block, qualifies for no other rule and would wait for the RTO.
+        if c.inFastRecovery && !sb.rescueSent && !newDataSendable(c), var i = sb.rescueCandidate(recoveryPoint: c.recover) {
+            if sb[i].length > c.sendMSS && sb.split(i, at: sb[i].end - UInt32(c.sendMSS)) { i += 1 }
+            sb.rescueSent = true
             return retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window)
         }
         return nil

@@ -39,7 +39,7 @@ public struct TCPStack {
         var options: TCPOptions? = nil
     }
 
-    var slots: [Slot] = []
+    var slots = SlotTable()
     var freeSlots: [UInt32] = []
     var demux: [FourTuple: UInt32] = [:]
     var listenerSlots: [ListenerSlot] = []
@@ -269,4 +269,34 @@ public struct WindowShifts: Sendable, Hashable {
     public var send: UInt8
     public var receive: UInt8
     public init(send: UInt8, receive: UInt8) { self.send = send; self.receive = receive }
+}
+
+/// The connection slab: TCBs stored inline (no allocation per connection), in chunks of
+/// `chunkSize` slots. A single array would double its capacity as it grows — up to half of it
+/// unused, and while it grows the old and the new storage both live: 100,000 idle connections of
+/// ~850 bytes each peaked at 2 × 112 MB of slots in two stacks. Chunks cost at most one partly
+/// filled chunk, and growing copies nothing. (The first chunk grows as an array does, so a stack
+/// with a handful of connections stays small.)
+struct SlotTable {
+    static let chunkShift = 10
+    static let chunkSize = 1 << chunkShift
+    private var chunks: [[TCPStack.Slot]] = []
+    private(set) var count = 0
+
+    var indices: Range<Int> { 0..<count }
+
+    subscript(i: Int) -> TCPStack.Slot {
+        get { chunks[i >> Self.chunkShift][i & (Self.chunkSize - 1)] }
+        _modify { yield &chunks[i >> Self.chunkShift][i & (Self.chunkSize - 1)] }
+    }
+
+    mutating func append(_ slot: TCPStack.Slot) {
+        if chunks.isEmpty || chunks[chunks.count - 1].count == Self.chunkSize {
+            var chunk: [TCPStack.Slot] = []
+            if !chunks.isEmpty { chunk.reserveCapacity(Self.chunkSize) }
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(slot)
+        count += 1
+    }
 }
