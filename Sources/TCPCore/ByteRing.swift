@@ -1,13 +1,19 @@
 /// A fixed-capacity byte ring. Storage is allocated on the first write and kept for the
-/// connection's life, so the steady state allocates nothing and an idle connection that never
-/// carried data holds no buffer at all.
+/// connection's life, so the steady state allocates nothing. A connection starts with its stack's
+/// shared empty rings (`TCPStack.EmptyRings`, `placeholder`) and gets rings of its own on its
+/// first byte, so an idle connection that never carried data allocates nothing at all.
 final class ByteRing {
     let capacity: Int
+    /// A shared stand-in that always stays empty (it may be read, never written).
+    let placeholder: Bool
     private var storage: UnsafeMutableRawPointer?
     private var head = 0          // offset of the first byte
     private(set) var count = 0
 
-    init(capacity: Int) { self.capacity = max(capacity, 1) }
+    init(capacity: Int, placeholder: Bool = false) {
+        self.capacity = max(capacity, 1)
+        self.placeholder = placeholder
+    }
     deinit { storage?.deallocate() }
 
     var free: Int { capacity - count }
@@ -15,6 +21,7 @@ final class ByteRing {
 
     private func ensureStorage() -> UnsafeMutableRawPointer {
         if let storage { return storage }
+        precondition(!placeholder, "ByteRing: a shared empty ring was written to")
         let s = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         storage = s
         return s

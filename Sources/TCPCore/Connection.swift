@@ -42,7 +42,8 @@ struct Connection {
     var maxSndWnd: UInt32 = 0
     /// Bytes the application wrote and the peer has not acknowledged; its first byte has sequence
     /// number `sendBufferSeq`.
-    let sendBuffer: ByteRing
+    /// (The stack's shared empty ring until the first byte is written: `TCPStack.send`.)
+    var sendBuffer: ByteRing
     var sendBufferSeq = SequenceNumber(0)
     /// A FIN follows the buffered data (the application closed its sending side).
     var finQueued = false
@@ -51,7 +52,8 @@ struct Connection {
     // Receive sequence variables.
     var irs = SequenceNumber(0)
     var rcvNxt = SequenceNumber(0)
-    let receiveBuffer: ByteRing
+    /// (The stack's shared empty ring until the first byte arrives: `TCPStack.ownReceiveBuffer`.)
+    var receiveBuffer: ByteRing
     /// Out-of-order data held in the receive ring's free space, by offset from RCV.NXT.
     var assembler = Assembler()
     /// Sequence number of a FIN that arrived past a gap; processed when the gap fills.
@@ -186,13 +188,14 @@ struct Connection {
     /// Per-connection statistics (`TCPInfo`).
     var counters = ConnectionCounters()
 
-    init(local: SocketAddress, remote: SocketAddress, passive: Bool, userOwned: Bool, configuration: TCPConfiguration) {
+    init(local: SocketAddress, remote: SocketAddress, passive: Bool, userOwned: Bool, configuration: TCPConfiguration,
+         rings: TCPStack.EmptyRings) {
         self.local = local
         self.remote = remote
         self.passive = passive
         self.userOwned = userOwned
-        sendBuffer = ByteRing(capacity: configuration.sendBufferBytes)
-        receiveBuffer = ByteRing(capacity: configuration.receiveBufferBytes)
+        sendBuffer = rings.send
+        receiveBuffer = rings.receive
         announcedMSS = configuration.announcedMSS(ipv6: local.address.isIPv6)
         // RFC 9293 §3.7.1: without an MSS option the peer's MSS is 536 (IPv4) / 1220 (IPv6).
         sendMSS = min(announcedMSS, local.address.isIPv6 ? 1220 : 536)

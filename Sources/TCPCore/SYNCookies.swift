@@ -220,7 +220,7 @@ extension TCPStack {
             return true
         }
         let lid = ListenerID(index: UInt32(li), generation: listenerSlots[li].generation)
-        var c = Connection(local: local, remote: remote, passive: true, userOwned: false, configuration: configuration)
+        var c = Connection(local: local, remote: remote, passive: true, userOwned: false, configuration: configuration, rings: emptyRings)
         if let o = listener.options { c.apply(o) }
         c.irs = irs
         c.rcvNxt = irs + 1

@@ -133,7 +133,7 @@ extension TCPStack {
             port = f
         }
         let local = SocketAddress(ip, port)
-        var c = Connection(local: local, remote: remote, passive: false, userOwned: true, configuration: configuration)
+        var c = Connection(local: local, remote: remote, passive: false, userOwned: true, configuration: configuration, rings: emptyRings)
         initializeSend(&c, iss: isnGenerator.isn(local: local, remote: remote, now: now))
         let i = allocateSlot(c)
         c = take(i)
@@ -183,7 +183,11 @@ extension TCPStack {
         case .closed, .listen:
             throw .notConnected
         }
-        let n = c.sendBuffer.append(bytes)
+        if c.sendBuffer.placeholder && !bytes.isEmpty {
+            let ring = ByteRing(capacity: configuration.sendBufferBytes)   // the first byte: its own ring
+            slots[i].connection!.sendBuffer = ring
+        }
+        let n = slots[i].connection!.sendBuffer.append(bytes)
         if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
             var c = take(i)

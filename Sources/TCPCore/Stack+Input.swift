@@ -119,7 +119,7 @@ extension TCPStack {
             drop(.backlogFull, now, nil, seg)
             return
         }
-        var c = Connection(local: seg.destinationSocket, remote: seg.sourceSocket, passive: true, userOwned: false, configuration: configuration)
+        var c = Connection(local: seg.destinationSocket, remote: seg.sourceSocket, passive: true, userOwned: false, configuration: configuration, rings: emptyRings)
         c.listenerRole = .halfOpen(lid)
         if let o = listener.options { c.apply(o) }
         c.lastReceivedAt = now
@@ -577,10 +577,12 @@ extension TCPStack {
             statistics.outOfOrderSegments += 1
             c.counters.outOfOrderSegments &+= 1
             let start = seg.payload.startIndex + skip
+            ownReceiveBuffer(&c)
             c.receiveBuffer.write(at: offset, UnsafeRawBufferPointer(rebasing: seg.payload[start..<(start + length)]))
             return
         }
         let start = seg.payload.startIndex + skip
+        ownReceiveBuffer(&c)
         c.receiveBuffer.write(at: 0, UnsafeRawBufferPointer(rebasing: seg.payload[start..<(start + length)]))
         // Data filling all or part of a gap is acknowledged at once (RFC 5681 §4.2).
         let fillsGap = !c.assembler.isEmpty

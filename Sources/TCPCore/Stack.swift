@@ -53,6 +53,14 @@ public struct TCPStack {
     let isnGenerator: ISNGenerator
     /// The key of the SYN cookies (RFC 4987 §3.6).
     let synCookies: SYNCookieCodec
+    /// Every connection starts with these two rings of the configured sizes, which stay empty;
+    /// its own are allocated when the first byte is written (`send`) or arrives
+    /// (`ownReceiveBuffer`). An idle connection thus allocates nothing beyond its slot.
+    struct EmptyRings {
+        let send: ByteRing
+        let receive: ByteRing
+    }
+    let emptyRings: EmptyRings
     var challengeTokens: Int
     var challengeWindowStart = Instant(nanoseconds: .min / 2)
     var ipIdentification: UInt16 = 0
@@ -77,6 +85,8 @@ public struct TCPStack {
         var cookieRandom = StackRandom(seed: seed ^ 0x5359_4E43_4F4F_4B49)   // "SYNCOOKI"
         synCookies = SYNCookieCodec(k0: cookieRandom.next(), k1: cookieRandom.next())
         challengeTokens = configuration.challengeACKLimit
+        emptyRings = EmptyRings(send: ByteRing(capacity: configuration.sendBufferBytes, placeholder: true),
+                                receive: ByteRing(capacity: configuration.receiveBufferBytes, placeholder: true))
     }
 
     // MARK: - Handles
@@ -103,6 +113,11 @@ public struct TCPStack {
         let c = slots[i].connection!
         slots[i].connection = nil
         return c
+    }
+
+    /// The connection's own receive ring, allocated on the first byte that arrives.
+    func ownReceiveBuffer(_ c: inout Connection) {
+        if c.receiveBuffer.placeholder { c.receiveBuffer = ByteRing(capacity: configuration.receiveBufferBytes) }
     }
 
     // MARK: - Queries

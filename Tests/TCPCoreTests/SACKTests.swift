@@ -484,6 +484,27 @@ struct SACKMemoryTests {
         // (832 bytes when this was written): an idle connection stays under ~1 KB.
         #expect(MemoryLayout<Connection>.size <= 864, "TCB: \(MemoryLayout<Connection>.size) bytes")
     }
+
+    /// The idle benchmark (Benchmarks/, `Idle`) counts two mallocs per TCB when every connection
+    /// allocated its two ring objects up front; now an idle connection allocates nothing.
+    @Test("an idle connection holds no rings of its own: both are the stack's shared empty ones until a byte is written or arrives")
+    func idleConnectionOwnsNoRings() {
+        var h = Harness.establishedSACK()
+        let empty = h.stack.emptyRings
+        #expect(h.tcb.sendBuffer === empty.send && h.tcb.receiveBuffer === empty.receive)
+        #expect(empty.send.placeholder && empty.receive.placeholder)
+        #expect(h.tcb.sendBuffer.capacity == h.stack.configuration.sendBufferBytes)
+        #expect(h.info.rcvWnd == 65535, "the window offered comes from the configured size all the same")
+        // A byte arrives: the connection gets its own receive ring; the send side stays shared.
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, payload: [7]), at: 0.2)
+        #expect(h.tcb.receiveBuffer !== empty.receive && h.tcb.receiveBuffer.count == 1)
+        #expect(h.tcb.sendBuffer === empty.send)
+        #expect(h.read() == [7])
+        // The application writes: its own send ring.
+        h.write([1, 2, 3], at: 0.3)
+        #expect(h.tcb.sendBuffer !== empty.send && h.tcb.sendBuffer.count == 3)
+        #expect(empty.send.count == 0 && empty.receive.count == 0, "the shared rings stay empty")
+    }
 }
 
 final class DroppedOnce { var seqs: Set<UInt32> = [] }
