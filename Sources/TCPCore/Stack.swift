@@ -292,12 +292,14 @@ public struct WindowShifts: Sendable, Hashable {
 /// ~850 bytes each peaked at 2 × 112 MB of slots in two stacks. Chunks cost at most one partly
 /// filled chunk, and growing copies nothing. (The first chunk grows as an array does, so a stack
 /// with a handful of connections stays small.)
-struct SlotTable {
+struct SlotTable: RandomAccessCollection {
     static let chunkShift = 10
     static let chunkSize = 1 << chunkShift
     private var chunks: [[TCPStack.Slot]] = []
     private(set) var count = 0
 
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
     var indices: Range<Int> { 0..<count }
 
     subscript(i: Int) -> TCPStack.Slot {
