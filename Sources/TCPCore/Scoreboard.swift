@@ -72,6 +72,14 @@ final class Scoreboard {
     /// RFC 6675 §5 step (4.3): the first retransmission on entering recovery goes out whatever
     /// pipe says.
     var entryRetransmit = false
+    /// Undoing a spurious recovery (RFC 3708 §3 detection with D-SACK, RFC 4015's response):
+    /// SND.UNA when the last recovery began (nil: nothing to undo), cwnd and ssthresh before its
+    /// reduction, and its retransmissions no D-SACK has yet shown to be duplicates.
+    var undoMarker: SequenceNumber?
+    var undoCwnd = 0
+    var undoSsthresh = 0
+    var undoRetransmissions = 0
+
     /// RFC 6675 §4 NextSeg rule (4): this recovery's one rescue retransmission has gone (the
     /// RFC's RescueRxt, which is set to RecoveryPoint; a new recovery allows another).
     var rescueSent = false

@@ -77,7 +77,10 @@ extension TCPStack {
             statistics.duplicateACKs += 1
         }
         tlpACKArrives(&c, sb, ack, dsack, now)
-        if dsack != nil { rackDSACKSeen(&c, sb) }
+        if let d = dsack {
+            rackDSACKSeen(&c, sb)
+            spuriousRetransmissionReported(&c, sb, d)
+        }
 
         // Leaving recovery (RFC 6675 §5: the cumulative ACK reached RecoveryPoint).
         if (c.inFastRecovery || c.inRTORecovery) && c.sndUna >= c.recover {
@@ -90,6 +93,7 @@ extension TCPStack {
                 if sb.reoWndPersist == 0 { sb.reoWndMult = 1 }
             }
         }
+        undoSpuriousRecovery(&c, sb)
         var lost = sb.markLostBySACK(mss: c.sendMSS, dupThresh: Self.dupThresh)
         lost += rackDetectLoss(&c, sb, now)
         // RFC 6675 §5: enter recovery on the DupThresh-th duplicate or when IsLost(SND.UNA); RACK
@@ -117,6 +121,11 @@ extension TCPStack {
         c.inFastRecovery = true
         statistics.sackRecoveries += 1
         statistics.fastRetransmissions += 1
+        // What an undo would restore, should every retransmission turn out to be needless.
+        sb.undoMarker = c.sndUna
+        sb.undoCwnd = c.cwnd
+        sb.undoSsthresh = c.ssthresh
+        sb.undoRetransmissions = 0
         // (4.2): the congestion response; without PRR, cwnd = ssthresh at once (RFC 6675 §5).
         congestionRecoveryStarted(&c, now)
         if !configuration.proportionalRateReduction { c.cwnd = c.ssthresh }
@@ -130,6 +139,29 @@ extension TCPStack {
         c.rttSeq = nil   // Karn: the timed segment may be resent
         // RFC 8985 §7.2: no probe during recovery.
         if sb.lossTimer == .probe { c.lossTimerAt = nil; sb.lossTimer = .none }
+    }
+
+    // MARK: Undoing a spurious recovery (RFC 2883 §5, RFC 3708, RFC 4015)
+
+    /// A D-SACK block: a segment arrived twice. If it lies in what the last fast recovery resent
+    /// (from SND.UNA at its start up to RecoveryPoint), one of its retransmissions was needless
+    /// (RFC 3708 §3: the original arrived too, so it was delayed or reordered, not lost).
+    func spuriousRetransmissionReported(_ c: inout Connection, _ sb: Scoreboard, _ d: SACKBlock) {
+        guard let marker = sb.undoMarker, sb.undoRetransmissions > 0, d.left >= marker, d.right <= c.recover else { return }
+        sb.undoRetransmissions -= 1
+    }
+
+    /// Once the recovery is over and a D-SACK has shown every one of its retransmissions to be a
+    /// duplicate, nothing was lost: the congestion response is undone, cwnd and ssthresh back to
+    /// what they were (RFC 4015 §3.2's response; RFC 2883 §5 proposes this use of D-SACK; Linux's
+    /// tcp_try_undo_dsack). A timeout or a new recovery forgets the episode.
+    mutating func undoSpuriousRecovery(_ c: inout Connection, _ sb: Scoreboard) {
+        guard sb.undoMarker != nil, !c.inFastRecovery, !c.inRTORecovery, sb.undoRetransmissions == 0,
+              c.sndUna >= c.recover else { return }
+        sb.undoMarker = nil
+        c.cwnd = max(c.cwnd, sb.undoCwnd)
+        c.ssthresh = max(c.ssthresh, sb.undoSsthresh)
+        statistics.spuriousRecoveriesUndone += 1
     }
 
     // MARK: RACK (RFC 8985 §6)
@@ -335,6 +367,7 @@ extension TCPStack {
         sb[i] = r
         sb.pipe += r.length
         countRetransmission(&c, bytes: length)
+        if c.inFastRecovery && sb.undoMarker != nil { sb.undoRetransmissions += 1 }
         if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: length) }
         if length > 0 { c.lastDataSentAt = now }
         if c.rttSeq.map({ $0 >= r.start && $0 < r.end }) ?? false { c.rttSeq = nil }   // Karn
@@ -364,6 +397,7 @@ extension TCPStack {
             statistics.renegingsDetected += 1
         }
         sb.markAllLost()
+        sb.undoMarker = nil   // a timeout is not undone here (that would be F-RTO's or Eifel's detection)
         sb.tlpEndSeq = nil
         sb.tlpPending = false
         if sb.lossTimer != .none { sb.lossTimer = .none; c.lossTimerAt = nil }

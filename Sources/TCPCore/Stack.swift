@@ -224,6 +224,8 @@ public struct TCPStatistics: Sendable, Hashable {
     public var dsacksReceived = 0
     public var dsacksSent = 0
     public var sackRecoveries = 0
+    /// Fast recoveries undone because D-SACKs showed every retransmission needless (RFC 3708).
+    public var spuriousRecoveriesUndone = 0
     public var rackLosses = 0
     public var lossProbes = 0
     public var renegingsDetected = 0

@@ -389,6 +389,56 @@ struct SACKRecoveryTests {
         #expect(h.stack.statistics.retransmissionTimeouts == 0)
     }
 
+    /// Reordering, not loss: segment 1 is late, three duplicates start recovery and resend it, the
+    /// original arrives, and then the retransmission, which the receiver reports in a D-SACK
+    /// (RFC 2883). Every retransmission of the recovery was needless (RFC 3708 §3): cwnd and
+    /// ssthresh go back to what they were (RFC 4015's response, RFC 2883 §5).
+    @Test("a recovery whose every retransmission comes back in a D-SACK is undone: cwnd and ssthresh as before")
+    func spuriousRecoveryUndone() {
+        var (h, data) = Self.flight(6, Self.classic)
+        h.send(Self.ack(h, 1), at: 0.3)
+        #expect(h.info.cwnd == 11 * Self.mss && h.info.ssthresh == .max, "slow start: IW + 1 SMSS")
+        h.send(Self.ack(h, 1, sacking: [(2, 3)]), at: 0.301)
+        h.send(Self.ack(h, 1, sacking: [(2, 4)]), at: 0.302)
+        h.send(Self.ack(h, 1, sacking: [(2, 5)]), at: 0.303)
+        h.expectSent(Self.segment(h, data, 1))
+        #expect(h.info.ssthresh == 5 * Self.mss / 2 && h.info.cwnd == h.info.ssthresh)
+        // The late original: everything is acknowledged, recovery is over, cwnd = ssthresh.
+        h.send(Self.ack(h, 6), at: 0.31)
+        #expect(h.info.cwnd == 5 * Self.mss / 2)
+        #expect(h.stack.statistics.spuriousRecoveriesUndone == 0)
+        // The retransmission arrives too: its D-SACK shows nothing was lost.
+        h.send(Seg(.ack, seq: h.irs + 1, ack: Self.seq(h, 6), sack: [block(Self.seq(h, 1), Self.seq(h, 2))]), at: 0.4)
+        #expect(h.stack.statistics.dsacksReceived == 1)
+        #expect(h.stack.statistics.spuriousRecoveriesUndone == 1)
+        #expect(h.info.cwnd == 11 * Self.mss && h.info.ssthresh == .max)
+        h.expectNothingSent()
+    }
+
+    @Test("no undo when a retransmission was needed: a D-SACK for one of two resent segments keeps the reduction")
+    func realLossNotUndone() {
+        var (h, data) = Self.flight(10, Self.classic)
+        // Segments 1 and 4 lost; both are resent in the recovery.
+        h.send(Self.ack(h, 1), at: 0.3)
+        h.send(Self.ack(h, 1, sacking: [(2, 3)]), at: 0.301)
+        h.send(Self.ack(h, 1, sacking: [(2, 4)]), at: 0.302)
+        h.send(Self.ack(h, 1, sacking: [(5, 6), (2, 4)]), at: 0.303)
+        h.expectSent(Self.segment(h, data, 1))
+        h.send(Self.ack(h, 1, sacking: [(5, 7), (2, 4)]), at: 0.304)
+        h.send(Self.ack(h, 1, sacking: [(5, 8), (2, 4)]), at: 0.305)
+        h.send(Self.ack(h, 1, sacking: [(5, 9), (2, 4)]), at: 0.306)
+        h.send(Self.ack(h, 4, sacking: [(5, 10)]), at: 0.4)
+        #expect(h.takeSent().map(\.seq) == [Self.seq(h, 4)])
+        h.send(Self.ack(h, 10), at: 0.41)
+        let reduced = h.info.ssthresh
+        #expect(reduced == 9 * Self.mss / 2)
+        // Segment 1's original turns up late after all: one of two retransmissions was needless.
+        h.send(Seg(.ack, seq: h.irs + 1, ack: Self.seq(h, 10), sack: [block(Self.seq(h, 1), Self.seq(h, 2))]), at: 0.5)
+        #expect(h.stack.statistics.dsacksReceived == 1)
+        #expect(h.stack.statistics.spuriousRecoveriesUndone == 0)
+        #expect(h.info.ssthresh == reduced)
+    }
+
     @Test("sack = false behaves as before: NewReno, no scoreboard")
     func sackOffIsNewReno() {
         var (h, data) = Self.flight(6) { $0.sack = false }
