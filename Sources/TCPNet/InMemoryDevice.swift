@@ -45,25 +45,24 @@ public final class InMemoryDevice: PacketDevice {
         struct State {
             var receive: (@Sendable (UnsafeRawBufferPointer) -> Void)?
             var random: UInt64
+            var loss: Double
             var inFlight = 0
             var statistics = Statistics()
         }
         let queue: DispatchQueue
         let state: NIOLockedValueBox<State>
-        let loss: Double
         let queueLimit: Int
 
         init(label: String, loss: Double, seed: UInt64, queueLimit: Int) {
             queue = DispatchQueue(label: label)
-            state = NIOLockedValueBox(State(random: seed))
-            self.loss = min(max(loss, 0), 1)
+            state = NIOLockedValueBox(State(random: seed, loss: min(max(loss, 0), 1)))
             self.queueLimit = queueLimit
         }
 
         func carry(_ packet: UnsafeRawBufferPointer) {
             let accepted: Bool = state.withLockedValue { s in
                 s.statistics.sent += 1
-                if loss > 0 && Self.unitInterval(&s.random) < loss {
+                if s.loss > 0 && Self.unitInterval(&s.random) < s.loss {
                     s.statistics.lost += 1
                     return false
                 }
@@ -116,6 +115,12 @@ public final class InMemoryDevice: PacketDevice {
     /// Stops delivery to this device. Packets already queued for it are counted as undeliverable.
     public func stop() {
         inbound.state.withLockedValue { $0.receive = nil }
+    }
+
+    /// Changes the loss probability of the packets this device sends from now on (1 cuts the
+    /// link in this direction; 0 heals it).
+    public func setLoss(_ loss: Double) {
+        outbound.state.withLockedValue { $0.loss = min(max(loss, 0), 1) }
     }
 
     /// Counts for the packets this device sent (loss, overflow, delivery).
