@@ -156,7 +156,8 @@ public final class NetworkStack: Sendable {
 
     /// Closes every listener and connection (FIN after the queued data; RST where received data
     /// was left unread), waits up to `gracePeriod` for the closing handshakes (each connection
-    /// CLOSED or in TIME-WAIT, i.e. the peers closed too), and stops the device. When time is up,
+    /// CLOSED or in TIME-WAIT, i.e. the peers closed too; connections closed earlier by the
+    /// application are waited for as well), and stops the device. When time is up,
     /// connections in FIN-WAIT-2 (all our data and FIN acknowledged) are dropped quietly, the
     /// others are reset. Afterwards every call fails with `.closed` or `.stackShutDown`, and
     /// listeners' sequences end. Safe to call more than once (later calls wait for the first).

@@ -56,6 +56,9 @@ actor StackCore {
     enum WaitKind { case read, write, connect }
     /// Connections handed to the application (and not yet closed by it).
     var entries: [ConnectionID: Entry] = [:]
+    /// Connections the application closed whose closing handshake may still be under way (pruned
+    /// as they finish), so that `shutdown` waits for them too.
+    var closing: Set<ConnectionID> = []
     /// Listeners and the tasks waiting in `accept`.
     var listeners: [ListenerID: [Waiter]] = [:]
     var nextToken: UInt64 = 0
@@ -415,8 +418,21 @@ actor StackCore {
         let now = now()
         if abort { try? stack.abort(id, now: now) } else { try? stack.close(id, now: now) }
         wakeAll(id)
-        entries[id] = nil
+        if entries.removeValue(forKey: id) != nil && !abort && closingHandshakeUnderway(id) {
+            closing.insert(id)
+            // Amortized pruning keeps the set to the connections really still closing.
+            if closing.count >= 64 && closing.count & (closing.count - 1) == 0 {
+                closing = closing.filter(closingHandshakeUnderway)
+            }
+        }
         afterWork(now)
+    }
+
+    /// The connection still has a TCB that is not CLOSED or TIME-WAIT (a handle reused by a newer
+    /// connection has another generation and is not found).
+    func closingHandshakeUnderway(_ id: ConnectionID) -> Bool {
+        guard let s = stack.state(of: id) else { return false }
+        return s != .timeWait && s != .closed
     }
 
     func info(_ id: ConnectionID) -> ConnectionInfo? {
@@ -459,12 +475,12 @@ actor StackCore {
         }
         entries = [:]
         afterWork(now)
+        // Those just closed, and those the application had closed before whose handshake goes on.
+        let waitFor = open + closing
+        closing = []
         let end = now + gracePeriod
-        func busy(_ id: ConnectionID) -> Bool {
-            guard let s = stack.state(of: id) else { return false }
-            return s != .timeWait && s != .closed
-        }
-        while open.contains(where: busy), now < end {
+        let busy = closingHandshakeUnderway
+        while waitFor.contains(where: busy), now < end {
             // Bounded polling: only while shutting down, until the handshakes finish or time is up.
             try? await Task.sleep(for: .milliseconds(5))
             now = self.now()
@@ -472,7 +488,7 @@ actor StackCore {
         // Time is up. FIN-WAIT-2: everything we sent, FIN included, was acknowledged; only the
         // peer's FIN is missing, so the connection is dropped without a RST. Anything else would
         // lose data or leave the peer hanging: RST (RFC 9293 §3.10.5).
-        for id in open where busy(id) && stack.state(of: id) != .finWait2 {
+        for id in waitFor where busy(id) && stack.state(of: id) != .finWait2 {
             try? stack.abort(id, now: now)
         }
         flush(now)

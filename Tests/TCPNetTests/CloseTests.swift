@@ -79,6 +79,28 @@ struct CloseTests {
         await pair.shutdown()
     }
 
+    /// A connection the application already closed (FIN-WAIT-2, the peer still to close) is
+    /// waited for too: the stack answers the peer's FIN before it stops, so the peer's side gets
+    /// from LAST-ACK to CLOSED instead of retransmitting its FIN into a dead stack.
+    @Test("stack shutdown waits for connections closed earlier to finish their handshake")
+    func shutdownWaitsForClosedConnections() async throws {
+        let pair = try StackPair()
+        let listener = try pair.server.listen(port: 85)
+        let accepted = Task { try await listener.accept() }
+        let connection = try await pair.client.connect(to: SocketAddress(StackPair.serverV4, 85))
+        let peer = try #require(try await accepted.value)
+        try await connection.write(Array("x".utf8))
+        await connection.close()
+        #expect(await eventually { await peer.info()?.state == .closeWait })
+        let stopping = Task { await pair.client.shutdown(gracePeriod: .seconds(20)) }
+        #expect(try await readAll(peer) == Array("x".utf8))
+        await peer.close()
+        await stopping.value
+        #expect(await eventually { await pair.server.statistics().connections == 0 })
+        #expect(await pair.client.statistics().tcp.resetsSent == 0)
+        await pair.server.shutdown()
+    }
+
     @Test("stack shutdown closes connections: the peer sees end of stream, local calls fail")
     func stackShutdown() async throws {
         let pair = try StackPair()
