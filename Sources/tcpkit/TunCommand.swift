@@ -279,10 +279,10 @@ struct TunServeCommand: AsyncParsableCommand {
     )
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case echo, discard, http
+        case echo, discard, http, iperf3
     }
 
-    @Option(help: "echo (send back what arrives), discard (read and drop) or http (answer GET with a short text).")
+    @Option(help: "echo (send back what arrives), discard (read and drop), http (answer GET with a short text) or iperf3 (an iperf3 server for `iperf3 -c`, TCP, client sending).")
     var mode: Mode = .http
 
     @Option(help: "TCP port to listen on.")
@@ -295,11 +295,12 @@ struct TunServeCommand: AsyncParsableCommand {
         let listener = try session.stack.listen(port: port)
         FileOutput.standardError.line("tcpkit: \(mode.rawValue) server on \(options.address):\(port)\(options.address6 == "none" ? "" : " and [\(options.address6)]:\(port)") (interface \(options.device), kernel \(options.kernelAddress))")
         let mode = self.mode
+        let registry = IperfServer.Registry()
         try await session.run(duration: options.duration) { _ in
             await withTaskGroup(of: Void.self) { group in
                 do {
                     for try await connection in listener {
-                        group.addTask { await Self.serve(connection, mode: mode) }
+                        group.addTask { await Self.serve(connection, mode: mode, registry: registry) }
                     }
                 } catch {
                     // The listener ends with .stackShutDown on SIGINT/SIGTERM/--duration.
@@ -308,7 +309,7 @@ struct TunServeCommand: AsyncParsableCommand {
         }
     }
 
-    static func serve(_ c: TCPConnection, mode: Mode) async {
+    static func serve(_ c: TCPConnection, mode: Mode, registry: IperfServer.Registry) async {
         do {
             switch mode {
             case .echo:
@@ -317,6 +318,8 @@ struct TunServeCommand: AsyncParsableCommand {
                 for try await _ in c {}
             case .http:
                 try await HTTPResponder.serve(c)
+            case .iperf3:
+                try await IperfServer.serve(c, registry: registry)
             }
             await c.close()
         } catch {
