@@ -84,6 +84,12 @@ final class TunSession: Sendable {
     let faulty: FaultyDevice?
     let output: TunOutput
     let seed: UInt64
+    /// Connections held until `finish` has shut the stack down (see `keep`).
+    private let kept = Mutex<[TCPConnection]>([])
+
+    /// Keeps `c` referenced until the stack has shut down, so that shutdown closes it and waits
+    /// for its closing handshake.
+    func keep(_ c: TCPConnection) { kept.withLock { $0.append(c) } }
 
     /// Opens the device (exit status 2 when this machine or user cannot), configures the kernel's
     /// side, wraps the faults and starts the stack.
@@ -133,6 +139,7 @@ final class TunSession: Sendable {
     /// Closes everything cleanly, then prints what happened on standard error.
     func finish() async {
         await stack.shutdown(gracePeriod: .seconds(2))
+        kept.withLock { $0.removeAll() }
         let s = await stack.statistics()
         output.close()
         var line = "tcpkit: \(s.driver.packetsReceived) packets in, \(s.driver.packetsSent) out; \(s.driver.icmpEchoRequestsAnswered) pings answered"
@@ -465,7 +472,11 @@ struct TunConnectCommand: AsyncParsableCommand {
             }
             if failed { input.stop() }
             await sent
-            await c.close()
+            // Not c.close(): the stack's shutdown in `finish` closes the connection and waits for
+            // its closing handshake (LAST-ACK → CLOSED when the peer closed first); a connection
+            // given up before (closed, or released with its last reference) would be left to finish
+            // after the process, and the interface, are gone. So the session holds it till then.
+            session.keep(c)
             if failed { throw ExitCode(1) }
         }
     }
