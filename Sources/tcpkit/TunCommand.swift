@@ -150,15 +150,25 @@ final class TunSession: Sendable {
         FileOutput.standardError.line(line)
     }
 
+    static func monotonicNanoseconds() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
+    }
+
     /// Runs `body` until it returns, SIGINT or SIGTERM arrives, or `duration` passes; then
     /// `finish()`. A signal or the duration ends `body` by shutting the stack down (its
     /// listeners end and its connections close with FIN), which is how the body learns of it.
     func run(duration: Double?, _ body: @escaping @Sendable (TunSession) async throws -> Void) async throws {
         let stopped = Atomic<Bool>(false)
+        let stoppedAt = Atomic<Int64>(0)
         // The first SIGINT/SIGTERM (or the end of --duration) closes everything cleanly; a second
-        // signal, or a clean stop that takes more than 10 s, ends the process at once.
+        // signal at least a second later, or a clean stop that takes more than 10 s, ends the
+        // process at once. (A Ctrl-C reaches every process of the terminal's foreground group, and
+        // `timeout` passes its own on: the same keypress may arrive twice.)
         let stop: @Sendable () -> Void = { [self] in
             guard !stopped.exchange(true, ordering: .relaxed) else { return }
+            stoppedAt.store(Self.monotonicNanoseconds(), ordering: .relaxed)
             Task { await self.stack.shutdown(gracePeriod: .seconds(2)) }
             DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
                 FileOutput.standardError.line("tcpkit: error: the stack did not stop within 10 s; exiting")
@@ -169,7 +179,10 @@ final class TunSession: Sendable {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                if stopped.load(ordering: .relaxed) { _exit(128 + sig) }
+                if stopped.load(ordering: .relaxed) {
+                    if Self.monotonicNanoseconds() - stoppedAt.load(ordering: .relaxed) >= 1_000_000_000 { _exit(128 + sig) }
+                    return
+                }
                 stop()
             }
             source.resume()

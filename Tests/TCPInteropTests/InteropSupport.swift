@@ -97,7 +97,8 @@ struct TCPKitServer {
     @discardableResult
     func stop() -> String {
         if process.isRunning {
-            process.signal(SIGINT)
+            // To `timeout` alone, which passes it on to tcpkit (its group would get it twice).
+            kill(process.pid, SIGINT)
             process.wait()
         }
         defer { try? FileManager.default.removeItem(atPath: log) }
