@@ -42,6 +42,11 @@ enum Interop {
     }
 }
 
+/// Every interop suite, one case at a time: they run real transfers at full speed, and beside each
+/// other (and beside the other packages' suites) on two cores they would slow everything else down.
+@Suite("Interop with the Linux kernel (root, TUN)", .serialized)
+struct InteropSuites {}
+
 /// What a finished command did.
 struct CommandResult: Sendable, CustomStringConvertible {
     var status: Int32

@@ -3,105 +3,107 @@ import TCPNet
 import TCPWire
 import Testing
 
-/// The TUN device alone, raw packets both ways with the kernel inside a namespace: no engine.
-@Suite("TUN device", .serialized)
-struct TUNDeviceTests {
-    /// An ICMP echo request written into the TUN device comes back from the kernel as an echo
-    /// reply with the same identifier, sequence number and data (RFC 792; RFC 4443 §4.1–4.2).
-    @Test(arguments: [false, true])
-    func kernelAnswersEchoRequestWrittenToTheDevice(ipv6: Bool) throws {
-        guard Interop.available("TUN echo round trip") else { return }
-        let tun = try TUNNamespace()
-        defer { tun.delete() }
-        let collector = PacketCollector()
-        try tun.device.start(receive: collector.receive)
-        let data = Array("tcpkit raw packet".utf8)
-        let request = ipv6
-            ? RawPackets.echoRequestV6(from: IPv6Address(TUNNamespace.stackV6)!, to: IPv6Address(TUNNamespace.kernelV6)!, id: 0x7C9A, seq: 3, data: data)
-            : RawPackets.echoRequestV4(from: IPv4Address(TUNNamespace.stackV4)!, to: IPv4Address(TUNNamespace.kernelV4)!, id: 0x7C9A, seq: 3, data: data)
-        // The kernel installs an interface's IPv6 prefix route from a work queue after the link
-        // comes up, so the first request may find no route back: send again every 200 ms.
-        var reply: [UInt8]? = nil
-        for _ in 0..<25 where reply == nil {
+extension InteropSuites {
+    /// The TUN device alone, raw packets both ways with the kernel inside a namespace: no engine.
+    @Suite("TUN device", .serialized)
+    struct TUNDeviceTests {
+        /// An ICMP echo request written into the TUN device comes back from the kernel as an echo
+        /// reply with the same identifier, sequence number and data (RFC 792; RFC 4443 §4.1–4.2).
+        @Test(arguments: [false, true])
+        func kernelAnswersEchoRequestWrittenToTheDevice(ipv6: Bool) throws {
+            guard Interop.available("TUN echo round trip") else { return }
+            let tun = try TUNNamespace()
+            defer { tun.delete() }
+            let collector = PacketCollector()
+            try tun.device.start(receive: collector.receive)
+            let data = Array("tcpkit raw packet".utf8)
+            let request = ipv6
+                ? RawPackets.echoRequestV6(from: IPv6Address(TUNNamespace.stackV6)!, to: IPv6Address(TUNNamespace.kernelV6)!, id: 0x7C9A, seq: 3, data: data)
+                : RawPackets.echoRequestV4(from: IPv4Address(TUNNamespace.stackV4)!, to: IPv4Address(TUNNamespace.kernelV4)!, id: 0x7C9A, seq: 3, data: data)
+            // The kernel installs an interface's IPv6 prefix route from a work queue after the link
+            // comes up, so the first request may find no route back: send again every 200 ms.
+            var reply: [UInt8]? = nil
+            for _ in 0..<25 where reply == nil {
+                request.withUnsafeBytes { tun.device.send($0) }
+                reply = collector.wait(seconds: 0.2) { RawPackets.echoReply($0, ipv6: ipv6)?.id == 0x7C9A }
+            }
+            let parsed = try #require(reply.flatMap { RawPackets.echoReply($0, ipv6: ipv6) })
+            #expect(parsed.seq == 3)
+            #expect(parsed.data == data)
+            #expect(parsed.source == (ipv6 ? TUNNamespace.kernelV6 : TUNNamespace.kernelV4))
+            #expect(tun.device.statistics.packetsSent >= 1)
+            #expect(tun.device.statistics.packetsReceived >= 1)
+        }
+
+        /// A connection the kernel opens towards the stack's address reaches the device as a whole
+        /// SYN that TCPWire parses with a good checksum: the read side delivers one packet per read.
+        @Test func kernelSYNArrivesWhole() throws {
+            guard Interop.available("TUN kernel SYN", tools: ["python3"]) else { return }
+            let tun = try TUNNamespace()
+            defer { tun.delete() }
+            let collector = PacketCollector()
+            try tun.device.start(receive: collector.receive)
+            // Nothing answers: the kernel sends its SYN (and a retransmission), the client gives up.
+            let client = try tun.namespace.start(["python3", "-c", """
+                import socket
+                s = socket.socket(); s.settimeout(1.5)
+                try: s.connect(("\(TUNNamespace.stackV4)", 4242))
+                except OSError: pass
+                """], seconds: 5)
+            let syn = collector.wait { packet in
+                guard let s = try? packet.withUnsafeBytes({ try TCPPacket.parse($0) }) else { return false }
+                return s.header.flags == .syn && s.header.destinationPort == 4242
+            }
+            client.wait()
+            let bytes = try #require(syn)
+            let segment = try bytes.withUnsafeBytes { try TCPPacket.parse($0) }
+            #expect(segment.source == IPAddress(TUNNamespace.kernelV4)!)
+            #expect(segment.destination == IPAddress(TUNNamespace.stackV4)!)
+            // Linux's SYN offers MSS, SACK-permitted, timestamps and window scaling (all on by default).
+            #expect(segment.header.options.mss == 1460)
+            #expect(segment.header.options.sackPermitted)
+            #expect(segment.header.options.timestamp != nil)
+            #expect(segment.header.options.windowScale != nil)
+        }
+
+        /// After `stop()` the reader thread no longer delivers packets, and a stopped device cannot
+        /// be started again.
+        @Test func stopEndsDelivery() throws {
+            guard Interop.available("TUN stop") else { return }
+            let tun = try TUNNamespace()
+            defer { tun.delete() }
+            let collector = PacketCollector()
+            try tun.device.start(receive: collector.receive)
+            tun.device.stop()
+            let request = RawPackets.echoRequestV4(from: IPv4Address(TUNNamespace.stackV4)!, to: IPv4Address(TUNNamespace.kernelV4)!, id: 1, seq: 1, data: [1, 2, 3])
             request.withUnsafeBytes { tun.device.send($0) }
-            reply = collector.wait(seconds: 0.2) { RawPackets.echoReply($0, ipv6: ipv6)?.id == 0x7C9A }
+            usleep(300_000)
+            #expect(collector.all.isEmpty)
+            #expect(throws: TUNError.alreadyStarted) { try tun.device.start(receive: collector.receive) }
         }
-        let parsed = try #require(reply.flatMap { RawPackets.echoReply($0, ipv6: ipv6) })
-        #expect(parsed.seq == 3)
-        #expect(parsed.data == data)
-        #expect(parsed.source == (ipv6 ? TUNNamespace.kernelV6 : TUNNamespace.kernelV4))
-        #expect(tun.device.statistics.packetsSent >= 1)
-        #expect(tun.device.statistics.packetsReceived >= 1)
-    }
 
-    /// A connection the kernel opens towards the stack's address reaches the device as a whole
-    /// SYN that TCPWire parses with a good checksum: the read side delivers one packet per read.
-    @Test func kernelSYNArrivesWhole() throws {
-        guard Interop.available("TUN kernel SYN", tools: ["python3"]) else { return }
-        let tun = try TUNNamespace()
-        defer { tun.delete() }
-        let collector = PacketCollector()
-        try tun.device.start(receive: collector.receive)
-        // Nothing answers: the kernel sends its SYN (and a retransmission), the client gives up.
-        let client = try tun.namespace.start(["python3", "-c", """
-            import socket
-            s = socket.socket(); s.settimeout(1.5)
-            try: s.connect(("\(TUNNamespace.stackV4)", 4242))
-            except OSError: pass
-            """], seconds: 5)
-        let syn = collector.wait { packet in
-            guard let s = try? packet.withUnsafeBytes({ try TCPPacket.parse($0) }) else { return false }
-            return s.header.flags == .syn && s.header.destinationPort == 4242
+        /// Two devices cannot take the same interface name; bad names and missing namespaces are
+        /// typed errors (these need no root).
+        @Test func typedErrors() throws {
+            #expect(throws: TUNError.badName("a/b")) { try TUNDevice(name: "a/b") }
+            #expect(throws: TUNError.badName("sixteen-chars-xx")) { try TUNDevice(name: "sixteen-chars-xx") }
+            #expect(throws: TUNError.namespace("tcpkit-no-such-namespace", errno: ENOENT)) {
+                try TUNDevice(name: "tcpkit9", namespace: "tcpkit-no-such-namespace")
+            }
+            guard Interop.available("TUN name in use") else { return }
+            let tun = try TUNNamespace()
+            defer { tun.delete() }
+            #expect(throws: TUNError.nameInUse("tcpkit0")) { try TUNDevice(name: "tcpkit0", namespace: tun.namespace.name) }
         }
-        client.wait()
-        let bytes = try #require(syn)
-        let segment = try bytes.withUnsafeBytes { try TCPPacket.parse($0) }
-        #expect(segment.source == IPAddress(TUNNamespace.kernelV4)!)
-        #expect(segment.destination == IPAddress(TUNNamespace.stackV4)!)
-        // Linux's SYN offers MSS, SACK-permitted, timestamps and window scaling (all on by default).
-        #expect(segment.header.options.mss == 1460)
-        #expect(segment.header.options.sackPermitted)
-        #expect(segment.header.options.timestamp != nil)
-        #expect(segment.header.options.windowScale != nil)
-    }
 
-    /// After `stop()` the reader thread no longer delivers packets, and a stopped device cannot
-    /// be started again.
-    @Test func stopEndsDelivery() throws {
-        guard Interop.available("TUN stop") else { return }
-        let tun = try TUNNamespace()
-        defer { tun.delete() }
-        let collector = PacketCollector()
-        try tun.device.start(receive: collector.receive)
-        tun.device.stop()
-        let request = RawPackets.echoRequestV4(from: IPv4Address(TUNNamespace.stackV4)!, to: IPv4Address(TUNNamespace.kernelV4)!, id: 1, seq: 1, data: [1, 2, 3])
-        request.withUnsafeBytes { tun.device.send($0) }
-        usleep(300_000)
-        #expect(collector.all.isEmpty)
-        #expect(throws: TUNError.alreadyStarted) { try tun.device.start(receive: collector.receive) }
-    }
-
-    /// Two devices cannot take the same interface name; bad names and missing namespaces are
-    /// typed errors (these need no root).
-    @Test func typedErrors() throws {
-        #expect(throws: TUNError.badName("a/b")) { try TUNDevice(name: "a/b") }
-        #expect(throws: TUNError.badName("sixteen-chars-xx")) { try TUNDevice(name: "sixteen-chars-xx") }
-        #expect(throws: TUNError.namespace("tcpkit-no-such-namespace", errno: ENOENT)) {
-            try TUNDevice(name: "tcpkit9", namespace: "tcpkit-no-such-namespace")
+        /// Without root the device cannot be created: a child process run as `nobody` gets
+        /// `notPermitted` (checked through the CLI in `CLITests`); here the mapping itself.
+        @Test func unavailableErrorsAreMarked() {
+            #expect(TUNError.notPermitted.isUnavailable)
+            #expect(TUNError.noTUNDevice(errno: ENOENT).isUnavailable)
+            #expect(!TUNError.nameInUse("x").isUnavailable)
+            #expect(TUNError.notPermitted.description.contains("root"))
         }
-        guard Interop.available("TUN name in use") else { return }
-        let tun = try TUNNamespace()
-        defer { tun.delete() }
-        #expect(throws: TUNError.nameInUse("tcpkit0")) { try TUNDevice(name: "tcpkit0", namespace: tun.namespace.name) }
-    }
-
-    /// Without root the device cannot be created: a child process run as `nobody` gets
-    /// `notPermitted` (checked through the CLI in `CLITests`); here the mapping itself.
-    @Test func unavailableErrorsAreMarked() {
-        #expect(TUNError.notPermitted.isUnavailable)
-        #expect(TUNError.noTUNDevice(errno: ENOENT).isUnavailable)
-        #expect(!TUNError.nameInUse("x").isUnavailable)
-        #expect(TUNError.notPermitted.description.contains("root"))
     }
 }
 
