@@ -142,6 +142,29 @@ extension Scenario {
         ])
     }
 
+    public static let lateDuplicateSYN = Scenario(
+        "late-duplicate-syn",
+        "the network duplicates the client's SYN and delivers the copy after the connection has closed: the server's SYN-ACK meets an RST",
+        "网络复制了客户端的 SYN，并在连接关闭之后才送达副本：服务器的 SYN-ACK 换来一个 RST"
+    ) { o, app in
+        // The scripted mode: "duplicate the SYN and deliver the copy after the connection closed".
+        app.faults.duplicate(.syn(from: "client"), deliverCopy: .afterClose)
+        app.start()
+        app.exchange()
+        let msl = describe(o.msl)
+        return Explanation(en: [
+            "The network duplicates the client's SYN (a retransmitting link, a routing loop) and holds the copy back. The original opens the connection; the request, the answer and the four-way close follow as in `classic`, and the client waits out TIME-WAIT, 2×MSL = 2×\(msl).",
+            "Only when both sides have forgotten the connection does the copy arrive. RFC 9293 §3.4.1 assumes that no segment lives longer than MSL, and TIME-WAIT is built on that; this copy breaks the assumption on purpose, to show what the handshake does when it is broken anyway.",
+            "For the server, still listening, the copy is a new connection request like any other: LISTEN → SYN-RECEIVED, and it answers SYN,ACK with a new ISN (§3.10.7.2). Nothing reaches its application: accept() returns a connection only once it is ESTABLISHED.",
+            "The client has no connection on that port, so the SYN,ACK is answered with <SEQ=SEG.ACK><CTL=RST> (§3.10.7.1). The RST's sequence number is exactly what the server expects; the server drops the half-open connection and goes back to LISTEN (§3.10.7.4). The old duplicate cost two small segments and opened nothing: the third segment of the handshake, which only the real client can send, never came (§3.5).",
+        ], zh: [
+            "网络复制了客户端的 SYN（例如会重传的链路或路由环路），并把副本扣留了下来。原来的 SYN 建立了连接；随后的请求、应答和四次挥手与 `classic` 相同，客户端在 TIME-WAIT 中等待 2×MSL = 2×\(msl)。",
+            "直到双方都已忘记这个连接，副本才到达。RFC 9293 §3.4.1 假定报文段在网络中的存活时间不超过 MSL，TIME-WAIT 正是建立在这个假定之上；这个副本故意打破了这一假定，用来展示假定被打破时三次握手会怎样处理。",
+            "对仍在监听的服务器来说，这个副本和任何新的连接请求一样：LISTEN → SYN-RECEIVED，并以新的 ISN 回复 SYN,ACK（§3.10.7.2）。它的应用程序对此一无所知：只有进入 ESTABLISHED 的连接才会由 accept() 返回。",
+            "客户端在那个端口上没有连接，因此用 <SEQ=SEG.ACK><CTL=RST> 回应这个 SYN,ACK（§3.10.7.1）。RST 的序列号正是服务器所期望的；服务器丢弃半连接，回到 LISTEN（§3.10.7.4）。这个旧的重复报文段只换来两个小报文段，没有打开任何连接：握手的第三个报文段只有真正的客户端才能发出，而它始终没有出现（§3.5）。",
+        ])
+    }
+
     public static let simultaneousOpen = Scenario(
         "simultaneous-open",
         "both hosts connect to each other at the same time: SYN-SENT → SYN-RECEIVED → ESTABLISHED on both sides",

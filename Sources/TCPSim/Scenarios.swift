@@ -87,7 +87,7 @@ public struct Scenario: Sendable {
 
     public static let all: [Scenario] = [
         classic,
-        lostSYN, lostSYNACK, lostACK, lostACKIdle, staleSYN, simultaneousOpen,
+        lostSYN, lostSYNACK, lostACK, lostACKIdle, staleSYN, lateDuplicateSYN, simultaneousOpen,
         threeWayClose, halfClose, simultaneousClose, lostFinalACK, timeWaitReuse,
         reset, refused, retriesExhausted, zeroWindow, bulk,
         synFlood, synFloodNoCookies,

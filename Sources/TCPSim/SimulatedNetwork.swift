@@ -524,6 +524,7 @@ public final class SimulatedNetwork {
         if let d = copyAfter {
             // The copy is the network's doing; it has its own packet number in the pictures.
             packetCount += 1
+            if recording { timeline.networkCopies.insert(packetCount) }
             let copyAt = at + d
             record(.init(time: now, host: hosts[i].name, kind: .send(packet: packetCount, summary!, fate: .delivered(at: copyAt))))
             order += 1
@@ -533,6 +534,7 @@ public final class SimulatedNetwork {
             // Sent at the same time as the original in the pictures; its arrival is known once
             // it is released.
             packetCount += 1
+            if recording { timeline.networkCopies.insert(packetCount) }
             record(.init(time: now, host: hosts[i].name, kind: .send(packet: packetCount, summary!, fate: .inFlight)))
             held.append(InFlight(deliverAt: now, order: 0, to: to, packetID: packetCount, bytes: bytes))
             heldFrom[packetCount] = hosts[i].name

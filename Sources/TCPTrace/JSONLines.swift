@@ -24,6 +24,7 @@ public enum JSONLinesRenderer {
                 rel.observe(s)
                 fields += [("event", string("send"))] + segmentFields(s, rel, packet: packet)
                 if case .delivered(let at) = fate { fields.append(("arrives", number(at.seconds))) }
+                if timeline.networkCopies.contains(packet) { fields.append(("copy", "true")) }
                 out += object(fields) + "\n"
                 if case .lost(let reason) = fate {
                     var lost: [(String, String)] = [("t", number(e.time.seconds)), ("host", string(e.host)), ("event", string("lost")), ("reason", string(reason))]

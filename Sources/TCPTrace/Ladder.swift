@@ -42,7 +42,8 @@ public struct LadderRenderer: Sendable {
 
         let entries = timeline.sorted
         let retransmitted = timeline.retransmittedPackets
-        let hidden = condense.map { condensedStretches(entries, retransmitted, keep: $0) } ?? [:]
+        let copies = timeline.networkCopies
+        let hidden = condense.map { condensedStretches(entries, retransmitted.union(copies), keep: $0) } ?? [:]
         var skipUntil = -1
         for (index, e) in entries.enumerated() {
             if let range = hidden[index] {
@@ -65,6 +66,10 @@ public struct LadderRenderer: Sendable {
                     // RFC 9293 §3.8.1: the same sequence space sent again.
                     labelWidth = visibleLength(label) + 19
                     label = paint("↻ ", .red) + label + paint(" (retransmission)", .red)
+                } else if copies.contains(packet) {
+                    // The link duplicated the packet; its sender sent it once.
+                    labelWidth = visibleLength(label) + 17
+                    label = paint("⧉ ", .yellow) + label + paint(" (network copy)", .yellow)
                 }
                 let details = segmentDetails(s)
                 let ls = state[left]?.rawValue ?? "", rs = state[right]?.rawValue ?? ""

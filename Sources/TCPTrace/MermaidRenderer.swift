@@ -24,10 +24,11 @@ public enum MermaidRenderer {
             switch e.kind {
             case let .state(from, to):
                 out += note(e.host, "\(t) \(from.rawValue) → \(to.rawValue)")
-            case let .send(_, s, fate):
+            case let .send(packet, s, fate):
                 rel.observe(s)
                 let peer = timeline.hosts.first { $0 != e.host } ?? e.host
                 var text = "\(t) \(ladder.segmentLabel(s, rel)) \(ladder.segmentDetails(s))"
+                if timeline.networkCopies.contains(packet) { text += " (network copy)" }
                 let arrow: String
                 switch fate {
                 case .delivered(let at):

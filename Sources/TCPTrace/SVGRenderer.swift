@@ -113,7 +113,7 @@ public struct SVGRenderer: Sendable {
                 let head = cls == "segment" ? #" marker-end="url(#head)""# : ""
                 if again { cls += " retransmission" }
                 body += #"<line class="\#(cls)" x1="\#(f(from))" y1="\#(f(y0))" x2="\#(f(x1))" y2="\#(f(y1))"\#(head)/>"# + end + "\n"
-                let details = ladder.segmentDetails(s) + (again ? " · retransmission" : "")
+                let details = ladder.segmentDetails(s) + (again ? " · retransmission" : "") + (timeline.networkCopies.contains(packet) ? " · network copy" : "")
                 body += label(ladder.segmentLabel(s, rel), details, from: (from, y0), to: (x1, y1), at: cls.hasPrefix("segment lost") || cls.hasPrefix("segment in-flight") ? 0.5 : 0.33, flags: s.flags)
             }
         }

@@ -51,6 +51,9 @@ public struct Timeline: Sendable {
     /// Periodic snapshots of each connection's statistics (cwnd, RTT, bytes in flight), in time
     /// order, for the plots of `--format html`; empty unless the driver samples.
     public var samples: [StatisticsSample] = []
+    /// Packet numbers of the copies the network made of a packet (duplication): its sender sent
+    /// it once, so a copy is not a retransmission.
+    public var networkCopies: Set<Int> = []
 
     public init(hosts: [String], labels: [String: String] = [:]) {
         self.hosts = hosts

@@ -115,6 +115,38 @@ import TCPWire
         #expect(Set(syns.map(\.source)).count == 1, "all from the same port")
     }
 
+    @Test func lateDuplicateSYNMeetsAnRSTAndOpensNothing() {
+        let o = Observed(.lateDuplicateSYN)
+        #expect(o.segments == [
+            "0.000 client SYN 0/- len=0",
+            "0.000 client SYN 0/- len=0",   // the copy, held by the network until both sides are CLOSED
+            "0.010 server SYN,ACK 0/1 len=0",
+        ] + Expected.exchange(from: 0.02) + [
+            "60.070 server SYN,ACK 0/1 len=0",   // a new ISN: relative 0 again
+            "60.080 client RST 1/- len=0",       // <SEQ=SEG.ACK><CTL=RST>
+        ], o.replay)
+        // The copy left with the original and arrived once the client's TIME-WAIT was over.
+        let copies = o.timeline.sorted.compactMap { e -> Instant? in
+            if case let .send(_, s, .delivered(at)) = e.kind, e.host == "client", s.flags == [.syn] { at } else { nil }
+        }
+        #expect(copies == [.seconds(0.01), .seconds(60.07)], o.replay)
+        // A copy the network made is not a retransmission: the client sent its SYN once.
+        #expect(o.timeline.networkCopies.count == 1 && o.timeline.retransmittedPackets.isEmpty)
+        let ladder = LadderRenderer().render(o.timeline)
+        #expect(ladder.contains("⧉ SYN seq=") && ladder.contains(" (network copy)") && !ladder.contains("(retransmission)"))
+        #expect(o.time("client", .timeWait, .closed) == .seconds(60.06), o.replay)
+        #expect(o.transitions("client") == Expected.activeCloser, o.replay)
+        #expect(o.transitions("server") == Expected.passiveCloser + ["LISTEN→SYN-RECEIVED", "SYN-RECEIVED→LISTEN"], o.replay)
+        #expect(o.time("server", .synReceived, .listen) == .seconds(60.09), o.replay)
+        #expect(o.drops == ["60.080 client no-connection"], o.replay)
+        #expect(!o.notes.contains { $0.contains("accept()") && $0.hasPrefix("60.") }, "nothing reaches the application")
+        // The RST carries exactly the SYN,ACK's acknowledgment number, and the new SYN,ACK a new ISN.
+        let synACKs = o.sent(by: "server").filter { $0.segment.flags == [.syn, .ack] }.map(\.segment)
+        let rst = o.sent(by: "client").last!.segment
+        #expect(synACKs.count == 2 && synACKs[0].sequenceNumber != synACKs[1].sequenceNumber)
+        #expect(rst.flags == [.rst] && rst.sequenceNumber == synACKs[1].acknowledgmentNumber)
+    }
+
     @Test func simultaneousOpenFollowsFigure7() {
         let o = Observed(.simultaneousOpen)
         #expect(o.segments == [

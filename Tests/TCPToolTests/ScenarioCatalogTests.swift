@@ -12,7 +12,7 @@ import TCPWire
 
     @Test func catalogue() {
         #expect(Self.names == [
-            "classic", "lost-syn", "lost-syn-ack", "lost-ack", "lost-ack-idle", "stale-syn", "simultaneous-open",
+            "classic", "lost-syn", "lost-syn-ack", "lost-ack", "lost-ack-idle", "stale-syn", "late-duplicate-syn", "simultaneous-open",
             "three-way-close", "half-close", "simultaneous-close", "lost-final-ack", "time-wait-reuse",
             "reset", "refused", "retries-exhausted", "zero-window", "bulk", "syn-flood", "syn-flood-no-cookies",
         ])

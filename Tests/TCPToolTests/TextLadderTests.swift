@@ -88,4 +88,28 @@ import TCPWire
         // A short stretch is not worth condensing.
         #expect(!LadderRenderer(condense: 4).render(Scenario.classic.run(ScenarioOptions()).timeline).contains("⋮"))
     }
+
+    /// The link's duplicates are copies, not retransmissions: the pictures' count of
+    /// retransmissions (found from the wire) equals the engines' own, and every copy is marked.
+    @Test func networkCopiesAreNotRetransmissions() throws {
+        var o = SimulationOptions()
+        o.bytes = 30_000
+        o.both = true
+        o.recording = true
+        var link = LinkModel(delay: .milliseconds(10))
+        (link.duplicate, link.loss) = (0.2, 0.05)
+        o.link = link
+        let sim = Simulation(o)
+        let r = sim.run()
+        #expect(r.passed)
+        let t = sim.network.timeline
+        let duplicated = r.link.values.map(\.duplicated).reduce(0, +)
+        #expect(duplicated > 5 && t.networkCopies.count == duplicated)
+        #expect(t.retransmittedPackets.isDisjoint(with: t.networkCopies))
+        #expect(t.retransmittedPackets.count == r.retransmittedSegments, "the wire's retransmissions are the engines'")
+        let ladder = LadderRenderer().render(t)
+        #expect(ladder.components(separatedBy: " (network copy)").count - 1 == duplicated)
+        let jsonl = JSONLinesRenderer.render(t)
+        #expect(jsonl.components(separatedBy: #","copy":true"#).count - 1 == duplicated)
+    }
 }
