@@ -147,7 +147,8 @@ struct ScenariosCommand: ParsableCommand {
     var lang: Language = .en
 
     func run() {
-        for s in Scenario.all { print(s.name.padding(20) + s.summary(lang)) }
+        let width = (Scenario.all.map(\.name.count).max() ?? 0) + 2
+        for s in Scenario.all { print(s.name.padding(width) + s.summary(lang)) }
     }
 }
 

@@ -144,6 +144,9 @@ import TCPWire
             for (line, s) in zip(lines, Scenario.all) {
                 #expect(line.hasPrefix(s.name + " ") && line.hasSuffix(s.summary(lang)), "\(line)")
             }
+            // The summaries start in one column, however long the longest name.
+            let columns = Set(zip(lines, Scenario.all).map { line, s in line.count - s.summary(lang).count })
+            #expect(columns.count == 1, "summaries start in columns \(columns.sorted())")
         }
         let zh = try PictureCommandTests.run(["scenario", "lost-syn", "--lang", "zh"])
         #expect(zh.status == 0)
