@@ -7,15 +7,8 @@ struct StackRandom: RandomNumberGenerator {
 
     init(seed: UInt64) {
         // SplitMix64 expands the seed into the four words of state.
-        var x = seed
-        func next() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = next(); s1 = next(); s2 = next(); s3 = next()
+        var x = SplitMix64(seed: seed)
+        s0 = x.next(); s1 = x.next(); s2 = x.next(); s3 = x.next()
     }
 
     mutating func next() -> UInt64 {

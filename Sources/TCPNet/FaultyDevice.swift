@@ -1,4 +1,5 @@
 import Synchronization
+import TCPWire
 
 /// Wraps a device and damages its traffic on purpose, both ways: packets the stack sends
 /// (`send`) and packets it receives (the `receive` closure) are each, independently, lost,
@@ -100,14 +101,14 @@ public final class FaultyDevice: PacketDevice, Sendable {
     /// One direction: its generator, its held packet and its counters. Used only under its mutex.
     struct Direction: ~Copyable {
         let faults: Faults
-        var random: FaultRandom
+        var random: SplitMix64
         var counters = Counters()
         let held: UnsafeMutableRawBufferPointer
         var heldCount = 0
 
         init(faults: Faults, seed: UInt64) {
             self.faults = faults
-            random = FaultRandom(seed: seed)
+            random = SplitMix64(seed: seed)
             held = faults.reorder > 0 ? .allocate(byteCount: 65535, alignment: 16) : UnsafeMutableRawBufferPointer(start: nil, count: 0)
         }
 
@@ -145,23 +146,11 @@ public final class FaultyDevice: PacketDevice, Sendable {
     }
 }
 
-/// SplitMix64 (Steele, Lea & Flood): small, fast, and enough for drawing faults.
-struct FaultRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// True with probability `p` (never for p ≤ 0, always for p ≥ 1).
     mutating func chance(_ p: Double) -> Bool {
         guard p > 0 else { return false }
         guard p < 1 else { return true }
-        return Double(next() >> 11) * 0x1p-53 < p
+        return unitInterval() < p
     }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import NIOConcurrencyHelpers
+import TCPWire
 
 /// Two `PacketDevice`s wired to each other: what one sends, the other receives. Delivery is
 /// asynchronous (a serial dispatch queue per direction, in order) and may lose packets: each
@@ -44,7 +45,7 @@ public final class InMemoryDevice: PacketDevice {
     final class Endpoint: Sendable {
         struct State {
             var receive: (@Sendable (UnsafeRawBufferPointer) -> Void)?
-            var random: UInt64
+            var random: SplitMix64
             var loss: Double
             var inFlight = 0
             var statistics = Statistics()
@@ -55,14 +56,14 @@ public final class InMemoryDevice: PacketDevice {
 
         init(label: String, loss: Double, seed: UInt64, queueLimit: Int) {
             queue = DispatchQueue(label: label)
-            state = NIOLockedValueBox(State(random: seed, loss: min(max(loss, 0), 1)))
+            state = NIOLockedValueBox(State(random: SplitMix64(seed: seed), loss: min(max(loss, 0), 1)))
             self.queueLimit = queueLimit
         }
 
         func carry(_ packet: UnsafeRawBufferPointer) {
             let accepted: Bool = state.withLockedValue { s in
                 s.statistics.sent += 1
-                if s.loss > 0 && Self.unitInterval(&s.random) < s.loss {
+                if s.loss > 0 && s.random.unitInterval() < s.loss {
                     s.statistics.lost += 1
                     return false
                 }
@@ -83,16 +84,6 @@ public final class InMemoryDevice: PacketDevice {
                 }
                 bytes.withUnsafeBytes { receive?($0) }
             }
-        }
-
-        /// SplitMix64 (Steele, Lea, Flood 2014): a uniform value in [0, 1).
-        static func unitInterval(_ x: inout UInt64) -> Double {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            return Double(z >> 11) / Double(1 << 53)
         }
     }
 

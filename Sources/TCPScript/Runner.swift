@@ -244,7 +244,7 @@ final class Run {
         if stack == nil {
             var configuration = settings.configuration
             configuration.trace = options.recordTimeline
-            var rng = SplitMix(seed: options.seed)
+            var rng = SplitMix64(seed: options.seed)
             stack = TCPStack(addresses: [settings.localIP], configuration: configuration, random: &rng)
         }
         return 0
@@ -445,15 +445,3 @@ final class Run {
     func lineBefore(_ t: Int64) -> Int { history.last { $0.time <= t }?.line ?? history.first?.line ?? 0 }
 }
 
-/// SplitMix64: the stack's seeded randomness.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -2,18 +2,8 @@ import TCPCore
 import TCPTrace
 import TCPWire
 
-/// SplitMix64: the simulator's own generator. One 64-bit seed decides every random choice of a run.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The simulator's own generator (SplitMix64). One 64-bit seed decides every random choice of a run.
+public typealias SeededRandom = SplitMix64
 
 /// What a fault rule (the scripted mode) does to a packet. The link model's own random faults
 /// apply on top of `deliver`, `delay` and `duplicate`.

@@ -1,4 +1,5 @@
 import TCPCore
+import TCPTrace
 import TCPWire
 
 // What `tcpkit simulate` prints: the summary as text or as one JSON object, and the command that
@@ -240,35 +241,14 @@ public indirect enum JSONValue: Sendable {
 
     public var encoded: String {
         switch self {
-        case .string(let s): return Self.quote(s)
+        case .string(let s): return JSONLinesRenderer.string(s)
         case .int(let n): return String(n)
         case .double(let x): return x.isFinite ? (x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)) : "null"
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
         case .raw(let s): return s
         case .array(let xs): return "[" + xs.map(\.encoded).joined(separator: ",") + "]"
-        case .object(let o): return "{" + o.keys.map { Self.quote($0) + ":" + o.values[$0]!.encoded }.joined(separator: ",") + "}"
+        case .object(let o): return "{" + o.keys.map { JSONLinesRenderer.string($0) + ":" + o.values[$0]!.encoded }.joined(separator: ",") + "}"
         }
-    }
-
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
     }
 }

@@ -110,7 +110,7 @@ public enum JSONLinesRenderer {
     }
 
     /// A JSON string with the escapes RFC 8259 §7 requires.
-    static func string(_ s: String) -> String {
+    public static func string(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

@@ -1,5 +1,6 @@
 // The reassembly bookkeeping against a plain model: a set of received offsets.
 
+import TCPWire
 import Testing
 @testable import TCPCore
 

@@ -13,20 +13,11 @@ import TCPCore
 
 // MARK: - Deterministic randomness
 
-/// SplitMix64 (Steele, Lea, Flood 2014): the seeded generator handed to `TCPStack`, and the source
+/// The tests' uses of SplitMix64 (TCPWire), the seeded generator handed to `TCPStack` and the source
 /// of every "random" choice the tests make, so each run is the same.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
     /// True with probability `p`.
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
+    mutating func chance(_ p: Double) -> Bool { unitInterval() < p }
     mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
 }
 

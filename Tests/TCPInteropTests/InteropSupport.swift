@@ -1,4 +1,5 @@
 import Foundation
+import TCPWire
 import Testing
 
 /// The `tcpkit` tool beside the test bundle, the Python helpers in Tests/Interop, and files.
@@ -23,15 +24,11 @@ enum Tools {
     /// `n` bytes from a seeded generator, written to a new temporary file; returns the path and
     /// the bytes' SHA-256 (hex) as `sha256sum` computes it.
     static func randomFile(bytes n: Int, seed: UInt64) throws -> (path: String, sha256: String) {
-        var state = seed
+        var random = SplitMix64(seed: seed)
         var data = [UInt8](repeating: 0, count: n)
         var i = 0
         while i < n {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
+            let z = random.next()
             for k in 0..<8 where i + k < n { data[i + k] = UInt8(truncatingIfNeeded: z >> (8 * UInt64(k))) }
             i += 8
         }

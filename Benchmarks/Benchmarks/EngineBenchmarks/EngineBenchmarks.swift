@@ -2,18 +2,6 @@ import Benchmark
 import TCPCore
 import TCPWire
 
-/// SplitMix64 for the stacks' seeds.
-struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Buffers shared by every pair (allocated once, so they do not count in the measurements).
 nonisolated(unsafe) let wireBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
 nonisolated(unsafe) let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
@@ -29,7 +17,7 @@ struct Pair {
     let scratch: UnsafeMutableRawBufferPointer
 
     init() {
-        var r = Seeded(state: 7)
+        var r = SplitMix64(seed: 7)
         a = TCPStack(addresses: [IPAddress("198.18.0.1")!], random: &r)
         b = TCPStack(addresses: [IPAddress("198.18.0.2")!], random: &r)
         wire = wireBuffer
@@ -122,7 +110,7 @@ let benchmarks: @Sendable () -> Void = {
     for cookies in [true, false] {
         Benchmark(cookies ? "SYN flood: a SYN answered with a SYN cookie (queue full)" : "SYN flood: a SYN making a half-open connection (no cookies)",
                   configuration: .init(metrics: [.wallClock, .mallocCountTotal])) { benchmark in
-            var r = Seeded(state: 13)
+            var r = SplitMix64(seed: 13)
             var config = TCPConfiguration()
             config.synCookies = cookies ? .whenQueueFull : .never
             var b = TCPStack(addresses: [floodServer], configuration: config, random: &r)
@@ -146,7 +134,7 @@ let benchmarks: @Sendable () -> Void = {
     // 200,000 TCBs), no data ever sent. Read resident memory against the empty baseline run.
     Benchmark("Idle: 100k established connections (200k TCBs)",
               configuration: .init(metrics: [.peakMemoryResident, .mallocCountTotal], maxDuration: .seconds(60), maxIterations: 1)) { benchmark in
-        var r = Seeded(state: 11)
+        var r = SplitMix64(seed: 11)
         var config = TCPConfiguration()
         config.ephemeralPorts = 1024...65535
         let server = IPAddress("198.18.0.2")!
