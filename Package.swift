@@ -51,7 +51,11 @@ let package = Package(
         // The conformance scripts live in Tests/Conformance; the tests find them by path.
         .testTarget(
             name: "TCPNetTests",
-            dependencies: ["TCPNet", "TCPSim", "TCPCore", "TCPWire", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+            dependencies: [
+                "TCPNet", "TCPSim", "TCPCore", "TCPWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "TCPScriptTests", dependencies: ["TCPScript", "TCPCore", "TCPWire"]),
         // Interoperation with the Linux kernel's TCP, curl, Python, nc and ping over a TUN device

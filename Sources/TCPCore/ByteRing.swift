@@ -41,6 +41,28 @@ final class ByteRing {
         return n
     }
 
+    /// Appends bytes that `fill` writes straight into the free space, so that a producer that is
+    /// not one contiguous buffer (a sequence) is copied once. `fill` is offered the free space
+    /// after the stored bytes (up to the end of the storage), then, only if it filled that
+    /// completely, the free space that wraps around to the start; it returns how many bytes it
+    /// wrote at the start of the region it was given (fewer than offered: it has no more).
+    /// Returns how many bytes were appended.
+    @discardableResult
+    func append(filling fill: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
+        var total = 0
+        while free > 0 {
+            let s = ensureStorage()
+            let tail = (head + count) % capacity
+            let room = min(free, capacity - tail)
+            let n = fill(UnsafeMutableRawBufferPointer(start: s + tail, count: room))
+            precondition(n >= 0 && n <= room, "ByteRing.append(filling:): fill wrote outside its region")
+            count += n
+            total += n
+            if n < room { break }
+        }
+        return total
+    }
+
     /// Writes bytes into the free space `offset` bytes past the end of the stored ones, without
     /// counting them yet (out-of-order data waiting for a gap to fill). Needs
     /// `offset + bytes.count <= free`.

@@ -171,6 +171,38 @@ extension TCPStack {
     /// SEND (RFC 9293 §3.10.2): queues as many bytes as the send buffer takes and returns that
     /// count (0 when full: wait for `.writable`).
     public mutating func send(_ id: ConnectionID, _ bytes: UnsafeRawBufferPointer, now: Instant) throws(TCPError) -> Int {
+        let i = try sendableIndex(id)
+        if bytes.isEmpty { return 0 }
+        let n = ownSendBuffer(i).append(bytes)
+        if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
+        if n > 0 {
+            var c = take(i)
+            commit(i, &c, now)
+        }
+        return n
+    }
+
+    /// SEND with the bytes written by `fill` straight into the send buffer's free space (one
+    /// copy for producers that are not one contiguous buffer). `fill` is called with a region of
+    /// free space, at most twice (the ring's free space may wrap around), and returns how many
+    /// bytes it wrote at the region's start; writing fewer than offered means it has no more.
+    /// Returns the number of bytes queued (0 when the buffer is full: wait for `.writable`).
+    public mutating func send(_ id: ConnectionID, now: Instant, filling fill: (UnsafeMutableRawBufferPointer) -> Int) throws(TCPError) -> Int {
+        let i = try sendableIndex(id)
+        let ring = ownSendBuffer(i)
+        let n = ring.append(filling: fill)
+        // A full buffer: the writer may have more and waits for `.writable` (spurious when the
+        // producer ended exactly at the end; harmless).
+        if ring.free == 0 { slots[i].connection!.sendBufferWasFull = true }
+        if n > 0 {
+            var c = take(i)
+            commit(i, &c, now)
+        }
+        return n
+    }
+
+    /// The slot of a connection that may queue data (RFC 9293 §3.10.2 SEND in each state).
+    func sendableIndex(_ id: ConnectionID) throws(TCPError) -> Int {
         guard let i = connectionIndex(id) else { throw .invalidHandle }
         let c = slots[i].connection!
         guard !c.userClosed else { throw .invalidHandle }
@@ -183,17 +215,15 @@ extension TCPStack {
         case .closed, .listen:
             throw .notConnected
         }
-        if c.sendBuffer.placeholder && !bytes.isEmpty {
-            let ring = ByteRing(capacity: configuration.sendBufferBytes)   // the first byte: its own ring
-            slots[i].connection!.sendBuffer = ring
+        return i
+    }
+
+    /// The connection's own send ring, made on its first byte (it starts with the shared empty one).
+    mutating func ownSendBuffer(_ i: Int) -> ByteRing {
+        if slots[i].connection!.sendBuffer.placeholder {
+            slots[i].connection!.sendBuffer = ByteRing(capacity: configuration.sendBufferBytes)
         }
-        let n = slots[i].connection!.sendBuffer.append(bytes)
-        if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
-        if n > 0 {
-            var c = take(i)
-            commit(i, &c, now)
-        }
-        return n
+        return slots[i].connection!.sendBuffer
     }
 
     /// Convenience for `send` from an array.

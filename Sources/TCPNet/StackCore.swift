@@ -407,6 +407,30 @@ actor StackCore {
         }
     }
 
+    /// `write` of bytes that `produce` writes straight into the send buffer (see `ByteProducer`):
+    /// suspends while the buffer is full, returns once the producer has no more.
+    func write(_ id: ConnectionID, producing produce: sending @escaping ByteProducer) async throws(TCPConnectionError) {
+        var more = true
+        while true {
+            let now = now()
+            do throws(TCPError) {
+                _ = try stack.send(id, now: now) { region in
+                    guard more else { return 0 }
+                    let (n, rest) = produce(region)
+                    more = rest
+                    return n
+                }
+            } catch {
+                afterWork(now)
+                throw TCPConnectionError(error)
+            }
+            afterWork(now)
+            if !more { return }
+            if Task.isCancelled { throw .cancelled }
+            await wait(id, .write)
+        }
+    }
+
     func shutdownWrite(_ id: ConnectionID) throws(TCPConnectionError) {
         let now = now()
         defer { afterWork(now) }

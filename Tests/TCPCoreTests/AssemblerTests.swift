@@ -73,4 +73,38 @@ struct AssemblerTests {
         #expect(n == 9)
         #expect(all == [50, 51, 52, 100, 101, 102, 103, 104, 105])
     }
+
+    /// `append(filling:)` offers the free space after the stored bytes, then the part that wraps
+    /// to the start, and stops at a short fill: the bytes come out in order, none lost or doubled.
+    @Test func byteRingAppendFillingWrapsAndStopsWhenTheProducerEnds() {
+        let ring = ByteRing(capacity: 16)
+        Array(0..<UInt8(10)).withUnsafeBytes { _ = ring.append($0) }
+        var out = [UInt8](repeating: 0, count: 16)
+        _ = out.withUnsafeMutableBytes { ring.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<7])) }  // head 7, count 3
+        var next: UInt8 = 10
+        var regions: [Int] = []
+        let filled = ring.append { region in
+            regions.append(region.count)
+            for i in region.indices { region[i] = next; next += 1 }
+            return region.count
+        }
+        #expect(filled == 13)
+        #expect(regions == [6, 7])          // 10..<16, then 0..<7
+        #expect(ring.free == 0)
+        #expect(ring.append { _ in Issue.record("a full ring offered space"); return 0 } == 0)
+        let n = out.withUnsafeMutableBytes { ring.read(into: $0) }
+        #expect(n == 16)
+        #expect(out == Array(7..<UInt8(23)))
+        // A producer with 3 bytes left writes them into the first region and is not asked again.
+        regions = []
+        let short = ring.append { region in
+            regions.append(region.count)
+            for i in 0..<3 { region[i] = 200 + UInt8(i) }
+            return 3
+        }
+        #expect(short == 3 && regions == [16 - 7] && ring.count == 3)
+        var three = [UInt8](repeating: 0, count: 3)
+        _ = three.withUnsafeMutableBytes { ring.read(into: $0) }
+        #expect(three == [200, 201, 202])
+    }
 }
