@@ -64,6 +64,13 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// half-open connection. Linux's default, `tcp_syncookies = 1`: only when the listener's
     /// half-open queue is full.
     public var synCookies: SYNCookieMode = .whenQueueFull
+    /// How often the SYN-cookie secret is replaced by a new one drawn from the stack's injected
+    /// generator, on the driver's clock (RFC 4987 §3.6 leaves this to the implementation).
+    /// Rounded up to whole 64-second periods of the cookie's time counter, at least one. The
+    /// current and the previous secret are kept, so a cookie always checks within its lifetime;
+    /// once its secret's epoch is two behind it fails as invalid. Default 128 s, a cookie's longest
+    /// life (FreeBSD reseeds every cookie lifetime, 15 s there; Linux never).
+    public var synCookieRekeyInterval: Duration = .seconds(128)
     /// Hop limit / TTL of our packets.
     public var hopLimit: UInt8 = 64
     /// Ephemeral port range (RFC 6335 §6: 49152–65535).

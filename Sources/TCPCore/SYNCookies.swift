@@ -30,9 +30,28 @@ public enum SYNCookieMode: String, Sendable, Hashable, CaseIterable {
 ///   wait for). Because `t` sits in the top bits, cookies for one four-tuple grow with time, as
 ///   RFC 9293 §3.4.1 wants of ISNs.
 /// - `MSS` indexes `mssTable`: the largest entry not above the MSS the SYN offered.
-/// - `H` is SipHash-2-4 under a 128-bit key drawn once from the stack's injected generator, over
-///   both sockets, the peer's ISN (so an ACK must also carry SEG.SEQ = IRS+1), `t` and the MSS
-///   index, truncated to 24 bits: a blind forger succeeds once in 2^24 tries.
+/// - `H` is SipHash-2-4 under a 128-bit secret, over both sockets, the peer's ISN (so an ACK must
+///   also carry SEG.SEQ = IRS+1), `t` and the MSS index, truncated to 24 bits: a blind forger
+///   succeeds once in 2^24 tries.
+///
+/// The secret rotates (RFC 4987 §3.6 leaves its management to the implementation; the idea is
+/// FreeBSD's, which keeps two secrets and reseeds one every cookie lifetime, where Linux keeps one
+/// for the life of the boot). Every `periodsPerSecret` consecutive periods of `t` — an *epoch*,
+/// 128 s by default (`TCPConfiguration.synCookieRekeyInterval`, rounded up to whole 64-second
+/// periods), the longest a cookie is valid — are signed with one secret, and the codec keeps two:
+/// the current epoch's and the one before. `t` in the cookie names its period and so its epoch,
+/// which is why no key-selector bit is needed. Both secrets are drawn from a generator seeded from
+/// the stack's injected random source (the engine has none of its own), in a fixed order, so one
+/// seed and one sequence of inputs give the same secrets every run. Rotation is driven by the
+/// `now` the driver passes in: before a cookie is made or checked the codec moves to `now`'s
+/// epoch — one epoch on, the current secret becomes the previous and a new one is drawn; further
+/// (or back in time), both are replaced. So:
+///   - a cookie made just before a rotation still checks within its lifetime: its period is
+///     `now`'s or the one before, whose epochs are always kept;
+///   - a cookie whose epoch is two or more behind can no longer be checked at all, and fails as
+///     `invalid`: a secret is useless to anyone who learned it once its two epochs have passed,
+///     and so is every cookie it signed (with the default, 192 to 256 s after it was made; in
+///     between, an old cookie whose secret is still kept fails as `expired`).
 ///
 /// What 32 bits cannot carry rides in the low 6 bits of our TSval when the SYN carried timestamps
 /// (as Linux does): bits 0–3 the peer's window shift (15: none), bit 4 SACK-permitted, bit 5
@@ -40,8 +59,69 @@ public enum SYNCookieMode: String, Sendable, Hashable, CaseIterable {
 /// scaling nor SACK (RFC 7323 §2.2 and RFC 2018 §2 let us leave them out), so the connection
 /// runs without them.
 struct SYNCookieCodec {
-    let k0: UInt64
-    let k1: UInt64
+    /// The 128-bit SipHash key one epoch's cookies are signed with.
+    struct Secret: Equatable {
+        var k0: UInt64
+        var k1: UInt64
+    }
+
+    /// Counter periods signed with one secret (at least 1).
+    let periodsPerSecret: Int64
+    /// Where new secrets come from: a stream of its own, seeded from the stack's injected
+    /// generator, so rotations change none of the other values (ports) a seed gives.
+    private var secretSource: StackRandom
+    /// The epoch `current` signs: the periods `epoch · periodsPerSecret ..< (epoch + 1) · periodsPerSecret`.
+    private(set) var epoch: Int64 = 0
+    /// The secret of `epoch`, and the one of `epoch − 1`.
+    private(set) var current: Secret
+    private(set) var previous: Secret
+
+    /// Secrets rotate every `rekeyInterval`, rounded up to whole periods of the time counter.
+    /// The first secret (epoch 0, from the clock's zero) takes the source's first two values.
+    init(secretSource: StackRandom, rekeyInterval: Duration) {
+        periodsPerSecret = Self.periods(rekeyInterval: rekeyInterval)
+        self.secretSource = secretSource
+        current = Secret(k0: self.secretSource.next(), k1: self.secretSource.next())
+        previous = Secret(k0: self.secretSource.next(), k1: self.secretSource.next())
+    }
+
+    /// Whole counter periods in `rekeyInterval`, rounded up; at least 1.
+    static func periods(rekeyInterval: Duration) -> Int64 {
+        let (seconds, attoseconds) = rekeyInterval.components
+        guard seconds >= 0 else { return 1 }
+        let periodSeconds = periodNanoseconds / 1_000_000_000
+        let whole = seconds / periodSeconds
+        return max(1, whole + (seconds % periodSeconds > 0 || attoseconds > 0 ? 1 : 0))
+    }
+
+    /// The epoch of counter value `t` (floor division).
+    func epoch(ofCounter t: Int64) -> Int64 {
+        t >= 0 ? t / periodsPerSecret : -((-t + periodsPerSecret - 1) / periodsPerSecret)
+    }
+
+    private mutating func drawSecret() -> Secret {
+        Secret(k0: secretSource.next(), k1: secretSource.next())
+    }
+
+    /// Moves to the epoch of counter value `t`: nothing if it is the current or the previous
+    /// one; the next one retires the previous secret; any other (time jumped, or went back)
+    /// replaces both, previous drawn first.
+    mutating func rotate(toCounter t: Int64) {
+        let e = epoch(ofCounter: t)
+        if e == epoch || e == epoch - 1 { return }
+        previous = e == epoch + 1 ? current : drawSecret()
+        current = drawSecret()
+        epoch = e
+    }
+
+    /// The secret kept for counter value `t`'s epoch; nil when it has been retired.
+    func secret(forCounter t: Int64) -> Secret? {
+        switch epoch(ofCounter: t) {
+        case epoch: current
+        case epoch - 1: previous
+        default: nil
+        }
+    }
 
     /// Length of one period of the time counter.
     static let periodNanoseconds: Int64 = 64_000_000_000
@@ -68,8 +148,9 @@ struct SYNCookieCodec {
         return k
     }
 
-    private func hash(local: SocketAddress, remote: SocketAddress, irs: SequenceNumber, counter: Int64, mssIndex: Int) -> UInt32 {
-        var h = SipHash24(k0: k0, k1: k1)
+    /// The 24-bit signature of a cookie's inputs under `secret`.
+    static func hash(_ secret: Secret, local: SocketAddress, remote: SocketAddress, irs: SequenceNumber, counter: Int64, mssIndex: Int) -> UInt32 {
+        var h = SipHash24(k0: secret.k0, k1: secret.k1)
         func add(_ a: IPAddress) {
             switch a {
             case .v4(let v): h.add(v.rawValue)
@@ -86,29 +167,40 @@ struct SYNCookieCodec {
         return UInt32(truncatingIfNeeded: h.finalize()) & 0x00FF_FFFF
     }
 
-    /// The cookie for a SYN with sequence number `irs` arriving at `now`.
-    func cookie(local: SocketAddress, remote: SocketAddress, irs: SequenceNumber, mssIndex: Int, now: Instant) -> SequenceNumber {
+    /// The cookie for a SYN with sequence number `irs` arriving at `now`, signed with the secret
+    /// of `now`'s epoch (rotating first if `now` has moved into another).
+    mutating func cookie(local: SocketAddress, remote: SocketAddress, irs: SequenceNumber, mssIndex: Int, now: Instant) -> SequenceNumber {
         let t = Self.counter(now)
+        rotate(toCounter: t)
+        // After the rotation `t`'s epoch is the current one, or the previous if time went back by less than an epoch.
+        let secret = epoch(ofCounter: t) == epoch ? current : previous
         let top = UInt32(truncatingIfNeeded: t & 31) << 27 | UInt32(mssIndex & 7) << 24
-        return SequenceNumber(top | hash(local: local, remote: remote, irs: irs, counter: t, mssIndex: mssIndex))
+        return SequenceNumber(top | Self.hash(secret, local: local, remote: remote, irs: irs, counter: t, mssIndex: mssIndex))
     }
 
     enum Check: Equatable {
         case valid(mssIndex: Int)
         /// Ours, but made more than `maxAgePeriods` periods ago.
         case expired
-        /// Not a cookie we made for this four-tuple and IRS.
+        /// Not a cookie we made for this four-tuple and IRS, or one whose secret has been
+        /// retired (nothing can tell it from a forgery any more).
         case invalid
     }
 
-    /// Checks the cookie an ACK returns (SEG.ACK − 1) against its four-tuple and IRS (SEG.SEQ − 1).
-    func check(_ cookie: SequenceNumber, local: SocketAddress, remote: SocketAddress, irs: SequenceNumber, now: Instant) -> Check {
+    /// Checks the cookie an ACK returns (SEG.ACK − 1) against its four-tuple and IRS (SEG.SEQ − 1),
+    /// rotating first if `now` has moved into another epoch.
+    mutating func check(_ cookie: SequenceNumber, local: SocketAddress, remote: SocketAddress, irs: SequenceNumber, now: Instant) -> Check {
         let v = cookie.rawValue
         let now = Self.counter(now)
+        rotate(toCounter: now)
         // The period the cookie names: the latest one at or before now with the same low 5 bits.
         let age = (now - Int64(v >> 27)) & 31
         let index = Int(v >> 24 & 7)
-        guard hash(local: local, remote: remote, irs: irs, counter: now - age, mssIndex: index) == v & 0x00FF_FFFF else { return .invalid }
+        // Periods `now` and `now − 1` are always in a kept epoch, so a cookie young enough to be
+        // valid always finds its secret.
+        guard let secret = secret(forCounter: now - age),
+              Self.hash(secret, local: local, remote: remote, irs: irs, counter: now - age, mssIndex: index) == v & 0x00FF_FFFF
+        else { return .invalid }
         return age <= Self.maxAgePeriods ? .valid(mssIndex: index) : .expired
     }
 

@@ -51,8 +51,8 @@ public struct TCPStack {
     var traceRecords = RingQueue<TraceRecord>()
     var random: StackRandom
     let isnGenerator: ISNGenerator
-    /// The key of the SYN cookies (RFC 4987 §3.6).
-    let synCookies: SYNCookieCodec
+    /// The SYN cookies' secrets (RFC 4987 §3.6), rotated by the clock the driver passes in.
+    var synCookies: SYNCookieCodec
     /// Every connection starts with these two rings of the configured sizes, which stay empty;
     /// its own are allocated when the first byte is written (`send`) or arrives
     /// (`ownReceiveBuffer`). An idle connection thus allocates nothing beyond its slot.
@@ -80,10 +80,11 @@ public struct TCPStack {
         var r = StackRandom(seed: seed)
         isnGenerator = ISNGenerator(k0: r.next(), k1: r.next())
         self.random = r
-        // The cookie key comes from the same seed on a stream of its own, so that drawing it
-        // changes none of the other values (ports) a seed has always given.
-        var cookieRandom = StackRandom(seed: seed ^ 0x5359_4E43_4F4F_4B49)   // "SYNCOOKI"
-        synCookies = SYNCookieCodec(k0: cookieRandom.next(), k1: cookieRandom.next())
+        // The cookie secrets come from the same seed on a stream of their own, so that drawing
+        // them (at start and at every rotation) changes none of the other values (ports) a seed
+        // has always given.
+        synCookies = SYNCookieCodec(secretSource: StackRandom(seed: seed ^ 0x5359_4E43_4F4F_4B49),   // "SYNCOOKI"
+                                    rekeyInterval: configuration.synCookieRekeyInterval)
         challengeTokens = configuration.challengeACKLimit
         emptyRings = EmptyRings(send: ByteRing(capacity: configuration.sendBufferBytes, placeholder: true),
                                 receive: ByteRing(capacity: configuration.receiveBufferBytes, placeholder: true))

@@ -4,17 +4,22 @@
 // recent, its keyed hash right for the four-tuple and the peer's ISN — before making the
 // connection, ESTABLISHED at once, with the MSS the cookie names and, when timestamps carried
 // them in our TSval's low bits, window scaling and SACK. An ACK whose cookie fails is counted,
-// traced and answered with RST, as any ACK in LISTEN (RFC 9293 §3.10.7.2).
+// traced and answered with RST, as any ACK in LISTEN (RFC 9293 §3.10.7.2). The secret that signs
+// cookies rotates on the driver's clock (every 128 s by default), the previous one kept: a cookie
+// checks across one rotation and is worthless once its secret's epoch is two behind.
 
 import Testing
 import TCPWire
-import TCPCore
+@testable import TCPCore
 
 @Suite("SYN cookies")
 struct SYNCookieTests {
     static func client(_ n: Int, ipv6: Bool = false) -> SocketAddress { SocketAddress(ipv6 ? peerIP6 : peerIP, UInt16(50000 + n)) }
     static func irs(_ n: Int) -> SequenceNumber { SequenceNumber(UInt32(n) * 1_000_000) }
     static func config(_ mode: SYNCookieMode = .whenQueueFull) -> TCPConfiguration { Harness.configuration { $0.synCookies = mode } }
+    static func config(_ mode: SYNCookieMode, rekey: Duration) -> TCPConfiguration {
+        Harness.configuration { $0.synCookies = mode; $0.synCookieRekeyInterval = rekey }
+    }
 
     /// A listener with backlog 1 whose half-open queue client 1 filled at 0 s.
     static func fullListener(_ configuration: TCPConfiguration = config(), ipv6: Bool = false) -> Harness {
@@ -308,6 +313,132 @@ struct SYNCookieTests {
         _ = Self.syn(&other, 3, at: 0)
         other.send(Seg(.ack, seq: Self.irs(2) + 1, ack: cookie(seed: 1) + 1), at: 0.1, from: Self.client(2))
         #expect(other.drops(.synCookieInvalid) == 1 && other.stack.connectionCount == 0)
+    }
+
+    // MARK: The secret rotates
+
+    @Test("a cookie made just before a rotation checks after it, under the previous secret", arguments: [1, 2, 3])
+    func cookieAcrossOneRotation(periodsPerSecret n: Int) throws {
+        var h = Harness.listen(Self.config(.always, rekey: .seconds(64 * n)), backlog: 8)
+        let boundary = Double(64 * n)
+        let cookie = try #require(Self.syn(&h, 2, at: boundary - 0.1)).seg.seq      // period n − 1, epoch 0
+        let signer = h.stack.synCookies.current
+        #expect(h.stack.synCookies.epoch == 0)
+        // The last moment of its lifetime: one period after its own, and one epoch later.
+        h.send(Seg(.ack, seq: Self.irs(2) + 1, ack: cookie + 1), at: boundary + 63.9, from: Self.client(2))
+        #expect(h.stack.synCookies.epoch == 1, "the secret rotated at \(boundary) s")
+        #expect(h.stack.synCookies.current != signer && h.stack.synCookies.previous == signer)
+        #expect(h.stack.statistics.synCookiesValid == 1 && h.stack.statistics.synCookiesInvalid == 0)
+        h.conn = try #require(try h.stack.accept(h.listener!))
+        #expect(h.state == .established && h.info.iss == cookie)
+        // A SYN now is signed with the new secret, and its cookie checks too.
+        let fresh = try #require(Self.syn(&h, 3, at: boundary + 64)).seg.seq
+        h.send(Seg(.ack, seq: Self.irs(3) + 1, ack: fresh + 1), at: boundary + 64.1, from: Self.client(3))
+        #expect(h.stack.statistics.synCookiesValid == 2 && h.stack.connectionCount == 2)
+    }
+
+    @Test("two rotations later a cookie is worthless: its secret is gone, so it fails as invalid, not expired")
+    func cookieUselessAfterTwoRotations() throws {
+        var h = Harness.listen(Self.config(.always), backlog: 8)     // rotation every 128 s
+        let a = try #require(Self.syn(&h, 2, at: 10)).seg.seq        // period 0, epoch 0
+        let b = try #require(Self.syn(&h, 3, at: 10)).seg.seq
+        _ = Self.syn(&h, 9, at: 120)                                 // cookies stay recent
+        // 130 s: period 2, epoch 1. Too old, but epoch 0's secret is still kept: the listener can
+        // tell it is one of its own, expired.
+        h.send(Seg(.ack, seq: Self.irs(2) + 1, ack: a + 1), at: 130, from: Self.client(2))
+        #expect(h.takeSent() == [Seg(.rst, seq: a + 1, window: 0)])
+        #expect(h.drops(.synCookieExpired) == 1 && h.drops(.synCookieInvalid) == 0)
+        _ = Self.syn(&h, 9, at: 250)
+        // 260 s: period 4, epoch 2. Epoch 0's secret was retired at 256 s; nothing can vouch for
+        // the cookie any more (with one secret for ever this was `expired`, its hash still right).
+        h.send(Seg(.ack, seq: Self.irs(3) + 1, ack: b + 1), at: 260, from: Self.client(3))
+        #expect(h.takeSent() == [Seg(.rst, seq: b + 1, window: 0)])
+        #expect(h.drops(.synCookieInvalid) == 1 && h.drops(.synCookieExpired) == 1)
+        #expect(h.stack.statistics.synCookiesInvalid == 2 && h.stack.statistics.synCookiesValid == 0)
+        #expect(h.stack.connectionCount == 0)
+        #expect(h.stack.synCookies.epoch == 2)
+    }
+
+    @Test("the same four-tuple, ISN, counter and MSS are signed differently once the secret has rotated")
+    func rotationChangesTheSignature() throws {
+        var codec = SYNCookieCodec(secretSource: StackRandom(seed: 42), rekeyInterval: .seconds(128))
+        let local = SocketAddress(ourIP, ourPort), remote = Self.client(2)
+        func sign(_ secret: SYNCookieCodec.Secret) -> UInt32 {
+            SYNCookieCodec.hash(secret, local: local, remote: remote, irs: Self.irs(2), counter: 1, mssIndex: 6)
+        }
+        let first = try #require(codec.secret(forCounter: 1))
+        let before = sign(first)
+        codec.rotate(toCounter: 2)                                   // epoch 1
+        #expect(codec.secret(forCounter: 1) == first, "kept as the previous secret")
+        #expect(sign(codec.current) != before)
+        codec.rotate(toCounter: 4)                                   // epoch 2
+        #expect(codec.secret(forCounter: 1) == nil, "retired")
+        #expect(sign(codec.current) != before && sign(codec.previous) != before)
+        #expect(codec.current != first && codec.previous != first)
+
+        // Through the stack: one seed, one SYN at one time. A stack that rotates and one whose
+        // secret never changes in this test give the same cookie in epoch 0 and different ones
+        // after the rotations.
+        func cookie(at t: Double, rekey: Duration) -> SequenceNumber {
+            var h = Harness.listen(Self.config(.always, rekey: rekey), backlog: 8)
+            return Self.syn(&h, 2, at: t)!.seg.seq
+        }
+        let never = Duration.seconds(1_000_000)
+        #expect(cookie(at: 10, rekey: .seconds(128)) == cookie(at: 10, rekey: never))
+        #expect(cookie(at: 300, rekey: .seconds(128)) != cookie(at: 300, rekey: never))
+    }
+
+    @Test("rotation is deterministic: one seed, one sequence of SYNs, the same cookies; and it draws nothing from the stack's other randomness")
+    func rotationDeterministic() throws {
+        let times: [Double] = [0, 100, 130, 300, 301, 700, 5000, 5000.5, 5129]
+        func run(seed: UInt64, syns: Bool) -> (cookies: [UInt32], port: UInt16) {
+            var h = Harness(configuration: Self.config(.always), seed: seed)
+            h.listener = try! h.stack.listen(port: ourPort, backlog: 8)
+            var cookies: [UInt32] = []
+            if syns { for (k, t) in times.enumerated() { cookies.append(Self.syn(&h, k % 3, at: t)!.seg.seq.rawValue) } }
+            h.advance(to: 6000)
+            let c = try! h.stack.connect(to: Self.client(7), now: h.now)
+            return (cookies, h.stack.info(of: c)!.local.port)
+        }
+        let one = run(seed: 7, syns: true)
+        #expect(one.cookies.count == times.count)
+        #expect(run(seed: 7, syns: true) == one)
+        let other = run(seed: 8, syns: true)
+        #expect(other.cookies != one.cookies)
+        #expect(zip(other.cookies, one.cookies).allSatisfy { $0 != $1 }, "every epoch's secret differs between seeds")
+        // The rotations drew secrets, yet the ephemeral port is the one the seed gives without them.
+        #expect(run(seed: 7, syns: false).port == one.port)
+    }
+
+    @Test("for every phase of a rotation: valid within a cookie's lifetime, expired while its secret is kept, invalid after",
+          arguments: [1, 2, 3], [false, true])
+    func everyPhase(periodsPerSecret n: Int, stepwise: Bool) {
+        let local = SocketAddress(ourIP, ourPort), remote = Self.client(2)
+        let n64 = Int64(n)
+        for issued in Int64(0)..<(3 * n64) {
+            for age in Int64(0)..<(4 * n64 + 2) {
+                var codec = SYNCookieCodec(secretSource: StackRandom(seed: 99), rekeyInterval: .seconds(64 * n))
+                let at = { (period: Int64) in Instant(nanoseconds: period * SYNCookieCodec.periodNanoseconds + 1_000_000_000) }
+                let cookie = codec.cookie(local: local, remote: remote, irs: Self.irs(2), mssIndex: 3, now: at(issued))
+                if stepwise { for p in issued..<(issued + age) { codec.rotate(toCounter: p) } }
+                let result = codec.check(cookie, local: local, remote: remote, irs: Self.irs(2), now: at(issued + age))
+                // Its secret is kept while its epoch is now's or the one before.
+                let kept = issued / n64 >= (issued + age) / n64 - 1
+                let expected: SYNCookieCodec.Check = age <= SYNCookieCodec.maxAgePeriods ? .valid(mssIndex: 3) : kept ? .expired : .invalid
+                #expect(result == expected, "issued in period \(issued), checked \(age) later")
+                // The same cookie for another four-tuple never passes.
+                #expect(codec.check(cookie, local: local, remote: Self.client(3), irs: Self.irs(2), now: at(issued + age)) == .invalid)
+            }
+        }
+    }
+
+    @Test("the rotation interval is rounded up to whole 64-second periods, at least one", arguments: [
+        (Duration.zero, Int64(1)), (.seconds(-5), 1), (.milliseconds(1), 1), (.seconds(64), 1), (.milliseconds(64_001), 2),
+        (.seconds(128), 2), (.seconds(129), 3), (.seconds(3600), 57),
+    ])
+    func rekeyIntervalRounding(interval: Duration, periods: Int64) {
+        #expect(SYNCookieCodec.periods(rekeyInterval: interval) == periods)
+        #expect(SYNCookieCodec(secretSource: StackRandom(seed: 1), rekeyInterval: interval).periodsPerSecret == periods)
     }
 
     // MARK: The usual checks still apply
