@@ -45,12 +45,12 @@ public enum SYNCookieMode: String, Sendable, Hashable, CaseIterable {
 /// seed and one sequence of inputs give the same secrets every run. Rotation is driven by the
 /// `now` the driver passes in: before a cookie is made or checked the codec moves to `now`'s
 /// epoch — one epoch on, the current secret becomes the previous and a new one is drawn; further
-/// (or back in time), both are replaced. So:
+/// on (no cookie was made in between), or back by more than one, both are replaced. So:
 ///   - a cookie made just before a rotation still checks within its lifetime: its period is
 ///     `now`'s or the one before, whose epochs are always kept;
 ///   - a cookie whose epoch is two or more behind can no longer be checked at all, and fails as
 ///     `invalid`: a secret is useless to anyone who learned it once its two epochs have passed,
-///     and so is every cookie it signed (with the default, 192 to 256 s after it was made; in
+///     and so is every cookie it signed (with the default, 128 to 256 s after it was made; in
 ///     between, an old cookie whose secret is still kept fails as `expired`).
 ///
 /// What 32 bits cannot carry rides in the low 6 bits of our TSval when the SYN carried timestamps
