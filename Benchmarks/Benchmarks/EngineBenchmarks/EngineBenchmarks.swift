@@ -134,7 +134,7 @@ let benchmarks: @Sendable () -> Void = {
     // cookie secret (a new one drawn, the old kept as the previous): rotation must not allocate.
     Benchmark("SYN flood: a SYN answered with a SYN cookie, the secret rotating each time",
               configuration: .init(metrics: [.wallClock, .mallocCountTotal])) { benchmark in
-        var r = Seeded(state: 13)
+        var r = SplitMix64(seed: 13)
         var b = TCPStack(addresses: [floodServer], configuration: TCPConfiguration(), random: &r)
         _ = try! b.listen(port: 80, backlog: 8)
         var now = Instant.zero
