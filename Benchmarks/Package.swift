@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(name: "TCPKit", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
     ],
     targets: [
         .executableTarget(
@@ -19,6 +20,19 @@ let package = Package(
                 .product(name: "TCPWire", package: "TCPKit"),
             ],
             path: "Benchmarks/EngineBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The driver: two NetworkStacks (each on its own event loop thread) over a device pair.
+        .executableTarget(
+            name: "NetBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "TCPNet", package: "TCPKit"),
+                .product(name: "TCPCore", package: "TCPKit"),
+                .product(name: "TCPWire", package: "TCPKit"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Benchmarks/NetBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

@@ -1,0 +1,250 @@
+import Benchmark
+import NIOConcurrencyHelpers
+import TCPCore
+import TCPNet
+import TCPWire
+
+// The driver end to end: two NetworkStacks, each on its own event loop thread, joined by a device
+// pair, one connection between them, the async API on both ends (write, read). Everything the
+// process allocates while a measured iteration runs is counted: the benchmark's tasks, both
+// drivers, both engines, the device.
+
+/// Joins two stacks without any work of its own: `send` (on the sender's loop thread) hands the
+/// packet straight to the other stack's receive callback, which copies it into that stack's inbox.
+/// No allocation, no thread of its own: what is left to count is the drivers' and the engines'.
+/// (The callback is called inside the lock rather than taken out of it: a closure returned
+/// through the generic `withLockedValue` is re-abstracted, which allocates twice per packet.)
+final class DirectDevice: PacketDevice {
+    typealias Receive = @Sendable (UnsafeRawBufferPointer) -> Void
+    /// The two ends' receive callbacks; end `side` receives from `receivers[side]`.
+    final class Wire: Sendable {
+        let receivers = (NIOLockedValueBox<Receive?>(nil), NIOLockedValueBox<Receive?>(nil))
+        func slot(_ side: Int) -> NIOLockedValueBox<Receive?> { side == 0 ? receivers.0 : receivers.1 }
+    }
+    let wire: Wire
+    let side: Int
+
+    init(wire: Wire, side: Int) {
+        self.wire = wire
+        self.side = side
+    }
+
+    static func pair() -> (DirectDevice, DirectDevice) {
+        let wire = Wire()
+        return (DirectDevice(wire: wire, side: 0), DirectDevice(wire: wire, side: 1))
+    }
+
+    func start(receive: @escaping Receive) throws {
+        wire.slot(side).withLockedValue { $0 = receive }
+    }
+
+    func send(_ packet: UnsafeRawBufferPointer) {
+        wire.slot(1 - side).withLockedValue { $0?(packet) }
+    }
+
+    func stop() {
+        wire.slot(side).withLockedValue { $0 = nil }
+    }
+}
+
+enum Link: String { case inMemory = "InMemoryDevicePair", direct = "direct device" }
+
+struct EndOfStream: Error {}
+
+/// Two stacks, one connection (client → server), and optionally an echo task on the server.
+final class Session: Sendable {
+    static let clientAddress = IPAddress("198.18.0.1")!
+    static let serverAddress = IPAddress("198.18.0.2")!
+
+    let client: NetworkStack
+    let server: NetworkStack
+    let sender: TCPConnection
+    let receiver: TCPConnection
+    let echo: Task<Void, Never>?
+
+    init(link: Link, echo: Bool) async throws {
+        let a: any PacketDevice, b: any PacketDevice
+        switch link {
+        case .inMemory:
+            let pair = InMemoryDevicePair()
+            (a, b) = (pair.a, pair.b)
+        case .direct:
+            (a, b) = DirectDevice.pair()
+        }
+        client = try NetworkStack(device: a, addresses: [Self.clientAddress], seed: 1)
+        server = try NetworkStack(device: b, addresses: [Self.serverAddress], seed: 2)
+        let listener = try server.listen(port: 5201)
+        async let accepted = listener.accept()
+        sender = try await client.connect(to: SocketAddress(Self.serverAddress, 5201))
+        guard let peer = try await accepted else { throw EndOfStream() }
+        receiver = peer
+        await listener.close()
+        if echo {
+            var options = ConnectionOptions()
+            options.noDelay = true
+            try await sender.setOptions(options)
+            try await peer.setOptions(options)
+            self.echo = Task {
+                do { for try await chunk in peer { try await peer.write(chunk) } } catch {}
+            }
+        } else {
+            self.echo = nil
+        }
+    }
+
+    /// Reads exactly `count` bytes (they may come in several chunks).
+    static func read(_ connection: TCPConnection, exactly count: Int) async throws -> Int {
+        var n = 0
+        while n < count {
+            guard let chunk = try await connection.read(maxBytes: count - n) else { throw EndOfStream() }
+            n += chunk.count
+        }
+        return n
+    }
+
+    /// `data` from client to server: returns once the server's application has read all of it.
+    func oneWay(_ data: [UInt8]) async throws {
+        async let received = Self.read(receiver, exactly: data.count)
+        try await sender.write(data)
+        _ = try await received
+    }
+
+    /// `message` to the echo task and back.
+    func roundTrip(_ message: [UInt8]) async throws {
+        try await sender.write(message)
+        _ = try await Self.read(sender, exactly: message.count)
+    }
+
+    /// Packets both stacks sent so far.
+    func packetsSent() async -> Int {
+        let c = await client.statistics(), s = await server.statistics()
+        return c.driver.packetsSent + s.driver.packetsSent
+    }
+
+    func close() async {
+        echo?.cancel()
+        await client.shutdown(gracePeriod: .milliseconds(200))
+        await server.shutdown(gracePeriod: .milliseconds(200))
+    }
+}
+
+/// The same transfer between two bare engines, no driver: packets handed over in the calling
+/// thread, the engines' clock advanced by hand. What it allocates is the engines' share.
+struct EnginePair {
+    var a: TCPStack
+    var b: TCPStack
+    let aConn: ConnectionID
+    let bConn: ConnectionID
+    var now = Instant.zero
+    let wire = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+
+    init() {
+        var random = SplitMix64(seed: 3)
+        a = TCPStack(addresses: [Session.clientAddress], random: &random)
+        b = TCPStack(addresses: [Session.serverAddress], random: &random)
+        let listener = try! b.listen(port: 5201)
+        aConn = try! a.connect(to: SocketAddress(Session.serverAddress, 5201), now: now)
+        var packets = 0
+        Self.exchange(&a, &b, now, wire, &packets)
+        bConn = try! b.accept(listener)!
+    }
+
+    static func exchange(_ a: inout TCPStack, _ b: inout TCPStack, _ now: Instant, _ wire: UnsafeMutableRawBufferPointer, _ packets: inout Int) {
+        var moved = true
+        while moved {
+            moved = false
+            while let n = a.pollTransmit(now: now, into: wire) {
+                b.handle(ipPacket: UnsafeRawBufferPointer(rebasing: wire[0..<n]), now: now)
+                packets += 1
+                moved = true
+            }
+            while let n = b.pollTransmit(now: now, into: wire) {
+                a.handle(ipPacket: UnsafeRawBufferPointer(rebasing: wire[0..<n]), now: now)
+                packets += 1
+                moved = true
+            }
+        }
+    }
+
+    /// `data` from a to b, read by b's application as it arrives; returns the packets exchanged.
+    mutating func oneWay(_ data: UnsafeRawBufferPointer) -> Int {
+        var queued = 0, received = 0, packets = 0
+        while received < data.count {
+            now = now + .microseconds(20)
+            if let d = a.nextDeadline, d <= now { a.handleTimeout(now: now) }
+            if let d = b.nextDeadline, d <= now { b.handleTimeout(now: now) }
+            if queued < data.count {
+                queued += try! a.send(aConn, UnsafeRawBufferPointer(rebasing: data[queued...]), now: now)
+            }
+            Self.exchange(&a, &b, now, wire, &packets)
+            while case .data(let n) = try! b.receive(bConn, into: scratch, now: now) { received += n }
+            Self.exchange(&a, &b, now, wire, &packets)
+            while a.pollEvent() != nil {}
+            while b.pollEvent() != nil {}
+        }
+        return packets
+    }
+}
+
+nonisolated(unsafe) var session: Session?
+
+let mebibyte = [UInt8]((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) })
+let message = [UInt8](repeating: 0x42, count: 64)
+let packets = BenchmarkMetric.custom("packets (both directions)", polarity: .prefersSmaller, useScalingFactor: false)
+
+let benchmarks: @Sendable () -> Void = {
+    // One iteration moves 1 MiB: wall clock per MiB, throughput in MiB/s, mallocs per MiB.
+    // The connection is opened (and warmed: rings allocated, cwnd grown) before the iterations.
+    for link in [Link.inMemory, .direct] {
+        Benchmark("TCPNet: 1 MiB one way (\(link.rawValue))",
+                  configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal, packets],
+                                       warmupIterations: 16, maxDuration: .seconds(5), maxIterations: 2000)) { benchmark in
+            let s = session!
+            let before = await s.packetsSent()
+            benchmark.startMeasurement()
+            do { try await s.oneWay(mebibyte) } catch { benchmark.error("transfer failed: \(error)") }
+            benchmark.stopMeasurement()
+            benchmark.measurement(packets, await s.packetsSent() - before)
+        } setup: {
+            session = try await Session(link: link, echo: false)
+        } teardown: {
+            await session?.close()
+            session = nil
+        }
+    }
+
+    Benchmark("Engines alone: 1 MiB one way (no driver, for comparison)",
+              configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal, packets],
+                                   warmupIterations: 16, maxDuration: .seconds(3), maxIterations: 2000)) { benchmark in
+        var pair = EnginePair()
+        let n = mebibyte.withUnsafeBytes { pair.oneWay($0) }   // warm: rings, cwnd
+        blackHole(n)
+        benchmark.startMeasurement()
+        var count = 0
+        for _ in benchmark.scaledIterations {
+            count += mebibyte.withUnsafeBytes { pair.oneWay($0) }
+        }
+        benchmark.stopMeasurement()
+        benchmark.measurement(packets, count)
+    }
+
+    // Latency: 64 bytes to an echo task on the other stack and back (TCP_NODELAY both ways).
+    for link in [Link.inMemory, .direct] {
+        Benchmark("TCPNet: 64-byte echo round trip (\(link.rawValue))",
+                  configuration: .init(metrics: [.wallClock, .mallocCountTotal, packets],
+                                       warmupIterations: 100, maxDuration: .seconds(3), maxIterations: 100_000)) { benchmark in
+            let s = session!
+            let before = await s.packetsSent()
+            benchmark.startMeasurement()
+            do { try await s.roundTrip(message) } catch { benchmark.error("round trip failed: \(error)") }
+            benchmark.stopMeasurement()
+            benchmark.measurement(packets, await s.packetsSent() - before)
+        } setup: {
+            session = try await Session(link: link, echo: true)
+        } teardown: {
+            await session?.close()
+            session = nil
+        }
+    }
+}
