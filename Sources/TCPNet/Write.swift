@@ -16,7 +16,8 @@ extension TCPConnection {
     /// send buffer: from the collection's own storage when it has contiguous storage
     /// (`withContiguousStorageIfAvailable`), otherwise element by element from its iterator.
     /// The copying happens on the stack's event loop thread, so a lazy sequence's closures run
-    /// there: keep them cheap. An empty sequence returns at once.
+    /// there (all but the first element's, read ahead in the calling task): keep them cheap. An
+    /// empty sequence returns at once.
     ///
     /// - Throws: `.closed` after `shutdown(.write)`/`close()`, `.reset`, `.timedOut`, `.cancelled`
     ///   (some bytes may have been queued).
