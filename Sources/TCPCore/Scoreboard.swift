@@ -13,7 +13,9 @@ struct SentSegment {
         var rawValue: UInt8
         /// Covered by a SACK block (RFC 2018); kept until the cumulative ACK passes it (§8: reneging).
         static let sacked = Flags(rawValue: 1)
-        /// Deemed lost (RFC 6675 IsLost, RFC 8985 RACK, or an RTO) and not retransmitted since.
+        /// Deemed lost (RFC 6675 IsLost, RFC 8985 RACK, or an RTO). It stays set when the record
+        /// is retransmitted: pipe (RFC 6675 §4 SetPipe) counts a lost segment's octets only
+        /// for the retransmission in flight. Due for retransmission: `.lost` without `.retransmitted`.
         static let lost = Flags(rawValue: 2)
         /// A retransmission of it is in flight (RFC 6675 pipe counts it again).
         static let retransmitted = Flags(rawValue: 4)
@@ -300,7 +302,8 @@ final class Scoreboard {
     }
 
     /// RFC 6675 §4 SetPipe: each unSACKed octet counts once if not lost and once more if
-    /// retransmitted.
+    /// retransmitted — a lost segment resent counts once (its retransmission), one resent
+    /// without being deemed lost (rescue, rule 3, a probe) twice.
     func computePipe() -> Int {
         var p = 0
         for i in 0..<count {
@@ -324,8 +327,9 @@ final class Scoreboard {
         return nil
     }
 
-    /// Whether the record at SND.UNA is deemed lost (RFC 6675 §5 recovery entry: IsLost(HighACK + 1)).
-    var firstIsLost: Bool { count > 0 && self[0].flags.contains(.lost) }
+    /// Whether the record at SND.UNA is deemed lost and not yet resent (RFC 6675 §5 recovery
+    /// entry: IsLost(HighACK + 1)).
+    var firstIsLost: Bool { count > 0 && self[0].flags.contains(.lost) && !self[0].flags.contains(.retransmitted) }
 
     /// The number of records currently marked lost and not retransmitted.
     var lostCount: Int {

@@ -361,7 +361,7 @@ extension TCPStack {
         var flags: TCPFlags = [.ack]
         if carriesFIN { flags.insert(.fin) }
         if length > 0 && offset + length == c.sendBuffer.count { flags.insert(.psh) }
-        r.flags.remove(.lost)
+        // `.lost` stays: RFC 6675 §4 SetPipe counts a lost segment once more, for this copy.
         r.flags.insert([.retransmitted, .everRetransmitted])
         r.sentAt = now
         sb[i] = r

@@ -230,12 +230,15 @@ struct SACKRecoveryTests {
         resent += h.takeSent()
         h.send(Self.ack(h, 10), at: 0.42)
         resent += h.takeSent()
-        // With CUBIC's β = 0.7, PRR and RACK (the defaults) there is room at 0.305, right after 7,
-        // for RFC 6675's rescue retransmission (NextSeg rule 4) of the last segment, 9, whose SACK
-        // only arrives at 0.306: one unneeded retransmission, the price of the rule. The other
-        // setups have no room for it before the SACK comes.
-        let rescue = setup == .defaults ? [Self.segment(h, data, 9, flags: [.psh, .ack])] : []
-        #expect(resent == [Self.segment(h, data, 4), Self.segment(h, data, 7)] + rescue)
+        // RFC 6675 alone (cwnd = ssthresh = 4.5 segments): 4 once IsLost at 0.305, 7 by rule 3
+        // at 0.306. With CUBIC's β = 0.7 and PRR, cwnd − pipe leaves room for a second segment
+        // at 0.303: 4, unSACKed below the highest SACK, goes by rule 3 with the hole; at 0.304
+        // nothing qualifies for rules 1–3 and RFC 6675's rescue retransmission (NextSeg rule 4)
+        // sends the last segment, 9, whose SACK only arrives at 0.306 — one unneeded
+        // retransmission, the price of the rule; 7 goes by rule 3 at 0.305.
+        let seven = Self.segment(h, data, 7), nine = Self.segment(h, data, 9, flags: [.psh, .ack])
+        let rescue = setup == .rfc6675 ? [] : [nine]
+        #expect(resent == (setup == .rfc6675 ? [Self.segment(h, data, 4), seven] : [Self.segment(h, data, 4), nine, seven]))
         #expect(h.stack.statistics.retransmissions == 3 + rescue.count, "segments 1, 4, 7 once each (and the rescue)")
         #expect(h.info.sndUna == Self.seq(h, 10))
         #expect(h.info.timers.retransmit == nil)
@@ -319,6 +322,53 @@ struct SACKRecoveryTests {
         #expect(h.stack.statistics.sackRecoveries == 1 && h.info.ssthresh == 6 * Self.mss)
     }
 
+    /// RFC 6675 §4 SetPipe counts an unSACKed octet once if it is not lost and once more if it
+    /// was retransmitted: a hole deemed lost and resent counts once, for the copy in flight. The
+    /// engine used to drop the lost mark on retransmission and count the hole twice, so all
+    /// through the recovery one segment fewer than cwnd was in flight: here the new data went
+    /// an ACK later, 12 at 0.37 s instead of 0.36 s.
+    @Test("pipe counts a hole deemed lost and resent once (RFC 6675 §4 SetPipe): new data goes as soon as cwnd − pipe ≥ 1 SMSS")
+    func pipeCountsLostRetransmissionOnce() {
+        var h = Harness.establishedSACK(Harness.configuration(Self.classic))
+        let data = Self.data(20)
+        h.write(data, at: 0.2)
+        #expect(h.takeSent() == (0..<10).map { Self.segment(h, data, $0) })
+        func pipe() -> Int { h.stack.slots[Int(h.conn.index)].connection!.scoreboard!.pipe }
+        // Segment 0 is lost; limited transmit sends 10 and 11 on the first two duplicates.
+        h.send(Self.ack(h, 0, sacking: [(1, 2)]), at: 0.3)
+        h.expectSent(Self.segment(h, data, 10))
+        h.send(Self.ack(h, 0, sacking: [(1, 3)]), at: 0.31)
+        h.expectSent(Self.segment(h, data, 11))
+        // DupThresh: recovery, cwnd = ssthresh = 12 segments in flight / 2 = 6; the hole goes.
+        h.send(Self.ack(h, 0, sacking: [(1, 4)]), at: 0.32)
+        h.expectSent(Self.segment(h, data, 0))
+        h.expectNothingSent()
+        #expect(h.info.cwnd == 6 * Self.mss)
+        // In flight: 0's retransmission and 4...11, nine segments.
+        #expect(pipe() == 9 * Self.mss)
+        // Each newly SACKed segment lowers pipe by one; 9, 8, 7: no room yet.
+        h.send(Self.ack(h, 0, sacking: [(1, 5)]), at: 0.33)
+        h.send(Self.ack(h, 0, sacking: [(1, 6)]), at: 0.34)
+        h.send(Self.ack(h, 0, sacking: [(1, 7)]), at: 0.35)
+        h.expectNothingSent()
+        #expect(pipe() == 6 * Self.mss)
+        // pipe 5 < cwnd 6: one new segment (NextSeg rule 2) per SACKed one from here on.
+        h.send(Self.ack(h, 0, sacking: [(1, 8)]), at: 0.36)
+        h.expectSent(Self.segment(h, data, 12))
+        h.expectNothingSent()
+        #expect(pipe() == 6 * Self.mss)
+        h.send(Self.ack(h, 0, sacking: [(1, 9)]), at: 0.37)
+        h.expectSent(Self.segment(h, data, 13))
+        h.send(Self.ack(h, 0, sacking: [(1, 10)]), at: 0.38)
+        h.expectSent(Self.segment(h, data, 14))
+        h.expectNothingSent()
+        // The retransmission arrives: RecoveryPoint (12) acknowledged, recovery over, cwnd = 6
+        // with 12...14 in flight: three more.
+        h.send(Self.ack(h, 12), at: 0.42)
+        #expect(h.takeSent() == (15..<18).map { Self.segment(h, data, $0) })
+        #expect(h.stack.statistics.retransmissions == 1 && h.stack.statistics.retransmissionTimeouts == 0)
+    }
+
     /// RecoveryPoint is HighData (RFC 6675 §5 (4.1)); recovery ends with the cumulative ACK of it,
     /// and the next loss starts a new one at once. The engine used to ask SND.UNA to pass one more
     /// sequence number, so a loss of the first segment after RecoveryPoint waited for the RTO
@@ -369,16 +419,18 @@ struct SACKRecoveryTests {
         // DupThresh: recovery, cwnd = ssthresh = 9 segments in flight / 2; the hole goes (rule 1).
         h.send(Self.ack(h, 1, sacking: [(2, 5)]), at: 0.303)
         h.expectSent(Self.segment(h, data, 1))
-        // pipe still counts segments 5...9 and the retransmission: no room for more yet.
+        // pipe counts segments 5...9 and the retransmission of 1 (once: it was deemed lost,
+        // RFC 6675 §4 SetPipe): 6, then 5 and 4 segments — no room in 4.5 yet.
         h.send(Self.ack(h, 1, sacking: [(2, 6)]), at: 0.304)
         h.send(Self.ack(h, 1, sacking: [(2, 7)]), at: 0.305)
-        h.send(Self.ack(h, 1, sacking: [(2, 8)]), at: 0.306)
         h.expectNothingSent()
-        // Segment 8 SACKed: cwnd − pipe ≥ 1 SMSS, and nothing qualifies for rules 1–3 (9 lies
-        // above every SACK block, no new data): the rescue is the last segment.
-        h.send(Self.ack(h, 1, sacking: [(2, 9)]), at: 0.307)
+        // Segment 7 SACKed: pipe = 3 segments (1's retransmission, 8, 9), cwnd − pipe ≥ 1 SMSS,
+        // and nothing qualifies for rules 1–3 (8 and 9 lie above every SACK block, no new data):
+        // the rescue is the last segment. (When pipe counted 1 twice, it went at 0.307.)
+        h.send(Self.ack(h, 1, sacking: [(2, 8)]), at: 0.306)
         h.expectSent(Self.segment(h, data, 9, flags: [.psh, .ack]))
         // Only one rescue per recovery.
+        h.send(Self.ack(h, 1, sacking: [(2, 9)]), at: 0.307)
         h.send(Self.ack(h, 1, sacking: [(2, 9)]), at: 0.308)
         h.expectNothingSent()
         #expect(h.stack.statistics.retransmissions == 2)
@@ -415,7 +467,7 @@ struct SACKRecoveryTests {
         h.expectNothingSent()
     }
 
-    @Test("no undo when a retransmission was needed: a D-SACK for one of two resent segments keeps the reduction")
+    @Test("no undo when a retransmission was needed: a D-SACK for one of the resent segments keeps the reduction")
     func realLossNotUndone() {
         var (h, data) = Self.flight(10, Self.classic)
         // Segments 1 and 4 lost; both are resent in the recovery.
@@ -428,11 +480,12 @@ struct SACKRecoveryTests {
         h.send(Self.ack(h, 1, sacking: [(5, 8), (2, 4)]), at: 0.305)
         h.send(Self.ack(h, 1, sacking: [(5, 9), (2, 4)]), at: 0.306)
         h.send(Self.ack(h, 4, sacking: [(5, 10)]), at: 0.4)
-        #expect(h.takeSent().map(\.seq) == [Self.seq(h, 4)])
+        // 4 once IsLost (0.305); the rescue, 9, at 0.306 (pipe 1, 4, 9 = 3 segments, cwnd 4.5).
+        #expect(h.takeSent().map(\.seq) == [Self.seq(h, 4), Self.seq(h, 9)])
         h.send(Self.ack(h, 10), at: 0.41)
         let reduced = h.info.ssthresh
         #expect(reduced == 9 * Self.mss / 2)
-        // Segment 1's original turns up late after all: one of two retransmissions was needless.
+        // Segment 1's original turns up late after all: one of three retransmissions was needless.
         h.send(Seg(.ack, seq: h.irs + 1, ack: Self.seq(h, 10), sack: [block(Self.seq(h, 1), Self.seq(h, 2))]), at: 0.5)
         #expect(h.stack.statistics.dsacksReceived == 1)
         #expect(h.stack.statistics.spuriousRecoveriesUndone == 0)
