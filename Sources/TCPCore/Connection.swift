@@ -123,6 +123,9 @@ struct Connection {
     var lastDataSentAt = Instant(nanoseconds: .min)
     /// Duplicate ACKs in a row (RFC 5681 §2 definition).
     var duplicateACKs = 0
+    /// Without SACK: bytes limited transmit (RFC 3042) sent beyond cwnd on this run of duplicate
+    /// ACKs, left out of FlightSize when the third one sets ssthresh (RFC 5681 §3.2 step 2).
+    var limitedTransmitBytes = 0
     /// In fast recovery until SND.UNA passes `recover` (RFC 6582 §3.2).
     var inFastRecovery = false
     var recover = SequenceNumber(0)

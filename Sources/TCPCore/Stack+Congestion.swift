@@ -56,6 +56,7 @@ extension TCPStack {
         c.duplicateACKs += 1
         c.counters.duplicateACKs &+= 1
         statistics.duplicateACKs += 1
+        if c.duplicateACKs == 1 { c.limitedTransmitBytes = 0 }   // a new run: nothing sent by RFC 3042 yet
         let mss = c.sendMSS
         let prr = configuration.proportionalRateReduction
         if c.inFastRecovery {
@@ -72,9 +73,10 @@ extension TCPStack {
         // duplicates from before a timeout do not start a second recovery.
         guard c.duplicateACKs == 3, c.sndUna > c.recover || c.recover == c.iss else { return }
         // RFC 5681 §3.2 steps 2–3: ssthresh from the algorithm (NewReno: max(FlightSize / 2,
-        // 2*SMSS); CUBIC: cwnd·β_cubic), retransmit the first unacknowledged segment.
+        // 2*SMSS), FlightSize without what limited transmit sent; CUBIC: cwnd·β_cubic),
+        // retransmit the first unacknowledged segment.
         c.recover = c.sndMax
-        congestionRecoveryStarted(&c, now)
+        congestionRecoveryStarted(&c, now, limitedTransmitBytes: c.limitedTransmitBytes)
         c.inFastRecovery = true
         c.partialACKs = 0
         c.retransmitFirst = true
@@ -132,8 +134,8 @@ extension TCPStack {
 
     /// Loss detected: the algorithm's multiplicative decrease (NewReno FlightSize/2, CUBIC
     /// cwnd·β_cubic) sets ssthresh; PRR starts with RecoverFS = SND.NXT - SND.UNA (RFC 6937 §3).
-    mutating func congestionRecoveryStarted(_ c: inout Connection, _ now: Instant) {
-        c.congestion.onCongestionEvent(flightSize: c.bytesInFlight, mss: c.sendMSS, now: now)
+    mutating func congestionRecoveryStarted(_ c: inout Connection, _ now: Instant, limitedTransmitBytes: Int = 0) {
+        c.congestion.onCongestionEvent(flightSize: max(0, c.bytesInFlight - limitedTransmitBytes), mss: c.sendMSS, now: now)
         if configuration.proportionalRateReduction {
             c.congestion.enterRecovery(flightSize: Int(c.sndNxt - c.sndUna))
             c.cwnd = c.ssthresh   // until the first congestionRecoveryACK sets pipe + sndcnt

@@ -105,14 +105,17 @@ extension TCPStack {
         return max(0, min(peerRoom, c.cwnd - inNetwork))
     }
 
-    /// Limited transmit with SACK (RFC 6675 §5 (C) step 1, after RFC 3042): on the duplicate
-    /// ACKs that come before loss recovery starts, previously unsent data may go as far as
-    /// cwnd − pipe, and pipe leaves out the bytes the peer SACKed — so a small window keeps its
-    /// ACK clock until the DupThresh-th duplicate. cwnd itself is unchanged. (Without SACK the
-    /// engine does not do RFC 3042's variant.)
+    /// Limited transmit: on the duplicate ACKs that come before loss recovery starts, previously
+    /// unsent data may go past cwnd, so a small window keeps its ACK clock until the
+    /// DupThresh-th duplicate. cwnd itself is unchanged.
+    /// - With SACK (RFC 6675 §5 (C) step 1): as far as cwnd − pipe, and pipe leaves out the bytes
+    ///   the peer SACKed.
+    /// - Without (RFC 3042 §2, RFC 5681 §3.2 step 1): one segment on each of the first two
+    ///   duplicates, so the flight stays within cwnd + 2·SMSS.
     func limitedTransmitAllowance(_ c: Connection) -> Int {
-        guard c.sackOK, let sb = c.scoreboard, c.duplicateACKs > 0 else { return 0 }
-        return sb.sackedBytes
+        guard c.duplicateACKs > 0 else { return 0 }
+        if c.sackRecovery, let sb = c.scoreboard { return sb.sackedBytes }
+        return min(c.duplicateACKs, 2) * c.sendMSS
     }
 
     /// Our FIN is due: queued, all data before it sent, and not yet sent (or going back after a timeout).
@@ -167,6 +170,11 @@ extension TCPStack {
                 let seq = c.sndNxt
                 let isNewData = seq == c.sndMax
                 advance(&c, by: length + (carriesFIN ? 1 : 0), from: seq, now: now)
+                if isNewData && c.duplicateACKs > 0 && !c.inFastRecovery && !c.inRTORecovery && !c.sackRecovery {
+                    // RFC 5681 §3.2 step 2: what limited transmit sent past cwnd stays out of
+                    // the FlightSize that sets ssthresh (cwnd is unchanged meanwhile).
+                    c.limitedTransmitBytes = max(c.limitedTransmitBytes, c.bytesInFlight - c.cwnd)
+                }
                 recordTransmission(&c, seq: seq, length: length + (carriesFIN ? 1 : 0), fin: carriesFIN, payload: length, now: now)
                 if isNewData && length < c.sendMSS { c.sndSml = c.sndNxt }   // Nagle (Minshall)
                 c.ackPending = false

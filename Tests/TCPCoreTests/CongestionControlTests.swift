@@ -136,17 +136,19 @@ struct CongestionControlTests {
     func newRenoThreeDuplicates() {
         var h = Self.twentyInFlight(Self.configuration(.newReno))
         // Segment 10 (the first of the 20) is lost; 11, 12, 13 arrive: three duplicates of ACK 10.
+        // The first two send 30 and 31 (limited transmit, RFC 3042); the third resends 10.
         for t in [0.3, 0.301, 0.302] { h.send(Self.ack(h, 10), at: t) }
         let sent = h.takeSent()
-        #expect(sent.map { Self.index(h, $0) } == [10])
-        #expect(h.info.ssthresh == 10 * Self.mss, "FlightSize 20 segments / 2 (RFC 5681 equation 4)")
+        #expect(sent.map { Self.index(h, $0) } == [30, 31, 10])
+        #expect(h.info.ssthresh == 10 * Self.mss,
+                "FlightSize 20 segments / 2 (RFC 5681 equation 4; limited transmit's two left out, §3.2 step 2)")
     }
 
     @Test("CUBIC: three duplicate ACKs set ssthresh = cwnd·0.7 (RFC 9438 §4.6) and resend the hole")
     func cubicThreeDuplicates() {
         var h = Self.twentyInFlight(Self.configuration(.cubic))
         for t in [0.3, 0.301, 0.302] { h.send(Self.ack(h, 10), at: t) }
-        #expect(h.takeSent().map { Self.index(h, $0) } == [10])
+        #expect(h.takeSent().map { Self.index(h, $0) } == [30, 31, 10], "limited transmit, then the hole")
         #expect(h.info.ssthresh == 20 * Self.mss * 7 / 10)
         let info = h.stack.tcpInfo(of: h.conn)!
         #expect(info.congestionControl == .cubic && info.congestionState == .recovery)
@@ -165,27 +167,31 @@ struct CongestionControlTests {
     func prrSendingPattern() {
         var h = Self.twentyInFlight(Self.configuration(.newReno))
         let ssthresh = 10 * Self.mss
-        // 19 duplicates for the lost segment 10 (segments 11...29 arrived), 1 ms apart.
+        // 21 duplicates for the lost segment 10 (segments 11...29, then 30 and 31 that limited
+        // transmit sent on the first two, arrived), 1 ms apart.
         var perACK: [Int] = []
         var retransmitted: [Int] = []
-        for k in 0..<19 {
+        for k in 0..<21 {
             h.send(Self.ack(h, 10), at: 0.3 + Double(k) * 0.001)
             let sent = h.takeSent()
             retransmitted += sent.filter { Self.index(h, $0) < 30 }.map { Self.index(h, $0) }
             perACK.append(sent.filter { Self.index(h, $0) >= 30 }.count)
         }
-        print("PRR new segments per duplicate ACK (NewReno, RecoverFS 20, ssthresh 10):", perACK)
+        print("PRR new segments per duplicate ACK (NewReno, RecoverFS 22, ssthresh 10):", perACK)
         #expect(retransmitted == [10], "the fast retransmit on the third duplicate, nothing else resent")
-        #expect(h.info.ssthresh == ssthresh)
+        #expect(h.info.ssthresh == ssthresh, "FlightSize 20: limited transmit's two left out (RFC 5681 §3.2 step 2)")
+        // The first two duplicates: one segment each by limited transmit (RFC 3042), cwnd unchanged.
         // RFC 6937 §3: while pipe > ssthresh, sndcnt = CEIL(prr_delivered·ssthresh/RecoverFS) -
-        // prr_out. The fast retransmit uses the first allowance; then a new segment on every
-        // second ACK (delivered 4 → 2 allowed, 1 out → one new; 5 → 2.5: none; 6 → 3: one…).
-        // pipe = 20 - duplicates + new segments reaches ssthresh at the 14th duplicate; from
+        // prr_out, in bytes and rounded down to whole segments, with RecoverFS = 22 segments
+        // (SND.NXT − SND.UNA, limited transmit's two included). The fast retransmit uses the
+        // first allowance; then a new segment on about every second ACK (delivered 5 →
+        // 5·10/22·SMSS = 2.27 SMSS allowed, 1 out → one new; 6 → 2.73: none; 7 → 3.18: one…).
+        // pipe = 22 − duplicates + new segments reaches ssthresh at the 16th duplicate; from
         // there the reduction bound (SSRB) sends one per ACK, holding pipe at ssthresh.
-        #expect(perACK == [0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1, 1, 1, 1])
-        #expect(perACK.reduce(0, +) + 1 == 10, "sent in recovery: the retransmission and 9 new = ssthresh")
+        #expect(perACK == [1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1])
+        #expect(perACK.dropFirst(2).reduce(0, +) + 1 == 10, "sent in recovery: the retransmission and 9 new = ssthresh")
         // The retransmission fills the hole: ACK of everything sent; recovery ends at cwnd = ssthresh.
-        h.send(Self.ack(h, 38), at: 0.4)
+        h.send(Self.ack(h, 41), at: 0.4)
         #expect(h.info.cwnd == ssthresh)
     }
 
@@ -197,9 +203,10 @@ struct CongestionControlTests {
             h.send(Self.ack(h, 10), at: 0.3 + Double(k) * 0.001)
             perACK.append(h.takeSent().filter { Self.index(h, $0) >= 30 }.count)
         }
-        // cwnd = 10 + 3 segments, +1 per duplicate: new data only once cwnd passes the 20 in
-        // flight, at the 10th duplicate: the half-RTT silence PRR avoids.
-        #expect(perACK == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1])
+        // The first two duplicates send one segment each (limited transmit, RFC 3042). Then cwnd
+        // = 10 + 3 segments, +1 per duplicate: new data only once cwnd passes the 22 in flight,
+        // at the 13th duplicate: the half-RTT silence PRR avoids.
+        #expect(perACK == [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
     }
 
     @Test("a partial ACK in PRR recovery: the next hole is resent at once (RFC 6582) and counts as sent")
@@ -208,7 +215,7 @@ struct CongestionControlTests {
         // Segments 10 and 15 are lost; 11–14 and 16–29 arrive: 18 duplicates of ACK 10.
         for k in 0..<18 { h.send(Self.ack(h, 10), at: 0.3 + Double(k) * 0.001) }
         let during = h.takeSent().map { Self.index(h, $0) }
-        #expect(during.first == 10)
+        #expect(during.prefix(3) == [30, 31, 10], "limited transmit, then the fast retransmit")
         // The resent 10 arrives: ACK 15, partial; 15 goes at once.
         h.send(Self.ack(h, 15), at: 0.4)
         let after = h.takeSent().map { Self.index(h, $0) }
@@ -222,7 +229,7 @@ struct CongestionControlTests {
         var h = Self.twentyInFlight(Self.configuration(.newReno))
         // Segments 10, 12 and 14 are lost.
         for k in 0..<3 { h.send(Self.ack(h, 10), at: 0.3 + Double(k) * 0.001) }
-        #expect(h.takeSent().map { Self.index(h, $0) }.first == 10)
+        #expect(h.takeSent().map { Self.index(h, $0) } == [30, 31, 10], "limited transmit, then the fast retransmit")
         let ssthresh = h.info.ssthresh
         #expect(ssthresh == 10 * Self.mss)
         h.send(Self.ack(h, 12), at: 0.4)   // first partial ACK: 12 goes, the timer restarts

@@ -85,23 +85,97 @@ struct RecoveryTests {
     @Test("further duplicates inflate cwnd and let new data out")
     func inflationSendsNewData() {
         var h = Harness.established(Self.rfc5681)
-        let data = (0..<(14 * Self.mss)).map { UInt8(truncatingIfNeeded: $0) }
+        let data = (0..<(20 * Self.mss)).map { UInt8(truncatingIfNeeded: $0) }
         h.write(data, at: 0.1)
         #expect(h.takeSent().count == 10, "initial window: 10 segments (RFC 6928)")
         h.send(Self.ack(h, 1), at: 0.2)
         #expect(h.takeSent().count == 2, "slow start: one ACK of one segment lets two out")
-        for t in [0.21, 0.22, 0.23] { h.send(Self.ack(h, 1), at: t) }
+        // Limited transmit (RFC 3042) on the first two duplicates, then the fast retransmit.
+        h.send(Self.ack(h, 1), at: 0.21)
+        h.expectSent(Self.segment(h, data, 12))
+        h.send(Self.ack(h, 1), at: 0.22)
+        h.expectSent(Self.segment(h, data, 13))
+        h.send(Self.ack(h, 1), at: 0.23)
         h.expectSent(Self.segment(h, data, 1))
-        // 11 segments in flight; cwnd = 11/2 + 3 = 8.5 segments: nothing new yet.
+        // 13 segments in flight; ssthresh = (13 − 2 sent by limited transmit) / 2 = 5.5 segments,
+        // cwnd = 5.5 + 3 = 8.5: nothing new yet.
         h.expectNothingSent()
-        var sentNew = 0
+        #expect(h.info.ssthresh == 11 * Self.mss / 2 && h.info.cwnd == h.info.ssthresh + 3 * Self.mss)
+        var sentNew: [Int] = []
         var t = 0.24
         for _ in 0..<6 {
             h.send(Self.ack(h, 1), at: t)
             t += 0.01
-            sentNew += h.takeSent().filter { $0.seq >= h.iss + 1 + 10 * Self.mss }.count
+            sentNew += h.takeSent().map { Int($0.seq - (h.iss + 1)) / Self.mss }
         }
-        #expect(sentNew >= 1, "inflation lets new segments out (RFC 5681 §3.2 step 5)")
+        // Each duplicate adds one SMSS (RFC 5681 §3.2 step 4): cwnd passes the 13 in flight by a
+        // whole segment at the sixth (14.5 segments).
+        #expect(sentNew == [14], "inflation lets new segments out (RFC 5681 §3.2 step 5)")
+    }
+
+    /// RFC 3042 §2 (RFC 5681 §3.2 step 1): on the first and the second duplicate ACK a sender
+    /// without SACK sends one segment of new data each, if the peer's window allows and the
+    /// flight stays within cwnd + 2·SMSS; cwnd does not change, and what it sent stays out of
+    /// the FlightSize that sets ssthresh at the third (RFC 5681 §3.2 step 2).
+    @Test("limited transmit without SACK (RFC 3042): the first two duplicates send one new segment each, cwnd unchanged; the third resends the hole")
+    func limitedTransmit() {
+        var h = Harness.established(Self.rfc5681)
+        let data = (0..<(13 * Self.mss)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        h.write(data, at: 0.1)
+        #expect(h.takeSent() == (0..<10).map { Self.segment(h, data, $0) }, "IW = 10 segments (RFC 6928)")
+        // Segment 0 is lost; 1 and 2 arrive: two duplicates of ISN + 1, each lets one new segment out.
+        h.send(Self.ack(h, 0), at: 0.2)
+        h.expectSent(Self.segment(h, data, 10))
+        h.expectNothingSent()
+        #expect(h.info.cwnd == 10 * Self.mss)
+        h.send(Self.ack(h, 0), at: 0.21)
+        h.expectSent(Self.segment(h, data, 11))
+        h.expectNothingSent()
+        #expect(h.info.cwnd == 10 * Self.mss && h.stack.statistics.fastRetransmissions == 0)
+        // The third: fast retransmit of the hole and nothing new (12 in flight, cwnd 5 + 3 segments).
+        h.send(Self.ack(h, 0), at: 0.22)
+        h.expectSent(Self.segment(h, data, 0))
+        h.expectNothingSent()
+        #expect(h.info.ssthresh == 5 * Self.mss, "FlightSize without the two limited-transmit segments: 10 / 2")
+        #expect(h.info.cwnd == 8 * Self.mss)
+        #expect(h.stack.statistics.fastRetransmissions == 1 && h.stack.statistics.retransmissions == 1)
+        // The retransmission fills the hole: everything acknowledged, recovery over, and the last
+        // segment goes.
+        h.send(Self.ack(h, 12), at: 0.3)
+        h.expectSent(Self.segment(h, data, 12, flags: [.psh, .ack]))
+        h.expectNothingSent()
+        #expect(h.stack.statistics.retransmissions == 1 && h.info.timers.retransmit != nil)
+    }
+
+    @Test("limited transmit without SACK: never more than two segments past cwnd, and only inside the peer's window")
+    func limitedTransmitBounds() {
+        // Duplicates that cannot start a recovery (RFC 6582 step 2: after a timeout, of data sent
+        // before it) still send at most two segments past cwnd.
+        var h = Harness.established(Self.rfc5681)
+        let data = (0..<(20 * Self.mss)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        h.write(data, at: 0.1)
+        #expect(h.takeSent().count == 10)
+        h.expectSent(Self.segment(h, data, 0), at: 1.1)              // RTO: cwnd 1 segment, go back
+        h.send(Self.ack(h, 10), at: 1.2)                             // everything arrived after all
+        #expect(h.info.sndUna == h.iss + 1 + 10 * Self.mss)
+        let cwnd = h.info.cwnd
+        let burst = h.takeSent().count
+        #expect(burst == cwnd / Self.mss)
+        for (k, t) in [1.21, 1.22, 1.23, 1.24].enumerated() {
+            h.send(Self.ack(h, 10), at: t)
+            #expect(h.takeSent().count == (k < 2 ? 1 : 0), "duplicate \(k + 1)")
+        }
+        #expect(h.stack.statistics.fastRetransmissions == 0)
+
+        // A peer whose window holds exactly the initial window: nothing may go past it.
+        var w = Harness.established(Self.rfc5681)
+        let small = UInt16(10 * Self.mss)
+        w.send(Seg(.ack, seq: w.irs + 1, ack: w.iss + 1, window: small), at: 0.05)   // window update
+        w.write(data, at: 0.1)
+        #expect(w.takeSent().count == 10)
+        for t in [0.2, 0.21] { w.send(Seg(.ack, seq: w.irs + 1, ack: w.iss + 1, window: small), at: t) }
+        w.expectNothingSent()
+        #expect(w.stack.statistics.duplicateACKs == 2)
     }
 
     @Test("ACKs that change the window or carry data are not duplicates")
