@@ -206,10 +206,12 @@ struct WriteOverloadTests {
         if cancel {
             writer.cancel()
             await #expect(throws: TCPConnectionError.cancelled) { try await writer.value }
-            // What was queued before the cancellation is a prefix of the data, in order.
+            // What was queued before the cancellation is a prefix of the data, in order: more
+            // than the peer's full buffer (the two snapshots above may both count bytes in
+            // flight, so not necessarily both buffers' worth), not all of it.
             await connection.close()
             let got = try await readAll(peer)
-            #expect(got.count >= 128 * 1024 && got.count < data.count)
+            #expect(got.count > 64 * 1024 && got.count < data.count)
             #expect(got == Array(data[0..<got.count]))
         } else {
             async let received = readAll(peer)
