@@ -45,6 +45,41 @@ struct FailureTests {
         await pair.shutdown()
     }
 
+    /// A RST takes no sequence space, so nothing acknowledges or repeats it (RFC 9293 §3.4): a
+    /// lost one leaves the peer's connection open with nobody at the other end (half-open,
+    /// §3.5.1). A reader waiting there would wait for ever; keep-alive (§3.8.4) finds out: the
+    /// probe meets no TCB, the answer is a RST (§3.10.7.1), and the waiting reader gets `.reset`. (Seen in `StressTests`, whose echo server
+    /// hung at 1% loss until its connections used keep-alive.)
+    @Test("a lost RST leaves the peer half-open; keep-alive finds it and the waiting reader gets .reset")
+    func lostResetFoundByKeepAlive() async throws {
+        let pair = try StackPair()
+        let listener = try pair.server.listen(port: 4)
+        let accepted = Task { try await listener.accept() }
+        let connection = try await pair.client.connect(to: SocketAddress(StackPair.serverV4, 4))
+        let peer = try #require(try await accepted.value)
+        var options = ConnectionOptions()
+        options.keepAlive = true
+        options.keepAliveIdle = .seconds(1)
+        options.keepAliveInterval = .seconds(1)
+        options.keepAliveCount = 3
+        try await peer.setOptions(options)
+        let reader = Task { () async throws(TCPConnectionError) -> [UInt8]? in try await peer.read() }
+
+        pair.devices.a.setLoss(1)
+        await connection.abort()                        // its one RST is lost
+        #expect(pair.devices.a.statistics.lost == 1)
+        pair.devices.a.setLoss(0)
+        #expect(await pair.client.statistics().connections == 0)
+        #expect(await peer.info()?.state == .established)   // half-open
+        let resetsBefore = await pair.client.statistics().tcp.resetsSent
+
+        let r = await reader.result
+        #expect(throws: TCPConnectionError.reset) { try r.get() }
+        // The client answered the keep-alive probe with a RST.
+        #expect(await pair.client.statistics().tcp.resetsSent > resetsBefore)
+        await pair.shutdown()
+    }
+
     @Test("cancelling tasks suspended in read, write, accept and connect: .cancelled (or nil), no hang")
     func cancellation() async throws {
         var configuration = StackPair.configuration
