@@ -1,4 +1,8 @@
 import Foundation
+import Synchronization
+import TCPCore
+import TCPNet
+import TCPWire
 import Testing
 
 extension InteropSuites {
@@ -82,5 +86,121 @@ extension InteropSuites {
             #expect(left.count <= 1)
             #expect(!left.contains { line in Self.stuck.contains { line.hasPrefix($0) } })
         }
+
+        /// The kernel closes first and TCPKit's FIN crosses the kernel's FIN: a simultaneous close
+        /// (RFC 9293 §3.6, Figure 13). The only way for TCPKit to pass through TIME-WAIT when the
+        /// kernel's FIN goes first: with the FINs in series (the test above) the side that closed
+        /// first holds TIME-WAIT. To make the FINs cross every time, the kernel's packets are held
+        /// on our side of the TUN device until its FIN is among them; TCPKit then shuts down its
+        /// sending side, and only after the kernel has answered our FIN (it goes CLOSING) does the
+        /// held FIN reach TCPKit. Each side goes FIN-WAIT-1 → CLOSING → TIME-WAIT, and neither is
+        /// left in any other state.
+        @Test func kernelClosesFirstAndTheFINsCross() async throws {
+            guard Interop.available("teardown, simultaneous close", tools: ["python3", "ss"]) else { return }
+            let tun = try TUNNamespace()
+            defer { tun.delete() }
+            let ns = tun.namespace
+            let port = 7002
+            try ns.start(["python3", "-c", """
+                import socket
+                l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                l.bind(("0.0.0.0", \(port))); l.listen(1)
+                c, _ = l.accept()
+                c.recv(1)
+                c.close(); l.close()
+                """], seconds: 30)
+            #expect(TCPKitClientTests.waitForListener(ns, port: port))
+
+            let holding = HoldingDevice(tun.device)
+            let transitions = Mutex<[String]>([])
+            let hooks = NetworkStack.Hooks(trace: { record in
+                if case .state(let from, let to) = record.kind {
+                    transitions.withLock { $0.append("\(from) → \(to)") }
+                }
+            })
+            let stack = try NetworkStack(device: holding, addresses: [IPAddress(TUNNamespace.stackV4)!], hooks: hooks)
+            let connection = try await stack.connect(to: SocketAddress(IPAddress(TUNNamespace.kernelV4)!, UInt16(port)))
+
+            holding.hold()
+            try await connection.write(Array("c".utf8))     // the server reads it and closes
+            #expect(holding.waitForHeld(seconds: 5) { $0.header.flags.contains(.fin) }, "no FIN from the kernel")
+            #expect(await connection.info()?.state == .established)   // its FIN is held, not seen
+            try await connection.shutdown(.write)              // our FIN crosses the kernel's
+            #expect(await connection.info()?.state == .finWait1)
+            // The kernel, in FIN-WAIT-1, takes our FIN before the ACK of its own: CLOSING.
+            let kernelClosing = await Self.eventually { Self.kernelSockets(ns, port: port).contains { $0.hasPrefix("CLOSING") } }
+            #expect(kernelClosing, "kernel sockets: \(Self.kernelSockets(ns, port: port))")
+            holding.release()
+
+            #expect(try await connection.read() == nil)        // the kernel's FIN, no data
+            let timeWait = await Self.eventually { await connection.info()?.state == .timeWait }
+            #expect(timeWait, "TCPKit's transitions: \(transitions.withLock { $0 })")
+            let seen = transitions.withLock { $0 }
+            #expect(seen.suffix(3) == ["ESTABLISHED → FIN-WAIT-1", "FIN-WAIT-1 → CLOSING", "CLOSING → TIME-WAIT"], "\(seen)")
+            // The kernel got the ACK of its FIN: TIME-WAIT too, nothing stuck.
+            let kernelDone = await Self.eventually { Self.kernelSockets(ns, port: port).allSatisfy { $0.hasPrefix("TIME-WAIT") } }
+            let left = Self.kernelSockets(ns, port: port)
+            #expect(kernelDone && left.count == 1, "kernel sockets: \(left)")
+            await stack.shutdown(gracePeriod: .milliseconds(100))
+        }
+
+        /// Polls `condition` every 20 ms for at most 5 s.
+        static func eventually(_ condition: () async -> Bool) async -> Bool {
+            for _ in 0..<250 {
+                if await condition() { return true }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return await condition()
+        }
+    }
+}
+
+/// A device that can hold back what the kernel sends: while holding, received packets are kept
+/// (in order) instead of delivered; `release` delivers them and lets later ones through. Delivery
+/// happens under the lock, so released packets are never overtaken by newer ones.
+final class HoldingDevice: PacketDevice {
+    struct State {
+        var receive: (@Sendable (UnsafeRawBufferPointer) -> Void)?
+        var holding = false
+        var held: [[UInt8]] = []
+    }
+    let inner: TUNDevice
+    let state = Mutex(State())
+
+    init(_ inner: TUNDevice) { self.inner = inner }
+
+    func start(receive: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) throws {
+        state.withLock { $0.receive = receive }
+        try inner.start { packet in
+            self.state.withLock { s in
+                if s.holding { s.held.append(Array(packet)) } else { s.receive?(packet) }
+            }
+        }
+    }
+
+    func send(_ packet: UnsafeRawBufferPointer) { inner.send(packet) }
+    func stop() { inner.stop() }
+
+    func hold() { state.withLock { $0.holding = true } }
+
+    func release() {
+        state.withLock { s in
+            s.holding = false
+            for p in s.held { p.withUnsafeBytes { s.receive?($0) } }
+            s.held = []
+        }
+    }
+
+    /// Waits (polling every 10 ms) until a held packet parses as a TCP segment that `match` accepts.
+    func waitForHeld(seconds: Double, _ match: (TCPSegmentView) -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        repeat {
+            let found = state.withLock { s in
+                s.held.contains { p in (try? p.withUnsafeBytes { try TCPPacket.parse($0) }).map(match) ?? false }
+            }
+            if found { return true }
+            usleep(10_000)
+        } while ContinuousClock.now < deadline
+        return false
     }
 }
