@@ -184,8 +184,10 @@ actor StackCore {
         // the timer already armed; only an earlier one moves it.
         if let armed = armedDeadline, armed <= next { return }
         armedCallback?.cancel()
-        armedDeadline = next
+        // Only a timer really scheduled counts as armed (scheduling fails only on a loop shutting
+        // down): otherwise a later rearm would wrongly find the deadline covered.
         armedCallback = try? loop.scheduleCallback(at: deadline(next), handler: TimerHandler(core: self))
+        armedDeadline = armedCallback == nil ? nil : next
     }
 
     func timerFired() {

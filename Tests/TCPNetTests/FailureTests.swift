@@ -48,8 +48,9 @@ struct FailureTests {
     /// A RST takes no sequence space, so nothing acknowledges or repeats it (RFC 9293 §3.4): a
     /// lost one leaves the peer's connection open with nobody at the other end (half-open,
     /// §3.5.1). A reader waiting there would wait for ever; keep-alive (§3.8.4) finds out: the
-    /// probe meets no TCB, the answer is a RST (§3.10.7.1), and the waiting reader gets `.reset`. (Seen in `StressTests`, whose echo server
-    /// hung at 1% loss until its connections used keep-alive.)
+    /// probe meets no TCB, the answer is a RST (§3.10.7.1), and the waiting reader gets `.reset`.
+    /// (Seen in `StressTests`, whose echo server hung at 1% loss until its connections used
+    /// keep-alive.)
     @Test("a lost RST leaves the peer half-open; keep-alive finds it and the waiting reader gets .reset")
     func lostResetFoundByKeepAlive() async throws {
         let pair = try StackPair()
@@ -57,12 +58,6 @@ struct FailureTests {
         let accepted = Task { try await listener.accept() }
         let connection = try await pair.client.connect(to: SocketAddress(StackPair.serverV4, 4))
         let peer = try #require(try await accepted.value)
-        var options = ConnectionOptions()
-        options.keepAlive = true
-        options.keepAliveIdle = .seconds(1)
-        options.keepAliveInterval = .seconds(1)
-        options.keepAliveCount = 3
-        try await peer.setOptions(options)
         let reader = Task { () async throws(TCPConnectionError) -> [UInt8]? in try await peer.read() }
 
         pair.devices.a.setLoss(1)
@@ -72,6 +67,13 @@ struct FailureTests {
         #expect(await pair.client.statistics().connections == 0)
         #expect(await peer.info()?.state == .established)   // half-open
         let resetsBefore = await pair.client.statistics().tcp.resetsSent
+        // Keep-alive only now, so that no probe can come (and have its answer lost) before the abort.
+        var options = ConnectionOptions()
+        options.keepAlive = true
+        options.keepAliveIdle = .seconds(1)
+        options.keepAliveInterval = .seconds(1)
+        options.keepAliveCount = 3
+        try await peer.setOptions(options)
 
         let r = await reader.result
         #expect(throws: TCPConnectionError.reset) { try r.get() }
