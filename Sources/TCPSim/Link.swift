@@ -2,16 +2,21 @@ import TCPCore
 
 /// What one direction of a simulated link does to the packets that cross it: a one-way delay with
 /// jitter, a bottleneck of some bandwidth with a drop-tail queue in front of it, and random faults
-/// (loss, duplication, reordering, bit corruption), plus outages (blackholes) between given times.
+/// (loss, duplication, reordering, bit corruption) active in a window of time, plus outages
+/// (blackholes) between given times. A `SimulatedNetwork` has one model per direction, so every
+/// fault is per direction: a partition is an outage in both.
 ///
 /// Every random decision is drawn from the network's one seeded generator, so a seed replays the
-/// same run. Faults stop at `faultsEnd` (the network heals: the liveness phase begins); delay,
-/// jitter, bandwidth and queue stay.
+/// same run. Random faults apply to packets sent in [`faultsStart`, `faultsEnd`); `healed(at:)`
+/// ends every fault, outages included (the liveness phase begins); delay, jitter, bandwidth and
+/// queue stay.
 public struct LinkModel: Sendable, Hashable {
     /// Propagation delay, one way.
     public var delay: Duration
-    /// Each packet waits a further uniformly random 0...jitter. Packets may overtake each other
-    /// when the jitter exceeds the gap between them (as with netem).
+    /// Each packet waits a further uniformly random 0...jitter (whole nanoseconds, both ends
+    /// included), so its one-way delay lies in [delay, delay + jitter] plus its time on the
+    /// bottleneck. Packets may overtake each other when the jitter exceeds the gap between their
+    /// sending times, never when the gap is larger (as with netem). `LinkModelTests.jitter`.
     public var jitter: Duration = .zero
     /// Bottleneck rate in bits per second (nil: infinitely fast). A packet occupies the link for
     /// its size × 8 / rate; packets wait their turn in the queue.
@@ -34,9 +39,28 @@ public struct LinkModel: Sendable, Hashable {
     public var corrupt: Double = 0
     /// Times during which everything sent into this direction disappears.
     public var outages: [Outage] = []
-    /// Random faults (loss, duplication, reordering, corruption) apply only to packets sent before
-    /// this time: afterwards the network has healed. Outages have their own times.
+    /// Random faults (loss, duplication, reordering, corruption) apply only to packets sent at or
+    /// after `faultsStart` (nil: from the start) and before `faultsEnd` (nil: for ever).
+    /// Outages have their own times.
+    public var faultsStart: Instant? = nil
     public var faultsEnd: Instant? = nil
+
+    /// Whether the random faults apply to a packet sent at `t`.
+    public func randomFaultsActive(at t: Instant) -> Bool {
+        hasRandomFaults && (faultsStart.map { t >= $0 } ?? true) && (faultsEnd.map { t < $0 } ?? true)
+    }
+
+    /// The model with every fault over by `t`: random faults end at `t` at the latest, an outage
+    /// that starts at or after `t` is gone and one that lasts past it ends at `t`. (The network
+    /// heals: TigerBeetle's liveness phase.)
+    public func healed(at t: Instant) -> LinkModel {
+        var m = self
+        m.faultsEnd = min(faultsEnd ?? t, t)
+        m.outages = outages.compactMap { o in
+            o.start < t ? Outage(start: o.start, end: min(o.end, t)) : nil
+        }
+        return m
+    }
 
     public enum QueueLimit: Sendable, Hashable, CustomStringConvertible {
         case bytes(Int)
@@ -49,7 +73,8 @@ public struct LinkModel: Sendable, Hashable {
         }
     }
 
-    /// A blackhole from `start` until `end` (a partition is one in each direction).
+    /// A blackhole from `start` until `end` (a partition is one in each direction); `end` may be
+    /// `Instant.forever`.
     public struct Outage: Sendable, Hashable {
         public var start: Instant
         public var end: Instant
@@ -64,6 +89,11 @@ public struct LinkModel: Sendable, Hashable {
 
     /// True when the model can lose, duplicate, reorder or corrupt anything.
     public var hasRandomFaults: Bool { loss > 0 || duplicate > 0 || reorder > 0 || corrupt > 0 }
+}
+
+extension Instant {
+    /// Later than any time a run reaches (an outage that never ends, unless the network heals).
+    public static let forever = Instant(nanoseconds: .max)
 }
 
 /// The state of one direction of a link: when the bottleneck is free again, and what waits in

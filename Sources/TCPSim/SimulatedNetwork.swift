@@ -482,7 +482,7 @@ public final class SimulatedNetwork {
             lost(id, from: i, summary, "blackhole")
             return
         }
-        let faulty = model.hasRandomFaults && (model.faultsEnd.map { now < $0 } ?? true)
+        let faulty = model.randomFaultsActive(at: now)
         if faulty && chance(model.loss) {
             links[key]!.counters.lost += 1
             lost(id, from: i, summary, "random loss")

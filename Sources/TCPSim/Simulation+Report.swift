@@ -142,7 +142,7 @@ extension SimulationResult {
         var t = ""
         t += "link client→server: \(o.forward.summary)\n"
         if o.reverse != o.forward { t += "link server→client: \(o.reverse.summary)\n" }
-        if let heal = o.healAt { t += "faults until \(format3(heal.seconds)) s, then everything must be over within \(Scenario.describe(o.livenessBound))\n" }
+        if let heal = o.healAt { t += "every fault until \(format3(heal.seconds)) s, then everything must be over within \(Scenario.describe(o.livenessBound))\n" }
         for d in directions {
             let state = d.intact ? "intact" : "NOT intact"
             t += "\(d.from) → \(d.to): \(d.delivered) of \(d.bytes) bytes, \(state), SHA-256 \(d.sha256Received.prefix(16))…"
@@ -192,7 +192,10 @@ extension LinkModel {
         if duplicate > 0 { parts.append("duplicate \(percent(duplicate))\(duplicateDelay > .zero ? " (+\(ms(duplicateDelay)))" : "")") }
         if reorder > 0 { parts.append("reorder \(percent(reorder))") }
         if corrupt > 0 { parts.append("corrupt \(percent(corrupt))") }
-        for o in outages { parts.append("blackhole \(format3(o.start.seconds))–\(format3(o.end.seconds)) s") }
+        if hasRandomFaults, faultsStart != nil || faultsEnd != nil {
+            parts.append("random faults \(format3((faultsStart ?? .zero).seconds))–\(faultsEnd.map { format3($0.seconds) } ?? "…") s")
+        }
+        for o in outages { parts.append("blackhole \(format3(o.start.seconds))–\(o.end == .forever ? "…" : format3(o.end.seconds)) s") }
         return parts.joined(separator: ", ")
     }
 

@@ -28,7 +28,8 @@ public struct SimulationOptions: Sendable {
     /// The link client → server (data) and server → client (ACKs, and data with `both`).
     public var forward = LinkModel(delay: .milliseconds(25))
     public var reverse = LinkModel(delay: .milliseconds(25))
-    /// When the random faults stop (nil: never).
+    /// When every fault stops, random ones, blackholes and partitions (nil: never): the safety
+    /// phase ends and the liveness phase begins (`LinkModel.healed(at:)`).
     public var healAt: Instant? = nil
     /// How long after `healAt` (or after the start) everything must be over, TIME-WAIT included.
     public var livenessBound: Duration = .seconds(600)
@@ -221,8 +222,9 @@ public final class Simulation {
         net.addHost("server", address: IPAddress(sa)!, configuration: o.configuration)
         var forward = o.forward, reverse = o.reverse
         if let heal = o.healAt {
-            forward.faultsEnd = min(forward.faultsEnd ?? heal, heal)
-            reverse.faultsEnd = min(reverse.faultsEnd ?? heal, heal)
+            // The liveness phase: every fault ends, blackholes and partitions too.
+            forward = forward.healed(at: heal)
+            reverse = reverse.healed(at: heal)
         }
         net.setLink(forward, from: "client", to: "server")
         net.setLink(reverse, from: "server", to: "client")

@@ -13,10 +13,19 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Move data between two stacks over a simulated link with faults and check every byte.",
         discussion: """
-        One seed decides every random choice of a run; it is printed first, and a failing run prints \
-        the command that replays it. With --seeds A..B it runs every seed in the range (with \
-        --faults random, each seed also picks its own link and faults), prints the failing seeds \
-        with their replay commands and exits 1 if any failed.
+        One seed decides every random choice of a run; the seed and the command that replays the run \
+        are printed before it starts (on standard output for the text and ladder formats, otherwise \
+        on standard error, so that standard output holds only the JSON or the drawing), and a \
+        failing run prints its failures and the replay command again at the end. With --seeds A..B \
+        it runs every seed in the range (with --faults random, each seed also picks its own link and \
+        faults), prints the failing seeds with their replay commands and exits 1 if any failed.
+
+        Faults are per direction: c2s (client→server), s2c (server→client) or both, written \
+        DIR@VALUE (--loss s2c@5%, --blackhole s2c@1s..3s); without DIR@ the random faults and \
+        --faults-during apply both ways and --blackhole client→server. Windows are START..END \
+        (END left out: for ever); their times take a unit (ns, us, ms, s) and a bare number is in \
+        seconds. --heal-at ends every fault, blackholes and partitions included: the safety phase \
+        (faults on) is over and the liveness phase begins.
         """
     )
 
@@ -41,25 +50,28 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Drop-tail queue in front of the bottleneck: packets (100, 100p) or bytes (64KiB, 150000B).", valueName: "size"))
     var queue: String?
 
-    @Option(help: ArgumentHelp("Probability of losing a packet (0.01 or 1%).", valueName: "p"))
-    var loss: String = "0"
+    @Option(help: ArgumentHelp("Probability of losing a packet (0.01 or 1%), both ways or DIR@p for one (repeatable: s2c@5%).", valueName: "[dir@]p"))
+    var loss: [String] = []
 
-    @Option(help: ArgumentHelp("Probability of delivering a packet twice.", valueName: "p"))
-    var duplicate: String = "0"
+    @Option(help: ArgumentHelp("Probability of delivering a packet twice ([dir@]p, as for --loss).", valueName: "[dir@]p"))
+    var duplicate: [String] = []
 
-    @Option(help: ArgumentHelp("Probability of holding a packet back one delay so later ones overtake it.", valueName: "p"))
-    var reorder: String = "0"
+    @Option(help: ArgumentHelp("Probability of holding a packet back one delay so later ones overtake it ([dir@]p).", valueName: "[dir@]p"))
+    var reorder: [String] = []
 
-    @Option(help: ArgumentHelp("Probability of flipping one bit of a packet (the checksum must catch it).", valueName: "p"))
-    var corrupt: String = "0"
+    @Option(help: ArgumentHelp("Probability of flipping one bit of a packet, the checksum must catch it ([dir@]p).", valueName: "[dir@]p"))
+    var corrupt: [String] = []
 
-    @Option(help: ArgumentHelp("A blackhole client→server from START to END seconds (repeatable).", valueName: "start-end"))
+    @Option(name: .customLong("faults-during"), help: ArgumentHelp("The random faults (--loss, --duplicate, --reorder, --corrupt) apply only to packets sent from START until END (both ways, or DIR@ for one).", valueName: "[dir@]start..end"))
+    var faultsDuring: [String] = []
+
+    @Option(help: ArgumentHelp("A blackhole from START until END: everything sent that way disappears; client→server (c2s) unless DIR@ says s2c or both (repeatable), e.g. s2c@1s..3s.", valueName: "[dir@]start..end"))
     var blackhole: [String] = []
 
-    @Option(help: ArgumentHelp("A partition (both directions) from START to END seconds (repeatable).", valueName: "start-end"))
+    @Option(help: ArgumentHelp("A partition from START until END: nothing gets through either way (repeatable), e.g. 1s..3s.", valueName: "start..end"))
     var partition: [String] = []
 
-    @Option(name: .customLong("heal-at"), help: ArgumentHelp("Random faults stop at this time (seconds): the liveness phase begins.", valueName: "seconds"))
+    @Option(name: .customLong("heal-at"), help: ArgumentHelp("Every fault ends at this time (seconds), blackholes and partitions included: the liveness phase begins.", valueName: "seconds"))
     var healAt: Double?
 
     @Option(help: ArgumentHelp("Everything must be over this long after healing (or the start), TIME-WAIT included.", valueName: "seconds"))
@@ -89,7 +101,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Output: text (a summary), json (one object per run), jsonl (every event of the run, one JSON object a line), ladder (the ladder diagram and the summary; for short runs), svg (the ladder as a drawing), mermaid (a sequenceDiagram) or html (one self-contained page: state timeline, cwnd/RTT/in-flight plots, the ladder and the summary).")
     var format: Format = .text
 
-    @Option(help: "Write the output to this file instead of standard output (the seed, and a failure's replay command, then go to standard error).")
+    @Option(help: "Write the output to this file instead of standard output (the seed and replay lines, and a failure, then go to standard error).")
     var output: String?
 
     @Option(help: ArgumentHelp("Also write every packet put on the simulated wire, at its simulated send time, to this pcap file (nanosecond timestamps, raw IP; lost packets included).", valueName: "file"))
@@ -134,16 +146,37 @@ struct SimulateCommand: ParsableCommand {
         link.jitter = try Self.parseTime(jitter, "--jitter")
         link.bandwidthBitsPerSecond = try bandwidth.map { try Self.parseRate($0) }
         link.queue = try queue.map { try Self.parseQueue($0) }
-        link.loss = try Self.parseProbability(loss, "--loss")
-        link.duplicate = try Self.parseProbability(duplicate, "--duplicate")
-        link.reorder = try Self.parseProbability(reorder, "--reorder")
-        link.corrupt = try Self.parseProbability(corrupt, "--corrupt")
         var forward = link, reverse = link
-        for b in blackhole { forward.outages.append(try Self.parseOutage(b)) }
+        /// Applies `change` to the links `direction` names.
+        func each(_ direction: Direction, _ change: (inout LinkModel) -> Void) {
+            if direction != .s2c { change(&forward) }
+            if direction != .c2s { change(&reverse) }
+        }
+        // Later values override earlier ones for the directions they name.
+        for (name, values, field) in [("--loss", loss, \LinkModel.loss), ("--duplicate", duplicate, \.duplicate),
+                                      ("--reorder", reorder, \.reorder), ("--corrupt", corrupt, \.corrupt)] {
+            for v in values {
+                let (direction, rest) = try Self.directed(v, default: .both, name)
+                let p = try Self.parseProbability(rest, name)
+                each(direction) { $0[keyPath: field] = p }
+            }
+        }
+        for w in faultsDuring {
+            let (direction, rest) = try Self.directed(w, default: .both, "--faults-during")
+            let window = try Self.parseWindow(rest, "--faults-during")
+            each(direction) {
+                $0.faultsStart = window.start
+                $0.faultsEnd = window.end == .forever ? nil : window.end
+            }
+        }
+        for b in blackhole {
+            let (direction, rest) = try Self.directed(b, default: .c2s, "--blackhole")
+            let window = try Self.parseWindow(rest, "--blackhole")
+            each(direction) { $0.outages.append(window) }
+        }
         for p in partition {
-            let o = try Self.parseOutage(p)
-            forward.outages.append(o)
-            reverse.outages.append(o)
+            let window = try Self.parseWindow(p, "--partition")
+            each(.both) { $0.outages.append(window) }
         }
         o.forward = forward
         o.reverse = reverse
@@ -173,8 +206,9 @@ struct SimulateCommand: ParsableCommand {
             if jitter != "0" { a += ["--jitter", jitter] }
             if let bandwidth { a += ["--bandwidth", bandwidth] }
             if let queue { a += ["--queue", queue] }
-            for (name, v) in [("--loss", loss), ("--duplicate", duplicate), ("--reorder", reorder), ("--corrupt", corrupt)] where v != "0" {
-                a += [name, v]
+            for (name, values) in [("--loss", loss), ("--duplicate", duplicate), ("--reorder", reorder), ("--corrupt", corrupt),
+                                   ("--faults-during", faultsDuring)] {
+                for v in values { a += [name, v] }
             }
             for b in blackhole { a += ["--blackhole", b] }
             for p in partition { a += ["--partition", p] }
@@ -194,7 +228,19 @@ struct SimulateCommand: ParsableCommand {
             return
         }
         let heading = "tcpkit simulate · seed \(seed)"
-        if !summaryOnStandardOutput { Self.standardError(heading) }
+        let replay = replay(seed: seed)
+        // The seed and the replay command before the run starts, so that they are there whatever
+        // happens to the run (a crash, a kill): on standard output above the summary, or on
+        // standard error when standard output carries JSON or a drawing (or nothing: --output).
+        let start = [heading, "replay: \(replay)"]
+        if summaryOnStandardOutput {
+            start.forEach { print($0) }
+            fflush(nil)
+        } else {
+            start.forEach(Self.standardError)
+        }
+        // A file of its own (--output) starts with the heading too.
+        let top = summaryOnStandardOutput ? "" : heading + "\n"
         var o = try options(seed: seed)
         o.recording = pcap != nil || ![Format.text, .json].contains(format)
         if format == .html { o.sampling = .eachInstant }
@@ -203,12 +249,11 @@ struct SimulateCommand: ParsableCommand {
         let progress = Pictures.progress(for: sim.network, totalBytes: o.bytes * (o.both ? 2 : 1))
         let result = sim.run()
         progress.finish()
-        let replay = replay(seed: seed)
         let t = sim.network.timeline
         let text: String
         switch format {
         case .json: text = result.json(options: o, replay: replay) + "\n"
-        case .text: text = heading + "\n" + result.text(options: o, replay: replay)
+        case .text: text = top + result.text(options: o, replay: replay)
         case .jsonl: text = Pictures.render(.jsonl, t, title: heading)
         case .svg: text = Pictures.render(.svg, t, title: heading)
         case .mermaid: text = Pictures.render(.mermaid, t, title: heading)
@@ -218,7 +263,7 @@ struct SimulateCommand: ParsableCommand {
         case .ladder:
             // Colour on a terminal only; a long transfer condensed (see `tcpkit scenario --condense`).
             let ladder = Pictures.render(.text, t, title: "", color: ColorChoice.auto.enabled(fd: 1, toFile: output != nil), condense: CondenseChoice.auto.keep(for: t))
-            text = heading + "\n" + ladder + "\n" + result.text(options: o, replay: replay)
+            text = top + ladder + "\n" + result.text(options: o, replay: replay)
         }
         if let pcap {
             try Pictures.write(PcapWriter.file(sim.network.wire.map { PcapWriter.Packet(time: $0.time, bytes: $0.bytes) }), to: pcap)
@@ -254,6 +299,7 @@ struct SimulateCommand: ParsableCommand {
         let heading = "tcpkit simulate · seeds \(range.lowerBound)..\(range.upperBound) · faults \(faults.rawValue)"
         if format == .text { out(heading) }
         if !summaryOnStandardOutput { Self.standardError(heading) }
+        fflush(nil)
         for s in range {
             let o = try options(seed: s)
             let result = Simulation.run(o)
@@ -333,12 +379,48 @@ struct SimulateCommand: ParsableCommand {
         return p
     }
 
-    static func parseOutage(_ s: String) throws -> LinkModel.Outage {
-        let parts = s.split(separator: "-")
-        guard parts.count == 2, let a = number(parts[0]), let b = number(parts[1]), a >= 0, b > a else {
-            throw ValidationError("an outage wants START-END in seconds, e.g. 2-5, not '\(s)'")
+    /// The directions a fault applies to.
+    enum Direction: String, CaseIterable {
+        /// client → server
+        case c2s
+        /// server → client
+        case s2c
+        case both
+    }
+
+    /// "s2c@5%" → (.s2c, "5%"); "5%" → (`default`, "5%").
+    static func directed(_ s: String, default d: Direction, _ name: String) throws -> (Direction, String) {
+        guard let at = s.firstIndex(of: "@") else { return (d, s) }
+        guard let direction = Direction(rawValue: String(s[..<at])) else {
+            throw ValidationError("\(name): '\(s[..<at])' is not a direction (c2s, s2c or both) in '\(s)'")
         }
-        return LinkModel.Outage(start: .seconds(a), end: .seconds(b))
+        return (direction, String(s[s.index(after: at)...]))
+    }
+
+    /// A time in a window: "1.5s", "250ms", "0"; a bare number is in seconds (as for --heal-at).
+    static func parseInstant(_ s: Substring, _ name: String) throws -> Instant {
+        let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1)]
+        for (u, scale) in units where s.hasSuffix(u) {
+            if let x = number(s.dropLast(u.count)), x >= 0 { return .seconds(x * scale) }
+        }
+        if let x = number(s), x >= 0 { return .seconds(x) }
+        throw ValidationError("\(name): cannot read '\(s)' as a time (e.g. 1.5s, 250ms, or 2 for 2 s)")
+    }
+
+    /// "1s..3s", "2..5" (seconds), "10s.." (for ever), and the older "2-5" (seconds).
+    static func parseWindow(_ s: String, _ name: String) throws -> LinkModel.Outage {
+        let (a, b): (Substring, Substring)
+        if let r = s.range(of: "..") {
+            (a, b) = (s[..<r.lowerBound], s[r.upperBound...])
+        } else if let dash = s.firstIndex(of: "-") {
+            (a, b) = (s[..<dash], s[s.index(after: dash)...])
+        } else {
+            throw ValidationError("\(name) wants START..END (e.g. 1s..3s, or 10s.. for ever), not '\(s)'")
+        }
+        let start = try parseInstant(a, name)
+        let end = b.isEmpty ? Instant.forever : try parseInstant(b, name)
+        guard end > start else { throw ValidationError("\(name): the window '\(s)' ends before it starts") }
+        return LinkModel.Outage(start: start, end: end)
     }
 }
 

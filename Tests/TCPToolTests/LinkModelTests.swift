@@ -133,6 +133,71 @@ import TCPWire
         #expect(Self.fates(net) == ["random loss", "random loss", "1010000", "1010000"])
     }
 
+    @Test("random faults in a window [faultsStart, faultsEnd): a link that loses everything loses only what is sent inside it")
+    func faultWindow() {
+        var m = LinkModel(delay: .milliseconds(10))
+        m.loss = 1
+        m.faultsStart = .seconds(1)
+        m.faultsEnd = .seconds(2)
+        let net = Self.network(m)
+        for t in [0.999, 1, 1.999, 2] { Self.inject(net, count: 1, at: .seconds(t)) }
+        net.run()
+        #expect(Self.fates(net) == ["1009000", "random loss", "random loss", "2010000"])
+    }
+
+    @Test("healing ends every fault: an outage that would last for ever ends at the heal time, one that starts later is gone, random faults stop")
+    func healingEndsOutages() {
+        var m = LinkModel(delay: .milliseconds(10))
+        m.outages = [.init(start: .seconds(1), end: .forever), .init(start: .seconds(3), end: .seconds(4))]
+        m.loss = 1
+        m.faultsStart = .seconds(0.5)
+        let healed = m.healed(at: .seconds(2))
+        #expect(healed.outages == [.init(start: .seconds(1), end: .seconds(2))])
+        #expect(healed.faultsStart == .seconds(0.5) && healed.faultsEnd == .seconds(2))
+        let net = Self.network(healed)
+        for t in [0.1, 0.5, 1.5, 2, 3.5] { Self.inject(net, count: 1, at: .seconds(t)) }
+        net.run()
+        #expect(Self.fates(net) == ["110000", "random loss", "blackhole", "2010000", "3510000"])
+    }
+
+    /// The model's rule (`LinkModel.jitter`): each packet waits `delay` plus a uniformly random
+    /// 0...jitter, drawn from the seed; packets overtake each other when the jitter exceeds the
+    /// gap between their sending times, never when the gap is larger than the jitter.
+    @Test("jitter: one-way delays lie in [delay, delay + jitter], vary, repeat with the seed, and reorder only packets closer together than the jitter")
+    func jitter() {
+        var m = LinkModel(delay: .milliseconds(10))
+        m.jitter = .milliseconds(5)
+        /// Arrival times in µs of 200 packets, `gap` apart.
+        func arrivals(seed: UInt64, gap: Duration) -> [Int64] {
+            let net = Self.network(m, seed: seed)
+            for k in 0..<200 { Self.inject(net, count: 1, payload: 10, at: .zero + gap * k) }
+            net.run()
+            return Self.fates(net).map { Int64($0)! }
+        }
+        let together = arrivals(seed: 5, gap: .zero)
+        #expect(together.count == 200)
+        #expect(together.allSatisfy { (10_000...15_000).contains($0) }, "\(together.min()!)...\(together.max()!)")
+        #expect(Set(together).count > 150, "they vary: \(Set(together).count) distinct delays")
+        #expect(together.min()! < 10_500 && together.max()! > 14_500, "the whole range is used")
+        #expect(arrivals(seed: 5, gap: .zero) == together, "the same seed, the same delays")
+        #expect(arrivals(seed: 6, gap: .zero) != together)
+        // Sent at the same time: arrival order is not send order.
+        #expect(together != together.sorted())
+        // Sent 6 ms apart, more than the 5 ms jitter: each delay within bounds, the order kept.
+        let spaced = arrivals(seed: 5, gap: .milliseconds(6))
+        let delays = spaced.enumerated().map { k, t in t - Int64(k) * 6000 }
+        #expect(delays.allSatisfy { (10_000...15_000).contains($0) } && Set(delays).count > 150)
+        #expect(spaced == spaced.sorted() && Set(spaced).count == 200)
+        // What reaches the server comes in the order it arrived.
+        let net = Self.network(m, seed: 5)
+        Self.inject(net, count: 200, payload: 10)
+        net.run()
+        let received = net.timeline.sorted.compactMap { e -> UInt32? in
+            if case let .receive(_, s) = e.kind, e.host == "server" { s.sequenceNumber.rawValue } else { nil }
+        }
+        #expect(received.count == 200 && received != received.sorted(), "overtaken at the receiver too: \(received.count)")
+    }
+
     @Test("scripted: duplicate the SYN and deliver the copy after the connection has closed")
     func scriptedDuplicate() {
         let net = SimulatedNetwork(seed: 3)

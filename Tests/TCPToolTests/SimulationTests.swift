@@ -349,12 +349,13 @@ import TCPWire
     // MARK: tcpkit simulate
 
     static func tool() -> URL? { PictureCommandTests.tool }
+    /// The tool, or a recorded failure (see `PictureCommandTests.requireTool`).
+    static func requireTool(sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+        PictureCommandTests.requireTool(sourceLocation: sourceLocation) != nil
+    }
 
     @Test func simulateCommandJSON() throws {
-        guard Self.tool() != nil else {
-            print("NOTE: no tcpkit beside the test bundle: the command was not run")
-            return
-        }
+        guard Self.requireTool() else { return }
         let r = try PictureCommandTests.run(["simulate", "--bytes", "200KiB", "--both", "--delay", "10ms", "--bandwidth", "10M",
                                              "--queue", "50", "--loss", "2%", "--duplicate", "0.01", "--reorder", "0.01",
                                              "--corrupt", "0.01", "--seed", "9", "--format", "json"])
@@ -377,18 +378,21 @@ import TCPWire
     }
 
     @Test func simulateCommandFailsWithReplay() throws {
-        guard Self.tool() != nil else { return }
+        guard Self.requireTool() else { return }
         let r = try PictureCommandTests.run(["simulate", "--bytes", "1000", "--partition", "0-100000", "--liveness", "1000", "--seed", "5"])
         #expect(r.status == 1)
-        #expect(r.output.hasPrefix("tcpkit simulate · seed 5\n"))
+        // The seed and the replay command first (before the run), the failure and the replay
+        // command again at the end.
+        #expect(r.output.hasPrefix("tcpkit simulate · seed 5\nreplay: tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0\n"))
         #expect(r.output.contains("FAIL: client: the transfer failed: connection timed out"))
         #expect(r.output.contains("Replay: tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0\n"))
     }
 
     /// Runs the tool; returns its exit status, standard output and standard error.
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    static func run(_ arguments: [String], executable: URL? = nil) throws -> (status: Int32, output: String, errors: String) {
         let p = Process()
-        p.executableURL = Self.tool()!
+        let tool = try #require(executable ?? Self.tool())
+        p.executableURL = tool
         p.arguments = arguments
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
@@ -404,10 +408,7 @@ import TCPWire
     /// `--format` and `--output` on `tcpkit simulate` as on `tcpkit scenario`: the drawing goes to
     /// the file, the seed to standard error; `--pcap` writes the packets, which tshark decodes.
     @Test func simulateCommandWritesFormatsToFilesAndPcap() throws {
-        guard Self.tool() != nil else {
-            print("NOTE: no tcpkit beside the test bundle: the command was not run")
-            return
-        }
+        guard Self.requireTool() else { return }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-simulate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -415,7 +416,7 @@ import TCPWire
         let r = try Self.run(["simulate", "--bytes", "20K", "--loss", "20%", "--seed", "4", "--format", "mermaid", "--output", mmd, "--pcap", pcap])
         #expect(r.status == 0)
         #expect(r.output == "", "everything went to the file")
-        #expect(r.errors == "tcpkit simulate · seed 4\n", "the seed first, on standard error")
+        #expect(r.errors == "tcpkit simulate · seed 4\nreplay: tcpkit simulate --seed 4 --bytes 20K --delay 25ms --loss 20%\n", "the seed first, on standard error")
         let diagram = try String(contentsOfFile: mmd, encoding: .utf8)
         #expect(diagram.hasPrefix("sequenceDiagram\n"))
         let arrows = diagram.split(separator: "\n").filter { $0.contains("->>") || $0.contains("-x") }
@@ -444,7 +445,7 @@ import TCPWire
         #expect(written.hasPrefix("tcpkit scenario lost-syn · seed 1 ·") && !written.contains("\u{1B}["), "no colour into a file")
         let svg = try Self.run(["simulate", "--bytes", "5K", "--seed", "4", "--format", "svg"])
         #expect(svg.status == 0 && svg.output.hasPrefix("<?xml") && svg.output.hasSuffix("</svg>\n"))
-        #expect(svg.errors == "tcpkit simulate · seed 4\n")
+        #expect(svg.errors == "tcpkit simulate · seed 4\nreplay: tcpkit simulate --seed 4 --bytes 5K --delay 25ms\n")
         let jsonl = try Self.run(["simulate", "--bytes", "5K", "--seed", "4", "--format", "jsonl"])
         #expect(jsonl.status == 0 && jsonl.output.split(separator: "\n").allSatisfy { $0.hasPrefix("{\"t\":") })
         // A failing run in a machine-readable format: the JSON says why, standard error too,
@@ -452,14 +453,14 @@ import TCPWire
         let failing = try Self.run(["simulate", "--bytes", "1000", "--partition", "0-100000", "--liveness", "1000", "--seed", "5", "--format", "json"])
         #expect(failing.status == 1)
         let replay = "tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0 --format json"
-        #expect(failing.errors == "tcpkit simulate · seed 5\nFAIL: client: the transfer failed: connection timed out\nReplay: \(replay)\n")
+        #expect(failing.errors == "tcpkit simulate · seed 5\nreplay: \(replay)\nFAIL: client: the transfer failed: connection timed out\nReplay: \(replay)\n")
         let j = try #require(try JSONSerialization.jsonObject(with: Data(failing.output.utf8)) as? [String: Any])
         #expect(j["replay"] as? String == replay && j["passed"] as? Bool == false)
     }
 
     /// `--script`: the scripted mode from the command line, and in the replay command.
     @Test func simulateCommandScript() throws {
-        guard Self.tool() != nil else { return }
+        guard Self.requireTool() else { return }
         let r = try Self.run(["simulate", "--bytes", "1000", "--delay", "10ms", "--script", "delay syn-ack 3s", "--format", "jsonl"])
         #expect(r.status == 0)
         let synACK = try #require(r.output.split(separator: "\n").first { $0.contains(#""event":"send""#) && $0.contains(#""flags":["SYN","ACK"]"#) })
@@ -475,7 +476,7 @@ import TCPWire
 
     /// A sweep with failing seeds: each one with its replay command, the list at the end, exit 1.
     @Test func sweepCommandReportsFailingSeeds() throws {
-        guard Self.tool() != nil else { return }
+        guard Self.requireTool() else { return }
         let r = try Self.run(["simulate", "--seeds", "3..4", "--bytes", "1000", "--partition", "0-100000", "--liveness", "1000"])
         #expect(r.status == 1)
         let common = "--bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0"
@@ -496,7 +497,7 @@ import TCPWire
     }
 
     @Test func sweepCommand() throws {
-        guard Self.tool() != nil else { return }
+        guard Self.requireTool() else { return }
         let r = try PictureCommandTests.run(["simulate", "--seeds", "1..5", "--faults", "random"])
         #expect(r.status == 0)
         #expect(r.output.contains("5 passed, 0 failed"))
