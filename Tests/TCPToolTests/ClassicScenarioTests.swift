@@ -77,6 +77,28 @@ import TCPWire
         #expect(actual == expected, "\(actual); replay: \(run.replay)")
     }
 
+    /// The same segments with their sending times, derived from the 10 ms one-way delay and the
+    /// scenario's script: each segment answers the one that arrived, except the server's last
+    /// message, written 5 ms after the client's FIN arrived (at 0.050), and its FIN, 15 ms after.
+    @Test func segmentsAtTheirTimes() {
+        let o = Observed(.classic)
+        #expect(o.segments == [
+            "0.000 client SYN 0/- len=0",
+            "0.010 server SYN,ACK 0/1 len=0",
+            "0.020 client PSH,ACK 1/1 len=18",
+            "0.030 server PSH,ACK 1/19 len=25",
+            "0.040 client FIN,ACK 19/26 len=0",
+            "0.050 server ACK 26/20 len=0",        // the FIN ACKed at once (RFC 9293 §3.10.7.4, eighth)
+            "0.055 server PSH,ACK 26/20 len=4",    // CLOSE-WAIT: still sending
+            "0.065 client ACK 20/30 len=0",
+            "0.065 server FIN,ACK 30/20 len=0",
+            "0.075 client ACK 20/31 len=0",        // ack = the FIN's seq + 1
+        ], o.replay)
+        // TIME-WAIT from the server's FIN's arrival (0.075) for 2×MSL = 60 s.
+        #expect(o.timers == ["60.075 client time-wait"], o.replay)
+        #expect(o.time("server", .lastAck, .closed) == .seconds(0.085), o.replay)
+    }
+
     @Test func statesFollowRFC9293() {
         let run = Self.run(), t = run.timeline
         #expect(Self.states(t, "client") == ["CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSED"], "replay: \(run.replay)")

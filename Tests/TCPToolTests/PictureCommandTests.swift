@@ -11,6 +11,12 @@ import TCPWire
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
     }
 
+    /// A tool a test needs is missing: a loud note, and a failure under CI (`.ci/run` sets CI).
+    static func missing(_ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        print("NOTE: \(message)")
+        if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("\(message); CI is set, so this fails", sourceLocation: sourceLocation) }
+    }
+
     /// The tool, or a recorded failure that says it is missing (a test that needs it must not
     /// pass without running it).
     static func requireTool(sourceLocation: SourceLocation = #_sourceLocation) -> URL? {
@@ -63,7 +69,7 @@ import TCPWire
         #expect(piped.output.contains("(retransmission)"))
         #expect(try Self.run(["scenario", "lost-syn", "--color", "always"]).output.contains("\u{1B}[31m↻ "))
         guard let terminal = try Self.runOnTerminal(["scenario", "lost-syn"]) else {
-            print("NOTE: util-linux `script` is missing: colour on a terminal was not checked")
+            Self.missing("util-linux `script`, which gives the tool a terminal, is missing: colour on a terminal was not checked")
             return
         }
         #expect(terminal.contains("\u{1B}[32mSYN\u{1B}[0m"), "colour on a terminal")
@@ -97,7 +103,7 @@ import TCPWire
         #expect(errors.isEmpty, "\(errors)")
         // On a terminal: the bar, redrawn in place, then erased.
         guard let terminal = try Self.runOnTerminal(["simulate", "--bytes", "2M"]) else {
-            print("NOTE: util-linux `script` is missing: the progress bar on a terminal was not checked")
+            Self.missing("util-linux `script`, which gives the tool a terminal, is missing: the progress bar on a terminal was not checked")
             return
         }
         let bars = terminal.components(separatedBy: "\r\u{1B}[2K").dropFirst().filter { $0.hasPrefix("[") }
