@@ -154,6 +154,26 @@ import TCPWire
         #expect(zh.output.contains("RFC 6298 §5.4") && zh.output.hasSuffix("重放：tcpkit scenario lost-syn --seed 1 --lang zh\n"))
     }
 
+    /// What the tool prints, `tcpkit scenario NAME` and `--lang zh`, for every scenario: the
+    /// explanation's bullets cite an RFC section in each language, and the Chinese ones are
+    /// Chinese and not the English ones.
+    @Test func everyExplanationFromTheToolCitesAnRFCSection() throws {
+        guard PictureCommandTests.requireTool() != nil else { return }
+        for name in Self.names {
+            func bullets(_ lang: String) throws -> [String] {
+                let r = try PictureCommandTests.run(["scenario", name, "--lang", lang])
+                #expect(r.status == 0, "\(name) --lang \(lang)")
+                return r.output.split(separator: "\n").filter { $0.hasPrefix("• ") }.map(String.init)
+            }
+            let en = try bullets("en"), zh = try bullets("zh")
+            #expect(!en.isEmpty && en.count == zh.count, "\(name)")
+            #expect(Self.rfcSections(en.joined(separator: "\n")) != [], "\(name): no RFC section in English")
+            #expect(Self.rfcSections(zh.joined(separator: "\n")) != [], "\(name): no RFC section with --lang zh")
+            #expect(zh.allSatisfy(Self.isChinese) && !en.contains(where: Self.isChinese), "\(name)")
+            #expect(Set(en).isDisjoint(with: zh), "\(name)")
+        }
+    }
+
     @Test func seedsChangeNumbersNotTheStory() {
         for s in Scenario.all {
             let a = Observed(s, seed: 1), b = Observed(s, seed: 2)
