@@ -346,6 +346,25 @@ import TCPWire
         #expect(r.completedAt! > .seconds(20))
     }
 
+    @Test("healing ends blackholes: one that would never end stops at healAt, in the direction it was given; without healing the run fails")
+    func healingEndsABlackhole() {
+        var o = SimulationOptions()
+        o.bytes = 50_000
+        o.both = true
+        o.link = LinkModel(delay: .milliseconds(10))
+        o.reverse.outages = [.init(start: .seconds(0.02), end: .forever)]   // server → client only
+        o.livenessBound = .seconds(400)
+        let never = Simulation.run(o)
+        #expect(!never.passed && never.link["client→server"]!.blackholed == 0)
+        o.healAt = .seconds(5)
+        let healed = Simulation(o)
+        let r = healed.run()
+        Self.expectClean(r, o)
+        #expect(r.link["client→server"]!.blackholed == 0 && r.link["server→client"]!.blackholed > 0)
+        #expect((r.completedAt ?? .zero) > .seconds(5), "nothing got back to the client before the network healed")
+        #expect(r.text(options: o, replay: "").contains("every fault until 5.000 s"))
+    }
+
     // MARK: tcpkit simulate
 
     static func tool() -> URL? { PictureCommandTests.tool }
