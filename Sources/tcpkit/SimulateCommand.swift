@@ -108,6 +108,26 @@ struct SimulateCommand: ParsableCommand {
     var pcap: String?
 
     func validate() throws {
+        if faults == .random {
+            // Each seed picks its own transfer, link and faults; an option it would override is
+            // an error, not silently ignored.
+            var given: [String] = []
+            if bytes != "1MiB" { given.append("--bytes") }
+            if both { given.append("--both") }
+            if ipv6 { given.append("--ipv6") }
+            if delay != "25ms" { given.append("--delay") }
+            if jitter != "0" { given.append("--jitter") }
+            if bandwidth != nil { given.append("--bandwidth") }
+            if queue != nil { given.append("--queue") }
+            if buffer != nil { given.append("--buffer") }
+            if healAt != nil { given.append("--heal-at") }
+            for (name, values) in [("--loss", loss), ("--duplicate", duplicate), ("--reorder", reorder), ("--corrupt", corrupt),
+                                   ("--faults-during", faultsDuring), ("--blackhole", blackhole), ("--partition", partition)]
+                where !values.isEmpty { given.append(name) }
+            if !given.isEmpty {
+                throw ValidationError("--faults random picks the transfer, link and faults from each seed; drop \(given.joined(separator: ", ")) (or use --faults given)")
+            }
+        }
         _ = try options(seed: seed)
         if let seeds {
             _ = try Self.parseRange(seeds)

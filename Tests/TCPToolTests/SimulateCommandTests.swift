@@ -191,7 +191,10 @@ import TCPSim
         for (args, message) in [(["--blackhole", "up@1s..2s"], "--blackhole: 'up' is not a direction (c2s, s2c or both)"),
                                 (["--partition", "3s..1s"], "--partition: the window '3s..1s' ends before it starts"),
                                 (["--faults-during", "soon"], "--faults-during wants START..END"),
-                                (["--loss", "s2c@2"], "--loss wants a probability")] {
+                                (["--loss", "s2c@2"], "--loss wants a probability"),
+                                // each random seed picks its own link and faults: given ones would be ignored
+                                (["--faults", "random", "--seeds", "1..2", "--loss", "5%", "--delay", "5ms"],
+                                 "--faults random picks the transfer, link and faults from each seed; drop --delay, --loss")] {
             let r = try Self.run(["simulate"] + args)
             #expect(r.status != 0 && r.errors.contains(message), "\(args): \(r.errors)")
         }
