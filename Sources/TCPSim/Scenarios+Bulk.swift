@@ -161,7 +161,17 @@ extension Scenario {
         var en: [String] = [], zh: [String] = []
         en.append("Retransmissions (\(f.retransmissions.count)):")
         zh.append("重传（\(f.retransmissions.count) 次）：")
-        for x in f.retransmissions {
+        // Every one, unless there are more than 100: then the first and last 50 and a line that
+        // says how many are left out (all are in the JSON lines and the full ladder).
+        let list = f.retransmissions
+        for (k, x) in list.enumerated() {
+            if list.count > 100 && k >= 50 && k < list.count - 50 {
+                if k == 50 {
+                    en.append("  ⋮ \(list.count - 100) more (every one is in --format jsonl and in the ladder with --condense never)")
+                    zh.append("  ⋮ 另有 \(list.count - 100) 次（全部见 --format jsonl 以及 --condense never 的完整阶梯图）")
+                }
+                continue
+            }
             let at = pad(format3(x.time.seconds) + " s", 10) + pad("seq \(x.seq) len \(x.length)", 22)
             en.append("  " + at + x.cause)
             zh.append("  " + at + x.causeZh)
@@ -171,21 +181,26 @@ extension Scenario {
         let lengths = rounds.compactMap { $0.duration.map { Double($0.nanoseconds) / 1e6 } }
         let srtts = measured.compactMap { $0.info!.srtt.map { Double($0.nanoseconds) / 1e6 } }
         // Over 80 rounds a character stands for the average of several (said on the line).
-        func range(_ v: [Double]) -> String {
+        func range(_ v: [Double], _ unit: String, _ unitZh: String) -> (String, String) {
             let per = (v.count + 79) / 80
-            return "\(format3(v.min()!).trimmedZeros)…\(format3(v.max()!).trimmedZeros)" + (per > 1 ? " (a character per \(per) rounds, averaged)" : "")
+            let span = "\(format3(v.min()!).trimmedZeros)…\(format3(v.max()!).trimmedZeros)"
+            return (span + " " + unit + (per > 1 ? " (a character per \(per) rounds, averaged)" : ""),
+                    span + " " + unitZh + (per > 1 ? "（每个字符为 \(per) 个往返的平均值）" : ""))
         }
         if !cwnds.isEmpty {
-            en.append("cwnd, one value per round trip: \(sparkline(cwnds))  \(range(cwnds)) bytes")
-            zh.append("cwnd，每个往返一个值：\(sparkline(cwnds))  \(range(cwnds)) 字节")
+            let (r, rz) = range(cwnds, "bytes", "字节")
+            en.append("cwnd, one value per round trip: \(sparkline(cwnds))  \(r)")
+            zh.append("cwnd，每个往返一个值：\(sparkline(cwnds))  \(rz)")
         }
         if !lengths.isEmpty {
-            en.append("measured round trip:            \(sparkline(lengths))  \(range(lengths)) ms")
-            zh.append("测得的往返时间：                \(sparkline(lengths))  \(range(lengths)) ms")
+            let (r, rz) = range(lengths, "ms", "ms")
+            en.append("measured round trip:            \(sparkline(lengths))  \(r)")
+            zh.append("测得的往返时间：                \(sparkline(lengths))  \(rz)")
         }
         if !srtts.isEmpty {
-            en.append("srtt (RFC 6298), per round:     \(sparkline(srtts))  \(range(srtts)) ms")
-            zh.append("srtt（RFC 6298），每个往返：    \(sparkline(srtts))  \(range(srtts)) ms")
+            let (r, rz) = range(srtts, "ms", "ms")
+            en.append("srtt (RFC 6298), per round:     \(sparkline(srtts))  \(r)")
+            zh.append("srtt（RFC 6298），每个往返：    \(sparkline(srtts))  \(rz)")
         }
         for host in ["client", "server"] {
             guard let i = r.finalInfo[host] else { continue }
