@@ -387,6 +387,24 @@ import TCPWire
         #expect(report.zh.count == report.en.count)
     }
 
+    @Test("the command: --max-rounds elides and says so, --no-quick-ack is replayed, --max-rounds 1 is refused")
+    func command() throws {
+        guard PictureCommandTests.tool != nil else {
+            print("NOTE: no tcpkit beside the test bundle: the command was not run")
+            return
+        }
+        let capped = try PictureCommandTests.run(["scenario", "bulk", "--max-rounds", "2", "--color", "never"])
+        #expect(capped.status == 0)
+        let run = Observed(Scenario.bulk).run
+        var o = ScenarioOptions()
+        o.seed = 1
+        #expect(capped.output == run.text(options: o, condense: 4, maxRounds: 2))
+        #expect(capped.output.contains("rounds elided (--max-rounds 2)"))
+        let rfc = try PictureCommandTests.run(["scenario", "bulk", "--loss", "0", "--bytes", "30000", "--no-quick-ack", "--color", "never"])
+        #expect(rfc.status == 0 && rfc.output.hasSuffix("Replay: tcpkit scenario bulk --seed 1 --bytes 30000 --loss 0.0 --no-quick-ack\n"))
+        #expect(try PictureCommandTests.run(["scenario", "bulk", "--max-rounds", "1"]).status != 0)
+    }
+
     static func ms(_ d: Duration) -> String {
         var s = String(format: "%.3f", Double(d.nanoseconds) / 1e6)
         while s.hasSuffix("0") { s.removeLast() }
