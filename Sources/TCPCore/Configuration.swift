@@ -96,7 +96,15 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// updates are acknowledged at once. Off: every data segment is acknowledged at once.
     public var delayedACK: Bool = true
     /// The delayed-ACK timer (RFC 9293: under 0.5 s; Linux's minimum ATO and FreeBSD's delacktime: 40 ms).
-    public var delayedACKTimeout: Duration = .milliseconds(40)
+    /// Clamped when set to 0...`maxDelayedACKTimeout` (200 ms): RFC 9293 §3.8.6.3 (MUST-40) and
+    /// RFC 1122 §4.2.3.2 require less than 0.5 s, and an ACK held longer than 200 ms (Linux's
+    /// TCP_DELACK_MAX) costs the peer's RTT estimate and its slow start more than it saves.
+    public var delayedACKTimeout: Duration = .milliseconds(40) {
+        didSet { delayedACKTimeout = Self.clampDelayedACKTimeout(delayedACKTimeout) }
+    }
+    /// The largest `delayedACKTimeout` accepted.
+    public static let maxDelayedACKTimeout: Duration = .milliseconds(200)
+    static func clampDelayedACKTimeout(_ d: Duration) -> Duration { min(max(d, .zero), maxDelayedACKTimeout) }
     /// Quick-ACK mode, as Linux does it: when data first arrives, and again when it arrives after
     /// more than one RTO without data, up to this many ACKs go at once (fewer with a small window:
     /// RCV.WND / (2 × MSS), at least 2), so that slow start at the sender is not held back by the

@@ -23,6 +23,9 @@ struct SentSegment {
         static let everRetransmitted = Flags(rawValue: 8)
         /// The last sequence number is our FIN.
         static let fin = Flags(rawValue: 16)
+        /// SACKed at some time (kept when the SACK mark is forgotten after reneging): its bytes
+        /// are in `everSACKedBytes` already.
+        static let everSACKed = Flags(rawValue: 32)
     }
 
     var length: Int { Int(end - start) }
@@ -43,6 +46,9 @@ final class Scoreboard {
 
     /// Bytes covered by SACK blocks and not yet cumulatively acknowledged.
     private(set) var sackedBytes = 0
+    /// Bytes SACKed for the first time, summed over the connection (each byte once, even when
+    /// reneging makes the receiver SACK it again): the source of `TCPInfo.sackedBytes`.
+    private(set) var everSACKedBytes = 0
     private(set) var sackedSegments = 0
     /// The highest sequence number SACKed (RFC 6675 HighACK's role in NextSeg: holes lie below it).
     private(set) var highestSACKed: SequenceNumber?
@@ -232,6 +238,11 @@ final class Scoreboard {
                 if r.flags.contains(.retransmitted) { r.flags.remove(.retransmitted) }
                 self[i] = r
                 newly += r.length
+                if !r.flags.contains(.everSACKed) {
+                    r.flags.insert(.everSACKed)
+                    self[i] = r
+                    everSACKedBytes += r.length
+                }
                 sackedBytes += r.length
                 sackedSegments += 1
                 delivered(r)

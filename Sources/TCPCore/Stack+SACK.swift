@@ -41,6 +41,7 @@ extension TCPStack {
         let oldUna = c.sndUna
         let blocks = h.options.sackBlocks
         let sackedBefore = sb.sackedBytes
+        let everSACKedBefore = sb.everSACKedBytes
         var dsack: SACKBlock?
         statistics.sackBlocksReceived += blocks.count
         // RFC 2883 §4: the first block reports a duplicate when it lies below the cumulative ACK
@@ -70,6 +71,7 @@ extension TCPStack {
             guard b.right > c.sndUna else { continue }
             newlySACKed += sb.sack(SequenceNumber.max(b.left, c.sndUna), b.right) { sb.rackDelivered($0, now: now, echoedTS: echoed, tsOffset: offset) }
         }
+        c.counters.bytesSACKed &+= UInt64(sb.everSACKedBytes - everSACKedBefore)
         // RFC 6675 §2 DupAck: no cumulative progress, and new SACKed data (or a classic duplicate).
         if ack == oldUna && c.sndMax != c.sndUna && (newlySACKed > 0 || classicDuplicate) {
             c.duplicateACKs += 1

@@ -2,12 +2,14 @@ import TCPWire
 
 /// Per-connection counters kept in the TCB, the raw material of `TCPInfo` (Linux's `tcp_info`).
 /// Plain integers updated on the paths that already touch the TCB: 32 bits where a count cannot
-/// plausibly wrap in a connection's life, 64 bits for byte counts. About 90 bytes per TCB.
+/// plausibly wrap in a connection's life, 64 bits for byte counts. About 100 bytes per TCB.
 struct ConnectionCounters {
     var bytesSent: UInt64 = 0
     var bytesRetransmitted: UInt64 = 0
     var bytesAcked: UInt64 = 0
     var bytesReceived: UInt64 = 0
+    /// Bytes the peer SACKed, each counted once, when first SACKed (see `TCPInfo.sackedBytes`).
+    var bytesSACKed: UInt64 = 0
     /// Delivery-rate sampling: the interval started at `rateStart` with `bytesAcked` at `rateBytes`.
     var rateStart = Instant.zero
     var rateBytes: UInt64 = 0
@@ -72,8 +74,17 @@ public struct TCPInfo: Sendable, Hashable {
     public var segmentsReceived: UInt32
     /// Segments (SYN, data, FIN) sent again, by timeout or fast retransmit.
     public var segmentsRetransmitted: UInt32
-    /// Bytes above SND.UNA the peer reported in SACK blocks (RFC 2018); 0 without SACK.
-    public var sackedBytes: UInt32
+    /// Bytes the peer reported in SACK blocks (RFC 2018), summed over the connection like the
+    /// other byte counters: each byte counts once, when a SACK block first covers it; bytes
+    /// SACKed again after the receiver reneged (§8) do not count again, nor do D-SACK reports
+    /// (RFC 2883) or blocks outside SND.UNA..SND.MAX. 0 without SACK. (Linux has no byte count:
+    /// its `tcpi_sacked` is `sacked_out`, the segments SACKed right now, our
+    /// `sackedBytesOutstanding` in bytes; its cumulative `tcpi_delivered` counts segments
+    /// delivered by cumulative ACK or SACK, each once.)
+    public var sackedBytes: UInt64
+    /// Bytes above SND.UNA SACKed right now (the scoreboard's count, RFC 6675 §4; falls as the
+    /// cumulative ACK passes them).
+    public var sackedBytesOutstanding: Int
     /// Segments that arrived past a gap and were kept for reassembly.
     public var outOfOrderSegments: UInt32
     /// Duplicate ACKs received (RFC 5681 §2 definition).
@@ -143,7 +154,7 @@ extension Connection {
             bytesSent: counters.bytesSent, bytesRetransmitted: counters.bytesRetransmitted,
             bytesAcked: counters.bytesAcked, bytesReceived: counters.bytesReceived,
             segmentsSent: counters.segmentsSent, segmentsReceived: counters.segmentsReceived,
-            segmentsRetransmitted: counters.segmentsRetransmitted, sackedBytes: UInt32(clamping: scoreboard?.sackedBytes ?? 0),
+            segmentsRetransmitted: counters.segmentsRetransmitted, sackedBytes: counters.bytesSACKed, sackedBytesOutstanding: scoreboard?.sackedBytes ?? 0,
             outOfOrderSegments: counters.outOfOrderSegments, duplicateACKs: counters.duplicateACKs,
             windowProbes: counters.windowProbes, keepAliveProbes: counters.keepAliveProbes,
             delayedACKs: counters.delayedACKs, deliveryRate: counters.deliveryRate,

@@ -4,14 +4,31 @@ import TCPWire
 
 extension ScenarioRun {
     /// What `tcpkit scenario` prints as text: a heading, the ladder and the explanation in
-    /// `language`, and the command that replays the run. `condense`: see `LadderRenderer.condense`.
-    public func text(options o: ScenarioOptions, language: Language = .en, color: Bool = false, condense: Int? = nil) -> String {
+    /// `language`, and the command that replays the run. `condense`: see `LadderRenderer.condense`;
+    /// a run with round trips (bulk) is condensed instead to one line per round trip after its first
+    /// rounds (`Scenario.roundFolds`), and without `condense` its round trips follow the full ladder
+    /// as a table. `maxRounds`: at most this many round-trip lines, saying how many were elided.
+    public func text(options o: ScenarioOptions, language: Language = .en, color: Bool = false, condense: Int? = nil,
+                     maxRounds: Int? = nil) -> String {
         let delay = "\(Double(o.delay.nanoseconds) / 1e6) ms"
         var t = language == .en
             ? "tcpkit scenario \(name) · seed \(o.seed) · one-way delay \(delay)\n\n"
             : "tcpkit scenario \(name) · 种子 \(o.seed) · 单向时延 \(delay)\n\n"
-        t += LadderRenderer(color: color, condense: condense).render(timeline)
+        var table = ""
+        if let rounds {
+            let folds = condense == nil ? [] : Scenario.roundFolds(timeline, rounds, maxRows: maxRounds)
+            t += LadderRenderer(color: color, folds: folds).render(timeline)
+            if folds.isEmpty, !rounds.isEmpty {
+                // Not folded into the ladder: the table follows the explanation.
+                table = "\n" + (language == .en ? "Round trips of the client's data (a round ends when the ACK covering its first segment arrives):"
+                                                : "客户端数据的往返（一个往返在确认其第一个报文段的 ACK 到达时结束）：") + "\n"
+                table += ([Scenario.roundHeader] + Scenario.roundLines(rounds[...], maxRows: maxRounds)).joined(separator: "\n") + "\n"
+            }
+        } else {
+            t += LadderRenderer(color: color, condense: condense).render(timeline)
+        }
         t += "\n" + explanations[language].map { "• " + $0 }.joined(separator: "\n") + "\n"
+        t += table
         if let report { t += "\n" + report[language].joined(separator: "\n") + "\n" }
         t += language == .en ? "\nReplay: \(replayCommand(o))\n" : "\n重放：\(replayCommand(o)) --lang zh\n"
         return t
@@ -34,6 +51,7 @@ extension ScenarioRun {
         guard name == "bulk" else { return "" }
         let d = ScenarioOptions()
         return (o.bytes != d.bytes ? " --bytes \(o.bytes)" : "") + (o.loss != d.loss ? " --loss \(o.loss)" : "")
+            + (o.quickACK ? "" : " --no-quick-ack")
     }
 
     /// The run as JSON lines (`--format jsonl`).

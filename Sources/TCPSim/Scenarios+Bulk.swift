@@ -3,9 +3,10 @@ import TCPTrace
 import TCPWire
 
 extension Scenario {
-    /// A bulk transfer over a lossy 10 Mbit/s link (issue 4): the ladder (condensed by the text
-    /// renderer once the flow is steady), then one line per round trip with what went each way,
-    /// cwnd and RTT, and the connections' statistics.
+    /// A bulk transfer over a lossy 10 Mbit/s link (issue 4): the ladder with the handshake and the
+    /// first round trips in full, then one line per measured round trip (`RoundTrip`) until the
+    /// close, which is drawn in full again; after the explanation (computed from the run), the
+    /// retransmissions, cwnd and RTT over time, and the connections' statistics.
     public static let bulk = Scenario(
         name: "bulk",
         summary: "a bulk transfer over a lossy 10 Mbit/s link: slow start, losses and their repair, one line per round trip",
@@ -17,19 +18,23 @@ extension Scenario {
         s.ipv6 = o.ipv6
         s.recording = true
         s.configuration.msl = o.msl
+        if !o.quickACK { s.configuration.quickACKSegments = 0 }
         var link = LinkModel(delay: o.delay)
         link.bandwidthBitsPerSecond = bulkBandwidth
         link.queue = .packets(50)
         link.loss = o.loss
         s.link = link
         s.livenessBound = .seconds(3600)
-        let rtt = roundTrip(o)
-        // The report's cwnd and srtt come from the samples too: at least one a round trip.
-        s.sampling = o.sampling == .off ? .every(rtt) : o.sampling
+        // The rounds' cwnd, ssthresh, srtt and bytes in flight come from the samples: one after
+        // every instant at which something happened, so each round sees its sender's exact values.
+        s.sampling = .eachInstant
         let sim = Simulation(s)
         let result = sim.run()
-        var run = ScenarioRun(name: "bulk", network: sim.network, explanations: bulkExplanation(o, result))
-        run.report = bulkReport(sim.network.timeline, result, rtt: rtt)
+        let rounds = sim.network.timeline.roundTrips(of: "client")
+        let facts = BulkFacts(sim.network.timeline, result, rounds, baseRTT: roundTrip(o))
+        var run = ScenarioRun(name: "bulk", network: sim.network, explanations: bulkExplanation(o, result, facts))
+        run.rounds = rounds
+        run.report = bulkReport(sim.network.timeline, result, rounds, facts)
         return run
     }
 
@@ -42,146 +47,254 @@ extension Scenario {
         return .nanoseconds(max(1_000_000, 2 * o.delay.nanoseconds + serialization))
     }
 
-    static func bulkExplanation(_ o: ScenarioOptions, _ r: SimulationResult) -> Explanation {
+    /// What the explanation and the report say, measured from the run.
+    struct BulkFacts {
+        /// Segments in the first flight (the initial window, RFC 6928).
+        var initialWindow = 0
+        /// Leading rounds in slow start (no ssthresh set yet, no loss being repaired).
+        var slowStartRounds = 0, totalRounds = 0
+        var slowStartEnd: Instant? = nil
+        var dataLost = 0, acksLost = 0
+        /// Entries into fast recovery (from the sender's samples), retransmission-timer expiries
+        /// and tail loss probes (from its timer events).
+        var fastRecoveries = 0, timeouts = 0, lossProbes = 0
+        var retransmissions: [(time: Instant, seq: UInt32, length: Int, cause: String, causeZh: String)] = []
+        var peakCwnd = 0
+        var sendMSS = 1448
+        /// The measured rounds' lengths, shortest and longest, and the empty-queue RTT.
+        var shortestRound: Duration? = nil, longestRound: Duration? = nil
+        var baseRTT: Duration
+        var goodput = 0.0
+
+        init(_ timeline: Timeline, _ r: SimulationResult, _ rounds: [RoundTrip], baseRTT: Duration) {
+            self.baseRTT = baseRTT
+            initialWindow = rounds.first?.segments ?? 0
+            totalRounds = rounds.count
+            for round in rounds {
+                guard let i = round.info, i.ssthresh == nil, i.congestionState == .open else { break }
+                slowStartRounds += 1
+            }
+            slowStartEnd = r.samples.first { $0.host == "client" && $0.info.ssthresh != nil }?.time
+            dataLost = rounds.map(\.dataLost).reduce(0, +)
+            acksLost = rounds.map(\.acksLost).reduce(0, +)
+            lossProbes = rounds.map(\.lossProbes).reduce(0, +)
+            var previous = CongestionState.open
+            for s in r.samples where s.host == "client" {
+                if s.info.congestionState == .recovery, previous != .recovery { fastRecoveries += 1 }
+                previous = s.info.congestionState
+                peakCwnd = max(peakCwnd, s.cwnd)
+                sendMSS = s.info.sendMSS
+            }
+            let completed = rounds.compactMap(\.duration)
+            shortestRound = completed.min()
+            longestRound = completed.max()
+            goodput = r.directions.first?.goodputBitsPerSecond ?? 0
+            // Each retransmission and what sent it: a timer that fired at the same instant, or
+            // else the ACKs (fast retransmit, SACK or RACK loss detection).
+            let retransmitted = timeline.retransmittedPackets
+            var isn: SequenceNumber? = nil
+            var firedAt: (time: Instant, kind: TimerKind)? = nil
+            for e in timeline.sorted where e.host == "client" {
+                switch e.kind {
+                case let .timer(kind) where kind == .retransmit || kind == .lossProbe:
+                    firedAt = (e.time, kind)
+                    if kind == .retransmit { timeouts += 1 }
+                case let .send(packet, s, _):
+                    if s.flags.contains(.syn) { isn = isn ?? s.sequenceNumber }
+                    guard retransmitted.contains(packet), s.payloadLength > 0, let base = isn else { continue }
+                    let cause: (String, String)
+                    if let f = firedAt, f.time == e.time {
+                        cause = f.kind == .retransmit ? ("retransmission timeout (RFC 6298 §5.4)", "重传超时（RFC 6298 §5.4）")
+                                                      : ("tail loss probe (RFC 8985 §7)", "尾部丢包探测（RFC 8985 §7）")
+                    } else {
+                        cause = ("fast retransmit / loss recovery (RFC 6675, RFC 8985)", "快速重传 / 丢包恢复（RFC 6675、RFC 8985）")
+                    }
+                    retransmissions.append((e.time, s.sequenceNumber.rawValue &- base.rawValue, s.payloadLength, cause.0, cause.1))
+                default:
+                    continue
+                }
+            }
+        }
+    }
+
+    static func bulkExplanation(_ o: ScenarioOptions, _ r: SimulationResult, _ f: BulkFacts) -> Explanation {
         let d = r.directions.first
         let bytes = d?.bytes ?? 0
         let loss = format3(o.loss * 100).trimmedZeros
         let retx = r.retransmittedSegments
-        let goodput = rate(d?.goodputBitsPerSecond ?? 0)
+        let goodput = rate(f.goodput)
+        let share = format3(f.goodput / bulkBandwidth * 100).trimmedZeros
         let intact = r.intact ? "byte for byte (SHA-256 \(d?.sha256Received.prefix(16) ?? "")…)" : "NOT intact: \(r.failures.joined(separator: "; "))"
         let intactZh = r.intact ? "逐字节一致（SHA-256 \(d?.sha256Received.prefix(16) ?? "")…）" : "数据不完整：\(r.failures.joined(separator: "；"))"
+        let mss = f.sendMSS
+        let peakSegments = format3(Double(f.peakCwnd) / Double(max(mss, 1))).trimmedZeros
+        let slowEnd = f.slowStartEnd.map { format3($0.seconds) + " s" } ?? "-"
+        let slowStart = f.slowStartEnd != nil
+            ? "it lasted \(f.slowStartRounds) of the \(f.totalRounds) round trips, until \(slowEnd), when the first loss was detected and ssthresh was set"
+            : "no loss ended it: all \(f.totalRounds) round trips were slow start"
+        let slowStartZh = f.slowStartEnd != nil
+            ? "它持续了全部 \(f.totalRounds) 个往返中的 \(f.slowStartRounds) 个，直到 \(slowEnd) 检测到第一次丢包、设置了 ssthresh"
+            : "没有丢包打断它：全部 \(f.totalRounds) 个往返都处于慢启动"
+        let shortest = f.shortestRound.map { ms($0) } ?? "-", longest = f.longestRound.map { ms($0) } ?? "-"
         return Explanation(en: [
-            "The client sends \(bytes) bytes over a 10 Mbit/s link with a 50-packet drop-tail queue that loses \(loss)% of the packets each way; they arrive \(intact), at \(goodput), with \(retx) segments retransmitted.",
-            "Slow start (RFC 5681 §3.1): the first flight is the initial window of 10 segments (RFC 6928), and each ACK lets cwnd grow by what it acknowledges, so the flights double every round trip until a loss.",
-            "A lost segment leaves a gap: the receiver acknowledges every segment after it with the same number (duplicate ACKs, RFC 5681 §4.2); the third duplicate ACK triggers fast retransmit and fast recovery (RFC 5681 §3.2, RFC 6582), and cwnd is reduced (CUBIC, RFC 9438, by the factor 0.7).",
-            "When too little comes back to count three duplicates, the retransmission timer repairs the loss (RFC 6298): the RTO is computed from the measured RTT, at least 1 s, and doubles on each expiry.",
+            "The client sends \(bytes) bytes over a 10 Mbit/s link with a 50-packet drop-tail queue that loses \(loss)% of the packets each way; they arrive \(intact), at \(goodput) (\(share)% of the link rate, handshake and slow start included), with \(retx) segments retransmitted.",
+            "Slow start (RFC 5681 §3.1): the first flight was \(f.initialWindow) segments, the initial window of RFC 6928, and each ACK let cwnd grow by what it acknowledged; \(slowStart). The receiver ACKs every second full segment (RFC 9293 §3.8.6.3, RFC 5681 §4.2), so a flight's ACKs are about half its segments.",
+            f.dataLost + f.acksLost + f.fastRecoveries + f.timeouts + f.lossProbes == 0
+                ? "Losses: none, so no fast retransmit or recovery (RFC 5681 §3.2, RFC 6675), no retransmission timeout (RFC 6298 §5) and no tail loss probe (RFC 8985 §7) was needed."
+                : "Losses: the link lost \(f.dataLost) data segments and \(f.acksLost) ACKs. The sender entered fast recovery \(f.fastRecoveries) times, on duplicate ACKs and SACK blocks (RFC 5681 §3.2, RFC 6675, RACK RFC 8985), reducing cwnd (CUBIC, RFC 9438 §4.6, by the factor 0.7) and pacing the repair with PRR (RFC 6937); its retransmission timer expired \(f.timeouts) times (RFC 6298 §5.4, cwnd back to one segment, RFC 5681 §3.1) and it sent \(f.lossProbes) tail loss probes (RFC 8985 §7).",
+            "cwnd peaked at \(f.peakCwnd) bytes (\(peakSegments) segments of \(mss) bytes). A round trip, measured from a flight's first segment to the ACK that covers it, lasted \(shortest) to \(longest), against \(ms(f.baseRTT)) with an empty queue: the rest is the time packets waited in the link's queue. The RTO is computed from these measurements (RFC 6298 §2) and is at least 1 s.",
             "The receiver keeps out-of-order bytes and delivers them once the gap is filled (RFC 9293 §3.10.7.4), so the application reads every byte once and in order; the client's FIN follows the last byte, and the connection closes as in the classic scenario.",
         ], zh: [
-            "客户端通过一条 10 Mbit/s、队列为 50 个分组（尾部丢弃）、每个方向丢包率为 \(loss)% 的链路发送 \(bytes) 字节；数据\(intactZh)，有效吞吐量 \(goodput)，重传了 \(retx) 个报文段。",
-            "慢启动（RFC 5681 §3.1）：第一批数据是 10 个报文段的初始窗口（RFC 6928），每个 ACK 让 cwnd 按其确认的字节数增长，因此每个往返时间发送量翻倍，直到出现丢包。",
-            "丢失的报文段留下一个空洞：接收方对其后的每个报文段都回复相同的确认号（重复 ACK，RFC 5681 §4.2）；第三个重复 ACK 触发快速重传和快速恢复（RFC 5681 §3.2、RFC 6582），cwnd 随之减小（CUBIC，RFC 9438，乘以 0.7）。",
-            "如果返回的 ACK 太少、凑不够三个重复 ACK，就由重传定时器来修复丢包（RFC 6298）：RTO 由测得的 RTT 计算，至少 1 秒，每次超时加倍。",
+            "客户端通过一条 10 Mbit/s、队列为 50 个分组（尾部丢弃）、每个方向丢包率为 \(loss)% 的链路发送 \(bytes) 字节；数据\(intactZh)，有效吞吐量 \(goodput)（链路速率的 \(share)%，包括握手和慢启动），重传了 \(retx) 个报文段。",
+            "慢启动（RFC 5681 §3.1）：第一批数据是 \(f.initialWindow) 个报文段，即 RFC 6928 的初始窗口，每个 ACK 让 cwnd 按其确认的字节数增长；\(slowStartZh)。接收方每收到两个满长报文段回复一个 ACK（RFC 9293 §3.8.6.3、RFC 5681 §4.2），所以一批数据的 ACK 大约是其报文段数的一半。",
+            f.dataLost + f.acksLost + f.fastRecoveries + f.timeouts + f.lossProbes == 0
+                ? "丢包：没有，所以不需要快速重传或快速恢复（RFC 5681 §3.2、RFC 6675）、重传超时（RFC 6298 §5）或尾部丢包探测（RFC 8985 §7）。"
+                : "丢包：链路丢失了 \(f.dataLost) 个数据报文段和 \(f.acksLost) 个 ACK。发送方 \(f.fastRecoveries) 次因重复 ACK 和 SACK 块进入快速恢复（RFC 5681 §3.2、RFC 6675、RACK RFC 8985），减小 cwnd（CUBIC，RFC 9438 §4.6，乘以 0.7），并用 PRR（RFC 6937）控制修复的节奏；重传定时器超时 \(f.timeouts) 次（RFC 6298 §5.4，cwnd 回到一个报文段，RFC 5681 §3.1），发送了 \(f.lossProbes) 个尾部丢包探测（RFC 8985 §7）。",
+            "cwnd 最大为 \(f.peakCwnd) 字节（\(peakSegments) 个 \(mss) 字节的报文段）。从一批数据的第一个报文段到确认它的 ACK 所测得的往返时间为 \(shortest) 到 \(longest)，而队列为空时为 \(ms(f.baseRTT))：多出的部分是分组在链路队列中等待的时间。RTO 由这些测量值计算（RFC 6298 §2），至少 1 秒。",
             "接收方保留乱序到达的字节，空洞填上后再一并交付（RFC 9293 §3.10.7.4），所以应用程序按顺序、恰好一次地读到每个字节；客户端的 FIN 跟在最后一个字节之后，连接像 classic 场景那样关闭。",
         ])
     }
 
-    /// One line per round trip of the client's data (several per line when there are more than
-    /// 60), with cwnd and RTT sparklines and the final statistics of both sides.
-    static func bulkReport(_ timeline: Timeline, _ r: SimulationResult, rtt: Duration) -> Explanation {
-        struct Row {
-            var start: Instant
-            var segments = 0, bytes = 0, retransmitted = 0, lost = 0, acks = 0
-            var cwnd: Int?, srtt: Duration?, inFlight: Int?
-        }
-        var highest: [String: UInt32] = [:]     // per sender: the end of the highest data sent (from its ISN)
-        var isn: [String: SequenceNumber] = [:]
-        var dataSends: [(time: Instant, len: Int, retransmission: Bool, lost: Bool)] = []
-        var ackTimes: [Instant] = []
-        for e in timeline.sorted {
-            guard case let .send(_, s, fate) = e.kind else { continue }
-            if s.flags.contains(.syn) { isn[e.host] = s.sequenceNumber }
-            if e.host == "client", s.payloadLength > 0, let base = isn["client"] {
-                let end = (s.sequenceNumber.rawValue &- base.rawValue) &+ UInt32(s.payloadLength)
-                let retransmission = end <= highest["client", default: 0]
-                highest["client"] = max(highest["client", default: 0], end)
-                var lost = false
-                if case .lost = fate { lost = true }
-                dataSends.append((e.time, s.payloadLength, retransmission, lost))
-            } else if e.host == "server", s.flags.contains(.ack), s.payloadLength == 0 {
-                ackTimes.append(e.time)
-            }
-        }
-        guard let t0 = dataSends.first?.time, let tEnd = dataSends.last?.time else {
-            return Explanation(en: ["No data was sent."], zh: ["没有发送数据。"])
-        }
-        let rttNs = max(rtt.nanoseconds, 1)
-        let rounds = Int((tEnd.nanoseconds - t0.nanoseconds) / rttNs) + 1
-        let busy = Set(dataSends.map { ($0.time.nanoseconds - t0.nanoseconds) / rttNs }).count
-        let per = max(1, (busy + 59) / 60)     // round trips per line (idle ones collapse anyway)
-        let width = rttNs * Int64(per)
-        var rows = (0..<((rounds + per - 1) / per)).map { Row(start: Instant(nanoseconds: t0.nanoseconds + Int64($0) * width)) }
-        func row(_ t: Instant) -> Int? {
-            guard t >= t0 else { return nil }
-            let i = Int((t.nanoseconds - t0.nanoseconds) / width)
-            return i < rows.count ? i : nil
-        }
-        for d in dataSends {
-            guard let i = row(d.time) else { continue }
-            rows[i].segments += 1
-            rows[i].bytes += d.len
-            if d.retransmission { rows[i].retransmitted += 1 }
-            if d.lost { rows[i].lost += 1 }
-        }
-        for t in ackTimes { if let i = row(t) { rows[i].acks += 1 } }
-        // A sample holds until the next one: each row shows the client's values at its end.
-        let client = r.samples.filter { $0.host == "client" }
-        func sample(at t: Instant) -> StatisticsSample? { client.last { $0.time <= t } }
-        for i in rows.indices {
-            guard let s = sample(at: Instant(nanoseconds: rows[i].start.nanoseconds + width - 1)) else { continue }
-            rows[i].cwnd = s.cwnd
-            rows[i].srtt = s.srtt
-            rows[i].inFlight = s.bytesInFlight
-        }
-        // Rows with nothing sent in a row collapse into one "waiting" line.
+    /// After the explanation: every retransmission and its cause, cwnd and RTT over time (one
+    /// value per round trip), and the final statistics of both sides.
+    static func bulkReport(_ timeline: Timeline, _ r: SimulationResult, _ rounds: [RoundTrip], _ f: BulkFacts) -> Explanation {
         var en: [String] = [], zh: [String] = []
-        let span = per == 1 ? "one line per round trip (\(ms(rtt)))" : "one line per \(per) round trips (\(ms(.nanoseconds(width))))"
-        let spanZh = per == 1 ? "每个往返时间一行（\(ms(rtt))）" : "每 \(per) 个往返时间一行（\(ms(.nanoseconds(width)))）"
-        en.append("Round trips of the client's data, \(span):")
-        zh.append("客户端数据的往返过程，\(spanZh)：")
-        let header = "  time        data →           ACKs ←  cwnd       srtt       in flight   retx  lost"
-        en.append(header)
-        zh.append("  时间        数据 →           ACK ←   cwnd       srtt       在途        重传  丢失")
-        var k = 0
-        while k < rows.count {
-            if rows[k].segments == 0 {
-                var j = k
-                while j < rows.count && rows[j].segments == 0 { j += 1 }
-                let until = j < rows.count ? rows[j].start : Instant(nanoseconds: tEnd.nanoseconds)
-                en.append("  \(pad(format3(rows[k].start.seconds) + " s", 12))(nothing sent until \(format3(until.seconds)) s: waiting for ACKs or the retransmission timer)")
-                zh.append("  \(pad(format3(rows[k].start.seconds) + " s", 12))（直到 \(format3(until.seconds)) s 都没有发送：等待 ACK 或重传定时器）")
-                k = j
+        en.append("Retransmissions (\(f.retransmissions.count)):")
+        zh.append("重传（\(f.retransmissions.count) 次）：")
+        // Every one, unless there are more than 100: then the first and last 50 and a line that
+        // says how many are left out (all are in the JSON lines and the full ladder).
+        let list = f.retransmissions
+        for (k, x) in list.enumerated() {
+            if list.count > 100 && k >= 50 && k < list.count - 50 {
+                if k == 50 {
+                    en.append("  ⋮ \(list.count - 100) more (every one is in --format jsonl and in the ladder with --condense never)")
+                    zh.append("  ⋮ 另有 \(list.count - 100) 次（全部见 --format jsonl 以及 --condense never 的完整阶梯图）")
+                }
                 continue
             }
-            let x = rows[k]
-            func line(_ seg: String) -> String {
-                "  " + pad(format3(x.start.seconds) + " s", 12)
-                    + pad("\(x.segments) \(seg) \(x.bytes) B", 17)
-                    + pad(String(x.acks), 8)
-                    + pad(x.cwnd.map(String.init) ?? "-", 11)
-                    + pad(x.srtt.map { ms($0) } ?? "-", 11)
-                    + pad(x.inFlight.map(String.init) ?? "-", 12)
-                    + pad(String(x.retransmitted), 6) + String(x.lost)
-            }
-            en.append(line("seg"))
-            zh.append(line("段"))
-            k += 1
+            let at = pad(format3(x.time.seconds) + " s", 10) + pad("seq \(x.seq) len \(x.length)", 22)
+            en.append("  " + at + x.cause)
+            zh.append("  " + at + x.causeZh)
         }
-        // The client's values once a round trip, from its first sample to its last.
-        var clientSamples: [StatisticsSample] = []
-        if let first = client.first?.time, let last = client.last?.time {
-            var t = first
-            while t <= last {
-                if let s = sample(at: t), s.state.isSynchronized { clientSamples.append(s) }
-                t = t + .nanoseconds(rttNs)
-            }
+        let measured = rounds.filter { $0.info != nil }
+        let cwnds = measured.map { Double($0.info!.cwnd) }
+        let lengths = rounds.compactMap { $0.duration.map { Double($0.nanoseconds) / 1e6 } }
+        let srtts = measured.compactMap { $0.info!.srtt.map { Double($0.nanoseconds) / 1e6 } }
+        // Over 80 rounds a character stands for the average of several (said on the line).
+        func range(_ v: [Double], _ unit: String, _ unitZh: String) -> (String, String) {
+            let per = (v.count + 79) / 80
+            let span = "\(format3(v.min()!).trimmedZeros)…\(format3(v.max()!).trimmedZeros)"
+            return (span + " " + unit + (per > 1 ? " (a character per \(per) rounds, averaged)" : ""),
+                    span + " " + unitZh + (per > 1 ? "（每个字符为 \(per) 个往返的平均值）" : ""))
         }
-        let cwnds = clientSamples.map { Double($0.cwnd) }
-        let srtts = clientSamples.compactMap { $0.srtt.map { Double($0.nanoseconds) / 1e6 } }
         if !cwnds.isEmpty {
-            en.append("cwnd over time (every \(ms(rtt))): \(sparkline(cwnds))  \(Int(cwnds.min()!))…\(Int(cwnds.max()!)) bytes")
-            zh.append("cwnd 随时间变化（每 \(ms(rtt))）：\(sparkline(cwnds))  \(Int(cwnds.min()!))…\(Int(cwnds.max()!)) 字节")
+            let (r, rz) = range(cwnds, "bytes", "字节")
+            en.append("cwnd, one value per round trip: \(sparkline(cwnds))  \(r)")
+            zh.append("cwnd，每个往返一个值：\(sparkline(cwnds))  \(rz)")
+        }
+        if !lengths.isEmpty {
+            let (r, rz) = range(lengths, "ms", "ms")
+            en.append("measured round trip:            \(sparkline(lengths))  \(r)")
+            zh.append("测得的往返时间：                \(sparkline(lengths))  \(rz)")
         }
         if !srtts.isEmpty {
-            en.append("srtt over time: \(sparkline(srtts))  \(format3(srtts.min()!).trimmedZeros)…\(format3(srtts.max()!).trimmedZeros) ms")
-            zh.append("srtt 随时间变化：\(sparkline(srtts))  \(format3(srtts.min()!).trimmedZeros)…\(format3(srtts.max()!).trimmedZeros) ms")
+            let (r, rz) = range(srtts, "ms", "ms")
+            en.append("srtt (RFC 6298), per round:     \(sparkline(srtts))  \(r)")
+            zh.append("srtt（RFC 6298），每个往返：    \(sparkline(srtts))  \(rz)")
         }
         for host in ["client", "server"] {
             guard let i = r.finalInfo[host] else { continue }
             let srtt = i.srtt.map { ms($0) } ?? "-"
-            en.append("\(host) at close(): sent \(i.bytesSent) B (\(i.bytesRetransmitted) again, \(i.segmentsRetransmitted) segments retransmitted), acked \(i.bytesAcked) B, received \(i.bytesReceived) B; \(i.duplicateACKs) duplicate ACKs, \(i.outOfOrderSegments) out-of-order segments; srtt \(srtt), rto \(ms(i.rto)), cwnd \(i.cwnd), ssthresh \(i.ssthresh.map(String.init) ?? "∞"), delivery rate \(rate(Double(i.deliveryRate) * 8))")
-            zh.append("\(host) 调用 close() 时：发送 \(i.bytesSent) 字节（其中重发 \(i.bytesRetransmitted) 字节，重传 \(i.segmentsRetransmitted) 个报文段），被确认 \(i.bytesAcked) 字节，接收 \(i.bytesReceived) 字节；重复 ACK \(i.duplicateACKs) 个，乱序报文段 \(i.outOfOrderSegments) 个；srtt \(srtt)，rto \(ms(i.rto))，cwnd \(i.cwnd)，ssthresh \(i.ssthresh.map(String.init) ?? "∞")，交付速率 \(rate(Double(i.deliveryRate) * 8))")
+            en.append("\(host) at close(): sent \(i.bytesSent) B (\(i.bytesRetransmitted) again, \(i.segmentsRetransmitted) segments retransmitted), acked \(i.bytesAcked) B, received \(i.bytesReceived) B; \(i.duplicateACKs) duplicate ACKs, \(i.sackedBytes) bytes SACKed, \(i.outOfOrderSegments) out-of-order segments; srtt \(srtt), rto \(ms(i.rto)), cwnd \(i.cwnd), ssthresh \(i.ssthresh.map(String.init) ?? "∞"), delivery rate \(rate(Double(i.deliveryRate) * 8))")
+            zh.append("\(host) 调用 close() 时：发送 \(i.bytesSent) 字节（其中重发 \(i.bytesRetransmitted) 字节，重传 \(i.segmentsRetransmitted) 个报文段），被确认 \(i.bytesAcked) 字节，接收 \(i.bytesReceived) 字节；重复 ACK \(i.duplicateACKs) 个，被 SACK 的字节 \(i.sackedBytes) 个，乱序报文段 \(i.outOfOrderSegments) 个；srtt \(srtt)，rto \(ms(i.rto))，cwnd \(i.cwnd)，ssthresh \(i.ssthresh.map(String.init) ?? "∞")，交付速率 \(rate(Double(i.deliveryRate) * 8))")
         }
         return Explanation(en: en, zh: zh)
+    }
+
+    /// Round trips drawn in full at the start of a condensed bulk ladder (after the handshake).
+    public static let roundsInFull = 2
+
+    /// The header of the round-trip table (the same in both languages, like the ladder).
+    static let roundHeader = "time (s)   round  length      sent →            seq (relative)       retx  lost →/←  ACKs ← (dup)  ack (relative)       cwnd      ssthresh  srtt        in flight  notes"
+
+    /// One round trip as a line of the table.
+    static func roundLine(_ x: RoundTrip) -> String {
+        var t = pad(sixDecimals(x.start), 11) + pad(String(x.number), 7)
+        t += pad(x.duration.map { ms($0) } ?? "(open)", 12)
+        t += pad("\(x.segments) seg \(x.bytes) B", 18)
+        t += pad(x.lowestSeq.map { "\($0)–\(x.highestEnd!)" } ?? "-", 21)
+        t += pad(String(x.retransmitted), 6)
+        t += pad("\(x.dataLost)/\(x.acksLost)", 10)
+        t += pad("\(x.acksReceived) (\(x.duplicateACKs))", 14)
+        t += pad("\(x.ackAtStart.map(String.init) ?? "-")→\(x.ackAtEnd.map(String.init) ?? "-")", 21)
+        let i = x.info
+        t += pad(i.map { String($0.cwnd) } ?? "-", 10)
+        t += pad(i.map { $0.ssthresh.map(String.init) ?? "∞" } ?? "-", 10)
+        t += pad(i?.srtt.map { ms($0) } ?? "-", 12)
+        t += pad(i.map { String($0.bytesInFlight) } ?? "-", 11)
+        var notes: [String] = []
+        if let s = i?.congestionState, s != .open { notes.append(s.rawValue) }
+        if x.timeouts > 0 { notes.append("RTO×\(x.timeouts)") }
+        if x.lossProbes > 0 { notes.append("TLP×\(x.lossProbes)") }
+        t += notes.joined(separator: " ")
+        while t.hasSuffix(" ") { t.removeLast() }
+        return t
+    }
+
+    /// The table's rows, all of them, or with `maxRows` the first and last halves of that many
+    /// and one line that says how many were left out.
+    static func roundLines(_ rounds: ArraySlice<RoundTrip>, maxRows: Int?) -> [String] {
+        guard let cap = maxRows, rounds.count > cap else { return rounds.map(roundLine) }
+        let head = cap - cap / 2, tailCount = cap / 2
+        var out = rounds.prefix(head).map(roundLine)
+        out.append("⋮          \(rounds.count - cap) rounds elided (--max-rounds \(cap))")
+        out += rounds.suffix(tailCount).map(roundLine)
+        return out
+    }
+
+    static func sixDecimals(_ t: Instant) -> String {
+        let micros = t.nanoseconds / 1000
+        let f = String(micros % 1_000_000)
+        return "\(micros / 1_000_000).\(String(repeating: "0", count: 6 - f.count))\(f)"
+    }
+
+    /// The ladder's folds for a condensed bulk run: the handshake and the first `roundsInFull`
+    /// rounds drawn in full, then one line per round trip until the first FIN (or SYN, RST) on the
+    /// wire after them (the close is drawn in full). Empty when there are too few rounds to gain anything.
+    public static func roundFolds(_ timeline: Timeline, _ rounds: [RoundTrip], sender: String = "client", maxRows: Int? = nil) -> [LadderRenderer.Fold] {
+        guard rounds.count > roundsInFull + 1 else { return [] }
+        let entries = timeline.sorted
+        let foldStart = rounds[roundsInFull].start
+        guard let lo = entries.firstIndex(where: { $0.time >= foldStart }) else { return [] }
+        // Up to the first SYN, FIN or RST on the wire. A state change within (close() called
+        // while data is still queued: ESTABLISHED → FIN-WAIT-1 before the FIN can go) gets a line.
+        var hi = lo
+        var changes: [(time: Instant, line: String)] = []
+        while hi < entries.count {
+            let e = entries[hi]
+            if case let .send(_, s, _) = e.kind, !s.flags.isDisjoint(with: [.syn, .fin, .rst]) { break }
+            if case let .state(from, to) = e.kind {
+                changes.append((e.time, "⋮          (\(e.host): \(from.rawValue) → \(to.rawValue) at \(sixDecimals(e.time)) s)"))
+            }
+            hi += 1
+        }
+        let foldEnd = hi < entries.count ? entries[hi].time : nil
+        let folded = rounds[roundsInFull...].prefix { r in foldEnd.map { r.start < $0 } ?? true }
+        guard folded.count >= 2 else { return [] }
+        var lines = ["⋮          from round \(roundsInFull + 1) on, one line per round trip (a round ends when the ACK covering its first segment arrives; cwnd, ssthresh, srtt and in flight just before that ACK)",
+                     roundHeader]
+        if let cap = maxRows, folded.count > cap {
+            lines += roundLines(folded, maxRows: cap) + changes.map(\.line)
+        } else {
+            // Each state change after the round it happened in.
+            for r in folded {
+                lines.append(roundLine(r))
+                let next = r.number < rounds.count ? rounds[r.number].start : nil
+                lines += changes.filter { c in c.time >= r.start && (next.map { c.time < $0 } ?? true) }.map(\.line)
+            }
+        }
+        lines.append("⋮          (the ladder continues in full at \(sixDecimals(foldEnd ?? entries[hi - 1].time)) s, with the first FIN\(folded.last!.end.map { $0 > (foldEnd ?? $0) } == true ? ", inside round \(folded.last!.number)" : ""))")
+        return [LadderRenderer.Fold(range: lo..<hi, lines: lines)]
     }
 
     static func ms(_ d: Duration) -> String { format3(Double(d.nanoseconds) / 1e6).trimmedZeros + " ms" }

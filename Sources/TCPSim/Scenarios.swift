@@ -13,6 +13,10 @@ public struct ScenarioOptions: Sendable {
     /// `bulk`: bytes to move and the link's loss probability (each way).
     public var bytes: Int = 300_000
     public var loss: Double = 0.02
+    /// `bulk`: the receiver's quick-ACK mode at the start of the transfer (Linux's, see
+    /// `TCPConfiguration.quickACKSegments`); off, it ACKs every second full segment from the
+    /// first one on (RFC 5681 §4.2 alone).
+    public var quickACK = true
     public init() {}
 }
 
@@ -43,6 +47,9 @@ public struct ScenarioRun {
     public var explanations: Explanation
     /// Lines printed after the explanation (the bulk transfer's round trips and statistics).
     public var report: Explanation? = nil
+    /// The round trips of the client's data (the bulk scenario), from which its text ladder is
+    /// condensed to one line per round trip.
+    public var rounds: [RoundTrip]? = nil
     /// The options it ran with (`Scenario.run` sets them).
     public var options = ScenarioOptions()
     /// The command that replays this run exactly.

@@ -80,12 +80,14 @@ public enum JSONLinesRenderer {
             ("bytesSent", String(i.bytesSent)), ("bytesRetrans", String(i.bytesRetransmitted)),
             ("bytesAcked", String(i.bytesAcked)), ("bytesReceived", String(i.bytesReceived)),
             ("segsOut", String(i.segmentsSent)), ("segsIn", String(i.segmentsReceived)),
-            ("retransSegs", String(i.segmentsRetransmitted)), ("sackedBytes", String(i.sackedBytes)),
+            ("retransSegs", String(i.segmentsRetransmitted)),
+            ("sackedBytes", String(i.sackedBytes)), ("sackedBytesNow", String(i.sackedBytesOutstanding)),
             ("outOfOrder", String(i.outOfOrderSegments)), ("dupAcks", String(i.duplicateACKs)),
             ("windowProbes", String(i.windowProbes)), ("keepAliveProbes", String(i.keepAliveProbes)),
             ("delayedAcks", String(i.delayedACKs)), ("deliveryRate", String(i.deliveryRate)),
             ("sndWnd", String(i.sendWindow)), ("rcvWnd", String(i.receiveWindow)), ("inFlight", String(i.bytesInFlight)),
             ("sendQueue", String(i.sendQueue)), ("recvQueue", String(i.receiveQueue)), ("backoff", String(i.backoff)),
+            ("congestionControl", string(i.congestionControl.rawValue)), ("congestionState", string(i.congestionState.rawValue)),
         ]
     }
 

@@ -16,10 +16,25 @@ public struct LadderRenderer: Sendable {
     /// are drawn at its start and at its end, and one line sums up those between. Nil: every
     /// segment is drawn. State changes, losses, retransmissions, drops and timers always are.
     public var condense: Int? = nil
+    /// Stretches of the ladder replaced by lines of text (the bulk scenario's one line per round
+    /// trip): the entries of `timeline.sorted` whose indices fall in a fold's `range` are not
+    /// drawn, though they still move the states and relative numbers; the fold's `lines` are
+    /// printed where its range begins. Folds must not overlap; `condense` ignores folded entries.
+    public var folds: [Fold] = []
 
-    public init(color: Bool = false, condense: Int? = nil) {
+    public struct Fold: Sendable, Hashable {
+        public var range: Range<Int>
+        public var lines: [String]
+        public init(range: Range<Int>, lines: [String]) {
+            self.range = range
+            self.lines = lines
+        }
+    }
+
+    public init(color: Bool = false, condense: Int? = nil, folds: [Fold] = []) {
         self.color = color
         self.condense = condense
+        self.folds = folds
     }
 
     public func render(_ timeline: Timeline) -> String {
@@ -45,7 +60,21 @@ public struct LadderRenderer: Sendable {
         let copies = timeline.networkCopies
         let hidden = condense.map { condensedStretches(entries, retransmitted.union(copies), keep: $0) } ?? [:]
         var skipUntil = -1
+        let foldAt = Dictionary(folds.map { ($0.range.lowerBound, $0) }, uniquingKeysWith: { a, _ in a })
+        var foldedUntil = -1
         for (index, e) in entries.enumerated() {
+            if let fold = foldAt[index] {
+                for line in fold.lines { out += line + "\n" }
+                foldedUntil = fold.range.upperBound
+            }
+            if index < foldedUntil {
+                switch e.kind {
+                case let .state(_, to): state[e.host] = to
+                case let .send(_, s, _), let .receive(_, s): rel.observe(s)
+                default: break
+                }
+                continue
+            }
             if let range = hidden[index] {
                 out += summaryLine(entries[range], left: left)
                 skipUntil = range.upperBound

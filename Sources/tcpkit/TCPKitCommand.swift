@@ -85,7 +85,7 @@ struct ScenarioCommand: ParsableCommand {
     @Option(help: "Language of the explanation: en (English) or zh (Chinese, Simplified).")
     var lang: Language = .en
 
-    @Option(help: "Text ladder of long transfers: auto (condensed above \(CondenseChoice.autoThreshold) segments), always or never. Condensed, a stretch of ordinary data and ACK segments shows its first and last \(CondenseChoice.keep) and one line for those between; losses, retransmissions, drops, timers and state changes are always shown.")
+    @Option(help: "Text ladder of long transfers: auto (condensed above \(CondenseChoice.autoThreshold) segments), always or never. Condensed, a stretch of ordinary data and ACK segments shows its first and last \(CondenseChoice.keep) and one line for those between; losses, retransmissions, drops, timers and state changes are always shown. The bulk scenario condenses by round trip instead: the handshake and the first \(Scenario.roundsInFull) round trips in full, then one line per measured round trip, then the close in full; never: the full ladder and the round-trip table after it.")
     var condense: CondenseChoice = .auto
 
     @Option(help: ArgumentHelp("bulk: bytes the client sends (suffixes as for simulate --bytes).", valueName: "n"))
@@ -93,6 +93,12 @@ struct ScenarioCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("bulk: probability that the link loses a packet, each way (0.02 or 2%).", valueName: "p"))
     var loss: String = "2%"
+
+    @Flag(name: .customLong("no-quick-ack"), help: "bulk: the receiver ACKs every second full segment from the first one on (RFC 5681 §4.2), without Linux's quick-ACK mode at the start.")
+    var noQuickACK = false
+
+    @Option(help: ArgumentHelp("bulk, text format: print at most this many round-trip lines (the first and last halves), and say how many were elided. Default: every round trip.", valueName: "n"))
+    var maxRounds: Int?
 
     @Option(help: "Write the output to this file instead of standard output.")
     var output: String?
@@ -106,6 +112,7 @@ struct ScenarioCommand: ParsableCommand {
         }
         guard delayMilliseconds >= 0, delayMilliseconds <= 60_000 else { throw ValidationError("--delay-ms must be 0...60000") }
         guard mslSeconds > 0, mslSeconds <= 3600 else { throw ValidationError("--msl must be in (0, 3600]") }
+        if let maxRounds, maxRounds < 2 { throw ValidationError("--max-rounds must be at least 2") }
     }
 
     func run() throws {
@@ -116,6 +123,7 @@ struct ScenarioCommand: ParsableCommand {
         o.ipv6 = ipv6
         o.bytes = try SimulateCommand.parseSize(bytes, "--bytes")
         o.loss = try SimulateCommand.parseProbability(loss, "--loss")
+        o.quickACK = !noQuickACK
         // The seed comes first: in the text heading, or on standard error when the output is a
         // file or another format.
         if format != .text || output != nil { Pictures.standardError("tcpkit scenario \(name) · seed \(seed)") }
@@ -123,7 +131,7 @@ struct ScenarioCommand: ParsableCommand {
         let text: String
         if format == .text {
             let useColor = color.enabled(fd: 1, toFile: output != nil)
-            text = result.text(options: o, language: lang, color: useColor, condense: condense.keep(for: result.timeline))
+            text = result.text(options: o, language: lang, color: useColor, condense: condense.keep(for: result.timeline), maxRounds: maxRounds)
         } else {
             text = Pictures.render(format, result.timeline, title: "tcpkit scenario \(name) · seed \(seed)", paragraphs: result.explanations[lang], language: lang)
         }

@@ -245,6 +245,53 @@ struct SACKRecoveryTests {
         h.expectNothingSent()
     }
 
+    /// tcp_info's `sackedBytes` is a running total like the other byte counters: each byte once,
+    /// when a SACK block first covers it; `sackedBytesOutstanding` is the scoreboard now.
+    @Test("tcp_info sackedBytes counts each byte once when first SACKed; the current count falls with the cumulative ACK")
+    func sackedBytesCumulative() {
+        var (h, _) = Self.flight(6, Self.classic)
+        func info() -> (total: UInt64, now: Int) {
+            let i = h.stack.tcpInfo(of: h.conn)!
+            return (i.sackedBytes, i.sackedBytesOutstanding)
+        }
+        let m = Self.mss
+        #expect(info() == (0, 0))
+        h.send(Self.ack(h, 1, sacking: [(2, 3)]), at: 0.3)        // segment 2 SACKed
+        #expect(info() == (UInt64(m), m))
+        h.send(Self.ack(h, 1, sacking: [(2, 4)]), at: 0.31)       // 2 again, 3 new
+        #expect(info() == (UInt64(2 * m), 2 * m))
+        h.send(Self.ack(h, 1, sacking: [(2, 4)]), at: 0.32)       // nothing new
+        #expect(info() == (UInt64(2 * m), 2 * m))
+        // A D-SACK (RFC 2883) reports a duplicate below the cumulative ACK, not new SACKed data.
+        h.send(Seg(.ack, seq: h.irs + 1, ack: Self.seq(h, 1), sack: [block(Self.seq(h, 0), Self.seq(h, 1)), block(Self.seq(h, 2), Self.seq(h, 4))]), at: 0.33)
+        #expect(info() == (UInt64(2 * m), 2 * m))
+        // The cumulative ACK passes 1...3: nothing SACKed is outstanding, the total stays.
+        h.send(Self.ack(h, 4), at: 0.4)
+        #expect(info() == (UInt64(2 * m), 0))
+        h.send(Self.ack(h, 4, sacking: [(5, 6)]), at: 0.41)
+        #expect(info() == (UInt64(3 * m), m))
+        h.send(Self.ack(h, 6), at: 0.5)
+        #expect(info() == (UInt64(3 * m), 0))
+    }
+
+    @Test("bytes SACKed again after reneging (RFC 2018 §8) are not counted twice")
+    func sackedBytesOnceAcrossReneging() {
+        var (h, data) = Self.flight(4, Self.classic)
+        h.send(Self.ack(h, 0, sacking: [(1, 2)]), at: 0.3)
+        #expect(h.stack.tcpInfo(of: h.conn)!.sackedBytes == UInt64(Self.mss))
+        h.expectSent(Self.segment(h, data, 0), at: 1.2)
+        h.send(Self.ack(h, 1), at: 1.3)                           // 1 thrown away: no SACK
+        _ = h.takeSent()
+        guard let resent = h.nextSent(until: 10) else { Issue.record("nothing resent"); return }
+        #expect(resent.seg == Self.segment(h, data, 1))
+        #expect(h.stack.statistics.renegingsDetected == 1)
+        // The receiver SACKs segment 1 once more: the marks were forgotten, the bytes were counted.
+        h.send(Self.ack(h, 1, sacking: [(1, 2)]), at: resent.time.seconds + 0.05)
+        let i = h.stack.tcpInfo(of: h.conn)!
+        #expect(i.sackedBytesOutstanding == Self.mss)
+        #expect(i.sackedBytes == UInt64(Self.mss))
+    }
+
     @Test("SACK blocks outside SND.UNA..SND.MAX are ignored and counted")
     func bogusBlocks() {
         var (h, _) = Self.flight(4, Self.classic)

@@ -31,6 +31,22 @@ struct DelayedACKTests {
         #expect(h.stack.tcpInfo(of: h.conn)!.delayedACKs == 1)
     }
 
+    @Test("the delayed-ACK timer is clamped to 200 ms when configured (RFC 9293 §3.8.6.3: under 0.5 s)")
+    func timerClamped() {
+        var config = TCPConfiguration()
+        config.delayedACKTimeout = .seconds(2)
+        #expect(config.delayedACKTimeout == .milliseconds(200))
+        config.delayedACKTimeout = .milliseconds(-5)
+        #expect(config.delayedACKTimeout == .zero)
+        config.delayedACKTimeout = .milliseconds(120)
+        #expect(config.delayedACKTimeout == .milliseconds(120))
+        // In the engine: one segment at 0.1 s is ACKed by the timer at 0.3 s, not at 2.1 s.
+        var h = Harness.established(Harness.configuration { $0.quickACKSegments = 0; $0.delayedACKTimeout = .seconds(2) })
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1, payload: payload(100)), at: 0.1)
+        h.expectNothingSent()
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 101, window: window(unread: 100)), at: 0.3)
+    }
+
     @Test("out-of-order data, data filling the gap and a FIN are ACKed at once")
     func immediateCases() {
         var h = Harness.established(Self.delayed)
