@@ -39,8 +39,21 @@ public struct TCPConfiguration: Sendable, Hashable {
     public var msl: Duration = .seconds(30)
     /// How long an orphaned connection (closed by the application) may stay in FIN-WAIT-2 (Linux tcp_fin_timeout = 60 s).
     public var finWait2Timeout: Duration = .seconds(60)
-    /// RFC 5961 defences: challenge ACKs for in-window RST and for SYN, and the ACK acceptability test.
-    public var rfc5961: Bool = true
+    /// RFC 5961 §3: an RST in the window but not at RCV.NXT gets a challenge ACK (off: RFC 793's
+    /// rule, any in-window RST resets; FreeBSD insecure_rst = 1).
+    public var rfc5961RST: Bool = true
+    /// RFC 5961 §4: a SYN in a synchronized state gets a challenge ACK (off: RFC 793's rule, an
+    /// in-window SYN is answered with RST and resets; FreeBSD insecure_syn = 1).
+    public var rfc5961SYN: Bool = true
+    /// RFC 5961 §5: the ACK acceptability test SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT, failures
+    /// answered with a (rate-limited) challenge ACK (off: RFC 793's rule, an old ACK is ignored and
+    /// an ACK of unsent data gets a plain ACK; FreeBSD insecure_ack = 1).
+    public var rfc5961ACK: Bool = true
+    /// All three RFC 5961 defences: true when all are on; setting it sets all three.
+    public var rfc5961: Bool {
+        get { rfc5961RST && rfc5961SYN && rfc5961ACK }
+        set { rfc5961RST = newValue; rfc5961SYN = newValue; rfc5961ACK = newValue }
+    }
     /// Challenge ACKs per second for the whole stack (RFC 5961 §7; Linux tcp_challenge_ack_limit).
     public var challengeACKLimit: Int = 1000
     /// RFC 1337: ignore RST in TIME-WAIT.

@@ -28,9 +28,6 @@ public struct RunSettings: Sendable {
     /// The script set the receive buffer (SO_RCVBUF, tcp_rmem, recvspace): windows are then
     /// comparable and checked.
     public var receiveBufferSet = false
-    /// RFC 5961 halves as FreeBSD names them (`insecure_rst`, `insecure_syn`); nil = not set.
-    var insecureRST: Bool?
-    var insecureSYN: Bool?
     /// FreeBSD's `net.inet.tcp.syncookies` and `syncookies_only`, which decide the cookie mode together.
     var freeBSDCookies = true
     var freeBSDCookiesOnly = false
@@ -352,13 +349,14 @@ public struct RunSettings: Sendable {
             // FreeBSD: 0 means RFC 3390's formula; TCPKit then keeps RFC 6928's (its default).
             guard let n = int(), n >= 0, n <= 1000 else { return bad() }
             configuration.initialWindowSegments = n == 0 ? nil : Int(n)
-        case "net.inet.tcp.insecure_rst", "net.inet.tcp.insecure_syn":
+        case "net.inet.tcp.insecure_rst", "net.inet.tcp.insecure_syn", "net.inet.tcp.insecure_ack":
+            // FreeBSD turns RFC 5961's defences off one by one: insecure_rst the RST check (§3),
+            // insecure_syn the SYN check (§4), insecure_ack the ACK acceptability test (§5).
             guard let n = int() else { return bad() }
-            if name.hasSuffix("rst") { insecureRST = n != 0 } else { insecureSYN = n != 0 }
-            let rst = insecureRST ?? false, syn = insecureSYN ?? false
-            configuration.rfc5961 = !(rst || syn)
-            if let r = insecureRST, let s = insecureSYN, r != s {
-                notes.append("insecure_rst=\(r ? 1 : 0) and insecure_syn=\(s ? 1 : 0): the engine has one RFC 5961 switch; both checks are off")
+            switch name.split(separator: "_").last {
+            case "rst": configuration.rfc5961RST = n == 0
+            case "syn": configuration.rfc5961SYN = n == 0
+            default: configuration.rfc5961ACK = n == 0
             }
         case "net.inet.tcp.recvspace", "net.inet.tcp.sendspace":
             guard let n = int(), n > 0, n <= 1 << 30 else { return bad() }

@@ -127,17 +127,32 @@ struct SettingsTests {
         #expect(!s.configuration.sack)
     }
 
-    @Test("FreeBSD sysctls: insecure_rst/insecure_syn switch RFC 5961; recvspace, sendspace, msl, blackhole")
-    func freebsd() {
+    @Test("FreeBSD sysctls: insecure_rst, insecure_syn, insecure_ack each switch their own RFC 5961 defence")
+    func freebsdInsecure() {
         var s = RunSettings()
-        #expect(s.configuration.rfc5961)
+        #expect(s.configuration.rfc5961RST && s.configuration.rfc5961SYN && s.configuration.rfc5961ACK)
         #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_syn=0") == .applied)
         #expect(s.configuration.rfc5961)
+        // insecure_rst=1 turns off §3 only: the SYN (§4) and ACK (§5) defences stay on.
         #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_rst=1") == .applied)
-        #expect(!s.configuration.rfc5961)
-        #expect(s.notes.last?.contains("one RFC 5961 switch") == true)
+        #expect(!s.configuration.rfc5961RST && s.configuration.rfc5961SYN && s.configuration.rfc5961ACK)
         #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_rst=0") == .applied)
         #expect(s.configuration.rfc5961)
+        // insecure_syn=1 turns off §4 only.
+        #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_syn=1") == .applied)
+        #expect(s.configuration.rfc5961RST && !s.configuration.rfc5961SYN && s.configuration.rfc5961ACK)
+        // insecure_ack=1 turns off §5 as well, leaving §3 on.
+        #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_ack=1") == .applied)
+        #expect(s.configuration.rfc5961RST && !s.configuration.rfc5961SYN && !s.configuration.rfc5961ACK)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_ack=yes") != .applied)
+        // Linux's challenge ACK limit is the rate limit (RFC 5961 §7), not a switch.
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_challenge_ack_limit=7") == .applied)
+        #expect(s.configuration.challengeACKLimit == 7 && s.configuration.rfc5961RST)
+    }
+
+    @Test("FreeBSD sysctls: recvspace, sendspace, msl, rfc1323, blackhole")
+    func freebsd() {
+        var s = RunSettings()
         #expect(s.apply(shell: "sysctl net.inet.tcp.recvspace=32768 net.inet.tcp.sendspace=16384 net.inet.tcp.msl=5000") == .applied)
         #expect(s.configuration.receiveBufferBytes == 32768 && s.configuration.sendBufferBytes == 16384)
         #expect(s.configuration.msl == .milliseconds(5000))
