@@ -19,7 +19,8 @@ let conformanceScripts: [String] = ScriptSuite.collect([conformanceDirectory])
 struct ConformanceTests {
     @Test("the suite is there")
     func present() {
-        #expect(conformanceScripts.count >= 10, "found \(conformanceScripts.count) scripts in \(conformanceDirectory)")
+        #expect(conformanceScripts.count >= 150, "found \(conformanceScripts.count) scripts in \(conformanceDirectory)")
+        #expect(Self.insecureScripts.count >= 50, "found \(Self.insecureScripts.count) -insecure scripts")
     }
 
     @Test("script passes", arguments: conformanceScripts)
@@ -33,6 +34,42 @@ struct ConformanceTests {
             Issue.record(Comment(rawValue: text))
         case .unsupported(let why):
             Issue.record(Comment(rawValue: "\(name) is UNSUPPORTED: \(why)"))
+        }
+    }
+
+    /// The `*-insecure*` scripts: each runs with some RFC 5961 defence off.
+    static let insecureScripts = conformanceScripts.filter { $0.contains("-insecure") }
+
+    /// A script without its shell lines that turn an RFC 5961 defence off (FreeBSD's
+    /// `insecure_rst`, `insecure_syn`, `insecure_ack`), and how many lines were removed.
+    static func withRFC5961On(_ source: String) -> (String, Int) {
+        var removed = 0
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+            let isShell = line.contains("`")
+            let off = ["net.inet.tcp.insecure_rst", "net.inet.tcp.insecure_syn", "net.inet.tcp.insecure_ack"]
+                .contains { line.contains($0) }
+            guard isShell && off else { return line }
+            removed += 1
+            return "// (RFC 5961 switch removed)"
+        }
+        return (lines.joined(separator: "\n"), removed)
+    }
+
+    @Test("every -insecure script shows the difference: PASS with RFC 5961 off, FAIL with its switch line removed",
+          arguments: insecureScripts)
+    func insecureDiffers(_ name: String) throws {
+        let path = conformanceDirectory + "/" + name
+        let source = try #require(FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) })
+        guard case .pass = ScriptRunner.run(source: source, options: ScriptRunOptions()).outcome else {
+            Issue.record("\(name) does not PASS as written (the 'script passes' test says why)")
+            return
+        }
+        let (secure, removed) = Self.withRFC5961On(source)
+        #expect(removed > 0, "\(name) has no shell line turning an RFC 5961 defence off")
+        let outcome = ScriptRunner.run(source: secure, options: ScriptRunOptions()).outcome
+        guard case .fail = outcome else {
+            Issue.record("\(name) with RFC 5961 on gives \(outcome), not FAIL: it does not show what RFC 5961 changes")
+            return
         }
     }
 
