@@ -56,6 +56,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     }
     /// Challenge ACKs per second for the whole stack (RFC 5961 §7; Linux tcp_challenge_ack_limit).
     public var challengeACKLimit: Int = 1000
+    /// Which segments to a port with no connection and no listener are answered with RST (RFC 9293
+    /// §3.10.7.1: all but RSTs, the default). FreeBSD's net.inet.tcp.blackhole deliberately departs
+    /// from it to hide closed ports from scans: 1 drops SYNs silently, 2 every segment.
+    public var closedPortResets: ClosedPortResets = .all
     /// RFC 1337: ignore RST in TIME-WAIT.
     public var ignoreRSTInTimeWait: Bool = true
     /// RFC 1122 §4.2.2.13 / RFC 6191: a SYN with a higher sequence number may end TIME-WAIT and open
@@ -153,4 +157,14 @@ public struct ConnectionOptions: Sendable, Hashable {
     public var userTimeout: Duration? = nil
 
     public init() {}
+}
+
+/// `TCPConfiguration.closedPortResets`: which segments to a closed port get an RST.
+public enum ClosedPortResets: Sendable, Hashable {
+    /// Every segment but an RST (RFC 9293 §3.10.7.1).
+    case all
+    /// Every one but an RST or a SYN (FreeBSD blackhole = 1).
+    case exceptSYN
+    /// None (FreeBSD blackhole = 2).
+    case none
 }

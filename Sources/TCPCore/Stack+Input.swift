@@ -49,9 +49,14 @@ extension TCPStack {
             listenSegmentArrives(li, seg, now)
             return
         }
-        // RFC 9293 §3.10.7.1, CLOSED: everything is discarded; a non-RST gets an RST.
+        // RFC 9293 §3.10.7.1, CLOSED: everything is discarded; a non-RST gets an RST, unless the
+        // configuration blackholes closed ports (FreeBSD's net.inet.tcp.blackhole).
         drop(.noConnection, now, nil, seg)
-        replyRST(to: seg)
+        switch configuration.closedPortResets {
+        case .all: replyRST(to: seg)
+        case .exceptSYN: if !seg.header.flags.contains(.syn) { replyRST(to: seg) }
+        case .none: break
+        }
     }
 
     func findListener(_ local: SocketAddress) -> Int? {

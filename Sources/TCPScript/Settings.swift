@@ -202,12 +202,13 @@ public struct RunSettings: Sendable {
         return out
     }
 
-    /// A feature the engine does not implement yet: setting it to the engine's own behaviour is
-    /// a no-op; anything else is recorded.
+    /// A feature the engine does not implement: setting it to the engine's own behaviour (off) is
+    /// a no-op; any other value asks for behaviour the engine lacks, so the script is UNSUPPORTED
+    /// (never a silent pass).
     mutating func feature(_ name: String, _ value: String, engineValue: Int64, _ what: String) -> ShellOutcome {
         guard let v = Int64(value) else { return .unsupported("\(name)=\(value): not a number") }
         if v != engineValue {
-            notes.append("\(name)=\(value): \(what) not implemented in the engine; recorded, not applied")
+            return .unsupported("\(name)=\(value): \(what) is not implemented in the engine")
         }
         return .applied
     }
@@ -340,7 +341,9 @@ public struct RunSettings: Sendable {
         case "net.inet.tcp.fastopen.server_enable", "net.inet.tcp.fastopen.client_enable":
             return feature(name, v, engineValue: 0, "TCP Fast Open")
         case "net.inet.tcp.blackhole":
-            return feature(name, v, engineValue: 0, "blackholing (no RST for closed ports)")
+            // FreeBSD: 0 answers every segment to a closed port with RST; 1 not a SYN; 2 none.
+            guard let n = int(), (0...2).contains(n) else { return bad() }
+            configuration.closedPortResets = n == 0 ? .all : n == 1 ? .exceptSYN : .none
         case "net.inet.tcp.functions_default":
             notes.append("\(name)=\(v): TCPKit has one TCP stack; recorded, not applied")
         case "net.inet.tcp.cc.algorithm":
