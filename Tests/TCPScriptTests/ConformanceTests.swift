@@ -37,6 +37,45 @@ struct ConformanceTests {
         }
     }
 
+    @Test("script passes in --strict mode too (options in the engine's order, windows checked)", arguments: conformanceScripts)
+    func strict(_ name: String) {
+        let result = ScriptSuite.run(file: conformanceDirectory + "/" + name, options: ScriptRunOptions(strict: true))
+        switch result.outcome {
+        case .pass:
+            break
+        case .fail(let f):
+            let text = (["\(name) (--strict):\(f.line): \(f.message)"] + f.detailLines()).joined(separator: "\n")
+            Issue.record(Comment(rawValue: text))
+        case .unsupported(let why):
+            Issue.record(Comment(rawValue: "\(name) is UNSUPPORTED: \(why)"))
+        }
+    }
+
+    @Test("--strict rejects what the tolerant matcher lets through: options out of order, a wrong window")
+    func strictRejects() throws {
+        let source = try #require(FileManager.default.contents(atPath: conformanceDirectory + "/syn-sent-syn-ack.pkt")
+            .map { String(decoding: $0, as: UTF8.self) })
+        let ours = "<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>"
+        #expect(source.contains("> S 0:0(0) " + ours))
+        // The same options in another order: the same content.
+        let reordered = source.replacingOccurrences(of: ours, with: "<sackOK,TS val 100 ecr 0,mss 1460,nop,wscale 1>")
+        #expect(ScriptRunner.run(source: reordered, options: ScriptRunOptions()).isPass)
+        guard case .fail(let f) = ScriptRunner.run(source: reordered, options: ScriptRunOptions(strict: true)).outcome else {
+            Issue.record("--strict accepted options out of order")
+            return
+        }
+        #expect(f.message.contains("options") && f.message.contains("in this order"), "\(f.message)")
+        // A window the engine does not offer, on a script that set no buffer.
+        let windowed = source.replacingOccurrences(of: "> S 0:0(0) " + ours, with: "> S 0:0(0) win 1234 " + ours)
+        #expect(windowed != source)
+        #expect(ScriptRunner.run(source: windowed, options: ScriptRunOptions()).isPass)
+        guard case .fail(let g) = ScriptRunner.run(source: windowed, options: ScriptRunOptions(strict: true)).outcome else {
+            Issue.record("--strict accepted a wrong window")
+            return
+        }
+        #expect(g.message.contains("window: expected 1234"), "\(g.message)")
+    }
+
     /// The `*-insecure*` scripts: each runs with some RFC 5961 defence off.
     static let insecureScripts = conformanceScripts.filter { $0.contains("-insecure") }
 
