@@ -39,10 +39,27 @@ public struct TCPConfiguration: Sendable, Hashable {
     public var msl: Duration = .seconds(30)
     /// How long an orphaned connection (closed by the application) may stay in FIN-WAIT-2 (Linux tcp_fin_timeout = 60 s).
     public var finWait2Timeout: Duration = .seconds(60)
-    /// RFC 5961 defences: challenge ACKs for in-window RST and for SYN, and the ACK acceptability test.
-    public var rfc5961: Bool = true
+    /// RFC 5961 §3: an RST in the window but not at RCV.NXT gets a challenge ACK (off: RFC 793's
+    /// rule, any in-window RST resets; FreeBSD insecure_rst = 1).
+    public var rfc5961RST: Bool = true
+    /// RFC 5961 §4: a SYN in a synchronized state gets a challenge ACK (off: RFC 793's rule, an
+    /// in-window SYN is answered with RST and resets; FreeBSD insecure_syn = 1).
+    public var rfc5961SYN: Bool = true
+    /// RFC 5961 §5: the ACK acceptability test SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT, failures
+    /// answered with a (rate-limited) challenge ACK (off: RFC 793's rule, an old ACK is ignored and
+    /// an ACK of unsent data gets a plain ACK; FreeBSD insecure_ack = 1).
+    public var rfc5961ACK: Bool = true
+    /// All three RFC 5961 defences: true when all are on; setting it sets all three.
+    public var rfc5961: Bool {
+        get { rfc5961RST && rfc5961SYN && rfc5961ACK }
+        set { rfc5961RST = newValue; rfc5961SYN = newValue; rfc5961ACK = newValue }
+    }
     /// Challenge ACKs per second for the whole stack (RFC 5961 §7; Linux tcp_challenge_ack_limit).
     public var challengeACKLimit: Int = 1000
+    /// Which segments to a port with no connection and no listener are answered with RST (RFC 9293
+    /// §3.10.7.1: all but RSTs, the default). FreeBSD's net.inet.tcp.blackhole deliberately departs
+    /// from it to hide closed ports from scans: 1 drops SYNs silently, 2 every segment.
+    public var closedPortResets: ClosedPortResets = .all
     /// RFC 1337: ignore RST in TIME-WAIT.
     public var ignoreRSTInTimeWait: Bool = true
     /// RFC 1122 §4.2.2.13 / RFC 6191: a SYN with a higher sequence number may end TIME-WAIT and open
@@ -148,4 +165,14 @@ public struct ConnectionOptions: Sendable, Hashable {
     public var userTimeout: Duration? = nil
 
     public init() {}
+}
+
+/// `TCPConfiguration.closedPortResets`: which segments to a closed port get an RST.
+public enum ClosedPortResets: Sendable, Hashable {
+    /// Every segment but an RST (RFC 9293 §3.10.7.1).
+    case all
+    /// Every one but an RST or a SYN (FreeBSD blackhole = 1).
+    case exceptSYN
+    /// None (FreeBSD blackhole = 2).
+    case none
 }

@@ -49,9 +49,14 @@ extension TCPStack {
             listenSegmentArrives(li, seg, now)
             return
         }
-        // RFC 9293 §3.10.7.1, CLOSED: everything is discarded; a non-RST gets an RST.
+        // RFC 9293 §3.10.7.1, CLOSED: everything is discarded; a non-RST gets an RST, unless the
+        // configuration blackholes closed ports (FreeBSD's net.inet.tcp.blackhole).
         drop(.noConnection, now, nil, seg)
-        replyRST(to: seg)
+        switch configuration.closedPortResets {
+        case .all: replyRST(to: seg)
+        case .exceptSYN: if !seg.header.flags.contains(.syn) { replyRST(to: seg) }
+        case .none: break
+        }
     }
 
     func findListener(_ local: SocketAddress) -> Int? {
@@ -334,7 +339,7 @@ extension TCPStack {
                 drop(.rstInTimeWait, now, id, seg)   // RFC 1337: TIME-WAIT assassination hazards
                 return .done
             }
-            if configuration.rfc5961 && seq != c.rcvNxt {
+            if configuration.rfc5961RST && seq != c.rcvNxt {
                 // RFC 5961 §3.2: in the window but not exactly RCV.NXT: challenge ACK.
                 challengeACK(&c, id, seg, now)
                 drop(.rstChallenged, now, id, seg)
@@ -362,7 +367,7 @@ extension TCPStack {
                 setState(&c, id, .closed, now)   // return to LISTEN
                 return .done
             }
-            if configuration.rfc5961 {
+            if configuration.rfc5961SYN {
                 // RFC 5961 §4.2: any SYN in a synchronized state gets a challenge ACK.
                 challengeACK(&c, id, seg, now)
                 drop(.synChallenged, now, id, seg)
@@ -408,11 +413,11 @@ extension TCPStack {
         if c.state != .synReceived {
             if ack > c.sndMax {
                 // RFC 9293 / RFC 5961 §5.2: it acks something not yet sent: send an ACK, drop.
-                if configuration.rfc5961 { challengeACK(&c, id, seg, now) } else { c.ackPending = true }
+                if configuration.rfc5961ACK { challengeACK(&c, id, seg, now) } else { c.ackPending = true }
                 drop(.ackOfUnsentData, now, id, seg)
                 return .done
             }
-            if configuration.rfc5961 && ack < c.sndUna - c.maxSndWnd {
+            if configuration.rfc5961ACK && ack < c.sndUna - c.maxSndWnd {
                 // RFC 5961 §5.2: older than any ACK the peer could legitimately send.
                 challengeACK(&c, id, seg, now)
                 drop(.ackTooOld, now, id, seg)

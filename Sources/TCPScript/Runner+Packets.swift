@@ -251,9 +251,17 @@ extension Run {
         }
     }
 
+    /// An outbound segment's sequence number in script space. The one exception to the ISN offset:
+    /// a reset <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> (RFC 9293 §3.5.2, the answer to a segment
+    /// without ACK) is outside the connection's sequence space, so it keeps its 0 and a script
+    /// writes it `R. 0:0(0) ack N` whatever the ISN.
+    func scriptSeq(_ seg: WireSegment, _ s: ScriptSocket) -> UInt32 {
+        seg.seq == 0 && seg.flags.contains([.rst, .ack]) ? 0 : s.scriptSeq(seg.seq)
+    }
+
     /// An outbound segment written as a script line would write it, in script space.
     func render(_ seg: WireSegment, for s: ScriptSocket) -> String {
-        SegmentText.render(flags: seg.flags, seq: s.scriptSeq(seg.seq), length: seg.payloadLength,
+        SegmentText.render(flags: seg.flags, seq: scriptSeq(seg, s), length: seg.payloadLength,
                            ack: seg.flags.contains(.ack) || seg.ack != 0 ? seg.ack : nil, window: seg.window,
                            urgent: seg.urgentPointer, options: scriptOptions(seg.options, s))
     }
@@ -273,7 +281,7 @@ extension Run {
         if p.flags != a.flags {
             return ("flags", SegmentText.flags(p.flags), SegmentText.flags(a.flags))
         }
-        let seq = s.scriptSeq(a.seq)
+        let seq = scriptSeq(a, s)
         if seq != p.startSequence { return ("seq", String(p.startSequence), String(seq)) }
         if a.ack != p.ack { return ("ack", String(p.ack), String(a.ack)) }
         if a.payloadLength != p.payloadLength {

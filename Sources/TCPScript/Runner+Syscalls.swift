@@ -207,7 +207,18 @@ extension Run {
         try checkCount(call, 3)
         guard let s = try socket(call) else { return .done(.error("EBADF")) }
         guard s.boundPort == nil, s.listener == nil, s.connection == nil else { return .done(.error("EINVAL")) }
-        s.boundPort = settings.bindPort
+        let port = settings.bindPort
+        // Linux (inet_csk_bind_conflict): a local port another socket still holds (bound, listening,
+        // or used by a connection in any state, TIME-WAIT included) can be bound again only if both
+        // sockets set SO_REUSEADDR and the holder is not listening; otherwise EADDRINUSE.
+        for other in sockets where other !== s && (other.boundPort == port || other.localPort == port) {
+            let listening = other.listener != nil
+            let connected = other.connection.map { stack?.info(of: $0) != nil } ?? false
+            let open = fds.values.contains { $0 === other }
+            guard listening || connected || open else { continue }   // gone: the port is free again
+            if listening || s.reuseAddress == 0 || other.reuseAddress == 0 { return .done(.error("EADDRINUSE")) }
+        }
+        s.boundPort = port
         return .done(.value(0))
     }
 
@@ -256,6 +267,7 @@ extension Run {
         child.connection = cid
         child.tcpOptions = s.tcpOptions   // the engine gave the connection the listener's options
         child.noDelay = s.noDelay
+        child.reuseAddress = s.reuseAddress   // as Linux's sk_reuse, inherited from the listener
         let expected = (try? call.spec.result.integerValue()) ?? -1
         let fd = freeDescriptor(expected)
         guard fds[fd] == nil else { throw failure(call.line, "duplicate fd \(fd) in script") }

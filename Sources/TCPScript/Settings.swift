@@ -28,9 +28,6 @@ public struct RunSettings: Sendable {
     /// The script set the receive buffer (SO_RCVBUF, tcp_rmem, recvspace): windows are then
     /// comparable and checked.
     public var receiveBufferSet = false
-    /// RFC 5961 halves as FreeBSD names them (`insecure_rst`, `insecure_syn`); nil = not set.
-    var insecureRST: Bool?
-    var insecureSYN: Bool?
     /// FreeBSD's `net.inet.tcp.syncookies` and `syncookies_only`, which decide the cookie mode together.
     var freeBSDCookies = true
     var freeBSDCookiesOnly = false
@@ -205,12 +202,13 @@ public struct RunSettings: Sendable {
         return out
     }
 
-    /// A feature the engine does not implement yet: setting it to the engine's own behaviour is
-    /// a no-op; anything else is recorded.
+    /// A feature the engine does not implement: setting it to the engine's own behaviour (off) is
+    /// a no-op; any other value asks for behaviour the engine lacks, so the script is UNSUPPORTED
+    /// (never a silent pass).
     mutating func feature(_ name: String, _ value: String, engineValue: Int64, _ what: String) -> ShellOutcome {
         guard let v = Int64(value) else { return .unsupported("\(name)=\(value): not a number") }
         if v != engineValue {
-            notes.append("\(name)=\(value): \(what) not implemented in the engine; recorded, not applied")
+            return .unsupported("\(name)=\(value): \(what) is not implemented in the engine")
         }
         return .applied
     }
@@ -343,7 +341,9 @@ public struct RunSettings: Sendable {
         case "net.inet.tcp.fastopen.server_enable", "net.inet.tcp.fastopen.client_enable":
             return feature(name, v, engineValue: 0, "TCP Fast Open")
         case "net.inet.tcp.blackhole":
-            return feature(name, v, engineValue: 0, "blackholing (no RST for closed ports)")
+            // FreeBSD: 0 answers every segment to a closed port with RST; 1 not a SYN; 2 none.
+            guard let n = int(), (0...2).contains(n) else { return bad() }
+            configuration.closedPortResets = n == 0 ? .all : n == 1 ? .exceptSYN : .none
         case "net.inet.tcp.functions_default":
             notes.append("\(name)=\(v): TCPKit has one TCP stack; recorded, not applied")
         case "net.inet.tcp.cc.algorithm":
@@ -352,13 +352,14 @@ public struct RunSettings: Sendable {
             // FreeBSD: 0 means RFC 3390's formula; TCPKit then keeps RFC 6928's (its default).
             guard let n = int(), n >= 0, n <= 1000 else { return bad() }
             configuration.initialWindowSegments = n == 0 ? nil : Int(n)
-        case "net.inet.tcp.insecure_rst", "net.inet.tcp.insecure_syn":
+        case "net.inet.tcp.insecure_rst", "net.inet.tcp.insecure_syn", "net.inet.tcp.insecure_ack":
+            // FreeBSD turns RFC 5961's defences off one by one: insecure_rst the RST check (§3),
+            // insecure_syn the SYN check (§4), insecure_ack the ACK acceptability test (§5).
             guard let n = int() else { return bad() }
-            if name.hasSuffix("rst") { insecureRST = n != 0 } else { insecureSYN = n != 0 }
-            let rst = insecureRST ?? false, syn = insecureSYN ?? false
-            configuration.rfc5961 = !(rst || syn)
-            if let r = insecureRST, let s = insecureSYN, r != s {
-                notes.append("insecure_rst=\(r ? 1 : 0) and insecure_syn=\(s ? 1 : 0): the engine has one RFC 5961 switch; both checks are off")
+            switch name.split(separator: "_").last {
+            case "rst": configuration.rfc5961RST = n == 0
+            case "syn": configuration.rfc5961SYN = n == 0
+            default: configuration.rfc5961ACK = n == 0
             }
         case "net.inet.tcp.recvspace", "net.inet.tcp.sendspace":
             guard let n = int(), n > 0, n <= 1 << 30 else { return bad() }

@@ -3,7 +3,9 @@
 //   §4 SYN in a synchronized state, whatever its sequence number: challenge ACK.
 //   §5 ACK: acceptable only if SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; otherwise drop and ACK.
 //   §7 challenge ACKs are rate-limited.
-// With `rfc5961 = false`, RFC 793's rules: an in-window RST or SYN resets the connection.
+// With `rfc5961 = false`, RFC 793's rules: an in-window RST or SYN resets the connection. Each
+// defence has its own switch (`rfc5961RST`, `rfc5961SYN`, `rfc5961ACK`), as FreeBSD's insecure_rst,
+// insecure_syn and insecure_ack.
 
 import Testing
 import TCPWire
@@ -189,5 +191,46 @@ struct RFC5961Tests {
         h.send(Seg([.psh, .ack], seq: h.irs + 1, ack: h.iss + 1 - 100_000, payload: bytes("x")), at: 1)
         h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 2, window: window(unread: 1)))
         #expect(h.drops(.ackTooOld) == 0)
+    }
+
+    // MARK: one defence off, the others on
+
+    @Test("rfc5961RST off: an in-window RST resets, but a SYN still gets a challenge ACK")
+    func rstOffSynOn() {
+        let config = Harness.configuration { $0.rfc5961RST = false }
+        var h = Harness.established(config)
+        h.send(Seg(.syn, seq: h.irs + 10), at: 1)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1))
+        #expect(h.state == .established)
+        h.send(Seg(.rst, seq: h.irs + 1 + 100), at: 2)
+        h.expectNothingSent()
+        #expect(h.state == .closed)
+    }
+
+    @Test("rfc5961SYN off: an in-window SYN resets, but an RST not at RCV.NXT still gets a challenge ACK")
+    func synOffRstOn() {
+        let config = Harness.configuration { $0.rfc5961SYN = false }
+        var h = Harness.established(config)
+        h.send(Seg(.rst, seq: h.irs + 1 + 100), at: 1)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 1))
+        #expect(h.state == .established)
+        h.send(Seg(.syn, seq: h.irs + 10), at: 2)
+        h.expectSent(Seg([.rst, .ack], seq: 0, ack: h.irs + 11, window: 0))
+        #expect(h.state == .closed)
+    }
+
+    @Test("rfc5961ACK off: an old ACK is ignored (its data taken), while RST and SYN are still challenged")
+    func ackOffOthersOn() {
+        let config = Harness.configuration { $0.rfc5961ACK = false }
+        var h = Harness.established(config)
+        h.send(Seg([.psh, .ack], seq: h.irs + 1, ack: h.iss + 1 - 100_000, payload: bytes("x")), at: 1)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 2, window: window(unread: 1)))
+        #expect(h.drops(.ackTooOld) == 0)
+        h.send(Seg(.syn, seq: h.irs + 10), at: 2)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 2, window: window(unread: 1)))
+        h.send(Seg(.rst, seq: h.irs + 100), at: 3)
+        h.expectSent(Seg(.ack, seq: h.iss + 1, ack: h.irs + 2, window: window(unread: 1)))
+        #expect(h.state == .established)
+        #expect(h.stack.statistics.challengeACKsSent == 2)
     }
 }

@@ -19,7 +19,8 @@ let conformanceScripts: [String] = ScriptSuite.collect([conformanceDirectory])
 struct ConformanceTests {
     @Test("the suite is there")
     func present() {
-        #expect(conformanceScripts.count >= 10, "found \(conformanceScripts.count) scripts in \(conformanceDirectory)")
+        #expect(conformanceScripts.count >= 150, "found \(conformanceScripts.count) scripts in \(conformanceDirectory)")
+        #expect(Self.insecureScripts.count >= 50, "found \(Self.insecureScripts.count) -insecure scripts")
     }
 
     @Test("script passes", arguments: conformanceScripts)
@@ -33,6 +34,81 @@ struct ConformanceTests {
             Issue.record(Comment(rawValue: text))
         case .unsupported(let why):
             Issue.record(Comment(rawValue: "\(name) is UNSUPPORTED: \(why)"))
+        }
+    }
+
+    @Test("script passes in --strict mode too (options in the engine's order, windows checked)", arguments: conformanceScripts)
+    func strict(_ name: String) {
+        let result = ScriptSuite.run(file: conformanceDirectory + "/" + name, options: ScriptRunOptions(strict: true))
+        switch result.outcome {
+        case .pass:
+            break
+        case .fail(let f):
+            let text = (["\(name) (--strict):\(f.line): \(f.message)"] + f.detailLines()).joined(separator: "\n")
+            Issue.record(Comment(rawValue: text))
+        case .unsupported(let why):
+            Issue.record(Comment(rawValue: "\(name) is UNSUPPORTED: \(why)"))
+        }
+    }
+
+    @Test("--strict rejects what the tolerant matcher lets through: options out of order, a wrong window")
+    func strictRejects() throws {
+        let source = try #require(FileManager.default.contents(atPath: conformanceDirectory + "/syn-sent-syn-ack.pkt")
+            .map { String(decoding: $0, as: UTF8.self) })
+        let ours = "<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>"
+        #expect(source.contains("> S 0:0(0) " + ours))
+        // The same options in another order: the same content.
+        let reordered = source.replacingOccurrences(of: ours, with: "<sackOK,TS val 100 ecr 0,mss 1460,nop,wscale 1>")
+        #expect(ScriptRunner.run(source: reordered, options: ScriptRunOptions()).isPass)
+        guard case .fail(let f) = ScriptRunner.run(source: reordered, options: ScriptRunOptions(strict: true)).outcome else {
+            Issue.record("--strict accepted options out of order")
+            return
+        }
+        #expect(f.message.contains("options") && f.message.contains("in this order"), "\(f.message)")
+        // A window the engine does not offer, on a script that set no buffer.
+        let windowed = source.replacingOccurrences(of: "> S 0:0(0) " + ours, with: "> S 0:0(0) win 1234 " + ours)
+        #expect(windowed != source)
+        #expect(ScriptRunner.run(source: windowed, options: ScriptRunOptions()).isPass)
+        guard case .fail(let g) = ScriptRunner.run(source: windowed, options: ScriptRunOptions(strict: true)).outcome else {
+            Issue.record("--strict accepted a wrong window")
+            return
+        }
+        #expect(g.message.contains("window: expected 1234"), "\(g.message)")
+    }
+
+    /// The `*-insecure*` scripts: each runs with some RFC 5961 defence off.
+    static let insecureScripts = conformanceScripts.filter { $0.contains("-insecure") }
+
+    /// A script without its shell lines that turn an RFC 5961 defence off (FreeBSD's
+    /// `insecure_rst`, `insecure_syn`, `insecure_ack`), and how many lines were removed.
+    static func withRFC5961On(_ source: String) -> (String, Int) {
+        var removed = 0
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+            let isShell = line.contains("`")
+            let off = ["net.inet.tcp.insecure_rst", "net.inet.tcp.insecure_syn", "net.inet.tcp.insecure_ack"]
+                .contains { line.contains($0) }
+            guard isShell && off else { return line }
+            removed += 1
+            return "// (RFC 5961 switch removed)"
+        }
+        return (lines.joined(separator: "\n"), removed)
+    }
+
+    @Test("every -insecure script shows the difference: PASS with RFC 5961 off, FAIL with its switch line removed",
+          arguments: insecureScripts)
+    func insecureDiffers(_ name: String) throws {
+        let path = conformanceDirectory + "/" + name
+        let source = try #require(FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) })
+        guard case .pass = ScriptRunner.run(source: source, options: ScriptRunOptions()).outcome else {
+            Issue.record("\(name) does not PASS as written (the 'script passes' test says why)")
+            return
+        }
+        let (secure, removed) = Self.withRFC5961On(source)
+        #expect(removed > 0, "\(name) has no shell line turning an RFC 5961 defence off")
+        let outcome = ScriptRunner.run(source: secure, options: ScriptRunOptions()).outcome
+        guard case .fail = outcome else {
+            Issue.record("\(name) with RFC 5961 on gives \(outcome), not FAIL: it does not show what RFC 5961 changes")
+            return
         }
     }
 

@@ -417,7 +417,7 @@ struct RunnerFailTests {
         expectFail(script, line: 5, "options: expected <nop,nop,mss 1460> in this order, actual <mss 1460>", strict: true)
     }
 
-    @Test("options the stack does not send fail (the engine has no SACK or window scaling yet)")
+    @Test("options the script expects but the stack does not send fail (the peer's SYN offered neither SACK nor window scaling, so the SYN-ACK answers neither)")
     func missingOptions() {
         expectFail(listenHead + "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 8>", line: 5,
                    "options: expected <mss 1460,nop,nop,sackOK,nop,wscale 8> (missing: sackOK, wscale 8), actual <mss 1460>")

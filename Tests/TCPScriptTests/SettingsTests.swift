@@ -69,17 +69,49 @@ struct SettingsTests {
         #expect(s.notes.isEmpty)
     }
 
-    @Test("features the engine lacks are recorded when turned on, silent when off")
-    func recorded() {
+    @Test("features the engine lacks: off is applied silently, on makes the script UNSUPPORTED with the reason")
+    func missingFeatures() {
         var s = RunSettings()
         #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=0; sysctl -q net.ipv4.tcp_timestamps=0; sysctl -q net.ipv4.tcp_window_scaling=0") == .applied)
         #expect(s.notes.isEmpty)
         #expect(!s.configuration.timestamps && !s.configuration.windowScaling)
-        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps=1 net.ipv4.tcp_window_scaling=1 net.ipv4.tcp_ecn=1") == .applied)
-        #expect(s.notes.count == 1)
-        #expect(s.notes[0].hasPrefix("net.ipv4.tcp_ecn=1"))
-        #expect(s.configuration == RunSettings().configuration)
-        #expect(s.configuration.timestamps && s.configuration.windowScaling)
+        // ECN and TCP Fast Open at 0 are the engine's behaviour (neither is implemented).
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_ecn=0 net.ipv4.tcp_fastopen=0 net.inet.tcp.ecn.enable=0 net.inet.tcp.fastopen.server_enable=0 net.inet.tcp.fastopen.client_enable=0") == .applied)
+        #expect(s.notes.isEmpty)
+        #expect(s.configuration == { var c = RunSettings().configuration; c.sack = false; c.timestamps = false; c.windowScaling = false; return c }())
+        for (setting, what) in [("net.ipv4.tcp_ecn=1", "ECN"), ("net.ipv4.tcp_ecn=2", "ECN"), ("net.inet.tcp.ecn.enable=2", "ECN"),
+                                ("net.ipv4.tcp_fastopen=1", "TCP Fast Open"), ("net.ipv4.tcp_fastopen=0x207", "not a number"),
+                                ("net.inet.tcp.fastopen.server_enable=1", "TCP Fast Open"),
+                                ("net.inet.tcp.fastopen.client_enable=1", "TCP Fast Open"), ("net.ipv4.tcp_frto=2", "F-RTO")] {
+            var t = RunSettings()
+            guard case .unsupported(let why) = t.apply(shell: "sysctl -q \(setting)") else {
+                Issue.record("\(setting) was applied")
+                continue
+            }
+            #expect(why.contains(setting) && why.contains(what), "\(why)")
+        }
+        // In a script: UNSUPPORTED, not PASS.
+        let r = run("0 `sysctl -q net.ipv4.tcp_ecn=1`\n" + passiveOpen.replacingOccurrences(of: "0   socket", with: "+0  socket"))
+        guard case .unsupported(let why) = r.outcome else { Issue.record("got \(r.outcome)"); return }
+        #expect(why.contains("ECN"))
+    }
+
+    @Test("FreeBSD blackhole: 0 resets every segment to a closed port, 1 all but SYNs, 2 none")
+    func blackhole() {
+        var s = RunSettings()
+        #expect(s.configuration.closedPortResets == .all)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.blackhole=1") == .applied)
+        #expect(s.configuration.closedPortResets == .exceptSYN)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.blackhole=2") == .applied)
+        #expect(s.configuration.closedPortResets == .none)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.blackhole=0") == .applied)
+        #expect(s.configuration.closedPortResets == .all)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.blackhole=3") != .applied)
+        #expect(s.notes.isEmpty)
+        // The engine: a SYN to a closed port is answered unless blackholed.
+        expectPass("0 `sysctl net.inet.tcp.blackhole=1`\n+0 < S 0:0(0) win 1000\n+.1 < . 1:1(0) ack 5 win 1000\n+0 > R 5:5(0)\n")
+        expectFail("0 `sysctl net.inet.tcp.blackhole=2`\n+0 < S 0:0(0) win 1000\n+.1 < . 1:1(0) ack 5 win 1000\n+0 > R 5:5(0)\n",
+                   line: 4, "expected an outbound packet")
     }
 
     @Test("SYN cookie sysctls: Linux tcp_syncookies 0/1/2, FreeBSD syncookies and syncookies_only")
@@ -127,17 +159,32 @@ struct SettingsTests {
         #expect(!s.configuration.sack)
     }
 
-    @Test("FreeBSD sysctls: insecure_rst/insecure_syn switch RFC 5961; recvspace, sendspace, msl, blackhole")
-    func freebsd() {
+    @Test("FreeBSD sysctls: insecure_rst, insecure_syn, insecure_ack each switch their own RFC 5961 defence")
+    func freebsdInsecure() {
         var s = RunSettings()
-        #expect(s.configuration.rfc5961)
+        #expect(s.configuration.rfc5961RST && s.configuration.rfc5961SYN && s.configuration.rfc5961ACK)
         #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_syn=0") == .applied)
         #expect(s.configuration.rfc5961)
+        // insecure_rst=1 turns off §3 only: the SYN (§4) and ACK (§5) defences stay on.
         #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_rst=1") == .applied)
-        #expect(!s.configuration.rfc5961)
-        #expect(s.notes.last?.contains("one RFC 5961 switch") == true)
+        #expect(!s.configuration.rfc5961RST && s.configuration.rfc5961SYN && s.configuration.rfc5961ACK)
         #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_rst=0") == .applied)
         #expect(s.configuration.rfc5961)
+        // insecure_syn=1 turns off §4 only.
+        #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_syn=1") == .applied)
+        #expect(s.configuration.rfc5961RST && !s.configuration.rfc5961SYN && s.configuration.rfc5961ACK)
+        // insecure_ack=1 turns off §5 as well, leaving §3 on.
+        #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_ack=1") == .applied)
+        #expect(s.configuration.rfc5961RST && !s.configuration.rfc5961SYN && !s.configuration.rfc5961ACK)
+        #expect(s.apply(shell: "sysctl net.inet.tcp.insecure_ack=yes") != .applied)
+        // Linux's challenge ACK limit is the rate limit (RFC 5961 §7), not a switch.
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_challenge_ack_limit=7") == .applied)
+        #expect(s.configuration.challengeACKLimit == 7 && s.configuration.rfc5961RST)
+    }
+
+    @Test("FreeBSD sysctls: recvspace, sendspace, msl, rfc1323, blackhole")
+    func freebsd() {
+        var s = RunSettings()
         #expect(s.apply(shell: "sysctl net.inet.tcp.recvspace=32768 net.inet.tcp.sendspace=16384 net.inet.tcp.msl=5000") == .applied)
         #expect(s.configuration.receiveBufferBytes == 32768 && s.configuration.sendBufferBytes == 16384)
         #expect(s.configuration.msl == .milliseconds(5000))
@@ -147,8 +194,6 @@ struct SettingsTests {
         #expect(!s.configuration.timestamps && !s.configuration.windowScaling)
         #expect(s.apply(shell: "sysctl net.inet.tcp.rfc1323=3 net.inet.tcp.tolerate_missing_ts=1") == .applied)
         #expect(s.configuration.timestamps && !s.configuration.windowScaling && s.configuration.tolerateMissingTimestamps)
-        #expect(s.apply(shell: "sysctl net.inet.tcp.blackhole=2") == .applied)
-        #expect(s.notes.last?.contains("blackholing") == true)
         #expect(s.apply(shell: "sysctl net.inet.tcp.functions_default=freebsd") == .applied)
     }
 
@@ -217,7 +262,7 @@ struct RunnerSettingsTests {
 
     @Test("notes say what was recorded but not applied")
     func notes() {
-        let r = run("0 `sysctl -q net.ipv4.tcp_fack=1`\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, SOL_TCP, TCP_CORK, [1], 4) = 0")
+        let r = run("0 `sysctl -q net.ipv4.tcp_timestamps=2`\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, SOL_TCP, TCP_CORK, [1], 4) = 0")
         #expect(r.isPass)
         #expect(r.notes.count == 2)
         #expect(r.notes[1].contains("TCP_CORK"))

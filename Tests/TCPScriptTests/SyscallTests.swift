@@ -40,7 +40,7 @@ struct SyscallTests {
         """)
     }
 
-    @Test("errors of the socket layer: EBADF, EINVAL, ENOTCONN, EPIPE, EISCONN")
+    @Test("errors of the socket layer: EBADF, EINVAL, ENOTCONN, EPIPE, EISCONN, EADDRINUSE (a listening port, SO_REUSEADDR or not)")
     func errors() {
         expectPass("""
         0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
@@ -54,7 +54,9 @@ struct SyscallTests {
         +0   listen(3, 1) = 0
         +0   connect(3, ..., ...) = -1 EISCONN (Transport endpoint is already connected)
         +0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
-        +0   bind(4, ..., ...) = 0
+        +0   bind(4, ..., ...) = -1 EADDRINUSE (Address already in use)
+        +0   setsockopt(4, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+        +0   bind(4, ..., ...) = -1 EADDRINUSE (Address already in use)
         +0   listen(4, 1) = -1 EADDRINUSE (Address already in use)
         +0   close(4) = 0
         +0   close(3) = 0
