@@ -236,13 +236,12 @@ final class Scoreboard {
                 r.flags.insert(.sacked)
                 r.flags.remove(.lost)
                 if r.flags.contains(.retransmitted) { r.flags.remove(.retransmitted) }
-                self[i] = r
-                newly += r.length
                 if !r.flags.contains(.everSACKed) {
                     r.flags.insert(.everSACKed)
-                    self[i] = r
                     everSACKedBytes += r.length
                 }
+                self[i] = r
+                newly += r.length
                 sackedBytes += r.length
                 sackedSegments += 1
                 delivered(r)
