@@ -309,8 +309,10 @@ extension TCPStack {
         }
         // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should be
         // made to accept valid ACKs, URGs, and RSTs": a segment at RCV.NXT keeps its ACK and RST.
+        // Not its SYN: with RFC 5961 §4 off that SYN is simply unacceptable (an ACK, RFC 793's
+        // rule); with it on the SYN is challenged whatever its sequence number.
         var textAllowed = acceptable
-        if !acceptable && rcvWnd == 0 && seq == c.rcvNxt {
+        if !acceptable && rcvWnd == 0 && seq == c.rcvNxt && (!f.contains(.syn) || configuration.rfc5961SYN) {
             acceptable = true
             textAllowed = false
         }

@@ -112,6 +112,57 @@ struct ConformanceTests {
         }
     }
 
+    /// `source` with all three RFC 5961 defences turned off (FreeBSD's `insecure_rst`,
+    /// `insecure_syn` and `insecure_ack` = 1) at time 0, before the script's first event line.
+    static func withRFC5961Off(_ source: String) -> String {
+        var lines = source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let first = lines.firstIndex { line in
+            let t = line.trimmingCharacters(in: .whitespaces)
+            return t.first.map { $0.isNumber || $0 == "+" } ?? false
+        } ?? lines.count
+        let off = ["insecure_rst", "insecure_syn", "insecure_ack"].map { "0 `sysctl -w net.inet.tcp.\($0)=1`" }
+        lines.insert(contentsOf: off, at: first)
+        return lines.joined(separator: "\n")
+    }
+
+    /// The `-insecure` sibling of a script: `a-b.pkt` → `a-b-insecure.pkt`, `a-b-ipv6.pkt` → `a-b-insecure-ipv6.pkt`.
+    static func insecureSibling(_ name: String) -> String {
+        let stem = String(name.dropLast(".pkt".count))
+        return stem.hasSuffix("-ipv6") ? String(stem.dropLast("-ipv6".count)) + "-insecure-ipv6.pkt" : stem + "-insecure.pkt"
+    }
+
+    /// The script a script names for its RFC 5961-off counterpart with a comment line
+    /// `// RFC 5961 off: NAME.pkt` (for scripts about RFC 5961 itself, whose off case is another
+    /// cell's `-insecure` script).
+    static func declaredOffScript(_ source: String) -> String? {
+        for line in source.split(separator: "\n") where line.hasPrefix("// RFC 5961 off: ") {
+            return line.dropFirst("// RFC 5961 off: ".count).split(separator: " ").first.map(String.init)
+        }
+        return nil
+    }
+
+    /// Issue 3 asks for every cell "with RFC 5961 on and off". Each script without `-insecure` runs
+    /// a second time with every RFC 5961 defence off: either it still passes (RFC 5961 changes
+    /// nothing in that cell, and now that is checked, not assumed), or it fails and an `-insecure`
+    /// sibling states what happens with the defences off (and `insecureDiffers` checks that one).
+    @Test("every script was checked with RFC 5961 off too: it passes unchanged, or its -insecure sibling says what changes",
+          arguments: conformanceScripts.filter { !$0.contains("-insecure") })
+    func rfc5961Off(_ name: String) throws {
+        let source = try #require(FileManager.default.contents(atPath: conformanceDirectory + "/" + name)
+            .map { String(decoding: $0, as: UTF8.self) })
+        switch ScriptRunner.run(source: Self.withRFC5961Off(source), options: ScriptRunOptions()).outcome {
+        case .pass:
+            break
+        case .fail(let f):
+            let sibling = Self.declaredOffScript(source) ?? Self.insecureSibling(name)
+            let covered = conformanceScripts.contains(sibling) && sibling.contains("-insecure")
+            #expect(covered,
+                    "\(name) fails with RFC 5961 off (line \(f.line): \(f.message)) and there is no \(sibling) to say what happens then")
+        case .unsupported(let why):
+            Issue.record("\(name) with RFC 5961 off is UNSUPPORTED: \(why)")
+        }
+    }
+
     @Test("pending scripts are skipped, and said so")
     func pending() {
         let pending = ScriptSuite.collect([conformanceDirectory + "/pending"])
