@@ -161,7 +161,10 @@ struct ConformanceTests {
 
     @Test("pending scripts are skipped, and said so")
     func pending() {
-        let pending = ScriptSuite.collect([conformanceDirectory + "/pending"])
+        let directory = conformanceDirectory + "/pending"
+        // collect keeps a path that does not exist (to report it), so look first.
+        guard FileManager.default.fileExists(atPath: directory) else { return }
+        let pending = ScriptSuite.collect([directory])
         guard !pending.isEmpty else { return }
         print("""
         ************************************************************************
