@@ -169,11 +169,14 @@ extension TCPStack {
                 c.lastDataSentAt = now
                 let seq = c.sndNxt
                 let isNewData = seq == c.sndMax
+                let flightBefore = c.bytesInFlight
                 advance(&c, by: length + (carriesFIN ? 1 : 0), from: seq, now: now)
-                if isNewData && c.duplicateACKs > 0 && !c.inFastRecovery && !c.inRTORecovery && !c.sackRecovery {
-                    // RFC 5681 §3.2 step 2: what limited transmit sent past cwnd stays out of
-                    // the FlightSize that sets ssthresh (cwnd is unchanged meanwhile).
-                    c.limitedTransmitBytes = max(c.limitedTransmitBytes, c.bytesInFlight - c.cwnd)
+                if isNewData && c.duplicateACKs > 0 && !c.inFastRecovery && !c.inRTORecovery {
+                    // RFC 5681 §3.2 step 2 and RFC 6675 §5 (4.2): what limited transmit sent past
+                    // cwnd stays out of the FlightSize that sets ssthresh (cwnd is unchanged
+                    // meanwhile). Only this segment's part beyond cwnd counts, so a flight that
+                    // was already above cwnd (cwnd cut after idle, say) is not taken for it.
+                    c.limitedTransmitBytes += max(0, c.bytesInFlight - max(c.cwnd, flightBefore))
                 }
                 recordTransmission(&c, seq: seq, length: length + (carriesFIN ? 1 : 0), fin: carriesFIN, payload: length, now: now)
                 if isNewData && length < c.sendMSS { c.sndSml = c.sndNxt }   // Nagle (Minshall)

@@ -59,6 +59,7 @@ extension TCPStack {
             acknowledge(&c, id, ack, now)
             sb.acknowledge(upTo: ack) { sb.rackDelivered($0, now: now, echoedTS: echoed, tsOffset: offset) }
             c.duplicateACKs = 0   // RFC 6675 §5: a cumulative ACK resets DupAcks
+            c.limitedTransmitBytes = 0   // and ends a run of limited transmit
         }
         var newlySACKed = 0
         for (i, b) in blocks.enumerated() {
@@ -129,7 +130,9 @@ extension TCPStack {
         sb.undoSsthresh = c.ssthresh
         sb.undoRetransmissions = 0
         // (4.2): the congestion response; without PRR, cwnd = ssthresh at once (RFC 6675 §5).
-        congestionRecoveryStarted(&c, now)
+        // RFC 6675 §5 (4.2) with RFC 5681 §3.2: FlightSize without what limited transmit sent.
+        congestionRecoveryStarted(&c, now, limitedTransmitBytes: c.limitedTransmitBytes)
+        c.limitedTransmitBytes = 0
         if !configuration.proportionalRateReduction { c.cwnd = c.ssthresh }
         if sb.count > 0 && !sb[0].sacked && !sb[0].flags.contains(.retransmitted) {
             var r = sb[0]

@@ -362,11 +362,13 @@ struct SACKRecoveryTests {
         h.send(Self.ack(h, 0, sacking: [(1, 3)]), at: 0.31)
         h.expectSent(Self.segment(h, data, 11, flags: [.psh, .ack]))
         #expect(h.info.cwnd == 10 * Self.mss && h.stack.statistics.sackRecoveries == 0)
-        // Third: DupThresh, recovery, the hole resent; ssthresh from the 12 segments in flight.
+        // Third: DupThresh, recovery, the hole resent. ssthresh = FlightSize / 2, and FlightSize
+        // leaves out the two segments limited transmit sent past cwnd (RFC 5681 §3.2 step 2, as
+        // RFC 6675 §5 (4.2) recalls): (12 − 2) / 2 = 5 segments.
         h.send(Self.ack(h, 0, sacking: [(1, 4)]), at: 0.32)
         h.expectSent(Self.segment(h, data, 0))
         h.expectNothingSent()
-        #expect(h.stack.statistics.sackRecoveries == 1 && h.info.ssthresh == 6 * Self.mss)
+        #expect(h.stack.statistics.sackRecoveries == 1 && h.info.ssthresh == 5 * Self.mss)
     }
 
     /// RFC 6675 §4 SetPipe counts an unSACKed octet once if it is not lost and once more if it
@@ -386,33 +388,35 @@ struct SACKRecoveryTests {
         h.expectSent(Self.segment(h, data, 10))
         h.send(Self.ack(h, 0, sacking: [(1, 3)]), at: 0.31)
         h.expectSent(Self.segment(h, data, 11))
-        // DupThresh: recovery, cwnd = ssthresh = 12 segments in flight / 2 = 6; the hole goes.
+        // DupThresh: recovery, cwnd = ssthresh = (12 in flight − 2 sent by limited transmit) / 2
+        // = 5 (RFC 5681 §3.2 step 2); the hole goes.
         h.send(Self.ack(h, 0, sacking: [(1, 4)]), at: 0.32)
         h.expectSent(Self.segment(h, data, 0))
         h.expectNothingSent()
-        #expect(h.info.cwnd == 6 * Self.mss)
+        #expect(h.info.cwnd == 5 * Self.mss)
         // In flight: 0's retransmission and 4...11, nine segments.
         #expect(pipe() == 9 * Self.mss)
-        // Each newly SACKed segment lowers pipe by one; 9, 8, 7: no room yet.
+        // Each newly SACKed segment lowers pipe by one; 8, 7, 6, 5: no room yet.
         h.send(Self.ack(h, 0, sacking: [(1, 5)]), at: 0.33)
         h.send(Self.ack(h, 0, sacking: [(1, 6)]), at: 0.34)
         h.send(Self.ack(h, 0, sacking: [(1, 7)]), at: 0.35)
         h.expectNothingSent()
         #expect(pipe() == 6 * Self.mss)
-        // pipe 5 < cwnd 6: one new segment (NextSeg rule 2) per SACKed one from here on.
         h.send(Self.ack(h, 0, sacking: [(1, 8)]), at: 0.36)
+        h.expectNothingSent()
+        #expect(pipe() == 5 * Self.mss)
+        // pipe 4 < cwnd 5: one new segment (NextSeg rule 2) per SACKed one from here on.
+        h.send(Self.ack(h, 0, sacking: [(1, 9)]), at: 0.37)
         h.expectSent(Self.segment(h, data, 12))
         h.expectNothingSent()
-        #expect(pipe() == 6 * Self.mss)
-        h.send(Self.ack(h, 0, sacking: [(1, 9)]), at: 0.37)
-        h.expectSent(Self.segment(h, data, 13))
+        #expect(pipe() == 5 * Self.mss)
         h.send(Self.ack(h, 0, sacking: [(1, 10)]), at: 0.38)
-        h.expectSent(Self.segment(h, data, 14))
+        h.expectSent(Self.segment(h, data, 13))
         h.expectNothingSent()
-        // The retransmission arrives: RecoveryPoint (12) acknowledged, recovery over, cwnd = 6
-        // with 12...14 in flight: three more.
+        // The retransmission arrives: RecoveryPoint (12) acknowledged, recovery over, cwnd = 5
+        // with 12 and 13 in flight: three more.
         h.send(Self.ack(h, 12), at: 0.42)
-        #expect(h.takeSent() == (15..<18).map { Self.segment(h, data, $0) })
+        #expect(h.takeSent() == (14..<17).map { Self.segment(h, data, $0) })
         #expect(h.stack.statistics.retransmissions == 1 && h.stack.statistics.retransmissionTimeouts == 0)
     }
 

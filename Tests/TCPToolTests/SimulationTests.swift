@@ -109,18 +109,19 @@ import TCPWire
     }
 
     /// 4 MiB one way at 1% loss (data only; ACKs are not lost), the engine's defaults (or SACK
-    /// off), seeds 1–3.
-    static func mathis(_ cc: CongestionControlAlgorithm, sack: Bool = true) -> (goodput: Double, bound: Double) {
+    /// off), averaged over `seeds` (1–3 unless given).
+    static func mathis(_ cc: CongestionControlAlgorithm, sack: Bool = true,
+                       seeds: ClosedRange<UInt64> = 1...3) -> (goodput: Double, bound: Double) {
         let bound = 1460.0 * 8 / 0.050 * 1.22 / 0.01.squareRoot()
         var sum = 0.0
-        for seed in UInt64(1)...3 {
+        for seed in seeds {
             var o = Self.efficiency(loss: 0.01, seed: seed, cc: cc, bytes: 4 << 20)
             o.configuration.sack = sack
             let r = Simulation.run(o)
             #expect(r.passed)
             sum += r.directions[0].goodputBitsPerSecond
         }
-        return (sum / 3, bound)
+        return (sum / Double(seeds.count), bound)
     }
 
     @Test("1% random loss, CUBIC (the default): goodput at least Mathis et al.'s MSS/RTT·1.22/√p (2.85 Mbit/s for MSS 1460, RTT 50 ms), averaged over 3 seeds")
@@ -135,9 +136,14 @@ import TCPWire
     /// RecoveryPoint by one more sequence number), so it waited for the 1 s RTO; and no new data
     /// went on the duplicate ACKs before recovery (RFC 6675 §5 (C) limited transmit), so every
     /// loss also drained the ACK clock. (SACKTests has both as packet traces.)
-    @Test("1% random loss, NewReno: goodput at least the Mathis estimate (2.85 Mbit/s), averaged over 3 seeds")
+    ///
+    /// Averaged over 40 seeds, not 3: since ssthresh leaves out what limited transmit sent past
+    /// cwnd (RFC 5681 §3.2 step 2, which RFC 6675 §5 (4.2) repeats for SACK; Linux's Reno halves
+    /// cwnd, the same), seeds 1–3 make 2.62 Mbit/s and single seeds range from 2.1 to 5.8, so three
+    /// of them say more about where the random losses fell than about the algorithm.
+    @Test("1% random loss, NewReno: goodput at least the Mathis estimate (2.85 Mbit/s), averaged over 40 seeds")
     func efficiencyMathisNewReno() {
-        let (goodput, bound) = Self.mathis(.newReno)
+        let (goodput, bound) = Self.mathis(.newReno, seeds: 1...40)
         print("Mathis, NewReno: \(goodput / 1e6) Mbit/s (bound \(bound / 1e6))")
         #expect(goodput >= bound, "goodput \(goodput / 1e6) Mbit/s, Mathis \(bound / 1e6) Mbit/s")
     }
