@@ -46,6 +46,20 @@ extension SimulationOptions {
         default:
             break
         }
+        // Fault windows and directions (issue 5: faults "per direction", "that start and end at
+        // given times"), drawn from a second stream so that the draws above, and so each seed's
+        // transfer, link and outages, stay what they were: in a third of the runs the random
+        // faults start late, in a third they hit one direction only.
+        var extra = SeededRandom(seed: seed ^ 0x0D1E_C710_0000_0000)
+        if extra.next() % 3 == 0 {
+            let start = Instant.seconds(Double(extra.next() % 10_000) / 10_000 * heal.seconds / 2)
+            forward.faultsStart = start
+            reverse.faultsStart = start
+        }
+        if extra.next() % 3 == 0 {
+            func calm(_ m: inout LinkModel) { m.loss = 0; m.duplicate = 0; m.reorder = 0; m.corrupt = 0 }
+            if extra.next() % 2 == 0 { calm(&forward) } else { calm(&reverse) }
+        }
         o.forward = forward
         o.reverse = reverse
         o.healAt = heal

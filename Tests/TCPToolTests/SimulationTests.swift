@@ -230,6 +230,23 @@ import TCPWire
         #expect(c.directions[0].sha256Sent != a.directions[0].sha256Sent, "the data comes from the seed too")
     }
 
+    @Test("the sweep's seeds also choose fault windows and directions: random faults that start late, and ones on one direction only")
+    func sweepChoosesWindowsAndDirections() {
+        var late = 0, oneWay = 0
+        for seed in UInt64(1)...300 {
+            let o = SimulationOptions.random(seed: seed)
+            #expect(o.forward.faultsStart == o.reverse.faultsStart)
+            if let start = o.forward.faultsStart {
+                late += 1
+                #expect(start >= .zero && start <= o.healAt!, "seed \(seed): the window starts before the network heals")
+            }
+            if o.forward.hasRandomFaults != o.reverse.hasRandomFaults { oneWay += 1 }
+        }
+        // A third of the seeds each (drawn independently), give or take.
+        #expect((70...130).contains(late), "\(late) of 300 with a late start")
+        #expect((50...130).contains(oneWay), "\(oneWay) of 300 with faults one way only")
+    }
+
     @Test("a bounded sweep: seeds 1...40 with random faults all pass")
     func sweep() {
         var failed: [UInt64] = []
