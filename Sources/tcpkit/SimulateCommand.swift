@@ -351,14 +351,16 @@ struct SimulateCommand: ParsableCommand {
 
     static func number(_ s: Substring) -> Double? { Double(String(s)) }
 
-    /// "25ms", "0.1s", "500us", "25" (milliseconds).
-    static func parseTime(_ s: String, _ name: String) throws -> Duration {
+    /// "25ms", "0.1s", "500us", "25" (a bare number in `bareUnit` nanoseconds: milliseconds
+    /// unless told).
+    static func parseTime<S: StringProtocol>(_ s: S, _ name: String, bareUnit: Double = 1e6,
+                                             example: String = "25ms, 0.1s") throws -> Duration {
         let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9)]
         for (u, scale) in units where s.hasSuffix(u) {
-            if let x = number(s.dropLast(u.count)), x >= 0 { return .nanoseconds(Int64(x * scale)) }
+            if let x = number(Substring(s.dropLast(u.count))), x >= 0 { return .nanoseconds(Int64(x * scale)) }
         }
-        if let x = Double(s), x >= 0 { return .nanoseconds(Int64(x * 1e6)) }
-        throw ValidationError("\(name): cannot read '\(s)' as a time (e.g. 25ms, 0.1s)")
+        if let x = Double(String(s)), x >= 0 { return .nanoseconds(Int64(x * bareUnit)) }
+        throw ValidationError("\(name): cannot read '\(s)' as a time (e.g. \(example))")
     }
 
     /// "100M", "1.5G", "64k", "100Mbit", "100Mbit/s", "1000000".
@@ -419,12 +421,7 @@ struct SimulateCommand: ParsableCommand {
 
     /// A time in a window: "1.5s", "250ms", "0"; a bare number is in seconds (as for --heal-at).
     static func parseInstant(_ s: Substring, _ name: String) throws -> Instant {
-        let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1)]
-        for (u, scale) in units where s.hasSuffix(u) {
-            if let x = number(s.dropLast(u.count)), x >= 0 { return .seconds(x * scale) }
-        }
-        if let x = number(s), x >= 0 { return .seconds(x) }
-        throw ValidationError("\(name): cannot read '\(s)' as a time (e.g. 1.5s, 250ms, or 2 for 2 s)")
+        .zero + (try parseTime(s, name, bareUnit: 1e9, example: "1.5s, 250ms, or 2 for 2 s"))
     }
 
     /// "1s..3s", "2..5" (seconds), "10s.." (for ever), and the older "2-5" (seconds).
