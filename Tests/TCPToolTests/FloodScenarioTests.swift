@@ -86,6 +86,38 @@ import TCPWire
         #expect(o.connectionsLeft == ["client": 0, "server": 0])
     }
 
+    /// The flood itself, packet by packet, derived from the scenario's rules: spoofed SYN k from
+    /// 203.0.113.(k+1) at k·10 ms; the first 8 (the backlog) become half-open connections whose
+    /// SYN-ACK goes at arrival (10 ms later) and again after 1, 2, 4, 8 and 16 s (RFC 6298 §5.5
+    /// backoff from the 1 s initial RTO, 5 retries); with cookies each of the other 192 gets one
+    /// stateless SYN-ACK at arrival (RFC 4987 §3.6), without them none (dropped, backlog full).
+    @Test(arguments: [true, false]) func theFloodPacketByPacket(cookies: Bool) throws {
+        let o = Observed(cookies ? .synFlood : .synFloodNoCookies)
+        var expected: [String] = []
+        let delay = 0.010
+        for k in 0..<200 {
+            let t = Double(k) * 0.010
+            let spoofed = "203.0.113.\(k + 1)"
+            expected.append("\(Observed.ms(.seconds(t))) \(spoofed)→server SYN")
+            let answers: [Double] = k < 8 ? [0, 1, 3, 7, 15, 31] : (cookies ? [0] : [])
+            for a in answers { expected.append("\(Observed.ms(.seconds(t + delay + a))) server→\(spoofed) SYN,ACK") }
+        }
+        var observed: [String] = []
+        for record in o.run.network.wire {
+            let view = try record.bytes.withUnsafeBytes { try TCPPacket.parse($0) }
+            let from = view.source.description, to = view.destination.description
+            guard from.hasPrefix("203.0.113.") || to.hasPrefix("203.0.113.") else { continue }
+            observed.append("\(Observed.ms(record.time)) \(from.hasPrefix("203.") ? from : "server")→\(to.hasPrefix("203.") ? to : "server") \(view.header.flags.names.joined(separator: ","))")
+            if from.hasPrefix("203.") {
+                // Its sequence number is the scenario's (k + 1)·0x9E3779B9.
+                let k = Int(from.split(separator: ".").last!)! - 1
+                #expect(view.header.sequenceNumber.rawValue == UInt32(truncatingIfNeeded: (k + 1) &* 0x9E37_79B9))
+            }
+        }
+        #expect(observed.sorted() == expected.sorted())
+        #expect(observed.count == expected.count)
+    }
+
     @Test func everyPictureDraws() throws {
         let run = Observed(.synFlood).run
         let svg = SVGRenderer().render(run.timeline)
