@@ -47,7 +47,15 @@ let package = Package(
         ),
         .testTarget(name: "TCPWireTests", dependencies: ["TCPWire"]),
         .testTarget(name: "TCPCoreTests", dependencies: ["TCPCore", "TCPWire"]),
-        .testTarget(name: "TCPToolTests", dependencies: ["TCPSim", "TCPTrace", "TCPCore", "TCPWire"]),
+        // What the test targets share: a scenario's run read back (`Observed`), pcap files and
+        // tshark, the external programs some tests need (skipped, with the reason, where one is
+        // missing; a failure under CI), and the built `tcpkit` binary.
+        .target(name: "TestSupport", dependencies: ["TCPSim", "TCPTrace", "TCPCore", "TCPWire"], path: "Tests/TestSupport"),
+        .testTarget(name: "TCPSimTests", dependencies: ["TCPSim", "TCPTrace", "TCPCore", "TCPWire", "TestSupport"]),
+        .testTarget(name: "TCPTraceTests", dependencies: ["TCPTrace", "TCPSim", "TCPCore", "TCPWire", "TestSupport"]),
+        // What only the binary shows: exit statuses, standard output against standard error, a
+        // terminal; and the command lines the docs show, parsed by the command's own declarations.
+        .testTarget(name: "tcpkitTests", dependencies: ["tcpkit", "TCPSim", "TCPTrace", "TCPCore", "TCPWire", "TestSupport"]),
         // The conformance scripts live in Tests/Conformance; the tests find them by path.
         .testTarget(
             name: "TCPNetTests",

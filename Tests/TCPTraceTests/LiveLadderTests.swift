@@ -3,6 +3,7 @@ import TCPSim
 import TCPTrace
 import TCPWire
 import Testing
+import TestSupport
 
 /// The live ladder, fed one entry at a time, draws exactly what the whole-timeline renderer
 /// draws uncondensed: the same rows, the same retransmission marks.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TCPCore
 import TCPSim
 import TCPTrace
@@ -11,15 +12,6 @@ import TCPWire
 
     static func html(_ run: ScenarioRun) -> String {
         HTMLRenderer(title: "tcpkit scenario \(run.name)", paragraphs: run.explanation).render(run.timeline)
-    }
-
-    /// Every match of `pattern` in `text`, with its capture groups.
-    static func matches(_ pattern: String, in text: String) -> [[String]] {
-        let re = try! NSRegularExpression(pattern: pattern)
-        let ns = text as NSString
-        return re.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { m in
-            (0..<m.numberOfRanges).map { m.range(at: $0).location == NSNotFound ? "" : ns.substring(with: m.range(at: $0)) }
-        }
     }
 
     /// The sends of a run, in time order.
@@ -44,7 +36,7 @@ import TCPWire
     @Test(arguments: names) func oneArrowPerSegmentAndBandsInOrder(name: String) throws {
         let run = Self.run(name)
         let page = Self.html(run)
-        let lines = Self.matches(#"<line class="(segment[^"]*)""#, in: page).map { $0[1] }
+        let lines = regexMatches(#"<line class="(segment[^"]*)""#, in: page).map { $0[1] }
         let sends = Self.sends(run)
         #expect(lines.count == sends.count)
         // Lost and in-flight arrows in the same places as in the run.
@@ -55,7 +47,7 @@ import TCPWire
             case .inFlight: #expect(cls.contains("in-flight"), "\(cls)")
             }
         }
-        let bands = Self.matches(#"<rect class="band" data-host="([^"]+)" data-state="([^"]+)""#, in: page)
+        let bands = regexMatches(#"<rect class="band" data-host="([^"]+)" data-state="([^"]+)""#, in: page)
         for host in run.timeline.hosts {
             #expect(bands.filter { $0[1] == host }.map { $0[2] } == Self.states(run, host), "\(host)")
         }
@@ -67,15 +59,15 @@ import TCPWire
     /// Nothing that a browser would fetch: the only URL is the SVG namespace, no `src`, no
     /// stylesheet link, no `@import`, no `url(...)` other than to the page's own `#id`s.
     static func expectSelfContained(_ page: String) throws {
-        let urls = matches(#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>)]*"#, in: page).map { $0[0] }
+        let urls = regexMatches(#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>)]*"#, in: page).map { $0[0] }
         #expect(Set(urls).isSubset(of: ["http://www.w3.org/2000/svg"]), "\(Set(urls))")
         #expect(!urls.isEmpty, "the inline SVGs declare their namespace")
-        #expect(matches(#"(?i)\ssrc\s*="#, in: page).isEmpty)
-        #expect(matches(#"(?i)<link\b"#, in: page).isEmpty)
-        #expect(matches(#"(?i)@import"#, in: page).isEmpty)
-        #expect(matches(#"(?i)(xlink:)?href\s*=\s*"[^#]"#, in: page).isEmpty)
-        #expect(matches(#"url\((?!#)"#, in: page).isEmpty)
-        #expect(matches(#"//[a-z0-9.-]+\.[a-z]{2,}"#, in: page).map { $0[0] }.allSatisfy { $0 == "//www.w3.org" })
+        #expect(regexMatches(#"(?i)\ssrc\s*="#, in: page).isEmpty)
+        #expect(regexMatches(#"(?i)<link\b"#, in: page).isEmpty)
+        #expect(regexMatches(#"(?i)@import"#, in: page).isEmpty)
+        #expect(regexMatches(#"(?i)(xlink:)?href\s*=\s*"[^#]"#, in: page).isEmpty)
+        #expect(regexMatches(#"url\((?!#)"#, in: page).isEmpty)
+        #expect(regexMatches(#"//[a-z0-9.-]+\.[a-z]{2,}"#, in: page).map { $0[0] }.allSatisfy { $0 == "//www.w3.org" })
     }
 
     @Test func plotsHaveOnePointPerSample() throws {
@@ -84,7 +76,7 @@ import TCPWire
         let series = run.timeline.sampleSeries
         // Both connections carried data: a client and a server series for each of the three plots.
         #expect(series.map(\.host) == ["client", "server"])
-        let lines = Self.matches(#"<path class="plot (\w+)" data-metric="\w+" data-host="(\w+)" data-connection="([^"]+)" data-samples="([^"]*)" stroke="[^"]+" d="([^"]*)""#, in: page)
+        let lines = regexMatches(#"<path class="plot (\w+)" data-metric="\w+" data-host="(\w+)" data-connection="([^"]+)" data-samples="([^"]*)" stroke="[^"]+" d="([^"]*)""#, in: page)
         try #require(lines.count == 3 * series.count)
         for l in lines {
             let s = try #require(series.first { $0.host == l[2] && "\($0.connection)" == l[3] })
@@ -107,9 +99,9 @@ import TCPWire
 
     /// The vertices of a step path `Mx,y H x V y H x V y…`: one per sample.
     static func vertices(_ d: String) -> [(x: Double, y: Double)] {
-        let m = matches(#"^M([\d.]+),([\d.]+)"#, in: d)
+        let m = regexMatches(#"^M([\d.]+),([\d.]+)"#, in: d)
         guard let first = m.first else { return [] }
-        return [(Double(first[1])!, Double(first[2])!)] + matches(#" H([\d.]+) V([\d.]+)"#, in: d).map { (Double($0[1])!, Double($0[2])!) }
+        return [(Double(first[1])!, Double(first[2])!)] + regexMatches(#" H([\d.]+) V([\d.]+)"#, in: d).map { (Double($0[1])!, Double($0[2])!) }
     }
 
     @Test func noPlotsWithoutData() {
@@ -160,7 +152,7 @@ import TCPWire
         let fin = Self.run("lost-final-ack")
         #expect(fin.timeline.retransmittedPackets.count == 1)
         let svg = SVGRenderer().render(lost.timeline)
-        #expect(Self.matches(#"<line class="segment retransmission""#, in: svg).count == 1)
+        #expect(regexMatches(#"<line class="segment retransmission""#, in: svg).count == 1)
         #expect(svg.contains("· retransmission"))
     }
 }

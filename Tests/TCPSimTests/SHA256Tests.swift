@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import TCPSim
 
 /// SHA-256 against the FIPS 180-2 Appendix B examples and NIST's long message, and the streaming

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TCPCore
 import TCPSim
 import TCPTrace
@@ -18,7 +19,7 @@ import TCPWire
         ])
         for s in Scenario.all {
             #expect(Scenario.named(s.name)?.name == s.name)
-            #expect(!s.summary.isEmpty && Self.isChinese(s.summaryZh), "\(s.name)")
+            #expect(!s.summary.isEmpty && Explanations.isChinese(s.summaryZh), "\(s.name)")
         }
         #expect(Scenario.named("no-such-scenario") == nil)
     }
@@ -54,10 +55,10 @@ import TCPWire
         #expect(!run.explanation.isEmpty && run.explanation.count == run.explanationZh.count)
         // Each language cites at least one RFC section ("RFC 9293 §3.5", "RFC 6298 §5.4"), and
         // the Chinese is Chinese, not the English again.
-        #expect(Self.rfcSections(run.explanation.joined(separator: "\n")) != [], "\(name) cites no RFC section")
-        #expect(Self.rfcSections(run.explanationZh.joined(separator: "\n")) != [], "\(name) cites no RFC section in Chinese")
-        for line in run.explanationZh { #expect(Self.isChinese(line), "\(line)") }
-        for line in run.explanation { #expect(!Self.isChinese(line), "\(line)") }
+        #expect(Explanations.rfcSections(run.explanation.joined(separator: "\n")) != [], "\(name) cites no RFC section")
+        #expect(Explanations.rfcSections(run.explanationZh.joined(separator: "\n")) != [], "\(name) cites no RFC section in Chinese")
+        for line in run.explanationZh { #expect(Explanations.isChinese(line), "\(line)") }
+        for line in run.explanation { #expect(!Explanations.isChinese(line), "\(line)") }
         for (en, zh) in zip(run.explanation, run.explanationZh) { #expect(en != zh) }
 
         var o = ScenarioOptions()
@@ -124,54 +125,6 @@ import TCPWire
         b.bytes = 5000
         b.loss = 0.1
         #expect(Scenario.bulk.run(b).replay == "tcpkit scenario bulk --seed 1 --bytes 5000 --loss 0.1")
-        // The tool given those options draws the same run (the same JSON lines).
-        guard PictureCommandTests.requireTool() != nil else { return }
-        let args = Array(run.replay.split(separator: " ").dropFirst().map(String.init)) + ["--format", "jsonl"]
-        let replayed = try? PictureCommandTests.run(args)
-        #expect(replayed?.status == 0)
-        #expect(replayed?.output == run.jsonLines)
-    }
-
-    /// `tcpkit scenarios` lists every scenario with one line each, in English or Chinese, and
-    /// `tcpkit scenario NAME --lang zh` explains in Chinese.
-    @Test func listAndChineseFromTheTool() throws {
-        guard PictureCommandTests.requireTool() != nil else { return }
-        for lang in Language.allCases {
-            let r = try PictureCommandTests.run(["scenarios", "--lang", lang.rawValue])
-            #expect(r.status == 0)
-            let lines = r.output.split(separator: "\n").map(String.init)
-            #expect(lines.count == Scenario.all.count)
-            for (line, s) in zip(lines, Scenario.all) {
-                #expect(line.hasPrefix(s.name + " ") && line.hasSuffix(s.summary(lang)), "\(line)")
-            }
-            // The summaries start in one column, however long the longest name.
-            let columns = Set(zip(lines, Scenario.all).map { line, s in line.count - s.summary(lang).count })
-            #expect(columns.count == 1, "summaries start in columns \(columns.sorted())")
-        }
-        let zh = try PictureCommandTests.run(["scenario", "lost-syn", "--lang", "zh"])
-        #expect(zh.status == 0)
-        for paragraph in Scenario.lostSYN.run(ScenarioOptions()).explanationZh { #expect(zh.output.contains("• " + paragraph)) }
-        #expect(zh.output.contains("RFC 6298 §5.4") && zh.output.hasSuffix("重放：tcpkit scenario lost-syn --seed 1 --lang zh\n"))
-    }
-
-    /// What the tool prints, `tcpkit scenario NAME` and `--lang zh`, for every scenario: the
-    /// explanation's bullets cite an RFC section in each language, and the Chinese ones are
-    /// Chinese and not the English ones.
-    @Test func everyExplanationFromTheToolCitesAnRFCSection() throws {
-        guard PictureCommandTests.requireTool() != nil else { return }
-        for name in Self.names {
-            func bullets(_ lang: String) throws -> [String] {
-                let r = try PictureCommandTests.run(["scenario", name, "--lang", lang])
-                #expect(r.status == 0, "\(name) --lang \(lang)")
-                return r.output.split(separator: "\n").filter { $0.hasPrefix("• ") }.map(String.init)
-            }
-            let en = try bullets("en"), zh = try bullets("zh")
-            #expect(!en.isEmpty && en.count == zh.count, "\(name)")
-            #expect(Self.rfcSections(en.joined(separator: "\n")) != [], "\(name): no RFC section in English")
-            #expect(Self.rfcSections(zh.joined(separator: "\n")) != [], "\(name): no RFC section with --lang zh")
-            #expect(zh.allSatisfy(Self.isChinese) && !en.contains(where: Self.isChinese), "\(name)")
-            #expect(Set(en).isDisjoint(with: zh), "\(name)")
-        }
     }
 
     @Test func seedsChangeNumbersNotTheStory() {
@@ -189,17 +142,8 @@ import TCPWire
         t.entries.filter { if case .send(_, _, .lost) = $0.kind { true } else { false } }.count
     }
 
-    /// The RFC sections a text cites: "RFC 9293 §3.10.7.4".
-    static func rfcSections(_ s: String) -> [String] {
-        s.matches(of: /RFC \d+ §\d+(\.\d+)*/).map { String($0.output.0) }
-    }
-
     @Test func rfcSectionPattern() {
-        #expect(Self.rfcSections("as RFC 9293 §3.10.7.4 says, and RFC 6298 §5.4") == ["RFC 9293 §3.10.7.4", "RFC 6298 §5.4"])
-        #expect(Self.rfcSections("RFC 9293 says so; RFC §3; RFC 793") == [])
-    }
-
-    static func isChinese(_ s: String) -> Bool {
-        s.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) }
+        #expect(Explanations.rfcSections("as RFC 9293 §3.10.7.4 says, and RFC 6298 §5.4") == ["RFC 9293 §3.10.7.4", "RFC 6298 §5.4"])
+        #expect(Explanations.rfcSections("RFC 9293 says so; RFC §3; RFC 793") == [])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TCPCore
 import TCPSim
 import TCPTrace
@@ -76,13 +77,13 @@ import TCPWire
         #expect(net.payloadBytesDelivered >= Self.total)
 
         let page = HTMLRenderer(title: "300 kB with a loss").render(t)
-        let paths = HTMLRendererTests.matches(#"<path class="plot (\w+)" data-metric="\w+" data-host="client" [^>]* d="([^"]*)""#, in: page)
+        let paths = regexMatches(#"<path class="plot (\w+)" data-metric="\w+" data-host="client" [^>]* d="([^"]*)""#, in: page)
         try #require(paths.count == 3)
         for p in paths {
             let expected = p[1] == "srtt" ? client.filter { $0.srtt != nil }.count : client.count
             #expect(HTMLRendererTests.vertices(p[2]).count == expected, "\(p[1])")
         }
-        #expect(HTMLRendererTests.matches(#"<line class="segment[^"]*retransmission""#, in: page).count == t.retransmittedPackets.count)
+        #expect(regexMatches(#"<line class="segment[^"]*retransmission""#, in: page).count == t.retransmittedPackets.count)
         if let keep = ProcessInfo.processInfo.environment["TCPKIT_KEEP_TRANSFER_HTML"] {
             try Data(page.utf8).write(to: URL(fileURLWithPath: keep))
         }
@@ -96,13 +97,13 @@ extension TransferPlotTests {
         var r = HTMLRenderer(title: "cut")
         r.ladderLimit = 50
         let page = r.render(t)
-        let drawn = HTMLRendererTests.matches(#"<line class="segment"#, in: page).count
+        let drawn = regexMatches(#"<line class="segment"#, in: page).count
         // The 50th segment's instant is drawn whole: at least 50, and fewer than all.
         #expect(drawn >= 50 && drawn < 60, "\(drawn)")
         #expect(page.contains("The first \(drawn) of \(sends) segments, until "))
         // The plots and the bands still cover the whole run.
         #expect(page.contains(#"data-state="TIME-WAIT""#))
         r.ladderLimit = nil
-        #expect(HTMLRendererTests.matches(#"<line class="segment"#, in: r.render(t)).count == sends)
+        #expect(regexMatches(#"<line class="segment"#, in: r.render(t)).count == sends)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `tcpkit script run --format/--output` (issue 5: `--format` and `--output` on every run): one
 /// script's run drawn like a scenario's, with its verdict on standard error.
@@ -9,8 +10,8 @@ import Testing
 
     @Test("--format mermaid: the run as a sequenceDiagram on standard output with both sides' segments and states; PASS and the totals on standard error")
     func mermaidOnStandardOutput() throws {
-        guard SimulationTests.requireTool() else { return }
-        let r = try SimulationTests.run(["script", "run", Self.script, "--format", "mermaid"])
+        _ = try TCPKitTool.require()
+        let r = try TCPKitTool.run(["script", "run", Self.script, "--format", "mermaid"])
         #expect(r.status == 0)
         #expect(r.output.hasPrefix("sequenceDiagram"), "\(r.output.prefix(200))")
         // The script's close: our FIN, the peer's FIN, TIME-WAIT and the RST after 2*MSL.
@@ -22,12 +23,12 @@ import Testing
 
     @Test("--format svg --output FILE writes the drawing to the file; a failing script still draws and exits 1")
     func svgToFileAndFailure() throws {
-        guard SimulationTests.requireTool() else { return }
+        _ = try TCPKitTool.require()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-script-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let svg = dir.appendingPathComponent("run.svg").path
-        let ok = try SimulationTests.run(["script", "run", Self.script, "--format", "svg", "--output", svg])
+        let ok = try TCPKitTool.run(["script", "run", Self.script, "--format", "svg", "--output", svg])
         #expect(ok.status == 0)
         #expect(ok.output.isEmpty)
         let drawing = try String(contentsOfFile: svg, encoding: .utf8)
@@ -38,7 +39,7 @@ import Testing
             .replacingOccurrences(of: "+0    > F. 1:1(0) ack 1\n", with: "+0    > F. 1:1(0) ack 7\n")
         let bad = dir.appendingPathComponent("bad.pkt").path
         try source.write(toFile: bad, atomically: true, encoding: .utf8)
-        let failed = try SimulationTests.run(["script", "run", bad, "--format", "html"])
+        let failed = try TCPKitTool.run(["script", "run", bad, "--format", "html"])
         #expect(failed.status == 1)
         #expect(failed.errors.contains("FAIL") && failed.errors.contains("0 passed, 1 failed, 0 unsupported"))
         #expect(failed.output.contains("<html"))
@@ -46,9 +47,9 @@ import Testing
 
     @Test("a picture is of one run: --format svg with a directory of scripts is refused")
     func oneScriptOnly() throws {
-        guard SimulationTests.requireTool() else { return }
+        _ = try TCPKitTool.require()
         let dir = URL(fileURLWithPath: Self.script).deletingLastPathComponent().path
-        let r = try SimulationTests.run(["script", "run", dir, "--format", "svg"])
+        let r = try TCPKitTool.run(["script", "run", dir, "--format", "svg"])
         #expect(r.status != 0)
         #expect(r.errors.contains("exactly one script"))
     }

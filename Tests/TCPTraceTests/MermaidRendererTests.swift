@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TCPCore
 import TCPSim
 import TCPTrace
@@ -71,17 +72,10 @@ import TCPWire
     /// Mermaid's own parser on every scenario's diagram and on a simulated transfer with every
     /// fault: `TCPKIT_MERMAID_JS` names a browser build of mermaid (which defines the global
     /// `mermaid`; `.ci/run` takes mermaid 11.12.0's from the PyPI package mmdc) and `node` is on
-    /// PATH. Without them the test says so loudly and passes, except under CI, where it fails.
-    @Test func mermaidParsesEveryScenario() throws {
-        let env = ProcessInfo.processInfo.environment
-        let path = (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/node" }
-        guard let mermaidJS = env["TCPKIT_MERMAID_JS"], FileManager.default.fileExists(atPath: mermaidJS),
-              let node = path.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            let message = "TCPKIT_MERMAID_JS or node missing: the diagrams were NOT checked with Mermaid's parser (see .ci/run)"
-            print("\n!!!!!!!!!! NOTE: \(message) !!!!!!!!!!\n")
-            if env["CI"] != nil { Issue.record("\(message); CI is set, so this fails") }
-            return
-        }
+    /// PATH. Without them the test is reported as skipped, except under CI, where it fails.
+    @Test(.requires(.mermaid)) func mermaidParsesEveryScenario() throws {
+        let node = try ExternalTool.mermaid.require()
+        let mermaidJS = try #require(ProcessInfo.processInfo.environment["TCPKIT_MERMAID_JS"])
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-mermaid-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TCPCore
 import TCPSim
 import TCPTrace
@@ -385,24 +386,6 @@ import TCPWire
         #expect(report.en.contains { $0.hasPrefix("client at close(): sent ") && $0.contains("acked 300000 B") })
         #expect(report.en.contains { $0.hasPrefix("server at close(): ") && $0.contains("received 300000 B") })
         #expect(report.zh.count == report.en.count)
-    }
-
-    @Test("the command: --max-rounds elides and says so, --no-quick-ack is replayed, --max-rounds 1 is refused")
-    func command() throws {
-        guard PictureCommandTests.tool != nil else {
-            print("NOTE: no tcpkit beside the test bundle: the command was not run")
-            return
-        }
-        let capped = try PictureCommandTests.run(["scenario", "bulk", "--max-rounds", "2", "--color", "never"])
-        #expect(capped.status == 0)
-        let run = Observed(Scenario.bulk).run
-        var o = ScenarioOptions()
-        o.seed = 1
-        #expect(capped.output == run.text(options: o, condense: 4, maxRounds: 2))
-        #expect(capped.output.contains("rounds elided (--max-rounds 2)"))
-        let rfc = try PictureCommandTests.run(["scenario", "bulk", "--loss", "0", "--bytes", "30000", "--no-quick-ack", "--color", "never"])
-        #expect(rfc.status == 0 && rfc.output.hasSuffix("Replay: tcpkit scenario bulk --seed 1 --bytes 30000 --loss 0.0 --no-quick-ack\n"))
-        #expect(try PictureCommandTests.run(["scenario", "bulk", "--max-rounds", "1"]).status != 0)
     }
 
     static func ms(_ d: Duration) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `tcpkit script run` end to end, through the built tool beside the test bundle: the report
 /// lines, the summary and the exit status (1 when a script failed, 0 when all passed).
@@ -32,17 +33,14 @@ struct ScriptCommandTests {
 
     @Test("one passing and one failing script: PASS and FAIL lines, the side-by-side detail, the summary, exit status 1")
     func oneFails() throws {
-        guard PictureCommandTests.tool != nil else {
-            Issue.record("the tcpkit tool is not built beside the test bundle (\(CommandLine.arguments[0]))")
-            return
-        }
+        _ = try TCPKitTool.require()
         let dir = try Self.directory([
             "a-good.pkt": Self.script("+0    > P. 1:11(10) ack 1"),
             // The engine sends 10 bytes; this line expects 20.
             "b-bad.pkt": Self.script("+0    > P. 1:21(20) ack 1"),
         ])
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (status, output) = try PictureCommandTests.run(["script", "run", dir.path])
+        let (status, output, _) = try TCPKitTool.run(["script", "run", dir.path])
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(status == 1, "exit status \(status)\n\(output)")
         #expect(lines.contains { $0.hasPrefix("PASS") && $0.hasSuffix("a-good.pkt") }, "\(output)")
@@ -60,14 +58,11 @@ struct ScriptCommandTests {
 
     @Test("all passing: the summary says so and the exit status is 0")
     func allPass() throws {
-        guard PictureCommandTests.tool != nil else {
-            Issue.record("the tcpkit tool is not built beside the test bundle (\(CommandLine.arguments[0]))")
-            return
-        }
+        _ = try TCPKitTool.require()
         let dir = try Self.directory(["a-good.pkt": Self.script("+0    > P. 1:11(10) ack 1"),
                                       "b-good.pkt": Self.script("+0    > P. 1:11(10) ack 1\n+.1   < . 1:1(0) ack 11 win 32792")])
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (status, output) = try PictureCommandTests.run(["script", "run", dir.path])
+        let (status, output, _) = try TCPKitTool.run(["script", "run", dir.path])
         #expect(status == 0, "exit status \(status)\n\(output)")
         #expect(output.split(separator: "\n").filter { $0.hasPrefix("PASS") }.count == 2, "\(output)")
         #expect(output.hasSuffix("2 passed, 0 failed, 0 unsupported\n"), "\(output)")

@@ -2,49 +2,16 @@ import Foundation
 import Testing
 import TCPCore
 import TCPWire
+import TestSupport
 
 /// The built `tcpkit` tool (beside the test bundle): `--format mermaid|svg` and `--pcap` end to end.
 @Suite struct PictureCommandTests {
-    static var tool: URL? {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let url = dir.appendingPathComponent("tcpkit")
-        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
-    }
-
-    /// A tool a test needs is missing: a loud note, and a failure under CI (`.ci/run` sets CI).
-    static func missing(_ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        print("NOTE: \(message)")
-        if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("\(message); CI is set, so this fails", sourceLocation: sourceLocation) }
-    }
-
-    /// The tool, or a recorded failure that says it is missing (a test that needs it must not
-    /// pass without running it).
-    static func requireTool(sourceLocation: SourceLocation = #_sourceLocation) -> URL? {
-        if let tool { return tool }
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        Issue.record("no tcpkit beside the test bundle in \(dir): build it with `swift build --build-tests` (swift test builds it too); the command was not run",
-                     sourceLocation: sourceLocation)
-        return nil
-    }
-
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = tool!
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     /// Runs the tool under a pseudo-terminal (util-linux `script`), so that its standard output
     /// and standard error are a TTY; returns what the terminal showed.
-    static func runOnTerminal(_ arguments: [String], environment: [String: String] = [:]) throws -> String? {
-        guard let tool, FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return nil }
+    static func runOnTerminal(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let tool = try TCPKitTool.require(), script = try ExternalTool.script.require()
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.executableURL = URL(fileURLWithPath: script)
         p.arguments = ["-q", "-e", "-c", ([tool.path] + arguments).joined(separator: " "), "/dev/null"]
         var env = ProcessInfo.processInfo.environment
         env["TERM"] = "xterm"
@@ -61,31 +28,30 @@ import TCPWire
         return String(decoding: data, as: UTF8.self)
     }
 
-    @Test func colourOnlyOnATerminal() throws {
-        guard Self.requireTool() != nil else { return }
-        let piped = try Self.run(["scenario", "lost-syn"])
+    @Test func noColourIntoAPipe() throws {
+        let piped = try TCPKitTool.run(["scenario", "lost-syn"])
         #expect(piped.status == 0)
         #expect(!piped.output.contains("\u{1B}["), "no colour into a pipe")
         #expect(piped.output.contains("(retransmission)"))
-        #expect(try Self.run(["scenario", "lost-syn", "--color", "always"]).output.contains("\u{1B}[31m↻ "))
-        guard let terminal = try Self.runOnTerminal(["scenario", "lost-syn"]) else {
-            Self.missing("util-linux `script`, which gives the tool a terminal, is missing: colour on a terminal was not checked")
-            return
-        }
-        #expect(terminal.contains("\u{1B}[32mSYN\u{1B}[0m"), "colour on a terminal")
-        let noColor = try Self.runOnTerminal(["scenario", "lost-syn"], environment: ["NO_COLOR": "1"])
-        #expect(noColor?.contains("SYN,ACK") == true && noColor?.contains("\u{1B}[") == false, "NO_COLOR")
-        let never = try Self.runOnTerminal(["scenario", "lost-syn", "--color", "never", "--condense", "always"])
-        #expect(never?.contains("SYN,ACK") == true && never?.contains("\u{1B}[") == false)
+        #expect(try TCPKitTool.run(["scenario", "lost-syn", "--color", "always"]).output.contains("\u{1B}[31m↻ "))
     }
 
-    @Test func simulateDrawsHTMLAndShowsProgressOnATerminalOnly() throws {
-        guard let tool = Self.requireTool() else { return }
+    @Test(.requires(.script)) func colourOnATerminal() throws {
+        let terminal = try Self.runOnTerminal(["scenario", "lost-syn"])
+        #expect(terminal.contains("\u{1B}[32mSYN\u{1B}[0m"), "colour on a terminal")
+        let noColor = try Self.runOnTerminal(["scenario", "lost-syn"], environment: ["NO_COLOR": "1"])
+        #expect(noColor.contains("SYN,ACK") && !noColor.contains("\u{1B}["), "NO_COLOR")
+        let never = try Self.runOnTerminal(["scenario", "lost-syn", "--color", "never", "--condense", "always"])
+        #expect(never.contains("SYN,ACK") && !never.contains("\u{1B}["))
+    }
+
+    @Test func simulateDrawsHTMLAndNoProgressIntoAPipe() throws {
+        let tool = try TCPKitTool.require()
         // --format html: the page, with the plots of the transfer.
-        let html = try Self.run(["simulate", "--bytes", "100K", "--loss", "0.02", "--seed", "3", "--format", "html"])
+        let html = try TCPKitTool.run(["simulate", "--bytes", "100K", "--loss", "0.02", "--seed", "3", "--format", "html"])
         #expect(html.status == 0)
         #expect(html.output.hasPrefix("<!DOCTYPE html>") && html.output.contains("<title>tcpkit simulate · seed 3</title>"))
-        #expect(HTMLRendererTests.matches(#"<path class="plot cwnd""#, in: html.output).count == 2)
+        #expect(regexMatches(#"<path class="plot cwnd""#, in: html.output).count == 2)
         #expect(html.output.contains("bytes, intact, SHA-256") && html.output.contains("<li>PASS</li>"), "the summary under the drawings: \(html.output.suffix(900))")
 
         // Standard error into a pipe: no progress bar, nothing at all.
@@ -102,10 +68,10 @@ import TCPWire
         #expect(p.terminationStatus == 0)
         #expect(errors.isEmpty, "\(errors)")
         // On a terminal: the bar, redrawn in place, then erased.
-        guard let terminal = try Self.runOnTerminal(["simulate", "--bytes", "2M"]) else {
-            Self.missing("util-linux `script`, which gives the tool a terminal, is missing: the progress bar on a terminal was not checked")
-            return
-        }
+    }
+
+    @Test(.requires(.script)) func simulateShowsProgressOnATerminal() throws {
+        let terminal = try Self.runOnTerminal(["simulate", "--bytes", "2M"])
         let bars = terminal.components(separatedBy: "\r\u{1B}[2K").dropFirst().filter { $0.hasPrefix("[") }
         #expect(!bars.isEmpty, "a progress bar: \(terminal.prefix(300))")
         // The seed and the replay command are on the screen before the run starts, that is
@@ -118,27 +84,27 @@ import TCPWire
     }
 
     @Test func formatsAndPcap() throws {
-        guard Self.requireTool() != nil else { return }
-        let mermaid = try Self.run(["scenario", "lost-syn", "--format", "mermaid"])
+        _ = try TCPKitTool.require()
+        let mermaid = try TCPKitTool.run(["scenario", "lost-syn", "--format", "mermaid"])
         #expect(mermaid.status == 0)
         #expect(mermaid.output.hasPrefix("sequenceDiagram\n"))
         #expect(mermaid.output.contains("    client-xserver: "))
 
-        let svg = try Self.run(["scenario", "classic", "--format", "svg"])
+        let svg = try TCPKitTool.run(["scenario", "classic", "--format", "svg"])
         #expect(svg.status == 0)
         #expect(svg.output.hasPrefix("<?xml") && svg.output.hasSuffix("</svg>\n"))
 
-        let html = try Self.run(["scenario", "lost-syn-ack", "--format", "html"])
+        let html = try TCPKitTool.run(["scenario", "lost-syn-ack", "--format", "html"])
         #expect(html.status == 0)
         #expect(html.output.hasPrefix("<!DOCTYPE html>") && html.output.hasSuffix("</html>\n"))
         #expect(html.output.contains("<title>tcpkit scenario lost-syn-ack · seed 1</title>"))
         #expect(html.output.contains(#"<line class="segment retransmission""#), "the SYN-ACK sent again")
-        let zh = try Self.run(["scenario", "classic", "--format", "html", "--lang", "zh"])
+        let zh = try TCPKitTool.run(["scenario", "classic", "--format", "html", "--lang", "zh"])
         #expect(zh.output.contains(#"<html lang="zh-Hans">"#) && zh.output.contains("<h2>状态</h2>") && zh.output.contains("三次握手"))
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-\(UUID().uuidString).pcap")
         defer { try? FileManager.default.removeItem(at: file) }
-        let text = try Self.run(["scenario", "classic", "--ipv6", "--pcap", file.path])
+        let text = try TCPKitTool.run(["scenario", "classic", "--ipv6", "--pcap", file.path])
         #expect(text.status == 0)
         #expect(text.output.contains("SYN,ACK"), "the picture is still printed")
         let bytes = [UInt8](try Data(contentsOf: file))

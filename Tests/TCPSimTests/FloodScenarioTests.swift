@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TCPCore
 import TCPSim
 import TCPTrace
@@ -136,19 +137,14 @@ import TCPWire
         }
     }
 
-    @Test func tsharkDecodesTheFlood() throws {
-        guard let tshark = PcapTests.tshark else {
-            let message = "tshark is not on PATH: the syn-flood pcap check against tshark did NOT run (apt-get install tshark)"
-            print("\n!!!!!!!!!! NOTE: \(message) !!!!!!!!!!\n")
-            if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("\(message); CI is set, so this fails") }
-            return
-        }
-        let run = PcapTests.run("syn-flood")
+    @Test(.requires(.tshark)) func tsharkDecodesTheFlood() throws {
+        let tshark = try ExternalTool.tshark.require()
+        let run = Scenario.named("syn-flood")!.run(ScenarioOptions())
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-syn-flood-\(UUID().uuidString).pcap")
-        try Data(PcapTests.pcap(run)).write(to: url)
+        try Data(run.pcap()).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         let options = ["-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE", "-r", url.path]
-        let fields = try PcapTests.tshark(tshark, options + ["-T", "fields", "-E", "separator=/t",
+        let fields = try Tshark.run(tshark, options + ["-T", "fields", "-E", "separator=/t",
             "-e", "ip.src", "-e", "tcp.flags.str", "-e", "tcp.seq_raw", "-e", "tcp.checksum.status", "-e", "_ws.malformed"])
         let rows = fields.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
         try #require(rows.count == run.network.wire.count)
@@ -156,7 +152,7 @@ import TCPWire
             try #require(row.count == 5, "\(row)")
             let view = try record.bytes.withUnsafeBytes { try TCPPacket.parse($0) }
             #expect(row[0] == view.sourceSocket.address.description)
-            #expect(row[1] == PcapTests.flagString(view.header.flags))
+            #expect(row[1] == Tshark.flagString(view.header.flags))
             #expect(row[2] == String(view.header.sequenceNumber.rawValue))
             #expect(row[3] == "1" && row[4] == "")
         }

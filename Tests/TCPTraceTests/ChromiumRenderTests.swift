@@ -3,29 +3,12 @@ import Testing
 import TCPCore
 import TCPSim
 import TCPTrace
+import TestSupport
 
 /// `--format html` in a real browser: headless Chromium (Debian's `chromium`, installed by
 /// `.ci/run`) loads the page from a file, runs its script, and draws it to a PNG; the test reads
 /// the PNG back and the DOM after the script ran.
 @Suite(.serialized) struct ChromiumRenderTests {
-    /// Where Chromium is on PATH, if it is.
-    static var chromium: String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for name in ["chromium", "chromium-browser"] {
-            if let p = path.split(separator: ":").map({ "\($0)/\(name)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
-                return p
-            }
-        }
-        return nil
-    }
-
-    /// Says loudly that the browser checks did not run; under CI that is a failure.
-    static func missing() {
-        let message = "chromium is not on PATH: the HTML render check in a browser did NOT run (apt-get install chromium)"
-        print("\n!!!!!!!!!! NOTE: \(message) !!!!!!!!!!\n")
-        if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("\(message); CI is set, so this fails") }
-    }
-
     /// Runs Chromium headless on `page` with `arguments`, at most 120 s; returns its exit status
     /// and standard output.
     static func chromium(_ path: String, _ arguments: [String], page: URL) throws -> (status: Int32, output: String) {
@@ -61,8 +44,8 @@ import TCPTrace
 
     static func rgb(_ hex: String) -> UInt32 { UInt32(hex.dropFirst(), radix: 16)! }
 
-    @Test func screenshotShowsBandsPlotsAndArrows() throws {
-        guard let chromium = Self.chromium else { return Self.missing() }
+    @Test(.requires(.chromium)) func screenshotShowsBandsPlotsAndArrows() throws {
+        let chromium = try ExternalTool.chromium.require()
         let (_, url) = try Self.page("classic")
         defer { try? FileManager.default.removeItem(at: url) }
         let png = url.deletingPathExtension().appendingPathExtension("png")
@@ -97,8 +80,8 @@ import TCPTrace
         }
     }
 
-    @Test(arguments: ["classic", "lost-syn-ack", "refused"]) func domAfterScriptsHasArrowsAndStates(name: String) throws {
-        guard let chromium = Self.chromium else { return Self.missing() }
+    @Test(.requires(.chromium), arguments: ["classic", "lost-syn-ack", "refused"]) func domAfterScriptsHasArrowsAndStates(name: String) throws {
+        let chromium = try ExternalTool.chromium.require()
         let (run, url) = try Self.page(name)
         defer { try? FileManager.default.removeItem(at: url) }
         let result = try Self.chromium(chromium, ["--dump-dom"], page: url)
@@ -108,9 +91,9 @@ import TCPTrace
         #expect(dom.contains(#"data-rendered="yes""#), "the page's script did not run")
         let sends = HTMLRendererTests.sends(run)
         let lost = sends.filter { if case .lost = $0.fate { true } else { false } }.count
-        #expect(dom.contains("\(sends.count) segments (\(lost) lost)"), "summary: \(HTMLRendererTests.matches(#"<p id="summary"[^>]*>[^<]*"#, in: dom).first ?? [])")
+        #expect(dom.contains("\(sends.count) segments (\(lost) lost)"), "summary: \(regexMatches(#"<p id="summary"[^>]*>[^<]*"#, in: dom).first ?? [])")
         #expect(dom.contains(#"data-segments="\#(sends.count)""#))
-        #expect(HTMLRendererTests.matches(#"<line class="segment"#, in: dom).count == sends.count)
+        #expect(regexMatches(#"<line class="segment"#, in: dom).count == sends.count)
         // Each host's states, in order, in the summary and as bands.
         for host in run.timeline.hosts {
             let states = HTMLRendererTests.states(run, host)
@@ -119,8 +102,8 @@ import TCPTrace
         }
     }
 
-    @Test func transferPlotsInTheBrowser() throws {
-        guard let chromium = Self.chromium else { return Self.missing() }
+    @Test(.requires(.chromium)) func transferPlotsInTheBrowser() throws {
+        let chromium = try ExternalTool.chromium.require()
         let t = TransferPlotTests.transfer().timeline
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-transfer-\(UUID().uuidString).html")
         var renderer = HTMLRenderer(title: "transfer")
@@ -131,11 +114,11 @@ import TCPTrace
         #expect(result.status == 0)
         let series = t.sampleSeries.count
         let sends = t.entries.filter { if case .send = $0.kind { true } else { false } }.count
-        let drawn = HTMLRendererTests.matches(#"<line class="segment"#, in: result.output).count
+        let drawn = regexMatches(#"<line class="segment"#, in: result.output).count
         #expect(drawn < sends && result.output.contains("\(drawn) of \(sends) segments drawn"), "a cut ladder says so")
         #expect(result.output.contains("\(3 * series) plotted series"), "the script counted the plot lines")
         for metric in ["cwnd", "srtt", "inflight"] {
-            #expect(HTMLRendererTests.matches(#"<path class="plot \#(metric)""#, in: result.output).count == series)
+            #expect(regexMatches(#"<path class="plot \#(metric)""#, in: result.output).count == series)
         }
     }
 }
