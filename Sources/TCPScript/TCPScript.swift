@@ -1,12 +1,12 @@
 // TCPScript: packetdrill-format scripts run against the engine in-process, on virtual time.
 //
-// - `ScriptParser` reads the packetdrill script language (Lexer.swift, Parser.swift, AST.swift),
+// - `ScriptParser` reads the packetdrill script language (Lexer.swift, ScriptParser.swift, Script.swift),
 //   with packetdrill's grammar and its semantic checks; errors are `ScriptParseError` values with
 //   a line number, never traps.
-// - `ScriptRunner` runs a script against a `TCPStack` (Runner*.swift): the stack is the local side,
+// - `ScriptRunner` runs a script against a `TCPStack` (ScriptRunner.swift, Run*.swift): the stack is the local side,
 //   the script the remote one, time is virtual; outbound packets are checked by a tolerant matcher
 //   (documented on `OutboundMatch`), system calls go through a small socket layer with a file
-//   descriptor table (Runner+Syscalls.swift).
+//   descriptor table (Run+Syscalls.swift).
 // - `RunSettings` maps option lines and shell lines (Linux and FreeBSD sysctl names) onto a
 //   `TCPConfiguration`; what the engine does not have yet is recorded in the result's notes, and
 //   anything else makes the script UNSUPPORTED.

@@ -9,7 +9,7 @@ import TCPWire
 /// ACKed the FIN: the four-way close), and when a connection fails it notes the error a socket
 /// program would see and closes the handle. Scenarios change the steps they are about through the
 /// hooks and drive the hosts with the actions; every action is noted in the timeline.
-final class App {
+final class ScenarioApp {
     unowned let net: SimulatedNetwork
     private(set) var listener: ListenerID?
     /// Each host's current connection.
@@ -27,13 +27,13 @@ final class App {
     private var released: Set<Key> = []
 
     /// A host's handshake completed.
-    var onEstablished: [String: (App) -> Void] = [:]
+    var onEstablished: [String: (ScenarioApp) -> Void] = [:]
     /// A host read something; called with all it has read on its current connection.
-    var onRead: [String: (App, [UInt8]) -> Void] = [:]
+    var onRead: [String: (ScenarioApp, [UInt8]) -> Void] = [:]
     /// The peer's FIN reached a host (after what came before it was read). Default: `closeSoon`.
-    var onPeerClosed: [String: (App) -> Void] = [:]
+    var onPeerClosed: [String: (ScenarioApp) -> Void] = [:]
     /// A host's connection reached CLOSED through the normal close sequence.
-    var onClosed: [String: (App) -> Void] = [:]
+    var onClosed: [String: (ScenarioApp) -> Void] = [:]
 
     private struct Key: Hashable { var host: String; var id: ConnectionID }
 
@@ -130,12 +130,12 @@ final class App {
     }
 
     /// Runs `action` at virtual time `time`.
-    func at(_ time: Instant, _ action: @escaping (App) -> Void) {
+    func at(_ time: Instant, _ action: @escaping (ScenarioApp) -> Void) {
         net.schedule(at: time) { [self] _ in action(self) }
     }
 
     /// Runs `action` `delay` from now (`.zero`: on the next turn, after the stacks' output).
-    func after(_ delay: Duration, _ action: @escaping (App) -> Void) {
+    func after(_ delay: Duration, _ action: @escaping (ScenarioApp) -> Void) {
         net.schedule(after: delay) { [self] _ in action(self) }
     }
 
@@ -183,7 +183,7 @@ final class App {
     }
 }
 
-extension App {
+extension ScenarioApp {
     /// Who closes after the request and the answer.
     enum Closer { case client, server, neither }
 
@@ -211,10 +211,10 @@ extension App {
     }
 }
 
-extension App {
+extension ScenarioApp {
     /// The exchange with nobody closing; instead `action` runs `delay` after the client has read
     /// the answer.
-    func exchange(thenAfter delay: Duration, _ action: @escaping (App) -> Void) {
+    func exchange(thenAfter delay: Duration, _ action: @escaping (ScenarioApp) -> Void) {
         exchange(closer: .neither)
         onRead["client"] = { app, data in
             if data.count == Scenario.answer.count { app.after(delay, action) }

@@ -21,15 +21,17 @@ enum Interop {
     /// Call first in every interop test: true when it can run (root, TUN, `ip` and every tool in
     /// `tools`); otherwise prints why and, under CI, records a failure.
     static func available(_ test: String, tools: [String] = []) -> Bool {
-        var reason = unavailable
-        if reason == nil, let missing = tools.first(where: { which($0) == nil }) {
-            reason = "`\(missing)` is not installed"
-        }
-        guard let reason else { return true }
+        guard let reason = reason(tools: tools) else { return true }
         let line = String(repeating: "!", count: 78)
         print("\(line)\n!!! INTEROP TEST NOT RUN: \(test): \(reason)\n!!! (run as root with /dev/net/tun; .ci/run installs the tools)\n\(line)")
         if underCI { Issue.record("interop test \(test) cannot run under CI: \(reason)") }
         return false
+    }
+
+    /// Why a test needing `tools` cannot run here, or nil when it can.
+    static func reason(tools: [String]) -> String? {
+        if let unavailable { return unavailable }
+        return tools.first(where: { which($0) == nil }).map { "`\($0)` is not installed" }
     }
 
     static func which(_ tool: String) -> String? {
@@ -44,6 +46,17 @@ enum Interop {
 
 /// Every interop suite, one case at a time: they run real transfers at full speed, and beside each
 /// other (and beside the other packages' suites) on two cores they would slow everything else down.
+/// Every interop test carries `.interop(tools...)`: where it cannot run (not root, no TUN, a tool
+/// missing) it is reported as skipped with the reason; under CI it runs anyway and
+/// `Interop.available` fails it, because CI is root and installs every tool.
+extension Trait where Self == ConditionTrait {
+    static func interop(_ tools: String...) -> Self {
+        let reason = Interop.reason(tools: tools)
+        return .enabled(if: Interop.underCI || reason == nil,
+                        Comment(rawValue: "INTEROP TEST NOT RUN: \(reason ?? "")"))
+    }
+}
+
 @Suite("Interop with the Linux kernel (root, TUN)", .serialized)
 struct InteropSuites {}
 

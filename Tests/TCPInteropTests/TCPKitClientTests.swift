@@ -18,7 +18,7 @@ extension InteropSuites {
         }
 
         /// Fetch a file from `python3 -m http.server` (HTTP/1.0: the server closes after the answer).
-        @Test(arguments: Condition.all)
+        @Test(.interop("python3", "ss"), arguments: Condition.all)
         func fetchFromPythonHTTPServer(_ condition: Condition) throws {
             guard Interop.available("http.server fetch", tools: ["python3", "ss"]), let tool = Tools.tcpkit ?? missingTool() else { return }
             let ns = try condition.namespace()
@@ -52,7 +52,7 @@ extension InteropSuites {
         }
 
         /// Bulk send to a Python sink that hashes what it receives.
-        @Test(arguments: Condition.all)
+        @Test(.interop("python3", "ss"), arguments: Condition.all)
         func bulkSendToPythonSink(_ condition: Condition) throws {
             guard Interop.available("bulk send to a Python sink", tools: ["python3", "ss"]), let tool = Tools.tcpkit ?? missingTool() else { return }
             let ns = try condition.namespace()
@@ -76,7 +76,7 @@ extension InteropSuites {
         }
 
         /// Nothing listens: the kernel answers the SYN with RST,ACK and `connect` fails "refused".
-        @Test func connectToClosedPortIsRefused() throws {
+        @Test(.interop()) func connectToClosedPortIsRefused() throws {
             guard Interop.available("refused"), let tool = Tools.tcpkit ?? missingTool() else { return }
             let ns = try NetNamespace()
             defer { ns.delete() }
@@ -86,7 +86,7 @@ extension InteropSuites {
         }
 
         /// Without root (run as `nobody`) the tool stops at once with a clear error and status 2.
-        @Test func withoutRootExitStatusTwo() throws {
+        @Test(.interop("setpriv")) func withoutRootExitStatusTwo() throws {
             guard Interop.available("not root", tools: ["setpriv"]), let tool = Tools.tcpkit ?? missingTool() else { return }
             // The build directory must be reachable for nobody; copy the tool somewhere it is.
             let copy = Tools.temporaryFile("-tcpkit")
@@ -103,8 +103,8 @@ extension InteropSuites {
         }
 
         func missingTool() -> String? {
-            print("!!! INTEROP TEST NOT RUN: no tcpkit beside the test bundle (\(CommandLine.arguments[0]))")
-            if Interop.underCI { Issue.record("no tcpkit beside the test bundle") }
+            print("!!! no tcpkit beside the test bundle (\(CommandLine.arguments[0]))")
+            Issue.record("no tcpkit beside the test bundle: build it (swift build) first")
             return nil
         }
     }

@@ -9,7 +9,7 @@ extension InteropSuites {
     struct TUNDeviceTests {
         /// An ICMP echo request written into the TUN device comes back from the kernel as an echo
         /// reply with the same identifier, sequence number and data (RFC 792; RFC 4443 §4.1–4.2).
-        @Test(arguments: [false, true])
+        @Test(.interop(), arguments: [false, true])
         func kernelAnswersEchoRequestWrittenToTheDevice(ipv6: Bool) throws {
             guard Interop.available("TUN echo round trip") else { return }
             let tun = try TUNNamespace()
@@ -37,7 +37,7 @@ extension InteropSuites {
 
         /// A connection the kernel opens towards the stack's address reaches the device as a whole
         /// SYN that TCPWire parses with a good checksum: the read side delivers one packet per read.
-        @Test func kernelSYNArrivesWhole() throws {
+        @Test(.interop("python3")) func kernelSYNArrivesWhole() throws {
             guard Interop.available("TUN kernel SYN", tools: ["python3"]) else { return }
             let tun = try TUNNamespace()
             defer { tun.delete() }
@@ -68,7 +68,7 @@ extension InteropSuites {
 
         /// After `stop()` the reader thread no longer delivers packets, and a stopped device cannot
         /// be started again.
-        @Test func stopEndsDelivery() throws {
+        @Test(.interop()) func stopEndsDelivery() throws {
             guard Interop.available("TUN stop") else { return }
             let tun = try TUNNamespace()
             defer { tun.delete() }
@@ -84,7 +84,7 @@ extension InteropSuites {
 
         /// Two devices cannot take the same interface name; bad names and missing namespaces are
         /// typed errors (these need no root).
-        @Test func typedErrors() throws {
+        @Test(.interop()) func typedErrors() throws {
             #expect(throws: TUNError.badName("a/b")) { try TUNDevice(name: "a/b") }
             #expect(throws: TUNError.badName("sixteen-chars-xx")) { try TUNDevice(name: "sixteen-chars-xx") }
             #expect(throws: TUNError.namespace("tcpkit-no-such-namespace", errno: ENOENT)) {

@@ -1,7 +1,6 @@
 // Runs every packetdrill script under Tests/Conformance against the engine. A script that does
 // not PASS fails the test run with its name, the script line, and the expected and actual
-// segment or call. Scripts in Tests/Conformance/pending/ (ones that reveal an engine bug not fixed
-// yet) are skipped, loudly.
+// segment or call.
 
 import Foundation
 import Testing
@@ -10,10 +9,9 @@ import Testing
 let conformanceDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Conformance").path
 
-/// Script paths relative to Tests/Conformance, pending ones excluded.
+/// Script paths relative to Tests/Conformance.
 let conformanceScripts: [String] = ScriptSuite.collect([conformanceDirectory])
     .map { String($0.dropFirst(conformanceDirectory.count + 1)) }
-    .filter { !$0.hasPrefix("pending/") }
 
 @Suite("Conformance scripts")
 struct ConformanceTests {
@@ -157,21 +155,5 @@ struct ConformanceTests {
         case .unsupported(let why):
             Issue.record("\(name) with RFC 5961 off is UNSUPPORTED: \(why)")
         }
-    }
-
-    @Test("pending scripts are skipped, and said so")
-    func pending() {
-        let directory = conformanceDirectory + "/pending"
-        // collect keeps a path that does not exist (to report it), so look first.
-        guard FileManager.default.fileExists(atPath: directory) else { return }
-        let pending = ScriptSuite.collect([directory])
-        guard !pending.isEmpty else { return }
-        print("""
-        ************************************************************************
-        NOTE: \(pending.count) conformance script(s) in Tests/Conformance/pending are SKIPPED:
-        they show engine bugs not fixed yet (see the comment at the head of each):
-        \(pending.map { "  - " + ($0 as NSString).lastPathComponent }.joined(separator: "\n"))
-        ************************************************************************
-        """)
     }
 }

@@ -2,63 +2,6 @@ import TCPCore
 import TCPTrace
 import TCPWire
 
-/// Knobs every scenario takes.
-public struct ScenarioOptions: Sendable {
-    public var seed: UInt64 = 1
-    public var delay: Duration = .milliseconds(10)
-    public var ipv6 = false
-    public var msl: Duration = .seconds(30)
-    /// When the simulator snapshots connection statistics (the plots of `--format html`).
-    public var sampling: SimulatedNetwork.Sampling = .eachInstant
-    /// `bulk`: bytes to move and the link's loss probability (each way).
-    public var bytes: Int = 300_000
-    public var loss: Double = 0.02
-    /// `bulk`: the receiver's quick-ACK mode at the start of the transfer (Linux's, see
-    /// `TCPConfiguration.quickACKSegments`); off, it ACKs every second full segment from the
-    /// first one on (RFC 5681 §4.2 alone).
-    public var quickACK = true
-    public init() {}
-}
-
-/// The languages of the explanations.
-public enum Language: String, Sendable, CaseIterable {
-    case en
-    /// Chinese (Simplified), the language of the source notes.
-    case zh
-}
-
-/// What happened in a scenario and why, in each language: one paragraph a line.
-public struct Explanation: Sendable {
-    public var en: [String]
-    public var zh: [String]
-    public init(en: [String], zh: [String]) {
-        precondition(en.count == zh.count, "every paragraph in both languages")
-        self.en = en
-        self.zh = zh
-    }
-    public subscript(_ language: Language) -> [String] { language == .en ? en : zh }
-}
-
-/// The outcome of a scenario run.
-public struct ScenarioRun {
-    public var name: String
-    public var network: SimulatedNetwork
-    /// The explanation in English and in Chinese (Simplified).
-    public var explanations: Explanation
-    /// Lines printed after the explanation (the bulk transfer's round trips and statistics).
-    public var report: Explanation? = nil
-    /// The round trips of the client's data (the bulk scenario), from which its text ladder is
-    /// condensed to one line per round trip.
-    public var rounds: [RoundTrip]? = nil
-    /// The options it ran with (`Scenario.run` sets them).
-    public var options = ScenarioOptions()
-    /// The command that replays this run exactly.
-    public var replay: String { replayCommand(options) }
-    public var explanation: [String] { explanations.en }
-    public var explanationZh: [String] { explanations.zh }
-    public var timeline: Timeline { network.timeline }
-}
-
 /// A named, explained run on the simulated network.
 public struct Scenario: Sendable {
     public var name: String
@@ -81,10 +24,10 @@ public struct Scenario: Sendable {
     /// returns the explanation; the network then runs until nothing is left to happen.
     init(_ name: String, _ summary: String, _ summaryZh: String,
          configure: @escaping @Sendable (_ host: String, inout TCPConfiguration) -> Void = { _, _ in },
-         script: @escaping @Sendable (ScenarioOptions, App) -> Explanation) {
+         script: @escaping @Sendable (ScenarioOptions, ScenarioApp) -> Explanation) {
         self.init(name: name, summary: summary, summaryZh: summaryZh) { o in
             let net = Scenario.pair(o, configure)
-            let explanation = script(o, App(net))
+            let explanation = script(o, ScenarioApp(net))
             net.run()
             return ScenarioRun(name: name, network: net, explanations: explanation)
         }

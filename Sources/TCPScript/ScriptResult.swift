@@ -1,22 +1,5 @@
 import TCPTrace
 
-/// How a script run is carried out.
-public struct ScriptRunOptions: Sendable, Hashable {
-    /// Check what the tolerant matcher leaves out: options in their order (NOPs included),
-    /// windows always, and no outbound packet left unmatched at the end.
-    public var strict: Bool
-    /// Keep a `Timeline` of the run (for the ladder diagram of `--verbose`).
-    public var recordTimeline: Bool
-    /// Seed of the stack's randomness (ISNs, ephemeral ports).
-    public var seed: UInt64
-
-    public init(strict: Bool = false, recordTimeline: Bool = false, seed: UInt64 = 1) {
-        self.strict = strict
-        self.recordTimeline = recordTimeline
-        self.seed = seed
-    }
-}
-
 /// Why a script failed: where, what, and the expected and actual segment or call.
 public struct ScriptFailure: Sendable, Hashable, CustomStringConvertible {
     /// Script line (1-based); 0 when the failure belongs to no line.

@@ -1,0 +1,42 @@
+import TCPCore
+
+/// A script's socket, as packetdrill tracks it: its state in the handshake bookkeeping, its
+/// live ports and the sequence-number offsets, plus what the socket layer keeps (flags, options).
+final class ScriptSocket {
+    enum State {
+        case new, listening
+        case passivePacketReceived, passiveSynAckSent, passiveSynAcked
+        case activeConnecting, activeSynSent, activeSynAcked
+    }
+    var state: State = .new
+    var localPort: UInt16?
+    var remotePort: UInt16?
+    var scriptLocalISN: UInt32 = 0
+    var liveLocalISN: UInt32 = 0
+    /// Outbound TS val, script value -> live value (packetdrill's ts_val_map).
+    var tsValMap: [UInt32: UInt32] = [:]
+    var firstTS: (script: UInt32, live: UInt32)?
+
+    var listener: ListenerID?
+    /// Connections poll() took from the listener's queue to see it was not empty; accept() gives
+    /// them out first.
+    var preAccepted: [ConnectionID] = []
+    var connection: ConnectionID?
+    var boundPort: UInt16?
+    var nonblocking = false
+    var linger: (on: Bool, seconds: Int64)?
+    /// The connection's error was reported to the application once (Linux reports sk_err once).
+    var errorConsumed = false
+    var readShutdown = false
+    var writeShutdown = false
+    var reuseAddress: Int64 = 0
+    var noDelay: Int64 = 0
+    /// TCP options set with setsockopt (TCP_NODELAY, SO_KEEPALIVE, TCP_KEEP*, TCP_USER_TIMEOUT);
+    /// nil until the script sets one. A listening socket passes its options to accepted ones.
+    var tcpOptions: ConnectionOptions?
+
+    /// Live local sequence number -> script space.
+    func scriptSeq(_ live: UInt32) -> UInt32 { live &- liveLocalISN &+ scriptLocalISN }
+    /// Script ACK (of our data) -> live.
+    func liveAck(_ script: UInt32) -> UInt32 { script &+ liveLocalISN &- scriptLocalISN }
+}
