@@ -4,4 +4,3 @@ final class OwnedBuffer {
     init(byteCount: Int) { bytes = .allocate(byteCount: byteCount, alignment: 16) }
     deinit { bytes.deallocate() }
 }
-

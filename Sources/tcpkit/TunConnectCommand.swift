@@ -34,30 +34,13 @@ struct TunConnectCommand: AsyncParsableCommand {
                 FileOutput.standardError.line("tcpkit: connect to \(remote): \(error)")
                 throw ExitCode(1)
             }
-            let input = StandardInput()
-            async let sent: Void = {
-                do {
-                    while let chunk = await input.next() { try await c.write(chunk) }
-                    try await c.shutdown(.write)
-                } catch {
-                    FileOutput.standardError.line("tcpkit: sending: \(error)")
-                }
-            }()
-            var failed = false
-            do {
-                for try await chunk in c { FileOutput.standardOutput.write(chunk) }
-            } catch {
-                FileOutput.standardError.line("tcpkit: receiving: \(error)")
-                failed = true
-            }
-            if failed { input.stop() }
-            await sent
+            let received = await Netcat.relay(c, input: StandardInput())
             // Not c.close(): the stack's shutdown in `finish` closes the connection and waits for
             // its closing handshake (LAST-ACK → CLOSED when the peer closed first); a connection
             // given up before (closed, or released with its last reference) would be left to finish
             // after the process, and the interface, are gone. So the session holds it till then.
             session.keep(c)
-            if failed { throw ExitCode(1) }
+            if !received { throw ExitCode(1) }
         }
     }
 }
