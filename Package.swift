@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "TCPSim", targets: ["TCPSim"]),
         .library(name: "TCPScript", targets: ["TCPScript"]),
         .library(name: "TCPNet", targets: ["TCPNet"]),
+        .library(name: "TCPNetApps", targets: ["TCPNetApps"]),
         .executable(name: "tcpkit", targets: ["tcpkit"]),
     ],
     dependencies: [
@@ -38,10 +39,13 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // What runs on TCPNet's sockets: echo, discard, HTTP and iperf3 servers, and the TUN session
+        // of `tcpkit tun` (signals, trace, capture, statistics line).
+        .target(name: "TCPNetApps", dependencies: ["TCPNet", "TCPCore", "TCPWire", "TCPTrace"]),
         .executableTarget(
             name: "tcpkit",
             dependencies: [
-                "TCPWire", "TCPCore", "TCPTrace", "TCPSim", "TCPScript", "TCPNet",
+                "TCPWire", "TCPCore", "TCPTrace", "TCPSim", "TCPScript", "TCPNet", "TCPNetApps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,6 +69,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // The applications over two stacks joined in memory (no root needed).
+        .testTarget(name: "TCPNetAppsTests", dependencies: ["TCPNetApps", "TCPNet", "TCPCore", "TCPWire"]),
         .testTarget(name: "TCPScriptTests", dependencies: ["TCPScript", "TCPCore", "TCPWire"]),
         // Interoperation with the Linux kernel's TCP, curl, Python, nc and ping over a TUN device
         // in network namespaces of their own: needs root and /dev/net/tun (CI has both).

@@ -1,7 +1,7 @@
 /// Moves whole IP packets (no link-layer header) between a `NetworkStack` and something else: a
 /// TUN device, the other half of an `InMemoryDevicePair`, a fault-injecting wrapper.
 ///
-/// The seam between the driver and the outside world (see NET-CONTRACT.md): the driver calls
+/// The seam between the driver and the outside world (docs/design.md, "Driver contract"): the driver calls
 /// `start` once, `send` from its event loop for every packet the engine produces, and `stop` when
 /// the stack shuts down.
 public protocol PacketDevice: Sendable {

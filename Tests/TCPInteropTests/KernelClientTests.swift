@@ -110,6 +110,21 @@ extension InteropSuites {
             print("interop iperf3 \(condition.testDescription): \(String(format: "%.0f", rate)) Mbit/s received over \(seconds) s")
         }
 
+        /// What `--mode iperf3` refuses, as iperf3's own client reports it: reverse (-R),
+        /// bidirectional (--bidir) and UDP (-u) tests get ACCESS_DENIED, which the client prints as
+        /// the server being busy, exiting with status 1.
+        @Test(.interop("iperf3"), arguments: [["-R"], ["--bidir"], ["-u"]])
+        func iperf3Refused(_ mode: [String]) throws {
+            guard Interop.available("iperf3", tools: ["iperf3"]), let _ = try tool() else { return }
+            let ns = try NetNamespace()
+            defer { ns.delete() }
+            let server = try TCPKitServer.start(in: ns, mode: "iperf3", port: 5201, seconds: 30)
+            let r = ns.run(["iperf3", "-c", Self.stack, "-p", "5201", "-t", "1", "--connect-timeout", "5000"] + mode, seconds: 20)
+            let log = server.stop()
+            #expect(r.status == 1, "\(r)\n\(log)")
+            #expect(r.output.contains("iperf3: error - the server is busy running a test. try again later"), "\(r)\n\(log)")
+        }
+
         /// The tcpkit tool; its absence (a build problem, not this machine's) fails the test.
         func tool() throws -> String? {
             if let t = Tools.tcpkit { return t }

@@ -4,17 +4,18 @@ import TCPNet
 import Glibc
 #endif
 
-/// `tcpkit tun serve --mode iperf3`: enough of iperf3's server side for `iperf3 -c` to run a TCP
-/// test against TCPKit (client sending, one or more parallel streams). What iperf3 3.x does on its
-/// control connection, as read from its behaviour on the wire: the client opens the control
+/// Enough of iperf3's server side for `iperf3 -c` to run a TCP test against TCPKit (client
+/// sending, one or more parallel streams); `tcpkit tun serve --mode iperf3`. What iperf3 3.x does
+/// on its control connection, as read from its behaviour on the wire: the client opens the control
 /// connection and sends its 37-byte cookie; the server answers with one-byte states —
 /// PARAM_EXCHANGE (9), then reads the client's parameters (a 4-byte big-endian length and JSON);
 /// CREATE_STREAMS (10), upon which the client opens the data connections, each starting with the
 /// same cookie; TEST_START (1) and TEST_RUNNING (2), and the client sends. The client ends with
 /// TEST_END (4); the server sends EXCHANGE_RESULTS (13), reads the client's results and sends its
 /// own (length + JSON: the bytes each stream received), then DISPLAY_RESULTS (14); the client
-/// answers IPERF_DONE (16). Reverse (-R), bidirectional and UDP tests are refused: ACCESS_DENIED (-1).
-enum IperfServer {
+/// answers IPERF_DONE (16). Reverse (-R), bidirectional and UDP tests are refused: ACCESS_DENIED (-1),
+/// and the connection ends (no error text follows; iperf3's client reports the server busy).
+public enum IperfServer {
     static let cookieBytes = 37
     enum State: Int8 {
         case testStart = 1, testRunning = 2, testEnd = 4, paramExchange = 9, createStreams = 10
@@ -55,9 +56,11 @@ enum IperfServer {
         }
     }
 
-    /// The tests of one listener, found by cookie when a data connection arrives.
-    final class Registry: Sendable {
+    /// The tests of one listener, found by cookie when a data connection arrives: every
+    /// connection of one listener is served with the same registry.
+    public final class Registry: Sendable {
         private let tests = Mutex<[[UInt8]: Test]>([:])
+        public init() {}
         func add(_ t: Test) { tests.withLock { $0[t.cookie] = t } }
         func remove(_ t: Test) { _ = tests.withLock { $0.removeValue(forKey: t.cookie) } }
         func test(_ cookie: [UInt8]) -> Test? { tests.withLock { $0[cookie] } }
@@ -102,8 +105,11 @@ enum IperfServer {
         try await c.write([UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + body)
     }
 
-    /// One accepted connection: a data stream of a test under way, or a new control connection.
-    static func serve(_ c: TCPConnection, registry: Registry) async throws {
+    /// One accepted connection: a data stream of a test under way (its cookie is in `registry`),
+    /// or a new control connection. Returns when the test or the stream is over, or the peer
+    /// closed; the caller closes the connection.
+    /// - Throws: what the connection's reads and writes throw.
+    public static func serve(_ c: TCPConnection, registry: Registry) async throws {
         var reader = Reader(connection: c)
         guard let cookie = try await reader.read(cookieBytes) else { return }
         if let test = registry.test(cookie) {
@@ -155,13 +161,13 @@ enum IperfServer {
 
     /// The integer value of `"key":N` in iperf3's flat parameter object.
     static func integer(_ json: String, _ key: String) -> Int? {
-        guard let r = json.range(of: "\"\(key)\":") else { return nil }
+        guard let r = json.firstRange(of: "\"\(key)\":") else { return nil }
         return Int(json[r.upperBound...].prefix { $0.isNumber || $0 == "-" })
     }
 
     /// Whether `"key":true` (or a non-zero number) is in the parameter object.
     static func flag(_ json: String, _ key: String) -> Bool {
-        guard let r = json.range(of: "\"\(key)\":") else { return false }
+        guard let r = json.firstRange(of: "\"\(key)\":") else { return false }
         let rest = json[r.upperBound...].drop { $0 == " " }
         return rest.hasPrefix("true") || (rest.first.map { $0.isNumber && $0 != "0" } ?? false)
     }

@@ -1,0 +1,18 @@
+/// What the driver counted about packets, beyond the engine's `TCPStatistics`.
+public struct DriverStatistics: Sendable, Hashable {
+    public var packetsReceived = 0
+    public var bytesReceived = 0
+    public var packetsSent = 0
+    public var bytesSent = 0
+    /// ICMP echo requests (IPv4 type 8, IPv6 type 128) for our addresses, answered.
+    public var icmpEchoRequestsAnswered = 0
+    /// Other ICMP/ICMPv6 messages (any other type, or an echo request for another address): dropped.
+    public var icmpIgnored = 0
+    /// ICMP/ICMPv6 messages that were truncated or failed their checksum: dropped.
+    public var icmpMalformed = 0
+    /// IP packets that are neither TCP nor ICMP (UDP, IPv6 extension headers...): dropped.
+    public var otherProtocolDropped = 0
+    /// Packets the device delivered faster than the loop took them, past the inbox bound: dropped.
+    public var inboxDropped = 0
+    public init() {}
+}

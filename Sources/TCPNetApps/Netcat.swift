@@ -1,0 +1,32 @@
+import TCPNet
+
+/// A netcat over one connection (`tcpkit tun connect`): standard input goes to the connection,
+/// what comes back goes to standard output.
+public enum Netcat {
+    /// Relays until both directions are over: at the end of `input` a half-close (our FIN, RFC 9293
+    /// §3.10.4), and reading goes on until the peer's FIN. A send or receive that fails is reported
+    /// on `errors` as "`name`: sending: …" or "`name`: receiving: …"; a failed receive stops
+    /// reading `input` too. The caller closes the connection.
+    /// - Returns: false when receiving failed (the connection was reset, timed out or shut down).
+    public static func relay(_ c: TCPConnection, input: StandardInput, output: FileOutput = .standardOutput,
+                             errors: FileOutput = .standardError, name: String = "tcpkit") async -> Bool {
+        async let sent: Void = {
+            do {
+                while let chunk = await input.next() { try await c.write(chunk) }
+                try await c.shutdown(.write)
+            } catch {
+                errors.line("\(name): sending: \(error)")
+            }
+        }()
+        var failed = false
+        do {
+            for try await chunk in c { output.write(chunk) }
+        } catch {
+            errors.line("\(name): receiving: \(error)")
+            failed = true
+        }
+        if failed { input.stop() }
+        await sent
+        return !failed
+    }
+}

@@ -1,0 +1,71 @@
+import TCPNet
+
+/// Serves the connections of a listener with one of the small applications of this module.
+///
+/// ```swift
+/// let listener = try stack.listen(port: 8080)
+/// await TCPServer(mode: .http).run(listener)     // until the listener or the stack closes
+/// ```
+public struct TCPServer: Sendable {
+    /// What each connection gets.
+    public enum Mode: String, CaseIterable, Sendable {
+        /// What arrives is sent back (RFC 862); our FIN follows the peer's.
+        case echo
+        /// What arrives is read and dropped (RFC 863); our FIN follows the peer's.
+        case discard
+        /// `HTTPResponder`: GET and HEAD answered, persistent connections (RFC 9112).
+        case http
+        /// `IperfServer`: the server side of an `iperf3 -c` TCP test.
+        case iperf3
+    }
+
+    public let mode: Mode
+    /// The iperf3 tests under way, shared by every connection of this server.
+    let registry = IperfServer.Registry()
+
+    public init(mode: Mode) {
+        self.mode = mode
+    }
+
+    /// Accepts the listener's connections and serves each in a task of its own; returns when the
+    /// listener ends (closed, or the stack shut down) and every connection has been served.
+    public func run(_ listener: TCPListener) async {
+        await withTaskGroup(of: Void.self) { group in
+            do {
+                for try await connection in listener {
+                    group.addTask { await serve(connection) }
+                }
+            } catch {
+                // The listener ends with .stackShutDown when the stack shuts down.
+            }
+        }
+    }
+
+    /// Serves one connection to its end: closes it when the application is done, aborts it (RST)
+    /// when a read or write failed.
+    public func serve(_ c: TCPConnection) async {
+        do {
+            switch mode {
+            case .echo: try await Self.echo(c)
+            case .discard: try await Self.discard(c)
+            case .http: try await HTTPResponder.serve(c)
+            case .iperf3: try await IperfServer.serve(c, registry: registry)
+            }
+            await c.close()
+        } catch {
+            await c.abort()
+        }
+    }
+
+    /// Echo (RFC 862): sends back every chunk as it arrives, until the peer's FIN. The caller
+    /// closes the connection.
+    public static func echo(_ c: TCPConnection) async throws {
+        for try await chunk in c { try await c.write(chunk) }
+    }
+
+    /// Discard (RFC 863): reads and drops everything until the peer's FIN; sends nothing. The
+    /// caller closes the connection.
+    public static func discard(_ c: TCPConnection) async throws {
+        for try await _ in c {}
+    }
+}
