@@ -125,7 +125,13 @@ struct CongestionControl {
     /// decrease. Sets ssthresh; `cwnd` is then the recovery's business (PRR, or RFC 5681's
     /// inflation).
     mutating func onCongestionEvent(flightSize: Int, mss: Int, now: Instant) {
-        hyStart.phase = .off   // RFC 9406 §4.3: HyStart++ for the first slow start only
+        decrease(flightSize: flightSize, mss: mss, afterTimeout: false)
+    }
+
+    /// The multiplicative decrease shared by a loss and a timeout: ssthresh from the algorithm,
+    /// HyStart++ off for good (RFC 9406 §4.3: for the first slow start only).
+    private mutating func decrease(flightSize: Int, mss: Int, afterTimeout: Bool) {
+        hyStart.phase = .off
         switch algorithm {
         case .newReno:
             // RFC 5681 §3.2 step 2 (equation 4): ssthresh = max(FlightSize / 2, 2·SMSS).
@@ -133,6 +139,9 @@ struct CongestionControl {
             algorithm = .newReno(bytesAcked: 0)
         case .cubic(var cubic):
             ssthresh = cubic.multiplicativeDecrease(cwnd: cwnd, mss: mss)
+            // RFC 9438 §4.8: the first congestion avoidance after a timeout starts a new curve
+            // with K = 0 and W_max = cwnd at its start.
+            if afterTimeout { cubic.afterTimeout = true }
             algorithm = .cubic(cubic)
         }
     }
@@ -181,18 +190,7 @@ struct CongestionControl {
 
     /// Retransmission timeout (RFC 5681 §3.1 equation 4 and the loss window; RFC 9438 §4.8).
     mutating func onRetransmissionTimeout(flightSize: Int, mss: Int, now: Instant) {
-        hyStart.phase = .off
-        switch algorithm {
-        case .newReno:
-            ssthresh = max(flightSize / 2, 2 * mss)
-            algorithm = .newReno(bytesAcked: 0)
-        case .cubic(var cubic):
-            ssthresh = cubic.multiplicativeDecrease(cwnd: cwnd, mss: mss)
-            // RFC 9438 §4.8: the first congestion avoidance after a timeout starts a new curve
-            // with K = 0 and W_max = cwnd at its start.
-            cubic.afterTimeout = true
-            algorithm = .cubic(cubic)
-        }
+        decrease(flightSize: flightSize, mss: mss, afterTimeout: true)
         cwnd = mss   // loss window LW = 1 segment (RFC 5681 §3.1)
     }
 
