@@ -5,6 +5,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 @testable import tcpkit
 
 @Suite("README and docs: links resolve, commands parse")
@@ -236,5 +237,21 @@ struct DocsLinkTests {
         #expect(Self.parses(["scenario", "no-such-scenario"]) != nil)
         #expect(Self.parses(["simulate", "--loss", "150%"]) != nil)
         #expect(Self.parses(["simulate", "--no-such-option"]) != nil)
+    }
+    @Test("the ladder the README shows is what `tcpkit scenario classic` prints, line for line")
+    func readmeLadderIsRealOutput() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let all = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let marker = "<!-- output: tcpkit scenario classic -->"
+        let at = try #require(all.firstIndex { $0 == marker }, "README.md has no \(marker)")
+        #expect(all[at + 1] == "```")
+        let shown = Array(all[(at + 2)...].prefix { $0 != "```" })
+        #expect(shown.count >= 5)
+        let run = try TCPKitTool.run(["scenario", "classic"])
+        #expect(run.status == 0)
+        let printed = run.output.split(separator: "\n", omittingEmptySubsequences: false)
+        // The excerpt is a stretch of consecutive lines of the real output.
+        let found = printed.indices.contains { i in printed[i...].starts(with: shown) }
+        #expect(found, "README.md's ladder excerpt is not in the output of `tcpkit scenario classic`; its first line: \(shown.first ?? "")")
     }
 }
