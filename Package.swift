@@ -16,6 +16,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
+        // `swift package generate-documentation --target TCPCore` (DocC); a plugin only: normal
+        // builds compile nothing of it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // Bytes <-> values: IPv4, IPv6, TCP and its options, checksums. No state.

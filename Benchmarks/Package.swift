@@ -1,6 +1,6 @@
 // swift-tools-version: 6.3
 // Benchmarks live in their own package so that normal builds stay fast.
-// Run from this folder: `swift package benchmark` (see ../README.md, "Benchmarks").
+// Run from this folder: `swift package benchmark` (see ../docs/measurements.md).
 import PackageDescription
 
 let package = Package(

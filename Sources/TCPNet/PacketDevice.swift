@@ -1,9 +1,9 @@
 /// Moves whole IP packets (no link-layer header) between a `NetworkStack` and something else: a
 /// TUN device, the other half of an `InMemoryDevicePair`, a fault-injecting wrapper.
 ///
-/// The seam between the driver and the outside world (docs/design.md, "Driver contract"): the driver calls
-/// `start` once, `send` from its event loop for every packet the engine produces, and `stop` when
-/// the stack shuts down.
+/// The seam between the driver and the outside world (docs/design.md, "Driver contract", says
+/// what a device must do): the driver calls `start` once, `send` from its event loop for every
+/// packet the engine produces, and `stop` when the stack shuts down.
 public protocol PacketDevice: Sendable {
     /// Starts delivering received packets to `receive` (called on any thread, one packet per call,
     /// the buffer valid only during the call) until `stop()`. Throws if it cannot start.

@@ -1,7 +1,7 @@
 import TCPCore
 import TCPWire
 
-/// One JSON object per line (the `--format jsonl` schema, documented in the README):
+/// One JSON object per line (the `--format jsonl` schema, documented in docs/cli.md):
 ///
 ///     {"t":0.01,"host":"server","event":"state","from":"LISTEN","to":"SYN-RECEIVED"}
 ///     {"t":0,"host":"client","event":"send","flags":["SYN"],"seq":1,"ack":0,"relSeq":0,"relAck":null,"len":0,"win":65535,...}
@@ -69,7 +69,7 @@ public enum JSONLinesRenderer {
         return f
     }
 
-    /// The `info` event's fields (README, `--format jsonl`): durations in seconds, counts as integers.
+    /// The `info` event's fields (docs/cli.md, `--format jsonl`): durations in seconds, counts as integers.
     public static func infoFields(_ i: TCPInfo) -> [(String, String)] {
         func secs(_ d: Duration) -> String { number(Double(d.nanoseconds) / 1e9) }
         return [

@@ -202,21 +202,21 @@ import TCPWire
         for (line, id) in zip(lines, server) { #expect(line.contains("\"conn\":\"\(id!)\""), "\(line)") }
     }
 
-    /// The README documents the `--format jsonl` schema: every event the renderer writes has a
+    /// docs/cli.md documents the `--format jsonl` schema: every event the renderer writes has a
     /// row, and the `timer` row names every timer the engine has.
-    @Test func readmeDocumentsTheSchema() throws {
+    @Test func docsDocumentTheSchema() throws {
         let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../README.md").standardizedFileURL, encoding: .utf8)
-        let section = try #require(readme.range(of: "### `--format jsonl`").map { readme[$0.upperBound...] })
+            .appendingPathComponent("../../docs/cli.md").standardizedFileURL, encoding: .utf8)
+        let section = try #require(readme.range(of: "## `--format jsonl`").map { readme[$0.upperBound...] })
         let table = section.split(separator: "\n").drop { !$0.hasPrefix("| event") }.prefix { $0.hasPrefix("|") }
         let events = table.dropFirst(2).map { $0.split(separator: "|")[0].trimmingCharacters(in: .whitespaces) }
         #expect(events == ["`state`", "`send`, `recv`", "`lost`", "`drop`", "`timer`", "`note`", "`info`"])
         let timerRow = try #require(table.first { $0.hasPrefix("| `timer`") })
-        for t in TimerKind.allCases { #expect(timerRow.contains("`\(t.rawValue)`"), "README: timer \(t.rawValue)") }
+        for t in TimerKind.allCases { #expect(timerRow.contains("`\(t.rawValue)`"), "docs/cli.md: timer \(t.rawValue)") }
         let infoRow = try #require(table.first { $0.hasPrefix("| `info`") })
         let info = try #require(ClassicScenarioTests.someInfo())
         for (key, _) in JSONLinesRenderer.infoFields(info) {
-            #expect(infoRow.contains("`\(key)`"), "README: info field \(key)")
+            #expect(infoRow.contains("`\(key)`"), "docs/cli.md: info field \(key)")
         }
         #expect(infoRow.contains("`conn`"))
     }

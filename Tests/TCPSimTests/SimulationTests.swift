@@ -296,7 +296,7 @@ import TCPWire
         #expect(r.intact && r.notes == [])
     }
 
-    /// The other seeds the sweep found (README, "What the sweep found so far"): 2959 (Linux's
+    /// The other seeds the sweep found (docs/simulator.md, "The sweep"): 2959 (Linux's
     /// 5 SYN,ACK retries gave up within a minute of heavy loss: the sweep now retries handshakes
     /// 10 times), 444 and 1413 (an RTT sample from a timestamp echoed off an old SYN, fixed in
     /// the engine). Each must pass, and its replay command must be the one printed.
