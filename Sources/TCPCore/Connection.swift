@@ -1,14 +1,5 @@
 import TCPWire
 
-/// Where a passively opened connection stands with its listener.
-enum ListenerRole: Equatable {
-    case none
-    /// In SYN-RECEIVED, counted in the listener's half-open total.
-    case halfOpen(ListenerID)
-    /// ESTABLISHED (or later) and waiting in the listener's accept queue.
-    case queued(ListenerID)
-}
-
 /// The transmission control block (RFC 9293 §3.3.1) of one connection. A plain struct that lives in
 /// the stack's slab; the stack's methods run the RFC's event processing on it.
 ///
@@ -275,9 +266,4 @@ struct Connection {
         if sackOK, let sb = scoreboard { return sb.pipe }
         return max(0, Int(sndNxt - sndUna) - (inFastRecovery ? recoveryDeliveredEstimate : 0))
     }
-}
-
-extension Instant {
-    /// "Never happened", for TCB fields where an optional would cost 8 bytes of padding.
-    static let never = Instant(nanoseconds: .min)
 }

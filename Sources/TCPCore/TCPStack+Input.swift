@@ -478,7 +478,6 @@ extension TCPStack {
 
     /// New data acknowledged (SND.UNA < SEG.ACK <= SND.MAX).
     mutating func acknowledge(_ c: inout Connection, _ id: ConnectionID, _ ack: SequenceNumber, _ now: Instant) {
-        let previousUna = c.sndUna
         var ackedData = 0
         if ack > c.sendBufferSeq {
             ackedData = min(Int(ack - c.sendBufferSeq), c.sendBuffer.count)
