@@ -3,7 +3,7 @@ import TCPWire
 /// The sender's side of SACK: the scoreboard kept up to date from each ACK (RFC 2018, RFC 2883),
 /// loss detection by RFC 6675 IsLost and RACK (RFC 8985 §6), RFC 6675 loss recovery (pipe,
 /// NextSeg), the tail loss probe (RFC 8985 §7), and the RTO with a scoreboard (RFC 6675 §5.1).
-/// Congestion responses (how far cwnd and ssthresh move) are in Stack+Congestion.swift.
+/// Congestion responses (how far cwnd and ssthresh move) are in TCPStack+Congestion.swift.
 extension TCPStack {
     static let dupThresh = 3
     /// RFC 8985 §7.2 WCDelAckT: the worst-case delayed-ACK time of the peer.
@@ -424,7 +424,7 @@ extension TCPStack {
         var free = 40 - h.options.encodedLength
         if payloadLength > 0 {
             // Data plus options may fill the peer's MSS. `sendMSS` already left out the 12 bytes
-            // the timestamps take on every segment (Stack+RFC7323), and `encodedLength` counts
+            // the timestamps take on every segment (TCPStack+RFC7323), and `encodedLength` counts
             // them again: add them back once.
             let segmentLimit = c.sendMSS + (c.timestampsOn ? 12 : 0)
             free = min(free, segmentLimit - payloadLength - h.options.encodedLength)
