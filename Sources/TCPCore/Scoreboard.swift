@@ -115,7 +115,7 @@ final class Scoreboard {
         return nil
     }
 
-    /// What the connection's loss timer (`lossTimerAt`) is armed for.
+    /// What the connection's loss timer (`Connection.Timers`, `.reorder` or `.lossProbe`) is armed for.
     enum LossTimer { case none, reorder, probe }
     var lossTimer = LossTimer.none
 

@@ -116,12 +116,7 @@ extension TCPStack {
         c.lastReceivedAt = now
         c.counters.segmentsReceived = 2   // the SYN and this ACK
         c.counters.segmentsSent = 1       // the SYN-ACK
-        let i = allocateSlot(c)
-        c = take(i)
-        let cid = id(ofSlot: i)
-        demux[FourTuple(local: local, remote: remote)] = UInt32(i)
-        trace(now, cid, .state(from: .listen, to: .established))
-        c.state = .established
+        let (i, cid) = install(&c, in: .established, tracedFrom: .listen, now)
         listenerSlots[li].listener!.acceptQueue.append(cid)
         c.listenerRole = .queued(lid)
         emit(.connectionAvailable(lid), now)

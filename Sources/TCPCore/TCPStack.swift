@@ -109,6 +109,27 @@ public struct TCPStack {
         return slots.count - 1
     }
 
+    /// Installs a new connection: gives it a slot and its demultiplexing entry, and enters its
+    /// first state, traced from `from` (CLOSED for an active open, RFC 9293 §3.10.1; LISTEN for a
+    /// connection a listener makes from a SYN or a SYN cookie's ACK, §3.10.7.2). The connection
+    /// stays taken out of its slot for processing: `commit` puts it back.
+    mutating func install(_ c: inout Connection, in state: TCPState, tracedFrom from: TCPState,
+                          _ now: Instant) -> (slot: Int, id: ConnectionID) {
+        let i = allocateSlot(c)
+        c = take(i)
+        let cid = id(ofSlot: i)
+        demux[FourTuple(local: c.local, remote: c.remote)] = UInt32(i)
+        setState(&c, cid, state, now, tracedFrom: from)
+        return (i, cid)
+    }
+
+    /// The one way to write `Connection.state`: only `setState` (in this file) can make one, so
+    /// every state change is traced.
+    struct StateChange {
+        let to: TCPState
+        fileprivate init(_ to: TCPState) { self.to = to }
+    }
+
     /// Takes a connection out of its slot for processing; `commit` puts it back.
     mutating func take(_ i: Int) -> Connection {
         let c = slots[i].connection!
@@ -138,7 +159,7 @@ public struct TCPStack {
             sendMSS: c.sendMSS, rto: .nanoseconds(c.rto), srtt: c.srtt.map { .nanoseconds($0) },
             cwnd: c.cwnd, ssthresh: c.ssthresh, bytesBuffered: c.sendBuffer.count,
             bytesReadable: c.receiveBuffer.count, retries: c.retries, error: c.error,
-            timers: TimerDeadlines(retransmit: c.retransmitAt, persist: c.persistAt, timeWait: c.timeWaitAt, finWait2: c.finWait2At))
+            timers: TimerDeadlines(retransmit: c.timers[.retransmit], persist: c.timers[.persist], timeWait: c.timers[.timeWait], finWait2: c.timers[.finWait2]))
         if c.windowScalingOn { info.windowShifts = WindowShifts(send: c.sndWindShift, receive: c.rcvWindShift) }
         info.timestamps = c.timestampsOn
         return info
@@ -183,21 +204,24 @@ public struct TCPStack {
     }
 
     /// Every state change goes through here, so traces show each one (`ESTABLISHED -> FIN-WAIT-1`).
-    mutating func setState(_ c: inout Connection, _ id: ConnectionID, _ to: TCPState, _ now: Instant) {
-        let from = c.state
+    /// `tracedFrom` names the state a new connection's first state is traced from, when that is
+    /// not its TCB's initial CLOSED (`install`: LISTEN for a connection a listener makes).
+    mutating func setState(_ c: inout Connection, _ id: ConnectionID, _ to: TCPState, _ now: Instant,
+                           tracedFrom: TCPState? = nil) {
+        let from = tracedFrom ?? c.state
         guard from != to else { return }
-        c.state = to
+        c.change(StateChange(to))
         trace(now, id, .state(from: from, to: to))
         switch to {
         case .timeWait:
             // RFC 9293 §3.10.7.4: TIME-WAIT turns off the other timers and waits 2×MSL.
-            c.cancelTimers()
-            c.timeWaitAt = now + configuration.msl * 2
+            c.timers.cancelAll()
+            c.timers[.timeWait] = now + configuration.msl * 2
         case .finWait2:
-            c.retransmitAt = nil
-            if c.userClosed { c.finWait2At = now + configuration.finWait2Timeout }
+            c.timers[.retransmit] = nil
+            if c.userClosed { c.timers[.finWait2] = now + configuration.finWait2Timeout }
         case .closed:
-            c.cancelTimers()
+            c.timers.cancelAll()
             trace(now, id, .info(c.tcpInfo))
         default:
             break
