@@ -100,7 +100,7 @@ public struct TCPStack {
 
     func id(ofSlot i: Int) -> ConnectionID { ConnectionID(index: UInt32(i), generation: slots[i].generation) }
 
-    mutating func allocateSlot(_ c: Connection) -> Int {
+    private mutating func allocateSlot(_ c: Connection) -> Int {
         if let i = freeSlots.popLast() {
             slots[Int(i)].connection = c
             return Int(i)
