@@ -1,14 +1,5 @@
 import TCPWire
 
-/// Where a passively opened connection stands with its listener.
-enum ListenerRole: Equatable {
-    case none
-    /// In SYN-RECEIVED, counted in the listener's half-open total.
-    case halfOpen(ListenerID)
-    /// ESTABLISHED (or later) and waiting in the listener's accept queue.
-    case queued(ListenerID)
-}
-
 /// The transmission control block (RFC 9293 §3.3.1) of one connection. A plain struct that lives in
 /// the stack's slab; the stack's methods run the RFC's event processing on it.
 ///
@@ -16,7 +7,8 @@ enum ListenerRole: Equatable {
 /// swift-nio state machines do): TCP's states share nearly all their variables, and the RFC's
 /// processing is written as checks on "the state" over one TCB, which this mirrors line by line.
 struct Connection {
-    var state: TCPState = .closed
+    /// The RFC state. Changed only through `TCPStack.setState`, which traces every change.
+    private(set) var state: TCPState = .closed
     let local: SocketAddress
     let remote: SocketAddress
     /// Opened by a listener (RFC 9293: "initiated with a passive OPEN").
@@ -80,11 +72,8 @@ struct Connection {
     var announcedMSS: Int
     var sendMSS: Int
 
-    // Timers as deadlines (RFC 9293 §3.8, RFC 6298).
-    var retransmitAt: Instant?
-    var persistAt: Instant?
-    var timeWaitAt: Instant?
-    var finWait2At: Instant?
+    /// The timers' deadlines (RFC 9293 §3.8, RFC 6298, RFC 8985), by `TimerKind`.
+    var timers = Timers()
     /// The deadline last pushed into the stack's timer heap.
     var scheduledDeadline: Instant?
 
@@ -141,10 +130,8 @@ struct Connection {
     var scoreboard: Scoreboard?
     /// RFC 6675 loss recovery after an RTO: lost segments are resent from the scoreboard.
     var inRTORecovery = false
-    /// The RACK reordering timer or the TLP probe timer (RFC 8985 §6.3, §7.2).
-    var lossTimerAt: Instant?
 
-    // Small fields together (they fill the padding after the optional deadline above).
+    // Small fields together.
     /// An ACK must go out (data arrived, a challenge ACK, an unacceptable segment...).
     var ackPending = false
     /// The connection is in the stack's output queue.
@@ -176,18 +163,6 @@ struct Connection {
     var lastReceivedAt = Instant.zero
     /// When SND.UNA last advanced or sending started from nothing outstanding (user timeout).
     var progressAt = Instant.zero
-    /// Deadlines of the delayed-ACK and keep-alive timers, `.never` when off (8 bytes each
-    /// instead of an optional's 16).
-    var delayedACKDeadline = Instant.never
-    var keepAliveDeadline = Instant.never
-    var delayedACKAt: Instant? {
-        get { delayedACKDeadline == .never ? nil : delayedACKDeadline }
-        set { delayedACKDeadline = newValue ?? .never }
-    }
-    var keepAliveAt: Instant? {
-        get { keepAliveDeadline == .never ? nil : keepAliveDeadline }
-        set { keepAliveDeadline = newValue ?? .never }
-    }
     /// Per-connection statistics (`TCPInfo`).
     var counters = ConnectionCounters()
 
@@ -207,6 +182,9 @@ struct Connection {
         apply(configuration.connectionOptions)
     }
 
+    /// Enters a new state (`TCPStack.setState` alone can make a `StateChange`).
+    mutating func change(_ change: TCPStack.StateChange) { state = change.to }
+
     mutating func apply(_ o: ConnectionOptions) {
         func ms(_ d: Duration) -> UInt32 { UInt32(clamping: max(0, d.nanoseconds / 1_000_000)) }
         noDelay = o.noDelay
@@ -215,7 +193,7 @@ struct Connection {
         keepAliveIntervalS = UInt16(clamping: max(1, o.keepAliveInterval.components.seconds))
         keepAliveCount = UInt8(clamping: max(1, o.keepAliveCount))
         userTimeoutMs = o.userTimeout.map { max(1, ms($0)) } ?? 0
-        if !keepAlive { keepAliveAt = nil }
+        if !keepAlive { timers[.keepAlive] = nil }
     }
 
     var options: ConnectionOptions {
@@ -227,22 +205,6 @@ struct Connection {
         o.keepAliveCount = Int(keepAliveCount)
         o.userTimeout = userTimeoutMs == 0 ? nil : .milliseconds(userTimeoutMs)
         return o
-    }
-
-    /// The earliest armed timer.
-    var earliestDeadline: Instant? {
-        func earlier(_ a: Instant?, _ b: Instant?) -> Instant? {
-            guard let a else { return b }
-            guard let b else { return a }
-            return a < b ? a : b
-        }
-        return earlier(earlier(earlier(retransmitAt, persistAt), earlier(timeWaitAt, finWait2At)),
-                       earlier(lossTimerAt, earlier(delayedACKAt, keepAliveAt)))
-    }
-
-    mutating func cancelTimers() {
-        retransmitAt = nil; persistAt = nil; timeWaitAt = nil; finWait2At = nil; lossTimerAt = nil
-        delayedACKAt = nil; keepAliveAt = nil
     }
 
     /// RCV.WND: what the window last advertised still leaves open past RCV.NXT.
@@ -275,9 +237,4 @@ struct Connection {
         if sackOK, let sb = scoreboard { return sb.pipe }
         return max(0, Int(sndNxt - sndUna) - (inFastRecovery ? recoveryDeliveredEstimate : 0))
     }
-}
-
-extension Instant {
-    /// "Never happened", for TCB fields where an optional would cost 8 bytes of padding.
-    static let never = Instant(nanoseconds: .min)
 }

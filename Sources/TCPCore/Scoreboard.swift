@@ -115,7 +115,7 @@ final class Scoreboard {
         return nil
     }
 
-    /// What the connection's loss timer (`lossTimerAt`) is armed for.
+    /// What the connection's loss timer (`Connection.Timers`, `.reorder` or `.lossProbe`) is armed for.
     enum LossTimer { case none, reorder, probe }
     var lossTimer = LossTimer.none
 
@@ -352,7 +352,7 @@ final class Scoreboard {
 
     /// RFC 8985 §6.2 steps 1–3 for one delivered record.
     /// `echoedTS` is the ACK's TSecr and `tsOffset` the connection's TSval offset, when
-    /// timestamps are on (TSval = milliseconds + offset, as Stack+RFC7323 sends it).
+    /// timestamps are on (TSval = milliseconds + offset, as TCPStack+RFC7323 sends it).
     func rackDelivered(_ r: SentSegment, now: Instant, echoedTS: UInt32? = nil, tsOffset: UInt32 = 0) {
         let sentTS = echoedTS.map { _ in UInt32(truncatingIfNeeded: r.sentAt.nanoseconds / 1_000_000) &+ tsOffset }
         let rtt = (now - r.sentAt).nanoseconds

@@ -86,7 +86,7 @@ extension TCPStack {
         guard let i = connectionIndex(id) else { throw .invalidHandle }
         var c = take(i)
         c.apply(options)
-        c.keepAliveAt = nil   // re-armed by commit from the new idle time
+        c.timers[.keepAlive] = nil   // re-armed by commit from the new idle time
         commit(i, &c, now)
     }
 
@@ -135,12 +135,8 @@ extension TCPStack {
         let local = SocketAddress(ip, port)
         var c = Connection(local: local, remote: remote, passive: false, userOwned: true, configuration: configuration, rings: emptyRings)
         initializeSend(&c, iss: isnGenerator.isn(local: local, remote: remote, now: now))
-        let i = allocateSlot(c)
-        c = take(i)
-        let cid = id(ofSlot: i)
-        demux[FourTuple(local: local, remote: remote)] = UInt32(i)
+        let (i, cid) = install(&c, in: .synSent, tracedFrom: .closed, now)
         statistics.connectionsOpened += 1
-        setState(&c, cid, .synSent, now)
         commit(i, &c, now)
         return cid
     }
@@ -316,7 +312,7 @@ extension TCPStack {
             return
         }
         closeSending(&c, id, now)
-        if c.state == .finWait2 && c.finWait2At == nil { c.finWait2At = now + configuration.finWait2Timeout }
+        if c.state == .finWait2 && c.timers[.finWait2] == nil { c.timers[.finWait2] = now + configuration.finWait2Timeout }
     }
 
     /// ABORT (RFC 9293 §3.10.5): RST to the peer if it knows of us, everything dropped, handle released.
@@ -387,7 +383,7 @@ extension TCPStack {
             }
             c.listenerRole = .none
             c.scoreboard = nil
-            c.cancelTimers()
+            c.timers.cancelAll()
             c.scheduledDeadline = nil
             c.ackPending = false
             if c.userOwned && !c.userClosed {
@@ -405,10 +401,10 @@ extension TCPStack {
         }
         armKeepAlive(&c)
         clampToUserTimeout(&c)
-        if let d = c.earliestDeadline, d != c.scheduledDeadline {
+        if let d = c.timers.earliest, d != c.scheduledDeadline {
             timers.push(.init(deadline: d, slot: UInt32(i), generation: slots[i].generation))
             c.scheduledDeadline = d
-        } else if c.earliestDeadline == nil {
+        } else if c.timers.earliest == nil {
             c.scheduledDeadline = nil
         }
         if !c.queuedForOutput && wantsToSend(c) {

@@ -100,13 +100,34 @@ public struct TCPStack {
 
     func id(ofSlot i: Int) -> ConnectionID { ConnectionID(index: UInt32(i), generation: slots[i].generation) }
 
-    mutating func allocateSlot(_ c: Connection) -> Int {
+    private mutating func allocateSlot(_ c: Connection) -> Int {
         if let i = freeSlots.popLast() {
             slots[Int(i)].connection = c
             return Int(i)
         }
         slots.append(Slot(generation: 0, connection: c))
         return slots.count - 1
+    }
+
+    /// Installs a new connection: gives it a slot and its demultiplexing entry, and enters its
+    /// first state, traced from `from` (CLOSED for an active open, RFC 9293 §3.10.1; LISTEN for a
+    /// connection a listener makes from a SYN or a SYN cookie's ACK, §3.10.7.2). The connection
+    /// stays taken out of its slot for processing: `commit` puts it back.
+    mutating func install(_ c: inout Connection, in state: TCPState, tracedFrom from: TCPState,
+                          _ now: Instant) -> (slot: Int, id: ConnectionID) {
+        let i = allocateSlot(c)
+        c = take(i)
+        let cid = id(ofSlot: i)
+        demux[FourTuple(local: c.local, remote: c.remote)] = UInt32(i)
+        setState(&c, cid, state, now, tracedFrom: from)
+        return (i, cid)
+    }
+
+    /// The one way to write `Connection.state`: only `setState` (in this file) can make one, so
+    /// every state change is traced.
+    struct StateChange {
+        let to: TCPState
+        fileprivate init(_ to: TCPState) { self.to = to }
     }
 
     /// Takes a connection out of its slot for processing; `commit` puts it back.
@@ -138,7 +159,7 @@ public struct TCPStack {
             sendMSS: c.sendMSS, rto: .nanoseconds(c.rto), srtt: c.srtt.map { .nanoseconds($0) },
             cwnd: c.cwnd, ssthresh: c.ssthresh, bytesBuffered: c.sendBuffer.count,
             bytesReadable: c.receiveBuffer.count, retries: c.retries, error: c.error,
-            timers: TimerDeadlines(retransmit: c.retransmitAt, persist: c.persistAt, timeWait: c.timeWaitAt, finWait2: c.finWait2At))
+            timers: TimerDeadlines(retransmit: c.timers[.retransmit], persist: c.timers[.persist], timeWait: c.timers[.timeWait], finWait2: c.timers[.finWait2]))
         if c.windowScalingOn { info.windowShifts = WindowShifts(send: c.sndWindShift, receive: c.rcvWindShift) }
         info.timestamps = c.timestampsOn
         return info
@@ -183,140 +204,27 @@ public struct TCPStack {
     }
 
     /// Every state change goes through here, so traces show each one (`ESTABLISHED -> FIN-WAIT-1`).
-    mutating func setState(_ c: inout Connection, _ id: ConnectionID, _ to: TCPState, _ now: Instant) {
-        let from = c.state
+    /// `tracedFrom` names the state a new connection's first state is traced from, when that is
+    /// not its TCB's initial CLOSED (`install`: LISTEN for a connection a listener makes).
+    mutating func setState(_ c: inout Connection, _ id: ConnectionID, _ to: TCPState, _ now: Instant,
+                           tracedFrom: TCPState? = nil) {
+        let from = tracedFrom ?? c.state
         guard from != to else { return }
-        c.state = to
+        c.change(StateChange(to))
         trace(now, id, .state(from: from, to: to))
         switch to {
         case .timeWait:
             // RFC 9293 §3.10.7.4: TIME-WAIT turns off the other timers and waits 2×MSL.
-            c.cancelTimers()
-            c.timeWaitAt = now + configuration.msl * 2
+            c.timers.cancelAll()
+            c.timers[.timeWait] = now + configuration.msl * 2
         case .finWait2:
-            c.retransmitAt = nil
-            if c.userClosed { c.finWait2At = now + configuration.finWait2Timeout }
+            c.timers[.retransmit] = nil
+            if c.userClosed { c.timers[.finWait2] = now + configuration.finWait2Timeout }
         case .closed:
-            c.cancelTimers()
+            c.timers.cancelAll()
             trace(now, id, .info(c.tcpInfo))
         default:
             break
         }
-    }
-}
-
-/// Counters for the whole stack.
-public struct TCPStatistics: Sendable, Hashable {
-    public var drops: [DropReason: Int] = [:]
-    public var malformed: [WireError: Int] = [:]
-    public var segmentsReceived = 0
-    public var segmentsSent = 0
-    public var retransmissions = 0
-    /// Retransmission timeouts that fired with data outstanding (RFC 6298 §5.4; Linux TCPTimeouts).
-    public var retransmissionTimeouts = 0
-    /// Duplicate ACKs received (RFC 5681 §2) and fast retransmissions made (RFC 5681 §3.2, RFC 6582).
-    public var duplicateACKs = 0
-    public var fastRetransmissions = 0
-    /// SACK (RFC 2018, 2883, 6675) and RACK-TLP (RFC 8985): blocks received, blocks ignored as
-    /// outside SND.UNA..SND.MAX, D-SACKs received and sent, SACK recoveries entered, segments
-    /// RACK deemed lost, tail loss probes sent, reneging detected at an RTO.
-    public var sackBlocksReceived = 0
-    public var sackBlocksIgnored = 0
-    public var dsacksReceived = 0
-    public var dsacksSent = 0
-    public var sackRecoveries = 0
-    /// Fast recoveries undone because D-SACKs showed every retransmission needless (RFC 3708).
-    public var spuriousRecoveriesUndone = 0
-    public var rackLosses = 0
-    public var lossProbes = 0
-    public var renegingsDetected = 0
-    /// Segments that arrived past a gap and were kept for reassembly.
-    public var outOfOrderSegments = 0
-    public var resetsSent = 0
-    public var challengeACKsSent = 0
-    public var connectionsOpened = 0
-    public var connectionsAccepted = 0
-    /// SYN cookies (RFC 4987 §3.6): SYN-ACKs sent with a cookie instead of a half-open
-    /// connection; ACKs whose cookie checked out; ACKs whose cookie did not (forged, for another
-    /// four-tuple, or expired: drops `syn-cookie-invalid` and `syn-cookie-expired`).
-    public var synCookiesSent = 0
-    public var synCookiesValid = 0
-    public var synCookiesInvalid = 0
-    public func dropCount(_ r: DropReason) -> Int { drops[r] ?? 0 }
-}
-
-/// Deadlines of a connection's timers.
-public struct TimerDeadlines: Sendable, Hashable {
-    public var retransmit: Instant?
-    public var persist: Instant?
-    public var timeWait: Instant?
-    public var finWait2: Instant?
-}
-
-/// A snapshot of one connection's TCB.
-public struct ConnectionInfo: Sendable, Hashable {
-    public var state: TCPState
-    public var local: SocketAddress
-    public var remote: SocketAddress
-    public var iss: SequenceNumber
-    public var irs: SequenceNumber
-    public var sndUna: SequenceNumber
-    public var sndNxt: SequenceNumber
-    public var sndWnd: UInt32
-    public var rcvNxt: SequenceNumber
-    public var rcvWnd: UInt32
-    public var sendMSS: Int
-    public var rto: Duration
-    public var srtt: Duration?
-    public var cwnd: Int
-    public var ssthresh: Int
-    public var bytesBuffered: Int
-    public var bytesReadable: Int
-    public var retries: Int
-    public var error: TCPError?
-    public var timers: TimerDeadlines
-    /// RFC 7323 §2: the shift counts in use, nil unless both SYNs carried the window scale option.
-    public var windowShifts: WindowShifts? = nil
-    /// RFC 7323 §3: both SYNs carried the timestamps option.
-    public var timestamps = false
-}
-
-/// Window scale shift counts (RFC 7323 §2.2): the peer's windows are shifted left by `send`, ours
-/// right by `receive`.
-public struct WindowShifts: Sendable, Hashable {
-    public var send: UInt8
-    public var receive: UInt8
-    public init(send: UInt8, receive: UInt8) { self.send = send; self.receive = receive }
-}
-
-/// The connection slab: TCBs stored inline (no allocation per connection), in chunks of
-/// `chunkSize` slots. A single array would double its capacity as it grows — up to half of it
-/// unused, and while it grows the old and the new storage both live: 100,000 idle connections of
-/// ~850 bytes each peaked at 2 × 112 MB of slots in two stacks. Chunks cost at most one partly
-/// filled chunk, and growing copies nothing. (The first chunk grows as an array does, so a stack
-/// with a handful of connections stays small.)
-struct SlotTable: RandomAccessCollection {
-    static let chunkShift = 10
-    static let chunkSize = 1 << chunkShift
-    private var chunks: [[TCPStack.Slot]] = []
-    private(set) var count = 0
-
-    var startIndex: Int { 0 }
-    var endIndex: Int { count }
-    var indices: Range<Int> { 0..<count }
-
-    subscript(i: Int) -> TCPStack.Slot {
-        get { chunks[i >> Self.chunkShift][i & (Self.chunkSize - 1)] }
-        _modify { yield &chunks[i >> Self.chunkShift][i & (Self.chunkSize - 1)] }
-    }
-
-    mutating func append(_ slot: TCPStack.Slot) {
-        if chunks.isEmpty || chunks[chunks.count - 1].count == Self.chunkSize {
-            var chunk: [TCPStack.Slot] = []
-            if !chunks.isEmpty { chunk.reserveCapacity(Self.chunkSize) }
-            chunks.append(chunk)
-        }
-        chunks[chunks.count - 1].append(slot)
-        count += 1
     }
 }

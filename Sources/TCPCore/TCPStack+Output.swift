@@ -248,7 +248,7 @@ extension TCPStack {
         c.sndNxt = seq + length
         if c.sndNxt > c.sndMax { c.sndMax = c.sndNxt }
         c.congestion.noteSent(flight: Int(c.sndMax - c.sndUna), una: c.sndUna, sndMax: c.sndMax)
-        if c.retransmitAt == nil { c.retransmitAt = now + .nanoseconds(c.rto) }
+        if c.timers[.retransmit] == nil { c.timers[.retransmit] = now + .nanoseconds(c.rto) }
         if isNew && c.rttSeq == nil && c.retries == 0 {
             c.rttSeq = seq
             c.rttStart = now
@@ -271,61 +271,57 @@ extension TCPStack {
         }
     }
 
+    /// Runs the connection's timers that are due at `now`, once each, in
+    /// `Connection.Timers.firingOrder`; none after the connection reaches CLOSED.
     mutating func fireTimers(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
-        if let t = c.timeWaitAt, t <= now {
-            c.timeWaitAt = nil
-            trace(now, id, .timer(.timeWait))
-            setState(&c, id, .closed, now)   // 2×MSL have passed: delete the TCB
-            if c.userOwned { emit(.closed(id), now) }
-            return
+        for kind in Connection.Timers.firingOrder where c.timers.expire(kind, at: now) {
+            timerFired(kind, &c, id, now)
+            if c.state == .closed { return }
         }
-        if let t = c.finWait2At, t <= now {
-            c.finWait2At = nil
-            trace(now, id, .timer(.finWait2))
-            setState(&c, id, .closed, now)
+    }
+
+    /// One timer ran out (and is off until its handler arms it again).
+    mutating func timerFired(_ kind: TimerKind, _ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        switch kind {
+        case .timeWait, .finWait2:
+            trace(now, id, .timer(kind))
+            setState(&c, id, .closed, now)   // TIME-WAIT: 2×MSL have passed, delete the TCB
             if c.userOwned { emit(.closed(id), now) }
-            return
-        }
-        if let t = c.delayedACKAt, t <= now {
-            c.delayedACKAt = nil
+        case .delayedACK:
             delayedACKTimeout(&c, id, now)
-        }
-        if let t = c.retransmitAt, t <= now {
-            c.retransmitAt = nil
+        case .retransmit, .userTimeout:
             if userTimeoutExpired(&c, id, now) { return }
             trace(now, id, .timer(.retransmit))
             retransmitTimeout(&c, id, now)
-            if c.state == .closed { return }
-        }
-        if let t = c.lossTimerAt, t <= now {
+        case .reorder, .lossProbe:
             lossTimerFired(&c, id, now)   // RACK reordering timer or tail loss probe (RFC 8985)
-        }
-        if let t = c.persistAt, t <= now {
-            c.persistAt = nil
-            trace(now, id, .timer(.persist))
-            if c.sndWnd == 0 && c.unsentBytes > 0 {
-                if zeroWindowUserTimeoutExpired(&c, id, now) { return }
-                c.probePending = true
-                c.counters.windowProbes &+= 1
-                c.persistBackoff += 1
-                // RFC 1122 §4.2.2.17: give up only on a peer that stops answering the probes; one
-                // that keeps acknowledging them may keep its window shut indefinitely.
-                c.probesUnanswered += 1
-                if c.probesUnanswered > configuration.dataRetries {
-                    resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
-                    emitTimedOut(&c, id, now)
-                    return
-                }
-            } else if c.sndWnd > 0 && c.unsentBytes > 0 {
-                // Sender SWS avoidance's override timeout (RFC 9293 §3.8.6.2.1): send what the
-                // small window allows (Linux's tcp_write_wakeup does the same).
-                c.swsOverride = true
-            }
-        }
-        if let t = c.keepAliveAt, t <= now {
-            c.keepAliveAt = nil
+        case .persist:
+            persistTimeout(&c, id, now)
+        case .keepAlive:
             keepAliveTimeout(&c, id, now)
-            if c.state == .closed { return }
+        }
+    }
+
+    /// The persist timer ran out: probe a zero window (RFC 9293 §3.8.6.1), or let a small usable
+    /// window be used.
+    mutating func persistTimeout(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        trace(now, id, .timer(.persist))
+        if c.sndWnd == 0 && c.unsentBytes > 0 {
+            if zeroWindowUserTimeoutExpired(&c, id, now) { return }
+            c.probePending = true
+            c.counters.windowProbes &+= 1
+            c.persistBackoff += 1
+            // RFC 1122 §4.2.2.17: give up only on a peer that stops answering the probes; one
+            // that keeps acknowledging them may keep its window shut indefinitely.
+            c.probesUnanswered += 1
+            if c.probesUnanswered > configuration.dataRetries {
+                resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
+                emitTimedOut(&c, id, now)
+            }
+        } else if c.sndWnd > 0 && c.unsentBytes > 0 {
+            // Sender SWS avoidance's override timeout (RFC 9293 §3.8.6.2.1): send what the
+            // small window allows (Linux's tcp_write_wakeup does the same).
+            c.swsOverride = true
         }
     }
 
@@ -375,23 +371,23 @@ extension TCPStack {
         c.inFastRecovery = false
         c.duplicateACKs = 0
         c.retransmitFirst = false
-        c.retransmitAt = nil                             // restarted when the segment goes out
+        c.timers[.retransmit] = nil                             // restarted when the segment goes out
     }
 
     /// Arms the persist timer when the peer's window is zero and we have data but nothing in flight.
     func armPersistTimer(_ c: inout Connection, _ now: Instant) {
         guard c.state.isSynchronized, c.unsentBytes > 0, c.sndUna == c.sndMax,
-              c.retransmitAt == nil, c.persistAt == nil else { return }
+              c.timers[.retransmit] == nil, c.timers[.persist] == nil else { return }
         if c.sndWnd > 0 {
             // Data held back by sender SWS avoidance with nothing in flight: no ACK will come to
             // open the window further, so the override timeout (0.1–1 s, RFC 9293 §3.8.6.2.1)
             // runs on the persist timer: one RTO, at most 1 s.
             guard !c.swsOverride, sendableLength(c, maxPayload: .max) == 0 else { return }
-            c.persistAt = now + .nanoseconds(min(c.rto, 1_000_000_000))
+            c.timers[.persist] = now + .nanoseconds(min(c.rto, 1_000_000_000))
             return
         }
         let backoff = min(c.persistBackoff, 16)
         let delay = min(c.rto << backoff, configuration.rtoMax.nanoseconds)
-        c.persistAt = now + .nanoseconds(delay)
+        c.timers[.persist] = now + .nanoseconds(delay)
     }
 }

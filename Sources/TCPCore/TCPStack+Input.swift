@@ -144,12 +144,7 @@ extension TCPStack {
         c.maxSndWnd = c.sndWnd
         c.sndWl1 = h.sequenceNumber
         c.sndWl2 = h.acknowledgmentNumber
-        let i = allocateSlot(c)
-        c = take(i)
-        let cid = id(ofSlot: i)
-        demux[FourTuple(local: c.local, remote: c.remote)] = UInt32(i)
-        trace(now, cid, .state(from: .listen, to: .synReceived))
-        c.state = .synReceived
+        let (i, cid) = install(&c, in: .synReceived, tracedFrom: .listen, now)
         // Data or FIN on a SYN is not queued (no TCP Fast Open); the peer will send it again.
         if !seg.payload.isEmpty { drop(.synDataIgnored, now, cid, seg) }
         commit(i, &c, now)
@@ -326,7 +321,7 @@ extension TCPStack {
                 c.ackPending = true
                 // TIME-WAIT: a retransmitted FIN is acknowledged and restarts the 2×MSL timeout.
                 if c.state == .timeWait && f.contains(.fin) && seq + segLen == c.rcvNxt {
-                    c.timeWaitAt = now + configuration.msl * 2
+                    c.timers[.timeWait] = now + configuration.msl * 2
                     trace(now, id, .timer(.timeWait))
                 }
             }
@@ -444,7 +439,7 @@ extension TCPStack {
                 c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
                 c.sndWl1 = seq
                 c.sndWl2 = ack
-                if c.sndWnd > 0 { c.persistAt = nil; c.persistBackoff = 0 }
+                if c.sndWnd > 0 { c.timers[.persist] = nil; c.persistBackoff = 0 }
             }
             switch c.state {
             case .finWait1:
@@ -478,7 +473,6 @@ extension TCPStack {
 
     /// New data acknowledged (SND.UNA < SEG.ACK <= SND.MAX).
     mutating func acknowledge(_ c: inout Connection, _ id: ConnectionID, _ ack: SequenceNumber, _ now: Instant) {
-        let previousUna = c.sndUna
         var ackedData = 0
         if ack > c.sendBufferSeq {
             ackedData = min(Int(ack - c.sendBufferSeq), c.sendBuffer.count)
@@ -503,8 +497,8 @@ extension TCPStack {
         // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, otherwise restart it —
         // in NewReno recovery only on the first partial ACK (RFC 6582 §3.2 step 4, §4): with
         // many holes the timeout then repairs them faster than one per round trip.
-        let keepTimer = c.inFastRecovery && c.partialACKs > 1 && c.retransmitAt != nil
-        if !keepTimer { c.retransmitAt = c.sndUna == c.sndMax ? nil : now + .nanoseconds(c.rto) }
+        let keepTimer = c.inFastRecovery && c.partialACKs > 1 && c.timers[.retransmit] != nil
+        if !keepTimer { c.timers[.retransmit] = c.sndUna == c.sndMax ? nil : now + .nanoseconds(c.rto) }
         if c.sendBufferWasFull && c.sendBuffer.free > 0 && ackedData > 0 {
             c.sendBufferWasFull = false
             if c.userOwned && !c.userClosed { emit(.writable(id), now) }

@@ -38,7 +38,7 @@ extension TCPStack {
         for slot in slots {
             guard let c = slot.connection else { continue }
             r.handles += 1
-            if c.earliestDeadline != nil { r.armedTimers += 1 }
+            if c.timers.earliest != nil { r.armedTimers += 1 }
         }
         for l in listenerSlots {
             guard let listener = l.listener else { continue }

@@ -22,9 +22,9 @@ extension TCPStack {
     mutating func inOrderDataTaken(_ c: inout Connection, _ now: Instant) {
         if !configuration.delayedACK || c.quickACKs > 0 || Int(c.rcvNxt - c.rcvAcked) > Int(c.rcvMSS) {
             c.ackPending = true
-        } else if c.delayedACKAt == nil {
+        } else if c.timers[.delayedACK] == nil {
             // RFC 9293 §3.8.6.3: the delay MUST be less than 0.5 s.
-            c.delayedACKAt = now + configuration.delayedACKTimeout
+            c.timers[.delayedACK] = now + configuration.delayedACKTimeout
         }
     }
 
@@ -32,7 +32,7 @@ extension TCPStack {
     mutating func ackSent(_ c: inout Connection, ack: SequenceNumber) {
         if c.quickACKs > 0, ack > c.rcvAcked { c.quickACKs -= 1 }
         c.rcvAcked = ack
-        c.delayedACKAt = nil
+        c.timers[.delayedACK] = nil
     }
 
     /// The delayed-ACK timer ran out.
@@ -80,8 +80,8 @@ extension TCPStack {
     /// Arms the keep-alive timer for the idle time after the last segment received (MUST-26: only
     /// after the interval with nothing received).
     func armKeepAlive(_ c: inout Connection) {
-        guard c.keepAliveAt == nil, keepAliveApplies(c) else { return }
-        c.keepAliveAt = c.lastReceivedAt + .seconds(c.keepAliveIdleS)
+        guard c.timers[.keepAlive] == nil, keepAliveApplies(c) else { return }
+        c.timers[.keepAlive] = c.lastReceivedAt + .seconds(c.keepAliveIdleS)
     }
 
     /// The keep-alive timer ran out: the idle time may not really have passed (segments arrived
@@ -93,11 +93,11 @@ extension TCPStack {
         guard keepAliveApplies(c) else { return }
         let idle = Duration.seconds(c.keepAliveIdleS)
         if c.sndMax != c.sndUna || c.unsentBytes > 0 {
-            c.keepAliveAt = now + idle
+            c.timers[.keepAlive] = now + idle
             return
         }
         guard now - c.lastReceivedAt >= idle else {
-            c.keepAliveAt = c.lastReceivedAt + idle
+            c.timers[.keepAlive] = c.lastReceivedAt + idle
             return
         }
         trace(now, id, .timer(.keepAlive))
@@ -109,16 +109,16 @@ extension TCPStack {
         c.keepAliveProbesOut += 1
         c.counters.keepAliveProbes &+= 1
         c.probePending = true
-        c.keepAliveAt = now + .seconds(c.keepAliveIntervalS)
+        c.timers[.keepAlive] = now + .seconds(c.keepAliveIntervalS)
     }
 
     // MARK: User timeout (RFC 9293 §3.8.3, RFC 5482)
 
     /// The retransmission timer never runs past the user timeout, so the connection fails at it.
     func clampToUserTimeout(_ c: inout Connection) {
-        guard c.userTimeoutMs > 0, let r = c.retransmitAt, c.sndUna != c.sndMax else { return }
+        guard c.userTimeoutMs > 0, let r = c.timers[.retransmit], c.sndUna != c.sndMax else { return }
         let limit = c.progressAt + .milliseconds(c.userTimeoutMs)
-        if limit < r { c.retransmitAt = limit }
+        if limit < r { c.timers[.retransmit] = limit }
     }
 
     /// Zero-window probing (RFC 9293 §3.8.6.1) under a user timeout: a peer that keeps answering

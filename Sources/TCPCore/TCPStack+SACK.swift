@@ -3,7 +3,7 @@ import TCPWire
 /// The sender's side of SACK: the scoreboard kept up to date from each ACK (RFC 2018, RFC 2883),
 /// loss detection by RFC 6675 IsLost and RACK (RFC 8985 §6), RFC 6675 loss recovery (pipe,
 /// NextSeg), the tail loss probe (RFC 8985 §7), and the RTO with a scoreboard (RFC 6675 §5.1).
-/// Congestion responses (how far cwnd and ssthresh move) are in Stack+Congestion.swift.
+/// Congestion responses (how far cwnd and ssthresh move) are in TCPStack+Congestion.swift.
 extension TCPStack {
     static let dupThresh = 3
     /// RFC 8985 §7.2 WCDelAckT: the worst-case delayed-ACK time of the peer.
@@ -27,7 +27,7 @@ extension TCPStack {
             sb.tlpPending = false
             sb.tlpEndSeq = c.sndMax
             sb.tlpIsRetransmission = false
-            c.retransmitAt = now + .nanoseconds(c.rto)
+            c.timers[.retransmit] = now + .nanoseconds(c.rto)
         }
     }
 
@@ -143,7 +143,7 @@ extension TCPStack {
         sb.rescueSent = false
         c.rttSeq = nil   // Karn: the timed segment may be resent
         // RFC 8985 §7.2: no probe during recovery.
-        if sb.lossTimer == .probe { c.lossTimerAt = nil; sb.lossTimer = .none }
+        if sb.lossTimer == .probe { c.timers[.lossProbe] = nil; sb.lossTimer = .none }
     }
 
     // MARK: Undoing a spurious recovery (RFC 2883 §5, RFC 3708, RFC 4015)
@@ -189,10 +189,10 @@ extension TCPStack {
         statistics.rackLosses += marked
         if let timeout {
             // RFC 8985 §6.3: fire when the oldest waiting segment becomes overdue.
-            c.lossTimerAt = now + .nanoseconds(timeout)
+            c.timers[.reorder] = now + .nanoseconds(timeout)
             sb.lossTimer = .reorder
         } else if sb.lossTimer == .reorder {
-            c.lossTimerAt = nil
+            c.timers[.reorder] = nil
             sb.lossTimer = .none
         }
         return marked
@@ -222,8 +222,8 @@ extension TCPStack {
         let dataOutstanding = Int(c.sndMax - c.sndUna) > (finOutstanding ? 1 : 0)
         guard configuration.tailLossProbe, c.sackOK, c.state.isSynchronized, dataOutstanding,
               !c.inFastRecovery, !c.inRTORecovery, sb.tlpEndSeq == nil, !sb.tlpPending,
-              sb.lossTimer != .reorder, c.retries == 0, let rto = c.retransmitAt else {
-            if sb.lossTimer == .probe { c.lossTimerAt = nil; sb.lossTimer = .none }
+              sb.lossTimer != .reorder, c.retries == 0, let rto = c.timers[.retransmit] else {
+            if sb.lossTimer == .probe { c.timers[.lossProbe] = nil; sb.lossTimer = .none }
             return
         }
         // Already armed for this flight (same SND.UNA and SND.MAX): keep it.
@@ -237,18 +237,17 @@ extension TCPStack {
         }
         // The probe only helps before the retransmission timer: otherwise the RTO does the work.
         guard now + .nanoseconds(pto) < rto else {
-            if sb.lossTimer == .probe { c.lossTimerAt = nil; sb.lossTimer = .none }
+            if sb.lossTimer == .probe { c.timers[.lossProbe] = nil; sb.lossTimer = .none }
             return
         }
-        c.lossTimerAt = now + .nanoseconds(pto)
+        c.timers[.lossProbe] = now + .nanoseconds(pto)
         sb.lossTimer = .probe
         sb.ptoUna = c.sndUna
         sb.ptoMax = c.sndMax
     }
 
-    /// The RACK reordering timer or the probe timer fired.
+    /// The RACK reordering timer or the probe timer fired (`fireTimers` has turned it off).
     mutating func lossTimerFired(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
-        c.lossTimerAt = nil
         guard let sb = c.scoreboard, c.state.isSynchronized else { return }
         let kind = sb.lossTimer
         sb.lossTimer = .none
@@ -314,7 +313,7 @@ extension TCPStack {
             guard let seg = retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window) else { return nil }
             sb.tlpEndSeq = c.sndMax
             sb.tlpIsRetransmission = true
-            c.retransmitAt = now + .nanoseconds(c.rto)   // §7.3: the RTO runs from the probe
+            c.timers[.retransmit] = now + .nanoseconds(c.rto)   // §7.3: the RTO runs from the probe
             return seg
         }
         if sb.entryRetransmit {
@@ -376,7 +375,7 @@ extension TCPStack {
         if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: length) }
         if length > 0 { c.lastDataSentAt = now }
         if c.rttSeq.map({ $0 >= r.start && $0 < r.end }) ?? false { c.rttSeq = nil }   // Karn
-        if c.retransmitAt == nil { c.retransmitAt = now + .nanoseconds(c.rto) }
+        if c.timers[.retransmit] == nil { c.timers[.retransmit] = now + .nanoseconds(c.rto) }
         c.ackPending = false
         let h = TCPHeader(sourcePort: c.local.port, destinationPort: c.remote.port, sequenceNumber: r.start,
                           acknowledgmentNumber: c.rcvNxt, flags: flags, window: window)
@@ -405,9 +404,51 @@ extension TCPStack {
         sb.undoMarker = nil   // a timeout is not undone here (that would be F-RTO's or Eifel's detection)
         sb.tlpEndSeq = nil
         sb.tlpPending = false
-        if sb.lossTimer != .none { sb.lossTimer = .none; c.lossTimerAt = nil }
+        if sb.lossTimer != .none { sb.lossTimer = .none; c.timers[.reorder] = nil }   // the loss timer, either kind
         c.inRTORecovery = true
         _ = sb.computePipe()
         return true
+    }
+}
+
+extension TCPStack {
+    /// Puts the SACK option on an ACK-bearing segment of a SACK connection (RFC 2018 §3–4): a
+    /// D-SACK block first when a duplicate arrived (RFC 2883 §4), then the block holding the most
+    /// recently received segment, then the other held ranges, most recently received first, as
+    /// many as fit beside the other options (4 alone, 3 with timestamps).
+    /// On a data segment the blocks must fit beside the payload within the MSS (RFC 6691 §3), so a
+    /// full-sized segment carries none.
+    mutating func addSACKBlocks(_ c: inout Connection, _ h: inout TCPHeader, payloadLength: Int) {
+        guard c.sackOK, c.state.isSynchronized, h.flags.contains(.ack), !h.flags.contains(.syn), !h.flags.contains(.rst) else { return }
+        var free = 40 - h.options.encodedLength
+        if payloadLength > 0 {
+            // Data plus options may fill the peer's MSS. `sendMSS` already left out the 12 bytes
+            // the timestamps take on every segment (TCPStack+RFC7323), and `encodedLength` counts
+            // them again: add them back once.
+            let segmentLimit = c.sendMSS + (c.timestampsOn ? 12 : 0)
+            free = min(free, segmentLimit - payloadLength - h.options.encodedLength)
+        }
+        free -= 4   // NOP, NOP, kind, length
+        let room = min(SACKBlocks.capacity, max(0, free / 8))
+        guard room > 0, c.sackReport.dsack != nil || !c.assembler.isEmpty else { return }
+        var blocks = SACKBlocks()
+        if let d = c.sackReport.dsack {
+            blocks.append(SACKBlock(left: d.left, right: d.right))
+            c.sackReport.dsack = nil
+            statistics.dsacksSent += 1
+        }
+        func add(_ r: (start: UInt32, end: UInt32)) {
+            guard blocks.count < room else { return }
+            let b = SACKBlock(left: c.rcvNxt + Int(r.start), right: c.rcvNxt + Int(r.end))
+            if blocks.contains(b) { return }
+            blocks.append(b)
+        }
+        for i in 0..<c.sackReport.anchorCount {
+            let a = c.sackReport.anchor(i)
+            guard a >= c.rcvNxt else { continue }
+            if let r = c.assembler.range(containing: UInt32(a - c.rcvNxt)) { add(r) }
+        }
+        for i in 0..<c.assembler.count { add(c.assembler.range(i)) }
+        h.options.sackBlocks = blocks
     }
 }

@@ -1,0 +1,25 @@
+/// Options of one connection, the ones sockets set with setsockopt (TCP_NODELAY, SO_KEEPALIVE,
+/// TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT, TCP_USER_TIMEOUT). Defaults in
+/// `TCPConfiguration.connectionOptions`; per connection with `TCPStack.setOptions`.
+public struct ConnectionOptions: Sendable, Hashable {
+    /// Turns Nagle's algorithm off (TCP_NODELAY, RFC 9293 §3.7.4 MUST-17).
+    public var noDelay: Bool = false
+    /// Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off by default (MUST-25).
+    public var keepAlive: Bool = false
+    /// Idle time before the first keep-alive (MUST-28: at least 2 hours by default; Linux
+    /// tcp_keepalive_time = 7200 s). Whole seconds, at most 65535 (like Linux's, at most 32767).
+    public var keepAliveIdle: Duration = .seconds(7200)
+    /// Time between unanswered keep-alives (Linux tcp_keepalive_intvl = 75 s). Whole seconds.
+    public var keepAliveInterval: Duration = .seconds(75)
+    /// Unanswered keep-alives before the connection fails with `timedOut` (Linux tcp_keepalive_probes = 9).
+    public var keepAliveCount: Int = 9
+    /// User timeout (RFC 9293 §3.8.3, RFC 5482 semantics without the option; Linux
+    /// TCP_USER_TIMEOUT): when sent data (or a SYN) stays unacknowledged this long, the connection
+    /// fails with `timedOut`, whatever the retry count. Measured from the last time SND.UNA
+    /// advanced, or from the first transmission after nothing was outstanding. While probing a
+    /// zero window, the connection fails only when nothing at all arrived for that long. nil: off
+    /// (only the retry limits apply).
+    public var userTimeout: Duration? = nil
+
+    public init() {}
+}

@@ -1,0 +1,29 @@
+/// Why a connection was reset.
+public enum ResetReason: String, Sendable, Hashable {
+    /// RST in answer to our SYN: nobody listens there.
+    case refused
+    /// The peer sent an acceptable RST in a synchronized state.
+    case peerReset = "peer-reset"
+    /// We aborted (user ABORT, close with unread data, or data after close).
+    case localAbort = "local-abort"
+}
+
+/// What the application learns from the stack (`pollEvent`).
+public enum TCPEvent: Hashable, Sendable {
+    /// A listener has a connection ready to `accept`.
+    case connectionAvailable(ListenerID)
+    /// The handshake completed (active or passive side).
+    case established(ConnectionID)
+    /// New data can be received.
+    case readable(ConnectionID)
+    /// Send buffer space opened up after the buffer had been full.
+    case writable(ConnectionID)
+    /// The peer's FIN arrived: after the buffered data, the stream ends.
+    case peerClosed(ConnectionID)
+    /// The connection was reset.
+    case reset(ConnectionID, ResetReason)
+    /// The retransmission or SYN retry limit ran out.
+    case timedOut(ConnectionID)
+    /// The connection reached CLOSED through the normal close sequence.
+    case closed(ConnectionID)
+}

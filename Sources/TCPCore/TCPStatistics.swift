@@ -1,0 +1,41 @@
+import TCPWire
+
+/// Counters for the whole stack.
+public struct TCPStatistics: Sendable, Hashable {
+    public var drops: [DropReason: Int] = [:]
+    public var malformed: [WireError: Int] = [:]
+    public var segmentsReceived = 0
+    public var segmentsSent = 0
+    public var retransmissions = 0
+    /// Retransmission timeouts that fired with data outstanding (RFC 6298 §5.4; Linux TCPTimeouts).
+    public var retransmissionTimeouts = 0
+    /// Duplicate ACKs received (RFC 5681 §2) and fast retransmissions made (RFC 5681 §3.2, RFC 6582).
+    public var duplicateACKs = 0
+    public var fastRetransmissions = 0
+    /// SACK (RFC 2018, 2883, 6675) and RACK-TLP (RFC 8985): blocks received, blocks ignored as
+    /// outside SND.UNA..SND.MAX, D-SACKs received and sent, SACK recoveries entered, segments
+    /// RACK deemed lost, tail loss probes sent, reneging detected at an RTO.
+    public var sackBlocksReceived = 0
+    public var sackBlocksIgnored = 0
+    public var dsacksReceived = 0
+    public var dsacksSent = 0
+    public var sackRecoveries = 0
+    /// Fast recoveries undone because D-SACKs showed every retransmission needless (RFC 3708).
+    public var spuriousRecoveriesUndone = 0
+    public var rackLosses = 0
+    public var lossProbes = 0
+    public var renegingsDetected = 0
+    /// Segments that arrived past a gap and were kept for reassembly.
+    public var outOfOrderSegments = 0
+    public var resetsSent = 0
+    public var challengeACKsSent = 0
+    public var connectionsOpened = 0
+    public var connectionsAccepted = 0
+    /// SYN cookies (RFC 4987 §3.6): SYN-ACKs sent with a cookie instead of a half-open
+    /// connection; ACKs whose cookie checked out; ACKs whose cookie did not (forged, for another
+    /// four-tuple, or expired: drops `syn-cookie-invalid` and `syn-cookie-expired`).
+    public var synCookiesSent = 0
+    public var synCookiesValid = 0
+    public var synCookiesInvalid = 0
+    public func dropCount(_ r: DropReason) -> Int { drops[r] ?? 0 }
+}
