@@ -318,12 +318,28 @@ public struct LadderRenderer: Sendable {
         }
         let ls = states.0.map { Self.stateName($0, short: layout.shortStateNames) } ?? ""
         let rs = states.1.map { Self.stateName($0, short: layout.shortStateNames) } ?? ""
-        var out = row(t, dim(ls), center(label, layout.arrow, visible: labelWidth), dim(rs), layout)
+        var out: String
+        var labelNeeds = 0
+        if layout.compact {
+            // Centred over the arrow; a label wider than the arrow column may reach into the
+            // hosts' columns where their state names leave room (two blank columns each side).
+            let w = labelWidth ?? visibleLength(label)
+            let arrowStart = layout.time + layout.left + 1, rightStart = arrowStart + layout.arrow + 1
+            let lo = ls.isEmpty ? layout.time : layout.time + ls.count + 2
+            let hi = rs.isEmpty ? layout.total : rightStart - 2
+            let at = max(lo, min(arrowStart + (layout.arrow - w) / 2, hi - w))
+            var line = pad(pad(t + dim(ls), at, visible: layout.time + ls.count) + label, rightStart, visible: at + w) + dim(rs)
+            while line.hasSuffix(" ") { line.removeLast() }
+            out = line + "\n"
+            labelNeeds = w <= hi - lo ? 0 : layout.arrow + w - (hi - lo)
+        } else {
+            out = row(t, dim(ls), center(label, layout.arrow, visible: labelWidth), dim(rs), layout)
+        }
         let arrow = arrowLine(details, width: layout.arrow, visible: detailsWidth, leftToRight: onLeft, lost: lost)
         var land = landing(fate, layout)
         if case .inFlight = fate, !showInFlight { land = "" }
         out += row(pad("", layout.time), onLeft ? "" : land, arrow, onLeft ? land : "", layout)
-        return (out, max((labelWidth ?? visibleLength(label)) + 2, detailsWidth + 7))
+        return (out, max(labelNeeds, detailsWidth + 7))
     }
 
     /// Whether an entry may be folded into a condensed stretch.

@@ -47,6 +47,9 @@ struct TunOptions: ParsableArguments {
     @Flag(help: "Draw every segment, state change, drop and timer as a ladder on standard error while it runs.")
     var trace = false
 
+    @Option(help: ArgumentHelp("--trace: " + LadderWidth.help.replacingOccurrences(of: "Text ladder: ", with: ""), valueName: "columns"))
+    var width: Int?
+
     @Option(help: ArgumentHelp("Write every packet through the TUN interface to this pcap file (raw IP, nanosecond wall-clock timestamps).", valueName: "file"))
     var pcap: String?
 
@@ -67,6 +70,7 @@ struct TunOptions: ParsableArguments {
         guard address6 == "none" || IPv6Address(address6) != nil else { throw ValidationError("--address6 must be an IPv6 address or 'none'") }
         guard kernelAddress.contains("/") else { throw ValidationError("--kernel-address needs a prefix length (198.18.0.1/24)") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        try LadderWidth.validate(width)
         for (name, v) in [("--loss", loss), ("--reorder", reorder), ("--duplicate", duplicate)] {
             _ = try SimulateCommand.parseProbability(v, name)
         }
@@ -107,7 +111,8 @@ final class TunSession: Sendable {
                                          reorder: try SimulateCommand.parseProbability(o.reorder, "--reorder"),
                                          duplicate: try SimulateCommand.parseProbability(o.duplicate, "--duplicate"))
         faulty = faults.isNone ? nil : FaultyDevice(wrapping: tun, faults: faults, seed: seed)
-        output = try TunOutput(trace: o.trace, pcap: o.pcap, local: "tcpkit", labels: o.address)
+        output = try TunOutput(trace: o.trace, pcap: o.pcap, local: "tcpkit", labels: o.address,
+                               width: LadderWidth.columns(o.width, fd: 2, toFile: false))
         var hooks = NetworkStack.Hooks()
         if o.trace { hooks.trace = { [output] r in output.trace(r) } }
         if o.pcap != nil { hooks.packets = { [output] _, _, p in output.capture(p) } }
@@ -212,12 +217,12 @@ final class TunOutput: Sendable {
     private let state: Mutex<State>
     let local: String
 
-    init(trace: Bool, pcap: String?, local: String, labels: String) throws {
+    init(trace: Bool, pcap: String?, local: String, labels: String, width: Int? = nil) throws {
         self.local = local
         var s = State()
         if trace {
             let color = isatty(2) == 1 && getenv("NO_COLOR") == nil
-            let ladder = LiveLadder(hosts: [local, "peer"], labels: [local: labels], color: color)
+            let ladder = LiveLadder(hosts: [local, "peer"], labels: [local: labels], color: color, width: width)
             FileOutput.standardError.write(ladder.heading())
             s.ladder = ladder
         }
