@@ -9,15 +9,16 @@ import TCPWire
 /// Fitting a width (`width`, a terminal's columns): the full ladder (about 130 columns) is drawn
 /// as it is whenever it fits. Otherwise the columns shrink to their contents (notes and long
 /// side texts wrap or move into empty room) and the ladder gives up, in this order, until it fits
-/// (`Layout.Step`): first the timestamp option's values (`TS` stays, to say the option is there),
-/// then the window and the options (the arrow keeps `len=`, and `win=0`, the window that stops a
+/// (`Step`): first the timestamp option's values (`TS` stays, to say the option is there), then
+/// the window and the options (the arrow keeps `len=`, and `win=0`, the window that stops a
 /// sender), then the long state names (`stateName(_:short:)`: SYN-RECEIVED is SYN-RCVD and
 /// ESTABLISHED is ESTAB, as in RFC 9293's state diagram, Figure 5), then the addresses in the
-/// heading. The flags, the absolute and relative sequence and acknowledgment numbers, the states,
-/// losses, retransmissions and notes are never left out. In the narrower layouts a
-/// retransmission's or network copy's words and a loss's reason stand in the arrow
-/// (`── len=0 (retransmission) ──▶`, `── len=0 (lost SYN) ──✕ lost`); the ↻ and ⧉ marks stay on
-/// the label. Folds' lines are printed as given.
+/// heading; last, a label still too long for its row moves its acknowledgment number onto its
+/// arrow (`── ack=1741942566 (1) len=264 ──▶`). The flags, the absolute and relative sequence and
+/// acknowledgment numbers, the states, losses, retransmissions and notes are never left out. In
+/// the narrower layouts a retransmission's or network copy's words and a loss's reason stand in
+/// the arrow (`── len=0 (retransmission) ──▶`, `── len=0 (lost SYN) ──✕ lost`); the ↻ and ⧉ marks
+/// stay on the label. Folds' lines are printed as given.
 public struct LadderRenderer: Sendable {
     public var color: Bool
     /// Width of the arrow column (the full layout).
@@ -74,7 +75,7 @@ public struct LadderRenderer: Sendable {
 
     /// What the ladder gives up to fit a width, one more thing at each step (in this order).
     enum Step: Int, CaseIterable, Comparable {
-        case everything, noTimestampValues, noWindowOrOptions, shortStateNames, noAddresses
+        case everything, noTimestampValues, noWindowOrOptions, shortStateNames, noAddresses, ackOnArrow
         static func < (a: Step, b: Step) -> Bool { a.rawValue < b.rawValue }
     }
 
@@ -279,60 +280,73 @@ public struct LadderRenderer: Sendable {
     }
 
     /// A segment's two rows: its label (flags, numbers) between the two hosts' states, then its
-    /// arrow (length, window, options) and where it lands. `landing`: false for a live ladder's
-    /// segments sent to a real network (arrival unknown).
+    /// arrow (length, window, options) and where it lands. `showInFlight`: false for a live
+    /// ladder's segments sent to a real network (arrival unknown). `shrink`: in the narrower
+    /// layouts, an arrow too long for its column keeps the length only (a live ladder, whose
+    /// columns are chosen before its rows are known).
     func segmentRows(_ e: Timeline.Entry, _ s: SegmentSummary, _ fate: Timeline.Fate, mark: Mark?, _ rel: RelativeNumbers,
                      left: String, states: (TCPState?, TCPState?), _ layout: Layout,
-                     showInFlight: Bool = true) -> (text: String, arrowNeeded: Int) {
+                     showInFlight: Bool = true, shrink: Bool = false) -> (text: String, arrowNeeded: Int) {
         let t = pad(formatTime(e.time), layout.time)
         let onLeft = e.host == left
-        var label = segmentLabel(s, rel)
-        var labelWidth: Int? = nil
-        var details = segmentDetails(s, layout.details)
-        var detailsWidth = details.count
-        let markText: String? = switch mark {
-        case .retransmission: " (retransmission)"   // RFC 9293 §3.8.1: the same sequence space sent again.
-        case .networkCopy: " (network copy)"        // The link duplicated the packet; its sender sent it once.
-        case nil: nil
-        }
-        let markColor: Color = mark == .retransmission ? .red : .yellow
-        if let markText {
-            let sign = mark == .retransmission ? "↻ " : "⧉ "
-            if layout.compact {
-                labelWidth = visibleLength(label) + 2
-                label = paint(sign, markColor) + label
-                details += paint(markText, markColor)
-                detailsWidth += markText.count
-            } else {
-                labelWidth = visibleLength(label) + 2 + markText.count
-                label = paint(sign, markColor) + label + paint(markText, markColor)
-            }
-        }
-        var lost = false
-        if case .lost(let reason) = fate {
-            lost = true
-            if layout.compact {
-                details += paint(" (\(reason))", .red)
-                detailsWidth += reason.count + 3
-            }
-        }
         let ls = states.0.map { Self.stateName($0, short: layout.shortStateNames) } ?? ""
         let rs = states.1.map { Self.stateName($0, short: layout.shortStateNames) } ?? ""
+        var lost = false
+        var reason = ""
+        if case .lost(let r) = fate { (lost, reason) = (true, r) }
+        let markText = switch mark {
+        case .retransmission: " (retransmission)"   // RFC 9293 §3.8.1: the same sequence space sent again.
+        case .networkCopy: " (network copy)"        // The link duplicated the packet; its sender sent it once.
+        case nil: ""
+        }
+        let markColor: Color = mark == .retransmission ? .red : .yellow
+        let sign = mark == nil ? "" : paint(mark == .retransmission ? "↻ " : "⧉ ", markColor)
+
         var out: String
+        var details = segmentDetails(s, layout.details)
+        var detailsWidth = details.count
         var labelNeeds = 0
         if layout.compact {
+            // The words of a mark and a loss's reason go into the arrow.
+            func addWords(_ d: inout String, _ width: inout Int) {
+                if mark != nil { d += paint(markText, markColor); width += markText.count }
+                if lost { d += paint(" (\(reason))", .red); width += reason.count + 3 }
+            }
+            addWords(&details, &detailsWidth)
+            if shrink, detailsWidth + 7 > layout.arrow, layout.details != .lengthOnly {
+                details = segmentDetails(s, .lengthOnly)
+                detailsWidth = details.count
+                addWords(&details, &detailsWidth)
+            }
             // Centred over the arrow; a label wider than the arrow column may reach into the
-            // hosts' columns where their state names leave room (two blank columns each side).
-            let w = labelWidth ?? visibleLength(label)
+            // left host's column where its state name leaves room, and push the right host's
+            // state name to the right, up to the width (two blank columns each side).
             let arrowStart = layout.time + layout.left + 1, rightStart = arrowStart + layout.arrow + 1
             let lo = ls.isEmpty ? layout.time : layout.time + ls.count + 2
-            let hi = rs.isEmpty ? layout.total : rightStart - 2
+            let hi = rs.isEmpty ? layout.total : layout.total - rs.count - 2
+            var label = sign + segmentLabel(s, rel)
+            var w = visibleLength(label)
+            if w > hi - lo, layout.step >= .ackOnArrow, let ack = ackText(s, rel) {
+                // Still too long: the acknowledgment number moves onto the arrow (and if the
+                // arrow is then too long, a mark's words leave it; its sign stays on the label).
+                label = sign + segmentLabel(s, rel, ack: false)
+                w = visibleLength(label)
+                if detailsWidth + ack.count + 1 + 7 > layout.arrow, mark != nil {
+                    details = segmentDetails(s, layout.details) + (lost ? paint(" (\(reason))", .red) : "")
+                    detailsWidth = visibleLength(details)
+                }
+                details = ack + " " + details
+                detailsWidth += ack.count + 1
+            }
             let at = max(lo, min(arrowStart + (layout.arrow - w) / 2, hi - w))
-            var line = pad(pad(t + dim(ls), at, visible: layout.time + ls.count) + label, rightStart, visible: at + w) + dim(rs)
+            var line = pad(t + dim(ls), at, visible: layout.time + ls.count) + label
+            line = pad(line, max(rightStart, at + w + 2), visible: at + w) + dim(rs)
             while line.hasSuffix(" ") { line.removeLast() }
             out = line + "\n"
             labelNeeds = w <= hi - lo ? 0 : layout.arrow + w - (hi - lo)
         } else {
+            let label = sign + segmentLabel(s, rel) + (mark == nil ? "" : paint(markText, markColor))
+            let labelWidth = mark == nil ? nil : visibleLength(segmentLabel(s, rel)) + 2 + markText.count
             out = row(t, dim(ls), center(label, layout.arrow, visible: labelWidth), dim(rs), layout)
         }
         let arrow = arrowLine(details, width: layout.arrow, visible: detailsWidth, leftToRight: onLeft, lost: lost)
@@ -390,15 +404,20 @@ public struct LadderRenderer: Sendable {
         return midRows(pad("", layout.time), text, layout)
     }
 
-    func segmentLabel(_ s: SegmentSummary, _ rel: RelativeNumbers) -> String {
+    /// Flags, then the sequence number and (with ACK, unless `ack` is false) the acknowledgment
+    /// number, each absolute and relative to its sender's ISN.
+    func segmentLabel(_ s: SegmentSummary, _ rel: RelativeNumbers, ack: Bool = true) -> String {
         var text = paint(s.flags.names.joined(separator: ","), flagColor(s.flags))
         text += " seq=\(s.sequenceNumber.rawValue)"
         if let r = rel.relativeSeq(s) { text += " (\(r))" }
-        if s.flags.contains(.ack) {
-            text += " ack=\(s.acknowledgmentNumber.rawValue)"
-            if let r = rel.relativeAck(s) { text += " (\(r))" }
-        }
+        if ack, let a = ackText(s, rel) { text += " " + a }
         return text
+    }
+
+    /// `ack=N (r)`, or nil without the ACK flag.
+    func ackText(_ s: SegmentSummary, _ rel: RelativeNumbers) -> String? {
+        guard s.flags.contains(.ack) else { return nil }
+        return "ack=\(s.acknowledgmentNumber.rawValue)" + (rel.relativeAck(s).map { " (\($0))" } ?? "")
     }
 
     /// The arrow's words: the length, the window and the options; fewer of them in the narrower

@@ -44,7 +44,7 @@ public struct LiveLadder: Sendable {
             return l
         }
         return LadderRenderer.Step.allCases.lazy.map(layout).first { $0.arrow >= ($0.details == .all ? 72 : 52) }
-            ?? layout(.noAddresses)
+            ?? layout(.ackOnArrow)
     }
 
     /// The two heading lines: host names and labels, then their first state.
@@ -63,7 +63,7 @@ public struct LiveLadder: Sendable {
             relative.observe(s)
             let mark: LadderRenderer.Mark? = isRetransmission(s) ? .retransmission : nil
             return renderer.segmentRows(e, s, fate, mark: mark, relative, left: left, states: (state[left], state[right]),
-                                        layout, showInFlight: false).text
+                                        layout, showInFlight: false, shrink: true).text
         case let .receive(_, s):
             relative.observe(s)
             return ""
