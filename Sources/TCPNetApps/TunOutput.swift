@@ -21,13 +21,14 @@ final class TunOutput: Sendable {
     ///   - trace: draw the ladder (its heading now, on standard error).
     ///   - pcap: the capture file to create (nil: none).
     ///   - local: our side's name in the ladder; `labels`: its label (our address).
+    ///   - width: the columns the ladder fits (nil: its full width).
     /// - Throws: `TunSession.OpenError.pcap` when the file cannot be created.
-    init(trace: Bool, pcap: String?, local: String, labels: String) throws(TunSession.OpenError) {
+    init(trace: Bool, pcap: String?, local: String, labels: String, width: Int? = nil) throws(TunSession.OpenError) {
         self.local = local
         var s = State()
         if trace {
             let color = isatty(2) == 1 && getenv("NO_COLOR") == nil
-            let ladder = LiveLadder(hosts: [local, "peer"], labels: [local: labels], color: color)
+            let ladder = LiveLadder(hosts: [local, "peer"], labels: [local: labels], color: color, width: width)
             FileOutput.standardError.write(ladder.heading())
             s.ladder = ladder
         }

@@ -25,6 +25,8 @@ public final class TunSession: Sendable {
         public var addresses: [IPAddress]
         /// Draw every segment, state change, drop and timer as a ladder on standard error.
         public var trace: Bool
+        /// The columns that ladder fits (nil: its full width).
+        public var traceWidth: Int?
         /// Write every packet through the interface to this pcap file.
         public var pcap: String?
         /// Our side's faults, each way.
@@ -35,7 +37,8 @@ public final class TunSession: Sendable {
         public var name: String
 
         public init(device: String, kernelAddresses: [String], addresses: [IPAddress], trace: Bool = false,
-                    pcap: String? = nil, faults: FaultyDevice.Faults = .init(), seed: UInt64? = nil, name: String = "tcpkit") {
+                    pcap: String? = nil, faults: FaultyDevice.Faults = .init(), seed: UInt64? = nil, name: String = "tcpkit",
+                    traceWidth: Int? = nil) {
             self.device = device
             self.kernelAddresses = kernelAddresses
             self.addresses = addresses
@@ -44,6 +47,7 @@ public final class TunSession: Sendable {
             self.faults = faults
             self.seed = seed
             self.name = name
+            self.traceWidth = traceWidth
         }
     }
 
@@ -94,7 +98,8 @@ public final class TunSession: Sendable {
         let faults = configuration.faults
         faulty = faults.isNone ? nil : FaultyDevice(wrapping: tun, faults: faults, seed: seed)
         output = try TunOutput(trace: configuration.trace, pcap: configuration.pcap, local: configuration.name,
-                               labels: configuration.addresses.first.map { "\($0)" } ?? "")
+                               labels: configuration.addresses.first.map { "\($0)" } ?? "",
+                               width: configuration.traceWidth)
         var hooks = NetworkStack.Hooks()
         if configuration.trace { hooks.trace = { [output] r in output.trace(r) } }
         if configuration.pcap != nil { hooks.packets = { [output] _, _, p in output.capture(p) } }

@@ -44,7 +44,8 @@ public enum ScriptSuite {
     }
 
     /// The lines printed for one script's result.
-    public static func report(path: String, result: ScriptResult, verbose: Bool) -> [String] {
+    /// `width`: the ladder (indented by 4) fits this many columns (see `LadderRenderer.width`).
+    public static func report(path: String, result: ScriptResult, verbose: Bool, width: Int? = nil) -> [String] {
         var out: [String] = []
         switch result.outcome {
         case .pass:
@@ -59,14 +60,14 @@ public enum ScriptSuite {
             out += result.notes.map { "    note: \($0)" }
             if let t = result.timeline {
                 out.append("")
-                out += LadderRenderer(color: false).render(t).split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
+                out += LadderRenderer(color: false, width: width.map { $0 - 4 }).render(t).split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
             }
         }
         return out
     }
 
     /// Runs every script named by `paths`, writing the report line by line; returns the totals.
-    public static func run(paths: [String], strict: Bool = false, verbose: Bool = false,
+    public static func run(paths: [String], strict: Bool = false, verbose: Bool = false, width: Int? = nil,
                            write: (String) -> Void) -> Totals {
         var totals = Totals()
         let options = ScriptRunOptions(strict: strict, recordTimeline: verbose)
@@ -77,7 +78,7 @@ public enum ScriptSuite {
             case .fail: totals.failed += 1
             case .unsupported: totals.unsupported += 1
             }
-            for line in report(path: path, result: result, verbose: verbose) { write(line) }
+            for line in report(path: path, result: result, verbose: verbose, width: width) { write(line) }
         }
         write(totals.summary)
         return totals

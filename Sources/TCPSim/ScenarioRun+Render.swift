@@ -8,8 +8,10 @@ extension ScenarioRun {
     /// a run with round trips (bulk) is condensed instead to one line per round trip after its first
     /// rounds (`Scenario.roundFolds`), and without `condense` its round trips follow the full ladder
     /// as a table. `maxRounds`: at most this many round-trip lines, saying how many were elided.
+    /// `width`: the ladder fits this many columns (`LadderRenderer.width`) and the explanation and
+    /// report wrap at it (the round-trip table does not); nil: as wide as they are.
     public func text(options o: ScenarioOptions, language: Language = .en, color: Bool = false, condense: Int? = nil,
-                     maxRounds: Int? = nil) -> String {
+                     maxRounds: Int? = nil, width: Int? = nil) -> String {
         let delay = "\(Double(o.delay.nanoseconds) / 1e6) ms"
         var t = language == .en
             ? "tcpkit scenario \(name) · seed \(o.seed) · one-way delay \(delay)\n\n"
@@ -17,7 +19,7 @@ extension ScenarioRun {
         var table = ""
         if let rounds {
             let folds = condense == nil ? [] : Scenario.roundFolds(timeline, rounds, maxRows: maxRounds)
-            t += LadderRenderer(color: color, folds: folds).render(timeline)
+            t += LadderRenderer(color: color, folds: folds, width: width).render(timeline)
             if folds.isEmpty, !rounds.isEmpty {
                 // Not folded into the ladder: the table follows the explanation.
                 table = "\n" + (language == .en ? "Round trips of the client's data (a round ends when the ACK covering its first segment arrives):"
@@ -25,11 +27,15 @@ extension ScenarioRun {
                 table += ([Scenario.roundHeader] + Scenario.roundLines(rounds[...], maxRows: maxRounds)).joined(separator: "\n") + "\n"
             }
         } else {
-            t += LadderRenderer(color: color, condense: condense).render(timeline)
+            t += LadderRenderer(color: color, condense: condense, width: width).render(timeline)
         }
-        t += "\n" + explanations[language].map { "• " + $0 }.joined(separator: "\n") + "\n"
+        func wrapped(_ line: String) -> String {
+            guard let width else { return line }
+            return Terminal.wrap(line, width: width, indent: "  ").joined(separator: "\n")
+        }
+        t += "\n" + explanations[language].map { wrapped("• " + $0) }.joined(separator: "\n") + "\n"
         t += table
-        if let report { t += "\n" + report[language].joined(separator: "\n") + "\n" }
+        if let report { t += "\n" + report[language].map(wrapped).joined(separator: "\n") + "\n" }
         t += language == .en ? "\nReplay: \(replayCommand(o))\n" : "\n重放：\(replayCommand(o)) --lang zh\n"
         return t
     }

@@ -9,69 +9,66 @@ public struct LiveLadder: Sendable {
     public let renderer: LadderRenderer
     public let hosts: [String]
     public let labels: [String: String]
+    /// The columns, chosen once from `width` (the rows to come are unknown).
+    let layout: LadderRenderer.Layout
     private var relative = RelativeNumbers()
     private var state: [String: TCPState] = [:]
     private struct Direction: Hashable { var from: SocketAddress; var to: SocketAddress }
     private var isn: [Direction: SequenceNumber] = [:]
     private var highest: [Direction: SequenceNumber] = [:]
 
-    /// `hosts[0]` is drawn on the left, `hosts[1]` on the right.
-    public init(hosts: [String], labels: [String: String] = [:], color: Bool = false) {
+    /// `hosts[0]` is drawn on the left, `hosts[1]` on the right. `width`: the widest line to draw
+    /// (see `LadderRenderer`); the rows are not known in advance, so the columns are chosen for
+    /// the widest contents a live connection usually has (times up to 999 s, 10-digit numbers)
+    /// and the ladder leaves out as much as `LadderRenderer` would for such rows. Nil: the full
+    /// ladder.
+    public init(hosts: [String], labels: [String: String] = [:], color: Bool = false, width: Int? = nil) {
         precondition(hosts.count == 2, "a ladder has two hosts")
         self.hosts = hosts
         self.labels = labels
-        renderer = LadderRenderer(color: color)
+        renderer = LadderRenderer(color: color, width: width)
+        layout = Self.layout(renderer, width: width)
+    }
+
+    /// The layout for `width`: the full one if it fits, or else the first step whose arrow column
+    /// has room for a long segment's label (52 columns: `FIN,ACK seq=4294967295 (123456)
+    /// ack=4294967295 (123)`) and, with every option, its arrow (72 columns).
+    static func layout(_ renderer: LadderRenderer, width: Int?) -> LadderRenderer.Layout {
+        let full = renderer.fullLayout
+        guard let width, full.total > width else { return full }
+        func layout(_ step: LadderRenderer.Step) -> LadderRenderer.Layout {
+            // Times up to "999.999999"; sides: the longest state name or "@999.999999".
+            let side = step >= .shortStateNames ? 11 : 12
+            var l = LadderRenderer.Layout(time: 11, left: side, arrow: 0, right: side, compact: true, step: step)
+            l.arrow = max(0, min(renderer.arrowWidth, width - l.total))
+            return l
+        }
+        return LadderRenderer.Step.allCases.lazy.map(layout).first { $0.arrow >= ($0.details == .all ? 72 : 52) }
+            ?? layout(.ackOnArrow)
     }
 
     /// The two heading lines: host names and labels, then their first state.
     public func heading() -> String {
-        LadderRenderer(color: renderer.color).render(Timeline(hosts: hosts, labels: labels))
+        renderer.heading(hosts, labels, states: [hosts[0]: .closed, hosts[1]: .closed], layout)
     }
 
     /// The rows for one more entry (empty for entries the picture leaves out).
     public mutating func rows(for e: Timeline.Entry) -> String {
-        let r = renderer
         let left = hosts[0], right = hosts[1]
-        let t = r.pad(r.formatTime(e.time), 11)
-        let onLeft = e.host == left
         switch e.kind {
-        case let .state(from, to):
-            state[e.host] = to
-            let text = "\(from.rawValue) → \(r.paint(to.rawValue, .cyan))"
-            return r.row(t, onLeft ? text : "", "", onLeft ? "" : text)
+        case let .state(_, to):
+            defer { state[e.host] = to }
+            return renderer.eventRows(e, left: left, layout)
         case let .send(_, s, fate):
             relative.observe(s)
-            var label = r.segmentLabel(s, relative)
-            var labelWidth: Int? = nil
-            if isRetransmission(s) {
-                labelWidth = r.visibleLength(label) + 19
-                label = r.paint("↻ ", .red) + label + r.paint(" (retransmission)", .red)
-            }
-            let ls = state[left]?.rawValue ?? "", rs = state[right]?.rawValue ?? ""
-            var out = r.row(t, r.dim(ls), r.center(label, r.arrowWidth, visible: labelWidth), r.dim(rs))
-            var landing = ""
-            var lost = false
-            switch fate {
-            case .delivered(let at): landing = "@" + r.formatTime(at)
-            case .lost(let reason): landing = r.paint("lost (\(reason))", .red); lost = true
-            case .inFlight: break
-            }
-            let arrow = r.arrowLine(r.segmentDetails(s), leftToRight: onLeft, lost: lost)
-            out += r.row(r.pad("", 11), onLeft ? "" : landing, arrow, onLeft ? landing : "")
-            return out
+            let mark: LadderRenderer.Mark? = isRetransmission(s) ? .retransmission : nil
+            return renderer.segmentRows(e, s, fate, mark: mark, relative, left: left, states: (state[left], state[right]),
+                                        layout, showInFlight: false, shrink: true).text
         case let .receive(_, s):
             relative.observe(s)
             return ""
-        case let .drop(reason, _):
-            let text = r.paint("dropped: \(reason.rawValue)", .yellow)
-            return r.row(t, onLeft ? text : "", "", onLeft ? "" : text)
-        case let .timer(kind):
-            let text = r.paint("⏱ \(kind.rawValue) timer", .magenta)
-            return r.row(t, onLeft ? text : "", "", onLeft ? "" : text)
-        case .info:
-            return ""
-        case let .note(text):
-            return r.row(t, "", r.center(r.dim("(\(e.host): \(text))"), r.arrowWidth, visible: text.count + e.host.count + 4), "")
+        default:
+            return renderer.eventRows(e, left: left, layout)
         }
     }
 

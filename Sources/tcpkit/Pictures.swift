@@ -9,11 +9,11 @@ import Glibc
 /// (`scenario`; `simulate` can call this too, mapping its own formats onto `OutputFormat`).
 enum Pictures {
     /// The timeline drawn in `format`. `.text` is the bare ladder (a command adds its heading and
-    /// explanation around it); `color` and `condense` only matter for `.text`.
+    /// explanation around it); `color`, `condense` and `width` only matter for `.text`.
     static func render(_ format: OutputFormat, _ timeline: Timeline, title: String, paragraphs: [String] = [],
-                       language: Language = .en, color: Bool = false, condense: Int? = nil) -> String {
+                       language: Language = .en, color: Bool = false, condense: Int? = nil, width: Int? = nil) -> String {
         switch format {
-        case .text: LadderRenderer(color: color, condense: condense).render(timeline)
+        case .text: LadderRenderer(color: color, condense: condense, width: width).render(timeline)
         case .jsonl: JSONLinesRenderer.render(timeline)
         case .mermaid: MermaidRenderer.render(timeline)
         case .svg: SVGRenderer().render(timeline)

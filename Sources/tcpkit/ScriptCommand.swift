@@ -40,8 +40,12 @@ struct ScriptRunCommand: ParsableCommand {
     @Option(help: "Write the output to this file instead of standard output.")
     var output: String?
 
+    @Option(help: ArgumentHelp("--verbose: " + LadderWidth.help.replacingOccurrences(of: "Text ladder: ", with: "each run's ladder: "), valueName: "columns"))
+    var width: Int?
+
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("give at least one script file or directory") }
+        try LadderWidth.validate(width)
         if format != .text && ScriptSuite.collect(paths).count != 1 {
             throw ValidationError("--format \(format.rawValue) draws one script's run; give exactly one script")
         }
@@ -51,13 +55,14 @@ struct ScriptRunCommand: ParsableCommand {
         if format != .text { return try drawOne() }
         if let output {
             var text = ""
-            let totals = ScriptSuite.run(paths: paths, strict: strict, verbose: verbose) { text += $0 + "\n" }
+            let totals = ScriptSuite.run(paths: paths, strict: strict, verbose: verbose, width: width) { text += $0 + "\n" }
             try Pictures.write(Array(text.utf8), to: output)
             Pictures.standardError(totals.summary)
             if totals.failed > 0 { throw ExitCode(1) }
             return
         }
-        let totals = ScriptSuite.run(paths: paths, strict: strict, verbose: verbose) { line in
+        let totals = ScriptSuite.run(paths: paths, strict: strict, verbose: verbose,
+                                     width: LadderWidth.columns(width, fd: 1, toFile: false)) { line in
             print(line)
         }
         fflush(nil)

@@ -104,10 +104,14 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Write the output to this file instead of standard output (the seed and replay lines, and a failure, then go to standard error).")
     var output: String?
 
+    @Option(help: ArgumentHelp("ladder: " + LadderWidth.help.replacingOccurrences(of: "Text ladder: ", with: ""), valueName: "columns"))
+    var width: Int?
+
     @Option(help: ArgumentHelp("Also write every packet put on the simulated wire, at its simulated send time, to this pcap file (nanosecond timestamps, raw IP; lost packets included).", valueName: "file"))
     var pcap: String?
 
     func validate() throws {
+        try LadderWidth.validate(width)
         if faults == .random {
             // Each seed picks its own transfer, link and faults; an option it would override is
             // an error, not silently ignored.
@@ -282,7 +286,8 @@ struct SimulateCommand: ParsableCommand {
             text = Pictures.render(.html, t, title: heading, paragraphs: summary)
         case .ladder:
             // Colour on a terminal only; a long transfer condensed (see `tcpkit scenario --condense`).
-            let ladder = Pictures.render(.text, t, title: "", color: ColorChoice.auto.enabled(fd: 1, toFile: output != nil), condense: CondenseChoice.auto.keep(for: t))
+            let ladder = Pictures.render(.text, t, title: "", color: ColorChoice.auto.enabled(fd: 1, toFile: output != nil), condense: CondenseChoice.auto.keep(for: t),
+                                         width: LadderWidth.columns(width, fd: 1, toFile: output != nil))
             text = top + ladder + "\n" + result.text(options: o, replay: replay)
         }
         if let pcap {

@@ -35,6 +35,22 @@ enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
+/// The text ladder's width (`--width`): given, or the terminal's when the output goes to one.
+enum LadderWidth {
+    static let help = "Text ladder: fit this many columns, leaving out the timestamp values, then windows and options, then shortening state names (SYN-RCVD, ESTAB) and host labels, until it fits. Default: the terminal's width when writing to a terminal; the full ladder (about 130 columns) for files and pipes."
+
+    /// `width`, or the width of the terminal on `fd` if there is one and the output is not a file.
+    static func columns(_ width: Int?, fd: Int32, toFile: Bool) -> Int? {
+        width ?? (toFile ? nil : Terminal.columns(of: fd))
+    }
+
+    static func validate(_ width: Int?) throws {
+        if let width, width < LadderRenderer.minimumWidth {
+            throw ValidationError("--width must be at least \(LadderRenderer.minimumWidth)")
+        }
+    }
+}
+
 /// Condensed text ladders (`--condense`): `auto` condenses runs with more than
 /// `CondenseChoice.autoThreshold` segments.
 enum CondenseChoice: String, ExpressibleByArgument, CaseIterable {
@@ -100,6 +116,9 @@ struct ScenarioCommand: ParsableCommand {
     @Option(help: ArgumentHelp("bulk, text format: print at most this many round-trip lines (the first and last halves), and say how many were elided. Default: every round trip.", valueName: "n"))
     var maxRounds: Int?
 
+    @Option(help: ArgumentHelp(LadderWidth.help, valueName: "columns"))
+    var width: Int?
+
     @Option(help: "Write the output to this file instead of standard output.")
     var output: String?
 
@@ -113,6 +132,7 @@ struct ScenarioCommand: ParsableCommand {
         guard delayMilliseconds >= 0, delayMilliseconds <= 60_000 else { throw ValidationError("--delay-ms must be 0...60000") }
         guard mslSeconds > 0, mslSeconds <= 3600 else { throw ValidationError("--msl must be in (0, 3600]") }
         if let maxRounds, maxRounds < 2 { throw ValidationError("--max-rounds must be at least 2") }
+        try LadderWidth.validate(width)
     }
 
     func run() throws {
@@ -131,7 +151,8 @@ struct ScenarioCommand: ParsableCommand {
         let text: String
         if format == .text {
             let useColor = color.enabled(fd: 1, toFile: output != nil)
-            text = result.text(options: o, language: lang, color: useColor, condense: condense.keep(for: result.timeline), maxRounds: maxRounds)
+            text = result.text(options: o, language: lang, color: useColor, condense: condense.keep(for: result.timeline), maxRounds: maxRounds,
+                               width: LadderWidth.columns(width, fd: 1, toFile: output != nil))
         } else {
             text = Pictures.render(format, result.timeline, title: "tcpkit scenario \(name) · seed \(seed)", paragraphs: result.explanations[lang], language: lang)
         }

@@ -26,6 +26,9 @@ struct TunOptions: ParsableArguments {
     @Flag(help: "Draw every segment, state change, drop and timer as a ladder on standard error while it runs.")
     var trace = false
 
+    @Option(help: ArgumentHelp("--trace: " + LadderWidth.help.replacingOccurrences(of: "Text ladder: ", with: ""), valueName: "columns"))
+    var width: Int?
+
     @Option(help: ArgumentHelp("Write every packet through the TUN interface to this pcap file (raw IP, nanosecond wall-clock timestamps).", valueName: "file"))
     var pcap: String?
 
@@ -46,6 +49,7 @@ struct TunOptions: ParsableArguments {
         guard address6 == "none" || IPv6Address(address6) != nil else { throw ValidationError("--address6 must be an IPv6 address or 'none'") }
         guard kernelAddress.contains("/") else { throw ValidationError("--kernel-address needs a prefix length (198.18.0.1/24)") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        try LadderWidth.validate(width)
         for (name, v) in [("--loss", loss), ("--reorder", reorder), ("--duplicate", duplicate)] {
             _ = try SimulateCommand.parseProbability(v, name)
         }
@@ -65,7 +69,8 @@ struct TunOptions: ParsableArguments {
         let configuration = TunSession.Configuration(
             device: device,
             kernelAddresses: [kernelAddress] + (kernelAddress6 == "none" ? [] : [kernelAddress6]),
-            addresses: stackAddresses, trace: trace, pcap: pcap, faults: faults, seed: seed)
+            addresses: stackAddresses, trace: trace, pcap: pcap, faults: faults, seed: seed,
+            traceWidth: LadderWidth.columns(width, fd: 2, toFile: false))
         do {
             return try TunSession(configuration)
         } catch TunSession.OpenError.device(let e) {

@@ -77,4 +77,28 @@ import TestSupport
         #expect(rfc.status == 0 && rfc.output.hasSuffix("Replay: tcpkit scenario bulk --seed 1 --bytes 30000 --loss 0.0 --no-quick-ack\n"))
         #expect(try TCPKitTool.run(["scenario", "bulk", "--max-rounds", "1"]).status != 0)
     }
+
+    /// `--width 80`: the ladder and the explanation fit 80 columns, exactly as the library draws
+    /// them at 80; without it (standard output is a pipe here) the output is the full ladder;
+    /// a width below the minimum is refused.
+    @Test func widthFitsTheTerminal() throws {
+        _ = try TCPKitTool.require()
+        let narrow = try TCPKitTool.run(["--width", "80", "--color", "never"])
+        #expect(narrow.status == 0)
+        let lines = narrow.output.split(separator: "\n")
+        for line in lines { #expect(line.count <= 80, "\(line.count) columns: \(line)") }
+        #expect(narrow.output.contains("LISTEN → SYN-RCVD") && narrow.output.contains("── len=18 ──"))
+        let run = Observed(Scenario.classic).run
+        var o = ScenarioOptions()
+        o.seed = 1
+        #expect(narrow.output == run.text(options: o, width: 80))
+        let piped = try TCPKitTool.run(["scenario", "classic"])
+        #expect(piped.status == 0 && piped.output == run.text(options: o))
+        #expect(piped.output.split(separator: "\n").map(\.count).max()! > 120)
+        let ladder = try TCPKitTool.run(["simulate", "--bytes", "20000", "--format", "ladder", "--width", "80"])
+        #expect(ladder.status == 0)
+        let arrows = ladder.output.split(separator: "\n").filter { $0.contains("▶") || $0.contains("◀") }
+        #expect(!arrows.isEmpty && arrows.allSatisfy { $0.count <= 80 })
+        #expect(try TCPKitTool.run(["--width", "20"]).status != 0)
+    }
 }
