@@ -214,42 +214,102 @@ extension Scenario {
     /// Round trips drawn in full at the start of a condensed bulk ladder (after the handshake).
     public static let roundsInFull = 2
 
-    /// The header of the round-trip table (the same in both languages, like the ladder).
-    static let roundHeader = "time (s)   round  length      sent →            seq (relative)       retx  lost →/←  ACKs ← (dup)  ack (relative)       cwnd      ssthresh  srtt        in flight  notes"
+    /// A column of the round-trip table: its heading, its width in the full table, and what it
+    /// shows of a round.
+    struct RoundColumn: Sendable {
+        var heading: String
+        var width: Int
+        var value: @Sendable (RoundTrip) -> String
+    }
 
-    /// One round trip as a line of the table.
-    static func roundLine(_ x: RoundTrip) -> String {
-        var t = pad(sixDecimals(x.start), 11) + pad(String(x.number), 7)
-        t += pad(x.duration.map { ms($0) } ?? "(open)", 12)
-        t += pad("\(x.segments) seg \(x.bytes) B", 18)
-        t += pad(x.lowestSeq.map { "\($0)–\(x.highestEnd!)" } ?? "-", 21)
-        t += pad(String(x.retransmitted), 6)
-        t += pad("\(x.dataLost)/\(x.acksLost)", 10)
-        t += pad("\(x.acksReceived) (\(x.duplicateACKs))", 14)
-        t += pad("\(x.ackAtStart.map(String.init) ?? "-")→\(x.ackAtEnd.map(String.init) ?? "-")", 21)
-        let i = x.info
-        t += pad(i.map { String($0.cwnd) } ?? "-", 10)
-        t += pad(i.map { $0.ssthresh.map(String.init) ?? "∞" } ?? "-", 10)
-        t += pad(i?.srtt.map { ms($0) } ?? "-", 12)
-        t += pad(i.map { String($0.bytesInFlight) } ?? "-", 11)
+    /// The columns of the round-trip table in their order; the notes (the congestion state when
+    /// not open, RTO×n, TLP×n) come last, unpadded.
+    static let roundColumns: [RoundColumn] = [
+        RoundColumn(heading: "time (s)", width: 11) { sixDecimals($0.start) },
+        RoundColumn(heading: "round", width: 7) { String($0.number) },
+        RoundColumn(heading: "length", width: 12) { $0.duration.map { ms($0) } ?? "(open)" },
+        RoundColumn(heading: "sent →", width: 18) { "\($0.segments) seg \($0.bytes) B" },
+        RoundColumn(heading: "seq (relative)", width: 21) { x in x.lowestSeq.map { "\($0)–\(x.highestEnd!)" } ?? "-" },
+        RoundColumn(heading: "retx", width: 6) { String($0.retransmitted) },
+        RoundColumn(heading: "lost →/←", width: 10) { "\($0.dataLost)/\($0.acksLost)" },
+        RoundColumn(heading: "ACKs ← (dup)", width: 14) { "\($0.acksReceived) (\($0.duplicateACKs))" },
+        RoundColumn(heading: "ack (relative)", width: 21) { "\($0.ackAtStart.map(String.init) ?? "-")→\($0.ackAtEnd.map(String.init) ?? "-")" },
+        RoundColumn(heading: "cwnd", width: 10) { $0.info.map { String($0.cwnd) } ?? "-" },
+        RoundColumn(heading: "ssthresh", width: 10) { $0.info.map { $0.ssthresh.map(String.init) ?? "∞" } ?? "-" },
+        RoundColumn(heading: "srtt", width: 12) { $0.info?.srtt.map { ms($0) } ?? "-" },
+        RoundColumn(heading: "in flight", width: 11) { $0.info.map { String($0.bytesInFlight) } ?? "-" },
+    ]
+
+    /// Which columns a narrower table gives up, first to last: the sequence ranges (the ladder
+    /// around the table shows them), then what a learner reads least. Time, round, length, data
+    /// sent, retransmissions, cwnd, srtt and the notes always stay.
+    static let roundColumnsDropped = ["seq (relative)", "ack (relative)", "ssthresh", "in flight", "ACKs ← (dup)", "lost →/←"]
+
+    /// The round-trip table as lines: the heading, then one line per round (`rows`, the lines
+    /// `roundLines` chooses). Without `width` every column at its full width, as it always was;
+    /// with one, each column only as wide as its contents and, while the widest line is still too
+    /// wide, columns dropped in `roundColumnsDropped`'s order; notes that still do not fit wrap.
+    static func roundTable(_ rows: [RoundRow], width: Int?) -> [String] {
+        let notes = rows.map { row -> String in
+            guard case .round(let x) = row else { return "" }
+            return roundNotes(x)
+        }
+        var columns = roundColumns
+        if let width {
+            let rounds = rows.compactMap { row -> RoundTrip? in if case .round(let x) = row { x } else { nil } }
+            for i in columns.indices {
+                columns[i].width = rounds.map { columns[i].value($0).count }.reduce(columns[i].heading.count, max) + 2
+            }
+            let widestNotes = notes.map(\.count).reduce("notes".count, max)
+            for name in roundColumnsDropped where columns.map(\.width).reduce(0, +) + widestNotes > width {
+                columns.removeAll { $0.heading == name }
+            }
+        }
+        let indent = String(repeating: " ", count: columns.map(\.width).reduce(0, +))
+        var lines = [columns.map { pad($0.heading, $0.width) }.joined() + "notes"]
+        for (row, note) in zip(rows, notes) {
+            switch row {
+            case .elided(let line):
+                lines.append(width.map { Terminal.wrap(line, width: $0, indent: "⋮          ").joined(separator: "\n") } ?? line)
+            case .round(let x):
+                var t = columns.map { pad($0.value(x), $0.width) }.joined() + note
+                while t.hasSuffix(" ") { t.removeLast() }
+                if let width, Terminal.width(of: t) > width {
+                    t = Terminal.wrap(t, width: width, indent: indent).joined(separator: "\n")
+                }
+                lines.append(t)
+            }
+        }
+        return lines
+    }
+
+    static func roundNotes(_ x: RoundTrip) -> String {
         var notes: [String] = []
-        if let s = i?.congestionState, s != .open { notes.append(s.rawValue) }
+        if let s = x.info?.congestionState, s != .open { notes.append(s.rawValue) }
         if x.timeouts > 0 { notes.append("RTO×\(x.timeouts)") }
         if x.lossProbes > 0 { notes.append("TLP×\(x.lossProbes)") }
-        t += notes.joined(separator: " ")
-        while t.hasSuffix(" ") { t.removeLast() }
-        return t
+        return notes.joined(separator: " ")
+    }
+
+    /// A line of the round-trip table: a round, or the line that says how many were elided.
+    enum RoundRow {
+        case round(RoundTrip)
+        case elided(String)
     }
 
     /// The table's rows, all of them, or with `maxRows` the first and last halves of that many
     /// and one line that says how many were left out.
-    static func roundLines(_ rounds: ArraySlice<RoundTrip>, maxRows: Int?) -> [String] {
-        guard let cap = maxRows, rounds.count > cap else { return rounds.map(roundLine) }
+    static func roundRows(_ rounds: ArraySlice<RoundTrip>, maxRows: Int?) -> [RoundRow] {
+        guard let cap = maxRows, rounds.count > cap else { return rounds.map(RoundRow.round) }
         let head = cap - cap / 2, tailCount = cap / 2
-        var out = rounds.prefix(head).map(roundLine)
-        out.append("⋮          \(rounds.count - cap) rounds elided (--max-rounds \(cap))")
-        out += rounds.suffix(tailCount).map(roundLine)
-        return out
+        return rounds.prefix(head).map(RoundRow.round)
+            + [.elided("⋮          \(rounds.count - cap) rounds elided (--max-rounds \(cap))")]
+            + rounds.suffix(tailCount).map(RoundRow.round)
+    }
+
+    /// The whole table for `rounds` (heading included), fitted to `width` when given.
+    static func roundLines(_ rounds: ArraySlice<RoundTrip>, maxRows: Int?, width: Int? = nil) -> [String] {
+        roundTable(roundRows(rounds, maxRows: maxRows), width: width)
     }
 
     static func sixDecimals(_ t: Instant) -> String {
@@ -261,7 +321,8 @@ extension Scenario {
     /// The ladder's folds for a condensed bulk run: the handshake and the first `roundsInFull`
     /// rounds drawn in full, then one line per round trip until the first FIN (or SYN, RST) on the
     /// wire after them (the close is drawn in full). Empty when there are too few rounds to gain anything.
-    public static func roundFolds(_ timeline: Timeline, _ rounds: [RoundTrip], sender: String = "client", maxRows: Int? = nil) -> [LadderRenderer.Fold] {
+    public static func roundFolds(_ timeline: Timeline, _ rounds: [RoundTrip], sender: String = "client", maxRows: Int? = nil,
+                                  width: Int? = nil) -> [LadderRenderer.Fold] {
         guard rounds.count > roundsInFull + 1 else { return [] }
         let entries = timeline.sorted
         let foldStart = rounds[roundsInFull].start
@@ -281,19 +342,24 @@ extension Scenario {
         let foldEnd = hi < entries.count ? entries[hi].time : nil
         let folded = rounds[roundsInFull...].prefix { r in foldEnd.map { r.start < $0 } ?? true }
         guard folded.count >= 2 else { return [] }
-        var lines = ["⋮          from round \(roundsInFull + 1) on, one line per round trip (a round ends when the ACK covering its first segment arrives; cwnd, ssthresh, srtt and in flight just before that ACK)",
-                     roundHeader]
+        var rows: [RoundRow]
         if let cap = maxRows, folded.count > cap {
-            lines += roundLines(folded, maxRows: cap) + changes.map(\.line)
+            rows = roundRows(folded, maxRows: cap) + changes.map { .elided($0.line) }
         } else {
             // Each state change after the round it happened in.
+            rows = []
             for r in folded {
-                lines.append(roundLine(r))
+                rows.append(.round(r))
                 let next = r.number < rounds.count ? rounds[r.number].start : nil
-                lines += changes.filter { c in c.time >= r.start && (next.map { c.time < $0 } ?? true) }.map(\.line)
+                rows += changes.filter { c in c.time >= r.start && (next.map { c.time < $0 } ?? true) }.map { .elided($0.line) }
             }
         }
+        var lines = ["⋮          from round \(roundsInFull + 1) on, one line per round trip (a round ends when the ACK covering its first segment arrives; cwnd, ssthresh, srtt and in flight just before that ACK)"]
+        lines += roundTable(rows, width: width)
         lines.append("⋮          (the ladder continues in full at \(sixDecimals(foldEnd ?? entries[hi - 1].time)) s, with the first FIN\(folded.last!.end.map { $0 > (foldEnd ?? $0) } == true ? ", inside round \(folded.last!.number)" : ""))")
+        if let width {
+            lines = lines.flatMap { Terminal.width(of: $0) > width ? Terminal.wrap($0, width: width, indent: "⋮          ") : [$0] }
+        }
         return [LadderRenderer.Fold(range: lo..<hi, lines: lines)]
     }
 

@@ -9,7 +9,8 @@ extension ScenarioRun {
     /// rounds (`Scenario.roundFolds`), and without `condense` its round trips follow the full ladder
     /// as a table. `maxRounds`: at most this many round-trip lines, saying how many were elided.
     /// `width`: the ladder fits this many columns (`LadderRenderer.width`) and the explanation and
-    /// report wrap at it (the round-trip table does not); nil: as wide as they are.
+    /// report wrap at it, and the round-trip table gives up columns (`Scenario.roundTable`); nil:
+    /// as wide as they are.
     public func text(options o: ScenarioOptions, language: Language = .en, color: Bool = false, condense: Int? = nil,
                      maxRounds: Int? = nil, width: Int? = nil) -> String {
         let delay = "\(Double(o.delay.nanoseconds) / 1e6) ms"
@@ -18,13 +19,14 @@ extension ScenarioRun {
             : "tcpkit scenario \(name) · 种子 \(o.seed) · 单向时延 \(delay)\n\n"
         var table = ""
         if let rounds {
-            let folds = condense == nil ? [] : Scenario.roundFolds(timeline, rounds, maxRows: maxRounds)
+            let folds = condense == nil ? [] : Scenario.roundFolds(timeline, rounds, maxRows: maxRounds, width: width)
             t += LadderRenderer(color: color, folds: folds, width: width).render(timeline)
             if folds.isEmpty, !rounds.isEmpty {
                 // Not folded into the ladder: the table follows the explanation.
-                table = "\n" + (language == .en ? "Round trips of the client's data (a round ends when the ACK covering its first segment arrives):"
-                                                : "客户端数据的往返（一个往返在确认其第一个报文段的 ACK 到达时结束）：") + "\n"
-                table += ([Scenario.roundHeader] + Scenario.roundLines(rounds[...], maxRows: maxRounds)).joined(separator: "\n") + "\n"
+                let title = language == .en ? "Round trips of the client's data (a round ends when the ACK covering its first segment arrives):"
+                                            : "客户端数据的往返（一个往返在确认其第一个报文段的 ACK 到达时结束）："
+                table = "\n" + (width.map { Terminal.wrap(title, width: $0).joined(separator: "\n") } ?? title) + "\n"
+                table += Scenario.roundLines(rounds[...], maxRows: maxRounds, width: width).joined(separator: "\n") + "\n"
             }
         } else {
             t += LadderRenderer(color: color, condense: condense, width: width).render(timeline)
