@@ -384,7 +384,9 @@ import TestSupport
         #expect(try Self.object(r.output)["simulatedSeconds"] as? Double ?? 0 > 3)
         let help = try TCPKitTool.run(["simulate", "--help"])
         for option in ["--delay", "--jitter", "--heal-at", "--liveness"] {
-            let line = help.output.split(separator: "\n").drop { !$0.contains(option + " <time>") }.prefix(3).joined(separator: " ")
+            // The option's help, its wrapped lines joined.
+            let line = help.output.split(separator: "\n").drop { !$0.contains(option + " <time>") }.prefix(3)
+                .joined(separator: " ").replacing(/\s+/, with: " ")
             #expect(line.contains("a bare number is seconds"), "\(option): \(line)")
         }
         let bad = try TCPKitTool.run(["simulate", "--heal-at", "later"])
