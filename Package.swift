@@ -73,7 +73,7 @@ let package = Package(
             ]
         ),
         // The applications over two stacks joined in memory (no root needed).
-        .testTarget(name: "TCPNetAppsTests", dependencies: ["TCPNetApps", "TCPNet", "TCPCore", "TCPWire"]),
+        .testTarget(name: "TCPNetAppsTests", dependencies: ["TCPNetApps", "TCPNet", "TCPCore", "TCPTrace", "TCPWire"]),
         .testTarget(name: "TCPScriptTests", dependencies: ["TCPScript", "TCPCore", "TCPWire"]),
         // Interoperation with the Linux kernel's TCP, curl, Python, nc and ping over a TUN device
         // in network namespaces of their own: needs root and /dev/net/tun (CI has both).

@@ -1,4 +1,5 @@
 import TCPNet
+import TCPTrace
 
 /// A netcat over one connection (`tcpkit tun connect`): standard input goes to the connection,
 /// what comes back goes to standard output.

@@ -2,6 +2,7 @@ import Dispatch
 import Synchronization
 import TCPCore
 import TCPNet
+import TCPTrace
 import TCPWire
 #if canImport(Glibc)
 import Glibc

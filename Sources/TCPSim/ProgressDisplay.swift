@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import TCPCore
+import TCPTrace
 
 /// A one-line progress bar for long simulations, on standard error, only when standard error is
 /// a terminal: never in a file or a pipe, so redirected output and CI logs stay clean.
@@ -50,7 +51,7 @@ public final class ProgressDisplay {
         return true
     }
 
-    public static func writeStandardError(_ s: String) { writeAll(2, Array(s.utf8)) }
+    public static func writeStandardError(_ s: String) { FileOutput.standardError.write(s) }
 
     /// Redraws from the network's run loop: bytes are the payload delivered so far.
     public func attach(to net: SimulatedNetwork, totalBytes: Int? = nil) {
@@ -124,15 +125,5 @@ public final class ProgressDisplay {
         let n = Int64((v * scale).rounded())
         let whole = n / Int64(scale), fraction = String(abs(n) % Int64(scale))
         return "\(whole)." + String(repeating: "0", count: digits - fraction.count) + fraction
-    }
-}
-
-/// write(2) until all is written (or the descriptor fails).
-private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { return }
-        offset += n
     }
 }

@@ -48,8 +48,9 @@ extension ScenarioRun {
         let d = ScenarioOptions()
         func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x) }
         var a = "tcpkit scenario \(name) --seed \(o.seed)"
-        if o.delay != d.delay { a += " --delay-ms \(number(Double(o.delay.nanoseconds) / 1e6))" }
-        if o.msl != d.msl { a += " --msl \(number(Double(o.msl.nanoseconds) / 1e9))" }
+        // Times with their unit (a bare number would be seconds).
+        if o.delay != d.delay { a += " --delay \(number(Double(o.delay.nanoseconds) / 1e6))ms" }
+        if o.msl != d.msl { a += " --msl \(number(Double(o.msl.nanoseconds) / 1e9))s" }
         if o.ipv6 { a += " --ipv6" }
         return a + bulkOptions(o)
     }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import TCPScript
+import TCPSim
+import TCPTrace
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +16,7 @@ struct ScriptCommand: ParsableCommand {
     )
 }
 
-struct ScriptRunCommand: ParsableCommand {
+struct ScriptRunCommand: ParsableCommand, OutputCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run .pkt scripts (files, or directories searched for .pkt files).",
@@ -34,11 +36,9 @@ struct ScriptRunCommand: ParsableCommand {
     @Flag(help: "Check TCP options in their order, windows always, and that no packet goes unmatched.")
     var strict = false
 
-    @Option(help: "text: the report (with --verbose, each run's ladder). jsonl, mermaid, svg or html: the picture of one script's run, as `tcpkit scenario` draws it; the report then goes to standard error.")
-    var format: OutputFormat = .text
-
-    @Option(help: "Write the output to this file instead of standard output.")
-    var output: String?
+    static let defaultFormat = OutputFormat.text
+    static let formatHelp = "text: the report (with --verbose, each run's ladder). jsonl, mermaid, svg or html: the picture of one script's run, as `tcpkit scenario` draws it; the report then goes to standard error."
+    @OptionGroup var out: OutputOptions<ScriptRunCommand>
 
     @Option(help: ArgumentHelp("--verbose: " + LadderWidth.help.replacingOccurrences(of: "Text ladder: ", with: "each run's ladder: "), valueName: "columns"))
     var width: Int?
@@ -46,18 +46,18 @@ struct ScriptRunCommand: ParsableCommand {
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("give at least one script file or directory") }
         try LadderWidth.validate(width)
-        if format != .text && ScriptSuite.collect(paths).count != 1 {
-            throw ValidationError("--format \(format.rawValue) draws one script's run; give exactly one script")
+        if out.format != .text && ScriptSuite.collect(paths).count != 1 {
+            throw ValidationError("--format \(out.format.rawValue) draws one script's run; give exactly one script")
         }
     }
 
     func run() throws {
-        if format != .text { return try drawOne() }
-        if let output {
+        if out.format != .text { return try drawOne() }
+        if out.output != nil {
             var text = ""
             let totals = ScriptSuite.run(paths: paths, strict: strict, verbose: verbose, width: width) { text += $0 + "\n" }
-            try Pictures.write(Array(text.utf8), to: output)
-            Pictures.standardError(totals.summary)
+            try out.write(text)
+            FileOutput.standardError.line(totals.summary)
             if totals.failed > 0 { throw ExitCode(1) }
             return
         }
@@ -74,20 +74,21 @@ struct ScriptRunCommand: ParsableCommand {
     private func drawOne() throws {
         let path = ScriptSuite.collect(paths)[0]
         let result = ScriptSuite.run(file: path, options: ScriptRunOptions(strict: strict, recordTimeline: true))
-        for line in ScriptSuite.report(path: path, result: result, verbose: false) { Pictures.standardError(line) }
+        ScriptSuite.report(path: path, result: result, verbose: false).forEach(FileOutput.standardError.line)
         var totals = ScriptSuite.Totals()
         switch result.outcome {
         case .pass: totals.passed = 1
         case .fail: totals.failed = 1
         case .unsupported: totals.unsupported = 1
         }
-        Pictures.standardError(totals.summary)
+        FileOutput.standardError.line(totals.summary)
         if let timeline = result.timeline {
-            let picture = Pictures.render(format, timeline, title: "tcpkit script run \(path)", paragraphs: result.notes)
-            if let output { try Pictures.write(Array(picture.utf8), to: output) } else { print(picture, terminator: picture.hasSuffix("\n") ? "" : "\n") }
+            let picture = out.format.render(timeline, title: "tcpkit script run \(path)", paragraphs: result.notes)
+            // On standard output the picture ends its last line.
+            try out.write(picture + (out.output == nil && !picture.hasSuffix("\n") ? "\n" : ""))
         } else {
             // A script that could not be read or parsed never ran: there is nothing to draw.
-            Pictures.standardError("no run to draw: the script did not start")
+            FileOutput.standardError.line("no run to draw: the script did not start")
         }
         fflush(nil)
         if totals.failed > 0 || result.timeline == nil { throw ExitCode(1) }

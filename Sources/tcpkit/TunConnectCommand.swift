@@ -1,6 +1,7 @@
 import ArgumentParser
 import TCPNet
 import TCPNetApps
+import TCPTrace
 import TCPWire
 
 /// `tcpkit tun connect`: a netcat over TCPKit on the TUN interface.
@@ -26,7 +27,7 @@ struct TunConnectCommand: AsyncParsableCommand {
     func run() async throws {
         let session = try options.session()
         let remote = SocketAddress(IPAddress(host)!, port)
-        try await session.run(duration: options.duration) { session in
+        try await session.run(duration: try options.durationSeconds) { session in
             let c: TCPConnection
             do {
                 c = try await session.stack.connect(to: remote)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import TCPNet
 import TCPNetApps
+import TCPSim
+import TCPTrace
 import TCPWire
 
 /// What `serve` and `connect` share: the interface, the addresses, the trace and the faults.
@@ -20,8 +22,8 @@ struct TunOptions: ParsableArguments {
     @Option(help: "TCPKit's own IPv6 address ('none': no IPv6).")
     var address6 = "2001:2::2"
 
-    @Option(help: ArgumentHelp("Stop after this many seconds (connections are closed cleanly).", valueName: "seconds"))
-    var duration: Double?
+    @Option(help: ArgumentHelp("Stop after this long (e.g. 30s, 500ms; a bare number is seconds); connections are closed cleanly.", valueName: "time"))
+    var duration: String?
 
     @Flag(help: "Draw every segment, state change, drop and timer as a ladder on standard error while it runs.")
     var trace = false
@@ -48,10 +50,28 @@ struct TunOptions: ParsableArguments {
         guard IPv4Address(address) != nil else { throw ValidationError("--address must be an IPv4 address") }
         guard address6 == "none" || IPv6Address(address6) != nil else { throw ValidationError("--address6 must be an IPv6 address or 'none'") }
         guard kernelAddress.contains("/") else { throw ValidationError("--kernel-address needs a prefix length (198.18.0.1/24)") }
-        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        if let seconds = try durationSeconds, !(seconds > 0) { throw ValidationError("--duration must be positive") }
         try LadderWidth.validate(width)
-        for (name, v) in [("--loss", loss), ("--reorder", reorder), ("--duplicate", duplicate)] {
-            _ = try SimulateCommand.parseProbability(v, name)
+        _ = try faults
+    }
+
+    /// `--duration` in seconds.
+    var durationSeconds: Double? {
+        get throws {
+            guard let duration else { return nil }
+            let d = try ValidationError.wrapping { () throws(ValueParseError) in try Duration(parsing: duration, option: "--duration") }
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+    }
+
+    /// `--loss`, `--reorder` and `--duplicate`.
+    var faults: FaultyDevice.Faults {
+        get throws {
+            try ValidationError.wrapping { () throws(ValueParseError) in
+                FaultyDevice.Faults(loss: try Probability(parsing: loss, option: "--loss").value,
+                                    reorder: try Probability(parsing: reorder, option: "--reorder").value,
+                                    duplicate: try Probability(parsing: duplicate, option: "--duplicate").value)
+            }
         }
     }
 
@@ -63,9 +83,7 @@ struct TunOptions: ParsableArguments {
     /// and the stack. When the interface cannot be opened, the error on standard error and exit
     /// status 2 (no root, no /dev/net/tun) or 1.
     func session() throws -> TunSession {
-        let faults = FaultyDevice.Faults(loss: try SimulateCommand.parseProbability(loss, "--loss"),
-                                         reorder: try SimulateCommand.parseProbability(reorder, "--reorder"),
-                                         duplicate: try SimulateCommand.parseProbability(duplicate, "--duplicate"))
+        let faults = try faults
         let configuration = TunSession.Configuration(
             device: device,
             kernelAddresses: [kernelAddress] + (kernelAddress6 == "none" ? [] : [kernelAddress6]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TCPNetApps
+import TCPTrace
 
 /// `tcpkit tun serve`: a `TCPServer` on the TUN interface.
 struct TunServeCommand: AsyncParsableCommand {
@@ -22,7 +23,7 @@ struct TunServeCommand: AsyncParsableCommand {
         FileOutput.standardError.line("tcpkit: \(mode.rawValue) server on \(options.address):\(port)\(options.address6 == "none" ? "" : " and [\(options.address6)]:\(port)") (interface \(options.device), kernel \(options.kernelAddress))")
         let server = TCPServer(mode: mode)
         // A signal or --duration shuts the stack down, which ends the listener.
-        try await session.run(duration: options.duration) { _ in await server.run(listener) }
+        try await session.run(duration: try options.durationSeconds) { _ in await server.run(listener) }
     }
 }
 

@@ -2,6 +2,7 @@ import Testing
 import TCPCore
 import TCPNet
 import TCPNetApps
+import TCPTrace
 import TCPWire
 #if canImport(Glibc)
 import Glibc

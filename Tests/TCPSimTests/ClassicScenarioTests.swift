@@ -113,7 +113,7 @@ import TCPWire
         let enter = t.first { if case .state(_, .timeWait) = $0.kind { $0.host == "client" } else { false } }!
         let leave = t.first { if case .state(.timeWait, .closed) = $0.kind { $0.host == "client" } else { false } }!
         #expect(leave.time - enter.time == .seconds(14), "replay: \(run.replay)")
-        #expect(run.replay == "tcpkit scenario classic --seed 1 --msl 7")
+        #expect(run.replay == "tcpkit scenario classic --seed 1 --msl 7s")
     }
 
     @Test func everySegmentArrives() {

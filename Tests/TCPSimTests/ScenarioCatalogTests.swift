@@ -118,7 +118,7 @@ import TCPWire
         o.msl = .seconds(2)
         o.ipv6 = true
         let run = Scenario.lostSYN.run(o)
-        #expect(run.replay == "tcpkit scenario lost-syn --seed 9 --delay-ms 2.5 --msl 2 --ipv6")
+        #expect(run.replay == "tcpkit scenario lost-syn --seed 9 --delay 2.5ms --msl 2s --ipv6")
         #expect(run.text(options: o).hasSuffix("\nReplay: \(run.replay)\n"))
         #expect(run.text(options: o, language: .zh).hasSuffix("\n重放：\(run.replay) --lang zh\n"))
         var b = ScenarioOptions()

@@ -101,4 +101,25 @@ import TestSupport
         #expect(!arrows.isEmpty && arrows.allSatisfy { $0.count <= 80 })
         #expect(try TCPKitTool.run(["--width", "20"]).status != 0)
     }
+
+    @Test("--delay takes a unit; the old --delay-ms still works for one release, hidden from --help, and says it is deprecated")
+    func delayOption() throws {
+        _ = try TCPKitTool.require()
+        let new = try TCPKitTool.run(["scenario", "lost-syn", "--delay", "20ms", "--msl", "2", "--color", "never"])
+        #expect(new.status == 0 && new.errors == "")
+        #expect(new.output.hasPrefix("tcpkit scenario lost-syn · seed 1 · one-way delay 20.0 ms\n"))
+        #expect(new.output.hasSuffix("Replay: tcpkit scenario lost-syn --seed 1 --delay 20ms --msl 2s\n"))
+        let old = try TCPKitTool.run(["scenario", "lost-syn", "--delay-ms", "20", "--msl", "2", "--color", "never"])
+        #expect(old.status == 0 && old.output == new.output, "the same run")
+        #expect(old.errors == "tcpkit: --delay-ms is deprecated; use --delay 20ms\n")
+        let help = try TCPKitTool.run(["scenario", "--help"])
+        #expect(help.output.contains("--delay <time>") && !help.output.contains("--delay-ms"))
+        #expect(help.output.contains("a bare number is seconds"))
+        let both = try TCPKitTool.run(["scenario", "--delay", "1ms", "--delay-ms", "1"])
+        #expect(both.status != 0 && both.errors.contains("give --delay (--delay-ms is deprecated), not both"))
+        let far = try TCPKitTool.run(["scenario", "--delay", "61"])
+        #expect(far.status != 0 && far.errors.contains("--delay must be at most 60s"), "\(far.errors)")
+        let msl = try TCPKitTool.run(["scenario", "--msl", "2h"])
+        #expect(msl.status != 0 && msl.errors.contains("--msl: cannot read '2h' as a time"), "\(msl.errors)")
+    }
 }

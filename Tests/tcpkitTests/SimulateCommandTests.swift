@@ -179,7 +179,7 @@ import TestSupport
         #expect(healed.status == 0, "\(healed.errors)")
         let holes = try Self.events(healed.output).filter { $0["event"] as? String == "lost" }
         #expect(!holes.isEmpty && holes.allSatisfy { $0["reason"] as? String == "blackhole" && (0.05..<5).contains(Self.t($0)) })
-        #expect(healed.errors.contains("replay: tcpkit simulate --seed 6 --bytes 20K --delay 10ms --blackhole both@0.05s.. --heal-at 5.0 --liveness 300.0\n"))
+        #expect(healed.errors.contains("replay: tcpkit simulate --seed 6 --bytes 20K --delay 10ms --blackhole both@0.05s.. --heal-at 5s --liveness 300s\n"), "times with their unit in the replay command")
     }
 
     @Test("fault options that cannot be read are refused with the reason")
@@ -265,9 +265,9 @@ import TestSupport
         #expect(r.status == 1)
         // The seed and the replay command first (before the run), the failure and the replay
         // command again at the end.
-        #expect(r.output.hasPrefix("tcpkit simulate · seed 5\nreplay: tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0\n"))
+        #expect(r.output.hasPrefix("tcpkit simulate · seed 5\nreplay: tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000s\n"))
         #expect(r.output.contains("FAIL: client: the transfer failed: connection timed out"))
-        #expect(r.output.contains("Replay: tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0\n"))
+        #expect(r.output.contains("Replay: tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000s\n"))
     }
 
     /// The pcap of a lossy `tcpkit simulate` run, decoded by tshark: every record a TCP segment
@@ -326,7 +326,7 @@ import TestSupport
         // with the command that replays it.
         let failing = try TCPKitTool.run(["simulate", "--bytes", "1000", "--partition", "0-100000", "--liveness", "1000", "--seed", "5", "--format", "json"])
         #expect(failing.status == 1)
-        let replay = "tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0 --format json"
+        let replay = "tcpkit simulate --seed 5 --bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000s --format json"
         #expect(failing.errors == "tcpkit simulate · seed 5\nreplay: \(replay)\nFAIL: client: the transfer failed: connection timed out\nReplay: \(replay)\n")
         let j = try #require(try JSONSerialization.jsonObject(with: Data(failing.output.utf8)) as? [String: Any])
         #expect(j["replay"] as? String == replay && j["passed"] as? Bool == false)
@@ -343,7 +343,7 @@ import TestSupport
         let failing = try TCPKitTool.run(["simulate", "--bytes", "1000", "--script", "drop any always", "--liveness", "1000"])
         #expect(failing.status == 1)
         #expect(failing.output.contains("FAIL: client: the transfer failed: connection timed out"))
-        #expect(failing.output.contains("Replay: tcpkit simulate --seed 1 --bytes 1000 --delay 25ms --liveness 1000.0 --script 'drop any always'\n"))
+        #expect(failing.output.contains("Replay: tcpkit simulate --seed 1 --bytes 1000 --delay 25ms --liveness 1000s --script 'drop any always'\n"))
         let bad = try TCPKitTool.run(["simulate", "--script", "drop syn soon"])
         #expect(bad.status != 0 && bad.errors.contains("--script: cannot read the script rule 'drop syn soon': unexpected 'soon'"), "\(bad.errors)")
     }
@@ -353,7 +353,7 @@ import TestSupport
         _ = try TCPKitTool.require()
         let r = try TCPKitTool.run(["simulate", "--seeds", "3..4", "--bytes", "1000", "--partition", "0-100000", "--liveness", "1000"])
         #expect(r.status == 1)
-        let common = "--bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000.0"
+        let common = "--bytes 1000 --delay 25ms --partition 0-100000 --liveness 1000s"
         #expect(r.output == """
             tcpkit simulate · seeds 3..4 · faults given
             seed 3 FAILED: client: the transfer failed: connection timed out
@@ -370,10 +370,30 @@ import TestSupport
         #expect(again.status == 1 && again.output.contains("FAIL: client: the transfer failed: connection timed out"))
     }
 
-    @Test func sweepCommand() throws {
+    /// (That a random sweep passes, seed by seed, is `SimulationArgumentsTests.randomSweepPasses`.)
+
+    // MARK: Units
+
+    @Test("one unit convention: a bare number is seconds in every time option (--delay 1 is one second, no longer a millisecond), and --help says so")
+    func bareNumbersAreSeconds() throws {
         _ = try TCPKitTool.require()
-        let r = try TCPKitTool.run(["simulate", "--seeds", "1..5", "--faults", "random"])
+        let r = try TCPKitTool.run(["simulate", "--bytes", "1000", "--delay", "1", "--format", "json"])
         #expect(r.status == 0)
-        #expect(r.output.contains("5 passed, 0 failed"))
+        #expect(r.errors.contains("replay: tcpkit simulate --seed 1 --bytes 1000 --delay 1s --format json\n"), "\(r.errors)")
+        // Three one-way delays of 1 s before the first data can arrive.
+        #expect(try Self.object(r.output)["simulatedSeconds"] as? Double ?? 0 > 3)
+        let help = try TCPKitTool.run(["simulate", "--help"])
+        for option in ["--delay", "--jitter", "--heal-at", "--liveness"] {
+            // The option's help, its wrapped lines joined.
+            let line = help.output.split(separator: "\n").drop { !$0.contains(option + " <time>") }.prefix(3)
+                .joined(separator: " ").replacing(/\s+/, with: " ")
+            #expect(line.contains("a bare number is seconds"), "\(option): \(line)")
+        }
+        let bad = try TCPKitTool.run(["simulate", "--heal-at", "later"])
+        #expect(bad.status != 0 && bad.errors.contains("Error: --heal-at: cannot read 'later' as a time (e.g. 1.5s, 250ms, or 2 for 2 s)"), "\(bad.errors)")
+        let duration = try TCPKitTool.run(["tun", "serve", "--duration", "soon"])
+        #expect(duration.status != 0 && duration.errors.contains("Error: --duration: cannot read 'soon' as a time (e.g. 25ms, 0.1s)"), "\(duration.errors)")
+        let zero = try TCPKitTool.run(["tun", "serve", "--duration", "0ms"])
+        #expect(zero.status != 0 && zero.errors.contains("Error: --duration must be positive"), "\(zero.errors)")
     }
 }
