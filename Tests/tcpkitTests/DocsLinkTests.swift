@@ -242,16 +242,20 @@ struct DocsLinkTests {
     func readmeLadderIsRealOutput() throws {
         let text = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let all = text.split(separator: "\n", omittingEmptySubsequences: false)
-        let marker = "<!-- output: tcpkit scenario classic -->"
-        let at = try #require(all.firstIndex { $0 == marker }, "README.md has no \(marker)")
+        // `<!-- output: tcpkit ARGS -->` names the command whose output follows.
+        let at = try #require(all.firstIndex { $0.hasPrefix("<!-- output: tcpkit ") && $0.hasSuffix(" -->") },
+                              "README.md has no <!-- output: tcpkit ... --> marker")
+        let arguments = all[at].dropFirst("<!-- output: tcpkit ".count).dropLast(" -->".count)
+            .split(separator: " ").map(String.init)
+        #expect(arguments.first == "scenario")
         #expect(all[at + 1] == "```")
         let shown = Array(all[(at + 2)...].prefix { $0 != "```" })
         #expect(shown.count >= 5)
-        let run = try TCPKitTool.run(["scenario", "classic"])
+        let run = try TCPKitTool.run(arguments)
         #expect(run.status == 0)
         let printed = run.output.split(separator: "\n", omittingEmptySubsequences: false)
         // The excerpt is a stretch of consecutive lines of the real output.
         let found = printed.indices.contains { i in printed[i...].starts(with: shown) }
-        #expect(found, "README.md's ladder excerpt is not in the output of `tcpkit scenario classic`; its first line: \(shown.first ?? "")")
+        #expect(found, "README.md's ladder excerpt is not in the output of `tcpkit \(arguments.joined(separator: " "))`; its first line: \(shown.first ?? "")")
     }
 }
