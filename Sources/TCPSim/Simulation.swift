@@ -342,11 +342,3 @@ public final class Simulation {
         }
     }
 }
-
-func format3(_ x: Double) -> String {
-    let scaled = (x * 1000).rounded()
-    let whole = Int(scaled / 1000)
-    let frac = Int(abs(scaled).truncatingRemainder(dividingBy: 1000))
-    let f = String(frac)
-    return "\(x < 0 && whole == 0 ? "-" : "")\(whole).\(String(repeating: "0", count: 3 - f.count))\(f)"
-}
