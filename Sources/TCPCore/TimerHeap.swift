@@ -1,40 +1,16 @@
-/// A binary min-heap of timer entries. Entries are never removed early: an entry whose deadline no
-/// longer matches its connection's earliest deadline is stale and skipped when popped.
-struct TimerHeap {
-    struct Entry { var deadline: Instant; var slot: UInt32; var generation: UInt32 }
-    private(set) var entries: [Entry] = []
+/// The stack's timer deadlines, earliest first. Entries are never removed early: an entry whose
+/// deadline no longer matches its connection's earliest deadline is stale and skipped when popped.
+typealias TimerHeap = Heap<TimerEntry>
 
-    var first: Entry? { entries.first }
-    var count: Int { entries.count }
+/// One deadline of the connection in `slot` (of that slot's `generation`).
+struct TimerEntry: HeapOrdered {
+    var deadline: Instant
+    var slot: UInt32
+    var generation: UInt32
 
-    mutating func push(_ e: Entry) {
-        entries.append(e)
-        var i = entries.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if entries[parent].deadline <= entries[i].deadline { break }
-            entries.swapAt(parent, i)
-            i = parent
-        }
-    }
+    static func precedes(_ a: Self, _ b: Self) -> Bool { a.deadline < b.deadline }
+}
 
-    mutating func pop() -> Entry? {
-        guard !entries.isEmpty else { return nil }
-        let top = entries[0]
-        let last = entries.removeLast()
-        if !entries.isEmpty {
-            entries[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < entries.count && entries[l].deadline < entries[m].deadline { m = l }
-                if r < entries.count && entries[r].deadline < entries[m].deadline { m = r }
-                if m == i { break }
-                entries.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
-    }
+extension Heap where Element == TimerEntry {
+    typealias Entry = TimerEntry
 }

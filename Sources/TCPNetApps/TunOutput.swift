@@ -10,7 +10,8 @@ import Glibc
 final class TunOutput: Sendable {
     private struct State: ~Copyable {
         var ladder: LiveLadder?
-        var packetNumber = 0
+        /// Our side's records as entries: the peer is on a real network.
+        var recorder: TimelineRecorder
         var pcap: UnsafeMutablePointer<FILE>?
         var record: [UInt8] = []
     }
@@ -25,7 +26,7 @@ final class TunOutput: Sendable {
     /// - Throws: `TunSession.OpenError.pcap` when the file cannot be created.
     init(trace: Bool, pcap: String?, local: String, labels: String, width: Int? = nil) throws(TunSession.OpenError) {
         self.local = local
-        var s = State()
+        var s = State(recorder: TimelineRecorder(timeline: Timeline(hosts: [local, "peer"]), segments: .live(peer: "peer")))
         if trace {
             let color = isatty(2) == 1 && getenv("NO_COLOR") == nil
             let ladder = LiveLadder(hosts: [local, "peer"], labels: [local: labels], color: color, width: width)
@@ -43,20 +44,11 @@ final class TunOutput: Sendable {
     }
 
     /// One engine trace record as ladder rows: our segments, state changes, drops and timers on
-    /// our side; a segment we received as the peer's arrow, landing when it arrived.
+    /// our side; a segment we received as the peer's arrow, landing when it arrived
+    /// (`TimelineRecorder.Segments.live`). Nothing is kept: the rows are drawn and forgotten.
     func trace(_ r: TraceRecord) {
         let text: String = state.withLock { s in
-            guard s.ladder != nil else { return "" }
-            s.packetNumber += 1
-            let e: Timeline.Entry? = switch r.kind {
-            case .state(let from, let to): .init(time: r.time, host: local, kind: .state(from: from, to: to))
-            case .send(let seg): .init(time: r.time, host: local, kind: .send(packet: s.packetNumber, seg, fate: .inFlight))
-            case .receive(let seg): .init(time: r.time, host: "peer", kind: .send(packet: s.packetNumber, seg, fate: .delivered(at: r.time)))
-            case .drop(let reason, let seg): .init(time: r.time, host: local, kind: .drop(reason, seg))
-            case .timer(let kind): .init(time: r.time, host: local, kind: .timer(kind))
-            case .event, .info: nil
-            }
-            guard let e else { return "" }
+            guard s.ladder != nil, let e = s.recorder.entry(for: r, host: local) else { return "" }
             return s.ladder!.rows(for: e)
         }
         if !text.isEmpty { FileOutput.standardError.write(text) }

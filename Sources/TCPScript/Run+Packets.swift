@@ -128,8 +128,7 @@ extension Run {
         }
         collectTrace()
         if options.recordTimeline, let seg = WireSegment.parse(bytes, time: now) {
-            packetNumber += 1
-            timeline.append(.init(time: now, host: "remote", kind: .send(packet: packetNumber, seg.summary, fate: .delivered(at: now))))
+            recorder.send(seg.summary, from: "remote", at: now, fate: .delivered(at: now))
         }
         stack!.handle(ipPacket: bytes, now: now)
         drain()

@@ -240,7 +240,7 @@ extension Run {
         s.state = .listening
         s.boundPort = port
         s.localPort = port
-        if options.recordTimeline { timeline.append(.init(time: now, host: "local", kind: .state(from: .closed, to: .listen))) }
+        if options.recordTimeline { recorder.timeline.append(.init(time: now, host: "local", kind: .state(from: .closed, to: .listen))) }
         return .done(.value(0))
     }
 

@@ -21,8 +21,9 @@ final class Run {
     var pending: Call?
     var nextRemotePort: UInt16 = 40_000
     var peerClosed: Set<ConnectionID> = []
-    var timeline: Timeline
-    var packetNumber = 0
+    /// The run's timeline (with `recordTimeline`): the stack's segments arrive as they are sent,
+    /// the script's are drawn as they are injected.
+    var recorder = TimelineRecorder(timeline: Timeline(hosts: ["remote", "local"]), segments: .instant)
     /// The previous event: its script time (µs), whether it was an inbound packet, whether its time was absolute.
     var last: (time: Int64, inbound: Bool, absolute: Bool, line: Int)?
     var steps = 0
@@ -40,7 +41,6 @@ final class Run {
         self.script = script
         self.lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         self.options = options
-        timeline = Timeline(hosts: ["remote", "local"])
     }
 
     // MARK: Results
@@ -54,7 +54,7 @@ final class Run {
     }
 
     func note(_ text: String) {
-        if options.recordTimeline { timeline.append(.init(time: now, host: "local", kind: .note(text))) }
+        if options.recordTimeline { recorder.note(text, host: "local", at: now) }
     }
 
     func run() -> ScriptResult {
@@ -74,10 +74,10 @@ final class Run {
         }
         collectTrace()
         if options.recordTimeline {
-            timeline.labels["remote"] = settings.remoteIP.description + " (the script)"
-            timeline.labels["local"] = settings.localIP.description + " (TCPKit)"
+            recorder.timeline.labels["remote"] = settings.remoteIP.description + " (the script)"
+            recorder.timeline.labels["local"] = settings.localIP.description + " (TCPKit)"
         }
-        return ScriptResult(outcome: outcome, notes: settings.notes, timeline: options.recordTimeline ? timeline : nil)
+        return ScriptResult(outcome: outcome, notes: settings.notes, timeline: options.recordTimeline ? recorder.timeline : nil)
     }
 
     // MARK: Before the first event
@@ -169,20 +169,7 @@ final class Run {
 
     func collectTrace() {
         guard options.recordTimeline, stack != nil else { return }
-        while let r = stack!.pollTrace() {
-            let kind: Timeline.Kind
-            switch r.kind {
-            case let .state(from, to): kind = .state(from: from, to: to)
-            case let .send(s):
-                packetNumber += 1
-                kind = .send(packet: packetNumber, s, fate: .delivered(at: r.time))
-            case let .drop(reason, s): kind = .drop(reason, s)
-            case let .timer(t): kind = .timer(t)
-            case let .info(info): kind = .info(info, connection: r.connection)
-            case .receive, .event: continue
-            }
-            timeline.append(.init(time: r.time, host: "local", kind: kind))
-        }
+        while let r = stack!.pollTrace() { recorder.record(r, host: "local") }
     }
 
     // MARK: Time

@@ -1,49 +1,6 @@
-import TCPCore
+@_spi(Containers) import TCPCore
 import TCPTrace
 import TCPWire
-
-/// The simulator's own generator (SplitMix64). One 64-bit seed decides every random choice of a run.
-public typealias SeededRandom = SplitMix64
-
-/// What a fault rule (the scripted mode) does to a packet. The link model's own random faults
-/// apply on top of `deliver`, `delay` and `duplicate`.
-public enum Fault: Sendable, Equatable {
-    /// Deliver after the link's delay.
-    case deliver
-    /// Lose it; the reason is shown in the pictures.
-    case drop(String)
-    /// Deliver after the link's delay plus this much.
-    case delay(Duration)
-    /// Deliver it, and a copy of it this much later ("duplicate the SYN and deliver the copy after
-    /// the connection closed").
-    case duplicate(after: Duration)
-    /// Deliver it, and hold a copy until no host's stack has a connection left (every
-    /// connection closed, TIME-WAIT over); then deliver the copy after the link's delay: an old
-    /// duplicate arriving once its connection is gone.
-    case duplicateAfterClose
-    /// Deliver it with one bit flipped (in the TCP header or payload, at a position the seed picks):
-    /// the receiver's checksum check must catch it.
-    case corrupt
-}
-
-/// A packet on the simulated wire, as fault rules see it.
-public struct WirePacket: Sendable {
-    /// Sending and receiving host names.
-    public var from: String
-    public var to: String
-    /// 1 for the first packet from `from` to `to`, 2 for the second, ...
-    public var ordinal: Int
-    public var segment: SegmentSummary
-    public var sentAt: Instant
-
-    public init(from: String, to: String, ordinal: Int, segment: SegmentSummary, sentAt: Instant) {
-        self.from = from
-        self.to = to
-        self.ordinal = ordinal
-        self.segment = segment
-        self.sentAt = sentAt
-    }
-}
 
 /// A deterministic network of hosts running TCPStacks, joined by links (one `LinkModel` per
 /// direction: delay, jitter, bandwidth, queue, random faults, outages), on a virtual clock that
@@ -66,18 +23,26 @@ public final class SimulatedNetwork {
         }
     }
 
-    struct InFlight {
+    struct InFlight: HeapOrdered {
         var deliverAt: Instant
         var order: Int
         var to: Int
         var packetID: Int
         var bytes: [UInt8]
+
+        static func precedes(_ a: Self, _ b: Self) -> Bool {
+            a.deliverAt == b.deliverAt ? a.order < b.order : a.deliverAt < b.deliverAt
+        }
     }
 
-    struct Action {
+    struct Action: HeapOrdered {
         var time: Instant
         var order: Int
         var action: (SimulatedNetwork) -> Void
+
+        static func precedes(_ a: Self, _ b: Self) -> Bool {
+            a.time == b.time ? a.order < b.order : a.time < b.time
+        }
     }
 
     public private(set) var now: Instant = .zero
@@ -99,7 +64,10 @@ public final class SimulatedNetwork {
     public var faultRule: ((WirePacket) -> Fault)?
     /// The application: called for each event of each host's stack.
     public var onEvent: ((SimulatedNetwork, String, TCPEvent) -> Void)?
-    public private(set) var timeline: Timeline
+    /// Everything recorded so far (with `recording`): what the pictures are drawn from.
+    public var timeline: Timeline { recorder.timeline }
+    /// Turns the stacks' trace records and the packets' fates into `timeline`.
+    private var recorder = TimelineRecorder(timeline: Timeline(hosts: []), segments: .wire, returnsToListen: true)
     /// Every packet as its sender put it on the wire, in time order: what a capture at each
     /// sender's interface would see (`--pcap`). Lost packets are here too, marked `lost` (they
     /// left the sender; the link lost them), as are packets with no route. A copy the link makes
@@ -129,15 +97,13 @@ public final class SimulatedNetwork {
     }
 
     private var random: SeededRandom
-    private var inFlight = Heap<InFlight> { $0.deliverAt == $1.deliverAt ? $0.order < $1.order : $0.deliverAt < $1.deliverAt }
-    private var actions = Heap<Action> { $0.time == $1.time ? $0.order < $1.order : $0.time < $1.time }
+    private var inFlight = Heap<InFlight>()
+    private var actions = Heap<Action>()
     private var order = 0
     private var packetCount = 0
     private var ordinals: [Int: Int] = [:]
     private var links: [Int: LinkState] = [:]
     private var output = [UInt8](repeating: 0, count: 65536)
-    /// Connections each host opened from a listener (they left LISTEN for SYN-RECEIVED).
-    private var passive: [String: Set<ConnectionID>] = [:]
     /// Connections each host's trace has mentioned and that may still exist (for sampling).
     private var sampled: [String: [ConnectionID]] = [:]
     private var lastSampleTime: Instant?
@@ -150,7 +116,6 @@ public final class SimulatedNetwork {
         self.recording = recording
         defaultLink = LinkModel(delay: delay)
         random = SeededRandom(seed: seed)
-        timeline = Timeline(hosts: [])
     }
 
     /// Adds a host with its own stack; the stack's randomness comes from the network's seed.
@@ -159,8 +124,8 @@ public final class SimulatedNetwork {
         config.trace = recording
         var r = SeededRandom(seed: random.next())
         hosts.append(Host(name: name, address: address, stack: TCPStack(addresses: [address], configuration: config, random: &r)))
-        timeline.hosts.append(name)
-        timeline.labels[name] = address.description
+        recorder.timeline.hosts.append(name)
+        recorder.timeline.labels[name] = address.description
     }
 
     /// Sets the link model of the direction `from` → `to` (nil: every host), or of every direction.
@@ -189,7 +154,7 @@ public final class SimulatedNetwork {
     private func linkKey(_ a: Int, _ b: Int) -> Int { a << 16 | b }
 
     /// Sets what the pictures print under a host's name.
-    public func label(_ host: String, _ text: String) { timeline.labels[host] = text }
+    public func label(_ host: String, _ text: String) { recorder.timeline.labels[host] = text }
 
     func hostIndex(_ name: String) -> Int {
         guard let i = hosts.firstIndex(where: { $0.name == name }) else { preconditionFailure("no host named \(name)") }
@@ -214,17 +179,13 @@ public final class SimulatedNetwork {
     public func listen(_ host: String, port: UInt16, backlog: Int = 128) throws(TCPError) -> ListenerID {
         let h = hosts[hostIndex(host)]
         let l = try h.stack.listen(port: port, backlog: backlog)
-        record(.init(time: now, host: host, kind: .state(from: .closed, to: .listen)))
+        if recording { recorder.timeline.append(.init(time: now, host: host, kind: .state(from: .closed, to: .listen))) }
         return l
     }
 
     /// Adds a note to the timeline.
     public func note(_ host: String, _ text: @autoclosure () -> String) {
-        record(.init(time: now, host: host, kind: .note(text())))
-    }
-
-    private func record(_ e: @autoclosure () -> Timeline.Entry) {
-        if recording { timeline.append(e()) }
+        if recording { recorder.note(text(), host: host, at: now) }
     }
 
     /// Puts a hand-made segment on the wire as if `from` had sent it (a stale duplicate, an
@@ -233,7 +194,7 @@ public final class SimulatedNetwork {
         let i = hostIndex(host)
         if let text { note(host, text) }
         let bytes = try! TCPPacket.build(source: hosts[i].address, destination: destination, header: header, payload: payload)
-        transmit(from: i, bytes)
+        transmit(from: i, bytes, summary: nil)
     }
 
     // MARK: Off stage: spoofed sources (the syn-flood scenario)
@@ -337,14 +298,7 @@ public final class SimulatedNetwork {
             for a in due { a.action(self) }
         }
         // Whatever is still on the wire (or held) stays "in flight" in the pictures.
-        if recording {
-            let ids = Set(inFlight.items.map(\.packetID) + held.map(\.packetID))
-            for k in timeline.entries.indices {
-                if case let .send(id, s, .delivered) = timeline.entries[k].kind, ids.contains(id) {
-                    timeline.entries[k].kind = .send(packet: id, s, fate: .inFlight)
-                }
-            }
-        }
+        if recording { recorder.markInFlight(Set(inFlight.items.map(\.packetID) + held.map(\.packetID))) }
         return now
     }
 
@@ -360,10 +314,7 @@ public final class SimulatedNetwork {
             order += 1
             p.order = order
             inFlight.push(p)
-            if recording, let k = timeline.entries.lastIndex(where: { if case .send(p.packetID, _, _) = $0.kind { true } else { false } }),
-               case let .send(id, s, _) = timeline.entries[k].kind {
-                timeline.entries[k].kind = .send(packet: id, s, fate: .delivered(at: p.deliverAt))
-            }
+            if recording { recorder.setFate(.delivered(at: p.deliverAt), ofPacket: p.packetID) }
         }
         held = []
         heldFrom = [:]
@@ -387,7 +338,7 @@ public final class SimulatedNetwork {
             for (i, h) in hosts.enumerated() {
                 while let n = output.withUnsafeMutableBytes({ h.stack.pollTransmit(now: now, into: $0) }) {
                     collectTrace(i)
-                    transmit(from: i, Array(output[0..<n]))
+                    transmit(from: i, Array(output[0..<n]), summary: recorder.takeSentSegment())
                     progress = true
                 }
                 collectTrace(i)
@@ -421,10 +372,12 @@ public final class SimulatedNetwork {
         return .nanoseconds(Int64(random.next() % UInt64(ns + 1)))
     }
 
-    private func transmit(from i: Int, _ bytes: [UInt8]) {
+    /// Puts a packet on the wire. `summary`: its segment as the stack traced it (nil: a packet
+    /// the stack did not trace, parsed here if a fault rule or the pictures need it).
+    private func transmit(from i: Int, _ bytes: [UInt8], summary traced: SegmentSummary?) {
         // The summary is needed only by a fault rule and the pictures; routing reads the header.
-        var summary: SegmentSummary? = nil
-        if recording || faultRule != nil {
+        var summary = traced
+        if summary == nil, recording || faultRule != nil {
             do {
                 summary = try bytes.withUnsafeBytes { b throws(WireError) in
                     let s = try TCPPacket.parse(b)
@@ -508,15 +461,14 @@ public final class SimulatedNetwork {
             links[key]!.counters.duplicated += 1
             copyAfter = model.duplicateDelay + uniform(model.jitter)
         }
-        record(.init(time: now, host: hosts[i].name, kind: .send(packet: id, summary!, fate: .delivered(at: at))))
+        if recording { recorder.send(summary!, from: hosts[i].name, at: now, fate: .delivered(at: at), packet: id) }
         order += 1
         inFlight.push(InFlight(deliverAt: at, order: order, to: to, packetID: id, bytes: delivered))
         if let d = copyAfter {
             // The copy is the network's doing; it has its own packet number in the pictures.
             packetCount += 1
-            if recording { timeline.networkCopies.insert(packetCount) }
             let copyAt = at + d
-            record(.init(time: now, host: hosts[i].name, kind: .send(packet: packetCount, summary!, fate: .delivered(at: copyAt))))
+            if recording { recorder.send(summary!, from: hosts[i].name, at: now, fate: .delivered(at: copyAt), packet: packetCount, networkCopy: true) }
             order += 1
             inFlight.push(InFlight(deliverAt: copyAt, order: order, to: to, packetID: packetCount, bytes: bytes))
         }
@@ -524,8 +476,7 @@ public final class SimulatedNetwork {
             // Sent at the same time as the original in the pictures; its arrival is known once
             // it is released.
             packetCount += 1
-            if recording { timeline.networkCopies.insert(packetCount) }
-            record(.init(time: now, host: hosts[i].name, kind: .send(packet: packetCount, summary!, fate: .inFlight)))
+            if recording { recorder.send(summary!, from: hosts[i].name, at: now, fate: .inFlight, packet: packetCount, networkCopy: true) }
             held.append(InFlight(deliverAt: now, order: 0, to: to, packetID: packetCount, bytes: bytes))
             heldFrom[packetCount] = hosts[i].name
         }
@@ -533,7 +484,7 @@ public final class SimulatedNetwork {
 
     private func lost(_ id: Int, from i: Int, _ summary: SegmentSummary?, _ reason: String) {
         guard recording, let summary else { return }
-        timeline.append(.init(time: now, host: hosts[i].name, kind: .send(packet: id, summary, fate: .lost(reason: reason))))
+        recorder.send(summary, from: hosts[i].name, at: now, fate: .lost(reason: reason), packet: id)
         wire[wire.count - 1].lost = true
     }
 
@@ -550,51 +501,29 @@ public final class SimulatedNetwork {
     private func deliver(_ p: InFlight) {
         var spoofed = false
         p.bytes.withUnsafeBytes { b in
-            // The receiving stack checks the checksum; here only the numbers are read.
+            // The receiving stack checks the checksum (and traces the segment it takes, which is
+            // what the pictures show arriving); here only the numbers are read.
             if let seg = try? TCPPacket.parse(b, verifyChecksum: false) {
                 payloadBytesDelivered += seg.payload.count
                 spoofed = offStage.contains(seg.sourceSocket.address)
-                if recording, !spoofed, (try? TCPPacket.parse(b)) != nil {
-                    let s = SegmentSummary(source: seg.sourceSocket, destination: seg.destinationSocket, header: seg.header, payloadLength: seg.payload.count)
-                    timeline.append(.init(time: now, host: hosts[p.to].name, kind: .receive(packet: p.packetID, s)))
-                }
             }
             let h = hosts[p.to]
             h.stack.handle(ipPacket: b, now: now)
         }
-        collectTrace(p.to, arrival: true, spoofed: spoofed)
+        collectTrace(p.to, arrival: p.packetID, spoofed: spoofed)
     }
 
-    /// Moves the stack's trace records into the timeline (sends and receives are recorded from
-    /// the wire instead, where their fate is known).
-    ///
-    /// A half-open connection that came from a listener and dies in SYN-RECEIVED (reset, or out
-    /// of SYN-ACK retries) is shown going back to LISTEN, as RFC 9293 §3.10.7.4 puts it ("return
-    /// this connection to LISTEN state"): the engine deletes the connection and its listener goes
-    /// on listening, so the host is in LISTEN again.
-    ///
-    /// A timer record while a segment is processed (`arrival`) is a timer the segment restarted
-    /// (a retransmitted FIN restarts TIME-WAIT), not one that fired; it is shown as a note.
-    private func collectTrace(_ i: Int, arrival: Bool = false, spoofed: Bool = false) {
+    /// Moves the stack's trace records into the timeline (`TimelineRecorder`, `.wire`): a sent
+    /// segment waits for `transmit`, which draws it with its fate; a received one is the arrival
+    /// of packet `arrival`, which the stack has just handled (nil: none), and a spoofed packet's
+    /// arrival is not drawn.
+    private func collectTrace(_ i: Int, arrival: Int? = nil, spoofed: Bool = false) {
         let h = hosts[i]
         while let r = h.stack.pollTrace() {
             if !offStage.isEmpty, keepOffStage(r, host: h.name, spoofed: spoofed) { continue }
             if sampling != .off, let c = r.connection, sampled[h.name]?.contains(c) != true { sampled[h.name, default: []].append(c) }
-            let kind: Timeline.Kind
-            switch r.kind {
-            case let .state(from, to):
-                if let c = r.connection, from == .listen { passive[h.name, default: []].insert(c) }
-                if let c = r.connection, from == .synReceived, to == .closed, passive[h.name]?.contains(c) == true {
-                    kind = .state(from: from, to: .listen)
-                } else {
-                    kind = .state(from: from, to: to)
-                }
-            case let .drop(reason, s): kind = .drop(reason, s)
-            case let .timer(t): kind = arrival ? .note("\(t.rawValue) timer restarted") : .timer(t)
-            case let .info(info): kind = .info(info, connection: r.connection)
-            case .send, .receive, .event: continue
-            }
-            timeline.append(.init(time: r.time, host: hosts[i].name, kind: kind))
+            if spoofed, case .receive = r.kind { continue }
+            recorder.record(r, host: h.name, arrival: arrival)
         }
     }
 }
@@ -635,7 +564,7 @@ extension SimulatedNetwork {
             guard var ids = sampled[h.name], !ids.isEmpty else { continue }
             ids.removeAll { id in
                 guard let info = h.stack.tcpInfo(of: id) else { return true }
-                timeline.appendSample(StatisticsSample(time: now, host: h.name, connection: id, info: info))
+                recorder.timeline.appendSample(StatisticsSample(time: now, host: h.name, connection: id, info: info))
                 return false
             }
             sampled[h.name] = ids
