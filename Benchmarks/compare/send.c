@@ -1,0 +1,71 @@
+// Bulk sender: STREAMS connections to HOST:PORT, each writing 128 KiB chunks for SECONDS, then a
+// half-close (FIN) and a wait for the peer's own close, so that the figure counts only what the
+// receiver has read. Prints one result line (common.h) covering connect-done to last close.
+//   send HOST PORT SECONDS STREAMS [STACKPIDFILE [PEERPIDFILE]]
+#include "common.h"
+#include <pthread.h>
+
+static const char *host;
+static int port;
+static double seconds, deadline;
+static int fds[64];
+static long long sent[64];
+static pthread_barrier_t start_barrier;
+
+static void *stream(void *arg) {
+    int i = (int)(intptr_t)arg;
+    static char chunk[128 * 1024];  // zeros; read-only for every thread
+    pthread_barrier_wait(&start_barrier);
+    long long n = 0;
+    int k = 0;
+    for (;;) {
+        if ((++k & 7) == 0 && now_s() >= deadline) break;
+        ssize_t w = write(fds[i], chunk, sizeof chunk);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            perror("write");
+            break;
+        }
+        n += w;
+    }
+    sent[i] = n;
+    shutdown(fds[i], SHUT_WR);
+    struct timeval tv = {.tv_sec = 20};
+    setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    while (read(fds[i], buf, sizeof buf) > 0) {}
+    close(fds[i]);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 5) {
+        fprintf(stderr, "usage: send HOST PORT SECONDS STREAMS [STACKPIDFILE [PEERPIDFILE]]\n");
+        return 2;
+    }
+    host = argv[1];
+    port = atoi(argv[2]);
+    seconds = atof(argv[3]);
+    int streams = atoi(argv[4]);
+    if (streams < 1 || streams > 64) streams = 1;
+    set_watch(argc, argv, 5);
+    for (int i = 0; i < streams; i++) {
+        fds[i] = connect_retry(host, port, 10, 0);
+        if (fds[i] < 0) die("connect");
+    }
+    pthread_barrier_init(&start_barrier, NULL, (unsigned)streams + 1);
+    pthread_t t[64];
+    for (int i = 0; i < streams; i++) pthread_create(&t[i], NULL, stream, (void *)(intptr_t)i);
+    struct cpu_sample a = cpu_now();
+    double t0 = now_s();
+    deadline = t0 + seconds;
+    pthread_barrier_wait(&start_barrier);
+    long long total = 0;
+    for (int i = 0; i < streams; i++) {
+        pthread_join(t[i], NULL);
+        total += sent[i];
+    }
+    double t1 = now_s();
+    print_result(total, streams, 0, t1 - t0, a, cpu_now());
+    return 0;
+}
