@@ -69,6 +69,10 @@ public struct TCPInfo: Sendable, Hashable {
     /// `tcpi_ca_state`, reduced to the states this engine has).
     public var congestionControl: CongestionControlAlgorithm = .cubic
     public var congestionState: CongestionState = .open
+    /// The sizes of the send and receive buffers now (what auto-tuning has grown them to; Linux's
+    /// `ss -m` tb and rb). A connection that has carried no data reports the configured sizes.
+    public var sendBufferBytes: Int = 0
+    public var receiveBufferBytes: Int = 0
 }
 
 /// Where congestion control stands (after Linux's `tcpi_ca_state`).
@@ -116,6 +120,8 @@ extension Connection {
             sendWindow: sndWnd, receiveWindow: receiveWindow, bytesInFlight: bytesInFlight,
             sendQueue: sendBuffer.count, receiveQueue: receiveBuffer.count, backoff: retries)
         info.congestionControl = congestion.kind
+        info.sendBufferBytes = sendBuffer.capacity
+        info.receiveBufferBytes = receiveBuffer.capacity
         info.congestionState = inFastRecovery ? .recovery : (inRTORecovery || retries > 0) ? .loss : .open
         return info
     }

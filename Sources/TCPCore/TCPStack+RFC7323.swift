@@ -54,7 +54,7 @@ extension TCPStack {
         if configuration.windowScaling, let shift = h.options.windowScale {
             c.windowScalingOn = true
             c.sndWindShift = min(shift, 14)   // §2.3: a shift above 14 is used as 14
-            c.rcvWindShift = Self.windowShift(forBuffer: c.receiveBuffer.capacity)
+            c.rcvWindShift = Self.windowShift(forBuffer: configuration.receiveBufferLimit)
         } else {
             c.windowScalingOn = false
             c.sndWindShift = 0
@@ -156,7 +156,7 @@ extension TCPStack {
             c.rcvAdv = c.rcvNxt + UInt32(window)
             if !f.contains(.ack) {
                 // Our SYN offers what the configuration enables.
-                if configuration.windowScaling { h.options.windowScale = Self.windowShift(forBuffer: c.receiveBuffer.capacity) }
+                if configuration.windowScaling { h.options.windowScale = Self.windowShift(forBuffer: configuration.receiveBufferLimit) }
                 ts = configuration.timestamps
             } else if c.windowScalingOn {
                 // §2.2: on a SYN-ACK only in answer to the peer's option.
