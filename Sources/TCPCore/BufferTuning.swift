@@ -12,6 +12,8 @@ struct BufferTuning {
     /// number of the next byte it was to read then. `.never`: not started.
     var measureStart = Instant.never
     var measureSeq = SequenceNumber(0)
+    /// What the application read per round trip in the last measurement (0: none yet).
+    var readPerRTT = 0
     /// The receiver's round-trip estimate in nanoseconds (0: none yet), from the timestamps the
     /// sender echoes or, without timestamps, from the time a window's worth of data takes to arrive.
     var rtt: Int64 = 0

@@ -6,9 +6,10 @@ import TCPWire
 ///
 /// - Receive (dynamic right-sizing, the idea of Linux's tcp_rcv_space_adjust): about once per round
 ///   trip the connection looks at how much the application read in that time. A window of twice
-///   that lets the sender keep growing its rate (slow start doubles per round trip); when twice
-///   exceeds the buffer, the buffer doubles, up to `maxReceiveBufferBytes`. A slow reader reads
-///   little per round trip and keeps its buffer.
+///   that (times the rate's growth since the round before, while it grows) lets the sender keep
+///   growing its rate (slow start doubles per round trip); when that exceeds the buffer, the buffer
+///   doubles, up to `maxReceiveBufferBytes`. A slow reader reads little per round trip and keeps
+///   its buffer.
 /// - Send: while the application keeps the send buffer full, it doubles until it holds what is in
 ///   flight plus one more window (min(cwnd, the peer's largest window)), up to `maxSendBufferBytes`.
 ///
@@ -94,7 +95,8 @@ extension TCPStack {
     }
 
     /// The application read: once a round trip has passed since the last look, compare what it read
-    /// per round trip with the buffer, and double the buffer when twice that exceeds it.
+    /// per round trip with the buffer, and double the buffer when the window that needs (about twice
+    /// that) exceeds it.
     mutating func receiveSpaceAdjust(_ c: inout Connection, _ now: Instant) {
         guard configuration.receiveBufferAutoTuning, !c.receiveBuffer.placeholder, !c.finReceived else { return }
         let ring = c.receiveBuffer
@@ -112,9 +114,16 @@ extension TCPStack {
         // reader, not a fast one.
         let read = Int(readSeq - ring.tuning.measureSeq)
         let perRTT = Int((Double(read) * Double(rtt) / Double(elapsed)).rounded())
+        let previous = ring.tuning.readPerRTT
         ring.tuning.measureStart = now
         ring.tuning.measureSeq = readSeq
-        guard 2 * perRTT > ring.capacity, grow(ring, limit: configuration.receiveBufferLimit, now) else { return }
+        ring.tuning.readPerRTT = perRTT
+        // Twice what was read, times the rate's growth since the last round (at most 2×, as in
+        // slow start): the window must be ahead of the sender, which grows within the round trip
+        // the new window takes to reach it.
+        var target = 2 * perRTT
+        if previous > 0 && perRTT > previous { target = Int(Double(target) * min(2, Double(perRTT) / Double(previous))) }
+        guard target > ring.capacity, grow(ring, limit: configuration.receiveBufferLimit, now) else { return }
         statistics.receiveBufferGrowths += 1
     }
 

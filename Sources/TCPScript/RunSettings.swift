@@ -5,12 +5,14 @@ import TCPWire
 /// lines at the head of the script) and the system settings its shell lines change, mapped onto
 /// a `TCPConfiguration`.
 public struct RunSettings: Sendable {
-    /// The engine's defaults, except 64 KiB buffers (the conformance scripts were written for
-    /// them; a script that sets tcp_rmem/tcp_wmem, recvspace/sendspace or SO_RCVBUF gets its own).
+    /// The engine's defaults, except fixed 64 KiB buffers: the conformance scripts were written for
+    /// them (their SYNs show the window scale a 64 KiB buffer needs), as if tcp_moderate_rcvbuf were
+    /// 0. A script that sets tcp_rmem/tcp_wmem, recvspace/sendspace or SO_RCVBUF gets its own sizes;
+    /// tcp_moderate_rcvbuf=1 (FreeBSD: recvbuf_auto, sendbuf_auto) turns auto-tuning on, and
+    /// SO_RCVBUF/SO_SNDBUF turn it off again, as on Linux.
     public var configuration: TCPConfiguration = {
         var c = TCPConfiguration()
-        c.receiveBufferBytes = 64 * 1024
-        c.sendBufferBytes = 64 * 1024
+        c.fixBuffers(at: 64 * 1024)
         return c
     }()
     public var ipv6 = false
@@ -247,7 +249,15 @@ public struct RunSettings: Sendable {
             configuration.synCookies = n == 0 ? .never : n == 1 ? .whenQueueFull : .always
         case "net.ipv4.tcp_ecn": return feature(name, v, engineValue: 0, "ECN")
         case "net.ipv4.tcp_fastopen": return feature(name, v, engineValue: 0, "TCP Fast Open")
-        case "net.ipv4.tcp_moderate_rcvbuf": return feature(name, v, engineValue: 0, "receive buffer auto-tuning")
+        case "net.ipv4.tcp_moderate_rcvbuf", "net.inet.tcp.recvbuf_auto":
+            guard let n = int() else { return bad() }
+            configuration.receiveBufferAutoTuning = n != 0
+        case "net.inet.tcp.sendbuf_auto":
+            guard let n = int() else { return bad() }
+            configuration.sendBufferAutoTuning = n != 0
+        case "net.inet.tcp.recvbuf_max", "net.inet.tcp.sendbuf_max":
+            guard let n = int(), n > 0, n <= 1 << 30 else { return bad() }
+            if name.hasPrefix("net.inet.tcp.recv") { configuration.maxReceiveBufferBytes = Int(n) } else { configuration.maxSendBufferBytes = Int(n) }
         case "net.ipv4.tcp_no_metrics_save": return feature(name, v, engineValue: 1, "the metrics cache")
         case "net.ipv4.tcp_early_retrans":
             // Linux: 0 and 1 no TLP, 2 delayed early retransmit (gone from Linux), 3 and 4 TLP.
@@ -270,12 +280,16 @@ public struct RunSettings: Sendable {
             return congestionControl(name, v)
         case "net.ipv4.tcp_tw_reuse": return feature(name, v, engineValue: 0, "TIME-WAIT reuse for outgoing connections")
         case "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem":
+            // "min default max": the size a buffer starts at, and the most auto-tuning grows it to.
             guard let xs = ints(), let size = xs.count >= 2 ? xs[1] : xs.first, size > 0, size <= 1 << 30 else { return bad() }
+            let most = xs.count >= 3 ? Int(min(max(xs[2], size), 1 << 30)) : nil
             if name.hasSuffix("rmem") {
                 configuration.receiveBufferBytes = Int(size)
+                if let most { configuration.maxReceiveBufferBytes = most }
                 receiveBufferSet = true
             } else {
                 configuration.sendBufferBytes = Int(size)
+                if let most { configuration.maxSendBufferBytes = most }
             }
         case "net.ipv4.tcp_syn_retries":
             guard let n = int(), n >= 0, n <= 255 else { return bad() }
