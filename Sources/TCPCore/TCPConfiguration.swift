@@ -5,48 +5,40 @@ public struct TCPConfiguration: Sendable, Hashable {
     public var mtu: Int = 1500
     /// Override of the MSS we announce (nil: derived from `mtu`).
     public var mss: Int? = nil
-    /// Send buffer size per connection: the fixed size, or with `sendBufferAutoTuning` the size it
-    /// starts at. Allocated on first use (an idle connection holds none). 256 KiB (Linux starts at
-    /// 16 KiB, tcp_wmem[1]; TCPKit keeps the size it always had, so that traces stay as they were).
-    public var sendBufferBytes: Int = 256 * 1024
-    /// Receive buffer size per connection, allocated on first use: the fixed size, or with
-    /// `receiveBufferAutoTuning` the size it starts at. The window we offer never exceeds it, nor
-    /// 65535 without window scaling. 256 KiB (Linux starts at 128 KiB, tcp_rmem[1]; TCPKit keeps the
-    /// initial window it always had).
-    public var receiveBufferBytes: Int = 256 * 1024
-    /// Receive-buffer auto-tuning (dynamic right-sizing, as Linux's tcp_rcv_space_adjust): about once
-    /// per round trip the connection measures what the application read in it, and when twice that
-    /// exceeds the buffer, the buffer doubles (up to `maxReceiveBufferBytes`), opening the window.
-    /// Off: `receiveBufferBytes` is fixed (as SO_RCVBUF makes it on Linux).
-    public var receiveBufferAutoTuning: Bool = true
-    /// Send-buffer auto-tuning: while the application keeps the send buffer full, the buffer doubles
-    /// (at most once per round trip, up to `maxSendBufferBytes`) until it holds what is in flight
-    /// plus a congestion window more (as Linux's tcp_sndbuf_expand). Off: `sendBufferBytes` is fixed.
-    public var sendBufferAutoTuning: Bool = true
-    /// The most an auto-tuned receive buffer grows to (Linux tcp_rmem[2], 6 MiB).
-    public var maxReceiveBufferBytes: Int = 6 * 1024 * 1024
-    /// The most an auto-tuned send buffer grows to (Linux tcp_wmem[2], 4 MiB).
-    public var maxSendBufferBytes: Int = 4 * 1024 * 1024
+    /// How the send buffer is sized. Default: auto-tuned from 256 KiB up to 4 MiB (Linux starts at
+    /// 16 KiB, tcp_wmem[1], and grows to tcp_wmem[2], 4 MiB; TCPKit starts at the size it always had,
+    /// so that traces stay as they were). While the application keeps the buffer full, it doubles (at
+    /// most once per round trip) until it holds what is in flight plus one more window (as Linux's
+    /// tcp_sndbuf_expand). Allocated on first use: an idle connection holds none.
+    public var sendBuffer: BufferSizing = .autoTuned(initial: 256 * 1024, maximum: 4 * 1024 * 1024)
+    /// How the receive buffer is sized; the window we offer never exceeds it, nor 65535 without
+    /// window scaling. Default: auto-tuned from 256 KiB up to 6 MiB (Linux starts at 128 KiB,
+    /// tcp_rmem[1], and grows to tcp_rmem[2], 6 MiB; TCPKit keeps the initial window it always had).
+    /// Dynamic right-sizing, as Linux's tcp_rcv_space_adjust: about once per round trip the
+    /// connection measures what the application read in it and doubles the buffer while twice that
+    /// exceeds it, opening the window. Allocated on first use.
+    public var receiveBuffer: BufferSizing = .autoTuned(initial: 256 * 1024, maximum: 6 * 1024 * 1024)
+    /// The send buffer's size: where it starts. Setting it fixes the buffer at that size
+    /// (`BufferSizing.fixed`), as SO_SNDBUF does on Linux.
+    public var sendBufferBytes: Int {
+        get { sendBuffer.initial }
+        set { sendBuffer = .fixed(newValue) }
+    }
+    /// The receive buffer's size: where it starts. Setting it fixes the buffer at that size
+    /// (`BufferSizing.fixed`), as SO_RCVBUF does on Linux.
+    public var receiveBufferBytes: Int {
+        get { receiveBuffer.initial }
+        set { receiveBuffer = .fixed(newValue) }
+    }
     /// The memory all of the stack's buffers may hold before auto-tuning stops growing them (as
     /// Linux's tcp_mem pressure threshold): a buffer is never shrunk and data already accepted is
-    /// never dropped, but no buffer grows past its initial size while growing would exceed this;
-    /// each refusal counts in `TCPStatistics.bufferGrowthsRefused`. 256 MiB.
+    /// never dropped, but no buffer grows while growing would pass this; each refusal counts in
+    /// `TCPStatistics.bufferGrowthsRefused`. 256 MiB.
     public var bufferMemoryLimit: Int = 256 * 1024 * 1024
-    /// Both buffers fixed at `bytes` (auto-tuning off), as `tcpkit simulate --buffer` does.
-    public mutating func fixBuffers(at bytes: Int) {
-        sendBufferBytes = bytes
-        receiveBufferBytes = bytes
-        sendBufferAutoTuning = false
-        receiveBufferAutoTuning = false
-    }
-    /// The largest the receive buffer may become: the window scale is chosen for it at SYN time.
-    public var receiveBufferLimit: Int {
-        receiveBufferAutoTuning ? max(receiveBufferBytes, maxReceiveBufferBytes) : receiveBufferBytes
-    }
-    /// The largest the send buffer may become.
-    public var sendBufferLimit: Int {
-        sendBufferAutoTuning ? max(sendBufferBytes, maxSendBufferBytes) : sendBufferBytes
-    }
+    /// The most the receive buffer may become: the window scale is chosen for it at SYN time.
+    public var receiveBufferLimit: Int { receiveBuffer.maximum }
+    /// The most the send buffer may become.
+    public var sendBufferLimit: Int { sendBuffer.maximum }
     /// RFC 7323 §2: offer the window scale option on our SYN (and answer it on a SYN-ACK). The
     /// shift is the smallest that fits `receiveBufferLimit` (the most the buffer may grow to) into
     /// 16 bits, at most 14 (as Linux, which sizes it for tcp_rmem[2]).

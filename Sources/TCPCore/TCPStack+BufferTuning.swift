@@ -1,17 +1,16 @@
 import TCPWire
 
-/// Buffers that size themselves. A connection starts with buffers of the configured sizes
-/// (`receiveBufferBytes`, `sendBufferBytes`) and, with auto-tuning on, grows them to what the path
-/// and the application need:
+/// Buffers that size themselves. A connection starts with buffers of the configured initial sizes
+/// and, when they are `BufferSizing.autoTuned` (the default), grows them to what the path and the
+/// application need:
 ///
 /// - Receive (dynamic right-sizing, the idea of Linux's tcp_rcv_space_adjust): about once per round
 ///   trip the connection looks at how much the application read in that time. A window of twice
 ///   that (times the rate's growth since the round before, while it grows) lets the sender keep
 ///   growing its rate (slow start doubles per round trip); when that exceeds the buffer, the buffer
-///   doubles, up to `maxReceiveBufferBytes`. A slow reader reads little per round trip and keeps
-///   its buffer.
+///   doubles, up to its maximum. A slow reader reads little per round trip and keeps its buffer.
 /// - Send: while the application keeps the send buffer full, it doubles until it holds what is in
-///   flight plus one more window (min(cwnd, the peer's largest window)), up to `maxSendBufferBytes`.
+///   flight plus one more window (min(cwnd, the peer's largest window)), up to its maximum.
 ///
 /// Growth is one allocation and one copy per step, at most once per round trip, never per segment.
 /// A buffer never shrinks, so data once accepted stays and the right edge of a window once
@@ -74,7 +73,7 @@ extension TCPStack {
     /// taken at once, larger ones smoothed in (1/8), so that a sender pausing between bursts does
     /// not inflate the estimate.
     mutating func receiverRTTSample(_ c: inout Connection, _ h: TCPHeader, _ now: Instant) {
-        guard configuration.receiveBufferAutoTuning, !c.receiveBuffer.placeholder else { return }
+        guard configuration.receiveBuffer.isAutoTuned, !c.receiveBuffer.placeholder else { return }
         let ring = c.receiveBuffer
         var sample: Int64
         if c.timestampsOn {
@@ -98,7 +97,7 @@ extension TCPStack {
     /// per round trip with the buffer, and double the buffer when the window that needs (about twice
     /// that) exceeds it.
     mutating func receiveSpaceAdjust(_ c: inout Connection, _ now: Instant) {
-        guard configuration.receiveBufferAutoTuning, !c.receiveBuffer.placeholder, !c.finReceived else { return }
+        guard configuration.receiveBuffer.isAutoTuned, !c.receiveBuffer.placeholder, !c.finReceived else { return }
         let ring = c.receiveBuffer
         let readSeq = c.rcvNxt - UInt32(ring.count)   // the next byte the application reads
         let start = ring.tuning.measureStart
@@ -132,7 +131,7 @@ extension TCPStack {
     /// An ACK freed room in a send buffer the application had filled: grow it when it holds less
     /// than what is in flight plus one more window, at most once per round trip.
     mutating func expandSendBuffer(_ c: inout Connection, _ now: Instant) {
-        guard configuration.sendBufferAutoTuning, !c.sendBuffer.placeholder else { return }
+        guard configuration.sendBuffer.isAutoTuned, !c.sendBuffer.placeholder else { return }
         let ring = c.sendBuffer
         let window = min(c.cwnd, Int(c.maxSndWnd))
         guard max(c.bytesInFlight, window) + window > ring.capacity else { return }

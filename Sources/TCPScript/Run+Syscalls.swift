@@ -472,14 +472,15 @@ extension Run {
             let v = try value()
             guard v > 0, v <= 1 << 30 else { return .done(.error("EINVAL")) }
             var new = settings
-            // As on Linux, setting a size fixes it: auto-tuning is off for that buffer.
+            // As on Linux, setting a size fixes it (`BufferSizing.fixed`): auto-tuning is off for
+            // that buffer, whatever sysctls follow.
             if name == 8 {
                 new.configuration.receiveBufferBytes = Int(v)
-                new.configuration.receiveBufferAutoTuning = false
+                new.receiveAutoTuning = false
                 new.receiveBufferSet = true
             } else {
                 new.configuration.sendBufferBytes = Int(v)
-                new.configuration.sendBufferAutoTuning = false
+                new.sendAutoTuning = false
             }
             try reconfigure(new, line: call.line, what: name == 8 ? "SO_RCVBUF" : "SO_SNDBUF")
         case (1, 9):   // SO_KEEPALIVE

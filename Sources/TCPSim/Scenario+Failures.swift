@@ -72,9 +72,7 @@ extension Scenario {
         "zero-window",
         "the server does not read: the window falls to 0, the client probes with backoff, a window update reopens the flow",
         "服务器不读取数据：窗口降为 0，客户端以退避间隔发送零窗口探测，窗口更新后数据恢复流动",
-        configure: { host, config in
-            if host == "server" { config.receiveBufferBytes = zeroWindowBuffer; config.receiveBufferAutoTuning = false }
-        }
+        configure: { host, config in if host == "server" { config.receiveBufferBytes = zeroWindowBuffer } }
     ) { _, app in
         let data = (0..<zeroWindowData).map { UInt8(truncatingIfNeeded: $0) }
         app.reading = ["client"]

@@ -39,8 +39,9 @@ public struct SimulationArguments: Sendable, Hashable {
     /// When every fault ends (a time), and how long after it (or the start) everything must be over.
     public var healAt: String? = nil
     public var liveness = "600"
-    /// Send and receive buffer of each connection, fixed (`ByteCount`, at least 1024); without it
-    /// the buffers start at the engine's default sizes and auto-tune.
+    /// Send and receive buffer of each connection, fixed (`ByteCount`, at least 1024; setting a
+    /// configuration's size fixes it); without it the buffers start at the engine's default sizes
+    /// and auto-tune.
     public var buffer: String? = nil
     public var congestionControl: CongestionControlAlgorithm = .cubic
     /// Scripted faults (`FaultScript` rules, tried in order before the link's own).
@@ -167,7 +168,8 @@ public struct SimulationArguments: Sendable, Hashable {
         if let buffer {
             let n = try ByteCount(parsing: buffer, option: "--buffer").bytes
             guard n >= 1024 else { throw .tooSmall(option: "--buffer", minimum: 1024, unit: "bytes") }
-            o.configuration.fixBuffers(at: n)   // fixed sizes: no auto-tuning
+            o.configuration.sendBufferBytes = n
+            o.configuration.receiveBufferBytes = n
         }
         return o
     }

@@ -86,7 +86,7 @@ struct BufferTuningTests {
     func memoryLimitStopsGrowth() throws {
         // B starts at 16 KiB; the limit lets it double once (32 KiB) but not twice (64 KiB).
         var config = TCPConfiguration()
-        config.receiveBufferBytes = 16 << 10
+        config.receiveBuffer = .autoTuned(initial: 16 << 10, maximum: 6 << 20)
         config.bufferMemoryLimit = 48 << 10
         var link = Link(configuration: TCPConfiguration(), configurationB: config, delay: .milliseconds(25))
         let (a, b) = try #require(Self.connect(&link))
@@ -111,7 +111,9 @@ struct BufferTuningTests {
     @Test("fixed sizes: with auto-tuning off the buffers never grow, and the window scale fits the fixed size")
     func fixedSizesStay() throws {
         var config = TCPConfiguration()
-        config.fixBuffers(at: 256 << 10)
+        config.receiveBufferBytes = 256 << 10   // setting a size fixes it
+        config.sendBufferBytes = 256 << 10
+        #expect(config.receiveBuffer == .fixed(256 << 10) && config.sendBuffer == .fixed(256 << 10))
         var link = Link(configuration: config, delay: .milliseconds(25))
         let (a, b) = try #require(Self.connect(&link))
         #expect(link.b.info(of: b)?.windowShifts?.receive == 3, "256 KiB needs a shift of 3")
@@ -124,12 +126,10 @@ struct BufferTuningTests {
     }
 
     @Test("the SYN's window scale covers the most the buffer may grow to (RFC 7323 §2.3)",
-          arguments: [(6 << 20, true, 7 as UInt8), (1 << 30, true, 14), (6 << 20, false, 1)])
-    func windowScaleForTheMaximum(maximum: Int, autoTuning: Bool, shift: UInt8) {
-        let h = Harness.synSent(Harness.configuration {
-            $0.receiveBufferAutoTuning = autoTuning
-            $0.maxReceiveBufferBytes = maximum
-        })
+          arguments: [(BufferSizing.autoTuned(initial: 64 << 10, maximum: 6 << 20), 7 as UInt8),
+                      (.autoTuned(initial: 64 << 10, maximum: 1 << 30), 14), (.fixed(64 << 10), 1)])
+    func windowScaleForTheMaximum(sizing: BufferSizing, shift: UInt8) {
+        let h = Harness.synSent(Harness.configuration { $0.receiveBuffer = sizing })
         let syn = h.lastSentSegment
         #expect(syn.options.windowScale == shift)
         #expect(syn.window == 65535, "the SYN offers the initial 64 KiB buffer (capped at the unscaled field)")

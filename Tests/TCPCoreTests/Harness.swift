@@ -137,10 +137,10 @@ struct Harness {
     static func configuration(_ change: (inout TCPConfiguration) -> Void = { _ in }) -> TCPConfiguration {
         var c = TCPConfiguration()
         c.trace = true
-        // The fixtures' windows and buffer-filling tests are written for fixed 64 KiB buffers (the
-        // engine's default is larger and auto-tuned; see WindowScaleTests for big buffers and
-        // BufferTuningTests for auto-tuning).
-        c.fixBuffers(at: 64 * 1024)
+        // The fixtures' windows and buffer-filling tests are written for 64 KiB buffers (the
+        // engine's default is larger; see WindowScaleTests for big buffers).
+        c.sendBufferBytes = 64 * 1024
+        c.receiveBufferBytes = 64 * 1024
         change(&c)
         return c
     }

@@ -279,12 +279,13 @@ struct RunnerSettingsTests {
         +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
         """)
         var s = RunSettings()
-        #expect(!s.configuration.receiveBufferAutoTuning && !s.configuration.sendBufferAutoTuning)
+        #expect(s.configuration.receiveBuffer == .fixed(64 << 10) && s.configuration.sendBuffer == .fixed(64 << 10))
         #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_moderate_rcvbuf=1; sysctl -q net.ipv4.tcp_wmem='4096 16384 8388608'") == .applied)
-        #expect(s.configuration.receiveBufferAutoTuning && s.configuration.maxSendBufferBytes == 8 << 20)
+        #expect(s.configuration.receiveBuffer == .autoTuned(initial: 64 << 10, maximum: 6 << 20))
+        #expect(s.configuration.sendBuffer == .fixed(16384))
         #expect(s.apply(shell: "sysctl net.inet.tcp.sendbuf_auto=1 net.inet.tcp.recvbuf_max=4194304 net.inet.tcp.recvbuf_auto=0") == .applied)
-        #expect(s.configuration.sendBufferAutoTuning && !s.configuration.receiveBufferAutoTuning)
-        #expect(s.configuration.maxReceiveBufferBytes == 4 << 20)
+        #expect(s.configuration.sendBuffer == .autoTuned(initial: 16384, maximum: 8 << 20))
+        #expect(s.configuration.receiveBuffer == .fixed(64 << 10))
     }
 
     @Test("TCP_MAXSEG before listen() changes the MSS we announce; getsockopt reads it back")

@@ -64,7 +64,8 @@ struct AutoTuningSimulationTests {
         #expect(r.passed && r.retransmittedSegments == 0)
         let steady = r.directions[0].steadyGoodputBitsPerSecond()
         #expect(steady >= 95e6, "steady goodput \(steady / 1e6) Mbit/s")
-        o.configuration.fixBuffers(at: 256 << 10)
+        o.configuration.sendBufferBytes = 256 << 10   // fixed, as --buffer 256KiB
+        o.configuration.receiveBufferBytes = 256 << 10
         let fixed = Simulation.run(o).directions[0].steadyGoodputBitsPerSecond()
         #expect(fixed < 50e6, "fixed 256 KiB buffers: \(fixed / 1e6) Mbit/s")
     }
