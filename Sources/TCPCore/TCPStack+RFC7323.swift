@@ -12,7 +12,8 @@ extension TCPStack {
     static let pawsIdleLimit: Duration = .seconds(24 * 24 * 3600)
 
     /// The shift we announce: the smallest that lets the window field cover the whole receive
-    /// buffer, at most 14 (RFC 7323 §2.3).
+    /// buffer as large as it may grow (`TCPConfiguration.receiveBufferLimit`), at most 14 (RFC 7323
+    /// §2.3): the shift is fixed at SYN time, the buffer may grow later.
     static func windowShift(forBuffer bytes: Int) -> UInt8 {
         var shift: UInt8 = 0
         while shift < 14 && (bytes >> Int(shift)) > 65535 { shift += 1 }
