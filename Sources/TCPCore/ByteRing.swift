@@ -1,11 +1,15 @@
-/// A fixed-capacity byte ring. Storage is allocated on the first write and kept for the
-/// connection's life, so the steady state allocates nothing. A connection starts with its stack's
-/// shared empty rings (`TCPStack.EmptyRings`, `placeholder`) and gets rings of its own on its
-/// first byte, so an idle connection that never carried data allocates nothing at all.
+/// A byte ring. Storage is allocated on the first write and kept for the connection's life, so
+/// the steady state allocates nothing. A connection starts with its stack's shared empty rings
+/// (`TCPStack.EmptyRings`, `placeholder`) and gets rings of its own on its first byte, so an idle
+/// connection that never carried data allocates nothing at all. Buffer auto-tuning may `grow`
+/// a ring (one allocation and copy per step, at most once per round trip: `BufferTuning`).
 final class ByteRing {
-    let capacity: Int
+    private(set) var capacity: Int
     /// A shared stand-in that always stays empty (it may be read, never written).
     let placeholder: Bool
+    /// Auto-tuning's bookkeeping for the connection that owns this ring (unused on placeholders:
+    /// kept here rather than in the TCB, so that an idle connection pays nothing for it).
+    var tuning = BufferTuning()
     private var storage: UnsafeMutableRawPointer?
     private var head = 0          // offset of the first byte
     private(set) var count = 0
@@ -107,6 +111,25 @@ final class ByteRing {
         copy(from: 0, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<n]))
         discard(n)
         return n
+    }
+
+    /// Enlarges the ring to `newCapacity` bytes, keeping every byte at its offset from the head:
+    /// the stored ones and any out-of-order bytes `write(at:)` put in the free space past them.
+    /// Never shrinks. Storage not yet allocated is allocated later at the new size.
+    func grow(to newCapacity: Int) {
+        precondition(!placeholder, "ByteRing: a shared empty ring was grown")
+        guard newCapacity > capacity else { return }
+        if let old = storage {
+            let s = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+            // The whole old ring, unrolled from the head (the free part may hold reassembly data).
+            let first = capacity - head
+            s.copyMemory(from: old + head, byteCount: first)
+            if head > 0 { (s + first).copyMemory(from: old, byteCount: head) }
+            old.deallocate()
+            storage = s
+        }
+        head = 0
+        capacity = newCapacity
     }
 
     /// Drops all bytes (RFC 9293 §3.10.7.4: "all segment queues should be flushed").

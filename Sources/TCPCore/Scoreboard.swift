@@ -39,8 +39,8 @@ struct SentSegment {
 /// an idle connection pays nothing but the reference. When the ring is full, a new transmission is
 /// merged into the last record (it is then retransmitted in MSS-sized pieces, split off as needed).
 final class Scoreboard {
-    let capacity: Int
-    private let storage: UnsafeMutablePointer<SentSegment>
+    private(set) var capacity: Int
+    private var storage: UnsafeMutablePointer<SentSegment>
     private var head = 0
     private(set) var count = 0
 
@@ -126,6 +126,19 @@ final class Scoreboard {
     deinit {
         storage.deinitialize(count: 0)
         storage.deallocate()
+    }
+
+    /// Room for `newCapacity` records, the records kept in order (the send buffer grew: one
+    /// allocation, as rare as the buffer's growth).
+    func grow(capacity newCapacity: Int) {
+        guard newCapacity > capacity else { return }
+        let s = UnsafeMutablePointer<SentSegment>.allocate(capacity: newCapacity)
+        for i in 0..<count { (s + i).initialize(to: self[i]) }
+        storage.deinitialize(count: 0)
+        storage.deallocate()
+        storage = s
+        head = 0
+        capacity = newCapacity
     }
 
     /// Records for a connection whose send buffer holds `bufferBytes` and sends `mss`-byte

@@ -5,14 +5,43 @@ public struct TCPConfiguration: Sendable, Hashable {
     public var mtu: Int = 1500
     /// Override of the MSS we announce (nil: derived from `mtu`).
     public var mss: Int? = nil
-    /// Send buffer size per connection. Allocated on first use (an idle connection holds none).
-    public var sendBufferBytes: Int = 256 * 1024
-    /// Receive buffer size per connection, allocated on first use; the window we offer never
-    /// exceeds it, nor 65535 without window scaling. 256 KiB (Linux's tcp_rmem default is 128 KiB
-    /// and grows by auto-tuning, which TCPKit does not do).
-    public var receiveBufferBytes: Int = 256 * 1024
+    /// How the send buffer is sized. Default: auto-tuned from 256 KiB up to 4 MiB (Linux starts at
+    /// 16 KiB, tcp_wmem[1], and grows to tcp_wmem[2], 4 MiB; TCPKit starts at the size it always had,
+    /// so that traces stay as they were). While the application keeps the buffer full, it doubles (at
+    /// most once per round trip) until it holds what is in flight plus one more window (as Linux's
+    /// tcp_sndbuf_expand). Allocated on first use: an idle connection holds none.
+    public var sendBuffer: BufferSizing = .autoTuned(initial: 256 * 1024, maximum: 4 * 1024 * 1024)
+    /// How the receive buffer is sized; the window we offer never exceeds it, nor 65535 without
+    /// window scaling. Default: auto-tuned from 256 KiB up to 6 MiB (Linux starts at 128 KiB,
+    /// tcp_rmem[1], and grows to tcp_rmem[2], 6 MiB; TCPKit keeps the initial window it always had).
+    /// Dynamic right-sizing, as Linux's tcp_rcv_space_adjust: about once per round trip the
+    /// connection measures what the application read in it and doubles the buffer while twice that
+    /// exceeds it, opening the window. Allocated on first use.
+    public var receiveBuffer: BufferSizing = .autoTuned(initial: 256 * 1024, maximum: 6 * 1024 * 1024)
+    /// The send buffer's size: where it starts. Setting it fixes the buffer at that size
+    /// (`BufferSizing.fixed`), as SO_SNDBUF does on Linux.
+    public var sendBufferBytes: Int {
+        get { sendBuffer.initial }
+        set { sendBuffer = .fixed(newValue) }
+    }
+    /// The receive buffer's size: where it starts. Setting it fixes the buffer at that size
+    /// (`BufferSizing.fixed`), as SO_RCVBUF does on Linux.
+    public var receiveBufferBytes: Int {
+        get { receiveBuffer.initial }
+        set { receiveBuffer = .fixed(newValue) }
+    }
+    /// The memory all of the stack's buffers may hold before auto-tuning stops growing them (as
+    /// Linux's tcp_mem pressure threshold): a buffer is never shrunk and data already accepted is
+    /// never dropped, but no buffer grows while growing would pass this; each refusal counts in
+    /// `TCPStatistics.bufferGrowthsRefused`. 256 MiB.
+    public var bufferMemoryLimit: Int = 256 * 1024 * 1024
+    /// The most the receive buffer may become: the window scale is chosen for it at SYN time.
+    public var receiveBufferLimit: Int { receiveBuffer.maximum }
+    /// The most the send buffer may become.
+    public var sendBufferLimit: Int { sendBuffer.maximum }
     /// RFC 7323 §2: offer the window scale option on our SYN (and answer it on a SYN-ACK). The
-    /// shift is the smallest that fits `receiveBufferBytes` into 16 bits, at most 14 (as Linux).
+    /// shift is the smallest that fits `receiveBufferLimit` (the most the buffer may grow to) into
+    /// 16 bits, at most 14 (as Linux, which sizes it for tcp_rmem[2]).
     public var windowScaling: Bool = true
     /// RFC 7323 §3: offer the timestamps option (RTTM and PAWS). TSval counts milliseconds of the
     /// driver's clock plus a per-connection offset from a keyed hash of the four-tuple (§7.1).

@@ -69,6 +69,13 @@ public struct TCPInfo: Sendable, Hashable {
     /// `tcpi_ca_state`, reduced to the states this engine has).
     public var congestionControl: CongestionControlAlgorithm = .cubic
     public var congestionState: CongestionState = .open
+    /// The sizes of the send and receive buffers now (what auto-tuning has grown them to; Linux's
+    /// `ss -m` tb and rb). A connection that has carried no data reports the configured sizes.
+    public var sendBufferBytes: Int = 0
+    public var receiveBufferBytes: Int = 0
+    /// The receiver's round-trip estimate that paces receive-buffer auto-tuning (Linux
+    /// `tcpi_rcv_rtt`); nil until one is taken (or with auto-tuning off).
+    public var receiverRTT: Duration? = nil
 }
 
 /// Where congestion control stands (after Linux's `tcpi_ca_state`).
@@ -116,6 +123,9 @@ extension Connection {
             sendWindow: sndWnd, receiveWindow: receiveWindow, bytesInFlight: bytesInFlight,
             sendQueue: sendBuffer.count, receiveQueue: receiveBuffer.count, backoff: retries)
         info.congestionControl = congestion.kind
+        info.sendBufferBytes = sendBuffer.capacity
+        info.receiveBufferBytes = receiveBuffer.capacity
+        if receiveBuffer.tuning.rtt > 0 { info.receiverRTT = .nanoseconds(receiveBuffer.tuning.rtt) }
         info.congestionState = inFastRecovery ? .recovery : (inRTORecovery || retries > 0) ? .loss : .open
         return info
     }

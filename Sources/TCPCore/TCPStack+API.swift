@@ -214,14 +214,6 @@ extension TCPStack {
         return i
     }
 
-    /// The connection's own send ring, made on its first byte (it starts with the shared empty one).
-    mutating func ownSendBuffer(_ i: Int) -> ByteRing {
-        if slots[i].connection!.sendBuffer.placeholder {
-            slots[i].connection!.sendBuffer = ByteRing(capacity: configuration.sendBufferBytes)
-        }
-        return slots[i].connection!.sendBuffer
-    }
-
     /// Convenience for `send` from an array.
     public mutating func send(_ id: ConnectionID, _ bytes: [UInt8], now: Instant) throws(TCPError) -> Int {
         let r: Result<Int, TCPError> = bytes.withUnsafeBytes { b in
@@ -239,6 +231,7 @@ extension TCPStack {
         guard !c.userClosed else { throw .invalidHandle }
         if !c.receiveBuffer.isEmpty {
             let n = c.receiveBuffer.read(into: out)
+            receiveSpaceAdjust(&c, now)   // auto-tuning may grow the buffer and so open the window
             // Window update when the right edge can move by min(RCV.BUFF / 2, MSS) (RFC 9293
             // §3.8.6.2.2, RFC 1122 §4.2.3.3); smaller openings wait (receiver SWS avoidance).
             let open = min(c.receiveBuffer.free, c.maxReceiveWindow)
@@ -389,6 +382,7 @@ extension TCPStack {
             if c.userOwned && !c.userClosed {
                 slots[i].connection = c       // the handle stays until the application closes it
             } else {
+                releaseBuffers(&c)
                 slots[i].connection = nil
                 slots[i].generation &+= 1
                 freeSlots.append(UInt32(i))

@@ -499,6 +499,7 @@ extension TCPStack {
         // many holes the timeout then repairs them faster than one per round trip.
         let keepTimer = c.inFastRecovery && c.partialACKs > 1 && c.timers[.retransmit] != nil
         if !keepTimer { c.timers[.retransmit] = c.sndUna == c.sndMax ? nil : now + .nanoseconds(c.rto) }
+        if c.sendBufferWasFull && ackedData > 0 { expandSendBuffer(&c, now) }
         if c.sendBufferWasFull && c.sendBuffer.free > 0 && ackedData > 0 {
             c.sendBufferWasFull = false
             if c.userOwned && !c.userClosed { emit(.writable(id), now) }
@@ -601,6 +602,7 @@ extension TCPStack {
         c.receiveBuffer.commit(contiguous)
         c.rcvNxt += contiguous
         c.counters.bytesReceived &+= UInt64(contiguous)
+        receiverRTTSample(&c, seg.header, now)
         if fillsGap { c.ackPending = true } else { inOrderDataTaken(&c, now) }
         if contiguous > 0 && wasEmpty && (c.userOwned || c.listenerRole != .none) { emit(.readable(id), now) }
         // A FIN that waited behind the gap now counts.

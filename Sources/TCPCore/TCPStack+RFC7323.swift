@@ -12,7 +12,8 @@ extension TCPStack {
     static let pawsIdleLimit: Duration = .seconds(24 * 24 * 3600)
 
     /// The shift we announce: the smallest that lets the window field cover the whole receive
-    /// buffer, at most 14 (RFC 7323 §2.3).
+    /// buffer as large as it may grow (`TCPConfiguration.receiveBufferLimit`), at most 14 (RFC 7323
+    /// §2.3): the shift is fixed at SYN time, the buffer may grow later.
     static func windowShift(forBuffer bytes: Int) -> UInt8 {
         var shift: UInt8 = 0
         while shift < 14 && (bytes >> Int(shift)) > 65535 { shift += 1 }
@@ -54,7 +55,7 @@ extension TCPStack {
         if configuration.windowScaling, let shift = h.options.windowScale {
             c.windowScalingOn = true
             c.sndWindShift = min(shift, 14)   // §2.3: a shift above 14 is used as 14
-            c.rcvWindShift = Self.windowShift(forBuffer: c.receiveBuffer.capacity)
+            c.rcvWindShift = Self.windowShift(forBuffer: configuration.receiveBufferLimit)
         } else {
             c.windowScalingOn = false
             c.sndWindShift = 0
@@ -156,7 +157,7 @@ extension TCPStack {
             c.rcvAdv = c.rcvNxt + UInt32(window)
             if !f.contains(.ack) {
                 // Our SYN offers what the configuration enables.
-                if configuration.windowScaling { h.options.windowScale = Self.windowShift(forBuffer: c.receiveBuffer.capacity) }
+                if configuration.windowScaling { h.options.windowScale = Self.windowShift(forBuffer: configuration.receiveBufferLimit) }
                 ts = configuration.timestamps
             } else if c.windowScalingOn {
                 // §2.2: on a SYN-ACK only in answer to the peer's option.

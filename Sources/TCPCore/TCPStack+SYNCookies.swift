@@ -17,7 +17,7 @@ extension TCPStack {
         if configuration.timestamps, let ts = h.options.timestamp {
             let peerShift = configuration.windowScaling ? h.options.windowScale : nil
             let sack = configuration.sack && h.options.sackPermitted
-            if peerShift != nil { options.windowScale = Self.windowShift(forBuffer: receiveBuffer) }   // RFC 7323 §2.2
+            if peerShift != nil { options.windowScale = Self.windowShift(forBuffer: configuration.receiveBufferLimit) }   // RFC 7323 §2.2
             options.sackPermitted = sack                                                               // RFC 2018 §2
             let clock = UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ timestampOffset(local: local, remote: remote)
             let bits = SYNCookieCodec.optionBits(peerShift: peerShift, sack: sack)
@@ -92,7 +92,7 @@ extension TCPStack {
         if let peerShift {
             c.windowScalingOn = true
             c.sndWindShift = min(peerShift, 14)
-            c.rcvWindShift = Self.windowShift(forBuffer: c.receiveBuffer.capacity)
+            c.rcvWindShift = Self.windowShift(forBuffer: configuration.receiveBufferLimit)
         }
         if let timestamp {
             // TS.Recent from this ACK: the SYN's TSval is forgotten (RFC 7323 §4.3 would take the

@@ -137,11 +137,6 @@ public struct TCPStack {
         return c
     }
 
-    /// The connection's own receive ring, allocated on the first byte that arrives.
-    func ownReceiveBuffer(_ c: inout Connection) {
-        if c.receiveBuffer.placeholder { c.receiveBuffer = ByteRing(capacity: configuration.receiveBufferBytes) }
-    }
-
     // MARK: - Queries
 
     /// The RFC state of a connection, or nil for an unknown handle.

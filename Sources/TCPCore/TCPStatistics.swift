@@ -37,5 +37,12 @@ public struct TCPStatistics: Sendable, Hashable {
     public var synCookiesSent = 0
     public var synCookiesValid = 0
     public var synCookiesInvalid = 0
+    /// Buffer auto-tuning: bytes the connections' own send and receive rings hold now (what
+    /// `TCPConfiguration.bufferMemoryLimit` bounds), receive and send buffers grown, and growths
+    /// refused because the limit was reached (memory pressure, as Linux's TCPMemoryPressures).
+    public var bufferBytes = 0
+    public var receiveBufferGrowths = 0
+    public var sendBufferGrowths = 0
+    public var bufferGrowthsRefused = 0
     public func dropCount(_ r: DropReason) -> Int { drops[r] ?? 0 }
 }

@@ -340,7 +340,8 @@ extension Run {
             return .done(.value(min(count, Int64(info.bytesReadable))))
         }
         do {
-            let data = try stack!.receive(cid, maxBytes: Int(min(count, Int64(settings.configuration.receiveBufferBytes))), now: now)
+            let buffer = stack!.tcpInfo(of: cid)?.receiveBufferBytes ?? settings.configuration.receiveBufferBytes   // as auto-tuned
+            let data = try stack!.receive(cid, maxBytes: Int(min(count, Int64(buffer))), now: now)
             drain()
             guard let data else { return .done(.value(0)) }
             if !data.isEmpty { return .done(.value(Int64(data.count))) }
@@ -374,7 +375,7 @@ extension Run {
         let remaining = Int(count) - call.progress   // Int is 64-bit: count fits
         if remaining > 0 {
             do {
-                let chunk = min(remaining, settings.configuration.sendBufferBytes)
+                let chunk = min(remaining, stack!.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes)
                 let n = try stack!.send(cid, [UInt8](repeating: 0, count: chunk), now: now)
                 call.progress += n
             } catch {
@@ -471,11 +472,15 @@ extension Run {
             let v = try value()
             guard v > 0, v <= 1 << 30 else { return .done(.error("EINVAL")) }
             var new = settings
+            // As on Linux, setting a size fixes it (`BufferSizing.fixed`): auto-tuning is off for
+            // that buffer, whatever sysctls follow.
             if name == 8 {
                 new.configuration.receiveBufferBytes = Int(v)
+                new.receiveAutoTuning = false
                 new.receiveBufferSet = true
             } else {
                 new.configuration.sendBufferBytes = Int(v)
+                new.sendAutoTuning = false
             }
             try reconfigure(new, line: call.line, what: name == 8 ? "SO_RCVBUF" : "SO_SNDBUF")
         case (1, 9):   // SO_KEEPALIVE
@@ -635,7 +640,8 @@ extension Run {
             if receiveShut { mask |= IN | RDHUP }
             if st != .synSent && st != .synReceived {
                 if info.bytesReadable > 0 { mask |= IN }
-                if sendShut || info.bytesBuffered < settings.configuration.sendBufferBytes { mask |= OUT }
+                let sendBuffer = stack?.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes   // as auto-tuned
+                if sendShut || info.bytesBuffered < sendBuffer { mask |= OUT }
             }
             if info.error != nil && !s.errorConsumed { mask |= ERR }
         } else {

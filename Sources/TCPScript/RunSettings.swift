@@ -5,14 +5,23 @@ import TCPWire
 /// lines at the head of the script) and the system settings its shell lines change, mapped onto
 /// a `TCPConfiguration`.
 public struct RunSettings: Sendable {
-    /// The engine's defaults, except 64 KiB buffers (the conformance scripts were written for
-    /// them; a script that sets tcp_rmem/tcp_wmem, recvspace/sendspace or SO_RCVBUF gets its own).
+    /// The engine's defaults, except fixed 64 KiB buffers: the conformance scripts were written for
+    /// them (their SYNs show the window scale a 64 KiB buffer needs), as if tcp_moderate_rcvbuf were
+    /// 0. A script that sets tcp_rmem/tcp_wmem, recvspace/sendspace or SO_RCVBUF gets its own sizes;
+    /// tcp_moderate_rcvbuf=1 (FreeBSD: recvbuf_auto, sendbuf_auto) turns auto-tuning on, and
+    /// SO_RCVBUF/SO_SNDBUF turn it off again for good, as on Linux.
     public var configuration: TCPConfiguration = {
         var c = TCPConfiguration()
         c.receiveBufferBytes = 64 * 1024
         c.sendBufferBytes = 64 * 1024
         return c
     }()
+    /// Buffer auto-tuning as the script's sysctls ask, and the maxima they give (tcp_rmem[2],
+    /// tcp_wmem[2]; FreeBSD's recvbuf_max, sendbuf_max); nil: the engine's.
+    var receiveAutoTuning = false
+    var sendAutoTuning = false
+    var receiveMaximum: Int?
+    var sendMaximum: Int?
     public var ipv6 = false
     /// packetdrill's `--tolerance_usecs` (default 4 ms).
     public var toleranceMicros: Int64 = 4000
@@ -205,6 +214,17 @@ public struct RunSettings: Sendable {
     /// A feature the engine does not implement: setting it to the engine's own behaviour (off) is
     /// a no-op; any other value asks for behaviour the engine lacks, so the script is UNSUPPORTED
     /// (never a silent pass).
+    /// The buffers' sizing from the sysctls seen so far: the size each starts at, auto-tuned up to
+    /// its maximum when auto-tuning is on.
+    mutating func applyBufferSizing() {
+        let engine = TCPConfiguration()
+        let r = configuration.receiveBuffer.initial, w = configuration.sendBuffer.initial
+        configuration.receiveBuffer = receiveAutoTuning
+            ? .autoTuned(initial: r, maximum: receiveMaximum ?? engine.receiveBuffer.maximum) : .fixed(r)
+        configuration.sendBuffer = sendAutoTuning
+            ? .autoTuned(initial: w, maximum: sendMaximum ?? engine.sendBuffer.maximum) : .fixed(w)
+    }
+
     mutating func feature(_ name: String, _ value: String, engineValue: Int64, _ what: String) -> ShellOutcome {
         guard let v = Int64(value) else { return .unsupported("\(name)=\(value): not a number") }
         if v != engineValue {
@@ -247,7 +267,18 @@ public struct RunSettings: Sendable {
             configuration.synCookies = n == 0 ? .never : n == 1 ? .whenQueueFull : .always
         case "net.ipv4.tcp_ecn": return feature(name, v, engineValue: 0, "ECN")
         case "net.ipv4.tcp_fastopen": return feature(name, v, engineValue: 0, "TCP Fast Open")
-        case "net.ipv4.tcp_moderate_rcvbuf": return feature(name, v, engineValue: 0, "receive buffer auto-tuning")
+        case "net.ipv4.tcp_moderate_rcvbuf", "net.inet.tcp.recvbuf_auto":
+            guard let n = int() else { return bad() }
+            receiveAutoTuning = n != 0
+            applyBufferSizing()
+        case "net.inet.tcp.sendbuf_auto":
+            guard let n = int() else { return bad() }
+            sendAutoTuning = n != 0
+            applyBufferSizing()
+        case "net.inet.tcp.recvbuf_max", "net.inet.tcp.sendbuf_max":
+            guard let n = int(), n > 0, n <= 1 << 30 else { return bad() }
+            if name.hasPrefix("net.inet.tcp.recv") { receiveMaximum = Int(n) } else { sendMaximum = Int(n) }
+            applyBufferSizing()
         case "net.ipv4.tcp_no_metrics_save": return feature(name, v, engineValue: 1, "the metrics cache")
         case "net.ipv4.tcp_early_retrans":
             // Linux: 0 and 1 no TLP, 2 delayed early retransmit (gone from Linux), 3 and 4 TLP.
@@ -270,13 +301,18 @@ public struct RunSettings: Sendable {
             return congestionControl(name, v)
         case "net.ipv4.tcp_tw_reuse": return feature(name, v, engineValue: 0, "TIME-WAIT reuse for outgoing connections")
         case "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem":
+            // "min default max": the size a buffer starts at, and the most auto-tuning grows it to.
             guard let xs = ints(), let size = xs.count >= 2 ? xs[1] : xs.first, size > 0, size <= 1 << 30 else { return bad() }
+            let most = xs.count >= 3 ? Int(min(max(xs[2], size), 1 << 30)) : nil
             if name.hasSuffix("rmem") {
                 configuration.receiveBufferBytes = Int(size)
+                if let most { receiveMaximum = most }
                 receiveBufferSet = true
             } else {
                 configuration.sendBufferBytes = Int(size)
+                if let most { sendMaximum = most }
             }
+            applyBufferSizing()
         case "net.ipv4.tcp_syn_retries":
             guard let n = int(), n >= 0, n <= 255 else { return bad() }
             configuration.synRetries = Int(n)
@@ -369,6 +405,7 @@ public struct RunSettings: Sendable {
             } else {
                 configuration.sendBufferBytes = Int(n)
             }
+            applyBufferSizing()
         case "net.inet.tcp.msl":
             guard let n = int(), n > 0, n <= 3_600_000 else { return bad() }
             configuration.msl = .milliseconds(n)

@@ -39,7 +39,9 @@ public struct SimulationArguments: Sendable, Hashable {
     /// When every fault ends (a time), and how long after it (or the start) everything must be over.
     public var healAt: String? = nil
     public var liveness = "600"
-    /// Send and receive buffer of each connection (`ByteCount`, at least 1024).
+    /// Send and receive buffer of each connection, fixed (`ByteCount`, at least 1024; setting a
+    /// configuration's size fixes it); without it the buffers start at the engine's default sizes
+    /// and auto-tune.
     public var buffer: String? = nil
     public var congestionControl: CongestionControlAlgorithm = .cubic
     /// Scripted faults (`FaultScript` rules, tried in order before the link's own).

@@ -88,6 +88,8 @@ public enum JSONLinesRenderer {
             ("sndWnd", String(i.sendWindow)), ("rcvWnd", String(i.receiveWindow)), ("inFlight", String(i.bytesInFlight)),
             ("sendQueue", String(i.sendQueue)), ("recvQueue", String(i.receiveQueue)), ("backoff", String(i.backoff)),
             ("congestionControl", string(i.congestionControl.rawValue)), ("congestionState", string(i.congestionState.rawValue)),
+            ("sndBuf", String(i.sendBufferBytes)), ("rcvBuf", String(i.receiveBufferBytes)),
+            ("rcvRtt", i.receiverRTT.map(secs) ?? "null"),
         ]
     }
 

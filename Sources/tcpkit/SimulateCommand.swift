@@ -74,7 +74,7 @@ struct SimulateCommand: ParsableCommand, OutputCommand {
     @Option(help: ArgumentHelp("Everything must be over this long after healing (or the start), TIME-WAIT included (e.g. 600s; a bare number is seconds).", valueName: "time"))
     var liveness: String = "600"
 
-    @Option(help: ArgumentHelp("Send and receive buffer of each connection (bytes; suffixes as for --bytes).", valueName: "n"))
+    @Option(help: ArgumentHelp("Fixed send and receive buffer of each connection (bytes; suffixes as for --bytes); without it they start at 256 KiB and auto-tune.", valueName: "n"))
     var buffer: String?
 
     @Option(help: "Congestion control of both stacks: newreno or cubic (the default).")

@@ -244,6 +244,50 @@ struct RunnerSettingsTests {
         expectPass(passiveOpen + "+0 setsockopt(4, SOL_SOCKET, SO_RCVBUF, [65536], 4) = 0")
     }
 
+    @Test("auto-tuning: off by default (the scripts' fixed 64 KiB), on with tcp_moderate_rcvbuf=1 (the SYN's window scale covers tcp_rmem's maximum), off again with SO_RCVBUF, as on Linux")
+    func autoTuning() {
+        // Default: a fixed 64 KiB buffer needs a shift of 1.
+        expectPass("""
+        0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0   fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+        +0   connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+        +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
+        """)
+        // Auto-tuning on: the shift is chosen for the most the buffer may grow to (6 MiB: 7).
+        expectPass("""
+        0    `sysctl -q net.ipv4.tcp_moderate_rcvbuf=1`
+        +0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0   fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+        +0   connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+        +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>
+        """)
+        // tcp_rmem's third value is that maximum (32 MiB: 10).
+        expectPass("""
+        0    `sysctl -q net.ipv4.tcp_moderate_rcvbuf=1; sysctl -q net.ipv4.tcp_rmem="4096 65536 33554432"`
+        +0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0   fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+        +0   connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+        +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 10>
+        """)
+        // SO_RCVBUF fixes the buffer: auto-tuning off for it, the shift fits the size set.
+        expectPass("""
+        0    `sysctl -q net.ipv4.tcp_moderate_rcvbuf=1`
+        +0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0   setsockopt(3, SOL_SOCKET, SO_RCVBUF, [65536], 4) = 0
+        +0   fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+        +0   connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+        +0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 1>
+        """)
+        var s = RunSettings()
+        #expect(s.configuration.receiveBuffer == .fixed(64 << 10) && s.configuration.sendBuffer == .fixed(64 << 10))
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_moderate_rcvbuf=1; sysctl -q net.ipv4.tcp_wmem='4096 16384 8388608'") == .applied)
+        #expect(s.configuration.receiveBuffer == .autoTuned(initial: 64 << 10, maximum: 6 << 20))
+        #expect(s.configuration.sendBuffer == .fixed(16384))
+        #expect(s.apply(shell: "sysctl net.inet.tcp.sendbuf_auto=1 net.inet.tcp.recvbuf_max=4194304 net.inet.tcp.recvbuf_auto=0") == .applied)
+        #expect(s.configuration.sendBuffer == .autoTuned(initial: 16384, maximum: 8 << 20))
+        #expect(s.configuration.receiveBuffer == .fixed(64 << 10))
+    }
+
     @Test("TCP_MAXSEG before listen() changes the MSS we announce; getsockopt reads it back")
     func maxseg() {
         expectPass("""

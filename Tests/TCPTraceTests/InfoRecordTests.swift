@@ -20,6 +20,7 @@ import TCPTrace
         "sendWindow": "sndWnd", "receiveWindow": "rcvWnd", "bytesInFlight": "inFlight",
         "sendQueue": "sendQueue", "receiveQueue": "recvQueue", "backoff": "backoff",
         "congestionControl": "congestionControl", "congestionState": "congestionState",
+        "sendBufferBytes": "sndBuf", "receiveBufferBytes": "rcvBuf", "receiverRTT": "rcvRtt",
     ]
 
     /// A sample of the bulk run's client in fast recovery: ssthresh set, SACKed bytes, data in

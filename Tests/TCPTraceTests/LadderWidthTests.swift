@@ -114,7 +114,7 @@ import TCPWire
         #expect(full.split(separator: "\n").map(\.count).max()! > 100)
         #expect(LadderRenderer(width: 160).render(t) == full)
         let at100 = LadderRenderer(width: 100).render(t)
-        #expect(at100.contains("mss=1460 wscale=3 sackOK TS ─") && at100.contains("win=65535") && !at100.contains("TS="))
+        #expect(at100.contains("mss=1460 wscale=7 sackOK TS ─") && at100.contains("win=65535") && !at100.contains("TS="))
         #expect(at100.contains("LISTEN → SYN-RECEIVED") && at100.contains("198.18.0.2:80"))
         let at80 = LadderRenderer(width: 80).render(t)
         #expect(!at80.contains("win=") && !at80.contains("mss=") && at80.contains("── len=18 ──"))
@@ -168,43 +168,43 @@ import TCPWire
         0.000000                                                     (client: connect())
         0.000000   CLOSED → SYN-SENT
         0.000000   SYN-SENT                                         SYN seq=205874534 (0)                       LISTEN
-                                               ── len=0 win=65535 mss=1460 wscale=3 sackOK TS=1477455241/0 ───▶ @0.010000
+                                               ── len=0 win=65535 mss=1460 wscale=7 sackOK TS=1477455241/0 ───▶ @0.010000
         0.010000                                                                                                LISTEN → SYN-RECEIVED
         0.010000   SYN-SENT                              SYN,ACK seq=1953840357 (0) ack=205874535 (1)           SYN-RECEIVED
-                   @0.020000                   ◀── len=0 win=65535 mss=1460 wscale=3 sackOK TS=1878435466/1477455241 ──
+                   @0.020000                   ◀── len=0 win=65535 mss=1460 wscale=7 sackOK TS=1878435466/1477455241 ──
         0.020000   SYN-SENT → ESTABLISHED
         0.020000                                             (client: send 18 bytes: the request)
         0.020000   ESTABLISHED                           PSH,ACK seq=205874535 (1) ack=1953840358 (1)           SYN-RECEIVED
-                                               ────────── len=18 win=32768 TS=1477455261/1878435466 ──────────▶ @0.030000
+                                               ────────── len=18 win=2048 TS=1477455261/1878435466 ───────────▶ @0.030000
         0.030000                                                                                                SYN-RECEIVED → ESTABLISHED
         0.030000                                                      (server: accept())
         0.030000                                                   (server: read 18 bytes)
         0.030000                                             (server: send 25 bytes: the answer)
         0.030000   ESTABLISHED                          PSH,ACK seq=1953840358 (1) ack=205874553 (19)           ESTABLISHED
-                   @0.040000                   ◀────────── len=25 win=32768 TS=1878435486/1477455261 ──────────
+                   @0.040000                   ◀────────── len=25 win=2048 TS=1878435486/1477455261 ───────────
         0.040000                                                   (client: read 25 bytes)
         0.040000                                          (client: shutdown(): no more to send, FIN)
         0.040000   ESTABLISHED → FIN-WAIT-1
         0.040000   FIN-WAIT-1                           FIN,ACK seq=205874553 (19) ack=1953840383 (26)          ESTABLISHED
-                                               ────────── len=0 win=32765 TS=1477455281/1878435486 ───────────▶ @0.050000
+                                               ─────────── len=0 win=2048 TS=1477455281/1878435486 ───────────▶ @0.050000
         0.050000                                                                                                ESTABLISHED → CLOSE-WAIT
         0.050000   FIN-WAIT-1                             ACK seq=1953840383 (26) ack=205874554 (20)            CLOSE-WAIT
-                   @0.060000                   ◀────────── len=0 win=32768 TS=1878435506/1477455281 ───────────
+                   @0.060000                   ◀─────────── len=0 win=2048 TS=1878435506/1477455281 ───────────
         0.055000                                   (server: send 4 bytes: the last message, in CLOSE-WAIT)
         0.055000   FIN-WAIT-1                           PSH,ACK seq=1953840383 (26) ack=205874554 (20)          CLOSE-WAIT
-                   @0.065000                   ◀────────── len=4 win=32768 TS=1878435511/1477455281 ───────────
+                   @0.065000                   ◀─────────── len=4 win=2048 TS=1878435511/1477455281 ───────────
         0.060000   FIN-WAIT-1 → FIN-WAIT-2
         0.065000                                                    (server: close(): FIN)
         0.065000                                                                                                CLOSE-WAIT → LAST-ACK
         0.065000                                                    (client: read 4 bytes)
         0.065000   FIN-WAIT-2                             ACK seq=205874554 (20) ack=1953840387 (30)            LAST-ACK
-                                               ────────── len=0 win=32765 TS=1477455306/1878435511 ───────────▶ @0.075000
+                                               ─────────── len=0 win=2048 TS=1477455306/1878435511 ───────────▶ @0.075000
         0.065000   FIN-WAIT-2                           FIN,ACK seq=1953840387 (30) ack=205874554 (20)          LAST-ACK
-                   @0.075000                   ◀────────── len=0 win=32768 TS=1878435521/1477455281 ───────────
+                   @0.075000                   ◀─────────── len=0 win=2048 TS=1878435521/1477455281 ───────────
         0.075000   FIN-WAIT-2 → TIME-WAIT
         0.075000                                               (client: end of stream; close())
         0.075000   TIME-WAIT                              ACK seq=205874554 (20) ack=1953840388 (31)            LAST-ACK
-                                               ────────── len=0 win=32765 TS=1477455316/1878435521 ───────────▶ @0.085000
+                                               ─────────── len=0 win=2048 TS=1477455316/1878435521 ───────────▶ @0.085000
         0.085000                                                                                                LAST-ACK → CLOSED
         60.075000  ⏱ time-wait timer
         60.075000  TIME-WAIT → CLOSED
@@ -217,39 +217,39 @@ import TCPWire
         0.000000                                                     (client: connect())
         0.000000   CLOSED → SYN-SENT
         0.000000   SYN-SENT                                         SYN seq=205874534 (0)                       LISTEN
-                                               ── len=0 win=65535 mss=1460 wscale=3 sackOK TS=1477455241/0 ───✕ lost (lost SYN)
+                                               ── len=0 win=65535 mss=1460 wscale=7 sackOK TS=1477455241/0 ───✕ lost (lost SYN)
         1.000000   ⏱ retransmit timer
         1.000000   SYN-SENT                                ↻ SYN seq=205874534 (0) (retransmission)             LISTEN
-                                               ── len=0 win=65535 mss=1460 wscale=3 sackOK TS=1477456241/0 ───▶ @1.010000
+                                               ── len=0 win=65535 mss=1460 wscale=7 sackOK TS=1477456241/0 ───▶ @1.010000
         1.010000                                                                                                LISTEN → SYN-RECEIVED
         1.010000   SYN-SENT                              SYN,ACK seq=1954090357 (0) ack=205874535 (1)           SYN-RECEIVED
-                   @1.020000                   ◀── len=0 win=65535 mss=1460 wscale=3 sackOK TS=1878436466/1477456241 ──
+                   @1.020000                   ◀── len=0 win=65535 mss=1460 wscale=7 sackOK TS=1878436466/1477456241 ──
         1.020000   SYN-SENT → ESTABLISHED
         1.020000                                             (client: send 18 bytes: the request)
         1.020000   ESTABLISHED                           PSH,ACK seq=205874535 (1) ack=1954090358 (1)           SYN-RECEIVED
-                                               ────────── len=18 win=32768 TS=1477456261/1878436466 ──────────▶ @1.030000
+                                               ────────── len=18 win=2048 TS=1477456261/1878436466 ───────────▶ @1.030000
         1.030000                                                                                                SYN-RECEIVED → ESTABLISHED
         1.030000                                                      (server: accept())
         1.030000                                                   (server: read 18 bytes)
         1.030000                                             (server: send 25 bytes: the answer)
         1.030000   ESTABLISHED                          PSH,ACK seq=1954090358 (1) ack=205874553 (19)           ESTABLISHED
-                   @1.040000                   ◀────────── len=25 win=32768 TS=1878436486/1477456261 ──────────
+                   @1.040000                   ◀────────── len=25 win=2048 TS=1878436486/1477456261 ───────────
         1.040000                                                   (client: read 25 bytes)
         1.040000                                          (client: shutdown(): no more to send, FIN)
         1.040000   ESTABLISHED → FIN-WAIT-1
         1.040000   FIN-WAIT-1                           FIN,ACK seq=205874553 (19) ack=1954090383 (26)          ESTABLISHED
-                                               ────────── len=0 win=32765 TS=1477456281/1878436486 ───────────▶ @1.050000
+                                               ─────────── len=0 win=2048 TS=1477456281/1878436486 ───────────▶ @1.050000
         1.050000                                                                                                ESTABLISHED → CLOSE-WAIT
         1.050000   FIN-WAIT-1                             ACK seq=1954090383 (26) ack=205874554 (20)            CLOSE-WAIT
-                   @1.060000                   ◀────────── len=0 win=32768 TS=1878436506/1477456281 ───────────
+                   @1.060000                   ◀─────────── len=0 win=2048 TS=1878436506/1477456281 ───────────
         1.050000                                               (server: end of stream; close())
         1.050000                                                                                                CLOSE-WAIT → LAST-ACK
         1.050000   FIN-WAIT-1                           FIN,ACK seq=1954090383 (26) ack=205874554 (20)          LAST-ACK
-                   @1.060000                   ◀────────── len=0 win=32768 TS=1878436506/1477456281 ───────────
+                   @1.060000                   ◀─────────── len=0 win=2048 TS=1878436506/1477456281 ───────────
         1.060000   FIN-WAIT-1 → FIN-WAIT-2
         1.060000   FIN-WAIT-2 → TIME-WAIT
         1.060000   TIME-WAIT                              ACK seq=205874554 (20) ack=1954090384 (27)            LAST-ACK
-                                               ────────── len=0 win=32765 TS=1477456301/1878436506 ───────────▶ @1.070000
+                                               ─────────── len=0 win=2048 TS=1477456301/1878436506 ───────────▶ @1.070000
         1.060000                                               (client: end of stream; close())
         1.070000                                                                                                LAST-ACK → CLOSED
         61.060000  ⏱ time-wait timer
