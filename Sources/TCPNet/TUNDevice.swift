@@ -66,7 +66,7 @@ public enum TUNError: Error, Equatable, Sendable, CustomStringConvertible {
 /// event loop). `send` writes from the caller's thread: a write to a TUN descriptor never blocks
 /// for long, and when the kernel's queue is full (EAGAIN, ENOBUFS) the packet is dropped and
 /// counted, as a full NIC queue drops.
-public final class TUNDevice: PacketDevice, Sendable {
+public final class TUNDevice: PollablePacketDevice, Sendable {
     /// Counters since the device was opened.
     public struct Statistics: Sendable, Hashable {
         public var packetsReceived = 0, bytesReceived = 0
@@ -226,6 +226,31 @@ public final class TUNDevice: PacketDevice, Sendable {
                 throw .system(call: "pthread_create", errno: EAGAIN)
             }
             s.started = true
+        }
+    }
+
+    public var pollDescriptor: Int32 { fd }
+
+    public func startPolled() throws {
+        try run.withLock { (s: inout RunState) throws(TUNError) in
+            guard !s.started, !s.stopped else { throw .alreadyStarted }
+            s.started = true
+        }
+    }
+
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let base = buffer.baseAddress else { return nil }
+        while true {
+            let n = read(fd, base, buffer.count)
+            if n > 0 {
+                stats.value.withLock { $0.packetsReceived += 1; $0.bytesReceived += n }
+                return n
+            }
+            let e = errno
+            if n < 0 && e == EINTR { continue }
+            if n < 0 && (e == EAGAIN || e == EWOULDBLOCK) { return nil }
+            stats.value.withLock { $0.readErrors += 1 }
+            return nil
         }
     }
 
