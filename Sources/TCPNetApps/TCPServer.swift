@@ -44,7 +44,10 @@ public struct TCPServer: Sendable {
     }
 
     func serveAll(_ listener: TCPListener) async {
-        await withTaskGroup(of: Void.self) { group in
+        // A discarding group: a plain task group keeps every finished child (its task and frame,
+        // about 2 KB) until the group ends, so a server taking connection after connection grew
+        // without bound.
+        await withDiscardingTaskGroup { group in
             do {
                 for try await connection in listener {
                     group.addTask { await serve(connection) }
