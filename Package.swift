@@ -31,12 +31,15 @@ let package = Package(
         .target(name: "TCPSim", dependencies: ["TCPWire", "TCPCore", "TCPTrace"]),
         // packetdrill-format scripts run against the engine in-process, on virtual time.
         .target(name: "TCPScript", dependencies: ["TCPWire", "TCPCore", "TCPTrace"]),
-        // The real-network driver: one TCPStack on a SwiftNIO event loop, fed by a PacketDevice,
-        // and the async/await API (NetworkStack, TCPConnection, TCPListener).
+        // epoll, eventfd and timerfd, which Swift's Glibc module does not export (headers only).
+        .target(name: "CTCPNetLinux"),
+        // The real-network driver: one TCPStack on an event loop of its own (epoll, one thread;
+        // it reads a TUN device itself), fed by a PacketDevice, and the async/await API
+        // (NetworkStack, TCPConnection, TCPListener).
         .target(
             name: "TCPNet",
             dependencies: [
-                "TCPWire", "TCPCore", "TCPTrace",
+                "TCPWire", "TCPCore", "TCPTrace", "CTCPNetLinux",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -14,5 +14,9 @@ public struct DriverStatistics: Sendable, Hashable {
     public var otherProtocolDropped = 0
     /// Packets the device delivered faster than the loop took them, past the inbox bound: dropped.
     public var inboxDropped = 0
+    /// Times the event loop read packets itself from a pollable device (one wake-up each, up to
+    /// 64 packets); `packetsReceived` divided by it is the mean batch. 0 when the device delivers
+    /// through `start(receive:)`.
+    public var deviceReadBatches = 0
     public init() {}
 }

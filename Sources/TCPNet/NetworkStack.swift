@@ -1,5 +1,3 @@
-import NIOCore
-import NIOPosix
 import TCPCore
 import TCPWire
 
@@ -19,9 +17,15 @@ public enum PacketDirection: String, Sendable, Hashable {
 
 /// A userspace TCP/IP stack on a packet device: the async/await face of `TCPStack`.
 ///
-/// It runs one `TCPStack` on its own SwiftNIO event loop (one thread): packets from the device,
-/// the engine's timers and your calls all happen there, in order. All methods may be called from
-/// any task or thread.
+/// It runs one `TCPStack` on its own event loop (one thread): packets from the device, the
+/// engine's timers and your calls all happen there, in order. All methods may be called from any
+/// task or thread. A pollable device (`TUNDevice`) is read on that thread too.
+///
+/// Handlers can run on that thread as well: `executor` is the loop as a `TaskExecutor`, and a task
+/// that prefers it (`withTaskExecutorPreference(stack.executor) { ... }`, inherited by child
+/// tasks) reads and writes without any thread hop — a read that finds bytes and a write that fits
+/// the send buffer return without suspending. Only for handlers that never block: while one runs,
+/// the whole stack waits (docs/tun.md, "Handlers on the stack's thread").
 ///
 /// ```swift
 /// let stack = try NetworkStack(device: device, addresses: [IPAddress("198.18.0.2")!])
@@ -65,24 +69,33 @@ public final class NetworkStack: Sendable {
     ///   - seed: seeds the engine's randomness (ISN secret, ephemeral ports) for a reproducible run;
     ///     nil draws it from the system.
     ///   - inboxLimitBytes: bound on received packets waiting for the loop (beyond: dropped, counted).
-    /// - Throws: what `device.start` throws.
+    ///     Unused when the loop reads the device itself.
+    ///   - pollDevice: when the device is a `PollablePacketDevice`, the loop reads it itself (the
+    ///     default); false makes it deliver through `start(receive:)` as any device does.
+    /// - Throws: what `device.start` (or `startPolled`) throws.
     public init(device: some PacketDevice, addresses: [IPAddress], configuration: TCPConfiguration = TCPConfiguration(),
-                hooks: Hooks = Hooks(), seed: UInt64? = nil, inboxLimitBytes: Int = 8 << 20) throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let core = StackCore(group: group, device: device, addresses: addresses, configuration: configuration,
+                hooks: Hooks = Hooks(), seed: UInt64? = nil, inboxLimitBytes: Int = 8 << 20, pollDevice: Bool = true) throws {
+        let pollable = pollDevice ? device as? any PollablePacketDevice : nil
+        let core = StackCore(device: device, polled: pollable != nil, addresses: addresses, configuration: configuration,
                              hooks: hooks, seed: seed, inboxLimitBytes: inboxLimitBytes)
         self.core = core
         self.addresses = addresses
         var realtime = timespec()
         clock_gettime(CLOCK_REALTIME, &realtime)
-        let elapsed = NIODeadline.now().uptimeNanoseconds &- core.originUptimeNanoseconds
+        let elapsed = StackLoop.uptimeNanoseconds() &- core.originUptimeNanoseconds
         wallClockAtZero = .seconds(realtime.tv_sec) + .nanoseconds(realtime.tv_nsec) - .nanoseconds(Int64(elapsed))
         let inbox = core.inbox
         let loop = core.loop
+        loop.execute { core.assumeIsolated { $0.attach() } }
         do {
-            try device.start { packet in
-                if inbox.push(packet) {
-                    loop.execute { core.assumeIsolated { $0.drainInbox() } }
+            if let pollable {
+                try pollable.startPolled()
+                loop.execute { core.assumeIsolated { $0.startPolling(pollable) } }
+            } else {
+                try device.start { packet in
+                    if inbox.push(packet) {
+                        loop.execute { core.assumeIsolated { $0.drainInbox() } }
+                    }
                 }
             }
         } catch {
@@ -90,6 +103,10 @@ public final class NetworkStack: Sendable {
             throw error
         }
     }
+
+    /// The stack's event loop as a task executor: handlers that prefer it run on the stack's own
+    /// thread (see the type's documentation, and docs/tun.md for when not to).
+    public var executor: any TaskExecutor { core.loop.taskExecutor }
 
     deinit {
         // Nobody holds a connection or listener of ours any more: stop at once.
@@ -114,14 +131,9 @@ public final class NetworkStack: Sendable {
     public func listen(port: UInt16, address: IPAddress? = nil, backlog: Int = 128) throws(TCPConnectionError) -> TCPListener {
         let core = self.core
         let result: Result<ListenerID, TCPConnectionError>
-        if core.loop.inEventLoop {
-            result = core.assumeIsolated { c in Result { () throws(TCPConnectionError) in try c.listen(port: port, address: address, backlog: backlog) } }
-        } else {
-            let future = core.loop.submit {
-                core.assumeIsolated { c in Result { () throws(TCPConnectionError) in try c.listen(port: port, address: address, backlog: backlog) } }
-            }
-            // The loop lives as long as `core`, which we hold: the future always completes.
-            result = (try? future.wait()) ?? .failure(.stackShutDown)
+        // The loop lives as long as `core`, which we hold: the call always completes.
+        result = core.loop.runAndWait {
+            core.assumeIsolated { c in Result { () throws(TCPConnectionError) in try c.listen(port: port, address: address, backlog: backlog) } }
         }
         return TCPListener(stack: self, id: try result.get(), port: port)
     }

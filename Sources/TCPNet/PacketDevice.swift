@@ -15,3 +15,26 @@ public protocol PacketDevice: Sendable {
     /// ignores packets that arrive after it stopped the device.
     func stop()
 }
+
+/// A `PacketDevice` whose received packets the stack's event loop can read itself, on its own
+/// thread, when the descriptor says they are there: no reader thread, no inbox, no hop (see
+/// docs/design.md, "Driver contract"). `NetworkStack` uses this capability when a device has it
+/// (unless told not to) and `start(receive:)` otherwise; `TUNDevice` has it.
+public protocol PollablePacketDevice: PacketDevice {
+    /// A descriptor that polls readable (level-triggered, epoll(7)) while a packet waits. It must
+    /// stay open until the device goes away (the loop stops watching it in `stop()`'s call).
+    var pollDescriptor: Int32 { get }
+    /// Marks the device started for polled reading, in place of `start(receive:)`: from then until
+    /// `stop()` the driver calls `receive(into:)`. Throws if it cannot start (as `start`).
+    func startPolled() throws
+    /// Reads one waiting packet into `buffer` (`PollablePacketDeviceLimits.maximumPacketBytes`
+    /// long, so no packet is cut) without blocking: its length, or nil when none waits (or a read
+    /// failed, which the device counts). Called on the stack's event loop only.
+    func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int?
+}
+
+/// What the driver guarantees a `PollablePacketDevice`.
+public enum PollablePacketDeviceLimits {
+    /// The length of the buffer `receive(into:)` gets: the largest IP packet.
+    public static let maximumPacketBytes = 65535
+}

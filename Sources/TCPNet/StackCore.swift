@@ -1,28 +1,29 @@
-import NIOCore
-import NIOPosix
+import Synchronization
 import TCPCore
 import TCPWire
 
-/// The driver: one sans-IO `TCPStack`, confined to one SwiftNIO event loop.
+/// The driver: one sans-IO `TCPStack`, confined to one event loop (`StackLoop`, one thread).
 ///
 /// An actor whose executor *is* that event loop, so the compiler checks that the engine is only
-/// touched there: the async API hops onto it with an ordinary `await`, and NIO callbacks (inbox
-/// wake-ups, the timer) enter it with `assumeIsolated`, which NIO checks at run time.
+/// touched there: the async API hops onto it with an ordinary `await` (or, from a task already
+/// running on the loop, enters it with `assumeIsolated` and no hop at all), and the loop's
+/// callbacks (the device readable, inbox wake-ups, the timer, the end of a tick) enter it with
+/// `assumeIsolated`, which the loop checks at run time.
 ///
 /// Every piece of work (packets in, a timer, a user call) ends in `afterWork`: transmit everything
 /// the engine has (`pollTransmit` into one reused buffer, then `device.send`), hand trace records
 /// to the trace hook, wake the tasks that engine events concern, and re-arm the one timer at
-/// `nextDeadline`.
+/// `nextDeadline`. Packets read by the loop itself leave their transmission to the end of the
+/// tick, after the tasks they woke have run: an answer written by such a task then carries the ACK.
 actor StackCore {
-    nonisolated let loop: any EventLoop
-    nonisolated let group: MultiThreadedEventLoopGroup
+    nonisolated let loop: StackLoop
     nonisolated let device: any PacketDevice
     nonisolated let inbox: Inbox
     nonisolated let hooks: NetworkStack.Hooks
-    /// NIO's monotonic uptime (CLOCK_MONOTONIC) at the engine's `Instant.zero`.
+    /// The monotonic uptime (CLOCK_MONOTONIC) at the engine's `Instant.zero`.
     nonisolated let originUptimeNanoseconds: UInt64
 
-    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
     var stack: TCPStack
     /// The one buffer every outgoing packet is built in (the engine's MTU).
@@ -36,9 +37,12 @@ actor StackCore {
     var statistics = DriverStatistics()
     var icmpIdentification: UInt16 = 0
 
-    /// The armed timer: its deadline and the NIO callback (nil when none is armed).
+    /// The armed timer's deadline (nil when none is armed).
     var armedDeadline: Instant?
-    var armedCallback: NIOScheduledCallback?
+    /// Packets were handled whose answers wait for the end of the loop's tick.
+    var transmitDeferred = false
+    /// Where the loop reads a pollable device's packets (its largest packet), nil otherwise.
+    let deviceMemory: OwnedBuffer?
 
     enum Phase { case running, closing, stopped }
     var phase = Phase.running
@@ -61,12 +65,17 @@ actor StackCore {
     var closing: Set<ConnectionID> = []
     /// Listeners and the tasks waiting in `accept`.
     var listeners: [ListenerID: [Waiter]] = [:]
-    var nextToken: UInt64 = 0
+    /// Tokens that tell waiters apart (for cancellation); drawn from any thread.
+    nonisolated let tokens = Atomic<UInt64>(0)
+    /// Counts wake-ups (and anything else that resumes waiters). A caller that found nothing to
+    /// do and must wait says which count it saw; if the count moved meanwhile, it does not wait
+    /// but retries, so that a wake-up between its try and its wait is never lost.
+    var wakeEpoch: UInt64 = 0
 
-    init(group: MultiThreadedEventLoopGroup, device: any PacketDevice, addresses: [IPAddress],
+    init(device: any PacketDevice, polled: Bool, addresses: [IPAddress],
          configuration: TCPConfiguration, hooks: NetworkStack.Hooks, seed: UInt64?, inboxLimitBytes: Int) {
-        self.group = group
-        self.loop = group.next()
+        self.loop = StackLoop()
+        deviceMemory = polled ? OwnedBuffer(byteCount: PollablePacketDeviceLimits.maximumPacketBytes) : nil
         self.device = device
         self.hooks = hooks
         self.inbox = Inbox(limitBytes: inboxLimitBytes)
@@ -85,25 +94,33 @@ actor StackCore {
         // which comes from the MTU, so no packet is longer than the MTU anyway. (tun)
         transmitMemory = OwnedBuffer(byteCount: max(config.mtu, 1280) + 60)
         receiveMemory = OwnedBuffer(byteCount: TCPConnection.chunkBytes)
-        originUptimeNanoseconds = NIODeadline.now().uptimeNanoseconds
+        originUptimeNanoseconds = StackLoop.uptimeNanoseconds()
     }
 
     deinit {
-        // The loop thread lives as long as this driver: nothing can be scheduled on it after this.
-        group.shutdownGracefully { _ in }
+        // The loop thread lives as long as this driver (work still queued runs first).
+        loop.shutdown()
     }
 
     // MARK: - Clock
 
     /// The engine's time: monotonic nanoseconds since the driver started.
     func now() -> Instant {
-        Instant(nanoseconds: Int64(bitPattern: NIODeadline.now().uptimeNanoseconds &- originUptimeNanoseconds))
+        Instant(nanoseconds: Int64(bitPattern: StackLoop.uptimeNanoseconds() &- originUptimeNanoseconds))
     }
 
-    nonisolated func deadline(_ i: Instant) -> NIODeadline {
+    /// `i` on the loop's clock (uptime nanoseconds).
+    nonisolated func deadline(_ i: Instant) -> UInt64 {
         let ns = max(0, i.nanoseconds)
         let (sum, overflow) = originUptimeNanoseconds.addingReportingOverflow(UInt64(ns))
-        return .uptimeNanoseconds(overflow ? UInt64(Int64.max) : min(sum, UInt64(Int64.max)))
+        return overflow ? UInt64(Int64.max) : min(sum, UInt64(Int64.max))
+    }
+
+    /// Gives the loop its callbacks (once, first thing on the loop). They hold the core unowned:
+    /// `stop()` takes them back, and the core cannot go away before `stop()` has run.
+    func attach() {
+        loop.onTimer = { [unowned(unsafe) self] in self.assumeIsolated { $0.timerFired() } }
+        loop.tickEnd = { [unowned(unsafe) self] in self.assumeIsolated { $0.tickEnded() } }
     }
 
     // MARK: - Input
@@ -121,6 +138,41 @@ actor StackCore {
             flush(now)
         }
         spareRecords.removeAll(keepingCapacity: true)   // unique again: keeps its storage
+        afterWork(now())
+    }
+
+    /// Starts reading a pollable device on the loop: its descriptor joins the loop's epoll set,
+    /// and the end of every tick sends what the tick produced.
+    func startPolling(_ device: any PollablePacketDevice) {
+        guard phase != .stopped else { return }
+        loop.watch(device.pollDescriptor) { [unowned(unsafe) self] in
+            self.assumeIsolated { $0.deviceReadable(device) }
+        }
+    }
+
+    /// The device's descriptor is readable: reads up to `StackLoop.readBatch` packets (what is
+    /// left waits for the next tick, after the queued work), hands each to the engine, and wakes
+    /// the tasks concerned; their answers go out at the end of the tick (`tickEnded`).
+    func deviceReadable(_ device: any PollablePacketDevice) {
+        guard phase != .stopped, let memory = deviceMemory else { return }
+        let buffer = memory.bytes
+        var now: Instant? = nil
+        for _ in 0..<StackLoop.readBatch {
+            guard let n = device.receive(into: buffer) else { break }
+            let t = now ?? self.now()
+            now = t
+            input(UnsafeRawBufferPointer(rebasing: buffer[..<n]), t)
+        }
+        guard let now else { return }
+        statistics.deviceReadBatches += 1
+        transmitDeferred = true
+        afterWork(now, transmit: false)
+    }
+
+    /// The end of a loop tick: sends what packets read in it left for sending.
+    func tickEnded() {
+        guard transmitDeferred else { return }
+        transmitDeferred = false
         afterWork(now())
     }
 
@@ -161,8 +213,8 @@ actor StackCore {
         }
     }
 
-    func afterWork(_ now: Instant) {
-        flush(now)
+    func afterWork(_ now: Instant, transmit: Bool = true) {
+        if transmit { flush(now) }
         while let record = stack.pollTrace() {
             hooks.trace?(record)
         }
@@ -183,51 +235,92 @@ actor StackCore {
         // Firing early is harmless (the engine re-reports the deadline), so a later deadline keeps
         // the timer already armed; only an earlier one moves it.
         if let armed = armedDeadline, armed <= next { return }
-        armedCallback?.cancel()
-        // Only a timer really scheduled counts as armed (scheduling fails only on a loop shutting
-        // down): otherwise a later rearm would wrongly find the deadline covered.
-        armedCallback = try? loop.scheduleCallback(at: deadline(next), handler: TimerHandler(core: self))
-        armedDeadline = armedCallback == nil ? nil : next
+        loop.setTimer(deadline(next))
+        armedDeadline = next
     }
 
     func timerFired() {
         armedDeadline = nil
-        armedCallback = nil
         guard phase != .stopped else { return }
         let now = now()
         stack.handleTimeout(now: now)
         afterWork(now)
     }
 
-    struct TimerHandler: NIOScheduledCallbackHandler, Sendable {
-        let core: StackCore
-        func handleScheduledCallback(eventLoop: some EventLoop) {
-            core.assumeIsolated { $0.timerFired() }
-        }
-    }
-
     // MARK: - Waiting
 
     /// Suspends until an engine event concerning `id` (or cancellation) wakes the caller, which
-    /// then retries its operation.
-    func wait(_ id: ConnectionID, _ kind: WaitKind) async {
-        nextToken &+= 1
-        let token = nextToken
+    /// then retries its operation. `epoch` is the `wakeEpoch` the caller's try saw: a wake-up
+    /// since then (the call may be resumed after other work, see `addWaiter`) returns at once.
+    func wait(_ id: ConnectionID, _ kind: WaitKind, epoch: UInt64) async {
+        let token = newToken()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 if Task.isCancelled {
                     c.resume()
                     return
                 }
-                let w = Waiter(token: token, continuation: c)
-                switch kind {
-                case .read: entries[id, default: Entry()].readers.append(w)
-                case .write: entries[id, default: Entry()].writers.append(w)
-                case .connect: entries[id, default: Entry()].connectors.append(w)
-                }
+                addWaiter(Waiter(token: token, continuation: c), id, kind, epoch: epoch)
             }
         } onCancel: {
             loop.execute { self.assumeIsolated { $0.cancelWait(token, id) } }
+        }
+    }
+
+    nonisolated func newToken() -> UInt64 {
+        tokens.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    /// Queues `w` to be resumed by the next wake-up of its kind, or resumes it at once when a
+    /// wake-up happened since the caller's try (`epoch`).
+    func addWaiter(_ w: Waiter, _ id: ConnectionID, _ kind: WaitKind, epoch: UInt64) {
+        guard epoch == wakeEpoch, phase != .stopped else { return w.continuation.resume() }
+        switch kind {
+        case .read: entries[id, default: Entry()].readers.append(w)
+        case .write: entries[id, default: Entry()].writers.append(w)
+        case .connect: entries[id, default: Entry()].connectors.append(w)
+        }
+    }
+
+    /// Runs `body` isolated to the core, synchronously: only on the loop (checked at run time).
+    /// For the API's fast paths, from tasks that run on the loop outside the actor.
+    nonisolated func onLoop<T: Sendable>(_ body: (isolated StackCore) -> T) -> T {
+        assumeIsolated(body)
+    }
+
+    /// `wait` for a task that runs on the loop outside the actor (a handler that prefers the loop
+    /// as its task executor): it suspends without a hop and resumes on the loop, where the caller
+    /// retries with `onLoop`. `epoch` is the `wakeEpoch` the caller's try saw. Anywhere else (not
+    /// expected) it returns at once, and the caller's retry takes the actor's way.
+    nonisolated func waitOnLoop(_ id: ConnectionID, _ kind: WaitKind, epoch: UInt64) async {
+        let token = newToken()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                guard !Task.isCancelled, loop.inEventLoop else { return c.resume() }
+                onLoop { $0.addWaiter(Waiter(token: token, continuation: c), id, kind, epoch: epoch) }
+            }
+        } onCancel: {
+            loop.execute { self.assumeIsolated { $0.cancelWait(token, id) } }
+        }
+    }
+
+    /// `waitForListener` for a task on the loop outside the actor (see `waitOnLoop`).
+    nonisolated func waitForListenerOnLoop(_ id: ListenerID, epoch: UInt64) async {
+        let token = newToken()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                guard !Task.isCancelled, loop.inEventLoop else { return c.resume() }
+                onLoop { core in
+                    guard epoch == core.wakeEpoch, core.listeners[id] != nil else { return c.resume() }
+                    core.listeners[id]!.append(Waiter(token: token, continuation: c))
+                }
+            }
+        } onCancel: {
+            loop.execute {
+                self.assumeIsolated { core in
+                    if core.listeners[id] != nil { Self.resume(token, in: &core.listeners[id]!) }
+                }
+            }
         }
     }
 
@@ -250,6 +343,7 @@ actor StackCore {
     }
 
     func wake(_ id: ConnectionID, _ kind: WaitKind) {
+        wakeEpoch &+= 1
         guard entries[id] != nil else { return }
         switch kind {
         case .read: Self.resumeAll(&entries[id]!.readers)
@@ -259,6 +353,7 @@ actor StackCore {
     }
 
     func wakeAll(_ id: ConnectionID) {
+        wakeEpoch &+= 1
         guard entries[id] != nil else { return }
         Self.resumeAll(&entries[id]!.readers)
         Self.resumeAll(&entries[id]!.writers)
@@ -271,12 +366,11 @@ actor StackCore {
         waiters.removeAll(keepingCapacity: true)
     }
 
-    func waitForListener(_ id: ListenerID) async {
-        nextToken &+= 1
-        let token = nextToken
+    func waitForListener(_ id: ListenerID, epoch: UInt64) async {
+        let token = newToken()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                if Task.isCancelled || listeners[id] == nil {
+                if Task.isCancelled || listeners[id] == nil || epoch != wakeEpoch {
                     c.resume()
                     return
                 }
@@ -292,6 +386,7 @@ actor StackCore {
     }
 
     func wakeListener(_ id: ListenerID) {
+        wakeEpoch &+= 1
         guard listeners[id] != nil else { return }
         Self.resumeAll(&listeners[id]!)
     }
@@ -322,7 +417,7 @@ actor StackCore {
                     release(id, abort: true)
                     throw .cancelled
                 }
-                await wait(id, .connect)
+                await wait(id, .connect, epoch: wakeEpoch)
             case .closed:
                 let error = stack.info(of: id)?.error
                 release(id, abort: false)
@@ -342,23 +437,41 @@ actor StackCore {
         return id
     }
 
+    /// What a try at an operation gave: its result, or nothing yet (and the `wakeEpoch` then,
+    /// for the wait that follows).
+    enum Attempt<T: Sendable>: Sendable {
+        case done(T)
+        case wouldBlock(epoch: UInt64)
+    }
+
     /// The next accepted connection, or nil once the listener is closed.
     func accept(_ listener: ListenerID) async throws(TCPConnectionError) -> Opened? {
         while true {
-            guard listeners[listener] != nil else { return nil }
-            let accepted: ConnectionID?
-            do { accepted = try stack.accept(listener) } catch { return nil }
-            if let id = accepted, let info = stack.info(of: id) {
-                entries[id] = Entry()
-                return Opened(id: id, local: info.local, remote: info.remote)
+            let attempt = tryAccept(listener)
+            guard case .wouldBlock(let epoch) = attempt else {
+                if case .done(let opened) = attempt { return opened }
+                return nil
             }
             if Task.isCancelled { throw .cancelled }
-            await waitForListener(listener)
+            await waitForListener(listener, epoch: epoch)
         }
+    }
+
+    /// One try at `accept`: a connection, nil (the listener is closed), or none waiting yet.
+    func tryAccept(_ listener: ListenerID) -> Attempt<Opened?> {
+        guard listeners[listener] != nil else { return .done(nil) }
+        let accepted: ConnectionID?
+        do { accepted = try stack.accept(listener) } catch { return .done(nil) }
+        if let id = accepted, let info = stack.info(of: id) {
+            entries[id] = Entry()
+            return .done(Opened(id: id, local: info.local, remote: info.remote))
+        }
+        return .wouldBlock(epoch: wakeEpoch)
     }
 
     func closeListener(_ id: ListenerID) {
         guard let waiters = listeners.removeValue(forKey: id) else { return }
+        wakeEpoch &+= 1
         let now = now()
         try? stack.closeListener(id, now: now)
         for w in waiters { w.continuation.resume() }
@@ -366,47 +479,64 @@ actor StackCore {
     }
 
     func read(_ id: ConnectionID, maxBytes: Int) async throws(TCPConnectionError) -> [UInt8]? {
-        let limit = max(1, min(maxBytes, receiveScratch.count))
         while true {
-            let now = now()
-            let result: ReceiveResult
-            do throws(TCPError) {
-                result = try stack.receive(id, into: UnsafeMutableRawBufferPointer(rebasing: receiveScratch[0..<limit]), now: now)
-            } catch {
-                afterWork(now)
-                throw TCPConnectionError(error)
-            }
-            switch result {
-            case .data(let n):
-                afterWork(now)   // a window update may be due
-                return Array(UnsafeRawBufferPointer(rebasing: receiveScratch[0..<n]))
-            case .endOfStream:
+            let attempt = try tryRead(id, maxBytes: maxBytes)
+            guard case .wouldBlock(let epoch) = attempt else {
+                if case .done(let bytes) = attempt { return bytes }
                 return nil
-            case .wouldBlock:
-                if Task.isCancelled { throw .cancelled }
-                await wait(id, .read)
             }
+            if Task.isCancelled { throw .cancelled }
+            await wait(id, .read, epoch: epoch)
+        }
+    }
+
+    /// One try at `read`: bytes, nil (end of stream), or none buffered yet.
+    func tryRead(_ id: ConnectionID, maxBytes: Int) throws(TCPConnectionError) -> Attempt<[UInt8]?> {
+        let limit = max(1, min(maxBytes, receiveScratch.count))
+        let now = now()
+        let result: ReceiveResult
+        do throws(TCPError) {
+            result = try stack.receive(id, into: UnsafeMutableRawBufferPointer(rebasing: receiveScratch[0..<limit]), now: now)
+        } catch {
+            afterWork(now)
+            throw TCPConnectionError(error)
+        }
+        switch result {
+        case .data(let n):
+            afterWork(now)   // a window update may be due
+            return .done(Array(UnsafeRawBufferPointer(rebasing: receiveScratch[0..<n])))
+        case .endOfStream:
+            return .done(nil)
+        case .wouldBlock:
+            return .wouldBlock(epoch: wakeEpoch)
         }
     }
 
     func write(_ id: ConnectionID, _ bytes: [UInt8]) async throws(TCPConnectionError) {
         var offset = 0
         while true {
-            let now = now()
-            let result: Result<Int, TCPError> = bytes.withUnsafeBytes { all in
-                Result { () throws(TCPError) -> Int in
-                    try stack.send(id, UnsafeRawBufferPointer(rebasing: all[offset...]), now: now)
-                }
-            }
-            afterWork(now)
-            switch result {
-            case .success(let n): offset += n
-            case .failure(let e): throw TCPConnectionError(e)
-            }
-            if offset == bytes.count { return }
+            guard case .wouldBlock(let epoch) = try tryWrite(id, bytes, from: &offset) else { return }
             if Task.isCancelled { throw .cancelled }
-            await wait(id, .write)
+            await wait(id, .write, epoch: epoch)
         }
+    }
+
+    /// One try at `write`: queues what fits of `bytes[offset...]` and advances `offset`; done
+    /// once every byte is queued.
+    func tryWrite(_ id: ConnectionID, _ bytes: [UInt8], from offset: inout Int) throws(TCPConnectionError) -> Attempt<Void> {
+        let now = now()
+        let start = offset
+        let result: Result<Int, TCPError> = bytes.withUnsafeBytes { all in
+            Result { () throws(TCPError) -> Int in
+                try stack.send(id, UnsafeRawBufferPointer(rebasing: all[start...]), now: now)
+            }
+        }
+        afterWork(now)
+        switch result {
+        case .success(let n): offset += n
+        case .failure(let e): throw TCPConnectionError(e)
+        }
+        return offset == bytes.count ? .done(()) : .wouldBlock(epoch: wakeEpoch)
     }
 
     /// `write` of bytes that `produce` writes straight into the send buffer (see `ByteProducer`):
@@ -414,23 +544,29 @@ actor StackCore {
     func write(_ id: ConnectionID, producing produce: sending @escaping ByteProducer) async throws(TCPConnectionError) {
         var more = true
         while true {
-            let now = now()
-            do throws(TCPError) {
-                _ = try stack.send(id, now: now) { region in
-                    guard more else { return 0 }
-                    let (n, rest) = produce(region)
-                    more = rest
-                    return n
-                }
-            } catch {
-                afterWork(now)
-                throw TCPConnectionError(error)
-            }
-            afterWork(now)
-            if !more { return }
+            guard case .wouldBlock(let epoch) = try tryWrite(id, produce, more: &more) else { return }
             if Task.isCancelled { throw .cancelled }
-            await wait(id, .write)
+            await wait(id, .write, epoch: epoch)
         }
+    }
+
+    /// One try at `write(producing:)`: lets the producer fill what the send buffer has free
+    /// (`more` says whether it has more to give); done once it has no more.
+    func tryWrite(_ id: ConnectionID, _ produce: ByteProducer, more: inout Bool) throws(TCPConnectionError) -> Attempt<Void> {
+        let now = now()
+        do throws(TCPError) {
+            _ = try stack.send(id, now: now) { region in
+                guard more else { return 0 }
+                let (n, rest) = produce(region)
+                more = rest
+                return n
+            }
+        } catch {
+            afterWork(now)
+            throw TCPConnectionError(error)
+        }
+        afterWork(now)
+        return more ? .wouldBlock(epoch: wakeEpoch) : .done(())
     }
 
     func shutdownWrite(_ id: ConnectionID) throws(TCPConnectionError) {
@@ -488,6 +624,7 @@ actor StackCore {
             return
         }
         phase = .closing
+        wakeEpoch &+= 1
         var now = now()
         for (id, waiters) in listeners {
             try? stack.closeListener(id, now: now)
@@ -525,13 +662,17 @@ actor StackCore {
     func stop() {
         guard phase != .stopped else { return }
         phase = .stopped
+        wakeEpoch &+= 1
         for (_, waiters) in listeners { for w in waiters { w.continuation.resume() } }
         listeners = [:]
         for id in Array(entries.keys) { wakeAll(id) }
         entries = [:]
-        armedCallback?.cancel()
-        armedCallback = nil
         armedDeadline = nil
+        transmitDeferred = false
+        loop.setTimer(nil)
+        loop.onTimer = nil
+        loop.tickEnd = nil
+        loop.unwatch()
         inbox.close()
         device.stop()
     }

@@ -79,6 +79,29 @@ extension TCPConnection {
     /// The common path of the overloads: `produce` fills the engine's send buffer on the loop.
     @usableFromInline
     func write(producing produce: sending @escaping ByteProducer) async throws(TCPConnectionError) {
-        try await stack.core.write(id, producing: produce)
+        let core = stack.core, id = self.id
+        guard core.loop.inEventLoop else { return try await core.write(id, producing: produce) }
+        // On the stack's thread (see `read`): no hop, no suspension while the bytes fit. The
+        // producer is only ever called there, by one call at a time.
+        let producer = LoopBound(produce)
+        var more = true
+        while core.loop.inEventLoop {
+            let attempt = try core.onLoop { c in
+                Result { () throws(TCPConnectionError) in try c.tryWrite(id, producer.value, more: &more) }
+            }.get()
+            guard case .wouldBlock(let epoch) = attempt else { return }
+            if Task.isCancelled { throw .cancelled }
+            await core.waitOnLoop(id, .write, epoch: epoch)
+        }
+        // Resumed elsewhere (not expected of a task that prefers the loop): the rest hops.
+        let rest = more
+        try await core.write(id, producing: { region in rest ? producer.value(region) : (0, false) })
     }
+}
+
+/// A value used only on the stack's event loop, one call at a time, whatever task holds it.
+@usableFromInline
+struct LoopBound<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

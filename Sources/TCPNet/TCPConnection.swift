@@ -17,6 +17,11 @@ public enum TCPShutdownDirection: Sendable, Hashable {
 /// `write` suspends while the send buffer is full and returns once every byte is queued in it
 /// (not when the peer has acknowledged them). Reads and writes may happen concurrently from two
 /// tasks. Dropping the last reference closes the connection, as `close()` does.
+///
+/// From a task running on the stack's own thread (one that prefers `NetworkStack.executor`),
+/// every call goes straight into the driver: a read that finds bytes, and a write that fits the
+/// send buffer, return without suspending; a read that finds none suspends until bytes arrive and
+/// resumes on the same thread. From any other task, each call hops to the stack's thread and back.
 public final class TCPConnection: AsyncSequence, Sendable {
     public typealias Element = [UInt8]
     public typealias Failure = TCPConnectionError
@@ -24,7 +29,8 @@ public final class TCPConnection: AsyncSequence, Sendable {
     /// The largest chunk the iterator hands out.
     public static let chunkBytes = 65536
 
-    let stack: NetworkStack
+    /// The stack the connection belongs to.
+    public let stack: NetworkStack
     let id: ConnectionID
     public let localAddress: TCPWire.SocketAddress
     public let remoteAddress: TCPWire.SocketAddress
@@ -39,13 +45,26 @@ public final class TCPConnection: AsyncSequence, Sendable {
     deinit {
         let core = stack.core
         let id = self.id
-        core.loop.execute { core.assumeIsolated { $0.release(id, abort: false) } }
+        core.loop.execute { core.onLoop { $0.release(id, abort: false) } }
     }
 
     /// Up to `maxBytes` received bytes; suspends while none are buffered; nil at end of stream.
     /// - Throws: `.reset`, `.timedOut`, `.closed` (after `close`/`abort`), `.cancelled`.
     public func read(maxBytes: Int = TCPConnection.chunkBytes) async throws(TCPConnectionError) -> [UInt8]? {
-        try await stack.core.read(id, maxBytes: maxBytes)
+        let core = stack.core, id = self.id
+        // On the stack's thread: try, and wait there without a hop until an event says to retry.
+        while core.loop.inEventLoop {
+            let attempt = try core.onLoop { c in
+                Result { () throws(TCPConnectionError) in try c.tryRead(id, maxBytes: maxBytes) }
+            }.get()
+            guard case .wouldBlock(let epoch) = attempt else {
+                if case .done(let bytes) = attempt { return bytes }
+                break
+            }
+            if Task.isCancelled { throw .cancelled }
+            await core.waitOnLoop(id, .read, epoch: epoch)
+        }
+        return try await core.read(id, maxBytes: maxBytes)
     }
 
     /// Queues all of `bytes` for sending, suspending while the send buffer is full.
@@ -53,13 +72,29 @@ public final class TCPConnection: AsyncSequence, Sendable {
     ///   (some bytes may have been queued).
     public func write(_ bytes: [UInt8]) async throws(TCPConnectionError) {
         guard !bytes.isEmpty else { return }
-        try await stack.core.write(id, bytes)
+        let core = stack.core, id = self.id
+        var offset = 0
+        while core.loop.inEventLoop {
+            let attempt = try core.onLoop { c in
+                Result { () throws(TCPConnectionError) in try c.tryWrite(id, bytes, from: &offset) }
+            }.get()
+            guard case .wouldBlock(let epoch) = attempt else { return }
+            if Task.isCancelled { throw .cancelled }
+            await core.waitOnLoop(id, .write, epoch: epoch)
+        }
+        try await core.write(id, offset == 0 ? bytes : Array(bytes[offset...]))
     }
 
     /// Half-close: `.write` sends FIN after the queued data (RFC 9293 §3.10.4); reading goes on.
     public func shutdown(_ direction: TCPShutdownDirection) async throws(TCPConnectionError) {
+        let core = stack.core, id = self.id
         switch direction {
-        case .write: try await stack.core.shutdownWrite(id)
+        case .write:
+            if core.loop.inEventLoop {
+                try core.onLoop { c in Result { () throws(TCPConnectionError) in try c.shutdownWrite(id) } }.get()
+            } else {
+                try await core.shutdownWrite(id)
+            }
         }
     }
 
@@ -67,12 +102,14 @@ public final class TCPConnection: AsyncSequence, Sendable {
     /// Unread received data makes it a reset instead (RFC 1122 §4.2.2.13). Later calls fail with
     /// `.closed`.
     public func close() async {
-        await stack.core.release(id, abort: false)
+        let core = stack.core, id = self.id
+        if core.loop.inEventLoop { core.onLoop { $0.release(id, abort: false) } } else { await core.release(id, abort: false) }
     }
 
     /// ABORT (RFC 9293 §3.10.5): RST to the peer, queued data dropped, the connection given up.
     public func abort() async {
-        await stack.core.release(id, abort: true)
+        let core = stack.core, id = self.id
+        if core.loop.inEventLoop { core.onLoop { $0.release(id, abort: true) } } else { await core.release(id, abort: true) }
     }
 
     /// A snapshot of the connection's TCB (state, windows, RTT...), nil once given up.

@@ -7,7 +7,8 @@ public final class TCPListener: AsyncSequence, Sendable {
     public typealias Element = TCPConnection
     public typealias Failure = TCPConnectionError
 
-    let stack: NetworkStack
+    /// The stack the listener belongs to.
+    public let stack: NetworkStack
     let id: ListenerID
     public let port: UInt16
 
@@ -20,12 +21,23 @@ public final class TCPListener: AsyncSequence, Sendable {
     deinit {
         let core = stack.core
         let id = self.id
-        core.loop.execute { core.assumeIsolated { $0.closeListener(id) } }
+        core.loop.execute { core.onLoop { $0.closeListener(id) } }
     }
 
     /// The next established connection; suspends until one is there; nil once closed.
     public func accept() async throws(TCPConnectionError) -> TCPConnection? {
-        guard let opened = try await stack.core.accept(id) else { return nil }
+        let core = stack.core, id = self.id
+        // On the stack's thread (a task preferring `NetworkStack.executor`): no hop.
+        while core.loop.inEventLoop {
+            let attempt = core.onLoop { $0.tryAccept(id) }
+            guard case .wouldBlock(let epoch) = attempt else {
+                if case .done(let opened) = attempt { return opened.map { TCPConnection(stack: stack, opened: $0) } }
+                break
+            }
+            if Task.isCancelled { throw .cancelled }
+            await core.waitForListenerOnLoop(id, epoch: epoch)
+        }
+        guard let opened = try await core.accept(id) else { return nil }
         return TCPConnection(stack: stack, opened: opened)
     }
 

@@ -55,18 +55,19 @@ public enum TUNError: Error, Equatable, Sendable, CustomStringConvertible {
 /// A Linux TUN interface (`/dev/net/tun`, IFF_TUN | IFF_NO_PI): every read is one whole IP
 /// packet, every write sends one, with no link header and no packet-information prefix.
 ///
-/// The read side is a dedicated thread blocked in poll(2) on the TUN descriptor and an eventfd
-/// that `stop()` signals, not a SwiftNIO channel: NIO has no channel for a TUN descriptor, and its
-/// pipe channel (the one that takes a raw fd) reads into buffers its adaptive allocator sizes —
-/// it shrinks them to what recent reads returned, and a read into a buffer smaller than the
-/// packet loses the rest of that packet for good, because a TUN read returns one packet and
-/// discards what does not fit. The thread reads into one 65535-byte buffer allocated once (the
-/// largest IP packet), so no packet is ever cut and the receive path allocates nothing; it hands
-/// each packet to the `receive` closure, which runs on this thread (the driver hops to its
-/// event loop). `send` writes from the caller's thread: a write to a TUN descriptor never blocks
-/// for long, and when the kernel's queue is full (EAGAIN, ENOBUFS) the packet is dropped and
-/// counted, as a full NIC queue drops.
-public final class TUNDevice: PacketDevice, Sendable {
+/// A `PollablePacketDevice`: `NetworkStack` reads it on its own event loop (the descriptor is
+/// non-blocking and sits in the loop's epoll set; `receive(into:)` reads one packet), with no
+/// thread of the device's own. Started with `start(receive:)` instead (as any device, or with
+/// `NetworkStack(..., pollDevice: false)`), the read side is a dedicated thread blocked in poll(2)
+/// on the TUN descriptor and a pipe that `stop()` signals, handing each packet to the `receive`
+/// closure on that thread. Either way a read goes into a 65535-byte buffer allocated once (the
+/// largest IP packet): a TUN read returns one packet and discards what does not fit, so no
+/// smaller buffer will do (which is also why this is not a SwiftNIO channel: NIO's pipe channel
+/// sizes its read buffers adaptively, and stops after one short read per wake-up). `send` writes
+/// from the caller's thread: a write to a TUN descriptor never blocks for long, and when the
+/// kernel's queue is full (EAGAIN, ENOBUFS) the packet is dropped and counted, as a full NIC
+/// queue drops.
+public final class TUNDevice: PollablePacketDevice, Sendable {
     /// Counters since the device was opened.
     public struct Statistics: Sendable, Hashable {
         public var packetsReceived = 0, bytesReceived = 0
@@ -226,6 +227,31 @@ public final class TUNDevice: PacketDevice, Sendable {
                 throw .system(call: "pthread_create", errno: EAGAIN)
             }
             s.started = true
+        }
+    }
+
+    public var pollDescriptor: Int32 { fd }
+
+    public func startPolled() throws {
+        try run.withLock { (s: inout RunState) throws(TUNError) in
+            guard !s.started, !s.stopped else { throw .alreadyStarted }
+            s.started = true
+        }
+    }
+
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let base = buffer.baseAddress else { return nil }
+        while true {
+            let n = read(fd, base, buffer.count)
+            if n > 0 {
+                stats.value.withLock { $0.packetsReceived += 1; $0.bytesReceived += n }
+                return n
+            }
+            let e = errno
+            if n < 0 && e == EINTR { continue }
+            if n < 0 && (e == EAGAIN || e == EWOULDBLOCK) { return nil }
+            stats.value.withLock { $0.readErrors += 1 }
+            return nil
         }
     }
 

@@ -20,17 +20,34 @@ public struct TCPServer: Sendable {
     }
 
     public let mode: Mode
+    /// Whether the connections are served on the stack's own thread (see `init`).
+    public let onStackThread: Bool
     /// The iperf3 tests under way, shared by every connection of this server.
     let registry = IperfServer.Registry()
 
-    public init(mode: Mode) {
+    /// - Parameter onStackThread: serve on the stack's own thread (`NetworkStack.executor`), so
+    ///   that a request is read, answered and sent without a thread hop (the default; every mode
+    ///   here is short, non-blocking work). False serves on Swift's global executor.
+    public init(mode: Mode, onStackThread: Bool = true) {
         self.mode = mode
+        self.onStackThread = onStackThread
     }
 
     /// Accepts the listener's connections and serves each in a task of its own; returns when the
     /// listener ends (closed, or the stack shut down) and every connection has been served.
     public func run(_ listener: TCPListener) async {
-        await withTaskGroup(of: Void.self) { group in
+        guard onStackThread else { return await serveAll(listener) }
+        // The preference is inherited by the task group's child tasks: every connection's.
+        await withTaskExecutorPreference(listener.stack.executor) {
+            await serveAll(listener)
+        }
+    }
+
+    func serveAll(_ listener: TCPListener) async {
+        // A discarding group: a plain task group keeps every finished child (its task and frame,
+        // about 2 KB) until the group ends, so a server taking connection after connection grew
+        // without bound.
+        await withDiscardingTaskGroup { group in
             do {
                 for try await connection in listener {
                     group.addTask { await serve(connection) }
