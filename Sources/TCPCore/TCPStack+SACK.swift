@@ -8,6 +8,8 @@ extension TCPStack {
     static let dupThresh = 3
     /// RFC 8985 §7.2 WCDelAckT: the worst-case delayed-ACK time of the peer.
     static let worstCaseDelayedACK: Int64 = 200_000_000
+    /// The smallest PTO (Linux's floor for its tail loss probe: 10 ms).
+    static let minimumProbeTimeout: Int64 = 10_000_000
 
     // MARK: Recording transmissions
 
@@ -230,7 +232,10 @@ extension TCPStack {
         if sb.lossTimer == .probe, sb.ptoUna == c.sndUna, sb.ptoMax == c.sndMax { return }
         var pto: Int64
         if let srtt = c.srtt {
-            pto = 2 * srtt
+            // RFC 8985 §7.2: PTO = 2·SRTT (+ WCDelAckT for a flight of one segment), and, as Linux
+            // does, never under 10 ms: on a path of microseconds a probe would otherwise beat the
+            // peer's own scheduling and retransmit what its ACK was about to cover.
+            pto = max(2 * srtt, Self.minimumProbeTimeout)
             if sb.count == 1 { pto += Self.worstCaseDelayedACK }
         } else {
             pto = 1_000_000_000
