@@ -616,6 +616,22 @@ struct RACKTLPTests {
         #expect(h.stack.statistics.retransmissions == 0)
     }
 
+    @Test("TLP: on a path of 100 µs the PTO is 10 ms, not 2·SRTT (Linux's floor)")
+    func probeTimeoutFloor() {
+        var h = Harness.listen(Harness.configuration())
+        h.send(Seg(.syn, seq: h.irs, mss: 1460, sackOK: true), at: 0)
+        h.iss = h.takeSent()[0].seq
+        h.conn = h.lastHalfOpen
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1), at: 0.0001)   // SRTT 100 µs
+        _ = try! h.stack.accept(h.listener!)
+        h.write((0..<(4 * R.mss)).map { UInt8(truncatingIfNeeded: $0) }, at: 0.2)
+        #expect(h.takeSent().count == 4)
+        // Nothing is acknowledged: 2·SRTT would probe at 0.2002 s, before the peer could answer.
+        guard let probe = h.nextSent(until: 1) else { Issue.record("no probe"); return }
+        #expect(probe.time == seconds(0.21))
+        #expect(h.stack.statistics.lossProbes == 1)
+    }
+
     @Test("tailLossProbe = false: the RTO, not a probe, repairs a tail loss")
     func probeOff() {
         var (h, data) = R.flight(4) { $0.tailLossProbe = false }
