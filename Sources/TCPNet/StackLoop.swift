@@ -91,7 +91,7 @@ final class StackLoop: SerialExecutor, @unchecked Sendable {
         taskExecutor.loop = self
         add(wakeFD, tag: Self.epollTagWake)
         add(timerFD, tag: Self.epollTagTimer)
-        let thread = try? Self.startThread { [self] in run() }
+        let thread = try? PlainThread.start { [self] in run() }
         precondition(thread != nil, "StackLoop: pthread_create failed")
         pthread_detach(thread!)
     }
@@ -160,7 +160,7 @@ final class StackLoop: SerialExecutor, @unchecked Sendable {
             return f.count == 1
         }
         guard start else { return }
-        if let thread = try? Self.startThread({ [self] in
+        if let thread = try? PlainThread.start({ [self] in
             while let next = fallback.withLockedValue({ $0.first }) {
                 perform(next)
                 fallback.withLockedValue { _ = $0.removeFirst() }
@@ -305,29 +305,6 @@ final class StackLoop: SerialExecutor, @unchecked Sendable {
         tickEnd = nil
         readable = nil
         onTimer = nil
-    }
-
-    // MARK: - Threads
-
-    private final class ThreadBody {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-
-    struct ThreadStartError: Error {}
-
-    static func startThread(_ body: @escaping @Sendable () -> Void) throws -> pthread_t {
-        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-        var thread = pthread_t()
-        let r = pthread_create(&thread, nil, { arg in
-            Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue().body()
-            return nil
-        }, context)
-        guard r == 0 else {
-            Unmanaged<ThreadBody>.fromOpaque(context).release()
-            throw ThreadStartError()
-        }
-        return thread
     }
 }
 #endif

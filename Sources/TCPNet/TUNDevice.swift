@@ -185,7 +185,7 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
         guard !namespace.isEmpty, !namespace.contains("/") else { return .failure(.namespace(namespace, errno: EINVAL)) }
         guard let setns = setnsFunction else { return .failure(.namespace(namespace, errno: ENOSYS)) }
         let result = Mutex<Result<T, TUNError>?>(nil)
-        let thread = try? startThread {
+        let thread = try? PlainThread.start {
             let nsfd = Glibc.open("/var/run/netns/" + namespace, O_RDONLY | O_CLOEXEC)
             guard nsfd >= 0 else {
                 let e = errno
@@ -222,7 +222,7 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
             guard !s.started, !s.stopped else { throw .alreadyStarted }
             let fd = self.fd, wake = self.wakeRead, stats = self.stats
             do {
-                s.thread = try Self.startThread { Self.readLoop(fd: fd, wake: wake, stats: stats, receive: receive) }
+                s.thread = try PlainThread.start { Self.readLoop(fd: fd, wake: wake, stats: stats, receive: receive) }
             } catch {
                 throw .system(call: "pthread_create", errno: EAGAIN)
             }
@@ -326,30 +326,6 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
                 break
             }
         }
-    }
-
-    // MARK: threads
-
-    private final class ThreadBody {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-
-    struct ThreadStartError: Error {}
-
-    /// A plain pthread running `body` (joinable).
-    static func startThread(_ body: @escaping @Sendable () -> Void) throws -> pthread_t {
-        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-        var thread = pthread_t()
-        let r = pthread_create(&thread, nil, { arg in
-            Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue().body()
-            return nil
-        }, context)
-        guard r == 0 else {
-            Unmanaged<ThreadBody>.fromOpaque(context).release()
-            throw ThreadStartError()
-        }
-        return thread
     }
 }
 #endif
