@@ -14,41 +14,31 @@ struct ReadmeExamplesTests {
     @Test("sans-IO: two engines, a wire without delay, virtual time; hello, TCP arrives and both close")
     func sansIO() throws {
 // README example: sans-io
-var random = SplitMix64(seed: 1)                 // the engine's only source of randomness...
+var random = SplitMix64(seed: 1)                 // the engine's only randomness...
 var client = TCPStack(addresses: [IPAddress("10.0.0.1")!], random: &random)
 var server = TCPStack(addresses: [IPAddress("10.0.0.2")!], random: &random)
-var now = Instant.zero                           // ...and its only clock: the caller's
-var packet = [UInt8](repeating: 0, count: 2048), received: [UInt8] = []
-
-let listener = try server.listen(port: 80)
+var now = Instant.zero, wire = [UInt8](repeating: 0, count: 2048), received: [UInt8] = []
+let listener = try server.listen(port: 80)       // ...and its only clock is `now`, the caller's
 let c = try client.connect(to: SocketAddress(IPAddress("10.0.0.2")!, 80), now: now)
 _ = try client.send(c, Array("hello, TCP".utf8), now: now)   // queued until ESTABLISHED
-while true {
-    var busy = false                             // a wire without delay: each packet arrives at once
-    while let n = packet.withUnsafeMutableBytes({ client.pollTransmit(now: now, into: $0) }) {
-        server.handle(ipPacket: Array(packet[..<n]), now: now); busy = true
+while true {                                     // a wire without delay: each packet arrives at once
+    var busy = false
+    while let n = wire.withUnsafeMutableBytes({ client.pollTransmit(now: now, into: $0) }) {
+        server.handle(ipPacket: Array(wire[..<n]), now: now); busy = true
     }
-    while let n = packet.withUnsafeMutableBytes({ server.pollTransmit(now: now, into: $0) }) {
-        client.handle(ipPacket: Array(packet[..<n]), now: now); busy = true
+    while let n = wire.withUnsafeMutableBytes({ server.pollTransmit(now: now, into: $0) }) {
+        client.handle(ipPacket: Array(wire[..<n]), now: now); busy = true
     }
-    while let event = client.pollEvent() {
+    while let e = client.pollEvent() { busy = true; if e == .established(c) { try client.shutdown(c, now: now) } }
+    while let e = server.pollEvent() {
         busy = true
-        if event == .established(c) { try client.shutdown(c, now: now) }   // FIN after the data
-    }
-    while let event = server.pollEvent() {
-        busy = true
-        switch event {
-        case .connectionAvailable: _ = try server.accept(listener)
-        case .readable(let s): received += try server.receive(s, now: now) ?? []
-        case .peerClosed(let s): try server.close(s, now: now)   // our FIN too
-        default: break
-        }
+        if case .connectionAvailable = e { _ = try server.accept(listener) }
+        if case .readable(let s) = e { received += try server.receive(s, now: now) ?? [] }
+        if case .peerClosed(let s) = e { try server.close(s, now: now) }   // our FIN too
     }
     if busy { continue }
     guard let next = [client.nextDeadline, server.nextDeadline].compactMap({ $0 }).min() else { break }
-    now = next                                   // nothing to wait for: jump to the next timer
-    client.handleTimeout(now: now)
-    server.handleTimeout(now: now)
+    now = next; client.handleTimeout(now: now); server.handleTimeout(now: now)   // the next timer
 }
 print(String(decoding: received, as: UTF8.self), "at", now)   // hello, TCP at 60.0s (TIME-WAIT)
 // README example end
