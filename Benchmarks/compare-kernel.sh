@@ -9,7 +9,9 @@
 #   - bulk throughput, kernel sending: kernel -> kernel over a veth pair with offloads off and on,
 #     kernel -> lwIP over TUN (lwIP's raw API, Debian's liblwip-dev), kernel -> TCPKit over TUN
 #     (`tcpkit tun serve --mode discard`), with 1 and 4 parallel streams;
-#   - bulk throughput, TCPKit sending: `tcpkit tun connect` fed from a pipe, to a kernel sink;
+#   - bulk throughput, the user-space stack sending: kernel clients reading from lwIP's and
+#     TCPKit's source servers (`tcpkit tun serve --mode source`) over TUN, with 1 and 4 streams;
+#     and TCPKit as the client: `tcpkit tun connect` fed from a pipe, to a kernel sink;
 #   - 1-byte ping-pong (TCP_NODELAY) and connect + 1-byte request/response + close rates:
 #     kernel <-> kernel over veth, kernel <-> lwIP and kernel <-> TCPKit (`--mode echo`) over TUN;
 #   - the kernel over lo (MTU 1500, offloads off) with iperf3, the reference for the engines-alone
@@ -25,7 +27,7 @@
 # --quick: 1 run of 2 s per cell, no settling (to check the script). --settle S (default 20):
 # before each run, wait up to S seconds for the machine to be quiet (under half a core busy).
 # --only REGEX: measure only the cells whose "row|side" matches (rows: bulk_in_1_off, bulk_in_4_on,
-# bulk_out_1_off, pingpong, crr, lo, ...; sides: kernel, lwip, tcpkit, baseline). --keep: keep
+# bulk_out_4_off, client_1_off, pingpong, crr, lo, ...; sides: kernel, lwip, tcpkit, baseline). --keep: keep
 # the temporary directory (compiled programs, logs).
 # --tcpkit PATH: the tcpkit binary (default: `swift build -c release --product tcpkit` in this
 # repository, then .build/release/tcpkit). --baseline PATH: a second tcpkit binary measured in the
@@ -130,7 +132,7 @@ done
 trap 'log "interrupted"; exit 130' INT TERM
 
 log "compiling the C programs into $tmp"
-for p in send sink echo pingpong crr; do
+for p in send recv sink echo pingpong crr; do
   gcc -O2 -Wall -pthread -o "$tmp/$p" "$here/compare/$p.c" || { echo "compare-kernel.sh: gcc failed on $p.c" >&2; exit 2; }
 done
 # shellcheck disable=SC2046
@@ -143,6 +145,9 @@ offload_flag() {  # the binary's "no offloads" flag, if it has TUN offloads at a
 }
 tk_off="$(offload_flag "$tcpkit")"
 bl_off=""; [ -n "$baseline" ] && bl_off="$(offload_flag "$baseline")"
+# A baseline older than `tun serve --mode source` sits out the rows of the stack sending.
+bl_source=""
+[ -n "$baseline" ] && timeout 10 "$baseline" tun serve --help 2>/dev/null | grep -q 'source' && bl_source=1
 
 # ---- namespaces ------------------------------------------------------------------------------
 new_ns() {  # creates a namespace; its name in $NS
@@ -328,13 +333,13 @@ tun_measure() {
   fi
   kthreads_file "$tmp/peers"
   case "$client" in
-    send) line="$(ip netns exec "$n" timeout -k 3 "$CB" "$tmp/send" 198.18.0.2 5001 "$S" "$streams" "$tmp/stack.pid" "$tmp/peers" 2>"$tmp/client.log")" ;;
+    send|recv) line="$(ip netns exec "$n" timeout -k 3 "$CB" "$tmp/$client" 198.18.0.2 5001 "$S" "$streams" "$tmp/stack.pid" "$tmp/peers" 2>"$tmp/client.log")" ;;
     crr) add_sources "$n" "$dev" 198.18.0.
          line="$(ip netns exec "$n" timeout -k 3 "$CB" "$tmp/crr" 198.18.0.2 5001 "$S" "$tmp/stack.pid" "$tmp/peers" 198.18.0.100 64 2>"$tmp/client.log")" ;;
     *) line="$(ip netns exec "$n" timeout -k 3 "$CB" "$tmp/$client" 198.18.0.2 5001 "$S" "$tmp/stack.pid" "$tmp/peers" 2>"$tmp/client.log")" ;;
   esac
   bg_stop "$server"
-  if [[ "$line" == bytes=* ]] && [[ "$line" == *" errors=0 "* ]] && res="$(derive "$([ "$client" = send ] && echo bulk || echo ops)" "$line")"; then
+  if [[ "$line" == bytes=* ]] && [[ "$line" == *" errors=0 "* ]] && res="$(derive "$([ "$client" = send ] || [ "$client" = recv ] && echo bulk || echo ops)" "$line")"; then
     # shellcheck disable=SC2086
     set -- $res; record "$row" "$side" "$1" "$2" "$3" "$4" "$5"
   else
@@ -448,10 +453,17 @@ for run in $(seq 1 "$runs"); do
     [ -n "$tk_off" ] && tun_measure "bulk_in_${streams}_on" tcpkit "$tcpkit" discard send "$streams"
     [ -n "$baseline" ] && [ -n "$bl_off" ] && tun_measure "bulk_in_${streams}_on" baseline "$baseline" discard send "$streams"
   done
-  connect_measure bulk_out_1_off tcpkit "$tcpkit" "$tk_off"
-  [ -n "$baseline" ] && connect_measure bulk_out_1_off baseline "$baseline" "$bl_off"
-  [ -n "$tk_off" ] && connect_measure bulk_out_1_on tcpkit "$tcpkit"
-  [ -n "$baseline" ] && [ -n "$bl_off" ] && connect_measure bulk_out_1_on baseline "$baseline"
+  for streams in 1 4; do
+    tun_measure "bulk_out_${streams}_off" lwip lwip source recv "$streams"
+    tun_measure "bulk_out_${streams}_off" tcpkit "$tcpkit" source recv "$streams" "$tk_off"
+    [ -n "$bl_source" ] && tun_measure "bulk_out_${streams}_off" baseline "$baseline" source recv "$streams" "$bl_off"
+    [ -n "$tk_off" ] && tun_measure "bulk_out_${streams}_on" tcpkit "$tcpkit" source recv "$streams"
+    [ -n "$bl_source" ] && [ -n "$bl_off" ] && tun_measure "bulk_out_${streams}_on" baseline "$baseline" source recv "$streams"
+  done
+  connect_measure client_1_off tcpkit "$tcpkit" "$tk_off"
+  [ -n "$baseline" ] && connect_measure client_1_off baseline "$baseline" "$bl_off"
+  [ -n "$tk_off" ] && connect_measure client_1_on tcpkit "$tcpkit"
+  [ -n "$baseline" ] && [ -n "$bl_off" ] && connect_measure client_1_on baseline "$baseline"
   for w in pingpong crr; do
     veth_measure "$w" on "$w"
     tun_measure "$w" lwip lwip echo "$w"
@@ -484,7 +496,7 @@ def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
 
-bulk = lambda r: r.startswith("bulk") or r == "lo"
+bulk = lambda r: r.startswith("bulk") or r.startswith("client") or r == "lo"
 def fmt_value(r, v):
     if v is None: return "–"
     return f"{v:.2f}" if bulk(r) else (f"{v/1000:.2f}k" if v >= 1000 else f"{v:.0f}")
@@ -515,8 +527,12 @@ labels = [
     ("bulk_in_4_off", "bulk, kernel sending, 4 streams, no offloads (Gbit/s)", None),
     ("bulk_in_1_on", "bulk, kernel sending, 1 stream, offloads on (Gbit/s)", None),
     ("bulk_in_4_on", "bulk, kernel sending, 4 streams, offloads on (Gbit/s)", None),
-    ("bulk_out_1_off", "bulk, TCPKit sending (`tun connect` from a pipe), 1 stream, no offloads (Gbit/s)", "bulk_in_1_off"),
-    ("bulk_out_1_on", "bulk, TCPKit sending (`tun connect` from a pipe), 1 stream, offloads on (Gbit/s)", "bulk_in_1_on"),
+    ("bulk_out_1_off", "bulk, the user-space stack sending (`--mode source`), 1 stream, no offloads (Gbit/s)", "bulk_in_1_off"),
+    ("bulk_out_4_off", "bulk, the user-space stack sending (`--mode source`), 4 streams, no offloads (Gbit/s)", "bulk_in_4_off"),
+    ("bulk_out_1_on", "bulk, the user-space stack sending (`--mode source`), 1 stream, offloads on (Gbit/s)", "bulk_in_1_on"),
+    ("bulk_out_4_on", "bulk, the user-space stack sending (`--mode source`), 4 streams, offloads on (Gbit/s)", "bulk_in_4_on"),
+    ("client_1_off", "bulk, TCPKit sending as the client (`tun connect` from a pipe), 1 stream, no offloads (Gbit/s)", "bulk_in_1_off"),
+    ("client_1_on", "bulk, TCPKit sending as the client (`tun connect` from a pipe), 1 stream, offloads on (Gbit/s)", "bulk_in_1_on"),
     ("pingpong", "1-byte ping-pong, TCP_NODELAY (round trips/s)", None),
     ("crr", "connect + 1-byte request/response + close, one at a time (connections/s)", None),
     ("lo", "kernel ↔ kernel over lo, MTU 1500, offloads off, iperf3 (Gbit/s)", None),

@@ -1,7 +1,9 @@
-// lwIP over a TUN device, raw (callback) API: a discard or echo server on PORT, for comparing
+// lwIP over a TUN device, raw (callback) API: a discard, echo or source server on PORT, for comparing
 // TCPKit with another user-space TCP under the same conditions (TUN, no offloads, one process).
 // Built against Debian's liblwip-dev (its lwipopts.h: NO_SYS=0 with core locking, 64 KiB window).
-//   lwip_server IFNAME ADDRESS PORT discard|echo
+//   lwip_server IFNAME ADDRESS PORT discard|echo|source
+// source: sends zeros as fast as the peer takes them (refilled from the sent callback) until the
+// peer closes; what arrives is dropped.
 // It creates the TUN interface IFNAME (IFF_TUN | IFF_NO_PI) and answers as ADDRESS; the caller
 // gives the kernel's side of IFNAME an address on the same /24 and brings it up. Runs until killed.
 //
@@ -29,7 +31,26 @@
 #include "lwip/tcpip.h"
 
 static int tun_fd = -1;
-static int echo_mode;
+static int echo_mode, source_mode;
+static const unsigned char zeros[16384];  // the source's data, referenced (not copied) by lwIP
+
+// Queues zeros while the send buffer and segment queue have room, then sends.
+static void fill(struct tcp_pcb *pcb) {
+    for (;;) {
+        u16_t room = tcp_sndbuf(pcb);
+        if (room == 0 || tcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN - 1) break;
+        if (room > sizeof zeros) room = sizeof zeros;
+        if (tcp_write(pcb, zeros, room, TCP_WRITE_FLAG_MORE) != ERR_OK) break;
+    }
+    tcp_output(pcb);
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
+    (void)arg;
+    (void)len;
+    fill(pcb);
+    return ERR_OK;
+}
 static struct netif tun_netif;
 
 static err_t tun_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *next_hop) {
@@ -56,6 +77,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
     if (p == NULL) {  // end of stream: close our side too
         tcp_arg(pcb, NULL);
         tcp_recv(pcb, NULL);
+        tcp_sent(pcb, NULL);
         if (tcp_close(pcb) != ERR_OK) tcp_abort(pcb);
         return ERR_OK;
     }
@@ -81,15 +103,20 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
     if (echo_mode) tcp_nagle_disable(pcb);
     tcp_recv(pcb, on_recv);
     tcp_err(pcb, on_error);
+    if (source_mode) {
+        tcp_sent(pcb, on_sent);
+        fill(pcb);
+    }
     return ERR_OK;
 }
 
 int main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: lwip_server IFNAME ADDRESS PORT discard|echo\n");
+        fprintf(stderr, "usage: lwip_server IFNAME ADDRESS PORT discard|echo|source\n");
         return 2;
     }
     echo_mode = strcmp(argv[4], "echo") == 0;
+    source_mode = strcmp(argv[4], "source") == 0;
     tun_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (tun_fd < 0) {
         perror("/dev/net/tun");

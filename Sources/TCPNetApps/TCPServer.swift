@@ -17,6 +17,9 @@ public struct TCPServer: Sendable {
         case http
         /// `IperfServer`: the server side of an `iperf3 -c` TCP test.
         case iperf3
+        /// Zeros sent as fast as the peer takes them, whatever arrives read and dropped, until
+        /// the peer's FIN or RST: the sending side of a throughput test (ttcp's transmitter).
+        case source
     }
 
     public let mode: Mode
@@ -67,6 +70,7 @@ public struct TCPServer: Sendable {
             case .discard: try await Self.discard(c)
             case .http: try await HTTPResponder.serve(c)
             case .iperf3: try await IperfServer.serve(c, registry: registry)
+            case .source: try await Self.source(c)
             }
             await c.close()
         } catch {
@@ -84,5 +88,19 @@ public struct TCPServer: Sendable {
     /// caller closes the connection.
     public static func discard(_ c: TCPConnection) async throws {
         for try await _ in c {}
+    }
+
+    /// Source: writes zeros, 64 KiB at a time, until the peer's FIN (read while writing: what
+    /// arrives is dropped) or a failed write (the peer's RST when it closes with data unread).
+    /// The caller closes the connection.
+    public static func source(_ c: TCPConnection) async throws {
+        let zeros = [UInt8](repeating: 0, count: 64 * 1024)
+        try await withThrowingTaskGroup { group in
+            group.addTask { for try await _ in c {} }
+            group.addTask { while true { try await c.write(zeros) } }
+            // The first to finish ends the other: the reader at the peer's FIN, either on an error.
+            defer { group.cancelAll() }
+            try await group.next()
+        }
     }
 }

@@ -80,6 +80,22 @@ struct TCPServerTests {
         await pair.shutdown()
     }
 
+    @Test("Source: zeros as fast as we read them, until our FIN ends it (the writer is cancelled, the server closes)")
+    func source() async throws {
+        let pair = try AppPair()
+        let server = try pair.serveOne(.source, port: 19)
+        let client = try await pair.connect(port: 19)
+        let received = try #require(try await client.read(1 << 20))
+        #expect(received.count == 1 << 20)
+        #expect(received.allSatisfy { $0 == 0 })
+        // What arrives is read and dropped while the server writes.
+        try await client.write("ignored")
+        try await client.connection.shutdown(.write)
+        await server.value   // serving ended at our FIN, though the writer was blocked on a full window
+        await client.connection.abort()
+        await pair.shutdown()
+    }
+
     @Test("run(_:) serves connections at once, each in its mode, until the stack shuts down")
     func runServesConcurrently() async throws {
         let pair = try AppPair()

@@ -1,0 +1,71 @@
+// Bulk receiver: STREAMS connections to HOST:PORT (a source server), each reading into a 128 KiB
+// buffer for SECONDS; then every connection is closed (with data unread: a reset, which ends the
+// server's writing). Prints one result line (common.h) covering the reading time: what the
+// kernel's sockets delivered to this process, the measure of the server's sending.
+//   recv HOST PORT SECONDS STREAMS [STACKPIDFILE [PEERPIDFILE]]
+#include "common.h"
+#include <pthread.h>
+
+static double deadline;
+static int fds[64];
+static long long got[64], failed[64];
+static pthread_barrier_t start_barrier;
+
+static void *stream(void *arg) {
+    int i = (int)(intptr_t)arg;
+    static __thread char buf[128 * 1024];
+    struct timeval tv = {.tv_sec = 5};  // a stalled server ends the stream, counted as an error
+    setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    pthread_barrier_wait(&start_barrier);
+    long long n = 0;
+    int k = 0;
+    for (;;) {
+        if ((++k & 7) == 0 && now_s() >= deadline) break;
+        ssize_t r = read(fds[i], buf, sizeof buf);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            if (r < 0) perror("read");
+            else fprintf(stderr, "stream %d: the server closed early\n", i);
+            failed[i] = 1;
+            break;
+        }
+        n += r;
+    }
+    got[i] = n;
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 5) {
+        fprintf(stderr, "usage: recv HOST PORT SECONDS STREAMS [STACKPIDFILE [PEERPIDFILE]]\n");
+        return 2;
+    }
+    const char *host = argv[1];
+    int port = atoi(argv[2]);
+    double seconds = atof(argv[3]);
+    int streams = atoi(argv[4]);
+    if (streams < 1 || streams > 64) streams = 1;
+    set_watch(argc, argv, 5);
+    for (int i = 0; i < streams; i++) {
+        fds[i] = connect_retry(host, port, 10, 0);
+        if (fds[i] < 0) die("connect");
+    }
+    pthread_barrier_init(&start_barrier, NULL, (unsigned)streams + 1);
+    pthread_t t[64];
+    for (int i = 0; i < streams; i++) pthread_create(&t[i], NULL, stream, (void *)(intptr_t)i);
+    struct cpu_sample a = cpu_now();
+    double t0 = now_s();
+    deadline = t0 + seconds;
+    pthread_barrier_wait(&start_barrier);
+    long long total = 0, errors = 0;
+    for (int i = 0; i < streams; i++) {
+        pthread_join(t[i], NULL);
+        total += got[i];
+        errors += failed[i];
+    }
+    double t1 = now_s();
+    struct cpu_sample b = cpu_now();
+    for (int i = 0; i < streams; i++) close(fds[i]);
+    print_result(total, streams, errors, t1 - t0, a, b);
+    return 0;
+}
