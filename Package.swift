@@ -41,7 +41,6 @@ let package = Package(
             dependencies: [
                 "TCPWire", "TCPCore", "TCPTrace", "CTCPNetLinux",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
