@@ -2,11 +2,13 @@ import TCPWire
 
 extension TCPStack {
     /// Takes one IP packet from the network. Malformed packets and bad checksums are counted and
-    /// traced as drops, never trapped on.
-    public mutating func handle(ipPacket: UnsafeRawBufferPointer, now: Instant) {
+    /// traced as drops, never trapped on. `verifyChecksum: false` is for a driver whose device has
+    /// verified the TCP checksum, or whose packet never crossed a wire and carries only the
+    /// pseudo-header sum in it (a TUN device with offloads: virtio NEEDS_CSUM).
+    public mutating func handle(ipPacket: UnsafeRawBufferPointer, now: Instant, verifyChecksum: Bool = true) {
         let seg: TCPSegmentView
         do {
-            seg = try TCPPacket.parse(ipPacket)
+            seg = try TCPPacket.parse(ipPacket, verifyChecksum: verifyChecksum)
         } catch {
             statistics.malformed[error, default: 0] += 1
             drop(error == .badTCPChecksum ? .badChecksum : .malformed, now, nil, nil)
