@@ -544,7 +544,7 @@ extension TCPStack {
             resetAndClose(&c, id, now: now, sendRST: true, reason: .localAbort, error: .connectionAborted)
             return
         }
-        if seg.payload.count > Int(c.rcvMSS) { c.rcvMSS = UInt16(clamping: seg.payload.count) }
+        if seg.payload.count > Int(c.rcvMSS) { largeSegmentArriving(&c, payload: seg.payload.count) }
         dataArriving(&c, now)
         // Offsets from RCV.NXT: trim what is old, clip what lies past the window.
         let skip = max(0, Int(c.rcvNxt - dataSeq))
