@@ -238,15 +238,16 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
     static func open(name: String, offload: Bool, system: System) -> Result<Opened, TUNError> {
         guard offload else { return open(name: name, flags: iffTun | iffNoPi, system: system).map { Opened(fd: $0, status: .off) } }
         let refusal: Int32
-        switch open(name: name, flags: iffTun | iffNoPi | iffVnetHdr, system: system) {
+        var setIffErrno: Int32 = 0
+        switch open(name: name, flags: iffTun | iffNoPi | iffVnetHdr, system: system, setIffErrno: &setIffErrno) {
         case .success(let fd):
             let e = system.setOffload(fd, tunOffloadFlags)
             if e == 0 { return .success(Opened(fd: fd, status: .on)) }
             system.close(fd)
             refusal = e
-        case .failure(.nameInUse):
-            // EINVAL from TUNSETIFF: perhaps a kernel without IFF_VNET_HDR (or the name is taken,
-            // which the plain open reports again).
+        case .failure where setIffErrno == EINVAL:
+            // EINVAL from TUNSETIFF: perhaps a kernel without IFF_VNET_HDR (or the name belongs to
+            // something else, which the plain open reports again).
             refusal = EINVAL
         case .failure(let other):
             return .failure(other)
@@ -256,6 +257,12 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
 
     /// open(2) and TUNSETIFF with `flags`.
     static func open(name: String, flags: Int16, system: System) -> Result<Int32, TUNError> {
+        var ignored: Int32 = 0
+        return open(name: name, flags: flags, system: system, setIffErrno: &ignored)
+    }
+
+    /// `open(name:flags:system:)`, also giving TUNSETIFF's errno when that is what failed.
+    static func open(name: String, flags: Int16, system: System, setIffErrno: inout Int32) -> Result<Int32, TUNError> {
         let fd = system.openDevice()
         if fd < 0 {
             let e = -fd
@@ -273,6 +280,7 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
         let e = ifr.withUnsafeMutableBytes { system.setInterface(fd, $0) }
         if e != 0 {
             system.close(fd)
+            setIffErrno = e
             switch e {
             case EPERM, EACCES: return .failure(.notPermitted)
             case EBUSY, EINVAL: return .failure(.nameInUse(name))
