@@ -20,14 +20,14 @@ extension InteropSuites {
         /// byte. With offloads, the kernel's TSO hands over super-segments (more than the MTU of
         /// 1500 bytes in one read) with partial checksums, and the driver counts them; without,
         /// none.
-        @Test(.interop("python3"), arguments: [true, false])
-        func kernelToTCPKit(offload: Bool) async throws {
+        @Test(.interop("python3"), arguments: [(true, false), (false, false), (true, true)])
+        func kernelToTCPKit(offload: Bool, ipv6: Bool) async throws {
             guard Interop.available("offload bulk, kernel sending", tools: ["python3"]) else { return }
             let tun = try TUNNamespace(offload: offload)
             defer { tun.delete() }
             #expect(tun.device.offloadStatus == (offload ? .on : .off))
             #expect(tun.device.offloadActive == offload)
-            let stack = try NetworkStack(device: tun.device, addresses: [IPAddress(TUNNamespace.stackV4)!])
+            let stack = try NetworkStack(device: tun.device, addresses: [IPAddress(TUNNamespace.stackV4)!, IPAddress(TUNNamespace.stackV6)!])
             let listener = try stack.listen(port: 5201)
             let sender = try tun.namespace.start(["python3", "-c", """
                 import socket, time
@@ -35,7 +35,7 @@ extension InteropSuites {
                 data = (block * (\(Self.bytes) // len(block) + 1))[:\(Self.bytes)]
                 for _ in range(100):
                     try:
-                        s = socket.create_connection(("\(TUNNamespace.stackV4)", 5201), timeout=30); break
+                        s = socket.create_connection(("\(ipv6 ? TUNNamespace.stackV6 : TUNNamespace.stackV4)", 5201), timeout=30); break
                     except OSError: time.sleep(0.05)
                 s.sendall(data); s.close(); print("sent", len(data))
                 """], seconds: 60)
@@ -76,8 +76,8 @@ extension InteropSuites {
 
         /// The stack sends 32 MiB to a Python sink, which checks every byte and prints the count.
         /// With offloads the stack sends super-segments (TSO) with partial checksums.
-        @Test(.interop("python3", "ss"), arguments: [true, false])
-        func tcpkitToKernel(offload: Bool) async throws {
+        @Test(.interop("python3", "ss"), arguments: [(true, false), (false, false), (true, true)])
+        func tcpkitToKernel(offload: Bool, ipv6: Bool) async throws {
             guard Interop.available("offload bulk, TCPKit sending", tools: ["python3", "ss"]) else { return }
             let tun = try TUNNamespace(offload: offload)
             defer { tun.delete() }
@@ -85,8 +85,8 @@ extension InteropSuites {
             let sink = try tun.namespace.start(["python3", "-c", """
                 import socket
                 block = \(Self.pythonBlock)
-                l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                l.bind(("0.0.0.0", 5202)); l.listen(1)
+                l = socket.socket(socket.AF_INET6); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                l.bind(("::", 5202)); l.listen(1)
                 c, _ = l.accept()
                 got = bytearray()
                 while True:
@@ -98,8 +98,9 @@ extension InteropSuites {
                 print("received", n, "bad", bad)
                 """], seconds: 60)
             #expect(TCPKitClientTests.waitForListener(tun.namespace, port: 5202))
-            let stack = try NetworkStack(device: tun.device, addresses: [IPAddress(TUNNamespace.stackV4)!])
-            let connection = try await stack.connect(to: SocketAddress(IPAddress(TUNNamespace.kernelV4)!, 5202))
+            let stack = try NetworkStack(device: tun.device, addresses: [IPAddress(TUNNamespace.stackV4)!, IPAddress(TUNNamespace.stackV6)!])
+            let kernel = ipv6 ? TUNNamespace.kernelV6 : TUNNamespace.kernelV4
+            let connection = try await stack.connect(to: SocketAddress(IPAddress(kernel)!, 5202))
             let chunk = 1 << 20
             var offset = 0
             while offset < Self.bytes {
