@@ -174,22 +174,54 @@ struct SegmentationOffloadTests {
         #expect(run(TransmitOffload(maximumSegmentBytes: 1000)) == plain)   // not above the MSS: no TSO
     }
 
-    @Test("with TSO and checksum offload the device's cuts give exactly the segments sent one by one", arguments: [false, true])
-    func tsoCutsEqualOneByOne(ipv6: Bool) {
+    @Test("with TSO and checksum offload the device's cuts give exactly the segments sent one by one",
+          arguments: [(false, true, 0.0), (true, true, 0.0), (false, true, 0.01), (true, false, 0.01), (false, false, 0.03), (false, true, 0.03)])
+    func tsoCutsEqualOneByOne(ipv6: Bool, sack: Bool, loss: Double) {
         let bytes = Self.data(1 << 20)
-        let (plain, p) = Self.transfer(bytes, offload: nil, ipv6: ipv6)
-        let (offloaded, o) = Self.transfer(bytes, offload: Self.tso, ipv6: ipv6)
+        let (plain, p) = Self.transfer(bytes, offload: nil, sack: sack, ipv6: ipv6, lossRate: loss)
+        let (offloaded, o) = Self.transfer(bytes, offload: Self.tso, sack: sack, ipv6: ipv6, lossRate: loss)
         #expect(p.receivedByB == bytes && o.receivedByB == bytes)
         #expect(offloaded.wire.count == plain.wire.count)
-        #expect(offloaded.wire.map(\.bytes) == plain.wire.map(\.bytes))
+        if let i = offloaded.wire.indices.first(where: { $0 < plain.wire.count && offloaded.wire[$0].bytes != plain.wire[$0].bytes }) {
+            Issue.record("wire differs from packet \(i): \(offloaded.wire[i]) with TSO, \(plain.wire[i]) one by one")
+        }
+        if loss > 0 { #expect(plain.wire.contains { $0.dropped } && plain.a.statistics.retransmissions > 0) }
         // Far fewer packets handed over, and some of them large.
         #expect(offloaded.a.statistics.largeSegmentsSent > 0)
-        #expect(offloaded.packetsFromA * 3 < offloaded.fromA.count)
+        #expect(offloaded.packetsFromA * 2 < offloaded.fromA.count)
         #expect((offloaded.fromA.map(\.piece).max() ?? 0) >= 10)
         // Counters count wire segments.
         #expect(offloaded.a.statistics.segmentsSent == offloaded.fromA.count)
         #expect(offloaded.a.statistics.segmentsSent == plain.a.statistics.segmentsSent)
+        #expect(offloaded.a.statistics.retransmissions == plain.a.statistics.retransmissions)
         #expect(plain.a.statistics.largeSegmentsSent == 0)
+    }
+
+    @Test("an application writing in pieces without a FIN: Nagle holds the same short tails with TSO", arguments: [false, true])
+    func nagleTails(noDelay: Bool) throws {
+        func run(_ offload: TransmitOffload?) -> Link {
+            var link = Link(configuration: Self.configuration(), delay: .milliseconds(5))
+            link.offloadA = offload
+            let (a, _) = NotesTests.connected(&link)
+            if noDelay {
+                var o = ConnectionOptions(); o.noDelay = true
+                try! link.a.setOptions(a, o, now: link.now)
+            }
+            var t = 0.5
+            for (i, n) in [10_000, 10_000, 700, 30_001, 5, 100_000, 2_900, 1_000].enumerated() {
+                link.run(until: t)
+                _ = link.onA { s, now in Self.data(n, seed: UInt64(i)).withUnsafeBytes { try! s.send(a, $0, now: now) } }
+                t += i % 2 == 0 ? 0.001 : 0.02
+            }
+            link.run(until: 5)
+            return link
+        }
+        let plain = run(nil), offloaded = run(Self.tso)
+        #expect(offloaded.wire.count == plain.wire.count)
+        if let i = offloaded.wire.indices.first(where: { $0 < plain.wire.count && offloaded.wire[$0].bytes != plain.wire[$0].bytes }) {
+            Issue.record("wire differs from packet \(i): \(offloaded.wire[i]) with TSO, \(plain.wire[i]) one by one")
+        }
+        #expect(offloaded.a.statistics.largeSegmentsSent > 0)
     }
 
     @Test("4 MiB intact with TSO on and off, about the same number of wire segments", arguments: [true, false])
