@@ -14,7 +14,7 @@ struct Link {
         /// Index among the packets sent in the same direction (0 = first).
         var index: Int
         var dropped: Bool
-        /// The packet's bytes as they went on the wire.
+        /// The packet's bytes as they went on the wire (kept when `keepBytes` is on).
         var bytes: [UInt8] = []
         /// Its place among the pieces `OffloadDevice` cut one TSO packet into (0: first or only).
         var piece = 0
@@ -44,6 +44,8 @@ struct Link {
     var offloadB: TransmitOffload?
     /// False: TSO packets are delivered whole, as when the receiver's device coalesces (GRO).
     var cutLargeSegments = true
+    /// Keep each packet's bytes in `wire`.
+    var keepBytes = false
     /// Packets A and B handed over, before any were cut.
     var packetsFromA = 0
     var packetsFromB = 0
@@ -87,7 +89,7 @@ struct Link {
                 for (k, bytes) in pieces.enumerated() {
                     let sent = bytes.withUnsafeBytes { parseSent($0, time: now) }
                     var p = Packet(time: now, fromA: fromA, seg: sent.seg, index: fromA ? sentFromA : sentFromB, dropped: false,
-                                   bytes: bytes, piece: k)
+                                   bytes: keepBytes ? bytes : [], piece: k)
                     if fromA { sentFromA += 1 } else { sentFromB += 1 }
                     p.dropped = dropIf(p) || (lossRate > 0 && rng.chance(lossRate))
                     wire.append(p)
