@@ -86,8 +86,9 @@ public struct PacketOffload: Sendable, Hashable {
     /// Prepares a received `packet` according to `self`: a partial checksum that sits in the TCP
     /// header (start = the IP header's length, offset 16: RFC 9293 §3.1's checksum field) is left
     /// as it is and trusted (the sender is this host's kernel, the bytes crossed no wire); any
-    /// other partial checksum (ICMP, or a TCP one elsewhere) is completed here, in place, and then
-    /// verified as usual, as the kernel would complete it before handing the packet to a socket.
+    /// other partial checksum (ICMP, or a TCP one elsewhere) is completed here, in place
+    /// (`TCPPacket.completeChecksum`), and then verified as usual, as the kernel would complete it
+    /// before handing the packet to a socket.
     func prepareReceived(_ packet: UnsafeMutableRawBufferPointer) -> ReceiveVerdict {
         switch checksum {
         case .complete: return .verify
@@ -97,7 +98,7 @@ public struct PacketOffload: Sendable, Hashable {
             if let ipHeader = Self.tcpHeaderStart(UnsafeRawBufferPointer(packet)), start == ipHeader, offset == 16 {
                 return .trusted
             }
-            Self.completeChecksum(packet, start: start, offset: offset)
+            TCPPacket.completeChecksum(packet, start: start, offset: offset)
             return .verify
         }
     }
@@ -115,13 +116,5 @@ public struct PacketOffload: Sendable, Hashable {
         default:
             return nil
         }
-    }
-
-    /// Completes a partial checksum in place: the field at `start + offset` holds the pseudo-header
-    /// sum, so the Internet checksum (RFC 1071) of the bytes from `start` to the end, field
-    /// included, is the final value.
-    static func completeChecksum(_ packet: UnsafeMutableRawBufferPointer, start: Int, offset: Int) {
-        let sum = InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: packet[start...]))
-        packet.storeBytes(of: sum.bigEndian, toByteOffset: start + offset, as: UInt16.self)
     }
 }

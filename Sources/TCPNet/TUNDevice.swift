@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 import Synchronization
+import TCPWire
 
 /// Why a TUN device could not be opened or used. Every case names what to do about it.
 public enum TUNError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -496,7 +497,7 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
     private static func completeInSoftware(_ packet: UnsafeMutableRawBufferPointer, _ offload: PacketOffload, stats: Counters) {
         guard case .partial(let start, let offset) = offload.checksum else { return }
         guard start >= 0, offset >= 0, start + offset + 2 <= packet.count else { return }   // left to fail verification
-        PacketOffload.completeChecksum(packet, start: start, offset: offset)
+        TCPPacket.completeChecksum(packet, start: start, offset: offset)
         stats.value.withLock { $0.checksumsCompleted += 1 }
     }
 

@@ -90,7 +90,7 @@ import TCPWire
     @Test(arguments: [false, true]) func completingAPartialChecksumGivesTheWholeOne(ipv6: Bool) throws {
         let (whole, partial, start) = try Self.tcpPacket(ipv6 ? Self.a6 : Self.b, ipv6 ? Self.b6 : Self.a, payload: Array(0..<77))
         var p = partial
-        p.withUnsafeMutableBytes { PacketOffload.completeChecksum($0, start: start, offset: 16) }
+        p.withUnsafeMutableBytes { TCPPacket.completeChecksum($0, start: start, offset: 16) }
         #expect(p == whole)
         _ = try p.withUnsafeBytes { try TCPPacket.parse($0) }
     }
