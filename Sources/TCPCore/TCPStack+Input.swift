@@ -2,11 +2,13 @@ import TCPWire
 
 extension TCPStack {
     /// Takes one IP packet from the network. Malformed packets and bad checksums are counted and
-    /// traced as drops, never trapped on.
-    public mutating func handle(ipPacket: UnsafeRawBufferPointer, now: Instant) {
+    /// traced as drops, never trapped on. `verifyChecksum: false` is for a driver whose device has
+    /// verified the TCP checksum, or whose packet never crossed a wire and carries only the
+    /// pseudo-header sum in it (a TUN device with offloads: virtio NEEDS_CSUM).
+    public mutating func handle(ipPacket: UnsafeRawBufferPointer, now: Instant, verifyChecksum: Bool = true) {
         let seg: TCPSegmentView
         do {
-            seg = try TCPPacket.parse(ipPacket)
+            seg = try TCPPacket.parse(ipPacket, verifyChecksum: verifyChecksum)
         } catch {
             statistics.malformed[error, default: 0] += 1
             drop(error == .badTCPChecksum ? .badChecksum : .malformed, now, nil, nil)
@@ -542,7 +544,7 @@ extension TCPStack {
             resetAndClose(&c, id, now: now, sendRST: true, reason: .localAbort, error: .connectionAborted)
             return
         }
-        if seg.payload.count > Int(c.rcvMSS) { c.rcvMSS = UInt16(clamping: seg.payload.count) }
+        if seg.payload.count > Int(c.rcvMSS) { largeSegmentArriving(&c, payload: seg.payload.count) }
         dataArriving(&c, now)
         // Offsets from RCV.NXT: trim what is old, clip what lies past the window.
         let skip = max(0, Int(c.rcvNxt - dataSeq))

@@ -6,11 +6,19 @@ extension TCPStack {
         var header: TCPHeader
         var payloadOffset: Int   // into the send buffer
         var payloadLength: Int
+        /// 0: one segment; else the payload per wire segment (the send MSS) of a TSO segment
+        /// (TCPStack+Offload.swift).
+        var segmentSize = 0
     }
 
     /// Writes the next IP packet to send into `buffer` and returns its length, or nil when there
     /// is nothing to send. Call until nil after every input, timeout or application call.
     public mutating func pollTransmit(now: Instant, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        transmit(now: now, into: buffer, offload: .none)?.length
+    }
+
+    /// `pollTransmit`'s work, with what the device finishes (TCPStack+Offload.swift).
+    mutating func transmit(now: Instant, into buffer: UnsafeMutableRawBufferPointer, offload: TransmitOffload) -> TransmittedPacket? {
         while true {
             if let ctl = controlQueue.popFirst() {
                 var h = TCPHeader(sourcePort: ctl.local.port, destinationPort: ctl.remote.port,
@@ -18,8 +26,10 @@ extension TCPStack {
                 if let o = ctl.options { h.options = o }
                 if let t = ctl.timestamp { h.options.timestamp = t }
                 statistics.resetsSent += ctl.flags.contains(.rst) ? 1 : 0
-                if let n = write(h, from: ctl.local, to: ctl.remote, payloadLength: 0, ring: nil, offset: 0, into: buffer, now: now, id: nil) {
-                    return n
+                if let n = write(h, from: ctl.local, to: ctl.remote, payloadLength: 0, ring: nil, offset: 0, into: buffer, now: now, id: nil,
+                                 partialChecksum: offload.checksum) {
+                    return TransmittedPacket(length: n, checksumPartial: offload.checksum, isIPv6: ctl.local.address.isIPv6,
+                                             transportHeaderLength: (ctl.local.address.isIPv6 ? 40 : 20) + h.encodedLength)
                 }
                 continue
             }
@@ -32,15 +42,21 @@ extension TCPStack {
             var c = take(i)
             let cid = id(ofSlot: i)
             let ipHeader = c.local.address.isIPv6 ? 40 : 20
-            let maxPayload = max(0, buffer.count - ipHeader - 60)
-            if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload) {
+            // An IPv4 packet's total length, and an IPv6 payload's, is at most 65535 bytes.
+            let maxPayload = max(0, min(buffer.count, 65535 + ipHeader - 20) - ipHeader - 60)
+            if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload, segmentLimit: offload.maximumSegmentBytes) {
                 finishOutgoing(&seg.header, &c, now)
-                addSACKBlocks(&c, &seg.header, payloadLength: seg.payloadLength)   // after the timestamps: it fits what is left
+                // After the timestamps: it fits what is left. Every piece of a TSO segment carries
+                // the options, and all but the last a full MSS: no room for blocks.
+                addSACKBlocks(&c, &seg.header, payloadLength: seg.segmentSize > 0 ? c.sendMSS : seg.payloadLength)
                 if seg.header.flags.contains(.ack) { ackSent(&c, ack: seg.header.acknowledgmentNumber) }
+                let pieces = seg.segmentSize > 0 ? (seg.payloadLength + seg.segmentSize - 1) / seg.segmentSize : 1
                 let n = write(seg.header, from: c.local, to: c.remote, payloadLength: seg.payloadLength,
-                              ring: c.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid)
+                              ring: c.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid,
+                              partialChecksum: offload.checksum, segments: pieces)
                 if n != nil {
-                    c.counters.segmentsSent &+= 1
+                    if pieces > 1 { statistics.largeSegmentsSent += 1 }
+                    c.counters.segmentsSent &+= UInt32(truncatingIfNeeded: pieces)
                     c.counters.bytesSent &+= UInt64(seg.payloadLength)
                 }
                 if !wantsToSend(c) {
@@ -48,7 +64,10 @@ extension TCPStack {
                     c.queuedForOutput = false
                 }
                 commit(i, &c, now)
-                if let n { return n }
+                if let n {
+                    return TransmittedPacket(length: n, segmentSize: seg.segmentSize, checksumPartial: offload.checksum,
+                                             isIPv6: ipHeader == 40, transportHeaderLength: ipHeader + seg.header.encodedLength)
+                }
                 continue
             }
             _ = outputQueue.popFirst()
@@ -58,15 +77,21 @@ extension TCPStack {
     }
 
     /// Emits one packet; traces it. Returns nil (and counts nothing sent) if the buffer is too small.
+    /// `segments` > 1: a TSO segment the device cuts into that many wire segments, each with its
+    /// own IPv4 identification (Linux numbers the pieces up from the packet's), so the count of
+    /// segments sent and the identifications are what sending them one by one would give.
     mutating func write(_ h: TCPHeader, from: SocketAddress, to: SocketAddress, payloadLength: Int, ring: ByteRing?,
-                        offset: Int, into buffer: UnsafeMutableRawBufferPointer, now: Instant, id: ConnectionID?) -> Int? {
+                        offset: Int, into buffer: UnsafeMutableRawBufferPointer, now: Instant, id: ConnectionID?,
+                        partialChecksum: Bool = false, segments: Int = 1) -> Int? {
         ipIdentification &+= 1
         do {
             let n = try TCPPacket.emit(source: from.address, destination: to.address, header: h, payloadLength: payloadLength,
-                                       hopLimit: configuration.hopLimit, identification: ipIdentification, into: buffer) { out in
+                                       hopLimit: configuration.hopLimit, identification: ipIdentification,
+                                       checksum: partialChecksum ? .partial : .full, into: buffer) { out in
                 ring?.copy(from: offset, into: out)
             }
-            statistics.segmentsSent += 1
+            ipIdentification &+= UInt16(truncatingIfNeeded: segments - 1)
+            statistics.segmentsSent += segments
             trace(now, id, .send(SegmentSummary(source: from, destination: to, header: h, payloadLength: payloadLength)))
             return n
         } catch {
@@ -128,7 +153,10 @@ extension TCPStack {
     }
 
     /// Decides the next segment and advances SND.NXT, the timers and RTT timing for it.
-    mutating func nextSegment(_ c: inout Connection, _ id: ConnectionID, _ now: Instant, maxPayload: Int) -> OutgoingSegment? {
+    /// `segmentLimit` > MSS: the device segments (TSO), and data may go as one segment of up to
+    /// that many bytes (`largeSegmentLength`).
+    mutating func nextSegment(_ c: inout Connection, _ id: ConnectionID, _ now: Instant, maxPayload: Int,
+                              segmentLimit: Int = 0) -> OutgoingSegment? {
         let window = UInt16(clamping: c.receiveWindow)   // replaced by finishOutgoing (RFC 7323 §2.3)
         func header(_ seq: SequenceNumber, _ flags: TCPFlags) -> TCPHeader {
             TCPHeader(sourcePort: c.local.port, destinationPort: c.remote.port, sequenceNumber: seq,
@@ -156,7 +184,12 @@ extension TCPStack {
             let offset = Int(c.sndNxt - c.sendBufferSeq)
             let unsent = c.unsentBytes
             if unsent > 0 { restartAfterIdle(&c, now) }
-            let length = sendableLength(c, maxPayload: maxPayload)
+            var length = sendableLength(c, maxPayload: maxPayload)
+            var segmentSize = 0
+            if length == c.sendMSS && segmentLimit > c.sendMSS {
+                let large = largeSegmentLength(c, limit: min(segmentLimit, maxPayload))
+                if large > c.sendMSS { length = large; segmentSize = c.sendMSS }
+            }
             if length > 0 {
                 c.swsOverride = false
                 var flags: TCPFlags = [.ack]
@@ -164,7 +197,9 @@ extension TCPStack {
                 let carriesFIN = length == unsent && finSendableAfterData(c)
                 if carriesFIN { flags.insert(.fin) }   // the FIN may ride on the last data
                 let h = header(c.sndNxt, flags)
-                if c.sndNxt < c.sndMax { countRetransmission(&c, bytes: length) }
+                if segmentSize > 0 {
+                    countLargeSegmentRetransmissions(&c, length: length, segmentSize: segmentSize)
+                } else if c.sndNxt < c.sndMax { countRetransmission(&c, bytes: length) }
                 if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: length) }
                 c.lastDataSentAt = now
                 let seq = c.sndNxt
@@ -178,10 +213,14 @@ extension TCPStack {
                     // was already above cwnd (cwnd cut after idle, say) is not taken for it.
                     c.limitedTransmitBytes += max(0, c.bytesInFlight - max(c.cwnd, flightBefore))
                 }
-                recordTransmission(&c, seq: seq, length: length + (carriesFIN ? 1 : 0), fin: carriesFIN, payload: length, now: now)
-                if isNewData && length < c.sendMSS { c.sndSml = c.sndNxt }   // Nagle (Minshall)
+                if segmentSize > 0 {
+                    recordLargeTransmission(&c, seq: seq, length: length, segmentSize: segmentSize, fin: carriesFIN, now: now)
+                } else {
+                    recordTransmission(&c, seq: seq, length: length + (carriesFIN ? 1 : 0), fin: carriesFIN, payload: length, now: now)
+                }
+                if isNewData && length % c.sendMSS != 0 { c.sndSml = c.sndNxt }   // Nagle (Minshall): a short (last) segment
                 c.ackPending = false
-                return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length)
+                return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length, segmentSize: segmentSize)
             }
             if finSendable(c) {
                 let h = header(c.sndNxt, [.fin, .ack])

@@ -44,5 +44,10 @@ public struct TCPStatistics: Sendable, Hashable {
     public var receiveBufferGrowths = 0
     public var sendBufferGrowths = 0
     public var bufferGrowthsRefused = 0
+    /// Segmentation offload: TSO segments handed to the device (each counts in `segmentsSent` as
+    /// the wire segments it becomes), and received segments larger than the MSS we announced
+    /// (coalesced by GRO/LRO below us; each counts in `segmentsReceived` once per MSS it holds).
+    public var largeSegmentsSent = 0
+    public var largeSegmentsReceived = 0
     public func dropCount(_ r: DropReason) -> Int { drops[r] ?? 0 }
 }

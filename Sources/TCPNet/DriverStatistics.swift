@@ -18,5 +18,16 @@ public struct DriverStatistics: Sendable, Hashable {
     /// 64 packets); `packetsReceived` divided by it is the mean batch. 0 when the device delivers
     /// through `start(receive:)`.
     public var deviceReadBatches = 0
+    /// Device offloads (a `TUNDevice` with offloads on): TCP super-segments (larger than the MTU,
+    /// one `virtio_net_hdr` for many segments) received from the device and sent to it.
+    public var offloadSuperSegmentsReceived = 0
+    public var offloadSuperSegmentsSent = 0
+    /// Packets received with a partial checksum (NEEDS_CSUM: the kernel never computed it, the
+    /// bytes crossed no wire) and sent with one (for the device to complete).
+    public var checksumPartialReceived = 0
+    public var checksumPartialSent = 0
+    /// Packets whose offload description did not fit them (a checksum position outside the
+    /// packet): dropped.
+    public var offloadMalformedDropped = 0
     public init() {}
 }

@@ -14,6 +14,17 @@ public protocol PacketDevice: Sendable {
     /// Stops delivering packets. A call of `receive` already under way may still finish; the driver
     /// ignores packets that arrive after it stopped the device.
     func stop()
+    /// What the device finishes on packets the driver sends (checksums, segmentation): the driver
+    /// leaves to it only what it says here. Default: nothing (`.none`).
+    var transmitOffload: PacketOffload.Capabilities { get }
+    /// Sends one IP packet whose checksum or segmentation `offload` asks the device to finish
+    /// (only what `transmitOffload` offers). Default: `send(packet)`, for `.none`.
+    func send(_ packet: UnsafeRawBufferPointer, offload: PacketOffload)
+}
+
+extension PacketDevice {
+    public var transmitOffload: PacketOffload.Capabilities { .none }
+    public func send(_ packet: UnsafeRawBufferPointer, offload: PacketOffload) { send(packet) }
 }
 
 /// A `PacketDevice` whose received packets the stack's event loop can read itself, on its own
@@ -31,6 +42,17 @@ public protocol PollablePacketDevice: PacketDevice {
     /// long, so no packet is cut) without blocking: its length, or nil when none waits (or a read
     /// failed, which the device counts). Called on the stack's event loop only.
     func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int?
+    /// `receive(into:)`, also saying what the device left unfinished or vouched for in `offload`
+    /// (a super-segment larger than the MTU, a partial or verified checksum); `.none` for a plain
+    /// packet. Default: `receive(into:)` with `.none`.
+    func receive(into buffer: UnsafeMutableRawBufferPointer, offload: inout PacketOffload) -> Int?
+}
+
+extension PollablePacketDevice {
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, offload: inout PacketOffload) -> Int? {
+        offload = .none
+        return receive(into: buffer)
+    }
 }
 
 /// What the driver guarantees a `PollablePacketDevice`.

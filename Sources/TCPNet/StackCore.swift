@@ -26,8 +26,11 @@ actor StackCore {
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
     var stack: TCPStack
-    /// The one buffer every outgoing packet is built in (the engine's MTU).
+    /// The one buffer every outgoing packet is built in (the engine's MTU, or the device's largest
+    /// packet when it segments).
     let transmitMemory: OwnedBuffer
+    /// What the device finishes on packets the engine writes (`.none` for most devices).
+    let transmitOffload: TransmitOffload
     var transmitBuffer: UnsafeMutableRawBufferPointer { transmitMemory.bytes }
     /// Where `read` copies received bytes before handing out an array of the exact size.
     let receiveMemory: OwnedBuffer
@@ -92,7 +95,10 @@ actor StackCore {
         // and offers the rest to one segment's payload: a buffer of just the MTU would cut every
         // full segment to MTU − 80 bytes (1420 instead of the MSS). Segments are bounded by the MSS,
         // which comes from the MTU, so no packet is longer than the MTU anyway. (tun)
-        transmitMemory = OwnedBuffer(byteCount: max(config.mtu, 1280) + 60)
+        let capabilities = device.transmitOffload
+        transmitOffload = capabilities.engineOffload
+        transmitMemory = OwnedBuffer(byteCount: capabilities.segmentation ? max(capabilities.maximumPacketBytes, max(config.mtu, 1280) + 60)
+                                                                          : max(config.mtu, 1280) + 60)
         receiveMemory = OwnedBuffer(byteCount: TCPConnection.chunkBytes)
         originUptimeNanoseconds = StackLoop.uptimeNanoseconds()
     }
@@ -157,11 +163,31 @@ actor StackCore {
         guard phase != .stopped, let memory = deviceMemory else { return }
         let buffer = memory.bytes
         var now: Instant? = nil
+        var offload = PacketOffload.none
         for _ in 0..<StackLoop.readBatch {
-            guard let n = device.receive(into: buffer) else { break }
+            guard let n = device.receive(into: buffer, offload: &offload) else { break }
             let t = now ?? self.now()
             now = t
-            input(UnsafeRawBufferPointer(rebasing: buffer[..<n]), t)
+            let packet = UnsafeMutableRawBufferPointer(rebasing: buffer[..<n])
+            let verify: Bool
+            if offload == .none {
+                verify = true
+            } else {
+                // A super-segment goes to the engine whole (it takes segments larger than the MSS,
+                // as after GRO); a partial TCP checksum is not verified (`PacketOffload`).
+                if offload.segmentSize > 0 { statistics.offloadSuperSegmentsReceived += 1 }
+                if case .partial = offload.checksum { statistics.checksumPartialReceived += 1 }
+                switch offload.prepareReceived(packet) {
+                case .verify: verify = true
+                case .trusted: verify = false
+                case .malformed:
+                    statistics.packetsReceived += 1
+                    statistics.bytesReceived += n
+                    statistics.offloadMalformedDropped += 1
+                    continue
+                }
+            }
+            input(UnsafeRawBufferPointer(packet), t, verifyChecksum: verify)
         }
         guard let now else { return }
         statistics.deviceReadBatches += 1
@@ -176,12 +202,12 @@ actor StackCore {
         afterWork(now())
     }
 
-    func input(_ packet: UnsafeRawBufferPointer, _ now: Instant) {
+    func input(_ packet: UnsafeRawBufferPointer, _ now: Instant, verifyChecksum: Bool = true) {
         statistics.packetsReceived += 1
         statistics.bytesReceived += packet.count
         hooks.packets?(.received, now, packet)
         if ICMPResponder.isTCPOrUnparsable(packet) {
-            stack.handle(ipPacket: packet, now: now)
+            stack.handle(ipPacket: packet, now: now, verifyChecksum: verifyChecksum)
             return
         }
         icmpIdentification &+= 1
@@ -198,18 +224,31 @@ actor StackCore {
 
     // MARK: - Output, traces, events, timer
 
-    func transmit(_ n: Int, _ now: Instant) {
+    func transmit(_ n: Int, _ now: Instant, offload: PacketOffload = .none) {
         let packet = UnsafeRawBufferPointer(rebasing: transmitBuffer[0..<n])
         statistics.packetsSent += 1
         statistics.bytesSent += n
         hooks.packets?(.sent, now, packet)
-        device.send(packet)
+        if offload == .none {
+            device.send(packet)
+        } else {
+            if offload.segmentSize > 0 { statistics.offloadSuperSegmentsSent += 1 }
+            if case .partial = offload.checksum { statistics.checksumPartialSent += 1 }
+            device.send(packet, offload: offload)
+        }
     }
 
     func flush(_ now: Instant) {
         guard phase != .stopped else { return }
-        while let n = stack.pollTransmit(now: now, into: transmitBuffer) {
-            transmit(n, now)
+        if transmitOffload == .none {
+            while let n = stack.pollTransmit(now: now, into: transmitBuffer) {
+                transmit(n, now)
+            }
+            return
+        }
+        // The device finishes checksums and cuts super-segments (a TUN device with offloads).
+        while let p = stack.pollTransmit(now: now, into: transmitBuffer, offload: transmitOffload) {
+            transmit(p.length, now, offload: PacketOffload(p))
         }
     }
 

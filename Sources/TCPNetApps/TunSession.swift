@@ -36,10 +36,14 @@ public final class TunSession: Sendable {
         public var seed: UInt64?
         /// What the lines on standard error start with, and our side's name in the ladder.
         public var name: String
+        /// TUN offloads (`TUNDevice`'s `offload`): checksum and segmentation left to the kernel,
+        /// super-segments of up to 64 KiB each way. False: plain packets (`--no-offload`).
+        public var offload: Bool
 
         public init(device: String, kernelAddresses: [String], addresses: [IPAddress], trace: Bool = false,
                     pcap: String? = nil, faults: FaultyDevice.Faults = .init(), seed: UInt64? = nil, name: String = "tcpkit",
-                    traceWidth: Int? = nil) {
+                    traceWidth: Int? = nil, offload: Bool = true) {
+            self.offload = offload
             self.device = device
             self.kernelAddresses = kernelAddresses
             self.addresses = addresses
@@ -95,6 +99,9 @@ public final class TunSession: Sendable {
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         name = configuration.name
         tun = try Self.openDevice(configuration)
+        if case .refused = tun.offloadStatus {
+            FileOutput.standardError.line("\(name): TUN offloads \(tun.offloadStatus)")
+        }
         seed = configuration.seed ?? UInt64.random(in: .min ... .max)
         let faults = configuration.faults
         faulty = faults.isNone ? nil : FaultyDevice(wrapping: tun, faults: faults, seed: seed)
@@ -115,7 +122,7 @@ public final class TunSession: Sendable {
     /// The TUN interface with the kernel's side configured.
     static func openDevice(_ c: Configuration) throws(OpenError) -> TUNDevice {
         do {
-            let t = try TUNDevice(name: c.device)
+            let t = try TUNDevice(name: c.device, offload: c.offload)
             try KernelSide.configure(device: c.device, addresses: c.kernelAddresses)
             return t
         } catch {
@@ -130,6 +137,10 @@ public final class TunSession: Sendable {
         let s = await stack.statistics()
         output.close()
         var line = "\(name): \(s.driver.packetsReceived) packets in, \(s.driver.packetsSent) out; \(s.driver.icmpEchoRequestsAnswered) pings answered"
+        if tun.offloadActive {
+            let t = tun.statistics
+            line += "; offloads: \(t.superSegmentsReceived) super-segments in, \(t.superSegmentsSent) out"
+        }
         if let f = faulty {
             let a = f.sentCounters, b = f.receivedCounters
             line += "; faults out: \(a.lost) lost, \(a.reordered) reordered, \(a.duplicated) duplicated; in: \(b.lost) lost, \(b.reordered) reordered, \(b.duplicated) duplicated"

@@ -22,6 +22,19 @@ public struct TCPSegmentView {
 
 /// Whole packets: IPv4 or IPv6 header + TCP header + payload, with the checksums.
 public enum TCPPacket {
+    /// What `emit` writes into the TCP checksum field.
+    public enum ChecksumMode: Sendable {
+        /// The checksum (RFC 9293 §3.1): the complement of the sum over pseudo-header, header and payload.
+        case full
+        /// The pseudo-header sum only (with the TCP length), folded to 16 bits and *not*
+        /// complemented, for a device to finish: Linux `CHECKSUM_PARTIAL` as a TUN device with
+        /// `IFF_VNET_HDR` takes it (`VIRTIO_NET_HDR_F_NEEDS_CSUM`, csum_start = the IP header's
+        /// length, csum_offset = 16). Summing the TCP header and payload from csum_start with this
+        /// value in place and storing the complement gives the full checksum (`completeChecksum`).
+        /// Header and payload are not summed here.
+        case partial
+    }
+
     /// Parses an IPv4 or IPv6 packet carrying TCP. Verifies the IP header, the lengths and (unless
     /// `verifyChecksum` is false) the TCP checksum over the pseudo-header (RFC 9293 §3.1).
     public static func parse(_ packet: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws(WireError) -> TCPSegmentView {
@@ -64,8 +77,10 @@ public enum TCPPacket {
     /// Writes IP header, TCP header (checksum computed) and payload into `buffer`. The payload is
     /// written by `fillPayload`, which gets exactly `payloadLength` bytes to fill (so a caller can
     /// copy from a ring buffer without an intermediate copy). Returns the packet length.
+    /// `checksum: .partial` leaves the TCP checksum for the device (see `ChecksumMode`).
     public static func emit(source: IPAddress, destination: IPAddress, header: TCPHeader,
                             payloadLength: Int, hopLimit: UInt8 = 64, identification: UInt16 = 0,
+                            checksum: ChecksumMode = .full,
                             into buffer: UnsafeMutableRawBufferPointer,
                             fillPayload: (UnsafeMutableRawBufferPointer) -> Void) throws(WireError) -> Int {
         let ipLength: Int
@@ -97,9 +112,23 @@ public enum TCPPacket {
         fillPayload(UnsafeMutableRawBufferPointer(rebasing: tcp[tcpHeaderLength...]))
         var c = InternetChecksum()
         addPseudoHeader(&c, source: source, destination: destination, tcpLength: tcpLength)
-        c.add(UnsafeRawBufferPointer(tcp))
-        tcp.storeBE16(c.value, at: 16)
+        switch checksum {
+        case .full:
+            c.add(UnsafeRawBufferPointer(tcp))
+            tcp.storeBE16(c.value, at: 16)
+        case .partial:
+            tcp.storeBE16(~c.value, at: 16)   // the folded sum, uncomplemented
+        }
         return total
+    }
+
+    /// Finishes a checksum left partial (`ChecksumMode.partial`), as the device does: the sum of
+    /// `packet[start...]` (the TCP header with the partial value in place, and the payload),
+    /// complemented, stored at `start + offset` (virtio csum_start, csum_offset).
+    public static func completeChecksum(_ packet: UnsafeMutableRawBufferPointer, start: Int, offset: Int = 16) {
+        guard start >= 0, start + offset + 2 <= packet.count else { return }
+        let value = InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: packet[start...]))
+        packet.storeBE16(value, at: start + offset)
     }
 
     /// Convenience: emit with the payload given as a buffer.

@@ -43,6 +43,9 @@ struct TunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Our side sends this share of packets twice, each way.", valueName: "p"))
     var duplicate = "0"
 
+    @Flag(help: "No TUN offloads: plain packets of at most the MTU each way, checksums computed and verified by TCPKit (by default the interface is opened with IFF_VNET_HDR and TUNSETOFFLOAD, and the kernel and TCPKit exchange TCP super-segments of up to 64 KiB with checksums left to the kernel).")
+    var noOffload = false
+
     @Option(help: "Seed of the fault injection and of the stack's ISNs and ports (default: random).")
     var seed: UInt64?
 
@@ -88,7 +91,7 @@ struct TunOptions: ParsableArguments {
             device: device,
             kernelAddresses: [kernelAddress] + (kernelAddress6 == "none" ? [] : [kernelAddress6]),
             addresses: stackAddresses, trace: trace, pcap: pcap, faults: faults, seed: seed,
-            traceWidth: LadderWidth.columns(width, fd: 2, toFile: false))
+            traceWidth: LadderWidth.columns(width, fd: 2, toFile: false), offload: !noOffload)
         do {
             return try TunSession(configuration)
         } catch TunSession.OpenError.device(let e) {

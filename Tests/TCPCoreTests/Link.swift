@@ -14,6 +14,10 @@ struct Link {
         /// Index among the packets sent in the same direction (0 = first).
         var index: Int
         var dropped: Bool
+        /// The packet's bytes as they went on the wire (kept when `keepBytes` is on).
+        var bytes: [UInt8] = []
+        /// Its place among the pieces `OffloadDevice` cut one TSO packet into (0: first or only).
+        var piece = 0
         var description: String {
             "\(time) \(fromA ? "A > B" : "B > A") \(seg)\(dropped ? "  (dropped)" : "")"
         }
@@ -34,6 +38,17 @@ struct Link {
     var traceB: [TraceRecord] = []
     var eventsA: [TCPEvent] = []
     var eventsB: [TCPEvent] = []
+    /// Polls A (B) with `pollTransmit(now:into:offload:)` when set; `OffloadDevice` finishes the
+    /// packets (cuts TSO packets into wire segments, completes partial checksums).
+    var offloadA: TransmitOffload?
+    var offloadB: TransmitOffload?
+    /// False: TSO packets are delivered whole, as when the receiver's device coalesces (GRO).
+    var cutLargeSegments = true
+    /// Keep each packet's bytes in `wire`.
+    var keepBytes = false
+    /// Packets A and B handed over, before any were cut.
+    var packetsFromA = 0
+    var packetsFromB = 0
     private var inFlight: [(at: Instant, toB: Bool, bytes: [UInt8])] = []
     private var sentFromA = 0
     private var sentFromB = 0
@@ -60,15 +75,26 @@ struct Link {
     mutating func flush() {
         for fromA in [true, false] {
             while true {
-                let n = buffer.withUnsafeMutableBytes { fromA ? a.pollTransmit(now: now, into: $0) : b.pollTransmit(now: now, into: $0) }
-                guard let n else { break }
-                let bytes = Array(buffer[0..<n])
-                let sent = bytes.withUnsafeBytes { parseSent($0, time: now) }
-                var p = Packet(time: now, fromA: fromA, seg: sent.seg, index: fromA ? sentFromA : sentFromB, dropped: false)
-                if fromA { sentFromA += 1 } else { sentFromB += 1 }
-                p.dropped = dropIf(p) || (lossRate > 0 && rng.chance(lossRate))
-                wire.append(p)
-                if !p.dropped { inFlight.append((now + delay, fromA, bytes)) }
+                let pieces: [[UInt8]]
+                if let offload = fromA ? offloadA : offloadB {
+                    let t = buffer.withUnsafeMutableBytes { fromA ? a.pollTransmit(now: now, into: $0, offload: offload) : b.pollTransmit(now: now, into: $0, offload: offload) }
+                    guard let t else { break }
+                    pieces = OffloadDevice.finish(Array(buffer[0..<t.length]), t, cut: cutLargeSegments)
+                } else {
+                    let n = buffer.withUnsafeMutableBytes { fromA ? a.pollTransmit(now: now, into: $0) : b.pollTransmit(now: now, into: $0) }
+                    guard let n else { break }
+                    pieces = [Array(buffer[0..<n])]
+                }
+                if fromA { packetsFromA += 1 } else { packetsFromB += 1 }
+                for (k, bytes) in pieces.enumerated() {
+                    let sent = bytes.withUnsafeBytes { parseSent($0, time: now) }
+                    var p = Packet(time: now, fromA: fromA, seg: sent.seg, index: fromA ? sentFromA : sentFromB, dropped: false,
+                                   bytes: keepBytes ? bytes : [], piece: k)
+                    if fromA { sentFromA += 1 } else { sentFromB += 1 }
+                    p.dropped = dropIf(p) || (lossRate > 0 && rng.chance(lossRate))
+                    wire.append(p)
+                    if !p.dropped { inFlight.append((now + delay, fromA, bytes)) }
+                }
             }
         }
         collect()

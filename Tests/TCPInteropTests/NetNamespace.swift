@@ -225,10 +225,10 @@ struct TUNNamespace {
     let namespace: NetNamespace
     let device: TUNDevice
 
-    init(deviceName: String = "tcpkit0") throws {
+    init(deviceName: String = "tcpkit0", offload: Bool = true) throws {
         let ns = try NetNamespace()
         do {
-            device = try TUNDevice(name: deviceName, namespace: ns.name)
+            device = try TUNDevice(name: deviceName, namespace: ns.name, offload: offload)
             try KernelSide.configure(device: deviceName, addresses: [Self.kernelV4 + "/24", Self.kernelV6 + "/64"], namespace: ns.name)
         } catch {
             ns.delete()
