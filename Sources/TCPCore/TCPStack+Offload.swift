@@ -17,14 +17,20 @@ import TCPWire
 /// - counters: `TCPStatistics.segmentsSent`, `ConnectionCounters.segmentsSent` and
 ///   `segmentsRetransmitted` count wire segments (pieces), as Linux's `tcpi_segs_out` counts
 ///   `tcp_skb_pcount`; `TCPStatistics.largeSegmentsSent` counts the TSO packets themselves.
+/// Retransmissions: after a timeout without SACK the data path goes back and sends as above; from
+/// the SACK scoreboard, NextSeg rule (1) sends a lost record together with the lost records right
+/// behind it that it would send next anyway (`extendRetransmission`).
 /// Not TSO: SYN, FIN-only, zero-window probes, pure ACKs, RSTs, the tail loss probe
-/// (RFC 8985 §7.3 sends one segment), SACK retransmissions (one MSS each, as before).
+/// (RFC 8985 §7.3 sends one segment), the first retransmission on entering recovery, NextSeg
+/// rules (3) and (4).
+/// The one difference on the wire: a short last piece carries no SACK blocks (the options are
+/// the same on every piece, and the full ones have no room for them, RFC 6691 §3).
 extension TCPStack {
     /// Writes the next IP packet to send into `buffer`, letting the device finish what `offload`
     /// says it can (TCP segmentation, checksum), and describes it; nil when there is nothing to
     /// send. With `offload: .none` the bytes are exactly those `pollTransmit(now:into:)` writes.
-    /// With `maximumSegmentBytes` above a connection's MSS, new data (and data sent again after a
-    /// timeout without SACK) may go as one TSO segment of up to that many payload bytes (and at
+    /// With `maximumSegmentBytes` above a connection's MSS, new data (data sent again after a
+    /// timeout, and runs of lost segments SACK recovery resends) may go as one TSO segment of up to that many payload bytes (and at
     /// most 65535 − 40 − 60 for IPv4, 65535 − 60 for IPv6, and what `buffer` holds); its
     /// `segmentSize` is then the connection's send MSS. With `checksum`, every packet's TCP
     /// checksum is left partial (`TransmittedPacket.checksumPartial`); the IPv4 header checksum is
@@ -60,6 +66,46 @@ extension TCPStack {
         while offset < length && c.sndNxt + offset < c.sndMax {
             countRetransmission(&c, bytes: min(segmentSize, length - offset))
             offset += segmentSize
+        }
+    }
+
+    /// RFC 6675 NextSeg rule (1) with TSO: record `i` has just been made a one-MSS
+    /// retransmission `seg`; the lost records right after it join it, as long as each is one the
+    /// next call would resend at once: unSACKed, lost, not yet resent, below the highest SACK in
+    /// fast recovery, with cwnd − pipe still at least one MSS, whole segments only (a longer
+    /// record is split as `retransmit` splits it), no FIN. Each record is accounted as
+    /// `retransmit` accounts it (pipe, counters, send time, PRR, undo).
+    mutating func extendRetransmission(_ c: inout Connection, _ sb: Scoreboard, _ i: Int, _ seg: inout OutgoingSegment,
+                                       _ now: Instant, limit: Int) {
+        let mss = c.sendMSS
+        guard seg.payloadLength == mss, !seg.header.flags.contains(.fin) else { return }
+        var j = i + 1
+        while seg.payloadLength + mss <= limit && j < sb.count && c.cwnd - sb.pipe >= mss {
+            var r = sb[j]
+            guard !r.sacked, r.flags.contains(.lost), !r.flags.contains(.retransmitted), !r.flags.contains(.fin),
+                  r.start == sb[j - 1].end, c.inRTORecovery || sb.highestSACKed.map({ r.start < $0 }) ?? true else { break }
+            if r.length > mss {
+                guard sb.split(j, at: r.start + mss) else { break }
+                r = sb[j]
+            }
+            let offset = Int(r.start - c.sendBufferSeq)
+            guard offset == seg.payloadOffset + seg.payloadLength, offset + r.length <= c.sendBuffer.count else { break }
+            r.flags.insert([.retransmitted, .everRetransmitted])
+            r.sentAt = now
+            sb[j] = r
+            sb.pipe += r.length
+            countRetransmission(&c, bytes: r.length)
+            if c.inFastRecovery && sb.undoMarker != nil { sb.undoRetransmissions += 1 }
+            if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: r.length) }
+            if c.rttSeq.map({ $0 >= r.start && $0 < r.end }) ?? false { c.rttSeq = nil }   // Karn
+            seg.payloadLength += r.length
+            seg.segmentSize = mss
+            j += 1
+            if r.length < mss { break }   // a short record ends the run
+        }
+        if seg.segmentSize > 0 {
+            if seg.payloadOffset + seg.payloadLength == c.sendBuffer.count { seg.header.flags.insert(.psh) }
+            else { seg.header.flags.remove(.psh) }
         }
     }
 

@@ -172,7 +172,7 @@ extension TCPStack {
             c.ackPending = false
             return OutgoingSegment(header: h, payloadOffset: 0, payloadLength: 0)
         }
-        if c.state.isSynchronized, let seg = sackNextSegment(&c, now, maxPayload: maxPayload, window: window) {
+        if c.state.isSynchronized, let seg = sackNextSegment(&c, now, maxPayload: maxPayload, window: window, segmentLimit: segmentLimit) {
             return seg
         }
         if c.state.isSynchronized && c.retransmitFirst,

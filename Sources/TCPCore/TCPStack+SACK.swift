@@ -301,7 +301,8 @@ extension TCPStack {
 
     /// RFC 6675 §4 NextSeg rules (1), (3) and (4) (and, after an RTO, every lost segment in
     /// order), or the retransmitted tail loss probe.
-    mutating func sackNextSegment(_ c: inout Connection, _ now: Instant, maxPayload: Int, window: UInt16) -> OutgoingSegment? {
+    mutating func sackNextSegment(_ c: inout Connection, _ now: Instant, maxPayload: Int, window: UInt16,
+                                  segmentLimit: Int = 0) -> OutgoingSegment? {
         guard let sb = c.scoreboard, c.sackOK else { return nil }
         if sb.tlpPending {
             // RFC 8985 §7.3: new data if it is available and the receive window allows it (the
@@ -328,9 +329,11 @@ extension TCPStack {
             }
         }
         guard c.inFastRecovery || c.inRTORecovery, c.cwnd - sb.pipe >= c.sendMSS else { return nil }
-        // Rule (1): a lost segment.
+        // Rule (1): a lost segment (with TSO, the lost ones that follow it too: TCPStack+Offload.swift).
         if let i = sb.nextLost(belowHighestSACK: !c.inRTORecovery) {
-            return retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window)
+            guard var seg = retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window) else { return nil }
+            if segmentLimit > c.sendMSS { extendRetransmission(&c, sb, i, &seg, now, limit: min(segmentLimit, maxPayload)) }
+            return seg
         }
         // Rule (2), new data, is the data path's; rule (3) when it has none to send: the first
         // unSACKed segment below the highest SACK not yet resent.

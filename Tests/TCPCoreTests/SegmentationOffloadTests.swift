@@ -199,6 +199,35 @@ struct SegmentationOffloadTests {
         #expect(plain.a.statistics.largeSegmentsSent == 0)
     }
 
+    @Test("a blackout loses a whole flight: resent after the timeout, in TSO segments, the wire as one by one", arguments: [true, false])
+    func blackout(sack: Bool) {
+        let bytes = Self.data(1 << 20)
+        let lose: (Link.Packet) -> Bool = { $0.fromA && $0.time >= seconds(0.14) && $0.time < seconds(0.3) }
+        let (plain, p) = Self.transfer(bytes, offload: nil, sack: sack, dropIf: lose)
+        let (offloaded, o) = Self.transfer(bytes, offload: Self.tso, sack: sack, dropIf: lose)
+        #expect(p.receivedByB == bytes && o.receivedByB == bytes)
+        #expect(plain.a.statistics.retransmissionTimeouts > 0)
+        #expect(offloaded.wire.count == plain.wire.count)
+        if let i = offloaded.wire.indices.first(where: { $0 < plain.wire.count && offloaded.wire[$0].bytes != plain.wire[$0].bytes }) {
+            Issue.record("wire differs from packet \(i): \(offloaded.wire[i]) with TSO, \(plain.wire[i]) one by one")
+        }
+        #expect(Self.resentInLargeSegments(offloaded) > 0)
+        #expect(offloaded.a.statistics.retransmissions == plain.a.statistics.retransmissions)
+    }
+
+    /// Wire segments from A that repeat data (seq below the highest end sent before) and were cut
+    /// from a TSO packet (not its first piece).
+    static func resentInLargeSegments(_ link: Link) -> Int {
+        var highest: SequenceNumber?
+        var n = 0
+        for p in link.fromA where !p.seg.payload.isEmpty {
+            if let h = highest, p.seg.seq < h, p.piece > 0 { n += 1 }
+            let end = p.seg.seq + p.seg.payload.count
+            if highest.map({ end > $0 }) ?? true { highest = end }
+        }
+        return n
+    }
+
     @Test("an application writing in pieces without a FIN: Nagle holds the same short tails with TSO", arguments: [false, true])
     func nagleTails(noDelay: Bool) throws {
         func run(_ offload: TransmitOffload?) -> Link {
