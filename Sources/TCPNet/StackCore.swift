@@ -22,6 +22,12 @@ actor StackCore {
     nonisolated let hooks: NetworkStack.Hooks
     /// The monotonic uptime (CLOCK_MONOTONIC) at the engine's `Instant.zero`.
     nonisolated let originUptimeNanoseconds: UInt64
+    /// Sharded stacks: which shard this is, and what the shards share (nil: the only one).
+    nonisolated let shardIndex: Int
+    nonisolated let router: ShardRouter?
+    /// Connection handles of this shard alive in the application (`TCPConnection`s): what
+    /// `NetworkStack.connect` balances the shards by.
+    nonisolated let handles = Atomic<Int>(0)
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
@@ -73,7 +79,10 @@ actor StackCore {
     var wakeEpoch: UInt64 = 0
 
     init(device: any PacketDevice, polled: Bool, addresses: [IPAddress],
-         configuration: TCPConfiguration, hooks: NetworkStack.Hooks, seed: UInt64?, inboxLimitBytes: Int) {
+         configuration: TCPConfiguration, hooks: NetworkStack.Hooks, seed: UInt64?, inboxLimitBytes: Int,
+         shard: Int = 0, router: ShardRouter? = nil, originUptimeNanoseconds origin: UInt64? = nil) {
+        shardIndex = shard
+        self.router = router
         self.loop = StackLoop()
         deviceMemory = polled ? OwnedBuffer(byteCount: PollablePacketDeviceLimits.maximumPacketBytes) : nil
         self.device = device
@@ -94,7 +103,7 @@ actor StackCore {
         // which comes from the MTU, so no packet is longer than the MTU anyway. (tun)
         transmitMemory = OwnedBuffer(byteCount: max(config.mtu, 1280) + 60)
         receiveMemory = OwnedBuffer(byteCount: TCPConnection.chunkBytes)
-        originUptimeNanoseconds = StackLoop.uptimeNanoseconds()
+        originUptimeNanoseconds = origin ?? StackLoop.uptimeNanoseconds()
     }
 
     deinit {
@@ -181,6 +190,7 @@ actor StackCore {
         statistics.bytesReceived += packet.count
         hooks.packets?(.received, now, packet)
         if ICMPResponder.isTCPOrUnparsable(packet) {
+            if router != nil && handOffIfNotOurs(packet, hopsLeft: nil) { return }
             stack.handle(ipPacket: packet, now: now)
             return
         }
@@ -194,6 +204,40 @@ actor StackCore {
         case .icmpMalformed: statistics.icmpMalformed += 1
         case .otherProtocol: statistics.otherProtocolDropped += 1
         }
+    }
+
+    // MARK: - Shards
+
+    /// Sharded stacks (see `ShardRouter`): hands a TCP segment this shard has no TCB for to the
+    /// next shard, and says so. `hopsLeft` is nil for a packet from our own device (it goes round
+    /// every other shard and back), else what its mailbox record said.
+    func handOffIfNotOurs(_ packet: UnsafeRawBufferPointer, hopsLeft: Int?) -> Bool {
+        guard let router, hopsLeft != 0, let flow = SegmentFlow(packet),
+              !stack.hasConnection(local: flow.local, remote: flow.remote) else { return false }
+        // A new connection request opens where it arrived (the SYN-ACK then steers the flow here);
+        // one that came round the ring is handled by its own shard at the end of it (hopsLeft 0).
+        if hopsLeft == nil && flow.isConnectionRequest { return false }
+        let left = hopsLeft.map { $0 - 1 } ?? (router.shardCount - 1)
+        if router.handOff(packet, to: router.next(after: shardIndex), hopsLeft: left) {
+            statistics.segmentsHandedOff += 1
+        } else {
+            statistics.handOffDropped += 1
+        }
+        return true
+    }
+
+    /// Called on the loop when other shards handed segments to this one.
+    func takeHandedOff() {
+        guard phase != .stopped, let router else { return }
+        let handed = router.mailboxes[shardIndex].take()
+        let now = self.now()
+        for h in handed {
+            statistics.segmentsTakenOver += 1
+            h.bytes.withUnsafeBytes { packet in
+                if !handOffIfNotOurs(packet, hopsLeft: h.hopsLeft) { stack.handle(ipPacket: packet, now: now) }
+            }
+        }
+        afterWork(now)
     }
 
     // MARK: - Output, traces, events, timer
@@ -674,6 +718,7 @@ actor StackCore {
         loop.tickEnd = nil
         loop.unwatch()
         inbox.close()
+        router?.mailboxes[shardIndex].close()
         device.stop()
     }
 }

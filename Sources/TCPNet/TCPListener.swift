@@ -1,3 +1,4 @@
+import Synchronization
 import TCPCore
 
 /// A listening port: an `AsyncSequence` of accepted connections that ends when the listener (or
@@ -9,41 +10,80 @@ public final class TCPListener: AsyncSequence, Sendable {
 
     /// The stack the listener belongs to.
     public let stack: NetworkStack
-    let id: ListenerID
+    /// The engine's listener on each shard, in shard order.
+    let ids: [ListenerID]
     public let port: UInt16
+    /// Where the next `accept` of a sharded listener starts looking (it moves on every call, so
+    /// that no shard's connections wait behind another's).
+    let nextShard = Atomic<Int>(0)
 
-    init(stack: NetworkStack, id: ListenerID, port: UInt16) {
+    init(stack: NetworkStack, ids: [ListenerID], port: UInt16) {
         self.stack = stack
-        self.id = id
+        self.ids = ids
         self.port = port
     }
 
     deinit {
-        let core = stack.core
-        let id = self.id
-        core.loop.execute { core.onLoop { $0.closeListener(id) } }
+        for (core, id) in zip(stack.cores, ids) {
+            core.loop.execute { core.onLoop { $0.closeListener(id) } }
+        }
     }
 
     /// The next established connection; suspends until one is there; nil once closed.
+    ///
+    /// A sharded stack's listener takes from every shard's accept queue, starting each call at
+    /// the next shard in turn; with none waiting, it waits for whichever shard gets one first.
     public func accept() async throws(TCPConnectionError) -> TCPConnection? {
-        let core = stack.core, id = self.id
+        guard ids.count > 1 else { return try await acceptUnsharded() }
+        let cores = stack.cores, ids = self.ids, n = ids.count
+        let start = nextShard.wrappingAdd(1, ordering: .relaxed).oldValue
+        var epochs = [UInt64](repeating: 0, count: n)
+        while true {
+            for k in 0..<n {
+                let shard = (start + k) % n
+                let core = cores[shard], id = ids[shard]
+                let attempt = core.loop.inEventLoop ? core.onLoop { $0.tryAccept(id) } : await core.tryAccept(id)
+                switch attempt {
+                case .done(let opened?): return TCPConnection(stack: stack, core: core, opened: opened)
+                case .done(nil): return nil   // closed: `close()`, or the stack shut down
+                case .wouldBlock(let epoch): epochs[shard] = epoch
+                }
+            }
+            if Task.isCancelled { throw .cancelled }
+            // Every shard's wait returns at its next listener wake-up, or at once when one came
+            // since our try there (the epoch moved); the first to return ends the others'.
+            let waits = epochs
+            await withTaskGroup(of: Void.self) { group in
+                for shard in 0..<n {
+                    let core = cores[shard], id = ids[shard], epoch = waits[shard]
+                    group.addTask { await core.waitForListener(id, epoch: epoch) }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// `accept` of an unsharded stack.
+    func acceptUnsharded() async throws(TCPConnectionError) -> TCPConnection? {
+        let core = stack.core, id = ids[0]
         // On the stack's thread (a task preferring `NetworkStack.executor`): no hop.
         while core.loop.inEventLoop {
             let attempt = core.onLoop { $0.tryAccept(id) }
             guard case .wouldBlock(let epoch) = attempt else {
-                if case .done(let opened) = attempt { return opened.map { TCPConnection(stack: stack, opened: $0) } }
+                if case .done(let opened) = attempt { return opened.map { TCPConnection(stack: stack, core: core, opened: $0) } }
                 break
             }
             if Task.isCancelled { throw .cancelled }
             await core.waitForListenerOnLoop(id, epoch: epoch)
         }
         guard let opened = try await core.accept(id) else { return nil }
-        return TCPConnection(stack: stack, opened: opened)
+        return TCPConnection(stack: stack, core: core, opened: opened)
     }
 
     /// Stops listening; connections not yet accepted are reset. Pending `accept`s return nil.
     public func close() async {
-        await stack.core.closeListener(id)
+        for (core, id) in zip(stack.cores, ids) { await core.closeListener(id) }
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(listener: self) }
