@@ -60,6 +60,9 @@ public final class TCPConnection: AsyncSequence, Sendable {
     /// same as `NetworkStack.executor`).
     public var executor: any TaskExecutor { core.loop.taskExecutor }
 
+    /// The shard the connection lives on (0..<`NetworkStack.shardCount`; always 0 unsharded).
+    public var shard: Int { core.shardIndex }
+
     /// Up to `maxBytes` received bytes; suspends while none are buffered; nil at end of stream.
     /// - Throws: `.reset`, `.timedOut`, `.closed` (after `close`/`abort`), `.cancelled`.
     public func read(maxBytes: Int = TCPConnection.chunkBytes) async throws(TCPConnectionError) -> [UInt8]? {

@@ -87,6 +87,8 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
     static let tunSetIff: UInt = 0x4004_54CA
     static let iffTun: Int16 = 0x0001
     static let iffNoPi: Int16 = 0x1000
+    /// IFF_MULTI_QUEUE: every TUNSETIFF with this flag and the same name attaches one more queue.
+    static let iffMultiQueue: Int16 = 0x0100
     // struct ifreq: char ifr_name[16], then a union of 24 bytes whose first member we use is
     // short ifr_flags, at offset 16; 40 bytes in all on 64-bit Linux.
     static let ifreqSize = 40, ifreqFlagsOffset = 16
@@ -116,16 +118,35 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
     /// `/var/run/netns/NAMESPACE` (setns(2), CLONE_NEWNET): a TUN descriptor belongs to the network
     /// namespace it was opened in, so the interface appears there while this process stays in
     /// its own namespace. The interface goes away when the device is deinitialised.
-    public init(name: String = "tcpkit0", namespace: String? = nil) throws(TUNError) {
+    public convenience init(name: String = "tcpkit0", namespace: String? = nil) throws(TUNError) {
+        try self.init(name: name, namespace: namespace, multiQueue: false)
+    }
+
+    /// Opens `count` queues of one multi-queue TUN interface `name` (IFF_MULTI_QUEUE; created
+    /// with the first queue, or attached to when it exists as a multi-queue interface), one
+    /// device per queue: for a sharded `NetworkStack`, one per core. The kernel hands each flow to
+    /// the queue that last sent one of its packets, or else picks one by flow hash (Linux's tun
+    /// automatic queue selection), and hands what a queue sends to the stack as any TUN write.
+    /// The interface goes away when the last queue is deinitialised.
+    /// - Throws: `.badName`, `.nameInUse` (a single-queue interface of that name exists), or what
+    ///   opening a queue throws (the queues already opened are closed).
+    public static func openQueues(name: String = "tcpkit0", count: Int, namespace: String? = nil) throws(TUNError) -> [TUNDevice] {
+        guard count >= 1 else { throw .system(call: "TUNSETIFF (IFF_MULTI_QUEUE, \(count) queues)", errno: EINVAL) }
+        var queues: [TUNDevice] = []
+        for _ in 0..<count { queues.append(try TUNDevice(name: name, namespace: namespace, multiQueue: true)) }
+        return queues
+    }
+
+    init(name: String, namespace: String?, multiQueue: Bool) throws(TUNError) {
         guard !name.isEmpty, name.utf8.count <= Self.maximumNameLength,
               !name.contains("/"), !name.contains(where: \.isWhitespace) else { throw .badName(name) }
         self.name = name
         self.namespace = namespace
         let opened: Result<Int32, TUNError>
         if let namespace {
-            opened = Self.inNamespace(namespace) { Self.open(name: name) }
+            opened = Self.inNamespace(namespace) { Self.open(name: name, multiQueue: multiQueue) }
         } else {
-            opened = Self.open(name: name)
+            opened = Self.open(name: name, multiQueue: multiQueue)
         }
         let fd = try opened.get()
         var ends: [Int32] = [-1, -1]
@@ -151,7 +172,7 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
     }
 
     /// Opens and configures the descriptor in the calling thread's network namespace.
-    static func open(name: String) -> Result<Int32, TUNError> {
+    static func open(name: String, multiQueue: Bool = false) -> Result<Int32, TUNError> {
         let fd = Glibc.open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 {
             let e = errno
@@ -163,7 +184,7 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
         }
         var ifr = [UInt8](repeating: 0, count: ifreqSize)
         for (i, b) in name.utf8.enumerated() { ifr[i] = b }
-        let flags = UInt16(bitPattern: iffTun | iffNoPi)
+        let flags = UInt16(bitPattern: iffTun | iffNoPi | (multiQueue ? iffMultiQueue : 0))
         ifr[ifreqFlagsOffset] = UInt8(flags & 0xFF)          // host order: x86-64 and arm64 are little-endian
         ifr[ifreqFlagsOffset + 1] = UInt8(flags >> 8)
         let r = ifr.withUnsafeMutableBytes { ioctl(fd, tunSetIff, $0.baseAddress!) }

@@ -25,7 +25,8 @@ public struct TCPServer: Sendable {
     /// The iperf3 tests under way, shared by every connection of this server.
     let registry = IperfServer.Registry()
 
-    /// - Parameter onStackThread: serve on the stack's own thread (`NetworkStack.executor`), so
+    /// - Parameter onStackThread: serve on the stack's own thread (`TCPConnection.executor`: each
+    ///   connection on its shard's, for a sharded stack), so
     ///   that a request is read, answered and sent without a thread hop (the default; every mode
     ///   here is short, non-blocking work). False serves on Swift's global executor.
     public init(mode: Mode, onStackThread: Bool = true) {
@@ -50,7 +51,12 @@ public struct TCPServer: Sendable {
         await withDiscardingTaskGroup { group in
             do {
                 for try await connection in listener {
-                    group.addTask { await serve(connection) }
+                    if onStackThread {
+                        // The connection's own shard's thread (a sharded stack has several).
+                        group.addTask(executorPreference: connection.executor) { await serve(connection) }
+                    } else {
+                        group.addTask { await serve(connection) }
+                    }
                 }
             } catch {
                 // The listener ends with .stackShutDown when the stack shuts down.
