@@ -223,11 +223,18 @@ public final class NetworkStack: Sendable {
     /// A sharded stack listens on every shard, each with `backlog`; `accept` takes from all.
     public func listen(port: UInt16, address: IPAddress? = nil, backlog: Int = 128) throws(TCPConnectionError) -> TCPListener {
         var ids: [ListenerID] = []
+        let gate = cores.count > 1 ? AcceptGate(shards: cores.count) : nil
         for core in cores {
             let result: Result<ListenerID, TCPConnectionError>
             // The loop lives as long as `core`, which we hold: the call always completes.
             result = core.loop.runAndWait {
-                core.assumeIsolated { c in Result { () throws(TCPConnectionError) in try c.listen(port: port, address: address, backlog: backlog) } }
+                core.assumeIsolated { c in
+                    Result { () throws(TCPConnectionError) in
+                        let id = try c.listen(port: port, address: address, backlog: backlog)
+                        if let gate { c.acceptGates[id] = gate }
+                        return id
+                    }
+                }
             }
             switch result {
             case .success(let id): ids.append(id)
@@ -236,7 +243,7 @@ public final class NetworkStack: Sendable {
                 throw error
             }
         }
-        return TCPListener(stack: self, ids: ids, port: port)
+        return TCPListener(stack: self, ids: ids, port: port, gate: gate)
     }
 
     /// Closes every listener and connection (FIN after the queued data; RST where received data

@@ -71,6 +71,8 @@ actor StackCore {
     var closing: Set<ConnectionID> = []
     /// Listeners and the tasks waiting in `accept`.
     var listeners: [ListenerID: [Waiter]] = [:]
+    /// Sharded listeners: their gates, signalled at every wake-up of the listener here.
+    var acceptGates: [ListenerID: AcceptGate] = [:]
     /// Tokens that tell waiters apart (for cancellation); drawn from any thread.
     nonisolated let tokens = Atomic<UInt64>(0)
     /// Counts wake-ups (and anything else that resumes waiters). A caller that found nothing to
@@ -429,8 +431,15 @@ actor StackCore {
         }
     }
 
+    /// The listeners are gone (shutdown, stop): their sharded `accept`s must look again.
+    func signalAcceptGates() {
+        for gate in acceptGates.values { gate.signal(shard: shardIndex) }
+        acceptGates = [:]
+    }
+
     func wakeListener(_ id: ListenerID) {
         wakeEpoch &+= 1
+        acceptGates[id]?.signal(shard: shardIndex)
         guard listeners[id] != nil else { return }
         Self.resumeAll(&listeners[id]!)
     }
@@ -515,6 +524,7 @@ actor StackCore {
 
     func closeListener(_ id: ListenerID) {
         guard let waiters = listeners.removeValue(forKey: id) else { return }
+        acceptGates.removeValue(forKey: id)?.signal(shard: shardIndex)
         wakeEpoch &+= 1
         let now = now()
         try? stack.closeListener(id, now: now)
@@ -675,6 +685,7 @@ actor StackCore {
             for w in waiters { w.continuation.resume() }
         }
         listeners = [:]
+        signalAcceptGates()
         let open = Array(entries.keys)
         for id in open {
             try? stack.close(id, now: now)
@@ -709,6 +720,7 @@ actor StackCore {
         wakeEpoch &+= 1
         for (_, waiters) in listeners { for w in waiters { w.continuation.resume() } }
         listeners = [:]
+        signalAcceptGates()
         for id in Array(entries.keys) { wakeAll(id) }
         entries = [:]
         armedDeadline = nil

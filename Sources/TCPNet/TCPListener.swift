@@ -17,10 +17,14 @@ public final class TCPListener: AsyncSequence, Sendable {
     /// that no shard's connections wait behind another's).
     let nextShard = Atomic<Int>(0)
 
-    init(stack: NetworkStack, ids: [ListenerID], port: UInt16) {
+    /// Sharded: tells which shards may have a connection waiting (nil unsharded).
+    let gate: AcceptGate?
+
+    init(stack: NetworkStack, ids: [ListenerID], port: UInt16, gate: AcceptGate?) {
         self.stack = stack
         self.ids = ids
         self.port = port
+        self.gate = gate
     }
 
     deinit {
@@ -34,33 +38,33 @@ public final class TCPListener: AsyncSequence, Sendable {
     /// A sharded stack's listener takes from every shard's accept queue, starting each call at
     /// the next shard in turn; with none waiting, it waits for whichever shard gets one first.
     public func accept() async throws(TCPConnectionError) -> TCPConnection? {
-        guard ids.count > 1 else { return try await acceptUnsharded() }
+        guard let gate else { return try await acceptUnsharded() }
         let cores = stack.cores, ids = self.ids, n = ids.count
         let start = nextShard.wrappingAdd(1, ordering: .relaxed).oldValue
-        var epochs = [UInt64](repeating: 0, count: n)
         while true {
+            // Only the shards signalled since they were last found empty are asked (each ask off
+            // the shard's own thread is a hop there); a signal after `take` ends the wait at once.
+            let (marked, epoch) = gate.take()
             for k in 0..<n {
                 let shard = (start + k) % n
+                guard marked[shard] else { continue }
                 let core = cores[shard], id = ids[shard]
                 let attempt = core.loop.inEventLoop ? core.onLoop { $0.tryAccept(id) } : await core.tryAccept(id)
                 switch attempt {
-                case .done(let opened?): return TCPConnection(stack: stack, core: core, opened: opened)
-                case .done(nil): return nil   // closed: `close()`, or the stack shut down
-                case .wouldBlock(let epoch): epochs[shard] = epoch
+                case .done(let opened?):
+                    // More may wait there, and in the marked shards not asked yet: mark them
+                    // again, waking any concurrent `accept` that found nothing.
+                    gate.signal(shard: shard)
+                    for other in (k + 1)..<n where marked[(start + other) % n] { gate.signal(shard: (start + other) % n) }
+                    return TCPConnection(stack: stack, core: core, opened: opened)
+                case .done(nil):
+                    return nil   // closed: `close()`, or the stack shut down
+                case .wouldBlock:
+                    break
                 }
             }
             if Task.isCancelled { throw .cancelled }
-            // Every shard's wait returns at its next listener wake-up, or at once when one came
-            // since our try there (the epoch moved); the first to return ends the others'.
-            let waits = epochs
-            await withTaskGroup(of: Void.self) { group in
-                for shard in 0..<n {
-                    let core = cores[shard], id = ids[shard], epoch = waits[shard]
-                    group.addTask { await core.waitForListener(id, epoch: epoch) }
-                }
-                await group.next()
-                group.cancelAll()
-            }
+            await gate.wait(epoch: epoch)
         }
     }
 

@@ -264,6 +264,22 @@ struct ShardTests {
         await pair.shutdown()
     }
 
+    @Test("two accepts waiting at once each get one of two connections queued on one shard")
+    func concurrentAccepts() async throws {
+        let pair = try ShardedPair()
+        let listener = try pair.sharded.listen(port: 7)
+        let first = Task { try await listener.accept() }
+        let second = Task { try await listener.accept() }
+        try await Task.sleep(for: .milliseconds(20))
+        pair.link.steer { _ in 1 }
+        let c1 = try await pair.peer.connect(to: SocketAddress(StackPair.serverV4, 7))
+        let c2 = try await pair.peer.connect(to: SocketAddress(StackPair.serverV4, 7))
+        let a = try await first.value, b = try await second.value
+        #expect(a?.shard == 1 && b?.shard == 1)
+        #expect(Set([a?.remoteAddress, b?.remoteAddress]) == Set([c1.localAddress, c2.localAddress]))
+        await pair.shutdown()
+    }
+
     @Test("shutdown stops every shard: devices stopped, listener ends, connect fails")
     func shutdownStopsAll() async throws {
         let pair = try ShardedPair(shards: 3)
