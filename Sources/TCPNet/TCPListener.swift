@@ -38,7 +38,7 @@ public final class TCPListener: AsyncSequence, Sendable {
     /// A sharded stack's listener takes from every shard's accept queue, starting each call at
     /// the next shard in turn; with none waiting, it waits for whichever shard gets one first.
     public func accept() async throws(TCPConnectionError) -> TCPConnection? {
-        guard let gate else { return try await acceptUnsharded() }
+        guard let gate else { return try await accept(fromShard: 0) }
         let cores = stack.cores, ids = self.ids, n = ids.count
         let start = nextShard.wrappingAdd(1, ordering: .relaxed).oldValue
         while true {
@@ -68,10 +68,14 @@ public final class TCPListener: AsyncSequence, Sendable {
         }
     }
 
-    /// `accept` of an unsharded stack.
-    func acceptUnsharded() async throws(TCPConnectionError) -> TCPConnection? {
-        let core = stack.core, id = ids[0]
-        // On the stack's thread (a task preferring `NetworkStack.executor`): no hop.
+    /// The next connection established on shard `shard` (0..<`NetworkStack.shardCount`) only;
+    /// suspends until one is there; nil once closed. For an acceptor per shard, each running on
+    /// its shard's loop (`NetworkStack.executor(ofShard:)`), where it takes its connections with
+    /// no thread hop at all (`TCPServer` serves a sharded stack so). Unsharded, the same as
+    /// `accept()`.
+    public func accept(fromShard shard: Int) async throws(TCPConnectionError) -> TCPConnection? {
+        let core = stack.cores[shard], id = ids[shard]
+        // On the shard's thread (a task preferring its executor): no hop.
         while core.loop.inEventLoop {
             let attempt = core.onLoop { $0.tryAccept(id) }
             guard case .wouldBlock(let epoch) = attempt else {

@@ -38,25 +38,36 @@ public struct TCPServer: Sendable {
     /// listener ends (closed, or the stack shut down) and every connection has been served.
     public func run(_ listener: TCPListener) async {
         guard onStackThread else { return await serveAll(listener) }
+        let shards = listener.stack.shardCount
+        if shards > 1 {
+            // An acceptor on each shard's thread, taking that shard's connections and serving
+            // them there: no connection ever crosses to another thread.
+            await withDiscardingTaskGroup { group in
+                for shard in 0..<shards {
+                    group.addTask(executorPreference: listener.stack.executor(ofShard: shard)) {
+                        await serveAll(listener, shard: shard)
+                    }
+                }
+            }
+            return
+        }
         // The preference is inherited by the task group's child tasks: every connection's.
         await withTaskExecutorPreference(listener.stack.executor) {
             await serveAll(listener)
         }
     }
 
-    func serveAll(_ listener: TCPListener) async {
+    /// Serves the connections of one shard (`shard`), or of them all (nil).
+    func serveAll(_ listener: TCPListener, shard: Int? = nil) async {
         // A discarding group: a plain task group keeps every finished child (its task and frame,
         // about 2 KB) until the group ends, so a server taking connection after connection grew
         // without bound.
         await withDiscardingTaskGroup { group in
             do {
-                for try await connection in listener {
-                    if onStackThread {
-                        // The connection's own shard's thread (a sharded stack has several).
-                        group.addTask(executorPreference: connection.executor) { await serve(connection) }
-                    } else {
-                        group.addTask { await serve(connection) }
-                    }
+                while let connection = try await (shard == nil ? listener.accept() : listener.accept(fromShard: shard!)) {
+                    // On the stack's thread, the child inherits the acceptor's preference: the
+                    // shard's own loop (a shard's acceptor takes only that shard's connections).
+                    group.addTask { await serve(connection) }
                 }
             } catch {
                 // The listener ends with .stackShutDown when the stack shuts down.

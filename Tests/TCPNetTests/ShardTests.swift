@@ -280,6 +280,21 @@ struct ShardTests {
         await pair.shutdown()
     }
 
+    @Test("accept(fromShard:) takes only that shard's connections")
+    func acceptFromShard() async throws {
+        let pair = try ShardedPair()
+        let listener = try pair.sharded.listen(port: 7)
+        pair.link.steer { _ in 1 }
+        let c = try await pair.peer.connect(to: SocketAddress(StackPair.serverV4, 7))
+        let zero = Task { try await listener.accept(fromShard: 0) }
+        let one = try await listener.accept(fromShard: 1)
+        #expect(one?.shard == 1 && one?.remoteAddress == c.localAddress)
+        try await Task.sleep(for: .milliseconds(20))
+        zero.cancel()
+        await #expect(throws: TCPConnectionError.cancelled) { _ = try await zero.value }
+        await pair.shutdown()
+    }
+
     @Test("shutdown stops every shard: devices stopped, listener ends, connect fails")
     func shutdownStopsAll() async throws {
         let pair = try ShardedPair(shards: 3)
