@@ -163,6 +163,13 @@ public struct TCPStack {
     /// Number of connections with a TCB (any state but a CLOSED one held only by its handle).
     public var connectionCount: Int { demux.count }
 
+    /// Whether a TCB (any state, TIME-WAIT included) exists for this four-tuple: what a segment
+    /// from `remote` to `local` would be demultiplexed to. A sharded driver asks it to tell its
+    /// own connections' segments from another shard's.
+    public func hasConnection(local: SocketAddress, remote: SocketAddress) -> Bool {
+        demux[FourTuple(local: local, remote: remote)] != nil
+    }
+
     /// The next event for the application.
     public mutating func pollEvent() -> TCPEvent? { events.popFirst() }
 

@@ -29,5 +29,34 @@ public struct DriverStatistics: Sendable, Hashable {
     /// Packets whose offload description did not fit them (a checksum position outside the
     /// packet): dropped.
     public var offloadMalformedDropped = 0
+    /// Sharded stacks (`NetworkStack(devices:...)`): TCP segments this shard had no connection
+    /// for and handed to the next shard (one count per hand-off), and segments other shards
+    /// handed to this one. A shard's `packetsReceived` counts only what its own device delivered.
+    public var segmentsHandedOff = 0
+    public var segmentsTakenOver = 0
+    /// Hand-offs dropped because the next shard's mailbox was full (or it had stopped).
+    public var handOffDropped = 0
     public init() {}
+
+    /// Adds `other`'s counters to these (the sum over the shards of a sharded stack).
+    public mutating func add(_ other: DriverStatistics) {
+        packetsReceived += other.packetsReceived
+        bytesReceived += other.bytesReceived
+        packetsSent += other.packetsSent
+        bytesSent += other.bytesSent
+        icmpEchoRequestsAnswered += other.icmpEchoRequestsAnswered
+        icmpIgnored += other.icmpIgnored
+        icmpMalformed += other.icmpMalformed
+        otherProtocolDropped += other.otherProtocolDropped
+        inboxDropped += other.inboxDropped
+        deviceReadBatches += other.deviceReadBatches
+        segmentsHandedOff += other.segmentsHandedOff
+        segmentsTakenOver += other.segmentsTakenOver
+        handOffDropped += other.handOffDropped
+        offloadSuperSegmentsReceived += other.offloadSuperSegmentsReceived
+        offloadSuperSegmentsSent += other.offloadSuperSegmentsSent
+        checksumPartialReceived += other.checksumPartialReceived
+        checksumPartialSent += other.checksumPartialSent
+        offloadMalformedDropped += other.offloadMalformedDropped
+    }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import TCPCore
 import TCPWire
 
@@ -56,13 +57,33 @@ public final class NetworkStack: Sendable {
         }
     }
 
-    let core: StackCore
+    /// The shards: one engine on one event loop each, over one device (queue) each.
+    let cores: [StackCore]
+    /// The first shard (the only one of an unsharded stack).
+    var core: StackCore { cores[0] }
+    /// Where `connect` starts looking for the least loaded shard (round robin among equals).
+    let nextShard = Atomic<Int>(0)
 
-    /// Wall-clock time (since the Unix epoch) at the engine's `Instant.zero`.
+    /// Wall-clock time (since the Unix epoch) at the engine's `Instant.zero` (every shard's).
     public let wallClockAtZero: Duration
 
     /// The addresses the stack answers for.
     public let addresses: [IPAddress]
+
+    /// Why a sharded stack could not be configured.
+    public enum ShardingError: Error, Equatable, Sendable, CustomStringConvertible {
+        /// No device was given.
+        case noDevices
+        /// `TCPConfiguration.ephemeralPorts` has fewer ports than there are shards.
+        case tooFewEphemeralPorts(ports: Int, shards: Int)
+
+        public var description: String {
+            switch self {
+            case .noDevices: "a NetworkStack needs at least one device"
+            case .tooFewEphemeralPorts(let p, let n): "\(p) ephemeral ports cannot be split among \(n) shards"
+            }
+        }
+    }
 
     /// Starts a stack on `device` answering for `addresses` (TCP, and ICMP echo).
     /// - Parameters:
@@ -73,45 +94,115 @@ public final class NetworkStack: Sendable {
     ///   - pollDevice: when the device is a `PollablePacketDevice`, the loop reads it itself (the
     ///     default); false makes it deliver through `start(receive:)` as any device does.
     /// - Throws: what `device.start` (or `startPolled`) throws.
-    public init(device: some PacketDevice, addresses: [IPAddress], configuration: TCPConfiguration = TCPConfiguration(),
+    public convenience init(device: some PacketDevice, addresses: [IPAddress], configuration: TCPConfiguration = TCPConfiguration(),
+                            hooks: Hooks = Hooks(), seed: UInt64? = nil, inboxLimitBytes: Int = 8 << 20, pollDevice: Bool = true) throws {
+        try self.init(devices: [device], addresses: addresses, configuration: configuration, hooks: hooks, seed: seed,
+                      inboxLimitBytes: inboxLimitBytes, pollDevice: pollDevice)
+    }
+
+    /// Starts a sharded stack: one shard per device, each an engine (`TCPStack`) on an event loop
+    /// (thread) of its own, reading and writing its own device — typically the queues of one
+    /// multi-queue TUN interface (`TUNDevice.openQueues`), one per core. One device is the
+    /// unsharded stack of `init(device:...)`.
+    ///
+    /// A connection lives on one shard for its whole life: `connect` opens it on the shard with
+    /// the fewest open connections (round robin among equals) and its packets leave through that
+    /// shard's device, which is what makes a multi-queue TUN device steer the flow's incoming
+    /// packets back to that queue; an incoming SYN opens its connection on the shard whose device
+    /// delivered it. A segment that reaches a shard without its connection is handed to the shard
+    /// that has it (see `ShardRouter`). Each shard draws ephemeral ports from its own slice of
+    /// `configuration.ephemeralPorts` and has `bufferMemoryLimit / devices.count` of buffer
+    /// memory, so the stack as a whole keeps the configured limits. Listeners listen on every
+    /// shard; `statistics()` sums the shards (`shardStatistics()` has each one's).
+    ///
+    /// Hooks are called on each shard's thread, so possibly at the same time on several.
+    /// - Throws: `ShardingError`, or what a device's `start` (or `startPolled`) throws (the shards
+    ///   already started are stopped).
+    public init(devices: [any PacketDevice], addresses: [IPAddress], configuration: TCPConfiguration = TCPConfiguration(),
                 hooks: Hooks = Hooks(), seed: UInt64? = nil, inboxLimitBytes: Int = 8 << 20, pollDevice: Bool = true) throws {
-        let pollable = pollDevice ? device as? any PollablePacketDevice : nil
-        let core = StackCore(device: device, polled: pollable != nil, addresses: addresses, configuration: configuration,
-                             hooks: hooks, seed: seed, inboxLimitBytes: inboxLimitBytes)
-        self.core = core
+        guard !devices.isEmpty else { throw ShardingError.noDevices }
+        let n = devices.count
+        let router = n > 1 ? ShardRouter(shards: n) : nil
+        let origin = StackLoop.uptimeNanoseconds()
+        var cores: [StackCore] = []
+        var polled: [(any PollablePacketDevice)?] = []
+        for (index, device) in devices.enumerated() {
+            var shardConfiguration = configuration
+            if n > 1 {
+                guard let ports = ShardRouter.ephemeralPorts(configuration.ephemeralPorts, shard: index, of: n) else {
+                    throw ShardingError.tooFewEphemeralPorts(ports: configuration.ephemeralPorts.count, shards: n)
+                }
+                shardConfiguration.ephemeralPorts = ports
+                shardConfiguration.bufferMemoryLimit = configuration.bufferMemoryLimit / n
+            }
+            let pollable = pollDevice ? device as? any PollablePacketDevice : nil
+            polled.append(pollable)
+            // One seed for every shard: the same ISN and SYN-cookie secrets stack-wide.
+            cores.append(StackCore(device: device, polled: pollable != nil, addresses: addresses, configuration: shardConfiguration,
+                                   hooks: hooks, seed: seed, inboxLimitBytes: inboxLimitBytes,
+                                   shard: index, router: router, originUptimeNanoseconds: origin))
+        }
+        router?.attach(cores)
+        self.cores = cores
         self.addresses = addresses
         var realtime = timespec()
         clock_gettime(CLOCK_REALTIME, &realtime)
-        let elapsed = StackLoop.uptimeNanoseconds() &- core.originUptimeNanoseconds
+        let elapsed = StackLoop.uptimeNanoseconds() &- origin
         wallClockAtZero = .seconds(realtime.tv_sec) + .nanoseconds(realtime.tv_nsec) - .nanoseconds(Int64(elapsed))
-        let inbox = core.inbox
-        let loop = core.loop
-        loop.execute { core.assumeIsolated { $0.attach() } }
+        for core in cores {
+            let loop = core.loop
+            loop.execute { core.assumeIsolated { $0.attach() } }
+        }
         do {
-            if let pollable {
-                try pollable.startPolled()
-                loop.execute { core.assumeIsolated { $0.startPolling(pollable) } }
-            } else {
-                try device.start { packet in
-                    if inbox.push(packet) {
-                        loop.execute { core.assumeIsolated { $0.drainInbox() } }
+            for (core, pollable) in zip(cores, polled) {
+                let loop = core.loop
+                if let pollable {
+                    try pollable.startPolled()
+                    loop.execute { core.assumeIsolated { $0.startPolling(pollable) } }
+                } else {
+                    let inbox = core.inbox
+                    try core.device.start { packet in
+                        if inbox.push(packet) {
+                            loop.execute { core.assumeIsolated { $0.drainInbox() } }
+                        }
                     }
                 }
             }
         } catch {
-            core.loop.execute { core.assumeIsolated { $0.stop() } }
+            for core in cores { core.loop.execute { core.assumeIsolated { $0.stop() } } }
             throw error
         }
     }
 
+    /// The number of shards (devices).
+    public var shardCount: Int { cores.count }
+
     /// The stack's event loop as a task executor: handlers that prefer it run on the stack's own
-    /// thread (see the type's documentation, and docs/tun.md for when not to).
+    /// thread (see the type's documentation, and docs/tun.md for when not to). A sharded stack's
+    /// first shard; prefer `TCPConnection.executor`, the loop of the connection's own shard.
     public var executor: any TaskExecutor { core.loop.taskExecutor }
+
+    /// The event loop of shard `index` (0..<shardCount) as a task executor.
+    public func executor(ofShard index: Int) -> any TaskExecutor { cores[index].loop.taskExecutor }
 
     deinit {
         // Nobody holds a connection or listener of ours any more: stop at once.
-        let core = self.core
-        core.loop.execute { core.assumeIsolated { $0.stop() } }
+        for core in cores { core.loop.execute { core.assumeIsolated { $0.stop() } } }
+    }
+
+    /// The shard a new outgoing connection goes to: the one with the fewest connection handles
+    /// alive, the round robin deciding among equals.
+    func shardForConnect() -> StackCore {
+        guard cores.count > 1 else { return core }
+        let start = nextShard.wrappingAdd(1, ordering: .relaxed).oldValue
+        var best = cores[start % cores.count]
+        var least = best.handles.load(ordering: .relaxed)
+        for k in 1..<cores.count {
+            let candidate = cores[(start + k) % cores.count]
+            let load = candidate.handles.load(ordering: .relaxed)
+            if load < least { best = candidate; least = load }
+        }
+        return best
     }
 
     /// Active open (RFC 9293 §3.10.1): returns once the handshake has completed.
@@ -119,8 +210,9 @@ public final class NetworkStack: Sendable {
     /// - Throws: `.refused` (RST to our SYN), `.timedOut` (no answer after the SYN retries),
     ///   `.addressNotAvailable`, `.noEphemeralPort`, `.stackShutDown`, `.cancelled`.
     public func connect(to remote: TCPWire.SocketAddress, from local: IPAddress? = nil) async throws(TCPConnectionError) -> TCPConnection {
-        let opened = try await core.connect(to: remote, from: local)
-        return TCPConnection(stack: self, opened: opened)
+        let shard = shardForConnect()
+        let opened = try await shard.connect(to: remote, from: local)
+        return TCPConnection(stack: self, core: shard, opened: opened)
     }
 
     /// Passive open (RFC 9293 §3.10.1) on `port` (at `address`, or every address of the stack).
@@ -128,14 +220,30 @@ public final class NetworkStack: Sendable {
     /// complete the handshake wait in the engine's accept queue (up to `backlog`) until taken.
     ///
     /// Synchronous: off the stack's loop it waits briefly for the loop to register the listener.
+    /// A sharded stack listens on every shard, each with `backlog`; `accept` takes from all.
     public func listen(port: UInt16, address: IPAddress? = nil, backlog: Int = 128) throws(TCPConnectionError) -> TCPListener {
-        let core = self.core
-        let result: Result<ListenerID, TCPConnectionError>
-        // The loop lives as long as `core`, which we hold: the call always completes.
-        result = core.loop.runAndWait {
-            core.assumeIsolated { c in Result { () throws(TCPConnectionError) in try c.listen(port: port, address: address, backlog: backlog) } }
+        var ids: [ListenerID] = []
+        let gate = cores.count > 1 ? AcceptGate(shards: cores.count) : nil
+        for core in cores {
+            let result: Result<ListenerID, TCPConnectionError>
+            // The loop lives as long as `core`, which we hold: the call always completes.
+            result = core.loop.runAndWait {
+                core.assumeIsolated { c in
+                    Result { () throws(TCPConnectionError) in
+                        let id = try c.listen(port: port, address: address, backlog: backlog)
+                        if let gate { c.acceptGates[id] = gate }
+                        return id
+                    }
+                }
+            }
+            switch result {
+            case .success(let id): ids.append(id)
+            case .failure(let error):
+                for (core, id) in zip(cores, ids) { core.loop.execute { core.onLoop { $0.closeListener(id) } } }
+                throw error
+            }
         }
-        return TCPListener(stack: self, id: try result.get(), port: port)
+        return TCPListener(stack: self, ids: ids, port: port, gate: gate)
     }
 
     /// Closes every listener and connection (FIN after the queued data; RST where received data
@@ -145,12 +253,31 @@ public final class NetworkStack: Sendable {
     /// connections in FIN-WAIT-2 (all our data and FIN acknowledged) are dropped quietly, the
     /// others are reset. Afterwards every call fails with `.closed` or `.stackShutDown`, and
     /// listeners' sequences end. Safe to call more than once (later calls wait for the first).
+    /// A sharded stack shuts its shards down side by side.
     public func shutdown(gracePeriod: Duration = .seconds(2)) async {
-        await core.shutdown(gracePeriod: gracePeriod)
+        guard cores.count > 1 else { return await core.shutdown(gracePeriod: gracePeriod) }
+        await withTaskGroup(of: Void.self) { group in
+            for core in cores { group.addTask { await core.shutdown(gracePeriod: gracePeriod) } }
+        }
     }
 
-    /// The driver's and the engine's counters.
+    /// The driver's and the engine's counters: of a sharded stack, the sum over its shards.
     public func statistics() async -> NetworkStatistics {
-        await core.snapshot()
+        guard cores.count > 1 else { return await core.snapshot() }
+        let shards = await shardStatistics()
+        var total = shards[0]
+        for s in shards.dropFirst() {
+            total.driver.add(s.driver)
+            total.tcp.add(s.tcp)
+            total.connections += s.connections
+        }
+        return total
+    }
+
+    /// Each shard's counters, in shard order (one element for an unsharded stack).
+    public func shardStatistics() async -> [NetworkStatistics] {
+        var all: [NetworkStatistics] = []
+        for core in cores { all.append(await core.snapshot()) }
+        return all
     }
 }

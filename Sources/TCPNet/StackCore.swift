@@ -22,6 +22,12 @@ actor StackCore {
     nonisolated let hooks: NetworkStack.Hooks
     /// The monotonic uptime (CLOCK_MONOTONIC) at the engine's `Instant.zero`.
     nonisolated let originUptimeNanoseconds: UInt64
+    /// Sharded stacks: which shard this is, and what the shards share (nil: the only one).
+    nonisolated let shardIndex: Int
+    nonisolated let router: ShardRouter?
+    /// Connection handles of this shard alive in the application (`TCPConnection`s): what
+    /// `NetworkStack.connect` balances the shards by.
+    nonisolated let handles = Atomic<Int>(0)
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
@@ -68,6 +74,8 @@ actor StackCore {
     var closing: Set<ConnectionID> = []
     /// Listeners and the tasks waiting in `accept`.
     var listeners: [ListenerID: [Waiter]] = [:]
+    /// Sharded listeners: their gates, signalled at every wake-up of the listener here.
+    var acceptGates: [ListenerID: AcceptGate] = [:]
     /// Tokens that tell waiters apart (for cancellation); drawn from any thread.
     nonisolated let tokens = Atomic<UInt64>(0)
     /// Counts wake-ups (and anything else that resumes waiters). A caller that found nothing to
@@ -76,7 +84,10 @@ actor StackCore {
     var wakeEpoch: UInt64 = 0
 
     init(device: any PacketDevice, polled: Bool, addresses: [IPAddress],
-         configuration: TCPConfiguration, hooks: NetworkStack.Hooks, seed: UInt64?, inboxLimitBytes: Int) {
+         configuration: TCPConfiguration, hooks: NetworkStack.Hooks, seed: UInt64?, inboxLimitBytes: Int,
+         shard: Int = 0, router: ShardRouter? = nil, originUptimeNanoseconds origin: UInt64? = nil) {
+        shardIndex = shard
+        self.router = router
         self.loop = StackLoop()
         deviceMemory = polled ? OwnedBuffer(byteCount: PollablePacketDeviceLimits.maximumPacketBytes) : nil
         self.device = device
@@ -100,7 +111,7 @@ actor StackCore {
         transmitMemory = OwnedBuffer(byteCount: capabilities.segmentation ? max(capabilities.maximumPacketBytes, max(config.mtu, 1280) + 60)
                                                                           : max(config.mtu, 1280) + 60)
         receiveMemory = OwnedBuffer(byteCount: TCPConnection.chunkBytes)
-        originUptimeNanoseconds = StackLoop.uptimeNanoseconds()
+        originUptimeNanoseconds = origin ?? StackLoop.uptimeNanoseconds()
     }
 
     deinit {
@@ -207,6 +218,7 @@ actor StackCore {
         statistics.bytesReceived += packet.count
         hooks.packets?(.received, now, packet)
         if ICMPResponder.isTCPOrUnparsable(packet) {
+            if router != nil && handOffIfNotOurs(packet, hopsLeft: nil, verifyChecksum: verifyChecksum) { return }
             stack.handle(ipPacket: packet, now: now, verifyChecksum: verifyChecksum)
             return
         }
@@ -220,6 +232,42 @@ actor StackCore {
         case .icmpMalformed: statistics.icmpMalformed += 1
         case .otherProtocol: statistics.otherProtocolDropped += 1
         }
+    }
+
+    // MARK: - Shards
+
+    /// Sharded stacks (see `ShardRouter`): hands a TCP segment this shard has no TCB for to the
+    /// next shard, and says so. `hopsLeft` is nil for a packet from our own device (it goes round
+    /// every other shard and back), else what its mailbox record said.
+    func handOffIfNotOurs(_ packet: UnsafeRawBufferPointer, hopsLeft: Int?, verifyChecksum: Bool) -> Bool {
+        guard let router, hopsLeft != 0, let flow = SegmentFlow(packet),
+              !stack.hasConnection(local: flow.local, remote: flow.remote) else { return false }
+        // A new connection request opens where it arrived (the SYN-ACK then steers the flow here);
+        // one that came round the ring is handled by its own shard at the end of it (hopsLeft 0).
+        if hopsLeft == nil && flow.isConnectionRequest { return false }
+        let left = hopsLeft.map { $0 - 1 } ?? (router.shardCount - 1)
+        if router.handOff(packet, to: router.next(after: shardIndex), hopsLeft: left, verifyChecksum: verifyChecksum) {
+            statistics.segmentsHandedOff += 1
+        } else {
+            statistics.handOffDropped += 1
+        }
+        return true
+    }
+
+    /// Called on the loop when other shards handed segments to this one.
+    func takeHandedOff() {
+        guard phase != .stopped, let router else { return }
+        let handed = router.mailboxes[shardIndex].take()
+        let now = self.now()
+        for h in handed {
+            statistics.segmentsTakenOver += 1
+            h.bytes.withUnsafeBytes { packet in
+                if !handOffIfNotOurs(packet, hopsLeft: h.hopsLeft, verifyChecksum: h.verifyChecksum) {
+                    stack.handle(ipPacket: packet, now: now, verifyChecksum: h.verifyChecksum)
+                }
+            }
+        }
+        afterWork(now)
     }
 
     // MARK: - Output, traces, events, timer
@@ -424,8 +472,15 @@ actor StackCore {
         }
     }
 
+    /// The listeners are gone (shutdown, stop): their sharded `accept`s must look again.
+    func signalAcceptGates() {
+        for gate in acceptGates.values { gate.signal(shard: shardIndex) }
+        acceptGates = [:]
+    }
+
     func wakeListener(_ id: ListenerID) {
         wakeEpoch &+= 1
+        acceptGates[id]?.signal(shard: shardIndex)
         guard listeners[id] != nil else { return }
         Self.resumeAll(&listeners[id]!)
     }
@@ -510,6 +565,7 @@ actor StackCore {
 
     func closeListener(_ id: ListenerID) {
         guard let waiters = listeners.removeValue(forKey: id) else { return }
+        acceptGates.removeValue(forKey: id)?.signal(shard: shardIndex)
         wakeEpoch &+= 1
         let now = now()
         try? stack.closeListener(id, now: now)
@@ -670,6 +726,7 @@ actor StackCore {
             for w in waiters { w.continuation.resume() }
         }
         listeners = [:]
+        signalAcceptGates()
         let open = Array(entries.keys)
         for id in open {
             try? stack.close(id, now: now)
@@ -704,6 +761,7 @@ actor StackCore {
         wakeEpoch &+= 1
         for (_, waiters) in listeners { for w in waiters { w.continuation.resume() } }
         listeners = [:]
+        signalAcceptGates()
         for id in Array(entries.keys) { wakeAll(id) }
         entries = [:]
         armedDeadline = nil
@@ -713,6 +771,7 @@ actor StackCore {
         loop.tickEnd = nil
         loop.unwatch()
         inbox.close()
+        router?.mailboxes[shardIndex].close()
         device.stop()
     }
 }

@@ -79,7 +79,7 @@ extension TCPConnection {
     /// The common path of the overloads: `produce` fills the engine's send buffer on the loop.
     @usableFromInline
     func write(producing produce: sending @escaping ByteProducer) async throws(TCPConnectionError) {
-        let core = stack.core, id = self.id
+        let core = self.core, id = self.id
         guard core.loop.inEventLoop else { return try await core.write(id, producing: produce) }
         // On the stack's thread (see `read`): no hop, no suspension while the bytes fit. The
         // producer is only ever called there, by one call at a time.

@@ -1,3 +1,4 @@
+import Synchronization
 import TCPCore
 import TCPWire
 
@@ -35,23 +36,37 @@ public final class TCPConnection: AsyncSequence, Sendable {
     public let localAddress: TCPWire.SocketAddress
     public let remoteAddress: TCPWire.SocketAddress
 
-    init(stack: NetworkStack, opened: StackCore.Opened) {
+    /// The shard the connection lives on (the stack's only one, unless it is sharded).
+    let core: StackCore
+
+    init(stack: NetworkStack, core: StackCore, opened: StackCore.Opened) {
         self.stack = stack
+        self.core = core
+        core.handles.wrappingAdd(1, ordering: .relaxed)
         id = opened.id
         localAddress = opened.local
         remoteAddress = opened.remote
     }
 
     deinit {
-        let core = stack.core
+        let core = self.core
         let id = self.id
+        core.handles.wrappingSubtract(1, ordering: .relaxed)
         core.loop.execute { core.onLoop { $0.release(id, abort: false) } }
     }
+
+    /// The event loop of the connection's shard as a task executor: a handler that prefers it
+    /// runs on the thread that moves this connection's packets (for an unsharded stack, the
+    /// same as `NetworkStack.executor`).
+    public var executor: any TaskExecutor { core.loop.taskExecutor }
+
+    /// The shard the connection lives on (0..<`NetworkStack.shardCount`; always 0 unsharded).
+    public var shard: Int { core.shardIndex }
 
     /// Up to `maxBytes` received bytes; suspends while none are buffered; nil at end of stream.
     /// - Throws: `.reset`, `.timedOut`, `.closed` (after `close`/`abort`), `.cancelled`.
     public func read(maxBytes: Int = TCPConnection.chunkBytes) async throws(TCPConnectionError) -> [UInt8]? {
-        let core = stack.core, id = self.id
+        let core = self.core, id = self.id
         // On the stack's thread: try, and wait there without a hop until an event says to retry.
         while core.loop.inEventLoop {
             let attempt = try core.onLoop { c in
@@ -72,7 +87,7 @@ public final class TCPConnection: AsyncSequence, Sendable {
     ///   (some bytes may have been queued).
     public func write(_ bytes: [UInt8]) async throws(TCPConnectionError) {
         guard !bytes.isEmpty else { return }
-        let core = stack.core, id = self.id
+        let core = self.core, id = self.id
         var offset = 0
         while core.loop.inEventLoop {
             let attempt = try core.onLoop { c in
@@ -87,7 +102,7 @@ public final class TCPConnection: AsyncSequence, Sendable {
 
     /// Half-close: `.write` sends FIN after the queued data (RFC 9293 §3.10.4); reading goes on.
     public func shutdown(_ direction: TCPShutdownDirection) async throws(TCPConnectionError) {
-        let core = stack.core, id = self.id
+        let core = self.core, id = self.id
         switch direction {
         case .write:
             if core.loop.inEventLoop {
@@ -102,24 +117,24 @@ public final class TCPConnection: AsyncSequence, Sendable {
     /// Unread received data makes it a reset instead (RFC 1122 §4.2.2.13). Later calls fail with
     /// `.closed`.
     public func close() async {
-        let core = stack.core, id = self.id
+        let core = self.core, id = self.id
         if core.loop.inEventLoop { core.onLoop { $0.release(id, abort: false) } } else { await core.release(id, abort: false) }
     }
 
     /// ABORT (RFC 9293 §3.10.5): RST to the peer, queued data dropped, the connection given up.
     public func abort() async {
-        let core = stack.core, id = self.id
+        let core = self.core, id = self.id
         if core.loop.inEventLoop { core.onLoop { $0.release(id, abort: true) } } else { await core.release(id, abort: true) }
     }
 
     /// A snapshot of the connection's TCB (state, windows, RTT...), nil once given up.
     public func info() async -> ConnectionInfo? {
-        await stack.core.info(id)
+        await core.info(id)
     }
 
     /// Per-connection options (TCP_NODELAY, keep-alive, user timeout).
     public func setOptions(_ options: ConnectionOptions) async throws(TCPConnectionError) {
-        try await stack.core.setOptions(id, options)
+        try await core.setOptions(id, options)
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(connection: self) }

@@ -131,6 +131,8 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
     static let iffVnetHdr: Int16 = 0x4000
     static let tunSetOffload: UInt = 0x4004_54D0
     static let tunOffloadFlags: UInt = 0x01 | 0x02 | 0x04
+    /// IFF_MULTI_QUEUE: every TUNSETIFF with this flag and the same name attaches one more queue.
+    static let iffMultiQueue: Int16 = 0x0100
     // struct ifreq: char ifr_name[16], then a union of 24 bytes whose first member we use is
     // short ifr_flags, at offset 16; 40 bytes in all on 64-bit Linux.
     static let ifreqSize = 40, ifreqFlagsOffset = 16
@@ -168,16 +170,37 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
     ///
     /// With `offload` (the default) it asks the kernel for checksum and segmentation offloads and
     /// falls back to none when the kernel refuses (see `offloadStatus`).
-    public init(name: String = "tcpkit0", namespace: String? = nil, offload: Bool = true) throws(TUNError) {
+    public convenience init(name: String = "tcpkit0", namespace: String? = nil, offload: Bool = true) throws(TUNError) {
+        try self.init(name: name, namespace: namespace, offload: offload, multiQueue: false)
+    }
+
+    /// Opens `count` queues of one multi-queue TUN interface `name` (IFF_MULTI_QUEUE; created
+    /// with the first queue, or attached to when it exists as a multi-queue interface), one
+    /// device per queue: for a sharded `NetworkStack`, one per core. The kernel hands each flow to
+    /// the queue that last sent one of its packets, or else picks one by flow hash (Linux's tun
+    /// automatic queue selection), and hands what a queue sends to the stack as any TUN write.
+    /// The interface goes away when the last queue is deinitialised. `offload` as for one queue
+    /// (the offloads are the interface's: every queue asks for the same).
+    /// - Throws: `.badName`, `.nameInUse` (a single-queue interface of that name exists), or what
+    ///   opening a queue throws (the queues already opened are closed).
+    public static func openQueues(name: String = "tcpkit0", count: Int, namespace: String? = nil,
+                                  offload: Bool = true) throws(TUNError) -> [TUNDevice] {
+        guard count >= 1 else { throw .system(call: "TUNSETIFF (IFF_MULTI_QUEUE, \(count) queues)", errno: EINVAL) }
+        var queues: [TUNDevice] = []
+        for _ in 0..<count { queues.append(try TUNDevice(name: name, namespace: namespace, offload: offload, multiQueue: true)) }
+        return queues
+    }
+
+    init(name: String, namespace: String?, offload: Bool, multiQueue: Bool) throws(TUNError) {
         guard !name.isEmpty, name.utf8.count <= Self.maximumNameLength,
               !name.contains("/"), !name.contains(where: \.isWhitespace) else { throw .badName(name) }
         self.name = name
         self.namespace = namespace
         let opened: Result<Opened, TUNError>
         if let namespace {
-            opened = Self.inNamespace(namespace) { Self.open(name: name, offload: offload, system: .live) }
+            opened = Self.inNamespace(namespace) { Self.open(name: name, offload: offload, multiQueue: multiQueue, system: .live) }
         } else {
-            opened = Self.open(name: name, offload: offload, system: .live)
+            opened = Self.open(name: name, offload: offload, multiQueue: multiQueue, system: .live)
         }
         let (fd, status) = try opened.get().pair
         offloadStatus = status
@@ -236,11 +259,12 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
     /// `offload`: IFF_VNET_HDR, then TUNSETOFFLOAD; if the kernel refuses either (EINVAL from an
     /// old kernel), the descriptor is closed (the interface, not yet persistent, goes with it) and
     /// opened again without, and the status says what the kernel answered.
-    static func open(name: String, offload: Bool, system: System) -> Result<Opened, TUNError> {
-        guard offload else { return open(name: name, flags: iffTun | iffNoPi, system: system).map { Opened(fd: $0, status: .off) } }
+    static func open(name: String, offload: Bool, multiQueue: Bool = false, system: System) -> Result<Opened, TUNError> {
+        let plain = iffTun | iffNoPi | (multiQueue ? iffMultiQueue : 0)
+        guard offload else { return open(name: name, flags: plain, system: system).map { Opened(fd: $0, status: .off) } }
         let refusal: Int32
         var setIffErrno: Int32 = 0
-        switch open(name: name, flags: iffTun | iffNoPi | iffVnetHdr, system: system, setIffErrno: &setIffErrno) {
+        switch open(name: name, flags: plain | iffVnetHdr, system: system, setIffErrno: &setIffErrno) {
         case .success(let fd):
             let e = system.setOffload(fd, tunOffloadFlags)
             if e == 0 { return .success(Opened(fd: fd, status: .on)) }
@@ -253,7 +277,7 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
         case .failure(let other):
             return .failure(other)
         }
-        return open(name: name, flags: iffTun | iffNoPi, system: system).map { Opened(fd: $0, status: .refused(errno: refusal)) }
+        return open(name: name, flags: plain, system: system).map { Opened(fd: $0, status: .refused(errno: refusal)) }
     }
 
     /// open(2) and TUNSETIFF with `flags`.

@@ -28,7 +28,8 @@ public struct TCPServer: Sendable {
     /// The iperf3 tests under way, shared by every connection of this server.
     let registry = IperfServer.Registry()
 
-    /// - Parameter onStackThread: serve on the stack's own thread (`NetworkStack.executor`), so
+    /// - Parameter onStackThread: serve on the stack's own thread (`TCPConnection.executor`: each
+    ///   connection on its shard's, for a sharded stack), so
     ///   that a request is read, answered and sent without a thread hop (the default; every mode
     ///   here is short, non-blocking work). False serves on Swift's global executor.
     public init(mode: Mode, onStackThread: Bool = true) {
@@ -40,19 +41,35 @@ public struct TCPServer: Sendable {
     /// listener ends (closed, or the stack shut down) and every connection has been served.
     public func run(_ listener: TCPListener) async {
         guard onStackThread else { return await serveAll(listener) }
+        let shards = listener.stack.shardCount
+        if shards > 1 {
+            // An acceptor on each shard's thread, taking that shard's connections and serving
+            // them there: no connection ever crosses to another thread.
+            await withDiscardingTaskGroup { group in
+                for shard in 0..<shards {
+                    group.addTask(executorPreference: listener.stack.executor(ofShard: shard)) {
+                        await serveAll(listener, shard: shard)
+                    }
+                }
+            }
+            return
+        }
         // The preference is inherited by the task group's child tasks: every connection's.
         await withTaskExecutorPreference(listener.stack.executor) {
             await serveAll(listener)
         }
     }
 
-    func serveAll(_ listener: TCPListener) async {
+    /// Serves the connections of one shard (`shard`), or of them all (nil).
+    func serveAll(_ listener: TCPListener, shard: Int? = nil) async {
         // A discarding group: a plain task group keeps every finished child (its task and frame,
         // about 2 KB) until the group ends, so a server taking connection after connection grew
         // without bound.
         await withDiscardingTaskGroup { group in
             do {
-                for try await connection in listener {
+                while let connection = try await (shard == nil ? listener.accept() : listener.accept(fromShard: shard!)) {
+                    // On the stack's thread, the child inherits the acceptor's preference: the
+                    // shard's own loop (a shard's acceptor takes only that shard's connections).
                     group.addTask { await serve(connection) }
                 }
             } catch {

@@ -39,11 +39,16 @@ public final class TunSession: Sendable {
         /// TUN offloads (`TUNDevice`'s `offload`): checksum and segmentation left to the kernel,
         /// super-segments of up to 64 KiB each way. False: plain packets (`--no-offload`).
         public var offload: Bool
+        /// Shards of the stack: with more than one, the interface is multi-queue (IFF_MULTI_QUEUE)
+        /// and each queue has an engine and an event loop (thread) of its own
+        /// (`NetworkStack(devices:...)`).
+        public var shards: Int = 1
 
         public init(device: String, kernelAddresses: [String], addresses: [IPAddress], trace: Bool = false,
                     pcap: String? = nil, faults: FaultyDevice.Faults = .init(), seed: UInt64? = nil, name: String = "tcpkit",
-                    traceWidth: Int? = nil, offload: Bool = true) {
+                    traceWidth: Int? = nil, offload: Bool = true, shards: Int = 1) {
             self.offload = offload
+            self.shards = shards
             self.device = device
             self.kernelAddresses = kernelAddresses
             self.addresses = addresses
@@ -73,9 +78,14 @@ public final class TunSession: Sendable {
     }
 
     public let stack: NetworkStack
-    public let tun: TUNDevice
+    /// The interface (its first queue when it has several).
+    public var tun: TUNDevice { queues[0] }
+    /// The interface's queues, one per shard.
+    public let queues: [TUNDevice]
     /// The fault-injecting wrapper around `tun`, when faults were asked for.
-    public let faulty: FaultyDevice?
+    public var faulty: FaultyDevice? { faultyQueues.first }
+    /// The fault-injecting wrappers around the queues, one each, when faults were asked for.
+    public let faultyQueues: [FaultyDevice]
     /// The seed in use (drawn when the configuration had none).
     public let seed: UInt64
     let output: TunOutput
@@ -98,31 +108,33 @@ public final class TunSession: Sendable {
         sigaddset(&stopSignals, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         name = configuration.name
-        tun = try Self.openDevice(configuration)
-        if case .refused = tun.offloadStatus {
-            FileOutput.standardError.line("\(name): TUN offloads \(tun.offloadStatus)")
+        queues = try Self.openDevice(configuration)
+        if case .refused = queues[0].offloadStatus {
+            FileOutput.standardError.line("\(name): TUN offloads \(queues[0].offloadStatus)")
         }
-        seed = configuration.seed ?? UInt64.random(in: .min ... .max)
+        let seed = configuration.seed ?? UInt64.random(in: .min ... .max)
+        self.seed = seed
         let faults = configuration.faults
-        faulty = faults.isNone ? nil : FaultyDevice(wrapping: tun, faults: faults, seed: seed)
+        faultyQueues = faults.isNone ? [] : queues.enumerated().map { FaultyDevice(wrapping: $1, faults: faults, seed: seed &+ UInt64($0)) }
         output = try TunOutput(trace: configuration.trace, pcap: configuration.pcap, local: configuration.name,
                                labels: configuration.addresses.first.map { "\($0)" } ?? "",
                                width: configuration.traceWidth)
         var hooks = NetworkStack.Hooks()
         if configuration.trace { hooks.trace = { [output] r in output.trace(r) } }
         if configuration.pcap != nil { hooks.packets = { [output] _, _, p in output.capture(p) } }
-        let device: any PacketDevice = faulty ?? tun
-        stack = try NetworkStack(device: device, addresses: configuration.addresses, hooks: hooks,
+        let devices: [any PacketDevice] = faultyQueues.isEmpty ? queues : faultyQueues
+        stack = try NetworkStack(devices: devices, addresses: configuration.addresses, hooks: hooks,
                                  seed: configuration.seed.map { $0 ^ 0x5EED })
         if !faults.isNone {
             FileOutput.standardError.line("\(name): faults each way: loss \(faults.loss), reorder \(faults.reorder), duplicate \(faults.duplicate); seed \(seed)")
         }
     }
 
-    /// The TUN interface with the kernel's side configured.
-    static func openDevice(_ c: Configuration) throws(OpenError) -> TUNDevice {
+    /// The TUN interface (its queues) with the kernel's side configured.
+    static func openDevice(_ c: Configuration) throws(OpenError) -> [TUNDevice] {
         do {
-            let t = try TUNDevice(name: c.device, offload: c.offload)
+            let t = c.shards > 1 ? try TUNDevice.openQueues(name: c.device, count: c.shards, offload: c.offload)
+                                 : [try TUNDevice(name: c.device, offload: c.offload)]
             try KernelSide.configure(device: c.device, addresses: c.kernelAddresses)
             return t
         } catch {
@@ -137,12 +149,27 @@ public final class TunSession: Sendable {
         let s = await stack.statistics()
         output.close()
         var line = "\(name): \(s.driver.packetsReceived) packets in, \(s.driver.packetsSent) out; \(s.driver.icmpEchoRequestsAnswered) pings answered"
-        if tun.offloadActive {
-            let t = tun.statistics
-            line += "; offloads: \(t.superSegmentsReceived) super-segments in, \(t.superSegmentsSent) out"
+        if queues[0].offloadActive {
+            var superIn = 0, superOut = 0
+            for q in queues {
+                let t = q.statistics
+                superIn += t.superSegmentsReceived
+                superOut += t.superSegmentsSent
+            }
+            line += "; offloads: \(superIn) super-segments in, \(superOut) out"
         }
-        if let f = faulty {
-            let a = f.sentCounters, b = f.receivedCounters
+        if stack.shardCount > 1 {
+            let shards = await stack.shardStatistics()
+            line += "; shards: " + shards.map { "\($0.driver.packetsReceived) in/\($0.driver.packetsSent) out" }.joined(separator: ", ")
+            line += "; handed between shards: \(s.driver.segmentsHandedOff)"
+        }
+        if !faultyQueues.isEmpty {
+            var a = FaultyDevice.Counters(), b = FaultyDevice.Counters()
+            for f in faultyQueues {
+                let s = f.sentCounters, r = f.receivedCounters
+                a.lost += s.lost; a.reordered += s.reordered; a.duplicated += s.duplicated
+                b.lost += r.lost; b.reordered += r.reordered; b.duplicated += r.duplicated
+            }
             line += "; faults out: \(a.lost) lost, \(a.reordered) reordered, \(a.duplicated) duplicated; in: \(b.lost) lost, \(b.reordered) reordered, \(b.duplicated) duplicated"
         }
         FileOutput.standardError.line(line)

@@ -49,12 +49,16 @@ struct TunOptions: ParsableArguments {
     @Option(help: "Seed of the fault injection and of the stack's ISNs and ports (default: random).")
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp("Engines, each on a thread and a queue of a multi-queue TUN interface of its own; a connection stays on the shard it started on (default 1: see docs/tun.md, \"Shards\").", valueName: "n"))
+    var shards = 1
+
     func validate() throws {
         guard IPv4Address(address) != nil else { throw ValidationError("--address must be an IPv4 address") }
         guard address6 == "none" || IPv6Address(address6) != nil else { throw ValidationError("--address6 must be an IPv6 address or 'none'") }
         guard kernelAddress.contains("/") else { throw ValidationError("--kernel-address needs a prefix length (198.18.0.1/24)") }
         if let seconds = try durationSeconds, !(seconds > 0) { throw ValidationError("--duration must be positive") }
         try LadderWidth.validate(width)
+        guard (1...64).contains(shards) else { throw ValidationError("--shards must be between 1 and 64") }
         _ = try faults
     }
 
@@ -91,7 +95,7 @@ struct TunOptions: ParsableArguments {
             device: device,
             kernelAddresses: [kernelAddress] + (kernelAddress6 == "none" ? [] : [kernelAddress6]),
             addresses: stackAddresses, trace: trace, pcap: pcap, faults: faults, seed: seed,
-            traceWidth: LadderWidth.columns(width, fd: 2, toFile: false), offload: !noOffload)
+            traceWidth: LadderWidth.columns(width, fd: 2, toFile: false), offload: !noOffload, shards: shards)
         do {
             return try TunSession(configuration)
         } catch TunSession.OpenError.device(let e) {

@@ -1,0 +1,37 @@
+extension TCPStatistics {
+    /// Adds `other`'s counters to these (a sharded driver sums its engines' counters this way).
+    /// `bufferBytes` is a level, not a count: the sum is the bytes all the engines hold.
+    public mutating func add(_ other: TCPStatistics) {
+        for (reason, n) in other.drops { drops[reason, default: 0] += n }
+        for (error, n) in other.malformed { malformed[error, default: 0] += n }
+        segmentsReceived += other.segmentsReceived
+        segmentsSent += other.segmentsSent
+        retransmissions += other.retransmissions
+        retransmissionTimeouts += other.retransmissionTimeouts
+        duplicateACKs += other.duplicateACKs
+        fastRetransmissions += other.fastRetransmissions
+        sackBlocksReceived += other.sackBlocksReceived
+        sackBlocksIgnored += other.sackBlocksIgnored
+        dsacksReceived += other.dsacksReceived
+        dsacksSent += other.dsacksSent
+        sackRecoveries += other.sackRecoveries
+        spuriousRecoveriesUndone += other.spuriousRecoveriesUndone
+        rackLosses += other.rackLosses
+        lossProbes += other.lossProbes
+        renegingsDetected += other.renegingsDetected
+        outOfOrderSegments += other.outOfOrderSegments
+        resetsSent += other.resetsSent
+        challengeACKsSent += other.challengeACKsSent
+        connectionsOpened += other.connectionsOpened
+        connectionsAccepted += other.connectionsAccepted
+        synCookiesSent += other.synCookiesSent
+        synCookiesValid += other.synCookiesValid
+        synCookiesInvalid += other.synCookiesInvalid
+        bufferBytes += other.bufferBytes
+        receiveBufferGrowths += other.receiveBufferGrowths
+        sendBufferGrowths += other.sendBufferGrowths
+        bufferGrowthsRefused += other.bufferGrowthsRefused
+        largeSegmentsSent += other.largeSegmentsSent
+        largeSegmentsReceived += other.largeSegmentsReceived
+    }
+}
