@@ -35,5 +35,15 @@ let package = Package(
             path: "Benchmarks/NetBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // engine-throughput: the engines-alone loop for a fixed amount of data; one line of
+        // figures (bytes, CPU seconds, Gbit/s per CPU second) for compare-kernel.sh and callgrind.
+        .executableTarget(
+            name: "engine-throughput",
+            dependencies: [
+                .product(name: "TCPCore", package: "TCPKit"),
+                .product(name: "TCPWire", package: "TCPKit"),
+            ],
+            path: "Benchmarks/EngineThroughput"
+        ),
     ]
 )
