@@ -47,13 +47,13 @@ extension TCPStack {
                     _ = outputQueue.popFirst()
                     c.queuedForOutput = false
                 }
-                commit(i, &c, now)
+                commit(i, consume c, now)
                 if let n { return n }
                 continue
             }
             _ = outputQueue.popFirst()
             c.queuedForOutput = false
-            commit(i, &c, now)
+            commit(i, consume c, now)
         }
     }
 
@@ -267,7 +267,7 @@ extension TCPStack {
             var conn = take(i)
             conn.scheduledDeadline = nil
             fireTimers(&conn, id(ofSlot: i), now)
-            commit(i, &conn, now)
+            commit(i, consume conn, now)
         }
     }
 
