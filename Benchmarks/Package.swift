@@ -45,5 +45,14 @@ let package = Package(
             ],
             path: "Benchmarks/EngineThroughput"
         ),
+        // device-path: the TUN-path benchmark's loop as a plain executable, for valgrind.
+        .executableTarget(
+            name: "device-path",
+            dependencies: [
+                .product(name: "TCPNet", package: "TCPKit"),
+                .product(name: "TCPWire", package: "TCPKit"),
+            ],
+            path: "Benchmarks/DevicePath"
+        ),
     ]
 )

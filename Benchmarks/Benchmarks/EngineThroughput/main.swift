@@ -6,6 +6,11 @@
 //   bytes=… packets=… wall_seconds=… cpu_seconds=… user_seconds=… system_seconds=… mb_per_s=… gbit_per_cpu_second=…
 //
 //   engine-throughput [--mib N] [--warmup-mib N]     (defaults: 64 and 4)
+//   engine-throughput --connections N                 (connect, accept, close both ends: per-connection work)
+//
+// With --connections it prints `connections=… cpu_seconds=… connections_per_cpu_second=…`: the
+// client opens a connection, the server accepts it, both close, the segments go across; the clock
+// moves 5 ms per connection so that TIME-WAIT (2·MSL) connections expire as they would.
 //
 // MiB/s and Gbit/s count payload bytes delivered to the receiving application; CPU seconds are
 // getrusage(RUSAGE_SELF) user + system over the measured part (both engines share the thread, so
@@ -89,31 +94,73 @@ func usage() -> Never {
     exit(2)
 }
 
-var mib = 64, warmup = 4
+var mib = 64, warmup = 4, connections = 0
 var arguments = CommandLine.arguments.dropFirst()
 while let a = arguments.popFirst() {
     guard let v = arguments.popFirst().flatMap({ Int($0) }), v >= 0 else { usage() }
     switch a {
     case "--mib": mib = v
     case "--warmup-mib": warmup = v
+    case "--connections": connections = v
     default: usage()
     }
 }
 
-let mebibyte = [UInt8]((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) })
-var pair = EnginePair()
-var packets = 0
-mebibyte.withUnsafeBytes { data in
-    for _ in 0..<warmup { packets &+= pair.oneWay(data) }   // warm: rings allocated, cwnd grown
+/// Moves `mib` MiB through `pair`; returns the packets exchanged. A function of its own, outside
+/// the main actor's top-level code, so that a profile can be limited to it
+/// (`valgrind --tool=callgrind --toggle-collect='*measuredTransfer*'`).
+@inline(never)
+func measuredTransfer(_ pair: inout EnginePair, _ data: UnsafeRawBufferPointer, mib: Int) -> Int {
+    var packets = 0
+    for _ in 0..<mib { packets &+= pair.oneWay(data) }
+    return packets
 }
+
+/// `n` connections opened and closed between two fresh stacks; returns the packets exchanged.
+@inline(never)
+func measuredConnections(_ n: Int) -> Int {
+    var random = SplitMix64(seed: 5)
+    let client = IPAddress("198.18.0.1")!, server = IPAddress("198.18.0.2")!
+    var a = TCPStack(addresses: [client], random: &random)
+    var b = TCPStack(addresses: [server], random: &random)
+    let wire = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+    let listener = try! b.listen(port: 80, backlog: 1024)
+    var now = Instant.zero, packets = 0
+    for _ in 0..<n {
+        now = now + .milliseconds(5)
+        if let d = a.nextDeadline, d <= now { a.handleTimeout(now: now) }
+        if let d = b.nextDeadline, d <= now { b.handleTimeout(now: now) }
+        let c = try! a.connect(to: SocketAddress(server, 80), now: now)
+        EnginePair.exchange(&a, &b, now, wire, &packets)
+        let s = try! b.accept(listener)!
+        try! a.close(c, now: now)
+        try! b.close(s, now: now)
+        EnginePair.exchange(&a, &b, now, wire, &packets)
+        while a.pollEvent() != nil {}
+        while b.pollEvent() != nil {}
+    }
+    return packets
+}
+
+if connections > 0 {
+    var before = rusage(), after = rusage()
+    getrusage(rusageSelf, &before)
+    let packets = measuredConnections(connections)
+    getrusage(rusageSelf, &after)
+    let cpu = seconds(after.ru_utime) + seconds(after.ru_stime) - seconds(before.ru_utime) - seconds(before.ru_stime)
+    print("connections=\(connections) packets=\(packets) cpu_seconds=\(cpu) connections_per_cpu_second=\(cpu > 0 ? Int(Double(connections) / cpu) : 0)")
+    exit(0)
+}
+
+let mebibyte = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+for i in 0..<mebibyte.count { mebibyte[i] = UInt8(truncatingIfNeeded: i &* 7 &+ i >> 11) }
+var pair = EnginePair()
+_ = measuredTransfer(&pair, UnsafeRawBufferPointer(mebibyte), mib: warmup)   // warm: rings allocated, cwnd grown
 var before = rusage(), after = rusage()
 var start = timespec(), end = timespec()
 getrusage(rusageSelf, &before)
 clock_gettime(CLOCK_MONOTONIC, &start)
-packets = 0
-mebibyte.withUnsafeBytes { data in
-    for _ in 0..<mib { packets &+= pair.oneWay(data) }
-}
+let packets = measuredTransfer(&pair, UnsafeRawBufferPointer(mebibyte), mib: mib)
 clock_gettime(CLOCK_MONOTONIC, &end)
 getrusage(rusageSelf, &after)
 
