@@ -72,7 +72,9 @@ struct SlotTable: RandomAccessCollection {
 
     /// Moves `c` into slot `i` (whose connection was taken).
     mutating func putConnection(_ i: Int, _ c: consuming Connection) {
-        address(i).pointer(to: \.connection)!.pointee = consume c
+        let field = address(i).pointer(to: \.connection)!
+        field.deinitialize(count: 1)
+        field.initialize(to: consume c)
     }
 
     mutating func append(_ slot: TCPStack.Slot) {

@@ -375,7 +375,10 @@ extension TCPStack {
     }
 
     /// Arms the persist timer when the peer's window is zero and we have data but nothing in flight.
-    func armPersistTimer(_ c: inout Connection, _ now: Instant) {
+    /// `mutating` though it changes only `c`: called from `commit` for every segment, a
+    /// non-mutating method made the caller copy the whole stack (~900 bytes and its references)
+    /// to pass it.
+    mutating func armPersistTimer(_ c: inout Connection, _ now: Instant) {
         guard c.state.isSynchronized, c.unsentBytes > 0, c.sndUna == c.sndMax,
               c.timers[.retransmit] == nil, c.timers[.persist] == nil else { return }
         if c.sndWnd > 0 {

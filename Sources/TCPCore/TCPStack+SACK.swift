@@ -218,7 +218,10 @@ extension TCPStack {
     /// §7.2: (re)arms the probe timeout after new data went out or new data was acknowledged,
     /// outside recovery, with data outstanding; cancels it otherwise. The engine's choice: a lone
     /// FIN is left to the retransmission timer.
-    func armLossProbe(_ c: inout Connection, _ now: Instant) {
+    /// `mutating` though it changes only `c`: called from `commit` for every segment, a
+    /// non-mutating method made the caller copy the whole stack (~900 bytes and its references)
+    /// to pass it.
+    mutating func armLossProbe(_ c: inout Connection, _ now: Instant) {
         guard let sb = c.scoreboard else { return }
         let finOutstanding = c.finQueued && c.sndMax == c.finSeq + 1
         let dataOutstanding = Int(c.sndMax - c.sndUna) > (finOutstanding ? 1 : 0)

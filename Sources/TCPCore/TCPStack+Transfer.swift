@@ -79,7 +79,10 @@ extension TCPStack {
 
     /// Arms the keep-alive timer for the idle time after the last segment received (MUST-26: only
     /// after the interval with nothing received).
-    func armKeepAlive(_ c: inout Connection) {
+    /// `mutating` though it changes only `c`: called from `commit` for every segment, a
+    /// non-mutating method made the caller copy the whole stack (~900 bytes and its references)
+    /// to pass it.
+    mutating func armKeepAlive(_ c: inout Connection) {
         guard c.timers[.keepAlive] == nil, keepAliveApplies(c) else { return }
         c.timers[.keepAlive] = c.lastReceivedAt + .seconds(c.keepAliveIdleS)
     }
@@ -115,7 +118,10 @@ extension TCPStack {
     // MARK: User timeout (RFC 9293 §3.8.3, RFC 5482)
 
     /// The retransmission timer never runs past the user timeout, so the connection fails at it.
-    func clampToUserTimeout(_ c: inout Connection) {
+    /// `mutating` though it changes only `c`: called from `commit` for every segment, a
+    /// non-mutating method made the caller copy the whole stack (~900 bytes and its references)
+    /// to pass it.
+    mutating func clampToUserTimeout(_ c: inout Connection) {
         guard c.userTimeoutMs > 0, let r = c.timers[.retransmit], c.sndUna != c.sndMax else { return }
         let limit = c.progressAt + .milliseconds(c.userTimeoutMs)
         if limit < r { c.timers[.retransmit] = limit }
