@@ -9,7 +9,7 @@ extension TCPStack {
     /// again after more than one RTO without data (as Linux does).
     /// (Linux times the idle period from the last data; here from the last segment of any kind.)
     mutating func dataArriving(_ c: inout Connection, _ now: Instant) {
-        let idle = c.counters.bytesReceived == 0 || (now - c.lastReceivedAt).nanoseconds > c.rto
+        let idle = c.counters.bytesReceived == 0 || now.nanoseconds(since: c.lastReceivedAt) > c.rto
         guard idle, configuration.quickACKSegments > 0 else { return }
         let mss = max(Int(c.rcvMSS), 1)
         let quick = min(max(Int(c.receiveWindow) / (2 * mss), 2), configuration.quickACKSegments)
