@@ -148,7 +148,7 @@ if connections > 0 {
     let packets = measuredConnections(connections)
     getrusage(rusageSelf, &after)
     let cpu = seconds(after.ru_utime) + seconds(after.ru_stime) - seconds(before.ru_utime) - seconds(before.ru_stime)
-    print("connections=\(connections) packets=\(packets) cpu_seconds=\(cpu) connections_per_cpu_second=\(cpu > 0 ? Int(Double(connections) / cpu) : 0)")
+    print("connections=\(connections) packets=\(packets) cpu_seconds=\(f(cpu)) connections_per_cpu_second=\(cpu > 0 ? Int(Double(connections) / cpu) : 0)")
     exit(0)
 }
 
