@@ -35,5 +35,24 @@ let package = Package(
             path: "Benchmarks/NetBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // engine-throughput: the engines-alone loop for a fixed amount of data; one line of
+        // figures (bytes, CPU seconds, Gbit/s per CPU second) for compare-kernel.sh and callgrind.
+        .executableTarget(
+            name: "engine-throughput",
+            dependencies: [
+                .product(name: "TCPCore", package: "TCPKit"),
+                .product(name: "TCPWire", package: "TCPKit"),
+            ],
+            path: "Benchmarks/EngineThroughput"
+        ),
+        // device-path: the TUN-path benchmark's loop as a plain executable, for valgrind.
+        .executableTarget(
+            name: "device-path",
+            dependencies: [
+                .product(name: "TCPNet", package: "TCPKit"),
+                .product(name: "TCPWire", package: "TCPKit"),
+            ],
+            path: "Benchmarks/DevicePath"
+        ),
     ]
 )

@@ -28,3 +28,11 @@ extension Instant {
     /// "Never happened", for TCB fields where an optional would cost 8 bytes of padding.
     static let never = Instant(nanoseconds: .min)
 }
+
+extension Instant {
+    /// `self` plus `n` nanoseconds: the same as `self + .nanoseconds(n)` without the 128-bit
+    /// arithmetic of going through a `Duration` (the timers armed for every segment).
+    func advanced(byNanoseconds n: Int64) -> Instant { Instant(nanoseconds: nanoseconds &+ n) }
+    /// `(self - earlier).nanoseconds`, likewise without a `Duration`.
+    func nanoseconds(since earlier: Instant) -> Int64 { nanoseconds - earlier.nanoseconds }
+}

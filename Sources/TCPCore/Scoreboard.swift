@@ -368,7 +368,7 @@ final class Scoreboard {
     /// timestamps are on (TSval = milliseconds + offset, as TCPStack+RFC7323 sends it).
     func rackDelivered(_ r: SentSegment, now: Instant, echoedTS: UInt32? = nil, tsOffset: UInt32 = 0) {
         let sentTS = echoedTS.map { _ in UInt32(truncatingIfNeeded: r.sentAt.nanoseconds / 1_000_000) &+ tsOffset }
-        let rtt = (now - r.sentAt).nanoseconds
+        let rtt = now.nanoseconds(since: r.sentAt)
         if r.flags.contains(.everRetransmitted) {
             // Step 2: an ACK that may answer an earlier transmission gives no RTT: with timestamps,
             // when it echoes a TSval older than the retransmission's; without, when the sample

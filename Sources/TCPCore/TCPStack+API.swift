@@ -52,7 +52,7 @@ extension TCPStack {
                 var c = take(i)
                 c.listenerRole = .none
                 resetAndClose(&c, id(ofSlot: i), now: now, sendRST: true, reason: nil, error: .connectionAborted)
-                commit(i, &c, now)
+                commit(i, consume c, now)
             default: break
             }
         }
@@ -87,7 +87,7 @@ extension TCPStack {
         var c = take(i)
         c.apply(options)
         c.timers[.keepAlive] = nil   // re-armed by commit from the new idle time
-        commit(i, &c, now)
+        commit(i, consume c, now)
     }
 
     /// Options for the connections a listener will open (like socket options set on a listening
@@ -137,7 +137,7 @@ extension TCPStack {
         initializeSend(&c, iss: isnGenerator.isn(local: local, remote: remote, now: now))
         let (i, cid) = install(&c, in: .synSent, tracedFrom: .closed, now)
         statistics.connectionsOpened += 1
-        commit(i, &c, now)
+        commit(i, consume c, now)
         return cid
     }
 
@@ -172,8 +172,8 @@ extension TCPStack {
         let n = ownSendBuffer(i).append(bytes)
         if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
-            var c = take(i)
-            commit(i, &c, now)
+            let c = take(i)
+            commit(i, consume c, now)
         }
         return n
     }
@@ -191,8 +191,8 @@ extension TCPStack {
         // producer ended exactly at the end; harmless).
         if ring.free == 0 { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
-            var c = take(i)
-            commit(i, &c, now)
+            let c = take(i)
+            commit(i, consume c, now)
         }
         return n
     }
@@ -227,8 +227,13 @@ extension TCPStack {
     public mutating func receive(_ id: ConnectionID, into out: UnsafeMutableRawBufferPointer, now: Instant) throws(TCPError) -> ReceiveResult {
         guard let i = connectionIndex(id) else { throw .invalidHandle }
         var c = take(i)
-        defer { commit(i, &c, now) }
-        guard !c.userClosed else { throw .invalidHandle }
+        let r = receive(&c, into: out, now: now)
+        commit(i, consume c, now)   // not in a `defer`: there `c` would be copied, not moved, back
+        return try r.get()
+    }
+
+    private mutating func receive(_ c: inout Connection, into out: UnsafeMutableRawBufferPointer, now: Instant) -> Result<ReceiveResult, TCPError> {
+        guard !c.userClosed else { return .failure(.invalidHandle) }
         if !c.receiveBuffer.isEmpty {
             let n = c.receiveBuffer.read(into: out)
             receiveSpaceAdjust(&c, now)   // auto-tuning may grow the buffer and so open the window
@@ -238,12 +243,12 @@ extension TCPStack {
             if c.state.isSynchronized, !c.finReceived, open - Int(c.receiveWindow) >= c.swsThreshold {
                 c.ackPending = true
             }
-            return .data(n)
+            return .success(.data(n))
         }
-        if c.finReceived { return .endOfStream }
-        if let e = c.error { throw e }
-        if c.state == .closed { throw .notConnected }
-        return .wouldBlock
+        if c.finReceived { return .success(.endOfStream) }
+        if let e = c.error { return .failure(e) }
+        if c.state == .closed { return .failure(.notConnected) }
+        return .success(.wouldBlock)
     }
 
     /// Convenience: receives up to `maxBytes` into an array; nil at end of stream.
@@ -266,7 +271,7 @@ extension TCPStack {
     public mutating func shutdown(_ id: ConnectionID, now: Instant) throws(TCPError) {
         guard let i = connectionIndex(id) else { throw .invalidHandle }
         var c = take(i)
-        defer { commit(i, &c, now) }
+        defer { commit(i, c, now) }
         guard !c.userClosed else { throw .invalidHandle }
         closeSending(&c, id, now)
     }
@@ -297,7 +302,7 @@ extension TCPStack {
     public mutating func close(_ id: ConnectionID, now: Instant) throws(TCPError) {
         guard let i = connectionIndex(id) else { throw .invalidHandle }
         var c = take(i)
-        defer { commit(i, &c, now) }
+        defer { commit(i, c, now) }
         guard !c.userClosed else { throw .invalidHandle }
         c.userClosed = true
         if !c.receiveBuffer.isEmpty && c.state != .closed {
@@ -323,7 +328,7 @@ extension TCPStack {
             }
             resetAndClose(&c, id, now: now, sendRST: sendRST, reason: nil, error: .connectionAborted)
         }
-        commit(i, &c, now)
+        commit(i, consume c, now)
     }
 
     /// Sends RST (optionally), flushes the queues, enters CLOSED and tells the application.
@@ -358,8 +363,9 @@ extension TCPStack {
     // MARK: Bookkeeping after every change
 
     /// Puts a connection back into its slot after processing: frees what CLOSED leaves behind,
-    /// schedules its timers and queues it for output.
-    mutating func commit(_ i: Int, _ c: inout Connection, _ now: Instant) {
+    /// schedules its timers and queues it for output. `c` is consumed: the TCB moves back into its
+    /// slot rather than being copied there (and the caller's copy released).
+    mutating func commit(_ i: Int, _ c: consuming Connection, _ now: Instant) {
         defer { pruneTimers() }
         if c.state == .closed {
             let key = FourTuple(local: c.local, remote: c.remote)
@@ -380,7 +386,7 @@ extension TCPStack {
             c.scheduledDeadline = nil
             c.ackPending = false
             if c.userOwned && !c.userClosed {
-                slots[i].connection = c       // the handle stays until the application closes it
+                slots.putConnection(i, c)     // the handle stays until the application closes it
             } else {
                 releaseBuffers(&c)
                 slots[i].connection = nil
@@ -405,7 +411,7 @@ extension TCPStack {
             c.queuedForOutput = true
             outputQueue.append(UInt32(i))
         }
-        slots[i].connection = c
+        slots.putConnection(i, c)
     }
 
     /// Pops stale entries (timers since cancelled or moved, connections gone) off the top of the
@@ -415,8 +421,8 @@ extension TCPStack {
     mutating func pruneTimers() {
         while let top = timers.first {
             let i = Int(top.slot)
-            if i < slots.count, slots[i].generation == top.generation, let c = slots[i].connection,
-               c.scheduledDeadline == top.deadline { return }
+            if i < slots.count, slots[i].generation == top.generation,
+               let d = slots[i].connection?.scheduledDeadline, d == top.deadline { return }
             _ = timers.pop()
         }
     }

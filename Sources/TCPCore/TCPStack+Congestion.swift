@@ -112,7 +112,7 @@ extension TCPStack {
             c.cwnd = max(c.cwnd - length, c.sendMSS)
         }
         if length > 0 { c.lastDataSentAt = now }
-        if c.timers[.retransmit] == nil { c.timers[.retransmit] = now + .nanoseconds(c.rto) }
+        if c.timers[.retransmit] == nil { c.timers[.retransmit] = now.advanced(byNanoseconds: c.rto) }
         c.ackPending = false
         let h = TCPHeader(sourcePort: c.local.port, destinationPort: c.remote.port, sequenceNumber: c.sndUna,
                           acknowledgmentNumber: c.rcvNxt, flags: flags, window: window)

@@ -43,7 +43,7 @@ extension TCPStack {
                 ? synSentSegmentArrives(&c, cid, seg, now)
                 : segmentArrives(&c, cid, seg, now)
             c.lastReceivedAt = now
-            commit(i, &c, now)
+            commit(i, consume c, now)
             guard outcome == .newIncarnation else { return }
             // The TIME-WAIT connection is gone; the SYN opens a new one (RFC 6191).
         }
@@ -149,7 +149,7 @@ extension TCPStack {
         let (i, cid) = install(&c, in: .synReceived, tracedFrom: .listen, now)
         // Data or FIN on a SYN is not queued (no TCP Fast Open); the peer will send it again.
         if !seg.payload.isEmpty { drop(.synDataIgnored, now, cid, seg) }
-        commit(i, &c, now)
+        commit(i, consume c, now)
     }
 
     func applySYNOptions(_ c: inout Connection, _ h: TCPHeader, _ now: Instant) {
@@ -500,7 +500,7 @@ extension TCPStack {
         // in NewReno recovery only on the first partial ACK (RFC 6582 §3.2 step 4, §4): with
         // many holes the timeout then repairs them faster than one per round trip.
         let keepTimer = c.inFastRecovery && c.partialACKs > 1 && c.timers[.retransmit] != nil
-        if !keepTimer { c.timers[.retransmit] = c.sndUna == c.sndMax ? nil : now + .nanoseconds(c.rto) }
+        if !keepTimer { c.timers[.retransmit] = c.sndUna == c.sndMax ? nil : now.advanced(byNanoseconds: c.rto) }
         if c.sendBufferWasFull && ackedData > 0 { expandSendBuffer(&c, now) }
         if c.sendBufferWasFull && c.sendBuffer.free > 0 && ackedData > 0 {
             c.sendBufferWasFull = false

@@ -63,7 +63,7 @@ extension TCPStack {
                     _ = outputQueue.popFirst()
                     c.queuedForOutput = false
                 }
-                commit(i, &c, now)
+                commit(i, consume c, now)
                 if let n {
                     return TransmittedPacket(length: n, segmentSize: seg.segmentSize, checksumPartial: offload.checksum,
                                              isIPv6: ipHeader == 40, transportHeaderLength: ipHeader + seg.header.encodedLength)
@@ -72,7 +72,7 @@ extension TCPStack {
             }
             _ = outputQueue.popFirst()
             c.queuedForOutput = false
-            commit(i, &c, now)
+            commit(i, consume c, now)
         }
     }
 
@@ -306,7 +306,7 @@ extension TCPStack {
             var conn = take(i)
             conn.scheduledDeadline = nil
             fireTimers(&conn, id(ofSlot: i), now)
-            commit(i, &conn, now)
+            commit(i, consume conn, now)
         }
     }
 
@@ -414,7 +414,10 @@ extension TCPStack {
     }
 
     /// Arms the persist timer when the peer's window is zero and we have data but nothing in flight.
-    func armPersistTimer(_ c: inout Connection, _ now: Instant) {
+    /// `mutating` though it changes only `c`: called from `commit` for every segment, a
+    /// non-mutating method made the caller copy the whole stack (~900 bytes and its references)
+    /// to pass it.
+    mutating func armPersistTimer(_ c: inout Connection, _ now: Instant) {
         guard c.state.isSynchronized, c.unsentBytes > 0, c.sndUna == c.sndMax,
               c.timers[.retransmit] == nil, c.timers[.persist] == nil else { return }
         if c.sndWnd > 0 {

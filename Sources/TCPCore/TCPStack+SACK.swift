@@ -29,7 +29,7 @@ extension TCPStack {
             sb.tlpPending = false
             sb.tlpEndSeq = c.sndMax
             sb.tlpIsRetransmission = false
-            c.timers[.retransmit] = now + .nanoseconds(c.rto)
+            c.timers[.retransmit] = now.advanced(byNanoseconds: c.rto)
         }
     }
 
@@ -191,7 +191,7 @@ extension TCPStack {
         statistics.rackLosses += marked
         if let timeout {
             // RFC 8985 §6.3: fire when the oldest waiting segment becomes overdue.
-            c.timers[.reorder] = now + .nanoseconds(timeout)
+            c.timers[.reorder] = now.advanced(byNanoseconds: timeout)
             sb.lossTimer = .reorder
         } else if sb.lossTimer == .reorder {
             c.timers[.reorder] = nil
@@ -218,7 +218,10 @@ extension TCPStack {
     /// §7.2: (re)arms the probe timeout after new data went out or new data was acknowledged,
     /// outside recovery, with data outstanding; cancels it otherwise. The engine's choice: a lone
     /// FIN is left to the retransmission timer.
-    func armLossProbe(_ c: inout Connection, _ now: Instant) {
+    /// `mutating` though it changes only `c`: called from `commit` for every segment, a
+    /// non-mutating method made the caller copy the whole stack (~900 bytes and its references)
+    /// to pass it.
+    mutating func armLossProbe(_ c: inout Connection, _ now: Instant) {
         guard let sb = c.scoreboard else { return }
         let finOutstanding = c.finQueued && c.sndMax == c.finSeq + 1
         let dataOutstanding = Int(c.sndMax - c.sndUna) > (finOutstanding ? 1 : 0)
@@ -241,11 +244,11 @@ extension TCPStack {
             pto = 1_000_000_000
         }
         // The probe only helps before the retransmission timer: otherwise the RTO does the work.
-        guard now + .nanoseconds(pto) < rto else {
+        guard now.advanced(byNanoseconds: pto) < rto else {
             if sb.lossTimer == .probe { c.timers[.lossProbe] = nil; sb.lossTimer = .none }
             return
         }
-        c.timers[.lossProbe] = now + .nanoseconds(pto)
+        c.timers[.lossProbe] = now.advanced(byNanoseconds: pto)
         sb.lossTimer = .probe
         sb.ptoUna = c.sndUna
         sb.ptoMax = c.sndMax
@@ -319,7 +322,7 @@ extension TCPStack {
             guard let seg = retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window) else { return nil }
             sb.tlpEndSeq = c.sndMax
             sb.tlpIsRetransmission = true
-            c.timers[.retransmit] = now + .nanoseconds(c.rto)   // §7.3: the RTO runs from the probe
+            c.timers[.retransmit] = now.advanced(byNanoseconds: c.rto)   // §7.3: the RTO runs from the probe
             return seg
         }
         if sb.entryRetransmit {
@@ -383,7 +386,7 @@ extension TCPStack {
         if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: length) }
         if length > 0 { c.lastDataSentAt = now }
         if c.rttSeq.map({ $0 >= r.start && $0 < r.end }) ?? false { c.rttSeq = nil }   // Karn
-        if c.timers[.retransmit] == nil { c.timers[.retransmit] = now + .nanoseconds(c.rto) }
+        if c.timers[.retransmit] == nil { c.timers[.retransmit] = now.advanced(byNanoseconds: c.rto) }
         c.ackPending = false
         let h = TCPHeader(sourcePort: c.local.port, destinationPort: c.remote.port, sequenceNumber: r.start,
                           acknowledgmentNumber: c.rcvNxt, flags: flags, window: window)

@@ -127,7 +127,7 @@ extension TCPStack {
             processText(&c, cid, seg, dataSeq: h.sequenceNumber, now)
             if c.state != .closed { processFIN(&c, cid, seg, dataSeq: h.sequenceNumber, now) }
         }
-        commit(i, &c, now)
+        commit(i, consume c, now)
         return true
     }
 }

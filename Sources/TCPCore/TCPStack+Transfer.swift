@@ -9,7 +9,7 @@ extension TCPStack {
     /// again after more than one RTO without data (as Linux does).
     /// (Linux times the idle period from the last data; here from the last segment of any kind.)
     mutating func dataArriving(_ c: inout Connection, _ now: Instant) {
-        let idle = c.counters.bytesReceived == 0 || (now - c.lastReceivedAt).nanoseconds > c.rto
+        let idle = c.counters.bytesReceived == 0 || now.nanoseconds(since: c.lastReceivedAt) > c.rto
         guard idle, configuration.quickACKSegments > 0 else { return }
         let mss = max(Int(c.rcvMSS), 1)
         let quick = min(max(Int(c.receiveWindow) / (2 * mss), 2), configuration.quickACKSegments)
@@ -79,7 +79,10 @@ extension TCPStack {
 
     /// Arms the keep-alive timer for the idle time after the last segment received (MUST-26: only
     /// after the interval with nothing received).
-    func armKeepAlive(_ c: inout Connection) {
+    /// `mutating` though it changes only `c`: called from `commit` for every segment, a
+    /// non-mutating method made the caller copy the whole stack (~900 bytes and its references)
+    /// to pass it.
+    mutating func armKeepAlive(_ c: inout Connection) {
         guard c.timers[.keepAlive] == nil, keepAliveApplies(c) else { return }
         c.timers[.keepAlive] = c.lastReceivedAt + .seconds(c.keepAliveIdleS)
     }
@@ -115,7 +118,10 @@ extension TCPStack {
     // MARK: User timeout (RFC 9293 §3.8.3, RFC 5482)
 
     /// The retransmission timer never runs past the user timeout, so the connection fails at it.
-    func clampToUserTimeout(_ c: inout Connection) {
+    /// `mutating` though it changes only `c`: called from `commit` for every segment, a
+    /// non-mutating method made the caller copy the whole stack (~900 bytes and its references)
+    /// to pass it.
+    mutating func clampToUserTimeout(_ c: inout Connection) {
         guard c.userTimeoutMs > 0, let r = c.timers[.retransmit], c.sndUna != c.sndMax else { return }
         let limit = c.progressAt + .milliseconds(c.userTimeoutMs)
         if limit < r { c.timers[.retransmit] = limit }

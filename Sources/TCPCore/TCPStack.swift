@@ -130,11 +130,11 @@ public struct TCPStack {
         fileprivate init(_ to: TCPState) { self.to = to }
     }
 
-    /// Takes a connection out of its slot for processing; `commit` puts it back.
+    /// Takes a connection out of its slot for processing; `commit` puts it back. A move (the slot
+    /// is left nil in place), not a copy and a release: the TCB is ~800 bytes and this runs for
+    /// every segment in and out.
     mutating func take(_ i: Int) -> Connection {
-        let c = slots[i].connection!
-        slots[i].connection = nil
-        return c
+        slots.takeConnection(i)!
     }
 
     // MARK: - Queries

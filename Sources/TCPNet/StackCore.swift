@@ -136,8 +136,23 @@ actor StackCore {
     /// Gives the loop its callbacks (once, first thing on the loop). They hold the core unowned:
     /// `stop()` takes them back, and the core cannot go away before `stop()` has run.
     func attach() {
-        loop.onTimer = { [unowned(unsafe) self] in self.assumeIsolated { $0.timerFired() } }
-        loop.tickEnd = { [unowned(unsafe) self] in self.assumeIsolated { $0.tickEnded() } }
+        let timerFired = Self.loopCallback { $0.timerFired() }
+        let tickEnded = Self.loopCallback { $0.tickEnded() }
+        loop.onTimer = { [unowned(unsafe) self] in timerFired(self) }
+        loop.tickEnd = { [unowned(unsafe) self] in tickEnded(self) }
+    }
+
+    /// `body` as a plain function of the core, for the loop's own callbacks (device readable, end
+    /// of tick, timer), which run on the loop thread and so on the core's executor: what
+    /// `assumeIsolated` does, minus its two allocations per call (the callbacks run for every batch
+    /// of packets; the TUN path must not allocate per packet). The conversion is made once, when
+    /// the callback is installed; each call checks the thread in debug builds.
+    nonisolated static func loopCallback(_ body: @escaping @Sendable (isolated StackCore) -> Void) -> @Sendable (StackCore) -> Void {
+        let unchecked = unsafeBitCast(body, to: (@Sendable (StackCore) -> Void).self)
+        return { core in
+            assert(core.loop.inEventLoop, "a loop callback ran off the loop")
+            unchecked(core)
+        }
     }
 
     // MARK: - Input
@@ -162,9 +177,8 @@ actor StackCore {
     /// and the end of every tick sends what the tick produced.
     func startPolling(_ device: any PollablePacketDevice) {
         guard phase != .stopped else { return }
-        loop.watch(device.pollDescriptor) { [unowned(unsafe) self] in
-            self.assumeIsolated { $0.deviceReadable(device) }
-        }
+        let readable = Self.loopCallback { $0.deviceReadable(device) }
+        loop.watch(device.pollDescriptor) { [unowned(unsafe) self] in readable(self) }
     }
 
     /// The device's descriptor is readable: reads up to `StackLoop.readBatch` packets (what is

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Benchmark
 import NIOConcurrencyHelpers
 import TCPCore
@@ -47,7 +52,52 @@ final class DirectDevice: PacketDevice {
     }
 }
 
-enum Link: String { case inMemory = "InMemoryDevicePair", direct = "direct device" }
+/// A real descriptor per end: one end of a socketpair(AF_UNIX, SOCK_SEQPACKET) (one packet per
+/// datagram, boundaries kept), read by the stack's own event loop the way it reads a TUN device
+/// (`PollablePacketDevice`: epoll on the descriptor, non-blocking recv, no reader thread, no
+/// inbox) and written with a non-blocking send from the loop. What a measured iteration allocates
+/// is then the polled device path's share, the drivers', the engines' and the benchmark's tasks'.
+final class SocketPairDevice: PollablePacketDevice {
+    let descriptor: Int32
+    /// Takes ownership of `descriptor` (closed in deinit).
+    init(descriptor: Int32) { self.descriptor = descriptor }
+    deinit { close(descriptor) }
+
+    /// Both ends, with socket buffers large enough for a window of full-size packets.
+    static func pair() throws -> (SocketPairDevice, SocketPairDevice) {
+        var fds: [Int32] = [-1, -1]
+        #if canImport(Glibc)
+        let type = Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        #else
+        let type = SOCK_DGRAM
+        #endif
+        guard socketpair(AF_UNIX, type, 0, &fds) == 0 else { throw EndOfStream() }
+        var size: Int32 = 4 << 20
+        for fd in fds { _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+        return (SocketPairDevice(descriptor: fds[0]), SocketPairDevice(descriptor: fds[1]))
+    }
+
+    var pollDescriptor: Int32 { descriptor }
+    func startPolled() throws {}
+    func start(receive: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) throws {
+        throw EndOfStream()   // polled only
+    }
+    func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        let n = recv(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
+        return n > 0 ? n : nil
+    }
+    func send(_ packet: UnsafeRawBufferPointer) {
+        // A full socket buffer drops the packet, as a full TUN queue does; TCP sends it again.
+        #if canImport(Glibc)
+        _ = Glibc.send(descriptor, packet.baseAddress, packet.count, Int32(MSG_DONTWAIT))
+        #else
+        _ = Darwin.send(descriptor, packet.baseAddress, packet.count, MSG_DONTWAIT)
+        #endif
+    }
+    func stop() {}
+}
+
+enum Link: String { case inMemory = "InMemoryDevicePair", direct = "direct device", socketPair = "socketpair, polled" }
 
 struct EndOfStream: Error {}
 
@@ -70,6 +120,8 @@ final class Session: Sendable {
             (a, b) = (pair.a, pair.b)
         case .direct:
             (a, b) = DirectDevice.pair()
+        case .socketPair:
+            (a, b) = try SocketPairDevice.pair()
         }
         client = try NetworkStack(device: a, addresses: [Self.clientAddress], seed: 1)
         server = try NetworkStack(device: b, addresses: [Self.serverAddress], seed: 2)
@@ -205,6 +257,67 @@ struct EnginePair {
     }
 }
 
+/// The polled device path alone, in the steady state: a `NetworkStack` over one end of a
+/// socketpair answers ICMP echo requests (1,400-byte packets) that the benchmark writes into the
+/// other end, and the benchmark reads the replies. Every packet goes the way a TUN packet does —
+/// epoll wakes the loop, a non-blocking recv into the loop's buffer, the stack's input, the reply
+/// written into its transmit buffer, a non-blocking send — with no application call and no task
+/// woken, so what a measured iteration allocates is the device path's, per packet.
+final class EchoPath: Sendable {
+    static let burst = 32
+    static let packetBytes = 1400
+    let stack: NetworkStack
+    let peer: SocketPairDevice
+    let requests: [[UInt8]]
+
+    init() throws {
+        let (a, b) = try SocketPairDevice.pair()
+        stack = try NetworkStack(device: a, addresses: [Session.serverAddress], seed: 4)
+        peer = b
+        requests = (0..<Self.burst).map { Self.echoRequest(sequence: UInt16($0)) }
+    }
+
+    /// An ICMP echo request (RFC 792) from the client address to the stack's, `packetBytes` long.
+    static func echoRequest(sequence: UInt16) -> [UInt8] {
+        var p = [UInt8](repeating: 0, count: packetBytes)
+        p[0] = 0x45
+        p[2] = UInt8(packetBytes >> 8); p[3] = UInt8(packetBytes & 0xff)
+        p[4] = UInt8(sequence >> 8); p[5] = UInt8(sequence & 0xff)
+        p[6] = 0x40   // DF
+        p[8] = 64
+        p[9] = 1      // ICMP
+        p[12] = 198; p[13] = 18; p[14] = 0; p[15] = 1
+        p[16] = 198; p[17] = 18; p[18] = 0; p[19] = 2
+        var sum = p.withUnsafeBytes { InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: $0[0..<20])) }
+        p[10] = UInt8(sum >> 8); p[11] = UInt8(sum & 0xff)
+        p[20] = 8     // echo request
+        p[24] = 0x12; p[25] = 0x34
+        p[26] = UInt8(sequence >> 8); p[27] = UInt8(sequence & 0xff)
+        for i in 28..<packetBytes { p[i] = UInt8(truncatingIfNeeded: i) }
+        sum = p.withUnsafeBytes { InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: $0[20...])) }
+        p[22] = UInt8(sum >> 8); p[23] = UInt8(sum & 0xff)
+        return p
+    }
+
+    /// Writes `burst` requests and reads as many replies; returns the replies read (fewer only if
+    /// one did not come within a second).
+    func burst(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        for r in requests {
+            _ = r.withUnsafeBytes { send(peer.descriptor, $0.baseAddress, $0.count, 0) }
+        }
+        var replies = 0
+        while replies < Self.burst {
+            var p = pollfd(fd: peer.descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 1000) == 1 else { break }
+            while recv(peer.descriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT)) > 0 { replies += 1 }
+        }
+        return replies
+    }
+}
+
+nonisolated(unsafe) var echoPath: EchoPath?
+nonisolated(unsafe) let echoBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+
 nonisolated(unsafe) var session: Session?
 
 let mebibyte = [UInt8]((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) })
@@ -214,7 +327,7 @@ let packets = BenchmarkMetric.custom("packets (both directions)", polarity: .pre
 let benchmarks: @Sendable () -> Void = {
     // One iteration moves 1 MiB: wall clock per MiB, throughput in MiB/s, mallocs per MiB.
     // The connection is opened (and warmed: rings allocated, cwnd grown) before the iterations.
-    for link in [Link.inMemory, .direct] {
+    for link in [Link.inMemory, .direct, .socketPair] {
         Benchmark("TCPNet: 1 MiB one way (\(link.rawValue))",
                   configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal, packets],
                                        warmupIterations: 16, maxDuration: .seconds(5), maxIterations: 2000)) { benchmark in
@@ -251,8 +364,26 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The device path without the application: 32 ICMP echo requests into a stack polling one end
+    // of a socketpair, 32 replies out; mallocs per iteration / 64 = per packet (must be 0).
+    Benchmark("TUN path: 32 pings in, 32 replies out (socketpair, polled, no application)",
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal, packets],
+                                   warmupIterations: 50, maxDuration: .seconds(3), maxIterations: 20_000)) { benchmark in
+        let e = echoPath!
+        benchmark.startMeasurement()
+        let replies = e.burst(echoBuffer)
+        benchmark.stopMeasurement()
+        if replies != EchoPath.burst { benchmark.error("\(replies) of \(EchoPath.burst) replies") }
+        benchmark.measurement(packets, EchoPath.burst + replies)
+    } setup: {
+        echoPath = try EchoPath()
+    } teardown: {
+        await echoPath?.stack.shutdown(gracePeriod: .milliseconds(100))
+        echoPath = nil
+    }
+
     // Latency: 64 bytes to an echo task on the other stack and back (TCP_NODELAY both ways).
-    for link in [Link.inMemory, .direct] {
+    for link in [Link.inMemory, .direct, .socketPair] {
         Benchmark("TCPNet: 64-byte echo round trip (\(link.rawValue))",
                   configuration: .init(metrics: [.wallClock, .mallocCountTotal, packets],
                                        warmupIterations: 100, maxDuration: .seconds(3), maxIterations: 100_000)) { benchmark in
