@@ -2,7 +2,8 @@
 # TCPKit against the Linux kernel's TCP and against lwIP, side by side, in one run (issue 15 §1).
 #
 #   sudo Benchmarks/compare-kernel.sh [--runs N] [--seconds S] [--quick] [--tcpkit PATH]
-#                                     [--baseline PATH] [--out FILE] [--settle S] [--only REGEX] [--keep]
+#                                     [--baseline PATH] [--engine PATH] [--out FILE] [--settle S]
+#                                     [--only REGEX] [--keep]
 #
 # Measures, in network namespaces it creates and removes (names tkb<PID>-<n>, addresses from
 # 198.18.0.0/15 only), with small C programs it compiles (Benchmarks/compare/*.c):
@@ -14,8 +15,9 @@
 #     and TCPKit as the client: `tcpkit tun connect` fed from a pipe, to a kernel sink;
 #   - 1-byte ping-pong (TCP_NODELAY) and connect + 1-byte request/response + close rates:
 #     kernel <-> kernel over veth, kernel <-> lwIP and kernel <-> TCPKit (`--mode echo`) over TUN;
-#   - the kernel over lo (MTU 1500, offloads off) with iperf3, the reference for the engines-alone
-#     benchmark;
+#   - the kernel over lo (MTU 1500, offloads off) with iperf3, beside TCPKit's two engines alone
+#     in one thread (`engine-throughput`, Benchmarks package): Gbit/s per CPU second, both ends'
+#     CPU (row per_cpu);
 #   - CPU per GB (or per round trip, per connection) of the user-space stack's process
 #     (/proc/PID/stat utime + stime) and of the kernel (the kernel-mode time of the kernel-side
 #     tools plus the kernel's softirq threads), and the other processes' load while measuring.
@@ -31,7 +33,8 @@
 # the temporary directory (compiled programs, logs).
 # --tcpkit PATH: the tcpkit binary (default: `swift build -c release --product tcpkit` in this
 # repository, then .build/release/tcpkit). --baseline PATH: a second tcpkit binary measured in the
-# same run as an extra column. If the binary's `tun serve --help` offers --no-offload, the
+# same run as an extra column. --engine PATH: the engine-throughput binary (default: `swift build
+# -c release --product engine-throughput` in Benchmarks/, when the per_cpu row is measured). If the binary's `tun serve --help` offers --no-offload, the
 # "no offloads" rows run it with --no-offload and the "offloads on" rows without; otherwise it has
 # no TUN offloads and appears in the "no offloads" rows only.
 # Needs root. Installs what it lacks (gcc, ethtool, iperf3, liblwip-dev, iputils-ping) with apt-get.
@@ -47,6 +50,7 @@ runs=3
 seconds=6
 tcpkit=""
 baseline=""
+engine=""
 out=""
 only=""
 keep=0
@@ -60,6 +64,7 @@ while [ $# -gt 0 ]; do
     --settle) settle="${2:?--settle S}"; shift 2 ;;
     --tcpkit) tcpkit="${2:?--tcpkit PATH}"; shift 2 ;;
     --baseline) baseline="${2:?--baseline PATH}"; shift 2 ;;
+    --engine) engine="${2:?--engine PATH}"; shift 2 ;;
     --out) out="${2:?--out FILE}"; shift 2 ;;
     --only) only="${2:?--only REGEX}"; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -100,7 +105,12 @@ if [ -z "$tcpkit" ]; then
   (cd "$repo" && timeout 3600 swift build -c release --product tcpkit >&2) || { echo "compare-kernel.sh: swift build failed" >&2; exit 2; }
   tcpkit="$repo/.build/release/tcpkit"
 fi
-for b in "$tcpkit" ${baseline:+"$baseline"}; do
+if [ -z "$engine" ] && { [ -z "$only" ] || [[ "per_cpu|tcpkit" =~ $only ]]; }; then
+  log "building engine-throughput (release) in $repo/Benchmarks"
+  (cd "$repo/Benchmarks" && timeout 3600 swift build -c release --product engine-throughput >&2) || { echo "compare-kernel.sh: swift build of engine-throughput failed" >&2; exit 2; }
+  engine="$repo/Benchmarks/.build/release/engine-throughput"
+fi
+for b in "$tcpkit" ${baseline:+"$baseline"} ${engine:+"$engine"}; do
   [ -x "$b" ] || { echo "compare-kernel.sh: $b is not an executable" >&2; exit 2; }
 done
 tcpkit="$(readlink -f "$tcpkit")"
@@ -409,14 +419,39 @@ kernel = (c["host_system"] + c["remote_system"]) / 100 * secs + (int(sys.argv[2]
 ours = (c["host_total"] + c["remote_total"]) / 100 * secs + (int(sys.argv[2]) - int(sys.argv[3])) / hz
 others = max(0.0, (int(sys.argv[4]) - int(sys.argv[5])) / hz - ours) / secs
 bps = e["sum_received"]["bits_per_second"]
-print(f"{bps / 1e9:.4f} NA NA {kernel / gb:.4f} {others:.3f}")
+print(f"{bps / 1e9:.4f} NA NA {kernel / gb:.4f} {others:.3f} {8 / (ours / gb):.4f} {ours / gb:.4f}")
 ' "$json" "$k1" "$k0" "$b1" "$b0" 2>"$tmp/py.log")"; then
     # shellcheck disable=SC2086
     set -- $res; record "$row" kernel "$1" NA NA "$4" "$5"
+    record per_cpu kernel "$6" NA NA "$7" "$5"
   else
     fail "$row" kernel "$(head -c 300 "$tmp/client.log") $(head -c 300 "$tmp/py.log")"
   fi
   del_ns "$n"
+}
+
+# TCPKit's two engines alone in one thread, no driver (engine-throughput): payload Gbit per CPU
+# second of the thread (user + system), set beside the kernel's over lo (both ends' CPU).
+engine_measure() {
+  want per_cpu tcpkit || return 0
+  local line b0 b1 secs
+  b0=$(awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat); secs=$SECONDS
+  line="$(timeout -k 3 "$CB" "$engine" --mib 512 2>"$tmp/engine.log")"
+  b1=$(awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat)
+  local res
+  if [[ "$line" == bytes=* ]] && res="$(python3 -c '
+import sys
+r = {k: float(v) for k, v in (f.split("=") for f in sys.argv[1].split())}
+gb = r["bytes"] / 1e9
+others = max(0.0, (float(sys.argv[2]) / 100 - r["cpu_seconds"]) / max(r["wall_seconds"], 1e-3))
+rate, cpu, user = r["gbit_per_cpu_second"], r["cpu_seconds"] / gb, r["user_seconds"] / gb
+print(f"{rate:.4f} {cpu:.4f} {user:.4f} {others:.3f}")
+' "$line" "$((b1 - b0))" 2>"$tmp/py.log")"; then
+    # shellcheck disable=SC2086
+    set -- $res; record per_cpu tcpkit "$1" "$2" "$3" NA "$4"
+  else
+    fail per_cpu tcpkit "$(head -c 300 "$tmp/engine.log") $(head -c 300 "$tmp/py.log")"
+  fi
 }
 
 ticks_of() {  # utime + stime of the PIDs listed in a file, in clock ticks
@@ -471,6 +506,7 @@ for run in $(seq 1 "$runs"); do
     [ -n "$baseline" ] && tun_measure "$w" baseline "$baseline" echo "$w"
   done
   lo_measure
+  engine_measure
 done
 elapsed=$(( $(date +%s) - started ))
 
@@ -496,7 +532,7 @@ def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
 
-bulk = lambda r: r.startswith("bulk") or r.startswith("client") or r == "lo"
+bulk = lambda r: r.startswith("bulk") or r.startswith("client") or r in ("lo", "per_cpu")
 def fmt_value(r, v):
     if v is None: return "–"
     return f"{v:.2f}" if bulk(r) else (f"{v/1000:.2f}k" if v >= 1000 else f"{v:.0f}")
@@ -536,6 +572,7 @@ labels = [
     ("pingpong", "1-byte ping-pong, TCP_NODELAY (round trips/s)", None),
     ("crr", "connect + 1-byte request/response + close, one at a time (connections/s)", None),
     ("lo", "kernel ↔ kernel over lo, MTU 1500, offloads off, iperf3 (Gbit/s)", None),
+    ("per_cpu", "one connection's payload per CPU second, no offloads: kernel over lo (iperf3; both ends and softirq) vs TCPKit's two engines alone in one thread (`engine-throughput`) (Gbit per CPU-s)", None),
 ]
 has_bl = bool(bl)
 head = ["workload", "kernel ↔ kernel (veth)", "kernel ↔ lwIP (TUN)", "kernel ↔ TCPKit (TUN)"]
