@@ -12,6 +12,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
     ],
     targets: [
+        // What the benchmarks and the plain executables below share: two engines back to back
+        // (EnginePair), a socketpair packet device (SocketPairDevice) and the TUN-path echo loop.
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [
+                .product(name: "TCPCore", package: "TCPKit"),
+                .product(name: "TCPNet", package: "TCPKit"),
+                .product(name: "TCPWire", package: "TCPKit"),
+            ],
+            path: "BenchmarkSupport"
+        ),
         .executableTarget(
             name: "EngineBenchmarks",
             dependencies: [
@@ -26,6 +37,7 @@ let package = Package(
         .executableTarget(
             name: "NetBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "TCPNet", package: "TCPKit"),
                 .product(name: "TCPCore", package: "TCPKit"),
@@ -40,6 +52,7 @@ let package = Package(
         .executableTarget(
             name: "engine-throughput",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "TCPCore", package: "TCPKit"),
                 .product(name: "TCPWire", package: "TCPKit"),
             ],
@@ -49,6 +62,7 @@ let package = Package(
         .executableTarget(
             name: "device-path",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "TCPNet", package: "TCPKit"),
                 .product(name: "TCPWire", package: "TCPKit"),
             ],

@@ -20,66 +20,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BenchmarkSupport
 import TCPCore
 import TCPWire
-
-struct EnginePair {
-    var a: TCPStack
-    var b: TCPStack
-    let aConn: ConnectionID
-    let bConn: ConnectionID
-    var now = Instant.zero
-    let wire = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
-    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
-
-    init() {
-        var random = SplitMix64(seed: 3)
-        let client = IPAddress("198.18.0.1")!, server = IPAddress("198.18.0.2")!
-        a = TCPStack(addresses: [client], random: &random)
-        b = TCPStack(addresses: [server], random: &random)
-        let listener = try! b.listen(port: 5201)
-        aConn = try! a.connect(to: SocketAddress(server, 5201), now: now)
-        var packets = 0
-        Self.exchange(&a, &b, now, wire, &packets)
-        bConn = try! b.accept(listener)!
-    }
-
-    static func exchange(_ a: inout TCPStack, _ b: inout TCPStack, _ now: Instant, _ wire: UnsafeMutableRawBufferPointer, _ packets: inout Int) {
-        var moved = true
-        while moved {
-            moved = false
-            while let n = a.pollTransmit(now: now, into: wire) {
-                b.handle(ipPacket: UnsafeRawBufferPointer(rebasing: wire[0..<n]), now: now)
-                packets += 1
-                moved = true
-            }
-            while let n = b.pollTransmit(now: now, into: wire) {
-                a.handle(ipPacket: UnsafeRawBufferPointer(rebasing: wire[0..<n]), now: now)
-                packets += 1
-                moved = true
-            }
-        }
-    }
-
-    /// `data` from a to b, read by b's application as it arrives; returns the packets exchanged.
-    mutating func oneWay(_ data: UnsafeRawBufferPointer) -> Int {
-        var queued = 0, received = 0, packets = 0
-        while received < data.count {
-            now = now + .microseconds(20)
-            if let d = a.nextDeadline, d <= now { a.handleTimeout(now: now) }
-            if let d = b.nextDeadline, d <= now { b.handleTimeout(now: now) }
-            if queued < data.count {
-                queued += try! a.send(aConn, UnsafeRawBufferPointer(rebasing: data[queued...]), now: now)
-            }
-            Self.exchange(&a, &b, now, wire, &packets)
-            while case .data(let n) = try! b.receive(bConn, into: scratch, now: now) { received += n }
-            Self.exchange(&a, &b, now, wire, &packets)
-            while a.pollEvent() != nil {}
-            while b.pollEvent() != nil {}
-        }
-        return packets
-    }
-}
 
 #if canImport(Glibc)
 let rusageSelf = RUSAGE_SELF.rawValue
@@ -131,11 +74,11 @@ func measuredConnections(_ n: Int) -> Int {
         if let d = a.nextDeadline, d <= now { a.handleTimeout(now: now) }
         if let d = b.nextDeadline, d <= now { b.handleTimeout(now: now) }
         let c = try! a.connect(to: SocketAddress(server, 80), now: now)
-        EnginePair.exchange(&a, &b, now, wire, &packets)
+        EnginePair.exchange(&a, &b, now, wire, nil, &packets)
         let s = try! b.accept(listener)!
         try! a.close(c, now: now)
         try! b.close(s, now: now)
-        EnginePair.exchange(&a, &b, now, wire, &packets)
+        EnginePair.exchange(&a, &b, now, wire, nil, &packets)
         while a.pollEvent() != nil {}
         while b.pollEvent() != nil {}
     }

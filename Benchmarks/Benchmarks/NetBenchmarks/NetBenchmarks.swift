@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Benchmark
+import BenchmarkSupport
 import NIOConcurrencyHelpers
 import TCPCore
 import TCPNet
@@ -52,54 +53,7 @@ final class DirectDevice: PacketDevice {
     }
 }
 
-/// A real descriptor per end: one end of a socketpair(AF_UNIX, SOCK_SEQPACKET) (one packet per
-/// datagram, boundaries kept), read by the stack's own event loop the way it reads a TUN device
-/// (`PollablePacketDevice`: epoll on the descriptor, non-blocking recv, no reader thread, no
-/// inbox) and written with a non-blocking send from the loop. What a measured iteration allocates
-/// is then the polled device path's share, the drivers', the engines' and the benchmark's tasks'.
-final class SocketPairDevice: PollablePacketDevice {
-    let descriptor: Int32
-    /// Takes ownership of `descriptor` (closed in deinit).
-    init(descriptor: Int32) { self.descriptor = descriptor }
-    deinit { close(descriptor) }
-
-    /// Both ends, with socket buffers large enough for a window of full-size packets.
-    static func pair() throws -> (SocketPairDevice, SocketPairDevice) {
-        var fds: [Int32] = [-1, -1]
-        #if canImport(Glibc)
-        let type = Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        #else
-        let type = SOCK_DGRAM
-        #endif
-        guard socketpair(AF_UNIX, type, 0, &fds) == 0 else { throw EndOfStream() }
-        var size: Int32 = 4 << 20
-        for fd in fds { _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
-        return (SocketPairDevice(descriptor: fds[0]), SocketPairDevice(descriptor: fds[1]))
-    }
-
-    var pollDescriptor: Int32 { descriptor }
-    func startPolled() throws {}
-    func start(receive: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) throws {
-        throw EndOfStream()   // polled only
-    }
-    func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
-        let n = recv(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
-        return n > 0 ? n : nil
-    }
-    func send(_ packet: UnsafeRawBufferPointer) {
-        // A full socket buffer drops the packet, as a full TUN queue does; TCP sends it again.
-        #if canImport(Glibc)
-        _ = Glibc.send(descriptor, packet.baseAddress, packet.count, Int32(MSG_DONTWAIT))
-        #else
-        _ = Darwin.send(descriptor, packet.baseAddress, packet.count, MSG_DONTWAIT)
-        #endif
-    }
-    func stop() {}
-}
-
 enum Link: String { case inMemory = "InMemoryDevicePair", direct = "direct device", socketPair = "socketpair, polled" }
-
-struct EndOfStream: Error {}
 
 /// Two stacks, one connection (client → server), and optionally an echo task on the server.
 final class Session: Sendable {
@@ -180,141 +134,6 @@ final class Session: Sendable {
     }
 }
 
-/// The same transfer between two bare engines, no driver: packets handed over in the calling
-/// thread, the engines' clock advanced by hand. What it allocates is the engines' share.
-struct EnginePair {
-    var a: TCPStack
-    var b: TCPStack
-    let aConn: ConnectionID
-    let bConn: ConnectionID
-    var now = Instant.zero
-    /// nil: the plain `pollTransmit(now:into:)`. Otherwise both engines are polled with it, and
-    /// the packets go across as a TUN device with offloads passes them on: a TSO packet whole (the
-    /// kernel's GRO would hand the receiver the same), and the receiver takes the checksum as
-    /// valid (what a driver does for VIRTIO_NET_HDR_F_NEEDS_CSUM or _DATA_VALID).
-    let offload: TransmitOffload?
-    let wire = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
-    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
-
-    init(offload: TransmitOffload? = nil) {
-        self.offload = offload
-        var random = SplitMix64(seed: 3)
-        a = TCPStack(addresses: [Session.clientAddress], random: &random)
-        b = TCPStack(addresses: [Session.serverAddress], random: &random)
-        let listener = try! b.listen(port: 5201)
-        aConn = try! a.connect(to: SocketAddress(Session.serverAddress, 5201), now: now)
-        var packets = 0
-        Self.exchange(&a, &b, now, wire, offload, &packets)
-        bConn = try! b.accept(listener)!
-    }
-
-    static func poll(_ s: inout TCPStack, _ now: Instant, _ wire: UnsafeMutableRawBufferPointer, _ offload: TransmitOffload?) -> Int? {
-        if let offload { return s.pollTransmit(now: now, into: wire, offload: offload)?.length }
-        return s.pollTransmit(now: now, into: wire)
-    }
-
-    static func deliver(_ to: inout TCPStack, _ packet: UnsafeRawBufferPointer, _ offload: TransmitOffload?, _ now: Instant) {
-        guard offload != nil else { return to.handle(ipPacket: packet, now: now) }
-        guard let seg = try? TCPPacket.parse(packet, verifyChecksum: false) else { return }
-        to.handle(segment: seg, now: now)
-    }
-
-    static func exchange(_ a: inout TCPStack, _ b: inout TCPStack, _ now: Instant, _ wire: UnsafeMutableRawBufferPointer,
-                         _ offload: TransmitOffload?, _ packets: inout Int) {
-        var moved = true
-        while moved {
-            moved = false
-            while let n = poll(&a, now, wire, offload) {
-                deliver(&b, UnsafeRawBufferPointer(rebasing: wire[0..<n]), offload, now)
-                packets += 1
-                moved = true
-            }
-            while let n = poll(&b, now, wire, offload) {
-                deliver(&a, UnsafeRawBufferPointer(rebasing: wire[0..<n]), offload, now)
-                packets += 1
-                moved = true
-            }
-        }
-    }
-
-    /// `data` from a to b, read by b's application as it arrives; returns the packets exchanged.
-    mutating func oneWay(_ data: UnsafeRawBufferPointer) -> Int {
-        var queued = 0, received = 0, packets = 0
-        while received < data.count {
-            now = now + .microseconds(20)
-            if let d = a.nextDeadline, d <= now { a.handleTimeout(now: now) }
-            if let d = b.nextDeadline, d <= now { b.handleTimeout(now: now) }
-            if queued < data.count {
-                queued += try! a.send(aConn, UnsafeRawBufferPointer(rebasing: data[queued...]), now: now)
-            }
-            Self.exchange(&a, &b, now, wire, offload, &packets)
-            while case .data(let n) = try! b.receive(bConn, into: scratch, now: now) { received += n }
-            Self.exchange(&a, &b, now, wire, offload, &packets)
-            while a.pollEvent() != nil {}
-            while b.pollEvent() != nil {}
-        }
-        return packets
-    }
-}
-
-/// The polled device path alone, in the steady state: a `NetworkStack` over one end of a
-/// socketpair answers ICMP echo requests (1,400-byte packets) that the benchmark writes into the
-/// other end, and the benchmark reads the replies. Every packet goes the way a TUN packet does —
-/// epoll wakes the loop, a non-blocking recv into the loop's buffer, the stack's input, the reply
-/// written into its transmit buffer, a non-blocking send — with no application call and no task
-/// woken, so what a measured iteration allocates is the device path's, per packet.
-final class EchoPath: Sendable {
-    static let burst = 32
-    static let packetBytes = 1400
-    let stack: NetworkStack
-    let peer: SocketPairDevice
-    let requests: [[UInt8]]
-
-    init() throws {
-        let (a, b) = try SocketPairDevice.pair()
-        stack = try NetworkStack(device: a, addresses: [Session.serverAddress], seed: 4)
-        peer = b
-        requests = (0..<Self.burst).map { Self.echoRequest(sequence: UInt16($0)) }
-    }
-
-    /// An ICMP echo request (RFC 792) from the client address to the stack's, `packetBytes` long.
-    static func echoRequest(sequence: UInt16) -> [UInt8] {
-        var p = [UInt8](repeating: 0, count: packetBytes)
-        p[0] = 0x45
-        p[2] = UInt8(packetBytes >> 8); p[3] = UInt8(packetBytes & 0xff)
-        p[4] = UInt8(sequence >> 8); p[5] = UInt8(sequence & 0xff)
-        p[6] = 0x40   // DF
-        p[8] = 64
-        p[9] = 1      // ICMP
-        p[12] = 198; p[13] = 18; p[14] = 0; p[15] = 1
-        p[16] = 198; p[17] = 18; p[18] = 0; p[19] = 2
-        var sum = p.withUnsafeBytes { InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: $0[0..<20])) }
-        p[10] = UInt8(sum >> 8); p[11] = UInt8(sum & 0xff)
-        p[20] = 8     // echo request
-        p[24] = 0x12; p[25] = 0x34
-        p[26] = UInt8(sequence >> 8); p[27] = UInt8(sequence & 0xff)
-        for i in 28..<packetBytes { p[i] = UInt8(truncatingIfNeeded: i) }
-        sum = p.withUnsafeBytes { InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: $0[20...])) }
-        p[22] = UInt8(sum >> 8); p[23] = UInt8(sum & 0xff)
-        return p
-    }
-
-    /// Writes `burst` requests and reads as many replies; returns the replies read (fewer only if
-    /// one did not come within a second).
-    func burst(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
-        for r in requests {
-            _ = r.withUnsafeBytes { send(peer.descriptor, $0.baseAddress, $0.count, 0) }
-        }
-        var replies = 0
-        while replies < Self.burst {
-            var p = pollfd(fd: peer.descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&p, 1, 1000) == 1 else { break }
-            while recv(peer.descriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT)) > 0 { replies += 1 }
-        }
-        return replies
-    }
-}
-
 nonisolated(unsafe) var echoPath: EchoPath?
 nonisolated(unsafe) let echoBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
 
@@ -368,7 +187,10 @@ let benchmarks: @Sendable () -> Void = {
     // of a socketpair, 32 replies out; mallocs per iteration / 64 = per packet (must be 0).
     Benchmark("TUN path: 32 pings in, 32 replies out (socketpair, polled, no application)",
               configuration: .init(metrics: [.wallClock, .mallocCountTotal, packets],
-                                   warmupIterations: 50, maxDuration: .seconds(3), maxIterations: 20_000)) { benchmark in
+                                   warmupIterations: 50, maxDuration: .seconds(3), maxIterations: 20_000,
+                                   // The guard: `swift package benchmark thresholds check --filter 'TUN path.*'`
+                                   // fails if any iteration up to p99 allocates (Thresholds/).
+                                   thresholds: [.mallocCountTotal: .init(absolute: [.p50: 0, .p90: 0, .p99: 0])])) { benchmark in
         let e = echoPath!
         benchmark.startMeasurement()
         let replies = e.burst(echoBuffer)
