@@ -3,13 +3,10 @@
 // server's writing). Prints one result line (common.h) covering the reading time: what the
 // kernel's sockets delivered to this process, the measure of the server's sending.
 //   recv HOST PORT SECONDS STREAMS [STACKPIDFILE [PEERPIDFILE]]
-#include "common.h"
-#include <pthread.h>
+#include "streams.h"
 
 static double deadline;
-static int fds[64];
 static long long got[64], failed[64];
-static pthread_barrier_t start_barrier;
 
 static void *stream(void *arg) {
     int i = (int)(intptr_t)arg;
@@ -44,15 +41,10 @@ int main(int argc, char **argv) {
     int port = atoi(argv[2]);
     double seconds = atof(argv[3]);
     int streams = atoi(argv[4]);
-    if (streams < 1 || streams > 64) streams = 1;
+    if (streams < 1 || streams > MAX_STREAMS) streams = 1;
     set_watch(argc, argv, 5);
-    for (int i = 0; i < streams; i++) {
-        fds[i] = connect_retry(host, port, 10, 0);
-        if (fds[i] < 0) die("connect");
-    }
-    pthread_barrier_init(&start_barrier, NULL, (unsigned)streams + 1);
-    pthread_t t[64];
-    for (int i = 0; i < streams; i++) pthread_create(&t[i], NULL, stream, (void *)(intptr_t)i);
+    pthread_t t[MAX_STREAMS];
+    start_streams(host, port, streams, stream, t);
     struct cpu_sample a = cpu_now();
     double t0 = now_s();
     deadline = t0 + seconds;

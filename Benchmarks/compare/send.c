@@ -2,15 +2,12 @@
 // half-close (FIN) and a wait for the peer's own close, so that the figure counts only what the
 // receiver has read. Prints one result line (common.h) covering connect-done to last close.
 //   send HOST PORT SECONDS STREAMS [STACKPIDFILE [PEERPIDFILE]]
-#include "common.h"
-#include <pthread.h>
+#include "streams.h"
 
 static const char *host;
 static int port;
 static double seconds, deadline;
-static int fds[64];
 static long long sent[64];
-static pthread_barrier_t start_barrier;
 
 static void *stream(void *arg) {
     int i = (int)(intptr_t)arg;
@@ -47,15 +44,10 @@ int main(int argc, char **argv) {
     port = atoi(argv[2]);
     seconds = atof(argv[3]);
     int streams = atoi(argv[4]);
-    if (streams < 1 || streams > 64) streams = 1;
+    if (streams < 1 || streams > MAX_STREAMS) streams = 1;
     set_watch(argc, argv, 5);
-    for (int i = 0; i < streams; i++) {
-        fds[i] = connect_retry(host, port, 10, 0);
-        if (fds[i] < 0) die("connect");
-    }
-    pthread_barrier_init(&start_barrier, NULL, (unsigned)streams + 1);
-    pthread_t t[64];
-    for (int i = 0; i < streams; i++) pthread_create(&t[i], NULL, stream, (void *)(intptr_t)i);
+    pthread_t t[MAX_STREAMS];
+    start_streams(host, port, streams, stream, t);
     struct cpu_sample a = cpu_now();
     double t0 = now_s();
     deadline = t0 + seconds;

@@ -1,0 +1,25 @@
+// Parallel streams for the bulk programs (send.c, recv.c): STREAMS connections to HOST:PORT, one
+// thread each, all let go at once through a barrier that the main thread passes last, right
+// after taking its first CPU sample.
+#ifndef COMPARE_STREAMS_H
+#define COMPARE_STREAMS_H
+
+#include "common.h"
+#include <pthread.h>
+
+#define MAX_STREAMS 64
+static int fds[MAX_STREAMS];
+static pthread_barrier_t start_barrier;
+
+// Connects `streams` sockets (waiting up to 10 s for the server) and starts `stream(i)` on each;
+// every thread should call pthread_barrier_wait(&start_barrier) before it begins.
+static inline void start_streams(const char *host, int port, int streams, void *(*stream)(void *), pthread_t *threads) {
+    for (int i = 0; i < streams; i++) {
+        fds[i] = connect_retry(host, port, 10, 0);
+        if (fds[i] < 0) die("connect");
+    }
+    pthread_barrier_init(&start_barrier, NULL, (unsigned)streams + 1);
+    for (int i = 0; i < streams; i++) pthread_create(&threads[i], NULL, stream, (void *)(intptr_t)i);
+}
+
+#endif
