@@ -596,7 +596,7 @@ p("")
 p("| " + " | ".join(head) + " |")
 p("|" + "---|" * len(head))
 for r, label, kernel_from in labels:
-    if r not in rows and (kernel_from is None or kernel_from not in rows):
+    if r not in rows and (kernel_from is None or "kernel" not in rows.get(kernel_from, {})):
         continue
     kr = kernel_from or r
     kcell, k = cell(kr, "kernel")
