@@ -43,6 +43,14 @@ final class Scoreboard {
     private var storage: UnsafeMutablePointer<SentSegment>
     private var head = 0
     private(set) var count = 0
+    /// Records carrying a mark the per-ACK scans look for (SACKed, lost, retransmitted now or
+    /// ever; `scanMarks`). While there are none, every record is a first transmission and the
+    /// records went out in sequence order, so SetPipe, IsLost and RACK's loss detection need not
+    /// visit them all on every ACK (`computePipe`, `markLostBySACK`, `rackDetectLoss`). Kept by the
+    /// subscript's setter and by the few places that place or drop records directly.
+    private(set) var markedRecords = 0
+    private static let scanMarks: SentSegment.Flags = [.sacked, .lost, .retransmitted, .everRetransmitted]
+    private static func marked(_ r: SentSegment) -> Int { r.flags.isDisjoint(with: scanMarks) ? 0 : 1 }
 
     /// Bytes covered by SACK blocks and not yet cumulatively acknowledged.
     private(set) var sackedBytes = 0
@@ -150,15 +158,27 @@ final class Scoreboard {
 
     var isEmpty: Bool { count == 0 }
 
+    /// Record `i` (0 ≤ i < count).
     subscript(i: Int) -> SentSegment {
         get { storage[(head + i) % capacity] }
-        set { storage[(head + i) % capacity] = newValue }
+        set {
+            let slot = storage + (head + i) % capacity
+            markedRecords += Self.marked(newValue) - Self.marked(slot.pointee)
+            slot.pointee = newValue
+        }
+    }
+
+    /// Writes `r` at position `i` over a slot that holds no live record (or a copy of one that
+    /// moved): the mark count takes `r` as new.
+    private func place(_ r: SentSegment, at i: Int) {
+        storage[(head + i) % capacity] = r
+        markedRecords += Self.marked(r)
     }
 
     var last: SentSegment? { count == 0 ? nil : self[count - 1] }
 
     func removeAll() {
-        head = 0; count = 0
+        head = 0; count = 0; markedRecords = 0
         sackedBytes = 0; sackedSegments = 0; highestSACKed = nil; pipe = 0
         tlpEndSeq = nil; tlpPending = false; entryRetransmit = false
     }
@@ -182,7 +202,7 @@ final class Scoreboard {
             return
         }
         count += 1
-        self[count - 1] = SentSegment(start: start, end: end, sentAt: now, flags: fin ? [.fin] : [])
+        place(SentSegment(start: start, end: end, sentAt: now, flags: fin ? [.fin] : []), at: count - 1)
     }
 
     /// Splits record `i` so that a record ends at `seq` (start < seq < end). Returns false, changing
@@ -192,15 +212,16 @@ final class Scoreboard {
         let r = self[i]
         guard r.start < seq, seq < r.end else { return true }
         guard count < capacity else { return false }
+        // Moves, not new records: the mark count is unchanged by them; `right` is one more.
         var j = count
-        while j > i + 1 { self[j] = self[j - 1]; j -= 1 }
+        while j > i + 1 { storage[(head + j) % capacity] = self[j - 1]; j -= 1 }
         count += 1
         var left = r, right = r
         left.end = seq
         left.flags.remove(.fin)
         right.start = seq
         self[i] = left
-        self[i + 1] = right
+        place(right, at: i + 1)
         return true
     }
 
@@ -213,6 +234,7 @@ final class Scoreboard {
             var r = self[0]
             if r.end <= una {
                 if r.sacked { sackedBytes -= r.length; sackedSegments -= 1 } else { delivered(r) }
+                markedRecords -= Self.marked(r)
                 head = (head + 1) % capacity
                 count -= 1
                 continue
@@ -294,6 +316,8 @@ final class Scoreboard {
     /// discontiguous SACKed segments, or more than (DupThresh − 1)·SMSS SACKed bytes, lie above
     /// it. Returns the number of records newly marked lost.
     func markLostBySACK(mss: Int, dupThresh: Int = 3) -> Int {
+        // Nothing SACKed: nothing lies above any record (and no record carries a mark).
+        guard markedRecords > 0 else { return 0 }
         var above = 0, aboveSegments = 0, marked = 0
         var i = count - 1
         while i >= 0 {
@@ -328,6 +352,19 @@ final class Scoreboard {
     /// retransmitted — a lost segment resent counts once (its retransmission), one resent
     /// without being deemed lost (rescue, rule 3, a probe) twice.
     func computePipe() -> Int {
+        // No record SACKed, lost or retransmitted: every octet counts once, and the records cover
+        // SND.UNA..SND.MAX without gaps.
+        if markedRecords == 0 {
+            pipe = count == 0 ? 0 : Int(self[count - 1].end - self[0].start)
+            assert(pipe == scannedPipe(), "Scoreboard: pipe without marks differs from SetPipe's scan")
+            return pipe
+        }
+        pipe = scannedPipe()
+        return pipe
+    }
+
+    /// SetPipe visiting every record.
+    private func scannedPipe() -> Int {
         var p = 0
         for i in 0..<count {
             let r = self[i]
@@ -335,7 +372,6 @@ final class Scoreboard {
             if !r.flags.contains(.lost) { p += r.length }
             if r.flags.contains(.retransmitted) { p += r.length }
         }
-        pipe = p
         return p
     }
 
@@ -417,11 +453,21 @@ final class Scoreboard {
         guard rackHasDelivery else { return (0, nil) }
         var marked = 0
         var timeout: Int64? = nil
+        // No marks: first transmissions, sent in sequence order at times that never go back, so
+        // (sentAt, end) grows with the index and those sent before RACK.xmit_ts are a prefix.
+        let inSendOrder = markedRecords == 0
         for i in 0..<count {
             var r = self[i]
             if r.sacked { continue }
             if r.flags.contains(.lost) && !r.flags.contains(.retransmitted) { continue }
-            guard sentAfter(rackXmit, rackEndSeq, r.sentAt, r.end) else { continue }
+            guard sentAfter(rackXmit, rackEndSeq, r.sentAt, r.end) else {
+                if inSendOrder {
+                    assert(!(i..<count).contains { sentAfter(rackXmit, rackEndSeq, self[$0].sentAt, self[$0].end) },
+                           "Scoreboard: records without marks out of send order")
+                    break
+                }
+                continue
+            }
             let remaining = (r.sentAt - now).nanoseconds + rackRTT + reoWnd
             if remaining <= 0 {
                 r.flags.insert(.lost)

@@ -11,14 +11,17 @@ public enum Netcat {
     /// - Returns: false when receiving failed (the connection was reset, timed out or shut down).
     public static func relay(_ c: TCPConnection, input: StandardInput, output: FileOutput = .standardOutput,
                              errors: FileOutput = .standardError, name: String = "tcpkit") async -> Bool {
-        async let sent: Void = {
+        // The sending half runs on the stack's own thread (`NetworkStack.executor`): each chunk
+        // goes into the send buffer there, with no hop to the stack and back per write (the
+        // receiving half stays off it: writing to `output` may block).
+        async let sent: Void = withTaskExecutorPreference(c.stack.executor) {
             do {
                 while let chunk = await input.next() { try await c.write(chunk) }
                 try await c.shutdown(.write)
             } catch {
                 errors.line("\(name): sending: \(error)")
             }
-        }()
+        }
         var failed = false
         do {
             for try await chunk in c { output.write(chunk) }
