@@ -40,34 +40,107 @@ public struct InternetChecksum: Sendable {
         UInt16(bigEndian: ~Self.fold(sum))
     }
 
-    /// Sums n bytes at p as 16-bit memory-order words; a trailing odd byte is padded with zero.
-    static func sumAligned(_ p: UnsafeRawPointer, _ n: Int, into s: inout UInt64) {
-        var i = 0
-        while i + 32 <= n {
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 4, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 8, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 12, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 16, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 20, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 24, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 28, as: UInt32.self))
-            i += 32
+    /// Copies `count` bytes from `source` to `destination` and adds them to the sum in the same
+    /// pass (a copy-and-checksum, so that a payload is read once on its way into a packet).
+    /// Gives the same sum as copying and then `add`ing the destination bytes.
+    public mutating func addCopying(from source: UnsafeRawPointer, to destination: UnsafeMutableRawPointer, count: Int) {
+        guard count > 0 else { return }
+        var n = count
+        var src = source, dst = destination
+        var s: UInt64 = 0
+        if odd {
+            let b = src.load(as: UInt8.self)
+            dst.storeBytes(of: b, as: UInt8.self)
+            s &+= UInt64(UInt16(b).bigEndian)
+            src += 1; dst += 1; n -= 1
         }
-        while i + 4 <= n {
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+        Self.copyAndSumAligned(src, dst, n, into: &s)
+        sum &+= UInt64(Self.fold(s))
+        odd = n & 1 == 1
+    }
+
+    /// Adds x to a 64-bit ones' complement accumulator (end-around carry).
+    @inline(__always) static func addCarrying(_ s: inout UInt64, _ x: UInt64) {
+        let (r, o) = s.addingReportingOverflow(x)
+        s = r &+ (o ? 1 : 0)
+    }
+
+    /// Sums n bytes at p as 16-bit memory-order words; a trailing odd byte is padded with zero.
+    /// 64-bit words with end-around carry in four independent accumulators (RFC 1071 §2(C):
+    /// the ones' complement sum may be taken over wider words and folded at the end).
+    static func sumAligned(_ p: UnsafeRawPointer, _ n: Int, into s: inout UInt64) {
+        var a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0, d: UInt64 = 0
+        var i = 0
+        // n - i never overflows (0 <= i <= n), unlike i + 64.
+        while n &- i >= 64 {
+            addCarrying(&a, p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            addCarrying(&b, p.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self))
+            addCarrying(&c, p.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self))
+            addCarrying(&d, p.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self))
+            addCarrying(&a, p.loadUnaligned(fromByteOffset: i &+ 32, as: UInt64.self))
+            addCarrying(&b, p.loadUnaligned(fromByteOffset: i &+ 40, as: UInt64.self))
+            addCarrying(&c, p.loadUnaligned(fromByteOffset: i &+ 48, as: UInt64.self))
+            addCarrying(&d, p.loadUnaligned(fromByteOffset: i &+ 56, as: UInt64.self))
+            i &+= 64
+        }
+        while n &- i >= 8 {
+            addCarrying(&a, p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i &+= 8
+        }
+        addCarrying(&a, b); addCarrying(&c, d); addCarrying(&a, c)
+        var t = UInt64(fold(a))
+        t &+= tailSum(p + i, n - i)
+        s &+= t
+    }
+
+    /// Sums the last 0...7 bytes (a trailing odd byte padded with zero), as memory-order words.
+    @inline(__always) static func tailSum(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
+        var t: UInt64 = 0
+        var i = 0
+        if i + 4 <= n {
+            t &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt32.self))
             i += 4
         }
         if i + 2 <= n {
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt16.self))
+            t &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt16.self))
             i += 2
         }
         if i < n {
             // The last byte is the first (network high-order) byte of a zero-padded word; in
             // memory order on a little-endian host that is the low byte of the loaded UInt16.
             let b = UInt16(p.load(fromByteOffset: i, as: UInt8.self))
-            s &+= UInt64(UInt16(bigEndian: b << 8))
+            t &+= UInt64(UInt16(bigEndian: b << 8))
         }
+        return t
+    }
+
+    /// `sumAligned` that also copies the n bytes from p to q.
+    static func copyAndSumAligned(_ p: UnsafeRawPointer, _ q: UnsafeMutableRawPointer, _ n: Int, into s: inout UInt64) {
+        var a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0, d: UInt64 = 0
+        var i = 0
+        while n &- i >= 32 {
+            let w0 = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let w1 = p.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)
+            let w2 = p.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self)
+            let w3 = p.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self)
+            q.storeBytes(of: w0, toByteOffset: i, as: UInt64.self)
+            q.storeBytes(of: w1, toByteOffset: i &+ 8, as: UInt64.self)
+            q.storeBytes(of: w2, toByteOffset: i &+ 16, as: UInt64.self)
+            q.storeBytes(of: w3, toByteOffset: i &+ 24, as: UInt64.self)
+            addCarrying(&a, w0); addCarrying(&b, w1); addCarrying(&c, w2); addCarrying(&d, w3)
+            i &+= 32
+        }
+        while n &- i >= 8 {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            q.storeBytes(of: w, toByteOffset: i, as: UInt64.self)
+            addCarrying(&a, w)
+            i &+= 8
+        }
+        if i < n { (q + i).copyMemory(from: p + i, byteCount: n - i) }
+        addCarrying(&a, b); addCarrying(&c, d); addCarrying(&a, c)
+        var t = UInt64(fold(a))
+        t &+= tailSum(p + i, n - i)
+        s &+= t
     }
 
     /// Folds a 64-bit sum of memory-order words into 16 bits, end-around carry included.
