@@ -59,48 +59,36 @@ public struct InternetChecksum: Sendable {
         odd = n & 1 == 1
     }
 
-    /// Adds x to a 64-bit ones' complement accumulator (end-around carry).
-    @inline(__always) static func addCarrying(_ s: inout UInt64, _ x: UInt64) {
-        let (r, o) = s.addingReportingOverflow(x)
-        s = r &+ (o ? 1 : 0)
-    }
-
     /// Sums n bytes at p as 16-bit memory-order words; a trailing odd byte is padded with zero.
-    /// 64-bit words with end-around carry in four independent accumulators (RFC 1071 §2(C):
-    /// the ones' complement sum may be taken over wider words and folded at the end).
+    /// 32-bit words zero-extended into four 2-lane 64-bit vector accumulators (no carries to
+    /// track: a lane overflows only past 2^32 words), reduced once at the end (RFC 1071 §2(C):
+    /// the sum may be taken over wider words and folded at the end).
     static func sumAligned(_ p: UnsafeRawPointer, _ n: Int, into s: inout UInt64) {
-        var a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0, d: UInt64 = 0
+        var a = SIMD2<UInt64>(), b = SIMD2<UInt64>(), c = SIMD2<UInt64>(), d = SIMD2<UInt64>()
         var i = 0
-        // n - i never overflows (0 <= i <= n), unlike i + 64.
-        while n &- i >= 64 {
-            addCarrying(&a, p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            addCarrying(&b, p.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self))
-            addCarrying(&c, p.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self))
-            addCarrying(&d, p.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self))
-            addCarrying(&a, p.loadUnaligned(fromByteOffset: i &+ 32, as: UInt64.self))
-            addCarrying(&b, p.loadUnaligned(fromByteOffset: i &+ 40, as: UInt64.self))
-            addCarrying(&c, p.loadUnaligned(fromByteOffset: i &+ 48, as: UInt64.self))
-            addCarrying(&d, p.loadUnaligned(fromByteOffset: i &+ 56, as: UInt64.self))
-            i &+= 64
+        // n - i never overflows (0 <= i <= n), unlike i + 32.
+        while n &- i >= 32 {
+            let v0 = p.loadUnaligned(fromByteOffset: i, as: SIMD4<UInt32>.self)
+            let v1 = p.loadUnaligned(fromByteOffset: i &+ 16, as: SIMD4<UInt32>.self)
+            a &+= SIMD2<UInt64>(truncatingIfNeeded: v0.lowHalf)
+            b &+= SIMD2<UInt64>(truncatingIfNeeded: v0.highHalf)
+            c &+= SIMD2<UInt64>(truncatingIfNeeded: v1.lowHalf)
+            d &+= SIMD2<UInt64>(truncatingIfNeeded: v1.highHalf)
+            i &+= 32
         }
-        while n &- i >= 8 {
-            addCarrying(&a, p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            i &+= 8
+        let v = (a &+ b) &+ (c &+ d)
+        var t = v[0] &+ v[1]
+        while n &- i >= 4 {
+            t &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+            i &+= 4
         }
-        addCarrying(&a, b); addCarrying(&c, d); addCarrying(&a, c)
-        var t = UInt64(fold(a))
-        t &+= tailSum(p + i, n - i)
-        s &+= t
+        s &+= t &+ tailSum(p + i, n &- i)
     }
 
-    /// Sums the last 0...7 bytes (a trailing odd byte padded with zero), as memory-order words.
+    /// Sums the last 0...3 bytes (a trailing odd byte padded with zero), as memory-order words.
     @inline(__always) static func tailSum(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
         var t: UInt64 = 0
         var i = 0
-        if i + 4 <= n {
-            t &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt32.self))
-            i += 4
-        }
         if i + 2 <= n {
             t &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt16.self))
             i += 2
@@ -114,33 +102,31 @@ public struct InternetChecksum: Sendable {
         return t
     }
 
-    /// `sumAligned` that also copies the n bytes from p to q.
+    /// `sumAligned` that also copies the n bytes from p to q, in one pass.
     static func copyAndSumAligned(_ p: UnsafeRawPointer, _ q: UnsafeMutableRawPointer, _ n: Int, into s: inout UInt64) {
-        var a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0, d: UInt64 = 0
+        var a = SIMD2<UInt64>(), b = SIMD2<UInt64>(), c = SIMD2<UInt64>(), d = SIMD2<UInt64>()
         var i = 0
         while n &- i >= 32 {
-            let w0 = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let w1 = p.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)
-            let w2 = p.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self)
-            let w3 = p.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self)
-            q.storeBytes(of: w0, toByteOffset: i, as: UInt64.self)
-            q.storeBytes(of: w1, toByteOffset: i &+ 8, as: UInt64.self)
-            q.storeBytes(of: w2, toByteOffset: i &+ 16, as: UInt64.self)
-            q.storeBytes(of: w3, toByteOffset: i &+ 24, as: UInt64.self)
-            addCarrying(&a, w0); addCarrying(&b, w1); addCarrying(&c, w2); addCarrying(&d, w3)
+            let v0 = p.loadUnaligned(fromByteOffset: i, as: SIMD4<UInt32>.self)
+            let v1 = p.loadUnaligned(fromByteOffset: i &+ 16, as: SIMD4<UInt32>.self)
+            q.storeBytes(of: v0, toByteOffset: i, as: SIMD4<UInt32>.self)
+            q.storeBytes(of: v1, toByteOffset: i &+ 16, as: SIMD4<UInt32>.self)
+            a &+= SIMD2<UInt64>(truncatingIfNeeded: v0.lowHalf)
+            b &+= SIMD2<UInt64>(truncatingIfNeeded: v0.highHalf)
+            c &+= SIMD2<UInt64>(truncatingIfNeeded: v1.lowHalf)
+            d &+= SIMD2<UInt64>(truncatingIfNeeded: v1.highHalf)
             i &+= 32
         }
-        while n &- i >= 8 {
-            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            q.storeBytes(of: w, toByteOffset: i, as: UInt64.self)
-            addCarrying(&a, w)
-            i &+= 8
+        let v = (a &+ b) &+ (c &+ d)
+        var t = v[0] &+ v[1]
+        while n &- i >= 4 {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+            q.storeBytes(of: w, toByteOffset: i, as: UInt32.self)
+            t &+= UInt64(w)
+            i &+= 4
         }
-        if i < n { (q + i).copyMemory(from: p + i, byteCount: n - i) }
-        addCarrying(&a, b); addCarrying(&c, d); addCarrying(&a, c)
-        var t = UInt64(fold(a))
-        t &+= tailSum(p + i, n - i)
-        s &+= t
+        if i < n { (q + i).copyMemory(from: p + i, byteCount: n &- i) }
+        s &+= t &+ tailSum(p + i, n &- i)
     }
 
     /// Folds a 64-bit sum of memory-order words into 16 bits, end-around carry included.
