@@ -1,3 +1,5 @@
+import TCPWire
+
 /// A byte ring. Storage is allocated on the first write and kept for the connection's life, so
 /// the steady state allocates nothing. A connection starts with its stack's shared empty rings
 /// (`TCPStack.EmptyRings`, `placeholder`) and gets rings of its own on its first byte, so an idle
@@ -94,6 +96,18 @@ final class ByteRing {
         let first = min(out.count, capacity - start)
         dst.copyMemory(from: s + start, byteCount: first)
         if out.count > first { (dst + first).copyMemory(from: s, byteCount: out.count - first) }
+    }
+
+    /// `copy(from:into:)` that also adds the bytes to `sum` in the same pass when it is not nil
+    /// (`InternetChecksum.addCopying`: a payload read once on its way into a packet).
+    func copy(from offset: Int, into out: UnsafeMutableRawBufferPointer, summing sum: inout InternetChecksum?) {
+        guard sum != nil else { return copy(from: offset, into: out) }
+        precondition(offset >= 0 && offset + out.count <= count, "ByteRing.copy out of range")
+        guard out.count > 0, let s = storage, let dst = out.baseAddress else { return }
+        let start = (head + offset) % capacity
+        let first = min(out.count, capacity - start)
+        sum?.addCopying(from: s + start, to: dst, count: first)
+        if out.count > first { sum?.addCopying(from: s, to: dst + first, count: out.count - first) }
     }
 
     /// Removes up to `n` bytes from the head.

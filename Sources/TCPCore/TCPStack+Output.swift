@@ -87,8 +87,8 @@ extension TCPStack {
         do {
             let n = try TCPPacket.emit(source: from.address, destination: to.address, header: h, payloadLength: payloadLength,
                                        hopLimit: configuration.hopLimit, identification: ipIdentification,
-                                       checksum: partialChecksum ? .partial : .full, into: buffer) { out in
-                ring?.copy(from: offset, into: out)
+                                       checksum: partialChecksum ? .partial : .full, into: buffer) { out, sum in
+                ring?.copy(from: offset, into: out, summing: &sum)
             }
             ipIdentification &+= UInt16(truncatingIfNeeded: segments - 1)
             statistics.segmentsSent += segments

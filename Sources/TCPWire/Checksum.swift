@@ -40,34 +40,93 @@ public struct InternetChecksum: Sendable {
         UInt16(bigEndian: ~Self.fold(sum))
     }
 
+    /// Copies `count` bytes from `source` to `destination` and adds them to the sum in the same
+    /// pass (a copy-and-checksum, so that a payload is read once on its way into a packet).
+    /// Gives the same sum as copying and then `add`ing the destination bytes.
+    public mutating func addCopying(from source: UnsafeRawPointer, to destination: UnsafeMutableRawPointer, count: Int) {
+        guard count > 0 else { return }
+        var n = count
+        var src = source, dst = destination
+        var s: UInt64 = 0
+        if odd {
+            let b = src.load(as: UInt8.self)
+            dst.storeBytes(of: b, as: UInt8.self)
+            s &+= UInt64(UInt16(b).bigEndian)
+            src += 1; dst += 1; n -= 1
+        }
+        Self.copyAndSumAligned(src, dst, n, into: &s)
+        sum &+= UInt64(Self.fold(s))
+        odd = n & 1 == 1
+    }
+
     /// Sums n bytes at p as 16-bit memory-order words; a trailing odd byte is padded with zero.
+    /// 32-bit words zero-extended into four 2-lane 64-bit vector accumulators (no carries to
+    /// track: a lane overflows only past 2^32 words), reduced once at the end (RFC 1071 §2(C):
+    /// the sum may be taken over wider words and folded at the end).
     static func sumAligned(_ p: UnsafeRawPointer, _ n: Int, into s: inout UInt64) {
+        var a = SIMD2<UInt64>(), b = SIMD2<UInt64>(), c = SIMD2<UInt64>(), d = SIMD2<UInt64>()
         var i = 0
-        while i + 32 <= n {
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 4, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 8, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 12, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 16, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 20, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 24, as: UInt32.self))
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i + 28, as: UInt32.self))
-            i += 32
+        // n - i never overflows (0 <= i <= n), unlike i + 32.
+        while n &- i >= 32 {
+            let v0 = p.loadUnaligned(fromByteOffset: i, as: SIMD4<UInt32>.self)
+            let v1 = p.loadUnaligned(fromByteOffset: i &+ 16, as: SIMD4<UInt32>.self)
+            a &+= SIMD2<UInt64>(truncatingIfNeeded: v0.lowHalf)
+            b &+= SIMD2<UInt64>(truncatingIfNeeded: v0.highHalf)
+            c &+= SIMD2<UInt64>(truncatingIfNeeded: v1.lowHalf)
+            d &+= SIMD2<UInt64>(truncatingIfNeeded: v1.highHalf)
+            i &+= 32
         }
-        while i + 4 <= n {
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt32.self))
-            i += 4
+        let v = (a &+ b) &+ (c &+ d)
+        var t = v[0] &+ v[1]
+        while n &- i >= 4 {
+            t &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+            i &+= 4
         }
+        s &+= t &+ tailSum(p + i, n &- i)
+    }
+
+    /// Sums the last 0...3 bytes (a trailing odd byte padded with zero), as memory-order words.
+    @inline(__always) static func tailSum(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
+        var t: UInt64 = 0
+        var i = 0
         if i + 2 <= n {
-            s &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt16.self))
+            t &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt16.self))
             i += 2
         }
         if i < n {
             // The last byte is the first (network high-order) byte of a zero-padded word; in
             // memory order on a little-endian host that is the low byte of the loaded UInt16.
             let b = UInt16(p.load(fromByteOffset: i, as: UInt8.self))
-            s &+= UInt64(UInt16(bigEndian: b << 8))
+            t &+= UInt64(UInt16(bigEndian: b << 8))
         }
+        return t
+    }
+
+    /// `sumAligned` that also copies the n bytes from p to q, in one pass.
+    static func copyAndSumAligned(_ p: UnsafeRawPointer, _ q: UnsafeMutableRawPointer, _ n: Int, into s: inout UInt64) {
+        var a = SIMD2<UInt64>(), b = SIMD2<UInt64>(), c = SIMD2<UInt64>(), d = SIMD2<UInt64>()
+        var i = 0
+        while n &- i >= 32 {
+            let v0 = p.loadUnaligned(fromByteOffset: i, as: SIMD4<UInt32>.self)
+            let v1 = p.loadUnaligned(fromByteOffset: i &+ 16, as: SIMD4<UInt32>.self)
+            q.storeBytes(of: v0, toByteOffset: i, as: SIMD4<UInt32>.self)
+            q.storeBytes(of: v1, toByteOffset: i &+ 16, as: SIMD4<UInt32>.self)
+            a &+= SIMD2<UInt64>(truncatingIfNeeded: v0.lowHalf)
+            b &+= SIMD2<UInt64>(truncatingIfNeeded: v0.highHalf)
+            c &+= SIMD2<UInt64>(truncatingIfNeeded: v1.lowHalf)
+            d &+= SIMD2<UInt64>(truncatingIfNeeded: v1.highHalf)
+            i &+= 32
+        }
+        let v = (a &+ b) &+ (c &+ d)
+        var t = v[0] &+ v[1]
+        while n &- i >= 4 {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+            q.storeBytes(of: w, toByteOffset: i, as: UInt32.self)
+            t &+= UInt64(w)
+            i &+= 4
+        }
+        if i < n { (q + i).copyMemory(from: p + i, byteCount: n &- i) }
+        s &+= t &+ tailSum(p + i, n &- i)
     }
 
     /// Folds a 64-bit sum of memory-order words into 16 bits, end-around carry included.

@@ -83,6 +83,66 @@ public enum TCPPacket {
                             checksum: ChecksumMode = .full,
                             into buffer: UnsafeMutableRawBufferPointer,
                             fillPayload: (UnsafeMutableRawBufferPointer) -> Void) throws(WireError) -> Int {
+        let (tcp, tcpHeaderLength) = try emitHeaders(source: source, destination: destination, header: header,
+                                                     payloadLength: payloadLength, hopLimit: hopLimit,
+                                                     identification: identification, into: buffer)
+        fillPayload(UnsafeMutableRawBufferPointer(rebasing: tcp[tcpHeaderLength...]))
+        var c = InternetChecksum()
+        addPseudoHeader(&c, source: source, destination: destination, tcpLength: tcp.count)
+        switch checksum {
+        case .full:
+            c.add(UnsafeRawBufferPointer(tcp))
+            tcp.storeBE16(c.value, at: 16)
+        case .partial:
+            tcp.storeBE16(~c.value, at: 16)   // the folded sum, uncomplemented
+        }
+        return ipLength(source) + tcp.count
+    }
+
+    /// `emit` for a payload copied in while it is summed, so that it is read once (copy and
+    /// checksum fused). `fillPayload` gets exactly `payloadLength` bytes to fill and, when the
+    /// checksum is `.full`, a sum that it must add exactly the bytes it writes to, in order
+    /// (`InternetChecksum.addCopying`); with `.partial` the sum is nil and a plain copy will do.
+    /// The packet is byte-for-byte what `emit(…fillPayload:)` writes for the same bytes.
+    public static func emit(source: IPAddress, destination: IPAddress, header: TCPHeader,
+                            payloadLength: Int, hopLimit: UInt8 = 64, identification: UInt16 = 0,
+                            checksum: ChecksumMode = .full,
+                            into buffer: UnsafeMutableRawBufferPointer,
+                            fillPayloadSumming: (UnsafeMutableRawBufferPointer, inout InternetChecksum?) -> Void) throws(WireError) -> Int {
+        let (tcp, tcpHeaderLength) = try emitHeaders(source: source, destination: destination, header: header,
+                                                     payloadLength: payloadLength, hopLimit: hopLimit,
+                                                     identification: identification, into: buffer)
+        let payload = UnsafeMutableRawBufferPointer(rebasing: tcp[tcpHeaderLength...])
+        var c = InternetChecksum()
+        addPseudoHeader(&c, source: source, destination: destination, tcpLength: tcp.count)
+        switch checksum {
+        case .full:
+            // The header (checksum field zero) first: its length is a multiple of 4, so the
+            // payload's words start at an even offset of the sum.
+            c.add(UnsafeRawBufferPointer(rebasing: tcp[..<tcpHeaderLength]))
+            var sum: InternetChecksum? = c
+            fillPayloadSumming(payload, &sum)
+            if let sum {
+                tcp.storeBE16(sum.value, at: 16)
+            } else {   // the filler dropped the sum: sum the payload it wrote
+                c.add(UnsafeRawBufferPointer(payload))
+                tcp.storeBE16(c.value, at: 16)
+            }
+        case .partial:
+            var none: InternetChecksum? = nil
+            fillPayloadSumming(payload, &none)
+            tcp.storeBE16(~c.value, at: 16)   // the folded sum, uncomplemented
+        }
+        return ipLength(source) + tcp.count
+    }
+
+    @inline(__always) static func ipLength(_ source: IPAddress) -> Int { source.isIPv6 ? 40 : 20 }
+
+    /// Checks the lengths, writes the IP header and the TCP header (checksum field zero); returns
+    /// the TCP segment's bytes in `buffer` (header and room for the payload) and the header length.
+    static func emitHeaders(source: IPAddress, destination: IPAddress, header: TCPHeader,
+                            payloadLength: Int, hopLimit: UInt8, identification: UInt16,
+                            into buffer: UnsafeMutableRawBufferPointer) throws(WireError) -> (UnsafeMutableRawBufferPointer, Int) {
         let ipLength: Int
         switch (source, destination) {
         case (.v4, .v4): ipLength = 20
@@ -109,17 +169,7 @@ public enum TCPPacket {
         }
         let tcp = UnsafeMutableRawBufferPointer(rebasing: buffer[ipLength..<total])
         _ = try header.emit(into: tcp)
-        fillPayload(UnsafeMutableRawBufferPointer(rebasing: tcp[tcpHeaderLength...]))
-        var c = InternetChecksum()
-        addPseudoHeader(&c, source: source, destination: destination, tcpLength: tcpLength)
-        switch checksum {
-        case .full:
-            c.add(UnsafeRawBufferPointer(tcp))
-            tcp.storeBE16(c.value, at: 16)
-        case .partial:
-            tcp.storeBE16(~c.value, at: 16)   // the folded sum, uncomplemented
-        }
-        return total
+        return (tcp, tcpHeaderLength)
     }
 
     /// Finishes a checksum left partial (`ChecksumMode.partial`), as the device does: the sum of

@@ -123,6 +123,37 @@ struct ChecksumTests {
         }
     }
 
+    @Test("addCopying copies the bytes and sums like add, at any alignment, in odd and even pieces")
+    func addCopying() {
+        let seed = testSeed(0xC5_C0B1)
+        var rng = SplitMix64(seed: seed)
+        for i in 0..<1500 {
+            let length = Int.random(in: 0...2000, using: &rng)
+            let fill = Int.random(in: 0..<8, using: &rng)
+            let bytes = fill == 0 ? [UInt8](repeating: 0xff, count: length) : rng.bytes(length)
+            let from = Int.random(in: 0...min(7, length), using: &rng)
+            let to = Int.random(in: 0...7, using: &rng)
+            let pieces = Int.random(in: 0...3, using: &rng)
+            let cuts = (0..<pieces).map { _ in Int.random(in: from...length, using: &rng) }.sorted()
+            var out = [UInt8](repeating: 0xa5, count: to + length - from + 3)
+            var c = InternetChecksum()
+            bytes.withUnsafeBytes { src in
+                out.withUnsafeMutableBytes { dst in
+                    var start = from
+                    for end in cuts + [length] {
+                        c.addCopying(from: src.baseAddress! + start, to: dst.baseAddress! + to + start - from, count: end - start)
+                        start = end
+                    }
+                }
+            }
+            let slice = Array(bytes[from...])
+            #expect(c.value == referenceChecksum(slice), "seed \(seed) iteration \(i) length \(slice.count) cuts \(cuts)")
+            #expect(Array(out[to..<(to + slice.count)]) == slice, "seed \(seed) iteration \(i)")
+            #expect(out[..<to].allSatisfy { $0 == 0xa5 } && out[(to + slice.count)...].allSatisfy { $0 == 0xa5 },
+                    "addCopying wrote outside its destination: seed \(seed) iteration \(i)")
+        }
+    }
+
     @Test("add(UInt16) and add(UInt32) equal adding the same bytes in network order")
     func addIntegers() {
         var c = InternetChecksum()
