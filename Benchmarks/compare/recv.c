@@ -5,7 +5,6 @@
 //   recv HOST PORT SECONDS STREAMS [STACKPIDFILE [PEERPIDFILE]]
 #include "streams.h"
 
-static double deadline;
 static long long got[64], failed[64];
 
 static void *stream(void *arg) {
@@ -45,10 +44,8 @@ int main(int argc, char **argv) {
     set_watch(argc, argv, 5);
     pthread_t t[MAX_STREAMS];
     start_streams(host, port, streams, stream, t);
-    struct cpu_sample a = cpu_now();
-    double t0 = now_s();
-    deadline = t0 + seconds;
-    pthread_barrier_wait(&start_barrier);
+    struct cpu_sample a;
+    double t0 = release_streams(seconds, &a);
     long long total = 0, errors = 0;
     for (int i = 0; i < streams; i++) {
         pthread_join(t[i], NULL);

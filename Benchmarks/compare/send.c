@@ -6,7 +6,7 @@
 
 static const char *host;
 static int port;
-static double seconds, deadline;
+static double seconds;
 static long long sent[64];
 
 static void *stream(void *arg) {
@@ -48,10 +48,8 @@ int main(int argc, char **argv) {
     set_watch(argc, argv, 5);
     pthread_t t[MAX_STREAMS];
     start_streams(host, port, streams, stream, t);
-    struct cpu_sample a = cpu_now();
-    double t0 = now_s();
-    deadline = t0 + seconds;
-    pthread_barrier_wait(&start_barrier);
+    struct cpu_sample a;
+    double t0 = release_streams(seconds, &a);
     long long total = 0;
     for (int i = 0; i < streams; i++) {
         pthread_join(t[i], NULL);

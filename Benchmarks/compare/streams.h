@@ -10,6 +10,7 @@
 #define MAX_STREAMS 64
 static int fds[MAX_STREAMS];
 static pthread_barrier_t start_barrier;
+static double deadline;  // when the streams stop (set by release_streams)
 
 // Connects `streams` sockets (waiting up to 10 s for the server) and starts `stream(i)` on each;
 // every thread should call pthread_barrier_wait(&start_barrier) before it begins.
@@ -20,6 +21,16 @@ static inline void start_streams(const char *host, int port, int streams, void *
     }
     pthread_barrier_init(&start_barrier, NULL, (unsigned)streams + 1);
     for (int i = 0; i < streams; i++) pthread_create(&threads[i], NULL, stream, (void *)(intptr_t)i);
+}
+
+// Lets the streams go for `seconds`: the first CPU sample into *first, then the clock, then the
+// barrier. Returns the start time.
+static inline double release_streams(double seconds, struct cpu_sample *first) {
+    *first = cpu_now();
+    double t0 = now_s();
+    deadline = t0 + seconds;
+    pthread_barrier_wait(&start_barrier);
+    return t0;
 }
 
 #endif
