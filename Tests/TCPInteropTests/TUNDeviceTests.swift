@@ -35,6 +35,16 @@ extension InteropSuites {
             #expect(tun.device.statistics.packetsReceived >= 1)
         }
 
+        /// `KernelSide.configure` gives the interface a transmit queue of 4096 packets (tun's
+        /// default 500 dropped most of the kernel's ACKs under a burst of our writes).
+        @Test(.interop()) func configureSetsTheTransmitQueue() throws {
+            guard Interop.available("TUN transmit queue") else { return }
+            let tun = try TUNNamespace()
+            defer { tun.delete() }
+            let shown = try KernelSide.ip(["-o", "link", "show", "dev", "tcpkit0"], namespace: tun.namespace.name)
+            #expect(shown.contains("qlen \(KernelSide.transmitQueueLength)"), "\(shown)")
+        }
+
         /// A connection the kernel opens towards the stack's address reaches the device as a whole
         /// SYN that TCPWire parses with a good checksum: the read side delivers one packet per read.
         @Test(.interop("python3")) func kernelSYNArrivesWhole() throws {
