@@ -5,7 +5,7 @@
 //   recv HOST PORT SECONDS STREAMS [STACKPIDFILE [PEERPIDFILE]]
 #include "streams.h"
 
-static long long got[64], failed[64];
+static long long got[MAX_STREAMS], failed[MAX_STREAMS];
 
 static void *stream(void *arg) {
     int i = (int)(intptr_t)arg;
@@ -32,18 +32,9 @@ static void *stream(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5) {
-        fprintf(stderr, "usage: recv HOST PORT SECONDS STREAMS [STACKPIDFILE [PEERPIDFILE]]\n");
-        return 2;
-    }
-    const char *host = argv[1];
-    int port = atoi(argv[2]);
-    double seconds = atof(argv[3]);
-    int streams = atoi(argv[4]);
-    if (streams < 1 || streams > MAX_STREAMS) streams = 1;
-    set_watch(argc, argv, 5);
     pthread_t t[MAX_STREAMS];
-    start_streams(host, port, streams, stream, t);
+    double seconds;
+    int streams = start_streams_from(argc, argv, stream, t, &seconds);
     struct cpu_sample a;
     double t0 = release_streams(seconds, &a);
     long long total = 0, errors = 0;

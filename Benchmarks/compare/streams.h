@@ -23,6 +23,22 @@ static inline void start_streams(const char *host, int port, int streams, void *
     for (int i = 0; i < streams; i++) pthread_create(&threads[i], NULL, stream, (void *)(intptr_t)i);
 }
 
+// The bulk programs' arguments, HOST PORT SECONDS STREAMS [STACKPIDFILE [PEERPIDFILE]]: checks
+// them (usage on standard error and exit 2 otherwise), sets the CPU watch and starts the streams
+// (above). Returns how many; *seconds is the measuring time.
+static inline int start_streams_from(int argc, char **argv, void *(*stream)(void *), pthread_t *threads, double *seconds) {
+    if (argc < 5) {
+        fprintf(stderr, "usage: %s HOST PORT SECONDS STREAMS [STACKPIDFILE [PEERPIDFILE]]\n", argv[0]);
+        exit(2);
+    }
+    *seconds = atof(argv[3]);
+    int streams = atoi(argv[4]);
+    if (streams < 1 || streams > MAX_STREAMS) streams = 1;
+    set_watch(argc, argv, 5);
+    start_streams(argv[1], atoi(argv[2]), streams, stream, threads);
+    return streams;
+}
+
 // Lets the streams go for `seconds`: the first CPU sample into *first, then the clock, then the
 // barrier. Returns the start time.
 static inline double release_streams(double seconds, struct cpu_sample *first) {

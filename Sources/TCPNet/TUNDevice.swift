@@ -202,7 +202,7 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
         } else {
             opened = Self.open(name: name, offload: offload, multiQueue: multiQueue, system: .live)
         }
-        let (fd, status) = try opened.get().pair
+        let (fd, status) = try opened.map { ($0.fd, $0.status) }.get()
         offloadStatus = status
         vnetHeader = status == .on
         var ends: [Int32] = [-1, -1]
@@ -231,7 +231,6 @@ public final class TUNDevice: PollablePacketDevice, Sendable {
     struct Opened: Sendable {
         var fd: Int32
         var status: OffloadStatus
-        var pair: (Int32, OffloadStatus) { (fd, status) }
     }
 
     /// The system calls `open` makes, replaceable so that its decisions can be tested without root.
