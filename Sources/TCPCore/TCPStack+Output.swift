@@ -372,6 +372,10 @@ extension TCPStack {
     /// and give up after the retry limit (RFC 1122 §4.2.3.5).
     mutating func retransmitTimeout(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
         guard c.sndUna != c.sndMax || c.sndNxt == c.iss else { return }
+        if c.state.isSynchronized && c.sndWnd == 0 {
+            shrunkWindowTimeout(&c, id, now)
+            return
+        }
         c.retries += 1
         statistics.retransmissionTimeouts += 1
         let limit: Int = switch c.state {
@@ -411,6 +415,41 @@ extension TCPStack {
         c.duplicateACKs = 0
         c.retransmitFirst = false
         c.timers[.retransmit] = nil                             // restarted when the segment goes out
+    }
+
+    /// The retransmission timer ran out while the peer's window is zero: it shrank the window
+    /// (RFC 9293 §3.8.6.2.1) with our data still outstanding past the new edge. Nothing may be
+    /// resent into a shut window (SHLD-15), and the data past the edge must not time the
+    /// connection out (SHLD-17, MUST-34), so the timer probes instead, as the persist timer would
+    /// with nothing in flight: go back to SND.UNA (resent once the window opens, SHLD-16), send a
+    /// zero-window probe now, back the timer off, and give up only when the peer stops answering
+    /// the probes (RFC 1122 §4.2.2.17) — Linux's tcp_retransmit_timer does the same for a window
+    /// shrunk to zero. Congestion state is untouched: this is flow control, not loss.
+    mutating func shrunkWindowTimeout(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        c.probesUnanswered += 1
+        if c.probesUnanswered > configuration.dataRetries {
+            resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
+            emitTimedOut(&c, id, now)
+            return
+        }
+        c.counters.windowProbes &+= 1
+        c.probePending = true
+        c.rttSeq = nil
+        if let sb = c.scoreboard, c.sackOK, !sb.isEmpty {
+            // With a scoreboard nothing is marked lost: its retransmissions do not wait for the
+            // window. What the peer dropped past the edge is found once the window opens, by SACK
+            // loss detection or by this timer.
+        } else {
+            c.sndNxt = c.sndUna
+            c.recover = c.sndMax
+            c.inFastRecovery = false
+            c.duplicateACKs = 0
+        }
+        c.retransmitFirst = false
+        c.rto = min(c.rto * 2, configuration.rtoMax.nanoseconds)
+        // No segment goes out to restart the timer: it runs again, backed off, until the window
+        // opens and the resent data restarts it.
+        c.timers[.retransmit] = now + .nanoseconds(c.rto)
     }
 
     /// Arms the persist timer when the peer's window is zero and we have data but nothing in flight.
