@@ -360,4 +360,38 @@ struct TCPOptionTests {
             #expect(try parseOptions(bytes) == expected, "seed \(seed) iteration \(i): \(hexString(bytes))")
         }
     }
+
+    @Test("the option area is whole 32-bit words, NOP or zero padded: no byte left over from the buffer (RFC 9293 §3.1 MUST-69)")
+    func paddingIsZeroOrNOP() throws {
+        let blocks = [SACKBlock(left: .init(100), right: .init(200)), SACKBlock(left: .init(300), right: .init(400)),
+                      SACKBlock(left: .init(500), right: .init(600))]
+        for combination in 0..<64 {
+            let options = TCPOptions(
+                mss: combination & 1 != 0 ? 1460 : nil,
+                windowScale: combination & 2 != 0 ? 7 : nil,
+                sackPermitted: combination & 4 != 0,
+                timestamp: combination & 8 != 0 ? TCPTimestamp(value: 1, echoReply: 2) : nil,
+                sackBlocks: SACKBlocks(Array(blocks.prefix(combination >> 4))))
+            guard options.encodedLength <= 40 else { continue }
+            // `emitted` fills the buffer with 0xEE first: a byte the writer skipped would show.
+            let bytes = try emitOptions(options)
+            #expect(bytes.count % 4 == 0, "options \(combination): \(bytes.count) bytes")
+            var i = 0
+            var ended = false
+            while i < bytes.count {
+                switch bytes[i] {
+                case 0: ended = true; i += 1
+                case 1:
+                    #expect(!ended, "options \(combination): NOP after EOL")
+                    i += 1
+                default:
+                    #expect(!ended, "options \(combination): option after EOL")
+                    let length = Int(bytes[i + 1])
+                    #expect(length >= 2 && i + length <= bytes.count, "options \(combination): bad length at \(i)")
+                    i += max(2, length)
+                }
+            }
+            #expect(try parseOptions(bytes) == options, "options \(combination) round trip")
+        }
+    }
 }
