@@ -78,4 +78,56 @@ struct DocsTests {
             #expect(mine.contains { $0.hasSuffix("-ipv6.pkt") }, "\(state): no IPv6 script")
         }
     }
+
+    /// The status a row's "Checked by" cell gives, read from its first words.
+    enum RowStatus: CaseIterable {
+        case checked, partly, violated, trivial, notChecked, notImplemented
+
+        init(cell: String) {
+            let c = cell.lowercased()
+            if c.hasPrefix("not implemented") { self = .notImplemented }
+            else if c.hasPrefix("not checked") { self = .notChecked }
+            else if c.hasPrefix("partly") { self = .partly }
+            else if c.hasPrefix("violated") { self = .violated }
+            else if c.hasPrefix("trivially met") || c.hasPrefix("not applicable") { self = .trivial }
+            else { self = .checked }
+        }
+    }
+
+    /// The requirement rows of the table (`| MUST-n |`, `| SHLD-n |`, `| REC-n |`): label and status.
+    static func rows() throws -> [(label: String, status: RowStatus)] {
+        let text = try String(contentsOf: root.appendingPathComponent("docs/rfc9293-requirements.md"), encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line -> (String, RowStatus)? in
+            guard line.hasPrefix("| MUST-") || line.hasPrefix("| SHLD-") || line.hasPrefix("| REC-") else { return nil }
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            // | label | paraphrase | checked by |  (the paraphrase and the last cell may hold `|` only inside code spans, which the table avoids)
+            guard cells.count >= 5 else { return nil }
+            return (cells[1], RowStatus(cell: cells[cells.count - 2]))
+        }
+    }
+
+    /// The summary sentence for these counts, as docs/rfc9293-requirements.md must print it.
+    static func summary(_ rows: [(label: String, status: RowStatus)]) -> String {
+        func n(_ s: RowStatus) -> String {
+            let k = rows.filter { $0.status == s }.count
+            return k == 0 ? "none" : String(k)
+        }
+        func verb(_ s: RowStatus) -> String { rows.filter { $0.status == s }.count > 1 ? "are" : "is" }
+        return "Summary: \(rows.count) rows. \(n(.checked)) \(verb(.checked)) checked (a few with a caveat noted in the row), "
+            + "\(n(.partly)) \(verb(.partly)) checked only in part, \(n(.violated)) \(verb(.violated)) violated, "
+            + "\(n(.trivial)) \(verb(.trivial)) trivially met or not applicable, \(n(.notChecked)) \(verb(.notChecked)) not checked, "
+            + "and \(n(.notImplemented)) \(verb(.notImplemented)) not implemented."
+    }
+
+    @Test("the summary line counts the table's rows by status (RFC 9293 Appendix B has 104)")
+    func summaryIsComputed() throws {
+        let rows = try Self.rows()
+        #expect(rows.count == 104, "\(rows.count) requirement rows")
+        let text = try String(contentsOf: Self.root.appendingPathComponent("docs/rfc9293-requirements.md"), encoding: .utf8)
+        // The summary may be wrapped over lines in the file: compare it with whitespace folded.
+        let folded = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let expected = Self.summary(rows)
+        let matches = folded.contains(expected)
+        #expect(matches, "docs/rfc9293-requirements.md's summary should read: \(expected)")
+    }
 }
