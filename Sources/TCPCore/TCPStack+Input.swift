@@ -249,10 +249,10 @@ extension TCPStack {
         let seq = h.sequenceNumber
         let segLen = seg.payload.count + (f.contains(.syn) ? 1 : 0) + (f.contains(.fin) ? 1 : 0)
 
-        // A SYN to a connection in TIME-WAIT with a higher sequence number may open a new
-        // incarnation (RFC 1122 §4.2.2.13, RFC 6191 without timestamps).
+        // A SYN to a connection in TIME-WAIT may open a new incarnation: with a higher sequence
+        // number (RFC 1122 §4.2.2.13) or a newer timestamp (RFC 6191; `timeWaitAcceptsSYN`).
         if c.state == .timeWait, configuration.timeWaitReuse, f.contains(.syn), !f.contains(.ack), !f.contains(.rst),
-           seq > c.rcvNxt, findListener(c.local) != nil {
+           timeWaitAcceptsSYN(c, h), findListener(c.local) != nil {
             timeWaitSuccessorISN[FourTuple(local: c.local, remote: c.remote)] = c.sndNxt + 65535 + 2
             setState(&c, id, .closed, now)
             emit(.closed(id), now)

@@ -178,4 +178,20 @@ extension TCPStack {
         }
         if f.contains(.ack) { c.lastAckSent = h.acknowledgmentNumber }   // §4.3: Last.ACK.sent
     }
+
+    /// RFC 6191 §2 (SHLD-4 of RFC 9293): may this SYN end TIME-WAIT early and open a new
+    /// incarnation of the connection? The new one uses timestamps when the SYN offers them and
+    /// we do. If both incarnations use them, a TSval newer than the last one seen (TS.Recent)
+    /// suffices — old duplicates of the previous incarnation then fail PAWS — or an equal TSval
+    /// with a higher sequence number; if only the new one does, the SYN is taken (old segments
+    /// carry no timestamp and are dropped, RFC 7323 §3.2); without timestamps, the sequence number
+    /// must be above RCV.NXT (RFC 1122 §4.2.2.13). A SYN that qualifies for none is processed as
+    /// in TIME-WAIT — an ACK, as Linux answers — where RFC 6191 drops it silently.
+    func timeWaitAcceptsSYN(_ c: Connection, _ h: TCPHeader) -> Bool {
+        let higherSequence = h.sequenceNumber > c.rcvNxt
+        guard configuration.timestamps, let ts = h.options.timestamp else { return higherSequence }
+        guard c.timestampsOn else { return true }
+        if Self.timestamp(c.tsRecent, precedes: ts.value) { return true }
+        return ts.value == c.tsRecent && higherSequence
+    }
 }
