@@ -32,4 +32,6 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
     case dataAfterClose = "data-after-close"     // RFC 1122 §4.2.2.13: answered with RST
     case paws                                    // RFC 7323 §5.3 R1: TSval older than TS.Recent; answered with ACK
     case missingTimestamp = "missing-timestamp"  // RFC 7323 §3.2: no TSopt after it was negotiated
+    case sourceRouted = "source-routed"          // an IPv4 source route with `acceptSourceRoute` off
+    case sourceRouteIncomplete = "source-route-incomplete"  // RFC 791: its route not travelled to the end
 }

@@ -94,6 +94,12 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// RFC 1122 §4.2.2.13 / RFC 6191: a SYN with a higher sequence number may end TIME-WAIT and open
     /// a new incarnation of the connection.
     public var timeWaitReuse: Bool = true
+    /// IPv4 source routes (RFC 791 LSRR/SSRR options) on received segments: off (the default, as
+    /// Linux's accept_source_route = 0 and every modern stack: a source route lets an off-path host
+    /// choose the path of the answers) drops source-routed segments, counted as `.sourceRouted`;
+    /// on, a connection answers along the reverse of the route its segments travelled (RFC 1122
+    /// §4.2.3.8; TCPStack+SourceRoute.swift).
+    public var acceptSourceRoute: Bool = false
     /// SACK (RFC 2018): offer SACK-permitted on our SYN (and accept it on the peer's); when both
     /// sides agree, report out-of-order data in SACK blocks and recover from loss with a SACK
     /// scoreboard (RFC 6675). On by default, as in Linux (tcp_sack = 1).

@@ -369,7 +369,10 @@ extension TCPStack {
         defer { pruneTimers() }
         if c.state == .closed {
             let key = FourTuple(local: c.local, remote: c.remote)
-            if demux[key] == UInt32(i) { demux[key] = nil }
+            if demux[key] == UInt32(i) {
+                demux[key] = nil
+                if !sourceRoutes.isEmpty { sourceRoutes[key] = nil }
+            }
             switch c.listenerRole {
             case .halfOpen(let l):
                 if let li = listenerSlot(l) { listenerSlots[li].listener!.halfOpen -= 1 }

@@ -26,9 +26,11 @@ extension TCPStack {
                 if let o = ctl.options { h.options = o }
                 if let t = ctl.timestamp { h.options.timestamp = t }
                 statistics.resetsSent += ctl.flags.contains(.rst) ? 1 : 0
+                // A source-routed packet's IP header is longer: no checksum offload for it.
+                let partial = offload.checksum && (sourceRoutes.isEmpty || sourceRoutes[FourTuple(local: ctl.local, remote: ctl.remote)] == nil)
                 if let n = write(h, from: ctl.local, to: ctl.remote, payloadLength: 0, ring: nil, offset: 0, into: buffer, now: now, id: nil,
-                                 partialChecksum: offload.checksum) {
-                    return TransmittedPacket(length: n, checksumPartial: offload.checksum, isIPv6: ctl.local.address.isIPv6,
+                                 partialChecksum: partial) {
+                    return TransmittedPacket(length: n, checksumPartial: partial, isIPv6: ctl.local.address.isIPv6,
                                              transportHeaderLength: (ctl.local.address.isIPv6 ? 40 : 20) + h.encodedLength)
                 }
                 continue
@@ -42,8 +44,12 @@ extension TCPStack {
             var c = take(i)
             let cid = id(ofSlot: i)
             let ipHeader = c.local.address.isIPv6 ? 40 : 20
+            // A source route lengthens the IP header (TCPStack+SourceRoute.swift); such packets
+            // go whole, with their checksum, without offloads.
+            let routeBytes = sourceRouteBytes(c)
+            let offload = routeBytes == 0 ? offload : TransmitOffload.none
             // An IPv4 packet's total length, and an IPv6 payload's, is at most 65535 bytes.
-            let maxPayload = max(0, min(buffer.count, 65535 + ipHeader - 20) - ipHeader - 60)
+            let maxPayload = max(0, min(buffer.count, 65535 + ipHeader - 20) - ipHeader - 60 - routeBytes)
             if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload, segmentLimit: offload.maximumSegmentBytes) {
                 finishOutgoing(&seg.header, &c, now)
                 // After the timestamps: it fits what is left. Every piece of a TSO segment carries
@@ -85,12 +91,19 @@ extension TCPStack {
                         partialChecksum: Bool = false, segments: Int = 1) -> Int? {
         ipIdentification &+= 1
         do {
-            let n = try TCPPacket.emit(source: from.address, destination: to.address, header: h, payloadLength: payloadLength,
+            var n = try TCPPacket.emit(source: from.address, destination: to.address, header: h, payloadLength: payloadLength,
                                        hopLimit: configuration.hopLimit, identification: ipIdentification,
                                        checksum: partialChecksum ? .partial : .full, into: buffer) { out, sum in
                 ring?.copy(from: offset, into: out, summing: &sum)
             }
             ipIdentification &+= UInt16(truncatingIfNeeded: segments - 1)
+            if !sourceRoutes.isEmpty, let entry = sourceRoutes[FourTuple(local: from, remote: to)] {
+                guard let routed = entry.route.insert(into: buffer, length: n) else {
+                    statistics.malformed[.bufferTooSmall(needed: n + entry.route.headerBytes, available: buffer.count), default: 0] += 1
+                    return nil
+                }
+                n = routed
+            }
             statistics.segmentsSent += segments
             trace(now, id, .send(SegmentSummary(source: from, destination: to, header: h, payloadLength: payloadLength)))
             return n

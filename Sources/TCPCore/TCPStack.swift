@@ -66,6 +66,9 @@ public struct TCPStack {
     var ipIdentification: UInt16 = 0
     /// ISNs for connections that replace a TIME-WAIT one (RFC 6191).
     var timeWaitSuccessorISN: [FourTuple: SequenceNumber] = [:]
+    /// IPv4 source routes of connections that have one (TCPStack+SourceRoute.swift); empty, and
+    /// not looked at, otherwise.
+    var sourceRoutes: [FourTuple: SourceRouteEntry] = [:]
 
     public internal(set) var statistics = TCPStatistics()
 

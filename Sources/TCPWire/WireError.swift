@@ -29,6 +29,9 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case bufferTooSmall(needed: Int, available: Int)
     /// Source and destination addresses are of different families.
     case addressFamilyMismatch
+    /// An IPv4 option whose length does not fit, or a source route option (RFC 791 §3.1) with a
+    /// bad length or pointer, or a second one.
+    case badIPv4Option(type: UInt8)
 
     public enum Layer: String, Sendable, Hashable { case ipv4, ipv6, tcp, tcpOptions }
 
@@ -48,6 +51,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .optionsTooLong(n): "TCP options need \(n) bytes (max 40)"
         case let .bufferTooSmall(n, a): "buffer too small: need \(n), have \(a)"
         case .addressFamilyMismatch: "source and destination of different IP versions"
+        case let .badIPv4Option(t): "bad IPv4 option \(t)"
         }
     }
 }
