@@ -32,4 +32,11 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
     case dataAfterClose = "data-after-close"     // RFC 1122 §4.2.2.13: answered with RST
     case paws                                    // RFC 7323 §5.3 R1: TSval older than TS.Recent; answered with ACK
     case missingTimestamp = "missing-timestamp"  // RFC 7323 §3.2: no TSopt after it was negotiated
+    // ICMP input (TCPStack+ICMP.swift; RFC 9293 §3.9.2.2, RFC 5927, RFC 1191).
+    case icmpNotError = "icmp-not-error"         // an informational ICMP message (echo...) given to the engine
+    case icmpNoConnection = "icmp-no-connection" // the quoted four-tuple names no connection (or one in TIME-WAIT)
+    case icmpOutOfWindow = "icmp-out-of-window"  // RFC 5927 §4.1: quoted SEQ outside SND.UNA...SND.NXT
+    case icmpSourceQuench = "icmp-source-quench" // RFC 9293 MUST-55, RFC 6633: discarded
+    case icmpRedirect = "icmp-redirect"          // a routing matter, nothing for TCP
+    case icmpMTUNotSmaller = "icmp-mtu-not-smaller" // RFC 1191 §6.1: Fragmentation Needed / Packet Too Big not below the segment size in use
 }

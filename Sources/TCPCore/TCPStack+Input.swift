@@ -5,7 +5,12 @@ extension TCPStack {
     /// traced as drops, never trapped on. `verifyChecksum: false` is for a driver whose device has
     /// verified the TCP checksum, or whose packet never crossed a wire and carries only the
     /// pseudo-header sum in it (a TUN device with offloads: virtio NEEDS_CSUM).
+    /// ICMP and ICMPv6 packets go to `handle(icmpPacket:)` (their checksum is always verified).
     public mutating func handle(ipPacket: UnsafeRawBufferPointer, now: Instant, verifyChecksum: Bool = true) {
+        if ICMPMessage.isICMP(ipPacket) {
+            handle(icmpPacket: ipPacket, now: now)
+            return
+        }
         let seg: TCPSegmentView
         do {
             seg = try TCPPacket.parse(ipPacket, verifyChecksum: verifyChecksum)
@@ -160,6 +165,7 @@ extension TCPStack {
             c.sendMSS = max(64, min(Int(mss), c.announcedMSS))
         }
         negotiateRFC7323(&c, h, now)
+        applyPathMTU(&c, now)
         c.cwnd = initialWindow(mss: c.sendMSS)
     }
 

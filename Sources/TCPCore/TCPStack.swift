@@ -66,6 +66,8 @@ public struct TCPStack {
     var ipIdentification: UInt16 = 0
     /// ISNs for connections that replace a TIME-WAIT one (RFC 6191).
     var timeWaitSuccessorISN: [FourTuple: SequenceNumber] = [:]
+    /// Path MTUs learned from ICMP, by destination (RFC 1191 §6.3, TCPStack+ICMP.swift).
+    var pathMTUCache = PathMTUCache()
 
     public internal(set) var statistics = TCPStatistics()
 
@@ -157,6 +159,7 @@ public struct TCPStack {
             timers: TimerDeadlines(retransmit: c.timers[.retransmit], persist: c.timers[.persist], timeWait: c.timers[.timeWait], finWait2: c.timers[.finWait2]))
         if c.windowScalingOn { info.windowShifts = WindowShifts(send: c.sndWindShift, receive: c.rcvWindShift) }
         info.timestamps = c.timestampsOn
+        info.softError = c.softError
         return info
     }
 
@@ -187,7 +190,7 @@ public struct TCPStack {
             let id: ConnectionID? = switch e {
             case .connectionAvailable: nil
             case .established(let c), .readable(let c), .writable(let c), .peerClosed(let c),
-                 .reset(let c, _), .timedOut(let c), .closed(let c): c
+                 .reset(let c, _), .timedOut(let c), .closed(let c), .softError(let c, _), .negativeAdvice(let c, _): c
             }
             traceRecords.append(TraceRecord(time: now, connection: id, kind: .event(e)))
         }

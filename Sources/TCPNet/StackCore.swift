@@ -326,6 +326,7 @@ actor StackCore {
             case .readable(let c), .peerClosed(let c): wake(c, .read)
             case .writable(let c): wake(c, .write)
             case .reset(let c, _), .timedOut(let c), .closed(let c): wakeAll(c)
+            case .softError, .negativeAdvice: break
             }
         }
         rearm()

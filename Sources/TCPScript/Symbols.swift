@@ -57,6 +57,7 @@ enum Symbols {
     static func errno(for e: TCPError) -> String {
         switch e {
         case .invalidHandle: "EBADF"
+        case .unreachable(let n): n.errnoName
         case .addressInUse: "EADDRINUSE"
         case .addressNotAvailable: "EADDRNOTAVAIL"
         case .noEphemeralPort: "EADDRNOTAVAIL"

@@ -29,8 +29,15 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case bufferTooSmall(needed: Int, available: Int)
     /// Source and destination addresses are of different families.
     case addressFamilyMismatch
+    /// The IP payload is not ICMP / ICMPv6 (protocol / next header value).
+    case notICMP(UInt8)
+    /// The ICMP checksum (ICMPv6: with the pseudo-header, RFC 4443 §2.3) does not verify.
+    case badICMPChecksum
+    /// An ICMP message that is not an error quoting a segment (echo, router advertisement...).
+    case notICMPError(type: UInt8)
 
-    public enum Layer: String, Sendable, Hashable { case ipv4, ipv6, tcp, tcpOptions }
+    /// `icmpQuote`: the IP packet an ICMP error quotes, with the first 8 bytes of its TCP header.
+    public enum Layer: String, Sendable, Hashable { case ipv4, ipv6, tcp, tcpOptions, icmp, icmpQuote = "icmp-quote" }
 
     public var description: String {
         switch self {
@@ -48,6 +55,9 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .optionsTooLong(n): "TCP options need \(n) bytes (max 40)"
         case let .bufferTooSmall(n, a): "buffer too small: need \(n), have \(a)"
         case .addressFamilyMismatch: "source and destination of different IP versions"
+        case let .notICMP(p): "not ICMP (protocol \(p))"
+        case .badICMPChecksum: "bad ICMP checksum"
+        case let .notICMPError(t): "ICMP type \(t) is not an error message"
         }
     }
 }
