@@ -39,7 +39,10 @@ enum ICMPResponder {
             guard packet.count >= 20, packet[9] == protocolICMPv4 else { return false }
             let ihl = Int(packet[0] & 0x0f) * 4
             guard ihl >= 20, packet.count > ihl else { return false }
-            return [3, 4, 5, 11, 12].contains(packet[ihl])
+            switch packet[ihl] {
+            case 3, 4, 5, 11, 12: return true
+            default: return false
+            }
         case 6:
             return packet.count > 40 && packet[6] == protocolICMPv6 && packet[40] < 128
         default:
