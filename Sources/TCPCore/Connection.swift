@@ -158,6 +158,10 @@ struct Connection {
     var keepAliveIntervalS: UInt16 = 75
     /// 0: no user timeout.
     var userTimeoutMs: UInt32 = 0
+    /// `ConnectionOptions.reportSoftErrors`.
+    var reportSoftErrors = true
+    /// The last soft error, until the application reads it (SO_ERROR; TCPStack+ICMP.swift).
+    var softError: NetworkError?
     /// When a segment last arrived (keep-alive idle time; quick-ACK mode after an idle RTO).
     /// Updated after the segment's processing.
     var lastReceivedAt = Instant.zero
@@ -193,6 +197,7 @@ struct Connection {
         keepAliveIntervalS = UInt16(clamping: max(1, o.keepAliveInterval.components.seconds))
         keepAliveCount = UInt8(clamping: max(1, o.keepAliveCount))
         userTimeoutMs = o.userTimeout.map { max(1, ms($0)) } ?? 0
+        reportSoftErrors = o.reportSoftErrors
         if !keepAlive { timers[.keepAlive] = nil }
     }
 
@@ -204,6 +209,7 @@ struct Connection {
         o.keepAliveInterval = .seconds(keepAliveIntervalS)
         o.keepAliveCount = Int(keepAliveCount)
         o.userTimeout = userTimeoutMs == 0 ? nil : .milliseconds(userTimeoutMs)
+        o.reportSoftErrors = reportSoftErrors
         return o
     }
 

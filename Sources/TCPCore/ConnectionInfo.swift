@@ -34,6 +34,8 @@ public struct ConnectionInfo: Sendable, Hashable {
     public var windowShifts: WindowShifts? = nil
     /// RFC 7323 §3: both SYNs carried the timestamps option.
     public var timestamps = false
+    /// The last soft error not yet read with `TCPStack.takeSoftError` (TCPStack+ICMP.swift).
+    public var softError: NetworkError? = nil
 }
 
 /// Window scale shift counts (RFC 7323 §2.2): the peer's windows are shifted left by `send`, ours

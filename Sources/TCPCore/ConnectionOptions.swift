@@ -20,6 +20,9 @@ public struct ConnectionOptions: Sendable, Hashable {
     /// zero window, the connection fails only when nothing at all arrived for that long. nil: off
     /// (only the retry limits apply).
     public var userTimeout: Duration? = nil
+    /// Tell the application of soft errors with `TCPEvent.softError` (RFC 9293 §3.8.3 SHLD-9,
+    /// §3.9.2.2 SHLD-25). false turns the events off (SHLD-20); `takeSoftError` still reads them.
+    public var reportSoftErrors: Bool = true
 
     public init() {}
 }

@@ -34,4 +34,11 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
     case missingTimestamp = "missing-timestamp"  // RFC 7323 §3.2: no TSopt after it was negotiated
     case sourceRouted = "source-routed"          // an IPv4 source route with `acceptSourceRoute` off
     case sourceRouteIncomplete = "source-route-incomplete"  // RFC 791: its route not travelled to the end
+    // ICMP input (TCPStack+ICMP.swift; RFC 9293 §3.9.2.2, RFC 5927, RFC 1191).
+    case icmpNotError = "icmp-not-error"         // an informational ICMP message (echo...) given to the engine
+    case icmpNoConnection = "icmp-no-connection" // the quoted four-tuple names no connection (or one in TIME-WAIT)
+    case icmpOutOfWindow = "icmp-out-of-window"  // RFC 5927 §4.1: quoted SEQ outside SND.UNA...SND.NXT
+    case icmpSourceQuench = "icmp-source-quench" // RFC 9293 MUST-55, RFC 6633: discarded
+    case icmpRedirect = "icmp-redirect"          // a routing matter, nothing for TCP
+    case icmpMTUNotSmaller = "icmp-mtu-not-smaller" // RFC 1191 §6.1: Fragmentation Needed / Packet Too Big not below the segment size in use
 }

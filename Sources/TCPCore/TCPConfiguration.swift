@@ -162,6 +162,19 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// RCV.WND / (2 × MSS), at least 2), so that slow start at the sender is not held back by the
     /// delayed-ACK timer. 0: delayed ACKs from the first segment on.
     public var quickACKSegments: Int = 16
+    /// R1 (RFC 9293 §3.8.3): after this many retransmissions of a segment without progress the
+    /// connection gives negative advice to IP (MUST-20) and tells the application (SHLD-9); at
+    /// least 3 (SHLD-10; Linux tcp_retries1 = 3). Values below 3 are used as 3.
+    public var retransmissionThreshold: Int = 3
+    /// Path MTU discovery (RFC 1191, RFC 8201): the lowest IPv4 path MTU a Fragmentation Needed
+    /// message can set. RFC 1191 allows 68; 552 is Linux's min_pmtu, so that a forged message
+    /// cannot shrink segments to a few bytes each (RFC 5927 §5.2). IPv6's floor is always 1280
+    /// (RFC 8200 §5).
+    public var minimumPathMTU: Int = 552
+    /// How long a path MTU learned from ICMP holds before the interface MTU is tried again
+    /// (RFC 1191 §6.3: 10 minutes), and how many destinations the stack remembers.
+    public var pathMTUTimeout: Duration = .seconds(600)
+    public var pathMTUCacheSize: Int = 256
     /// Per-connection options every new connection starts with (see `ConnectionOptions`).
     public var connectionOptions = ConnectionOptions()
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).

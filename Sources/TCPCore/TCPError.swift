@@ -22,6 +22,9 @@ public enum TCPError: Error, Hashable, Sendable, CustomStringConvertible {
     case notConnected
     /// The call does not fit the handle's state (e.g. closing twice, a negative backlog).
     case invalidArgument(String)
+    /// An ICMP hard error aborted the connection or its connect (RFC 9293 §3.9.2.2 SHLD-26):
+    /// protocol or port unreachable.
+    case unreachable(NetworkError)
 
     public var description: String {
         switch self {
@@ -36,6 +39,7 @@ public enum TCPError: Error, Hashable, Sendable, CustomStringConvertible {
         case .connectionClosing: "connection closing"
         case .notConnected: "not connected"
         case .invalidArgument(let s): "invalid argument: \(s)"
+        case .unreachable(let e): e.description
         }
     }
 }

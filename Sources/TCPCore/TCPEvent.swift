@@ -1,3 +1,5 @@
+import TCPWire
+
 /// Why a connection was reset.
 public enum ResetReason: String, Sendable, Hashable {
     /// RST in answer to our SYN: nobody listens there.
@@ -6,6 +8,9 @@ public enum ResetReason: String, Sendable, Hashable {
     case peerReset = "peer-reset"
     /// We aborted (user ABORT, close with unread data, or data after close).
     case localAbort = "local-abort"
+    /// An ICMP hard error (protocol or port unreachable, RFC 9293 §3.9.2.2 SHLD-26) aborted it;
+    /// the connection's error is `TCPError.unreachable` with the cause.
+    case unreachable
 }
 
 /// What the application learns from the stack (`pollEvent`).
@@ -26,4 +31,12 @@ public enum TCPEvent: Hashable, Sendable {
     case timedOut(ConnectionID)
     /// The connection reached CLOSED through the normal close sequence.
     case closed(ConnectionID)
+    /// A soft error (RFC 9293 §3.8.3 SHLD-9, §3.9.2.2 SHLD-25, RFC 1122 §4.2.4.1 MUST-47): an ICMP
+    /// message that does not abort the connection, or R1 retransmissions without progress. The
+    /// connection goes on; `ConnectionOptions.reportSoftErrors` turns these off (SHLD-20), and
+    /// `TCPStack.takeSoftError` reads the last one (SO_ERROR) either way.
+    case softError(ConnectionID, NetworkError)
+    /// R1 retransmissions without progress (RFC 9293 §3.8.3 MUST-20): negative advice to the IP
+    /// layer. A driver may refresh its route or neighbour entry for `remote`.
+    case negativeAdvice(ConnectionID, remote: IPAddress)
 }

@@ -5,13 +5,26 @@ extension TCPStack {
     /// traced as drops, never trapped on. `verifyChecksum: false` is for a driver whose device has
     /// verified the TCP checksum, or whose packet never crossed a wire and carries only the
     /// pseudo-header sum in it (a TUN device with offloads: virtio NEEDS_CSUM).
+    /// ICMP and ICMPv6 packets go to `handle(icmpPacket:)` (their checksum is always verified).
     public mutating func handle(ipPacket: UnsafeRawBufferPointer, now: Instant, verifyChecksum: Bool = true) {
+        if ICMPMessage.isICMP(ipPacket) {
+            handle(icmpPacket: ipPacket, now: now)
+            return
+        }
         let seg: TCPSegmentView
         do {
             seg = try TCPPacket.parse(ipPacket, verifyChecksum: verifyChecksum)
         } catch {
             statistics.malformed[error, default: 0] += 1
             drop(error == .badTCPChecksum ? .badChecksum : .malformed, now, nil, nil)
+            return
+        }
+        if ipPacket[0] & 0x0f > 5 && ipPacket[0] >> 4 == 4 {
+            // IPv4 options (rare): a source route is dropped or adopted (TCPStack+SourceRoute.swift).
+            let route = receivedSourceRoute(ipPacket, seg, now)
+            if case .dropped = route { return }
+            handle(segment: seg, now: now)
+            if case .route(let r) = route { adoptReturnRoute(r, for: seg) }
             return
         }
         handle(segment: seg, now: now)
@@ -160,6 +173,10 @@ extension TCPStack {
             c.sendMSS = max(64, min(Int(mss), c.announcedMSS))
         }
         negotiateRFC7323(&c, h, now)
+        applyPathMTU(&c, now)
+        // RFC 9293 §3.7.1: IP options come out of the MSS too (an application's source route,
+        // given before the handshake ended; one received is adopted after, by `setRoute`).
+        if !sourceRoutes.isEmpty { c.sendMSS = max(64, c.sendMSS - sourceRouteBytes(c)) }
         c.cwnd = initialWindow(mss: c.sendMSS)
     }
 

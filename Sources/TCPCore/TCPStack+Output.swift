@@ -406,6 +406,8 @@ extension TCPStack {
             emitTimedOut(&c, id, now)
             return
         }
+        // RFC 9293 §3.8.3: R1 reached (TCPStack+ICMP.swift).
+        if c.retries == retransmissionThreshold { retransmissionThresholdReached(&c, id, now) }
         c.rto = min(c.rto * 2, configuration.rtoMax.nanoseconds)
         c.rttSeq = nil                                   // Karn: no sample from a retransmission
         // RFC 5681 §3.1: ssthresh from the algorithm (NewReno equation 4: max(FlightSize / 2,

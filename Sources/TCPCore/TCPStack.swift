@@ -69,6 +69,8 @@ public struct TCPStack {
     /// IPv4 source routes of connections that have one (TCPStack+SourceRoute.swift); empty, and
     /// not looked at, otherwise.
     var sourceRoutes: [FourTuple: SourceRouteEntry] = [:]
+    /// Path MTUs learned from ICMP, by destination (RFC 1191 §6.3, TCPStack+ICMP.swift).
+    var pathMTUCache = PathMTUCache()
 
     public internal(set) var statistics = TCPStatistics()
 
@@ -160,6 +162,7 @@ public struct TCPStack {
             timers: TimerDeadlines(retransmit: c.timers[.retransmit], persist: c.timers[.persist], timeWait: c.timers[.timeWait], finWait2: c.timers[.finWait2]))
         if c.windowScalingOn { info.windowShifts = WindowShifts(send: c.sndWindShift, receive: c.rcvWindShift) }
         info.timestamps = c.timestampsOn
+        info.softError = c.softError
         return info
     }
 
@@ -190,7 +193,7 @@ public struct TCPStack {
             let id: ConnectionID? = switch e {
             case .connectionAvailable: nil
             case .established(let c), .readable(let c), .writable(let c), .peerClosed(let c),
-                 .reset(let c, _), .timedOut(let c), .closed(let c): c
+                 .reset(let c, _), .timedOut(let c), .closed(let c), .softError(let c, _), .negativeAdvice(let c, _): c
             }
             traceRecords.append(TraceRecord(time: now, connection: id, kind: .event(e)))
         }

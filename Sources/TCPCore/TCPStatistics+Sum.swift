@@ -33,5 +33,10 @@ extension TCPStatistics {
         bufferGrowthsRefused += other.bufferGrowthsRefused
         largeSegmentsSent += other.largeSegmentsSent
         largeSegmentsReceived += other.largeSegmentsReceived
+        icmpReceived += other.icmpReceived
+        icmpHardErrors += other.icmpHardErrors
+        icmpSoftErrors += other.icmpSoftErrors
+        pathMTUReductions += other.pathMTUReductions
+        retransmissionThresholdsReached += other.retransmissionThresholdsReached
     }
 }

@@ -49,5 +49,14 @@ public struct TCPStatistics: Sendable, Hashable {
     /// (coalesced by GRO/LRO below us; each counts in `segmentsReceived` once per MSS it holds).
     public var largeSegmentsSent = 0
     public var largeSegmentsReceived = 0
+    /// ICMP input (TCPStack+ICMP.swift): error messages given to the engine; those acted on as
+    /// hard errors (connections aborted) and as soft errors (reported, RFC 9293 §3.9.2.2);
+    /// send MSS reductions from Fragmentation Needed / Packet Too Big (RFC 1191, RFC 8201).
+    public var icmpReceived = 0
+    public var icmpHardErrors = 0
+    public var icmpSoftErrors = 0
+    public var pathMTUReductions = 0
+    /// Connections that reached R1 retransmissions without progress (RFC 9293 §3.8.3).
+    public var retransmissionThresholdsReached = 0
     public func dropCount(_ r: DropReason) -> Int { drops[r] ?? 0 }
 }

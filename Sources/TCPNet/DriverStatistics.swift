@@ -10,6 +10,12 @@ public struct DriverStatistics: Sendable, Hashable {
     public var icmpIgnored = 0
     /// ICMP/ICMPv6 messages that were truncated or failed their checksum: dropped.
     public var icmpMalformed = 0
+    /// ICMP/ICMPv6 error messages passed to the engine (`TCPStatistics.icmpReceived` and the
+    /// drops say what it made of them).
+    public var icmpErrorsPassedUp = 0
+    /// `TCPEvent.negativeAdvice` events (R1 reached, RFC 9293 §3.8.3): the driver has no route or
+    /// neighbour cache of its own to refresh (the kernel behind the TUN device does), so it counts them.
+    public var negativeAdvice = 0
     /// IP packets that are neither TCP nor ICMP (UDP, IPv6 extension headers...): dropped.
     public var otherProtocolDropped = 0
     /// Packets the device delivered faster than the loop took them, past the inbox bound: dropped.
@@ -47,6 +53,8 @@ public struct DriverStatistics: Sendable, Hashable {
         icmpEchoRequestsAnswered += other.icmpEchoRequestsAnswered
         icmpIgnored += other.icmpIgnored
         icmpMalformed += other.icmpMalformed
+        icmpErrorsPassedUp += other.icmpErrorsPassedUp
+        negativeAdvice += other.negativeAdvice
         otherProtocolDropped += other.otherProtocolDropped
         inboxDropped += other.inboxDropped
         deviceReadBatches += other.deviceReadBatches

@@ -29,6 +29,27 @@ enum ICMPResponder {
         }
     }
 
+    /// True when `packet` is an ICMP error message (IPv4 Destination Unreachable, Source Quench,
+    /// Redirect, Time Exceeded, Parameter Problem; ICMPv6 types below 128, RFC 4443 §2.1): the
+    /// engine acts on those that quote one of its segments.
+    static func isError(_ packet: UnsafeRawBufferPointer) -> Bool {
+        guard packet.count >= 1 else { return false }
+        switch packet[0] >> 4 {
+        case 4:
+            guard packet.count >= 20, packet[9] == protocolICMPv4 else { return false }
+            let ihl = Int(packet[0] & 0x0f) * 4
+            guard ihl >= 20, packet.count > ihl else { return false }
+            switch packet[ihl] {
+            case 3, 4, 5, 11, 12: return true
+            default: return false
+            }
+        case 6:
+            return packet.count > 40 && packet[6] == protocolICMPv6 && packet[40] < 128
+        default:
+            return false
+        }
+    }
+
     /// Handles a non-TCP packet: an echo request for one of `addresses` gets its reply written
     /// into `out` (an IP packet with our address as source); anything else is classified.
     static func handle(_ packet: UnsafeRawBufferPointer, addresses: [IPAddress], hopLimit: UInt8,

@@ -126,6 +126,14 @@ struct SegmentFlow {
     /// parser then rejects and counts it).
     init?(_ packet: UnsafeRawBufferPointer) {
         guard packet.count >= 1 else { return nil }
+        if ICMPResponder.isError(packet) {
+            // An ICMP error belongs to the connection of the segment it quotes (one we sent).
+            guard let m = try? ICMPMessage.parse(packet) else { return nil }
+            local = m.quotedSource
+            remote = m.quotedDestination
+            isConnectionRequest = false
+            return
+        }
         func be16(_ i: Int) -> UInt16 { UInt16(packet[i]) << 8 | UInt16(packet[i + 1]) }
         func be32(_ i: Int) -> UInt32 { UInt32(be16(i)) << 16 | UInt32(be16(i + 2)) }
         func be64(_ i: Int) -> UInt64 { UInt64(be32(i)) << 32 | UInt64(be32(i + 4)) }

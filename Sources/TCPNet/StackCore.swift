@@ -65,6 +65,8 @@ actor StackCore {
         var readers: [Waiter] = []
         var writers: [Waiter] = []
         var connectors: [Waiter] = []
+        /// `TCPConnection.softErrors()`'s stream (TCPConnection+SoftErrors.swift).
+        var softErrors: AsyncStream<NetworkError>.Continuation?
     }
     enum WaitKind { case read, write, connect }
     /// Connections handed to the application (and not yet closed by it).
@@ -231,7 +233,11 @@ actor StackCore {
         statistics.packetsReceived += 1
         statistics.bytesReceived += packet.count
         hooks.packets?(.received, now, packet)
-        if ICMPResponder.isTCPOrUnparsable(packet) {
+        // ICMP errors go to the engine too (RFC 9293 §3.9.2.2; TCPStack+ICMP.swift), to the shard
+        // of the connection they quote.
+        let icmpError = ICMPResponder.isError(packet)
+        if icmpError || ICMPResponder.isTCPOrUnparsable(packet) {
+            if icmpError { statistics.icmpErrorsPassedUp += 1 }
             if router != nil && handOffIfNotOurs(packet, hopsLeft: nil, verifyChecksum: verifyChecksum) { return }
             stack.handle(ipPacket: packet, now: now, verifyChecksum: verifyChecksum)
             return
@@ -325,7 +331,11 @@ actor StackCore {
             case .established(let c): wake(c, .connect)
             case .readable(let c), .peerClosed(let c): wake(c, .read)
             case .writable(let c): wake(c, .write)
-            case .reset(let c, _), .timedOut(let c), .closed(let c): wakeAll(c)
+            case .reset(let c, _), .timedOut(let c), .closed(let c):
+                wakeAll(c)
+                finishSoftErrors(c)
+            case .softError(let c, let e): entries[c]?.softErrors?.yield(e)
+            case .negativeAdvice: statistics.negativeAdvice += 1
             }
         }
         rearm()
@@ -689,6 +699,7 @@ actor StackCore {
         let now = now()
         if abort { try? stack.abort(id, now: now) } else { try? stack.close(id, now: now) }
         wakeAll(id)
+        finishSoftErrors(id)
         if entries.removeValue(forKey: id) != nil && !abort && closingHandshakeUnderway(id) {
             closing.insert(id)
             // Amortized pruning keeps the set to the connections really still closing.

@@ -25,6 +25,9 @@ public enum TCPConnectionError: Error, Hashable, Sendable, CustomStringConvertib
     case cancelled
     /// The call does not fit (e.g. a non-positive backlog).
     case invalidArgument(String)
+    /// An ICMP hard error (protocol or port unreachable) aborted the connection or failed its
+    /// connect (RFC 9293 §3.9.2.2).
+    case unreachable(NetworkError)
 
     /// Maps the engine's error.
     init(_ e: TCPError) {
@@ -37,6 +40,7 @@ public enum TCPConnectionError: Error, Hashable, Sendable, CustomStringConvertib
         case .addressNotAvailable: self = .addressNotAvailable
         case .noEphemeralPort: self = .noEphemeralPort
         case .invalidArgument(let s): self = .invalidArgument(s)
+        case .unreachable(let n): self = .unreachable(n)
         }
     }
 
@@ -52,6 +56,7 @@ public enum TCPConnectionError: Error, Hashable, Sendable, CustomStringConvertib
         case .stackShutDown: "network stack shut down"
         case .cancelled: "cancelled"
         case .invalidArgument(let s): "invalid argument: \(s)"
+        case .unreachable(let n): "\(n)"
         }
     }
 }

@@ -158,6 +158,11 @@ public final class TunSession: Sendable {
             }
             line += "; offloads: \(superIn) super-segments in, \(superOut) out"
         }
+        if s.driver.icmpErrorsPassedUp > 0 {
+            // ICMP errors the engine was given (RFC 9293 §3.9.2.2), and the send MSS reductions
+            // path MTU discovery made from them (RFC 1191).
+            line += "; ICMP errors: \(s.driver.icmpErrorsPassedUp), path MTU reductions: \(s.tcp.pathMTUReductions)"
+        }
         if stack.shardCount > 1 {
             let shards = await stack.shardStatistics()
             line += "; shards: " + shards.map { "\($0.driver.packetsReceived) in/\($0.driver.packetsSent) out" }.joined(separator: ", ")

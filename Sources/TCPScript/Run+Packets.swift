@@ -86,6 +86,28 @@ extension Run {
         ensureStack()
         stackInUse = true
         let s = socketForInbound(p)
+        if let icmp = p.icmp {
+            // An ICMP error from the remote host quoting a segment the engine sent (its first
+            // bytes: the IP header and 8 of TCP, RFC 792), at the script's sequence number.
+            guard let (type, code) = icmp.values(ipv6: settings.localIP.isIPv6) else {
+                throw failure(line, "unknown ICMP type or code \(icmp.type) \(icmp.code ?? "")")
+            }
+            let local = SocketAddress(settings.localIP, p.destinationPort ?? s.localPort ?? settings.bindPort)
+            let remote = SocketAddress(settings.remoteIP, p.sourcePort ?? s.remotePort ?? settings.connectPort)
+            let quoted: [UInt8]
+            do {
+                quoted = try PacketBuilder.build(source: local, destination: remote, flags: [.ack], seq: s.liveAck(p.startSequence),
+                                                 ack: 0, window: 0, urgentPointer: 0, options: [], payloadLength: p.payloadLength,
+                                                 ipInfo: IPInfo())
+            } catch {
+                throw failure(line, "cannot build the quoted packet: \(error)")
+            }
+            collectTrace()
+            stack!.handle(ipPacket: ICMPMessage.build(type: type, code: code, rest: icmp.mtu ?? 0, from: settings.remoteIP, quoting: quoted), now: now)
+            drain()
+            try checkPending()
+            return
+        }
         if s.state == .passiveSynAckSent && p.flags.contains(.ack) {
             s.state = .passiveSynAcked
         } else if s.state == .activeSynSent && p.flags.contains([.syn, .ack]) {

@@ -536,8 +536,14 @@ extension Run {
         let level = try integer(call, 1), name = try integer(call, 2)
         let value: Int64
         switch (level, name) {
-        case (1, 4):   // SO_ERROR
-            value = takeError(s).flatMap { Symbols.errno[$0] } ?? 0
+        case (1, 4):   // SO_ERROR: the hard error, else the pending soft error (read and cleared, as Linux)
+            if let e = takeError(s) {
+                value = Symbols.errno[e] ?? 0
+            } else if let cid = s.connection, let soft = (try? stack?.takeSoftError(cid)) ?? nil {
+                value = Symbols.errno[soft.errnoName] ?? 0
+            } else {
+                value = 0
+            }
         case (1, 7): value = Int64(settings.configuration.sendBufferBytes)
         case (1, 8): value = Int64(settings.configuration.receiveBufferBytes)
         case (1, 2): value = s.reuseAddress

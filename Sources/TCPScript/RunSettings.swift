@@ -319,6 +319,9 @@ public struct RunSettings: Sendable {
         case "net.ipv4.tcp_synack_retries":
             guard let n = int(), n >= 0, n <= 255 else { return bad() }
             configuration.synAckRetries = Int(n)
+        case "net.ipv4.tcp_retries1":   // R1 (RFC 9293 §3.8.3); the engine uses at least 3
+            guard let n = int(), n >= 0, n <= 255 else { return bad() }
+            configuration.retransmissionThreshold = Int(n)
         case "net.ipv4.tcp_retries2":
             guard let n = int(), n >= 0, n <= 255 else { return bad() }
             configuration.dataRetries = Int(n)

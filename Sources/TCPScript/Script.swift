@@ -152,6 +152,9 @@ public struct PacketSpec: Sendable, Hashable {
     public var urgentPointer: UInt16
     /// The option list; nil for `<...>` (options not checked).
     public var options: [TCPOptionSpec]?
+    /// An inbound ICMP error instead of a TCP segment (`< icmp unreachable frag_needed mtu 1200
+    /// [1:1461(1460)]`); the other fields then describe the quoted segment, one the engine sent.
+    public var icmp: ICMPSpec? = nil
 
     public init(direction: Direction, flagsText: String, flags: TCPFlags, startSequence: UInt32, payloadLength: Int,
                 ack: UInt32 = 0, ackGiven: Bool = false, window: UInt16? = nil, urgentPointer: UInt16 = 0,
@@ -169,6 +172,36 @@ public struct PacketSpec: Sendable, Hashable {
     }
 
     public var endSequence: UInt32 { startSequence &+ UInt32(truncatingIfNeeded: payloadLength) }
+}
+
+/// An inbound ICMP error line, as packetdrill writes it: type and code by name (or number), an
+/// optional `mtu N`, and the quoted segment `[start:end(len)]` in the script's sequence numbers.
+/// In an IPv6 script the names give ICMPv6 values (`unreachable` 1, `packet_too_big` 2...).
+public struct ICMPSpec: Sendable, Hashable {
+    public var type: String
+    public var code: String?
+    public var mtu: UInt32?
+    public init(type: String, code: String?, mtu: UInt32?) { self.type = type; self.code = code; self.mtu = mtu }
+
+    /// (type, code) for IPv4 or IPv6, nil for a name it does not know.
+    public func values(ipv6: Bool) -> (UInt8, UInt8)? {
+        let types: [String: UInt8] = ipv6
+            ? ["unreachable": 1, "packet_too_big": 2, "time_exceeded": 3, "parameter_problem": 4]
+            : ["unreachable": 3, "source_quench": 4, "redirect": 5, "time_exceeded": 11, "parameter_problem": 12]
+        let codes: [String: UInt8] = ipv6
+            ? ["net_unreachable": 0, "no_route": 0, "admin_prohibited": 1, "host_unreachable": 3, "address_unreachable": 3,
+               "port_unreachable": 4, "ttl_exceeded": 0]
+            : ["net_unreachable": 0, "host_unreachable": 1, "protocol_unreachable": 2, "port_unreachable": 3,
+               "frag_needed": 4, "source_route_failed": 5, "net_unknown": 6, "host_unknown": 7, "net_prohibited": 9,
+               "host_prohibited": 10, "packet_filtered": 13, "ttl_exceeded": 0]
+        var type = types[self.type] ?? UInt8(self.type)
+        var code: UInt8? = 0
+        if let c = self.code { code = codes[c] ?? UInt8(c) }
+        // ICMPv6 has no "fragmentation needed": packetdrill's frag_needed is Packet Too Big there.
+        if ipv6 && self.type == "unreachable" && self.code == "frag_needed" { type = 2; code = 0 }
+        guard let type, let code else { return nil }
+        return (type, code)
+    }
 }
 
 /// One TCP option as a script writes it.

@@ -262,6 +262,38 @@ private struct Parser {
         while !tok.isEOF && tok.line == line { advance() }
     }
 
+    /// `< icmp TYPE [CODE] [mtu N] [start:end(len)]` (packetdrill's inbound ICMP error).
+    mutating func icmp(_ line: Int) throws(ScriptParseError) -> Action {
+        advance()   // icmp
+        guard let type = tok.word else {
+            skipLine(line)
+            return .unsupportedPacket("an icmp line needs a type name")
+        }
+        advance()
+        var code: String?
+        if let w = tok.word, w != "mtu" { code = w; advance() }
+        var mtu: UInt32?
+        if tok.word == "mtu" {
+            advance()
+            mtu = UInt32(try integer("ICMP MTU", in: 0...Int64(UInt32.max)))
+        }
+        guard tok.isPunct("[") else {
+            skipLine(line)
+            return .unsupportedPacket("an icmp line without the quoted segment [start:end(len)] is not supported")
+        }
+        advance()
+        let start = try integer("quoted start sequence number", in: 0...Int64(UInt32.max))
+        try expectPunct(":")
+        _ = try integer("quoted end sequence number", in: 0...Int64(UInt32.max))
+        try expectPunct("(")
+        let length = try integer("quoted payload length", in: 0...65535)
+        try expectPunct(")")
+        try expectPunct("]")
+        var spec = PacketSpec(direction: .inbound, flagsText: ".", flags: [.ack], startSequence: UInt32(start), payloadLength: Int(length))
+        spec.icmp = ICMPSpec(type: type, code: code, mtu: mtu)
+        return .packet(spec)
+    }
+
     mutating func packet() throws(ScriptParseError) -> Action {
         let line = tok.line
         let direction: Direction = tok.isPunct("<") ? .inbound : .outbound
@@ -283,6 +315,7 @@ private struct Parser {
             advance()
             destinationPort = UInt16(try integer("destination port", in: 0...65535))
         }
+        if direction == .inbound, tok.word == "icmp" { return try icmp(line) }
         if let w = tok.word, w == "udp" || w == "icmp" {
             skipLine(line)
             return .unsupportedPacket("\(w) packets are not supported (TCP only)")

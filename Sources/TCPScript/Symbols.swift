@@ -11,7 +11,7 @@ enum Symbols {
         "EADDRINUSE": 98, "EADDRNOTAVAIL": 99, "ENETDOWN": 100, "ENETUNREACH": 101, "ENETRESET": 102,
         "ECONNABORTED": 103, "ECONNRESET": 104, "ENOBUFS": 105, "EISCONN": 106, "ENOTCONN": 107,
         "ESHUTDOWN": 108, "ETIMEDOUT": 110, "ECONNREFUSED": 111, "EHOSTDOWN": 112, "EHOSTUNREACH": 113,
-        "EALREADY": 114, "EINPROGRESS": 115,
+        "EALREADY": 114, "EINPROGRESS": 115, "EPROTO": 71,
     ]
 
     static func errnoName(_ value: Int64) -> String {
@@ -57,6 +57,7 @@ enum Symbols {
     static func errno(for e: TCPError) -> String {
         switch e {
         case .invalidHandle: "EBADF"
+        case .unreachable(let n): n.errnoName
         case .addressInUse: "EADDRINUSE"
         case .addressNotAvailable: "EADDRNOTAVAIL"
         case .noEphemeralPort: "EADDRNOTAVAIL"

@@ -139,6 +139,8 @@ public final class Simulation {
         case .closed(let c):
             guard c == side.connection else { return }
             release(side)
+        case .softError, .negativeAdvice:
+            break   // soft errors do not end the transfer (RFC 9293 §3.9.2.2 MUST-56)
         }
     }
 

@@ -32,8 +32,15 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     /// An IPv4 option whose length does not fit, or a source route option (RFC 791 §3.1) with a
     /// bad length or pointer, or a second one.
     case badIPv4Option(type: UInt8)
+    /// The IP payload is not ICMP / ICMPv6 (protocol / next header value).
+    case notICMP(UInt8)
+    /// The ICMP checksum (ICMPv6: with the pseudo-header, RFC 4443 §2.3) does not verify.
+    case badICMPChecksum
+    /// An ICMP message that is not an error quoting a segment (echo, router advertisement...).
+    case notICMPError(type: UInt8)
 
-    public enum Layer: String, Sendable, Hashable { case ipv4, ipv6, tcp, tcpOptions }
+    /// `icmpQuote`: the IP packet an ICMP error quotes, with the first 8 bytes of its TCP header.
+    public enum Layer: String, Sendable, Hashable { case ipv4, ipv6, tcp, tcpOptions, icmp, icmpQuote = "icmp-quote" }
 
     public var description: String {
         switch self {
@@ -52,6 +59,9 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .bufferTooSmall(n, a): "buffer too small: need \(n), have \(a)"
         case .addressFamilyMismatch: "source and destination of different IP versions"
         case let .badIPv4Option(t): "bad IPv4 option \(t)"
+        case let .notICMP(p): "not ICMP (protocol \(p))"
+        case .badICMPChecksum: "bad ICMP checksum"
+        case let .notICMPError(t): "ICMP type \(t) is not an error message"
         }
     }
 }

@@ -352,7 +352,8 @@ struct NotesTests {
         let a = try link.onA { s, now in try s.connect(to: Self.server, localPort: Self.clientPort, now: now) }
         link.run(until: 200)
         #expect(Self.times(link.fromA.filter { $0.seg.flags == .syn }) == [0, 1, 3, 7, 15, 31, 63, 123].map { seconds($0) })
-        #expect(link.eventsA == [.timedOut(a)])
+        // R1 = 3 (RFC 9293 §3.8.3): negative advice and a soft error before R2's timeout.
+        #expect(link.eventsA == [.negativeAdvice(a, remote: Self.server.address), .softError(a, .retransmissionThreshold), .timedOut(a)])
         #expect(link.a.state(of: a) == .closed)
         #expect(throws: TCPError.timedOut) { _ = try link.a.receive(a, now: link.now) }
         #expect(TCPError.timedOut.description == "connection timed out")

@@ -25,7 +25,8 @@ struct RetransmissionTests {
         // synRetries = 7: the eighth timeout gives up, and tells the peer in case our SYN got through.
         h.expectSent(Seg(.rst, seq: h.iss + 1, window: 0), at: 183)
         #expect(h.state == .closed)
-        #expect(h.pollEvents() == [.timedOut(h.conn)])
+        // R1 = 3 (RFC 9293 §3.8.3) came first: negative advice and a soft error (ICMPInputTests).
+        #expect(h.pollEvents() == [.negativeAdvice(h.conn, remote: peerIP), .softError(h.conn, .retransmissionThreshold), .timedOut(h.conn)])
         #expect(throws: TCPError.timedOut) { _ = try h.stack.send(h.conn, [1], now: h.now) }
         #expect(throws: TCPError.timedOut) { _ = try h.stack.receive(h.conn, now: h.now) }
         #expect(h.nextSent() == nil)
@@ -42,7 +43,8 @@ struct RetransmissionTests {
         let syn = Seg(.syn, seq: h.iss, mss: 1460, sackOK: true)
         for t in [0.5, 1.5, 3.5, 5.5] { h.expectSent(syn, at: t) }
         h.expectSent(Seg(.rst, seq: h.iss + 1, window: 0), at: 7.5)
-        #expect(h.pollEvents() == [.timedOut(h.conn)])
+        // R1 = 3 (RFC 9293 §3.8.3) came first: negative advice and a soft error (ICMPInputTests).
+        #expect(h.pollEvents() == [.negativeAdvice(h.conn, remote: peerIP), .softError(h.conn, .retransmissionThreshold), .timedOut(h.conn)])
     }
 
     @Test("Karn: no RTT sample from a retransmitted SYN, and RTO 3 s once data flows (RFC 6298 §5.7)")
@@ -222,7 +224,8 @@ struct RetransmissionTests {
         for t in [2.0, 4, 8] { h.expectSent(seg, at: t) }
         h.expectSent(Seg([.rst, .ack], seq: h.iss + 6, ack: h.irs + 1, window: 0), at: 16)
         #expect(h.state == .closed)
-        #expect(h.pollEvents() == [.timedOut(h.conn)])
+        // R1 = 3 (RFC 9293 §3.8.3) came first: negative advice and a soft error (ICMPInputTests).
+        #expect(h.pollEvents() == [.negativeAdvice(h.conn, remote: peerIP), .softError(h.conn, .retransmissionThreshold), .timedOut(h.conn)])
         #expect(throws: TCPError.timedOut) { _ = try h.stack.send(h.conn, [1], now: h.now) }
         #expect(throws: TCPError.timedOut) { _ = try h.stack.receive(h.conn, now: h.now) }
         #expect(h.stack.connectionCount == 0)
