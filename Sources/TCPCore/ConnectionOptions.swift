@@ -20,6 +20,12 @@ public struct ConnectionOptions: Sendable, Hashable {
     /// zero window, the connection fails only when nothing at all arrived for that long. nil: off
     /// (only the retry limits apply).
     public var userTimeout: Duration? = nil
+    /// Differentiated Services codepoint (RFC 2474, 0...63; IP_TOS >> 2 / IPV6_TCLASS >> 2 on a
+    /// socket) carried unchanged in the upper 6 bits of every segment's IPv4 TOS or IPv6 traffic
+    /// class (RFC 9293 §3.9.1.1 MUST-48, SHLD-22); it may change during the connection (SHLD-21).
+    /// The two ECN bits below it are not the application's (RFC 3168) and stay 0. Values above 63
+    /// are masked to their low 6 bits.
+    public var dscp: UInt8 = 0
 
     public init() {}
 }

@@ -26,4 +26,8 @@ public enum TCPEvent: Hashable, Sendable {
     case timedOut(ConnectionID)
     /// The connection reached CLOSED through the normal close sequence.
     case closed(ConnectionID)
+    /// The peer's urgent pointer moved ahead of the data the application has read (RFC 9293
+    /// §3.8.5 MUST-32, §3.10.7.4 sixth check): urgent data is coming. Sent once per stretch of
+    /// urgent data; `TCPStack.urgentStatus(of:)` says how much is left to read up to its end.
+    case urgentData(ConnectionID)
 }

@@ -459,7 +459,8 @@ extension TCPStack {
             }
         }
 
-        // Sixth, the URG bit: the urgent pointer is parsed and ignored (RFC 6093).
+        // Sixth, the URG bit (TCPStack+Urgent.swift); with the window shut too (MUST-66).
+        if f.contains(.urg) { urgentArrives(&c, id, seq: seq, pointer: h.urgentPointer, now) }
         // Seventh, the segment text; eighth, the FIN bit.
         if textAllowed {
             processText(&c, id, seg, dataSeq: seq, now)

@@ -44,8 +44,10 @@ extension TCPStack {
             let ipHeader = c.local.address.isIPv6 ? 40 : 20
             // An IPv4 packet's total length, and an IPv6 payload's, is at most 65535 bytes.
             let maxPayload = max(0, min(buffer.count, 65535 + ipHeader - 20) - ipHeader - 60)
-            if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload, segmentLimit: offload.maximumSegmentBytes) {
+            // Urgent mode: no TSO, so that every wire segment gets its own urgent pointer.
+            if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload, segmentLimit: c.sendingUrgent ? 0 : offload.maximumSegmentBytes) {
                 finishOutgoing(&seg.header, &c, now)
+                markUrgent(&c, &seg.header)   // RFC 9293 §3.8.5 (TCPStack+Urgent.swift)
                 // After the timestamps: it fits what is left. Every piece of a TSO segment carries
                 // the options, and all but the last a full MSS: no room for blocks.
                 addSACKBlocks(&c, &seg.header, payloadLength: seg.segmentSize > 0 ? c.sendMSS : seg.payloadLength)

@@ -187,7 +187,7 @@ public struct TCPStack {
             let id: ConnectionID? = switch e {
             case .connectionAvailable: nil
             case .established(let c), .readable(let c), .writable(let c), .peerClosed(let c),
-                 .reset(let c, _), .timedOut(let c), .closed(let c): c
+                 .reset(let c, _), .timedOut(let c), .closed(let c), .urgentData(let c): c
             }
             traceRecords.append(TraceRecord(time: now, connection: id, kind: .event(e)))
         }

@@ -323,7 +323,7 @@ actor StackCore {
             switch event {
             case .connectionAvailable(let l): wakeListener(l)
             case .established(let c): wake(c, .connect)
-            case .readable(let c), .peerClosed(let c): wake(c, .read)
+            case .readable(let c), .peerClosed(let c), .urgentData(let c): wake(c, .read)
             case .writable(let c): wake(c, .write)
             case .reset(let c, _), .timedOut(let c), .closed(let c): wakeAll(c)
             }

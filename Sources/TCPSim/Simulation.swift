@@ -139,6 +139,8 @@ public final class Simulation {
         case .closed(let c):
             guard c == side.connection else { return }
             release(side)
+        case .urgentData:
+            break   // urgent data is read inline, with the rest
         }
     }
 
