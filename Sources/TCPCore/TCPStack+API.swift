@@ -343,7 +343,8 @@ extension TCPStack {
             // keeps a half-open connection).
             queueControl(local: c.local, remote: c.remote, seq: c.sndMax,
                          ack: synchronized ? c.rcvNxt : SequenceNumber(0), flags: synchronized ? [.rst, .ack] : [.rst],
-                         timestamp: c.timestampsOn ? TCPTimestamp(value: timestampValue(c, now), echoReply: c.tsRecent) : nil)
+                         timestamp: c.timestampsOn ? TCPTimestamp(value: timestampValue(c, now), echoReply: c.tsRecent) : nil,
+                         trafficClass: c.dscp << 2)
         }
         c.sendBuffer.removeAll()
         c.receiveBuffer.removeAll()
@@ -356,8 +357,9 @@ extension TCPStack {
     }
 
     mutating func queueControl(local: SocketAddress, remote: SocketAddress, seq: SequenceNumber, ack: SequenceNumber, flags: TCPFlags,
-                               timestamp: TCPTimestamp? = nil) {
-        controlQueue.append(ControlSegment(local: local, remote: remote, seq: seq, ack: ack, flags: flags, timestamp: timestamp))
+                               timestamp: TCPTimestamp? = nil, trafficClass: UInt8 = 0) {
+        controlQueue.append(ControlSegment(local: local, remote: remote, seq: seq, ack: ack, flags: flags, timestamp: timestamp,
+                                           trafficClass: trafficClass))
     }
 
     // MARK: Bookkeeping after every change

@@ -174,7 +174,7 @@ extension TCPStack {
             if ack <= c.iss || ack > c.sndMax {
                 drop(.synSentBadACK, now, id, seg)
                 if !f.contains(.rst) {
-                    queueControl(local: c.local, remote: c.remote, seq: ack, ack: SequenceNumber(0), flags: [.rst])
+                    queueControl(local: c.local, remote: c.remote, seq: ack, ack: SequenceNumber(0), flags: [.rst], trafficClass: c.dscp << 2)
                 }
                 return .done
             }

@@ -27,7 +27,7 @@ extension TCPStack {
                 if let t = ctl.timestamp { h.options.timestamp = t }
                 statistics.resetsSent += ctl.flags.contains(.rst) ? 1 : 0
                 if let n = write(h, from: ctl.local, to: ctl.remote, payloadLength: 0, ring: nil, offset: 0, into: buffer, now: now, id: nil,
-                                 partialChecksum: offload.checksum) {
+                                 partialChecksum: offload.checksum, trafficClass: ctl.trafficClass) {
                     return TransmittedPacket(length: n, checksumPartial: offload.checksum, isIPv6: ctl.local.address.isIPv6,
                                              transportHeaderLength: (ctl.local.address.isIPv6 ? 40 : 20) + h.encodedLength)
                 }
@@ -55,7 +55,7 @@ extension TCPStack {
                 let pieces = seg.segmentSize > 0 ? (seg.payloadLength + seg.segmentSize - 1) / seg.segmentSize : 1
                 let n = write(seg.header, from: c.local, to: c.remote, payloadLength: seg.payloadLength,
                               ring: c.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid,
-                              partialChecksum: offload.checksum, segments: pieces)
+                              partialChecksum: offload.checksum, segments: pieces, trafficClass: c.dscp << 2)
                 if n != nil {
                     if pieces > 1 { statistics.largeSegmentsSent += 1 }
                     c.counters.segmentsSent &+= UInt32(truncatingIfNeeded: pieces)
@@ -84,11 +84,11 @@ extension TCPStack {
     /// segments sent and the identifications are what sending them one by one would give.
     mutating func write(_ h: TCPHeader, from: SocketAddress, to: SocketAddress, payloadLength: Int, ring: ByteRing?,
                         offset: Int, into buffer: UnsafeMutableRawBufferPointer, now: Instant, id: ConnectionID?,
-                        partialChecksum: Bool = false, segments: Int = 1) -> Int? {
+                        partialChecksum: Bool = false, segments: Int = 1, trafficClass: UInt8 = 0) -> Int? {
         ipIdentification &+= 1
         do {
             let n = try TCPPacket.emit(source: from.address, destination: to.address, header: h, payloadLength: payloadLength,
-                                       hopLimit: configuration.hopLimit, identification: ipIdentification,
+                                       hopLimit: configuration.hopLimit, identification: ipIdentification, trafficClass: trafficClass,
                                        checksum: partialChecksum ? .partial : .full, into: buffer) { out, sum in
                 ring?.copy(from: offset, into: out, summing: &sum)
             }

@@ -37,6 +37,8 @@ public struct TCPStack {
         /// A SYN cookie's SYN-ACK (RFC 4987 §3.6) offers a window and carries options.
         var window: UInt16 = 0
         var options: TCPOptions? = nil
+        /// IPv4 TOS / IPv6 traffic class: the connection's or listener's DSCP << 2 (MUST-48).
+        var trafficClass: UInt8 = 0
     }
 
     var slots = SlotTable()
