@@ -32,4 +32,6 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
     case dataAfterClose = "data-after-close"     // RFC 1122 §4.2.2.13: answered with RST
     case paws                                    // RFC 7323 §5.3 R1: TSval older than TS.Recent; answered with ACK
     case missingTimestamp = "missing-timestamp"  // RFC 7323 §3.2: no TSopt after it was negotiated
+    case invalidSourceAddress = "invalid-source-address"  // RFC 9293 MUST-63: from an unspecified, broadcast or multicast address
+    case broadcastDestination = "broadcast-destination"   // RFC 9293 MUST-57: to a broadcast or multicast address
 }

@@ -22,6 +22,9 @@ public enum TCPError: Error, Hashable, Sendable, CustomStringConvertible {
     case notConnected
     /// The call does not fit the handle's state (e.g. closing twice, a negative backlog).
     case invalidArgument(String)
+    /// OPEN to an address no connection can have: unspecified, broadcast (limited, or a
+    /// configured directed broadcast) or multicast (RFC 9293 §3.9.1.2 MUST-46; RFC 1122 §4.2.3.10).
+    case invalidDestination
 
     public var description: String {
         switch self {
@@ -36,6 +39,7 @@ public enum TCPError: Error, Hashable, Sendable, CustomStringConvertible {
         case .connectionClosing: "connection closing"
         case .notConnected: "not connected"
         case .invalidArgument(let s): "invalid argument: \(s)"
+        case .invalidDestination: "invalid destination address (unspecified, broadcast or multicast)"
         }
     }
 }

@@ -103,6 +103,7 @@ extension TCPStack {
     /// ephemeral port (RFC 6056: random start), an RFC 6528 ISN, and queues the SYN.
     public mutating func connect(to remote: SocketAddress, from localAddress: IPAddress? = nil,
                                  localPort: UInt16? = nil, now: Instant) throws(TCPError) -> ConnectionID {
+        guard isValidPeer(remote.address) else { throw .invalidDestination }   // MUST-46 (TCPStack+AddressChecks.swift)
         let ip: IPAddress
         if let localAddress {
             guard addresses.contains(localAddress), localAddress.isIPv6 == remote.address.isIPv6 else { throw .addressNotAvailable }

@@ -29,6 +29,13 @@ extension TCPStack {
         let known = demux[key].map { Int($0) }
         trace(now, known.map { id(ofSlot: $0) },
               .receive(SegmentSummary(source: seg.sourceSocket, destination: seg.destinationSocket, header: seg.header, payloadLength: seg.payload.count)))
+        // MUST-57, MUST-63 (TCPStack+AddressChecks.swift): only for segments no connection owns,
+        // since no connection has such an address (`connect` refuses them, and so does LISTEN).
+        if known == nil, let reason = invalidAddress(seg) {
+            statistics.invalidAddressSegments += 1
+            drop(reason, now, nil, seg)
+            return
+        }
         guard addresses.contains(seg.destination) else {
             drop(.notOurAddress, now, nil, seg)
             return

@@ -33,5 +33,6 @@ extension TCPStatistics {
         bufferGrowthsRefused += other.bufferGrowthsRefused
         largeSegmentsSent += other.largeSegmentsSent
         largeSegmentsReceived += other.largeSegmentsReceived
+        invalidAddressSegments += other.invalidAddressSegments
     }
 }

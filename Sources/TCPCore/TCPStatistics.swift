@@ -49,5 +49,9 @@ public struct TCPStatistics: Sendable, Hashable {
     /// (coalesced by GRO/LRO below us; each counts in `segmentsReceived` once per MSS it holds).
     public var largeSegmentsSent = 0
     public var largeSegmentsReceived = 0
+    /// Segments discarded for their addresses (RFC 9293 MUST-57, MUST-63): from an unspecified,
+    /// broadcast or multicast source, or to a broadcast or multicast destination (drops
+    /// `invalid-source-address` and `broadcast-destination`).
+    public var invalidAddressSegments = 0
     public func dropCount(_ r: DropReason) -> Int { drops[r] ?? 0 }
 }

@@ -208,7 +208,8 @@ public final class NetworkStack: Sendable {
     /// Active open (RFC 9293 §3.10.1): returns once the handshake has completed.
     /// - Parameter from: the local address (default: the first of the remote's IP version).
     /// - Throws: `.refused` (RST to our SYN), `.timedOut` (no answer after the SYN retries),
-    ///   `.addressNotAvailable`, `.noEphemeralPort`, `.stackShutDown`, `.cancelled`.
+    ///   `.addressNotAvailable`, `.noEphemeralPort`, `.stackShutDown`, `.cancelled`,
+    ///   `.invalidDestination` (an unspecified, broadcast or multicast address, RFC 9293 MUST-46).
     public func connect(to remote: TCPWire.SocketAddress, from local: IPAddress? = nil) async throws(TCPConnectionError) -> TCPConnection {
         let shard = shardForConnect()
         let opened = try await shard.connect(to: remote, from: local)

@@ -25,6 +25,8 @@ public enum TCPConnectionError: Error, Hashable, Sendable, CustomStringConvertib
     case cancelled
     /// The call does not fit (e.g. a non-positive backlog).
     case invalidArgument(String)
+    /// `connect` to an unspecified, broadcast or multicast address (RFC 9293 MUST-46).
+    case invalidDestination
 
     /// Maps the engine's error.
     init(_ e: TCPError) {
@@ -37,6 +39,7 @@ public enum TCPConnectionError: Error, Hashable, Sendable, CustomStringConvertib
         case .addressNotAvailable: self = .addressNotAvailable
         case .noEphemeralPort: self = .noEphemeralPort
         case .invalidArgument(let s): self = .invalidArgument(s)
+        case .invalidDestination: self = .invalidDestination
         }
     }
 
@@ -52,6 +55,7 @@ public enum TCPConnectionError: Error, Hashable, Sendable, CustomStringConvertib
         case .stackShutDown: "network stack shut down"
         case .cancelled: "cancelled"
         case .invalidArgument(let s): "invalid argument: \(s)"
+        case .invalidDestination: "invalid destination address (unspecified, broadcast or multicast)"
         }
     }
 }

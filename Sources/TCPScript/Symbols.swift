@@ -68,6 +68,7 @@ enum Symbols {
         case .connectionClosing: "EPIPE"
         case .notConnected: "ENOTCONN"
         case .invalidArgument: "EINVAL"
+        case .invalidDestination: "ENETUNREACH"
         }
     }
 }
