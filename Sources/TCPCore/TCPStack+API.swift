@@ -237,6 +237,7 @@ extension TCPStack {
         guard !c.userClosed else { return .failure(.invalidHandle) }
         if !c.receiveBuffer.isEmpty {
             let n = c.receiveBuffer.read(into: out)
+            if c.urgentSeen { urgentRead(&c) }   // TCPStack+Urgent.swift
             receiveSpaceAdjust(&c, now)   // auto-tuning may grow the buffer and so open the window
             // Window update when the right edge can move by min(RCV.BUFF / 2, MSS) (RFC 9293
             // §3.8.6.2.2, RFC 1122 §4.2.3.3); smaller openings wait (receiver SWS avoidance).

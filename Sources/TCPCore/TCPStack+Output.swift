@@ -45,7 +45,7 @@ extension TCPStack {
             // An IPv4 packet's total length, and an IPv6 payload's, is at most 65535 bytes.
             let maxPayload = max(0, min(buffer.count, 65535 + ipHeader - 20) - ipHeader - 60)
             // Urgent mode: no TSO, so that every wire segment gets its own urgent pointer.
-            if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload, segmentLimit: c.sendingUrgent ? 0 : offload.maximumSegmentBytes) {
+            if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload, segmentLimit: c.sendingUrgent && c.sndUna < c.sndUp ? 0 : offload.maximumSegmentBytes) {
                 finishOutgoing(&seg.header, &c, now)
                 markUrgent(&c, &seg.header)   // RFC 9293 §3.8.5 (TCPStack+Urgent.swift)
                 // After the timestamps: it fits what is left. Every piece of a TSO segment carries

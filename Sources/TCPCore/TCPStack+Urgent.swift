@@ -102,6 +102,13 @@ extension TCPStack {
         if pending == nil && (c.userOwned || c.listenerRole != .none) { emit(.urgentData(id), now) }
     }
 
+    /// After a read: once the application has read past RCV.UP, the urgent data is behind it and
+    /// RCV.UP is forgotten, so that an old pointer can never look ahead again once the sequence
+    /// numbers have wrapped (2^31 bytes later).
+    func urgentRead(_ c: inout Connection) {
+        if pendingUrgentPointer(c) == nil { c.urgentSeen = false }
+    }
+
     /// Whether urgent data is pending on a connection and how much is left to read up to its end
     /// (MUST-33); nil for an unknown handle.
     public func urgentStatus(of id: ConnectionID) -> UrgentStatus? {

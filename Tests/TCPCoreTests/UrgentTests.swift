@@ -219,4 +219,20 @@ struct UrgentTests {
         #expect(!h.pollEvents().contains(.urgentData(h.conn)))
         #expect(h.stack.urgentStatus(of: h.conn)?.pending == false)
     }
+
+    @Test("once read past, RCV.UP is forgotten, so a pointer 2^31 bytes old can never look ahead again")
+    func forgottenAfterRead() throws {
+        var h = Harness.established()
+        h.send(packet: Self.urgent(h, seq: h.irs + 1, pointer: 3, payload: Array(Self.text[0..<10])), at: 0.1)
+        let i = try #require(h.stack.connectionIndex(h.conn))
+        #expect(h.stack.slots[i].connection!.urgentSeen)
+        #expect(h.read(at: 0.2) == Array(Self.text[0..<10]))
+        #expect(!h.stack.slots[i].connection!.urgentSeen)
+        // A read that stops before RCV.UP keeps it.
+        h.send(packet: Self.urgent(h, seq: h.irs + 11, pointer: 8, payload: Array(Self.text[10..<20])), at: 0.3)
+        var buf = [UInt8](repeating: 0, count: 4)
+        _ = buf.withUnsafeMutableBytes { try! h.stack.receive(h.conn, into: $0, now: h.now) }
+        #expect(h.stack.slots[i].connection!.urgentSeen)
+        #expect(h.stack.urgentStatus(of: h.conn)?.bytesToEnd == 4)
+    }
 }
