@@ -170,6 +170,19 @@ struct Connection {
     /// Per-connection statistics (`TCPInfo`).
     var counters = ConnectionCounters()
 
+    // Urgent data (RFC 9293 §3.8.5, RFC 6093; TCPStack+Urgent.swift).
+    /// SND.UP: the first octet after the urgent data sent (MUST-62); meaningful while `sendingUrgent`.
+    var sndUp = SequenceNumber(0)
+    /// RCV.UP: the first octet after the urgent data the peer announced; meaningful once `urgentSeen`.
+    var rcvUp = SequenceNumber(0)
+    /// Urgent data sent and not yet acknowledged: every segment before SND.UP carries URG.
+    var sendingUrgent = false
+    /// The peer has sent an urgent pointer on this connection.
+    var urgentSeen = false
+    /// Diffserv codepoint (RFC 2474) of every segment, the upper 6 bits of the TOS / traffic
+    /// class byte (MUST-48, SHLD-22); the ECN bits stay 0.
+    var dscp: UInt8 = 0
+
     init(local: SocketAddress, remote: SocketAddress, passive: Bool, userOwned: Bool, configuration: TCPConfiguration,
          rings: TCPStack.EmptyRings) {
         self.local = local
@@ -198,6 +211,7 @@ struct Connection {
         keepAliveCount = UInt8(clamping: max(1, o.keepAliveCount))
         userTimeoutMs = o.userTimeout.map { max(1, ms($0)) } ?? 0
         reportSoftErrors = o.reportSoftErrors
+        dscp = o.dscp & 0x3f
         if !keepAlive { timers[.keepAlive] = nil }
     }
 
@@ -210,6 +224,7 @@ struct Connection {
         o.keepAliveCount = Int(keepAliveCount)
         o.userTimeout = userTimeoutMs == 0 ? nil : .milliseconds(userTimeoutMs)
         o.reportSoftErrors = reportSoftErrors
+        o.dscp = dscp
         return o
     }
 

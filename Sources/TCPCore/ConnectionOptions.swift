@@ -23,6 +23,12 @@ public struct ConnectionOptions: Sendable, Hashable {
     /// Tell the application of soft errors with `TCPEvent.softError` (RFC 9293 §3.8.3 SHLD-9,
     /// §3.9.2.2 SHLD-25). false turns the events off (SHLD-20); `takeSoftError` still reads them.
     public var reportSoftErrors: Bool = true
+    /// Differentiated Services codepoint (RFC 2474, 0...63; IP_TOS >> 2 / IPV6_TCLASS >> 2 on a
+    /// socket) carried unchanged in the upper 6 bits of every segment's IPv4 TOS or IPv6 traffic
+    /// class (RFC 9293 §3.9.1.1 MUST-48, SHLD-22); it may change during the connection (SHLD-21).
+    /// The two ECN bits below it are not the application's (RFC 3168) and stay 0. Values above 63
+    /// are masked to their low 6 bits.
+    public var dscp: UInt8 = 0
 
     public init() {}
 }

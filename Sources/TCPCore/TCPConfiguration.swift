@@ -1,3 +1,5 @@
+import TCPWire
+
 /// Everything tunable about a stack. Defaults follow the RFCs, and Linux where an RFC leaves a choice
 /// (each noted).
 public struct TCPConfiguration: Sendable, Hashable {
@@ -177,6 +179,11 @@ public struct TCPConfiguration: Sendable, Hashable {
     public var pathMTUCacheSize: Int = 256
     /// Per-connection options every new connection starts with (see `ConnectionOptions`).
     public var connectionOptions = ConnectionOptions()
+    /// Directed-broadcast addresses of the interfaces (e.g. 198.18.0.255 for 198.18.0.0/24): a
+    /// connection to one is refused and a segment from or to one discarded, like the limited
+    /// broadcast and multicast addresses (RFC 9293 MUST-46, MUST-57, MUST-63). Empty by default:
+    /// the engine does not know the interfaces' prefixes.
+    public var directedBroadcasts: [IPAddress] = []
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
     public var trace: Bool = false
 

@@ -25,6 +25,9 @@ public enum TCPError: Error, Hashable, Sendable, CustomStringConvertible {
     /// An ICMP hard error aborted the connection or its connect (RFC 9293 §3.9.2.2 SHLD-26):
     /// protocol or port unreachable.
     case unreachable(NetworkError)
+    /// OPEN to an address no connection can have: unspecified, broadcast (limited, or a
+    /// configured directed broadcast) or multicast (RFC 9293 §3.9.1.2 MUST-46; RFC 1122 §4.2.3.10).
+    case invalidDestination
 
     public var description: String {
         switch self {
@@ -40,6 +43,7 @@ public enum TCPError: Error, Hashable, Sendable, CustomStringConvertible {
         case .notConnected: "not connected"
         case .invalidArgument(let s): "invalid argument: \(s)"
         case .unreachable(let e): e.description
+        case .invalidDestination: "invalid destination address (unspecified, broadcast or multicast)"
         }
     }
 }

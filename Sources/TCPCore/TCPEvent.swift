@@ -39,4 +39,8 @@ public enum TCPEvent: Hashable, Sendable {
     /// R1 retransmissions without progress (RFC 9293 §3.8.3 MUST-20): negative advice to the IP
     /// layer. A driver may refresh its route or neighbour entry for `remote`.
     case negativeAdvice(ConnectionID, remote: IPAddress)
+    /// The peer's urgent pointer moved ahead of the data the application has read (RFC 9293
+    /// §3.8.5 MUST-32, §3.10.7.4 sixth check): urgent data is coming. Sent once per stretch of
+    /// urgent data; `TCPStack.urgentStatus(of:)` says how much is left to read up to its end.
+    case urgentData(ConnectionID)
 }

@@ -103,6 +103,7 @@ extension TCPStack {
     /// ephemeral port (RFC 6056: random start), an RFC 6528 ISN, and queues the SYN.
     public mutating func connect(to remote: SocketAddress, from localAddress: IPAddress? = nil,
                                  localPort: UInt16? = nil, now: Instant) throws(TCPError) -> ConnectionID {
+        guard isValidPeer(remote.address) else { throw .invalidDestination }   // MUST-46 (TCPStack+AddressChecks.swift)
         let ip: IPAddress
         if let localAddress {
             guard addresses.contains(localAddress), localAddress.isIPv6 == remote.address.isIPv6 else { throw .addressNotAvailable }
@@ -236,6 +237,7 @@ extension TCPStack {
         guard !c.userClosed else { return .failure(.invalidHandle) }
         if !c.receiveBuffer.isEmpty {
             let n = c.receiveBuffer.read(into: out)
+            if c.urgentSeen { urgentRead(&c) }   // TCPStack+Urgent.swift
             receiveSpaceAdjust(&c, now)   // auto-tuning may grow the buffer and so open the window
             // Window update when the right edge can move by min(RCV.BUFF / 2, MSS) (RFC 9293
             // §3.8.6.2.2, RFC 1122 §4.2.3.3); smaller openings wait (receiver SWS avoidance).
@@ -343,7 +345,8 @@ extension TCPStack {
             // keeps a half-open connection).
             queueControl(local: c.local, remote: c.remote, seq: c.sndMax,
                          ack: synchronized ? c.rcvNxt : SequenceNumber(0), flags: synchronized ? [.rst, .ack] : [.rst],
-                         timestamp: c.timestampsOn ? TCPTimestamp(value: timestampValue(c, now), echoReply: c.tsRecent) : nil)
+                         timestamp: c.timestampsOn ? TCPTimestamp(value: timestampValue(c, now), echoReply: c.tsRecent) : nil,
+                         trafficClass: c.dscp << 2)
         }
         c.sendBuffer.removeAll()
         c.receiveBuffer.removeAll()
@@ -356,8 +359,9 @@ extension TCPStack {
     }
 
     mutating func queueControl(local: SocketAddress, remote: SocketAddress, seq: SequenceNumber, ack: SequenceNumber, flags: TCPFlags,
-                               timestamp: TCPTimestamp? = nil) {
-        controlQueue.append(ControlSegment(local: local, remote: remote, seq: seq, ack: ack, flags: flags, timestamp: timestamp))
+                               timestamp: TCPTimestamp? = nil, trafficClass: UInt8 = 0) {
+        controlQueue.append(ControlSegment(local: local, remote: remote, seq: seq, ack: ack, flags: flags, timestamp: timestamp,
+                                           trafficClass: trafficClass))
     }
 
     // MARK: Bookkeeping after every change

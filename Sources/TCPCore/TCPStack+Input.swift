@@ -42,6 +42,13 @@ extension TCPStack {
         let known = demux[key].map { Int($0) }
         trace(now, known.map { id(ofSlot: $0) },
               .receive(SegmentSummary(source: seg.sourceSocket, destination: seg.destinationSocket, header: seg.header, payloadLength: seg.payload.count)))
+        // MUST-57, MUST-63 (TCPStack+AddressChecks.swift): only for segments no connection owns,
+        // since no connection has such an address (`connect` refuses them, and so does LISTEN).
+        if known == nil, let reason = invalidAddress(seg) {
+            statistics.invalidAddressSegments += 1
+            drop(reason, now, nil, seg)
+            return
+        }
         guard addresses.contains(seg.destination) else {
             drop(.notOurAddress, now, nil, seg)
             return
@@ -191,7 +198,7 @@ extension TCPStack {
             if ack <= c.iss || ack > c.sndMax {
                 drop(.synSentBadACK, now, id, seg)
                 if !f.contains(.rst) {
-                    queueControl(local: c.local, remote: c.remote, seq: ack, ack: SequenceNumber(0), flags: [.rst])
+                    queueControl(local: c.local, remote: c.remote, seq: ack, ack: SequenceNumber(0), flags: [.rst], trafficClass: c.dscp << 2)
                 }
                 return .done
             }
@@ -476,7 +483,8 @@ extension TCPStack {
             }
         }
 
-        // Sixth, the URG bit: the urgent pointer is parsed and ignored (RFC 6093).
+        // Sixth, the URG bit (TCPStack+Urgent.swift); with the window shut too (MUST-66).
+        if f.contains(.urg) { urgentArrives(&c, id, seq: seq, pointer: h.urgentPointer, now) }
         // Seventh, the segment text; eighth, the FIN bit.
         if textAllowed {
             processText(&c, id, seg, dataSeq: seq, now)

@@ -29,7 +29,7 @@ extension TCPStack {
                 // A source-routed packet's IP header is longer: no checksum offload for it.
                 let partial = offload.checksum && (sourceRoutes.isEmpty || sourceRoutes[FourTuple(local: ctl.local, remote: ctl.remote)] == nil)
                 if let n = write(h, from: ctl.local, to: ctl.remote, payloadLength: 0, ring: nil, offset: 0, into: buffer, now: now, id: nil,
-                                 partialChecksum: partial) {
+                                 partialChecksum: partial, trafficClass: ctl.trafficClass) {
                     return TransmittedPacket(length: n, checksumPartial: partial, isIPv6: ctl.local.address.isIPv6,
                                              transportHeaderLength: (ctl.local.address.isIPv6 ? 40 : 20) + h.encodedLength)
                 }
@@ -50,8 +50,10 @@ extension TCPStack {
             let offload = routeBytes == 0 ? offload : TransmitOffload.none
             // An IPv4 packet's total length, and an IPv6 payload's, is at most 65535 bytes.
             let maxPayload = max(0, min(buffer.count, 65535 + ipHeader - 20) - ipHeader - 60 - routeBytes)
-            if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload, segmentLimit: offload.maximumSegmentBytes) {
+            // Urgent mode: no TSO, so that every wire segment gets its own urgent pointer.
+            if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload, segmentLimit: c.sendingUrgent && c.sndUna < c.sndUp ? 0 : offload.maximumSegmentBytes) {
                 finishOutgoing(&seg.header, &c, now)
+                markUrgent(&c, &seg.header)   // RFC 9293 §3.8.5 (TCPStack+Urgent.swift)
                 // After the timestamps: it fits what is left. Every piece of a TSO segment carries
                 // the options, and all but the last a full MSS: no room for blocks.
                 addSACKBlocks(&c, &seg.header, payloadLength: seg.segmentSize > 0 ? c.sendMSS : seg.payloadLength)
@@ -59,7 +61,7 @@ extension TCPStack {
                 let pieces = seg.segmentSize > 0 ? (seg.payloadLength + seg.segmentSize - 1) / seg.segmentSize : 1
                 let n = write(seg.header, from: c.local, to: c.remote, payloadLength: seg.payloadLength,
                               ring: c.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid,
-                              partialChecksum: offload.checksum, segments: pieces)
+                              partialChecksum: offload.checksum, segments: pieces, trafficClass: c.dscp << 2)
                 if n != nil {
                     if pieces > 1 { statistics.largeSegmentsSent += 1 }
                     c.counters.segmentsSent &+= UInt32(truncatingIfNeeded: pieces)
@@ -88,11 +90,11 @@ extension TCPStack {
     /// segments sent and the identifications are what sending them one by one would give.
     mutating func write(_ h: TCPHeader, from: SocketAddress, to: SocketAddress, payloadLength: Int, ring: ByteRing?,
                         offset: Int, into buffer: UnsafeMutableRawBufferPointer, now: Instant, id: ConnectionID?,
-                        partialChecksum: Bool = false, segments: Int = 1) -> Int? {
+                        partialChecksum: Bool = false, segments: Int = 1, trafficClass: UInt8 = 0) -> Int? {
         ipIdentification &+= 1
         do {
             var n = try TCPPacket.emit(source: from.address, destination: to.address, header: h, payloadLength: payloadLength,
-                                       hopLimit: configuration.hopLimit, identification: ipIdentification,
+                                       hopLimit: configuration.hopLimit, identification: ipIdentification, trafficClass: trafficClass,
                                        checksum: partialChecksum ? .partial : .full, into: buffer) { out, sum in
                 ring?.copy(from: offset, into: out, summing: &sum)
             }

@@ -24,7 +24,8 @@ extension TCPStack {
             options.timestamp = TCPTimestamp(value: SYNCookieCodec.timestampValue(clock, bits: bits), echoReply: ts.value)
         }
         controlQueue.append(ControlSegment(local: local, remote: remote, seq: cookie, ack: h.sequenceNumber + 1, flags: [.syn, .ack],
-                                           window: UInt16(min(receiveBuffer, 65535)), options: options))
+                                           window: UInt16(min(receiveBuffer, 65535)), options: options,
+                                           trafficClass: (listenerSlots[li].listener!.options ?? configuration.connectionOptions).dscp << 2))
         statistics.synCookiesSent += 1
         listenerSlots[li].listener!.lastCookieAt = now
         // Data on a SYN is not kept here either (no TCP Fast Open); the peer sends it again.

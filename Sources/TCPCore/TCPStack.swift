@@ -37,6 +37,8 @@ public struct TCPStack {
         /// A SYN cookie's SYN-ACK (RFC 4987 §3.6) offers a window and carries options.
         var window: UInt16 = 0
         var options: TCPOptions? = nil
+        /// IPv4 TOS / IPv6 traffic class: the connection's or listener's DSCP << 2 (MUST-48).
+        var trafficClass: UInt8 = 0
     }
 
     var slots = SlotTable()
@@ -193,7 +195,8 @@ public struct TCPStack {
             let id: ConnectionID? = switch e {
             case .connectionAvailable: nil
             case .established(let c), .readable(let c), .writable(let c), .peerClosed(let c),
-                 .reset(let c, _), .timedOut(let c), .closed(let c), .softError(let c, _), .negativeAdvice(let c, _): c
+                 .reset(let c, _), .timedOut(let c), .closed(let c), .softError(let c, _), .negativeAdvice(let c, _),
+                 .urgentData(let c): c
             }
             traceRecords.append(TraceRecord(time: now, connection: id, kind: .event(e)))
         }

@@ -38,5 +38,6 @@ extension TCPStatistics {
         icmpSoftErrors += other.icmpSoftErrors
         pathMTUReductions += other.pathMTUReductions
         retransmissionThresholdsReached += other.retransmissionThresholdsReached
+        invalidAddressSegments += other.invalidAddressSegments
     }
 }

@@ -58,5 +58,9 @@ public struct TCPStatistics: Sendable, Hashable {
     public var pathMTUReductions = 0
     /// Connections that reached R1 retransmissions without progress (RFC 9293 §3.8.3).
     public var retransmissionThresholdsReached = 0
+    /// Segments discarded for their addresses (RFC 9293 MUST-57, MUST-63): from an unspecified,
+    /// broadcast or multicast source, or to a broadcast or multicast destination (drops
+    /// `invalid-source-address` and `broadcast-destination`).
+    public var invalidAddressSegments = 0
     public func dropCount(_ r: DropReason) -> Int { drops[r] ?? 0 }
 }

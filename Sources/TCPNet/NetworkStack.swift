@@ -207,11 +207,15 @@ public final class NetworkStack: Sendable {
 
     /// Active open (RFC 9293 §3.10.1): returns once the handshake has completed.
     /// - Parameter from: the local address (default: the first of the remote's IP version).
+    /// - Parameter options: the connection's options from its SYN on (its DSCP, say; default:
+    ///   the configuration's).
     /// - Throws: `.refused` (RST to our SYN), `.timedOut` (no answer after the SYN retries),
-    ///   `.addressNotAvailable`, `.noEphemeralPort`, `.stackShutDown`, `.cancelled`.
-    public func connect(to remote: TCPWire.SocketAddress, from local: IPAddress? = nil) async throws(TCPConnectionError) -> TCPConnection {
+    ///   `.addressNotAvailable`, `.noEphemeralPort`, `.stackShutDown`, `.cancelled`,
+    ///   `.invalidDestination` (an unspecified, broadcast or multicast address, RFC 9293 MUST-46).
+    public func connect(to remote: TCPWire.SocketAddress, from local: IPAddress? = nil,
+                        options: ConnectionOptions? = nil) async throws(TCPConnectionError) -> TCPConnection {
         let shard = shardForConnect()
-        let opened = try await shard.connect(to: remote, from: local)
+        let opened = try await shard.connect(to: remote, from: local, options: options)
         return TCPConnection(stack: self, core: shard, opened: opened)
     }
 
@@ -221,7 +225,9 @@ public final class NetworkStack: Sendable {
     ///
     /// Synchronous: off the stack's loop it waits briefly for the loop to register the listener.
     /// A sharded stack listens on every shard, each with `backlog`; `accept` takes from all.
-    public func listen(port: UInt16, address: IPAddress? = nil, backlog: Int = 128) throws(TCPConnectionError) -> TCPListener {
+    /// `options` go to the connections it accepts and to its SYN-ACKs (default: the configuration's).
+    public func listen(port: UInt16, address: IPAddress? = nil, backlog: Int = 128,
+                       options: ConnectionOptions? = nil) throws(TCPConnectionError) -> TCPListener {
         var ids: [ListenerID] = []
         let gate = cores.count > 1 ? AcceptGate(shards: cores.count) : nil
         for core in cores {
@@ -230,7 +236,7 @@ public final class NetworkStack: Sendable {
             result = core.loop.runAndWait {
                 core.assumeIsolated { c in
                     Result { () throws(TCPConnectionError) in
-                        let id = try c.listen(port: port, address: address, backlog: backlog)
+                        let id = try c.listen(port: port, address: address, backlog: backlog, options: options)
                         if let gate { c.acceptGates[id] = gate }
                         return id
                     }

@@ -329,7 +329,7 @@ actor StackCore {
             switch event {
             case .connectionAvailable(let l): wakeListener(l)
             case .established(let c): wake(c, .connect)
-            case .readable(let c), .peerClosed(let c): wake(c, .read)
+            case .readable(let c), .peerClosed(let c), .urgentData(let c): wake(c, .read)
             case .writable(let c): wake(c, .write)
             case .reset(let c, _), .timedOut(let c), .closed(let c):
                 wakeAll(c)
@@ -517,11 +517,13 @@ actor StackCore {
         var remote: TCPWire.SocketAddress
     }
 
-    func connect(to remote: TCPWire.SocketAddress, from local: IPAddress?) async throws(TCPConnectionError) -> Opened {
+    func connect(to remote: TCPWire.SocketAddress, from local: IPAddress?, options: ConnectionOptions? = nil) async throws(TCPConnectionError) -> Opened {
         guard phase == .running else { throw .stackShutDown }
         let now = now()
         let id: ConnectionID
         do throws(TCPError) { id = try stack.connect(to: remote, from: local, now: now) } catch { throw TCPConnectionError(error) }
+        // Before the SYN goes out (afterWork), so that it carries them (the DSCP, MUST-48).
+        if let options { try? stack.setOptions(id, options, now: now) }
         entries[id] = Entry()
         afterWork(now)
         while true {
@@ -547,10 +549,11 @@ actor StackCore {
         }
     }
 
-    func listen(port: UInt16, address: IPAddress?, backlog: Int) throws(TCPConnectionError) -> ListenerID {
+    func listen(port: UInt16, address: IPAddress?, backlog: Int, options: ConnectionOptions? = nil) throws(TCPConnectionError) -> ListenerID {
         guard phase == .running else { throw .stackShutDown }
         let id: ListenerID
         do throws(TCPError) { id = try stack.listen(port: port, address: address, backlog: backlog) } catch { throw TCPConnectionError(error) }
+        if let options { try? stack.setOptions(id, options) }
         listeners[id] = []
         return id
     }

@@ -28,6 +28,8 @@ public enum TCPConnectionError: Error, Hashable, Sendable, CustomStringConvertib
     /// An ICMP hard error (protocol or port unreachable) aborted the connection or failed its
     /// connect (RFC 9293 §3.9.2.2).
     case unreachable(NetworkError)
+    /// `connect` to an unspecified, broadcast or multicast address (RFC 9293 MUST-46).
+    case invalidDestination
 
     /// Maps the engine's error.
     init(_ e: TCPError) {
@@ -41,6 +43,7 @@ public enum TCPConnectionError: Error, Hashable, Sendable, CustomStringConvertib
         case .noEphemeralPort: self = .noEphemeralPort
         case .invalidArgument(let s): self = .invalidArgument(s)
         case .unreachable(let n): self = .unreachable(n)
+        case .invalidDestination: self = .invalidDestination
         }
     }
 
@@ -57,6 +60,7 @@ public enum TCPConnectionError: Error, Hashable, Sendable, CustomStringConvertib
         case .cancelled: "cancelled"
         case .invalidArgument(let s): "invalid argument: \(s)"
         case .unreachable(let n): "\(n)"
+        case .invalidDestination: "invalid destination address (unspecified, broadcast or multicast)"
         }
     }
 }

@@ -178,6 +178,7 @@ extension Run {
         case "setsockopt": return try setsockoptCall(&call)
         case "getsockopt": return try getsockoptCall(&call)
         case "poll": return try pollCall(&call)
+        case "ioctl": return try ioctlCall(&call)
         default: throw .unsupported("line \(call.line): system call \(call.spec.name)() is not supported")
         }
     }
@@ -267,6 +268,7 @@ extension Run {
         child.connection = cid
         child.tcpOptions = s.tcpOptions   // the engine gave the connection the listener's options
         child.noDelay = s.noDelay
+        child.oobInline = s.oobInline
         child.reuseAddress = s.reuseAddress   // as Linux's sk_reuse, inherited from the listener
         let expected = (try? call.spec.result.integerValue()) ?? -1
         let fd = freeDescriptor(expected)
@@ -334,6 +336,9 @@ extension Run {
         let flags = name == "read" ? 0 : try integer(call, 3)
         guard count >= 0 else { return .done(.error("EINVAL")) }
         guard let cid = s.connection, stack != nil else { return .done(.error("ENOTCONN")) }
+        // MSG_OOB: TCPKit delivers urgent data inline only (RFC 6093 §5, SO_OOBINLINE), and Linux
+        // answers recv(MSG_OOB) on an inline socket with EINVAL.
+        if flags & 0x1 != 0 { return .done(.error("EINVAL")) }
         if s.readShutdown || count == 0 { return .done(.value(0)) }
         let nonblocking = s.nonblocking || flags & 0x40 != 0
         if flags & 0x2 != 0, let info = stack!.info(of: cid), info.bytesReadable > 0 {   // MSG_PEEK
@@ -376,7 +381,8 @@ extension Run {
         if remaining > 0 {
             do {
                 let chunk = min(remaining, stack!.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes)
-                let n = try stack!.send(cid, [UInt8](repeating: 0, count: chunk), now: now)
+                // MSG_OOB: the bytes are urgent (RFC 9293 §3.8.5); SND.UP follows each chunk queued.
+                let n = try stack!.send(cid, [UInt8](repeating: 0, count: chunk), urgent: flags & 0x1 != 0, now: now)
                 call.progress += n
             } catch {
                 if call.progress > 0 { return .done(.value(Int64(call.progress))) }
@@ -510,6 +516,14 @@ extension Run {
             try reconfigure(new, line: call.line, what: "TCP_MAXSEG")
         case (6, 3):   // TCP_CORK
             if try value() != 0 { settings.notes.append("line \(call.line): TCP_CORK is not implemented in the engine; recorded, not applied") }
+        case (1, 10):  // SO_OOBINLINE: urgent data is always inline in TCPKit (RFC 6093 §5)
+            s.oobInline = try value() != 0
+            if !s.oobInline { settings.notes.append("line \(call.line): SO_OOBINLINE 0: TCPKit delivers urgent data inline all the same") }
+        case (0, 1), (41, 67):   // IP_TOS, IPV6_TCLASS: the DSCP; the ECN bits are not the socket's
+            let v = try value()
+            guard v >= -1, v <= 255 else { return .done(.error("EINVAL")) }
+            let dscp = UInt8(max(0, v) >> 2)
+            setOptions(s) { $0.dscp = dscp }
         default:
             throw .unsupported("line \(call.line): setsockopt(\(call.spec.arguments[1]), \(call.spec.arguments[2])) is not supported")
         }
@@ -554,6 +568,9 @@ extension Run {
         case (6, 5): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveInterval.components.seconds
         case (6, 6): value = Int64((s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveCount)
         case (6, 18): value = (s.tcpOptions ?? settings.configuration.connectionOptions).userTimeout.map { $0.nanoseconds / 1_000_000 } ?? 0
+        case (1, 10): value = s.oobInline ? 1 : 0
+        case (0, 1), (41, 67):   // IP_TOS, IPV6_TCLASS
+            value = Int64((s.tcpOptions ?? settings.configuration.connectionOptions).dscp) << 2
         case (6, 2):   // TCP_MAXSEG
             if let cid = s.connection, let info = stack?.info(of: cid) {
                 value = Int64(info.sendMSS)
@@ -650,9 +667,48 @@ extension Run {
                 if sendShut || info.bytesBuffered < sendBuffer { mask |= OUT }
             }
             if info.error != nil && !s.errorConsumed { mask |= ERR }
+            if stack?.urgentStatus(of: cid)?.pending == true { mask |= 0x2 }   // POLLPRI, as Linux's tcp_poll
         } else {
             mask |= HUP | OUT   // a socket that is neither connected nor listening (TCP_CLOSE)
         }
         return mask & (events | ERR | HUP | NVAL)
+    }
+}
+
+extension Run {
+    // MARK: ioctl
+
+    /// ioctl(fd, SIOCATMARK, [n]): whether the next byte read is the last urgent byte (RFC 9293
+    /// §3.8.5 MUST-33, `TCPStack.urgentStatus`); FIONREAD / SIOCINQ: bytes readable; SIOCOUTQ:
+    /// bytes not yet acknowledged. The value is checked against the script's `[n]`.
+    func ioctlCall(_ call: inout Call) throws(Stop) -> Attempt {
+        try checkCount(call, 3)
+        guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        let request = try integer(call, 1)
+        let value: Int64
+        switch request {
+        case 0x8905:   // SIOCATMARK
+            guard let cid = s.connection else { return .done(.error("EINVAL")) }
+            value = stack?.urgentStatus(of: cid)?.atMark == true ? 1 : 0
+        case 0x541B:   // FIONREAD, SIOCINQ
+            guard let cid = s.connection else { return .done(.error("EINVAL")) }
+            value = Int64(stack?.info(of: cid)?.bytesReadable ?? 0)
+        case 0x5411:   // SIOCOUTQ
+            guard let cid = s.connection else { return .done(.error("EINVAL")) }
+            value = Int64(stack?.info(of: cid)?.bytesBuffered ?? 0)
+        default:
+            throw .unsupported("line \(call.line): ioctl request \(call.spec.arguments[1]) is not supported")
+        }
+        let arg = try argument(call, 2)
+        if case .list(let xs) = arg, xs.count == 1 {
+            let want: Int64
+            do { want = try xs[0].integerValue() } catch { throw unsupportedValue(call.line, error) }
+            if want != value {
+                call.after.append(("bad ioctl value: expected \(want) actual \(value)", "\(call.spec.arguments[1]) = \(want)", "\(call.spec.arguments[1]) = \(value)"))
+            }
+        } else if !arg.isEllipsis {
+            throw .unsupported("line \(call.line): ioctl argument \(arg) is not supported (only [n] or ...)")
+        }
+        return .done(.value(0))
     }
 }

@@ -84,7 +84,7 @@ final class Run {
 
     static let supportedCalls: Set<String> = [
         "socket", "bind", "listen", "accept", "connect", "read", "recv", "recvfrom", "write", "send", "sendto",
-        "close", "shutdown", "fcntl", "setsockopt", "getsockopt", "poll",
+        "close", "shutdown", "fcntl", "setsockopt", "getsockopt", "poll", "ioctl",
     ]
 
     /// Options, then a dry run over everything that could make the script UNSUPPORTED, so that the

@@ -31,6 +31,8 @@ final class ScriptSocket {
     var writeShutdown = false
     var reuseAddress: Int64 = 0
     var noDelay: Int64 = 0
+    /// SO_OOBINLINE as set (urgent data is inline in TCPKit either way).
+    var oobInline = false
     /// TCP options set with setsockopt (TCP_NODELAY, SO_KEEPALIVE, TCP_KEEP*, TCP_USER_TIMEOUT);
     /// nil until the script sets one. A listening socket passes its options to accepted ones.
     var tcpOptions: ConnectionOptions?

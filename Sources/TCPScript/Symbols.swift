@@ -50,7 +50,8 @@ enum Symbols {
         "POLLRDNORM": 0x40, "POLLRDBAND": 0x80, "POLLWRNORM": 0x100, "POLLWRBAND": 0x200, "POLLRDHUP": 0x2000,
         "MSG_OOB": 0x1, "MSG_PEEK": 0x2, "MSG_DONTROUTE": 0x4, "MSG_TRUNC": 0x20, "MSG_DONTWAIT": 0x40,
         "MSG_EOR": 0x80, "MSG_WAITALL": 0x100, "MSG_NOSIGNAL": 0x4000, "MSG_MORE": 0x8000,
-        "FIONREAD": 0x541B, "SIOCINQ": 0x541B, "SIOCOUTQ": 0x5411,
+        "FIONREAD": 0x541B, "SIOCINQ": 0x541B, "SIOCOUTQ": 0x5411, "SIOCATMARK": 0x8905,
+        "IP_TOS": 1, "IPV6_TCLASS": 67,
     ]
 
     /// The errno a failed engine call maps to (Linux's choice for the socket call).
@@ -68,6 +69,7 @@ enum Symbols {
         case .connectionClosing: "EPIPE"
         case .notConnected: "ENOTCONN"
         case .invalidArgument: "EINVAL"
+        case .invalidDestination: "ENETUNREACH"
         }
     }
 }

@@ -177,7 +177,7 @@ final class ScenarioApp {
             // The normal close sequence ended; release the handle if the application still holds it.
             release(host, c)
             if c == connection[host] { onClosed[host]?(self) }
-        case .writable, .softError, .negativeAdvice:
+        case .writable, .softError, .negativeAdvice, .urgentData:
             break
         }
     }

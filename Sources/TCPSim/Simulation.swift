@@ -141,6 +141,8 @@ public final class Simulation {
             release(side)
         case .softError, .negativeAdvice:
             break   // soft errors do not end the transfer (RFC 9293 §3.9.2.2 MUST-56)
+        case .urgentData:
+            break   // urgent data is read inline, with the rest
         }
     }
 

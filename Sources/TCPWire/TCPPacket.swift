@@ -80,12 +80,13 @@ public enum TCPPacket {
     /// `checksum: .partial` leaves the TCP checksum for the device (see `ChecksumMode`).
     public static func emit(source: IPAddress, destination: IPAddress, header: TCPHeader,
                             payloadLength: Int, hopLimit: UInt8 = 64, identification: UInt16 = 0,
+                            trafficClass: UInt8 = 0,
                             checksum: ChecksumMode = .full,
                             into buffer: UnsafeMutableRawBufferPointer,
                             fillPayload: (UnsafeMutableRawBufferPointer) -> Void) throws(WireError) -> Int {
         let (tcp, tcpHeaderLength) = try emitHeaders(source: source, destination: destination, header: header,
                                                      payloadLength: payloadLength, hopLimit: hopLimit,
-                                                     identification: identification, into: buffer)
+                                                     identification: identification, trafficClass: trafficClass, into: buffer)
         fillPayload(UnsafeMutableRawBufferPointer(rebasing: tcp[tcpHeaderLength...]))
         var c = InternetChecksum()
         addPseudoHeader(&c, source: source, destination: destination, tcpLength: tcp.count)
@@ -106,12 +107,13 @@ public enum TCPPacket {
     /// The packet is byte-for-byte what `emit(…fillPayload:)` writes for the same bytes.
     public static func emit(source: IPAddress, destination: IPAddress, header: TCPHeader,
                             payloadLength: Int, hopLimit: UInt8 = 64, identification: UInt16 = 0,
+                            trafficClass: UInt8 = 0,
                             checksum: ChecksumMode = .full,
                             into buffer: UnsafeMutableRawBufferPointer,
                             fillPayloadSumming: (UnsafeMutableRawBufferPointer, inout InternetChecksum?) -> Void) throws(WireError) -> Int {
         let (tcp, tcpHeaderLength) = try emitHeaders(source: source, destination: destination, header: header,
                                                      payloadLength: payloadLength, hopLimit: hopLimit,
-                                                     identification: identification, into: buffer)
+                                                     identification: identification, trafficClass: trafficClass, into: buffer)
         let payload = UnsafeMutableRawBufferPointer(rebasing: tcp[tcpHeaderLength...])
         var c = InternetChecksum()
         addPseudoHeader(&c, source: source, destination: destination, tcpLength: tcp.count)
@@ -141,7 +143,7 @@ public enum TCPPacket {
     /// Checks the lengths, writes the IP header and the TCP header (checksum field zero); returns
     /// the TCP segment's bytes in `buffer` (header and room for the payload) and the header length.
     static func emitHeaders(source: IPAddress, destination: IPAddress, header: TCPHeader,
-                            payloadLength: Int, hopLimit: UInt8, identification: UInt16,
+                            payloadLength: Int, hopLimit: UInt8, identification: UInt16, trafficClass: UInt8 = 0,
                             into buffer: UnsafeMutableRawBufferPointer) throws(WireError) -> (UnsafeMutableRawBufferPointer, Int) {
         let ipLength: Int
         switch (source, destination) {
@@ -159,11 +161,13 @@ public enum TCPPacket {
             guard total <= 65535 else { throw .bufferTooSmall(needed: total, available: 65535) }
             var ip = IPv4Header(source: s, destination: d, timeToLive: hopLimit, identification: identification)
             ip.totalLength = UInt16(total)
+            ip.typeOfService = trafficClass   // DSCP and ECN (RFC 2474, RFC 3168)
             _ = try ip.emit(into: buffer)
         case let (.v6(s), .v6(d)):
             guard tcpLength <= 65535 else { throw .bufferTooSmall(needed: tcpLength, available: 65535) }
             var ip = IPv6Header(source: s, destination: d, hopLimit: hopLimit)
             ip.payloadLength = UInt16(tcpLength)
+            ip.trafficClass = trafficClass
             _ = try ip.emit(into: buffer)
         default: throw .addressFamilyMismatch
         }
