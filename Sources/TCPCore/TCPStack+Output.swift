@@ -101,7 +101,7 @@ extension TCPStack {
     }
 
     /// True when the connection has a segment to send now.
-    func wantsToSend(_ c: Connection) -> Bool {
+    @inline(__always) func wantsToSend(_ c: Connection) -> Bool {
         switch c.state {
         case .closed, .listen: return false
         case .synSent, .synReceived:
