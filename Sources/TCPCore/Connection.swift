@@ -236,7 +236,7 @@ struct Connection {
     /// segment size", not which side's).
     var swsThreshold: Int { max(1, min(receiveBuffer.capacity / 2, announcedMSS)) }
     /// The largest window the window field can carry with our shift (RFC 7323 §2.3).
-    var maxReceiveWindow: Int { 65535 << Int(rcvWindShift) }
+    @inline(__always) var maxReceiveWindow: Int { 65535 << Int(rcvWindShift) }   // inlined: a call copied the TCB
 
     /// Sequence number of our FIN (valid when `finQueued`).
     var finSeq: SequenceNumber { sendBufferSeq + sendBuffer.count }

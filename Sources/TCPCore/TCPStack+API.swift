@@ -49,10 +49,10 @@ extension TCPStack {
             guard let role = slots[i].connection?.listenerRole else { continue }
             switch role {
             case .halfOpen(listener), .queued(listener):
-                var c = take(i)
-                c.listenerRole = .none
-                resetAndClose(&c, id(ofSlot: i), now: now, sendRST: true, reason: nil, error: .connectionAborted)
-                commit(i, consume c, now)
+                let c = take(i)
+                c.pointee.listenerRole = .none
+                resetAndClose(&c.pointee, id(ofSlot: i), now: now, sendRST: true, reason: nil, error: .connectionAborted)
+                commit(i, c, now)
             default: break
             }
         }
@@ -84,10 +84,10 @@ extension TCPStack {
     /// timing restarts from the last segment received.
     public mutating func setOptions(_ id: ConnectionID, _ options: ConnectionOptions, now: Instant) throws(TCPError) {
         guard let i = connectionIndex(id) else { throw .invalidHandle }
-        var c = take(i)
-        c.apply(options)
-        c.timers[.keepAlive] = nil   // re-armed by commit from the new idle time
-        commit(i, consume c, now)
+        let c = take(i)
+        c.pointee.apply(options)
+        c.pointee.timers[.keepAlive] = nil   // re-armed by commit from the new idle time
+        commit(i, c, now)
     }
 
     /// Options for the connections a listener will open (like socket options set on a listening
@@ -174,7 +174,7 @@ extension TCPStack {
         if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
             let c = take(i)
-            commit(i, consume c, now)
+            commit(i, c, now)
         }
         return n
     }
@@ -193,7 +193,7 @@ extension TCPStack {
         if ring.free == 0 { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
             let c = take(i)
-            commit(i, consume c, now)
+            commit(i, c, now)
         }
         return n
     }
@@ -227,9 +227,9 @@ extension TCPStack {
     /// enough space (receiver SWS avoidance, RFC 9293 §3.8.6.2.2).
     public mutating func receive(_ id: ConnectionID, into out: UnsafeMutableRawBufferPointer, now: Instant) throws(TCPError) -> ReceiveResult {
         guard let i = connectionIndex(id) else { throw .invalidHandle }
-        var c = take(i)
-        let r = receive(&c, into: out, now: now)
-        commit(i, consume c, now)   // not in a `defer`: there `c` would be copied, not moved, back
+        let c = take(i)
+        let r = receive(&c.pointee, into: out, now: now)
+        commit(i, c, now)
         return try r.get()
     }
 
@@ -272,10 +272,10 @@ extension TCPStack {
     /// the application may keep receiving until the peer closes too (a half-close).
     public mutating func shutdown(_ id: ConnectionID, now: Instant) throws(TCPError) {
         guard let i = connectionIndex(id) else { throw .invalidHandle }
-        var c = take(i)
+        let c = take(i)
         defer { commit(i, c, now) }
-        guard !c.userClosed else { throw .invalidHandle }
-        closeSending(&c, id, now)
+        guard !c.pointee.userClosed else { throw .invalidHandle }
+        closeSending(&c.pointee, id, now)
     }
 
     mutating func closeSending(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
@@ -303,34 +303,34 @@ extension TCPStack {
     /// arriving later. A connection already CLOSED is released at once.
     public mutating func close(_ id: ConnectionID, now: Instant) throws(TCPError) {
         guard let i = connectionIndex(id) else { throw .invalidHandle }
-        var c = take(i)
+        let c = take(i)
         defer { commit(i, c, now) }
-        guard !c.userClosed else { throw .invalidHandle }
-        c.userClosed = true
-        if !c.receiveBuffer.isEmpty && c.state != .closed {
-            resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .connectionAborted)
+        guard !c.pointee.userClosed else { throw .invalidHandle }
+        c.pointee.userClosed = true
+        if !c.pointee.receiveBuffer.isEmpty && c.pointee.state != .closed {
+            resetAndClose(&c.pointee, id, now: now, sendRST: true, reason: nil, error: .connectionAborted)
             return
         }
-        closeSending(&c, id, now)
-        if c.state == .finWait2 && c.timers[.finWait2] == nil { c.timers[.finWait2] = now + configuration.finWait2Timeout }
+        closeSending(&c.pointee, id, now)
+        if c.pointee.state == .finWait2 && c.pointee.timers[.finWait2] == nil { c.pointee.timers[.finWait2] = now + configuration.finWait2Timeout }
     }
 
     /// ABORT (RFC 9293 §3.10.5): RST to the peer if it knows of us, everything dropped, handle released.
     public mutating func abort(_ id: ConnectionID, now: Instant) throws(TCPError) {
         guard let i = connectionIndex(id) else { throw .invalidHandle }
-        var c = take(i)
-        c.userClosed = true
-        if c.state != .closed {
+        let c = take(i)
+        c.pointee.userClosed = true
+        if c.pointee.state != .closed {
             // RFC 9293 §3.10.5: RST in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2 and CLOSE-WAIT only;
             // SYN-SENT has nothing to reset, and CLOSING, LAST-ACK and TIME-WAIT just delete the TCB
             // (both sides have sent their FIN: there is no data to tell the peer was lost).
-            let sendRST: Bool = switch c.state {
+            let sendRST: Bool = switch c.pointee.state {
             case .synReceived, .established, .finWait1, .finWait2, .closeWait: true
             default: false
             }
-            resetAndClose(&c, id, now: now, sendRST: sendRST, reason: nil, error: .connectionAborted)
+            resetAndClose(&c.pointee, id, now: now, sendRST: sendRST, reason: nil, error: .connectionAborted)
         }
-        commit(i, consume c, now)
+        commit(i, c, now)
     }
 
     /// Sends RST (optionally), flushes the queues, enters CLOSED and tells the application.
@@ -366,18 +366,17 @@ extension TCPStack {
 
     // MARK: Bookkeeping after every change
 
-    /// Puts a connection back into its slot after processing: frees what CLOSED leaves behind,
-    /// schedules its timers and queues it for output. `c` is consumed: the TCB moves back into its
-    /// slot rather than being copied there (and the caller's copy released).
-    mutating func commit(_ i: Int, _ c: consuming Connection, _ now: Instant) {
+    /// Ends processing connection `i` in place (`take`): frees what CLOSED leaves behind,
+    /// schedules its timers and queues it for output. `c` (from `take(i)`) is dead afterwards.
+    mutating func commit(_ i: Int, _ c: UnsafeMutablePointer<Connection>, _ now: Instant) {
         defer { pruneTimers() }
-        if c.state == .closed {
-            let key = FourTuple(local: c.local, remote: c.remote)
+        if c.pointee.state == .closed {
+            let key = FourTuple(local: c.pointee.local, remote: c.pointee.remote)
             if demux[key] == UInt32(i) {
                 demux[key] = nil
                 if !sourceRoutes.isEmpty { sourceRoutes[key] = nil }
             }
-            switch c.listenerRole {
+            switch c.pointee.listenerRole {
             case .halfOpen(let l):
                 if let li = listenerSlot(l) { listenerSlots[li].listener!.halfOpen -= 1 }
             case .queued(let l):
@@ -387,38 +386,44 @@ extension TCPStack {
                 }
             case .none: break
             }
-            c.listenerRole = .none
-            c.scoreboard = nil
-            c.timers.cancelAll()
-            c.scheduledDeadline = nil
-            c.ackPending = false
-            if c.userOwned && !c.userClosed {
-                slots.putConnection(i, c)     // the handle stays until the application closes it
+            c.pointee.listenerRole = .none
+            c.pointee.scoreboard = nil
+            c.pointee.timers.cancelAll()
+            c.pointee.scheduledDeadline = nil
+            c.pointee.ackPending = false
+            if c.pointee.userOwned && !c.pointee.userClosed {
+                slots.endInPlace(i)     // the handle stays until the application closes it
             } else {
-                releaseBuffers(&c)
-                slots[i].connection = nil
-                slots[i].generation &+= 1
+                releaseBuffers(&c.pointee)
+                slots.endInPlace(i)
+                slots.removeConnection(i)
                 freeSlots.append(UInt32(i))
             }
             return
         }
-        armPersistTimer(&c, now)
-        if c.scoreboard != nil {
-            if c.state == .timeWait { c.scoreboard = nil } else { armLossProbe(&c, now) }
+        armPersistTimer(&c.pointee, now)
+        if c.pointee.scoreboard != nil {
+            if c.pointee.state == .timeWait { c.pointee.scoreboard = nil } else { armLossProbe(&c.pointee, now) }
         }
-        armKeepAlive(&c)
-        clampToUserTimeout(&c)
-        if let d = c.timers.earliest, d != c.scheduledDeadline {
+        armKeepAlive(&c.pointee)
+        clampToUserTimeout(&c.pointee)
+        if let d = c.pointee.timers.earliest, d != c.pointee.scheduledDeadline {
             timers.push(.init(deadline: d, slot: UInt32(i), generation: slots[i].generation))
-            c.scheduledDeadline = d
-        } else if c.timers.earliest == nil {
-            c.scheduledDeadline = nil
+            c.pointee.scheduledDeadline = d
+        } else if c.pointee.timers.earliest == nil {
+            c.pointee.scheduledDeadline = nil
         }
-        if !c.queuedForOutput && wantsToSend(c) {
-            c.queuedForOutput = true
+        if !c.pointee.queuedForOutput && wantsToSend(inPlace: &c.pointee) {
+            c.pointee.queuedForOutput = true
             outputQueue.append(UInt32(i))
         }
+        slots.endInPlace(i)
+    }
+
+    /// `commit` for a new connection (`install`): moves it into its empty slot, then as above.
+    mutating func commit(_ i: Int, _ c: consuming Connection, _ now: Instant) {
         slots.putConnection(i, c)
+        commit(i, take(i), now)
     }
 
     /// Pops stale entries (timers since cancelled or moved, connections gone) off the top of the

@@ -51,9 +51,9 @@ extension TCPStack {
             drop(.icmpNoConnection, now, nil, nil)
             return
         }
-        var c = take(slot)
-        connectionICMP(&c, id(ofSlot: slot), m, now)
-        commit(slot, consume c, now)
+        let c = take(slot)
+        connectionICMP(&c.pointee, id(ofSlot: slot), m, now)
+        commit(slot, c, now)
     }
 
     /// `handle(icmp:)` for the connection the message quotes.
@@ -176,10 +176,8 @@ extension TCPStack {
     /// `error` (`ConnectionInfo.error`, the next call's `TCPError`).
     public mutating func takeSoftError(_ id: ConnectionID) throws(TCPError) -> NetworkError? {
         guard let i = connectionIndex(id) else { throw .invalidHandle }
-        var c = take(i)
-        let e = c.softError
-        c.softError = nil
-        slots.putConnection(i, c)
+        let e = slots[i].connection!.softError
+        slots[i].connection!.softError = nil
         return e
     }
 

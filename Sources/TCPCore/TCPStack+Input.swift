@@ -54,16 +54,16 @@ extension TCPStack {
             return
         }
         if let i = known {
-            var c = take(i)
+            let c = take(i)
             let cid = id(ofSlot: i)
-            c.counters.segmentsReceived &+= 1
+            c.pointee.counters.segmentsReceived &+= 1
             // Any segment shows the peer is alive (RFC 1122 §4.2.3.6; Linux resets its probe count).
-            c.keepAliveProbesOut = 0
-            let outcome: InputOutcome = c.state == .synSent
-                ? synSentSegmentArrives(&c, cid, seg, now)
-                : segmentArrives(&c, cid, seg, now)
-            c.lastReceivedAt = now
-            commit(i, consume c, now)
+            c.pointee.keepAliveProbesOut = 0
+            let outcome: InputOutcome = c.pointee.state == .synSent
+                ? synSentSegmentArrives(&c.pointee, cid, seg, now)
+                : segmentArrives(&c.pointee, cid, seg, now)
+            c.pointee.lastReceivedAt = now
+            commit(i, c, now)
             guard outcome == .newIncarnation else { return }
             // The TIME-WAIT connection is gone; the SYN opens a new one (RFC 6191).
         }
@@ -183,7 +183,7 @@ extension TCPStack {
         applyPathMTU(&c, now)
         // RFC 9293 §3.7.1: IP options come out of the MSS too (an application's source route,
         // given before the handshake ended; one received is adopted after, by `setRoute`).
-        if !sourceRoutes.isEmpty { c.sendMSS = max(64, c.sendMSS - sourceRouteBytes(c)) }
+        if !sourceRoutes.isEmpty { c.sendMSS = max(64, c.sendMSS - sourceRouteBytes(&c)) }
         c.cwnd = initialWindow(mss: c.sendMSS)
     }
 

@@ -41,37 +41,38 @@ extension TCPStack {
                 _ = outputQueue.popFirst()
                 continue
             }
-            var c = take(i)
+            let c = take(i)
             let cid = id(ofSlot: i)
-            let ipHeader = c.local.address.isIPv6 ? 40 : 20
+            let ipHeader = c.pointee.local.address.isIPv6 ? 40 : 20
             // A source route lengthens the IP header (TCPStack+SourceRoute.swift); such packets
             // go whole, with their checksum, without offloads.
-            let routeBytes = sourceRouteBytes(c)
+            let routeBytes = sourceRoutes.isEmpty ? 0 : sourceRouteBytes(&c.pointee)
             let offload = routeBytes == 0 ? offload : TransmitOffload.none
             // An IPv4 packet's total length, and an IPv6 payload's, is at most 65535 bytes.
             let maxPayload = max(0, min(buffer.count, 65535 + ipHeader - 20) - ipHeader - 60 - routeBytes)
             // Urgent mode: no TSO, so that every wire segment gets its own urgent pointer.
-            if var seg = nextSegment(&c, cid, now, maxPayload: maxPayload, segmentLimit: c.sendingUrgent && c.sndUna < c.sndUp ? 0 : offload.maximumSegmentBytes) {
-                finishOutgoing(&seg.header, &c, now)
-                markUrgent(&c, &seg.header)   // RFC 9293 §3.8.5 (TCPStack+Urgent.swift)
+            let urgent = c.pointee.sendingUrgent && c.pointee.sndUna < c.pointee.sndUp
+            if var seg = nextSegment(&c.pointee, cid, now, maxPayload: maxPayload, segmentLimit: urgent ? 0 : offload.maximumSegmentBytes) {
+                finishOutgoing(&seg.header, &c.pointee, now)
+                markUrgent(&c.pointee, &seg.header)   // RFC 9293 §3.8.5 (TCPStack+Urgent.swift)
                 // After the timestamps: it fits what is left. Every piece of a TSO segment carries
                 // the options, and all but the last a full MSS: no room for blocks.
-                addSACKBlocks(&c, &seg.header, payloadLength: seg.segmentSize > 0 ? c.sendMSS : seg.payloadLength)
-                if seg.header.flags.contains(.ack) { ackSent(&c, ack: seg.header.acknowledgmentNumber) }
+                addSACKBlocks(&c.pointee, &seg.header, payloadLength: seg.segmentSize > 0 ? c.pointee.sendMSS : seg.payloadLength)
+                if seg.header.flags.contains(.ack) { ackSent(&c.pointee, ack: seg.header.acknowledgmentNumber) }
                 let pieces = seg.segmentSize > 0 ? (seg.payloadLength + seg.segmentSize - 1) / seg.segmentSize : 1
-                let n = write(seg.header, from: c.local, to: c.remote, payloadLength: seg.payloadLength,
-                              ring: c.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid,
-                              partialChecksum: offload.checksum, segments: pieces, trafficClass: c.dscp << 2)
+                let n = write(seg.header, from: c.pointee.local, to: c.pointee.remote, payloadLength: seg.payloadLength,
+                              ring: c.pointee.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid,
+                              partialChecksum: offload.checksum, segments: pieces, trafficClass: c.pointee.dscp << 2)
                 if n != nil {
                     if pieces > 1 { statistics.largeSegmentsSent += 1 }
-                    c.counters.segmentsSent &+= UInt32(truncatingIfNeeded: pieces)
-                    c.counters.bytesSent &+= UInt64(seg.payloadLength)
+                    c.pointee.counters.segmentsSent &+= UInt32(truncatingIfNeeded: pieces)
+                    c.pointee.counters.bytesSent &+= UInt64(seg.payloadLength)
                 }
-                if !wantsToSend(c) {
+                if !wantsToSend(inPlace: &c.pointee) {
                     _ = outputQueue.popFirst()
-                    c.queuedForOutput = false
+                    c.pointee.queuedForOutput = false
                 }
-                commit(i, consume c, now)
+                commit(i, c, now)
                 if let n {
                     return TransmittedPacket(length: n, segmentSize: seg.segmentSize, checksumPartial: offload.checksum,
                                              isIPv6: ipHeader == 40, transportHeaderLength: ipHeader + seg.header.encodedLength)
@@ -79,8 +80,8 @@ extension TCPStack {
                 continue
             }
             _ = outputQueue.popFirst()
-            c.queuedForOutput = false
-            commit(i, consume c, now)
+            c.pointee.queuedForOutput = false
+            commit(i, c, now)
         }
     }
 
@@ -116,7 +117,7 @@ extension TCPStack {
     }
 
     /// True when the connection has a segment to send now.
-    func wantsToSend(_ c: Connection) -> Bool {
+    @inline(__always) func wantsToSend(_ c: Connection) -> Bool {
         switch c.state {
         case .closed, .listen: return false
         case .synSent, .synReceived:
@@ -316,12 +317,12 @@ extension TCPStack {
         while let top = timers.first, top.deadline <= now {
             _ = timers.pop()
             let i = Int(top.slot)
-            guard i < slots.count, slots[i].generation == top.generation, let c = slots[i].connection,
-                  c.scheduledDeadline == top.deadline else { continue }
-            var conn = take(i)
-            conn.scheduledDeadline = nil
-            fireTimers(&conn, id(ofSlot: i), now)
-            commit(i, consume conn, now)
+            guard i < slots.count, slots[i].generation == top.generation,
+                  slots[i].connection?.scheduledDeadline == top.deadline else { continue }
+            let conn = take(i)
+            conn.pointee.scheduledDeadline = nil
+            fireTimers(&conn.pointee, id(ofSlot: i), now)
+            commit(i, conn, now)
         }
     }
 

@@ -58,8 +58,9 @@ extension TCPStack {
         }
     }
 
-    /// The IP header bytes a connection's route adds (0 without one).
-    func sourceRouteBytes(_ c: Connection) -> Int {
+    /// The IP header bytes a connection's route adds (0 without one). `inout` only so that the
+    /// TCB is not copied to pass it.
+    func sourceRouteBytes(_ c: inout Connection) -> Int {
         guard !sourceRoutes.isEmpty else { return 0 }
         return sourceRoutes[FourTuple(local: c.local, remote: c.remote)]?.route.headerBytes ?? 0
     }

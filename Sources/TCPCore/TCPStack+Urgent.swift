@@ -35,10 +35,10 @@ extension TCPStack {
         let n = ownSendBuffer(i).append(bytes)
         if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
-            var c = take(i)
-            c.sndUp = c.sendBufferSeq + c.sendBuffer.count
-            c.sendingUrgent = true
-            commit(i, consume c, now)
+            let c = take(i)
+            c.pointee.sndUp = c.pointee.sendBufferSeq + c.pointee.sendBuffer.count
+            c.pointee.sendingUrgent = true
+            commit(i, c, now)
         }
         return n
     }

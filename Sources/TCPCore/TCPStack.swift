@@ -107,23 +107,20 @@ public struct TCPStack {
 
     func id(ofSlot i: Int) -> ConnectionID { ConnectionID(index: UInt32(i), generation: slots[i].generation) }
 
-    private mutating func allocateSlot(_ c: Connection) -> Int {
-        if let i = freeSlots.popLast() {
-            slots[Int(i)].connection = c
-            return Int(i)
-        }
-        slots.append(Slot(generation: 0, connection: c))
+    /// A slot for a new connection, left empty (nil): `commit(_:_:_:)` with the connection fills it.
+    private mutating func allocateSlot() -> Int {
+        if let i = freeSlots.popLast() { return Int(i) }
+        slots.append(Slot(generation: 0, connection: nil))
         return slots.count - 1
     }
 
     /// Installs a new connection: gives it a slot and its demultiplexing entry, and enters its
     /// first state, traced from `from` (CLOSED for an active open, RFC 9293 §3.10.1; LISTEN for a
     /// connection a listener makes from a SYN or a SYN cookie's ACK, §3.10.7.2). The connection
-    /// stays taken out of its slot for processing: `commit` puts it back.
+    /// stays out of its (empty) slot for processing: `commit(i, consume c, now)` moves it in.
     mutating func install(_ c: inout Connection, in state: TCPState, tracedFrom from: TCPState,
                           _ now: Instant) -> (slot: Int, id: ConnectionID) {
-        let i = allocateSlot(c)
-        c = take(i)
+        let i = allocateSlot()
         let cid = id(ofSlot: i)
         demux[FourTuple(local: c.local, remote: c.remote)] = UInt32(i)
         setState(&c, cid, state, now, tracedFrom: from)
@@ -137,11 +134,13 @@ public struct TCPStack {
         fileprivate init(_ to: TCPState) { self.to = to }
     }
 
-    /// Takes a connection out of its slot for processing; `commit` puts it back. A move (the slot
-    /// is left nil in place), not a copy and a release: the TCB is ~800 bytes and this runs for
-    /// every segment in and out.
-    mutating func take(_ i: Int) -> Connection {
-        slots.takeConnection(i)!
+    /// Starts processing connection `i` where it lives, in its slot; `commit(i, c, now)` ends it.
+    /// In place, not moved out and back: the TCB is ~800 bytes and this runs for every segment in
+    /// and out. The pointer follows `SlotTable.beginInPlace`'s rule: dead after `commit`; until
+    /// then no connection is installed or taken, and connection `i` is reached only through it
+    /// (the `SlotTable` traps otherwise).
+    mutating func take(_ i: Int) -> UnsafeMutablePointer<Connection> {
+        slots.beginInPlace(i)
     }
 
     // MARK: - Queries
