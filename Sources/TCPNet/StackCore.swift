@@ -812,6 +812,7 @@ actor StackCore {
         loop.setTimer(nil)
         loop.onTimer = nil
         loop.tickEnd = nil
+        loop.backlog = false   // nothing will send it now: the loop may block again
         loop.unwatch()
         inbox.close()
         router?.mailboxes[shardIndex].close()

@@ -272,7 +272,7 @@ final class StackLoop: SerialExecutor, @unchecked Sendable {
                 return q.work.isEmpty
             }
             guard let idle else { break }
-            let block = idle && !backlog
+            let block = idle && !(backlog && tickEnd != nil)
             let n = events.withUnsafeMutableBufferPointer { epoll_wait(epfd, $0.baseAddress, 8, block ? -1 : 0) }
             if n > 0 {
                 for i in 0..<Int(n) {
