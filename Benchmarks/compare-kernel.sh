@@ -272,6 +272,8 @@ else:
 PY
 }
 want() { [ -z "$only" ] || [[ "$1|$2" =~ $only ]]; }
+# The per-stream bytes and Jain's index that send.c and recv.c print on standard error (streams.h).
+shares() { grep -o 'streams=[0-9]* bytes=[0-9,]* jain=[0-9.]*' "$1" 2>/dev/null | tail -1; }
 
 # ---- measurements ----------------------------------------------------------------------------
 S="$seconds"
@@ -309,7 +311,7 @@ veth_measure() {
   bg_stop "$server"
   if [[ "$line" == bytes=* ]] && [[ "$line" == *" errors=0 "* ]] && res="$(derive "$([ "$client" = send ] && echo bulk || echo ops)" "$line")"; then
     # shellcheck disable=SC2086
-    set -- $res; record "$row" kernel "$1" NA NA "$4" "$5"
+    set -- $res; record "$row" kernel "$1" NA NA "$4" "$5" "$(shares "$tmp/client.log")"
   else
     fail "$row" kernel "$(head -c 200 "$tmp/client.log")"
   fi
@@ -351,7 +353,7 @@ tun_measure() {
   bg_stop "$server"
   if [[ "$line" == bytes=* ]] && [[ "$line" == *" errors=0 "* ]] && res="$(derive "$([ "$client" = send ] || [ "$client" = recv ] && echo bulk || echo ops)" "$line")"; then
     # shellcheck disable=SC2086
-    set -- $res; record "$row" "$side" "$1" "$2" "$3" "$4" "$5"
+    set -- $res; record "$row" "$side" "$1" "$2" "$3" "$4" "$5" "$(shares "$tmp/client.log")"
   else
     fail "$row" "$side" "$(head -c 300 "$tmp/client.log") $(tail -c 300 "$tmp/server.log")"
   fi
@@ -612,6 +614,20 @@ for r, label, kernel_from in labels:
     others = [x[3] for side in rows.get(r, {}).values() for x in side]
     line.append(f"{max(others):.2f}" if others else "–")
     p("| " + " | ".join(line) + " |")
+fair = {}
+for line in open(tsv).read().splitlines()[1:]:
+    row, side, run, value, cs, cu, ck, others, note = (line.split("\t") + [""] * 9)[:9]
+    if value != "NA" and "jain=" in note and not note.startswith("streams=1 "):
+        fair.setdefault((row, side), []).append(note.strip())
+if fair:
+    p("")
+    p("Fairness of the parallel streams (Jain's index (Σx)²/(n·Σx²) of the bytes per stream, 1 = equal; "
+      "median of the runs, with that run's bytes per stream in MB):")
+    for (row, side), notes in sorted(fair.items()):
+        runs_ = sorted(notes, key=lambda n: float(n.split("jain=")[1]))
+        m = runs_[len(runs_) // 2]
+        mb = ", ".join(str(int(x) // 1000000) for x in m.split("bytes=")[1].split()[0].split(","))
+        p(f"- {row} / {side}: {m.split('jain=')[1]} ({mb}); all runs: " + ", ".join(n.split("jain=")[1] for n in notes))
 p("")
 p(f"veth, offloads off: {vethoff or '?'}; offloads on: {vethon or '?'}; lo: {lofeat or '?'}.")
 if failures:

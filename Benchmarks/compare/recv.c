@@ -46,6 +46,7 @@ int main(int argc, char **argv) {
     double t1 = now_s();
     struct cpu_sample b = cpu_now();
     for (int i = 0; i < streams; i++) close(fds[i]);
+    print_shares(got, streams);
     print_result(total, streams, errors, t1 - t0, a, b);
     return 0;
 }

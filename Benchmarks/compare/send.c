@@ -44,6 +44,7 @@ int main(int argc, char **argv) {
         total += sent[i];
     }
     double t1 = now_s();
+    print_shares(sent, streams);
     print_result(total, streams, 0, t1 - t0, a, cpu_now());
     return 0;
 }

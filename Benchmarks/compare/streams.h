@@ -49,4 +49,18 @@ static inline double release_streams(double seconds, struct cpu_sample *first) {
     return t0;
 }
 
+// Fairness among the streams, on standard error: every stream's bytes and Jain's index
+// (sum x)^2 / (n * sum x^2): 1 when all are equal, 1/n when one stream has everything.
+//   streams=4 bytes=A,B,C,D jain=0.998
+static inline void print_shares(const long long *bytes, int streams) {
+    double sum = 0, squares = 0;
+    fprintf(stderr, "streams=%d bytes=", streams);
+    for (int i = 0; i < streams; i++) {
+        fprintf(stderr, "%s%lld", i ? "," : "", bytes[i]);
+        sum += (double)bytes[i];
+        squares += (double)bytes[i] * (double)bytes[i];
+    }
+    fprintf(stderr, " jain=%.3f\n", squares > 0 ? sum * sum / (streams * squares) : 0.0);
+}
+
 #endif

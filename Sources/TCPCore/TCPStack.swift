@@ -48,6 +48,9 @@ public struct TCPStack {
     var listenerIndex: [ListenKey: UInt32] = [:]
     var timers = TimerHeap()
     var outputQueue = RingQueue<UInt32>()
+    /// Payload bytes the connection at the head of `outputQueue` sent in its current turn
+    /// (`TCPStack.outputQuantum`, TCPStack+Output.swift).
+    var outputTurnBytes = 0
     var controlQueue = RingQueue<ControlSegment>()
     var events = RingQueue<TCPEvent>()
     var traceRecords = RingQueue<TraceRecord>()

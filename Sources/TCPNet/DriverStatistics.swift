@@ -42,6 +42,9 @@ public struct DriverStatistics: Sendable, Hashable {
     public var segmentsTakenOver = 0
     /// Hand-offs dropped because the next shard's mailbox was full (or it had stopped).
     public var handOffDropped = 0
+    /// Flushes cut short by the per-tick transmit budget (`StackCore.transmitBudget`): the rest
+    /// went out in a later turn of the loop, after the device was read again.
+    public var transmitBudgetCuts = 0
     public init() {}
 
     /// Adds `other`'s counters to these (the sum over the shards of a sharded stack).
@@ -61,6 +64,7 @@ public struct DriverStatistics: Sendable, Hashable {
         segmentsHandedOff += other.segmentsHandedOff
         segmentsTakenOver += other.segmentsTakenOver
         handOffDropped += other.handOffDropped
+        transmitBudgetCuts += other.transmitBudgetCuts
         offloadSuperSegmentsReceived += other.offloadSuperSegmentsReceived
         offloadSuperSegmentsSent += other.offloadSuperSegmentsSent
         checksumPartialReceived += other.checksumPartialReceived

@@ -50,6 +50,18 @@ actor StackCore {
     var armedDeadline: Instant?
     /// Packets were handled whose answers wait for the end of the loop's tick.
     var transmitDeferred = false
+    /// The packets a tick may send (`flush`), and what is left of it in this tick. A bound on
+    /// the packets sent between two reads of the device: a sender that is CPU-bound (every
+    /// packet one write(2) to TUN, the kernel's TCP receive path running inside it) otherwise
+    /// spends its ticks on whole windows, the peer's ACKs queue up unread in the device (their
+    /// queue, not the network, becomes the bottleneck, and nothing is lost there to tell
+    /// congestion control), and each connection's share of the thread is its cwnd: shares set
+    /// by where slow start happened to end stay that way. Bounded, and served round robin by
+    /// the engine, the connections with data to send share the ticks evenly, the ACKs are read
+    /// as fast as they come, and the round trip stays short. Below `StackLoop.readBatch`: a
+    /// kernel receiver acknowledges every segment or every other one.
+    static let transmitBudget = 64
+    var transmitBudgetLeft = StackCore.transmitBudget
     /// Where the loop reads a pollable device's packets (its largest packet), nil otherwise.
     let deviceMemory: OwnedBuffer?
 
@@ -224,9 +236,12 @@ actor StackCore {
 
     /// The end of a loop tick: sends what packets read in it left for sending.
     func tickEnded() {
-        guard transmitDeferred else { return }
-        transmitDeferred = false
-        afterWork(now())
+        loop.backlog = false
+        if transmitDeferred {
+            transmitDeferred = false
+            afterWork(now())
+        }
+        transmitBudgetLeft = Self.transmitBudget
     }
 
     func input(_ packet: UnsafeRawBufferPointer, _ now: Instant, verifyChecksum: Bool = true) {
@@ -306,17 +321,31 @@ actor StackCore {
         }
     }
 
-    func flush(_ now: Instant) {
+    /// Sends what the engine has, at most what is left of the tick's budget (`transmitBudgetLeft`)
+    /// unless `all`: a flush cut short leaves the rest to the next turn of the loop (`backlog`).
+    func flush(_ now: Instant, all: Bool = false) {
         guard phase != .stopped else { return }
+        var left = all ? Int.max : transmitBudgetLeft
         if transmitOffload == .none {
-            while let n = stack.pollTransmit(now: now, into: transmitBuffer) {
+            while left > 0, let n = stack.pollTransmit(now: now, into: transmitBuffer) {
                 transmit(n, now)
+                left -= 1
             }
-            return
+        } else {
+            // The device finishes checksums and cuts super-segments (a TUN device with offloads).
+            while left > 0, let p = stack.pollTransmit(now: now, into: transmitBuffer, offload: transmitOffload) {
+                transmit(p.length, now, offload: PacketOffload(p))
+                left -= 1
+            }
         }
-        // The device finishes checksums and cuts super-segments (a TUN device with offloads).
-        while let p = stack.pollTransmit(now: now, into: transmitBuffer, offload: transmitOffload) {
-            transmit(p.length, now, offload: PacketOffload(p))
+        guard !all else { return }
+        transmitBudgetLeft = left
+        if left == 0 {
+            // The rest goes out at the end of the tick or, if this was it, in the next turn, after
+            // the device has been read again.
+            statistics.transmitBudgetCuts += 1
+            transmitDeferred = true
+            loop.backlog = true
         }
     }
 
@@ -778,7 +807,7 @@ actor StackCore {
         for id in waitFor where busy(id) && stack.state(of: id) != .finWait2 {
             try? stack.abort(id, now: now)
         }
-        flush(now)
+        flush(now, all: true)
         stop()
     }
 
@@ -797,6 +826,7 @@ actor StackCore {
         loop.setTimer(nil)
         loop.onTimer = nil
         loop.tickEnd = nil
+        loop.backlog = false   // nothing will send it now: the loop may block again
         loop.unwatch()
         inbox.close()
         router?.mailboxes[shardIndex].close()

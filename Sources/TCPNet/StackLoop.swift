@@ -74,6 +74,9 @@ final class StackLoop: SerialExecutor, @unchecked Sendable {
     private var armedTimer: UInt64?
     /// Called at the end of every tick, after the queued jobs (the driver's deferred transmit).
     var tickEnd: (() -> Void)?
+    /// The driver has packets left to send (its per-tick budget ran out): the loop does not
+    /// block, and ends the tick at every turn until the tick hook clears this.
+    var backlog = false
 
     /// The number of packets (or other units) the device handler may take per wake-up, so that
     /// queued jobs and the timer are not starved by a flood.
@@ -269,7 +272,8 @@ final class StackLoop: SerialExecutor, @unchecked Sendable {
                 return q.work.isEmpty
             }
             guard let idle else { break }
-            let n = events.withUnsafeMutableBufferPointer { epoll_wait(epfd, $0.baseAddress, 8, idle ? -1 : 0) }
+            let block = idle && !(backlog && tickEnd != nil)
+            let n = events.withUnsafeMutableBufferPointer { epoll_wait(epfd, $0.baseAddress, 8, block ? -1 : 0) }
             if n > 0 {
                 for i in 0..<Int(n) {
                     switch events[i].data.u64 {
@@ -297,7 +301,7 @@ final class StackLoop: SerialExecutor, @unchecked Sendable {
             // The tick ends when the work it set off is done (a woken task's answer is then in the
             // engine, and the ACK rides on it), or after a bounded number of turns.
             turns += 1
-            if turns >= Self.turnsPerTick || queue.withLockedValue({ $0.work.isEmpty }) {
+            if turns >= Self.turnsPerTick || backlog || queue.withLockedValue({ $0.work.isEmpty }) {
                 turns = 0
                 tickEnd?()
             }
