@@ -158,6 +158,8 @@ struct Connection {
     var keepAliveIntervalS: UInt16 = 75
     /// 0: no user timeout.
     var userTimeoutMs: UInt32 = 0
+    /// `ConnectionOptions.maximumRetransmissions` (R2 as a count); 0: the configuration's.
+    var retransmissionLimit: UInt8 = 0
     /// `ConnectionOptions.reportSoftErrors`.
     var reportSoftErrors = true
     /// The last soft error, until the application reads it (SO_ERROR; TCPStack+ICMP.swift).
@@ -212,6 +214,7 @@ struct Connection {
         userTimeoutMs = o.userTimeout.map { max(1, ms($0)) } ?? 0
         reportSoftErrors = o.reportSoftErrors
         dscp = o.dscp & 0x3f
+        retransmissionLimit = o.maximumRetransmissions.map { UInt8(clamping: max(1, $0)) } ?? 0
         if !keepAlive { timers[.keepAlive] = nil }
     }
 
@@ -225,6 +228,7 @@ struct Connection {
         o.userTimeout = userTimeoutMs == 0 ? nil : .milliseconds(userTimeoutMs)
         o.reportSoftErrors = reportSoftErrors
         o.dscp = dscp
+        o.maximumRetransmissions = retransmissionLimit == 0 ? nil : Int(retransmissionLimit)
         return o
     }
 

@@ -29,6 +29,11 @@ public struct ConnectionOptions: Sendable, Hashable {
     /// The two ECN bits below it are not the application's (RFC 3168) and stay 0. Values above 63
     /// are masked to their low 6 bits.
     public var dscp: UInt8 = 0
+    /// R2 for this connection as a count (RFC 9293 §3.8.3 MUST-21): retransmissions of one
+    /// segment — the SYN too — before the connection fails with `timedOut`. nil: the
+    /// configuration's (`dataRetries`, or `synRetries` / `synAckRetries` for the handshake).
+    /// At least 1; at most 255. `userTimeout` is the same limit as a time (also per connection).
+    public var maximumRetransmissions: Int? = nil
 
     public init() {}
 }

@@ -388,7 +388,7 @@ extension TCPStack {
             // RFC 1122 §4.2.2.17: give up only on a peer that stops answering the probes; one
             // that keeps acknowledging them may keep its window shut indefinitely.
             c.probesUnanswered += 1
-            if c.probesUnanswered > configuration.dataRetries {
+            if c.probesUnanswered > dataRetryLimit(&c) {
                 resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
                 emitTimedOut(&c, id, now)
             }
@@ -397,6 +397,12 @@ extension TCPStack {
             // small window allows (Linux's tcp_write_wakeup does the same).
             c.swsOverride = true
         }
+    }
+
+    /// R2 for data and window probes: the connection's own (MUST-21) or the configuration's.
+    /// (`inout` only so that the TCB is not copied to pass it.)
+    func dataRetryLimit(_ c: inout Connection) -> Int {
+        c.retransmissionLimit > 0 ? Int(c.retransmissionLimit) : configuration.dataRetries
     }
 
     mutating func emitTimedOut(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
@@ -413,11 +419,13 @@ extension TCPStack {
         }
         c.retries += 1
         statistics.retransmissionTimeouts += 1
-        let limit: Int = switch c.state {
+        // R2 (RFC 9293 §3.8.3): the connection's own (MUST-21), else the configuration's.
+        let stackLimit: Int = switch c.state {
         case .synSent: configuration.synRetries
         case .synReceived: configuration.synAckRetries
         default: configuration.dataRetries
         }
+        let limit = c.retransmissionLimit > 0 ? Int(c.retransmissionLimit) : stackLimit
         if c.retries > limit {
             if c.state == .synReceived && c.passive {
                 setState(&c, id, .closed, now)   // a half-open connection just disappears
@@ -464,7 +472,7 @@ extension TCPStack {
     /// shrunk to zero. Congestion state is untouched: this is flow control, not loss.
     mutating func shrunkWindowTimeout(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
         c.probesUnanswered += 1
-        if c.probesUnanswered > configuration.dataRetries {
+        if c.probesUnanswered > dataRetryLimit(&c) {
             resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
             emitTimedOut(&c, id, now)
             return

@@ -231,6 +231,46 @@ struct RetransmissionTests {
         #expect(h.stack.connectionCount == 0)
     }
 
+    @Test("R2 per connection (MUST-21): ConnectionOptions.maximumRetransmissions overrides the stack's retries, data and SYN alike")
+    func perConnectionR2() throws {
+        // Data: the stack allows 15, this connection 2.
+        var h = Harness.established()
+        var o = try #require(h.stack.options(of: h.conn))
+        o.maximumRetransmissions = 2
+        try h.stack.setOptions(h.conn, o, now: h.now)
+        #expect(h.stack.options(of: h.conn)?.maximumRetransmissions == 2)
+        h.write(bytes("hello"), at: 1)
+        let seg = Seg([.psh, .ack], seq: h.iss + 1, ack: h.irs + 1, payload: bytes("hello"))
+        h.expectSent(seg)
+        for t in [2.0, 4] { h.expectSent(seg, at: t) }
+        h.expectSent(Seg([.rst, .ack], seq: h.iss + 6, ack: h.irs + 1, window: 0), at: 8)
+        #expect(h.state == .closed)
+        #expect(h.pollEvents().last == .timedOut(h.conn))
+        // Another connection of the same stack keeps the stack's 15.
+        var other = Harness.established()
+        other.write(bytes("hello"), at: 1)
+        let otherSeg = Seg([.psh, .ack], seq: other.iss + 1, ack: other.irs + 1, payload: bytes("hello"))
+        other.expectSent(otherSeg)
+        for t in [2.0, 4, 8] { other.expectSent(otherSeg, at: t) }
+        #expect(other.state == .established)
+
+        // SYN: the stack allows 7, this connection 1 (set before the SYN's timer runs).
+        var s = Harness.closed()
+        let conn = try s.stack.connect(to: s.peer, now: s.now)
+        var so = try #require(s.stack.options(of: conn))
+        so.maximumRetransmissions = 1
+        try s.stack.setOptions(conn, so, now: s.now)
+        s.conn = conn
+        s.drain()
+        let syns = s.takeSent()
+        #expect(syns.count == 1 && syns[0].flags == .syn)
+        s.advance(to: 1.5)
+        #expect(s.takeSent().map(\.flags) == [.syn])   // the one retransmission
+        s.advance(to: 10)
+        #expect(s.state == .closed)
+        #expect(throws: TCPError.timedOut) { _ = try s.stack.send(conn, [1], now: s.now) }
+    }
+
     @Test("after a timeout with several segments in flight, the RST carries SND.NXT as the peer knows it")
     func rstAfterGoBackUsesHighestSeq() {
         var h = Harness.established(Harness.configuration { $0.dataRetries = 1 })
