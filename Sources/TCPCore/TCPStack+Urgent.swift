@@ -29,12 +29,10 @@ extension TCPStack {
     /// URG and the urgent pointer (`markUrgent`). Returns the bytes queued (0 when the buffer is
     /// full); a partial write makes urgent only what was queued.
     public mutating func send(_ id: ConnectionID, _ bytes: UnsafeRawBufferPointer, urgent: Bool, now: Instant) throws(TCPError) -> Int {
-        guard urgent else { return try send(id, bytes, now: now) }
-        let i = try sendableIndex(id)
-        if bytes.isEmpty { return 0 }
-        let n = ownSendBuffer(i).append(bytes)
-        if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
-        if n > 0 {
+        let n = try send(id, bytes, now: now)
+        if urgent && n > 0 {
+            // SND.UP: the first octet after what was just queued (RFC 9293 §3.8.5 MUST-62).
+            let i = connectionIndex(id)!
             let c = take(i)
             c.pointee.sndUp = c.pointee.sendBufferSeq + c.pointee.sendBuffer.count
             c.pointee.sendingUrgent = true

@@ -100,7 +100,7 @@ enum ICMPResponder {
         // RFC 4443 §4.1: type, code, checksum, identifier, sequence number.
         guard message.count >= 8 else { return .icmpMalformed }
         // RFC 4443 §2.3: the checksum covers the RFC 8200 §8.1 pseudo-header too.
-        guard icmpv6Checksum(source: ip.source, destination: ip.destination, message: message) == 0 else { return .icmpMalformed }
+        guard ICMPMessage.icmpv6Checksum(source: ip.source, destination: ip.destination, message: message) == 0 else { return .icmpMalformed }
         // RFC 4443 §4.1/§4.2: echo request 128, echo reply 129, code 0. Requests to a multicast
         // address are not answered (only our unicast addresses are in `addresses`).
         guard message[0] == 128, message[1] == 0, addresses.contains(.v6(ip.destination)) else { return .icmpIgnored }
@@ -113,22 +113,8 @@ enum ICMPResponder {
         body.copyMemory(from: message)
         body[0] = 129
         body[2] = 0; body[3] = 0
-        let sum = icmpv6Checksum(source: reply.source, destination: reply.destination, message: UnsafeRawBufferPointer(body))
+        let sum = ICMPMessage.icmpv6Checksum(source: reply.source, destination: reply.destination, message: UnsafeRawBufferPointer(body))
         body.storeBytes(of: sum.bigEndian, toByteOffset: 2, as: UInt16.self)
         return .reply(length)
-    }
-
-    /// RFC 4443 §2.3 with the RFC 8200 §8.1 pseudo-header: source, destination, upper-layer
-    /// length (32 bits), three zero bytes and next header 58. Zero when a received checksum is right.
-    static func icmpv6Checksum(source: IPv6Address, destination: IPv6Address, message: UnsafeRawBufferPointer) -> UInt16 {
-        var c = InternetChecksum()
-        c.add(UInt32(truncatingIfNeeded: source.high >> 32)); c.add(UInt32(truncatingIfNeeded: source.high))
-        c.add(UInt32(truncatingIfNeeded: source.low >> 32)); c.add(UInt32(truncatingIfNeeded: source.low))
-        c.add(UInt32(truncatingIfNeeded: destination.high >> 32)); c.add(UInt32(truncatingIfNeeded: destination.high))
-        c.add(UInt32(truncatingIfNeeded: destination.low >> 32)); c.add(UInt32(truncatingIfNeeded: destination.low))
-        c.add(UInt32(message.count))
-        c.add(UInt32(protocolICMPv6))
-        c.add(message)
-        return c.value
     }
 }
