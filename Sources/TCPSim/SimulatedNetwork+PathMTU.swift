@@ -25,7 +25,9 @@ extension SimulatedNetwork {
         let message = ICMPMessage.build(type: ipv6 ? 2 : 3, code: ipv6 ? 0 : 4, rest: UInt32(mtu),
                                         from: ipv6 ? Self.routerIPv6 : Self.routerIPv4, quoting: bytes)
         let name = hosts[i].name
+        let what = ipv6 ? "ICMPv6 Packet Too Big" : "ICMP Fragmentation Needed"
         schedule(after: delay) { net in
+            net.note(name, "\(what) from the router: MTU \(mtu)")
             net.withStack(name) { s, now in s.handle(icmpPacket: message, now: now) }
         }
     }
