@@ -438,7 +438,7 @@ public final class SimulatedNetwork {
         if let mtu = model.pathMTU, bytes.count > mtu, Self.mayNotFragment(bytes) {
             // Too big for the path (SimulatedNetwork+PathMTU.swift).
             links[key]!.counters.tooBig += 1
-            lost(id, from: i, summary, "too big (MTU \(mtu))")
+            lost(id, from: i, summary, "too big for MTU \(mtu)")
             if model.sendsPacketTooBig {
                 links[key]!.counters.packetTooBigSent += 1
                 sendPacketTooBig(to: i, quoting: bytes, mtu: mtu, after: model.delay)
