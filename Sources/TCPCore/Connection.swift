@@ -184,6 +184,8 @@ struct Connection {
     /// Diffserv codepoint (RFC 2474) of every segment, the upper 6 bits of the TOS / traffic
     /// class byte (MUST-48, SHLD-22); the ECN bits stay 0.
     var dscp: UInt8 = 0
+    /// Packetization-layer path MTU discovery (TCPStack+PathMTUProbing.swift).
+    var pathMTUSearch = PathMTUSearch()
 
     init(local: SocketAddress, remote: SocketAddress, passive: Bool, userOwned: Bool, configuration: TCPConfiguration,
          rings: TCPStack.EmptyRings) {

@@ -177,6 +177,21 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// (RFC 1191 §6.3: 10 minutes), and how many destinations the stack remembers.
     public var pathMTUTimeout: Duration = .seconds(600)
     public var pathMTUCacheSize: Int = 256
+    /// Packetization-layer path MTU discovery (RFC 4821): what to do when full-sized segments
+    /// vanish with no ICMP. Default `.afterBlackHole`, Linux's tcp_mtu_probing = 1 as many
+    /// distributions and Android set it: routers that drop ICMP are common enough that a
+    /// connection must not hang on them, and a path that works is never probed.
+    public var pathMTUProbing: PathMTUProbing = .afterBlackHole
+    /// The send MSS a black hole drops to, and where `.always` starts (Linux's tcp_base_mss).
+    public var pathMTUProbeBaseMSS: Int = 1024
+    /// Consecutive retransmission timeouts of the same data, with no ICMP, that count as a
+    /// black hole (at least 1). 3, R1 (RFC 9293 §3.8.3, where IP gets negative advice too): with
+    /// a 1 s RTO the fourth copy goes smaller 7 s after the first loss, where Linux's
+    /// tcp_retries1-based check acts; fewer would take ordinary congestion for a black hole.
+    public var pathMTUBlackHoleTimeouts: Int = 3
+    /// How long a finished search waits before it probes upward again (RFC 4821 §7.7: 10
+    /// minutes; Linux's tcp_probe_interval).
+    public var pathMTUProbeInterval: Duration = .seconds(600)
     /// Per-connection options every new connection starts with (see `ConnectionOptions`).
     public var connectionOptions = ConnectionOptions()
     /// Directed-broadcast addresses of the interfaces (e.g. 198.18.0.255 for 198.18.0.0/24): a

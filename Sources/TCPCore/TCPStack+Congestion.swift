@@ -72,6 +72,7 @@ extension TCPStack {
         // RFC 6582 §3.2 step 2: only when the cumulative ACK has passed `recover`, so that old
         // duplicates from before a timeout do not start a second recovery.
         guard c.duplicateACKs == 3, c.sndUna > c.recover || c.recover == c.iss else { return }
+        if pathMTUProbeLost(&c, now) { return }   // RFC 4821 §7.5: not congestion (TCPStack+PathMTUProbing.swift)
         // RFC 5681 §3.2 steps 2–3: ssthresh from the algorithm (NewReno: max(FlightSize / 2,
         // 2*SMSS), FlightSize without what limited transmit sent; CUBIC: cwnd·β_cubic),
         // retransmit the first unacknowledged segment.

@@ -136,6 +136,7 @@ extension TCPStack {
             return
         }
         c.sendMSS = mss
+        pathMTUSearchClamp(&c)   // probing stays below it (TCPStack+PathMTUProbing.swift)
         statistics.pathMTUReductions += 1
         simpleRetransmit(&c, now)
     }

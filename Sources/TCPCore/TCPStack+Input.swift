@@ -184,6 +184,7 @@ extension TCPStack {
         // RFC 9293 §3.7.1: IP options come out of the MSS too (an application's source route,
         // given before the handshake ended; one received is adopted after, by `setRoute`).
         if !sourceRoutes.isEmpty { c.sendMSS = max(64, c.sendMSS - sourceRouteBytes(&c)) }
+        startPathMTUSearchIfAlways(&c)   // RFC 4821 (TCPStack+PathMTUProbing.swift)
         c.cwnd = initialWindow(mss: c.sendMSS)
     }
 
@@ -515,6 +516,7 @@ extension TCPStack {
             c.rttSeq = nil
         }
         c.retries = 0
+        if c.pathMTUSearch.probeSize > 0 { pathMTUProbeAcknowledged(&c, now) }   // RFC 4821 §7.6.1
         if ackedData > 0 {
             c.counters.bytesAcked &+= UInt64(ackedData)
             c.counters.sampleDeliveryRate(now, srtt: c.srtt)

@@ -221,7 +221,9 @@ extension TCPStack {
             if unsent > 0 { restartAfterIdle(&c, now) }
             var length = sendableLength(c, maxPayload: maxPayload)
             var segmentSize = 0
-            if length == c.sendMSS && segmentLimit > c.sendMSS {
+            if length == c.sendMSS && c.pathMTUSearch.enabled, let probe = pathMTUProbeLength(&c, now, maxPayload: maxPayload) {
+                length = probe   // RFC 4821 §7.3: a probe, one segment larger than the MSS (TCPStack+PathMTUProbing.swift)
+            } else if length == c.sendMSS && segmentLimit > c.sendMSS {
                 let large = largeSegmentLength(c, limit: min(segmentLimit, maxPayload))
                 if large > c.sendMSS { length = large; segmentSize = c.sendMSS }
             }
@@ -417,6 +419,7 @@ extension TCPStack {
             shrunkWindowTimeout(&c, id, now)
             return
         }
+        if c.pathMTUSearch.probeSize > 0 { pathMTUProbeTimedOut(&c, now) }   // TCPStack+PathMTUProbing.swift
         c.retries += 1
         statistics.retransmissionTimeouts += 1
         // R2 (RFC 9293 §3.8.3): the connection's own (MUST-21), else the configuration's.
@@ -438,6 +441,7 @@ extension TCPStack {
         }
         // RFC 9293 §3.8.3: R1 reached (TCPStack+ICMP.swift).
         if c.retries == retransmissionThreshold { retransmissionThresholdReached(&c, id, now) }
+        pathMTUBlackHoleCheck(&c, id, now)   // RFC 4821 §7.6.2 (TCPStack+PathMTUProbing.swift)
         c.rto = min(c.rto * 2, configuration.rtoMax.nanoseconds)
         c.rttSeq = nil                                   // Karn: no sample from a retransmission
         // RFC 5681 §3.1: ssthresh from the algorithm (NewReno equation 4: max(FlightSize / 2,

@@ -109,7 +109,8 @@ extension TCPStack {
         // than recover" is for NewReno without SACK, where duplicates cannot be told apart.)
         if !c.inFastRecovery && !c.inRTORecovery && c.sndUna >= c.recover
             && (c.duplicateACKs >= Self.dupThresh || sb.firstIsLost || lost > 0) {
-            enterSACKRecovery(&c, sb, now)
+            // RFC 4821 §7.5: a lost path MTU probe is not congestion (TCPStack+PathMTUProbing.swift).
+            if !pathMTUProbeLost(&c, now) { enterSACKRecovery(&c, sb, now) }
         }
         _ = sb.computePipe()
         if c.inFastRecovery {

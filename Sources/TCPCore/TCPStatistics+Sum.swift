@@ -39,5 +39,9 @@ extension TCPStatistics {
         pathMTUReductions += other.pathMTUReductions
         retransmissionThresholdsReached += other.retransmissionThresholdsReached
         invalidAddressSegments += other.invalidAddressSegments
+        pathMTUBlackHoles += other.pathMTUBlackHoles
+        pathMTUProbesSent += other.pathMTUProbesSent
+        pathMTUProbesAcknowledged += other.pathMTUProbesAcknowledged
+        pathMTUProbesLost += other.pathMTUProbesLost
     }
 }

@@ -62,5 +62,12 @@ public struct TCPStatistics: Sendable, Hashable {
     /// broadcast or multicast source, or to a broadcast or multicast destination (drops
     /// `invalid-source-address` and `broadcast-destination`).
     public var invalidAddressSegments = 0
+    /// Packetization-layer path MTU discovery (RFC 4821, TCPStack+PathMTUProbing.swift): black
+    /// holes detected (send MSS lowered with no ICMP), probes sent, probes acknowledged (MSS
+    /// raised) and probes lost (the search bound lowered; no congestion response).
+    public var pathMTUBlackHoles = 0
+    public var pathMTUProbesSent = 0
+    public var pathMTUProbesAcknowledged = 0
+    public var pathMTUProbesLost = 0
     public func dropCount(_ r: DropReason) -> Int { drops[r] ?? 0 }
 }

@@ -10,12 +10,17 @@ public struct LinkCounters: Sendable, Hashable {
     public var corrupted = 0
     /// Packets dropped by the scripted fault rule.
     public var scriptedDrops = 0
+    /// Packets larger than the path MTU dropped (`LinkModel.pathMTU`), and the ICMP messages
+    /// the link sent back for them.
+    public var tooBig = 0
+    public var packetTooBigSent = 0
 
     public static func + (a: Self, b: Self) -> Self {
         var r = a
         r.packets += b.packets; r.bytes += b.bytes; r.lost += b.lost; r.queueDrops += b.queueDrops
         r.blackholed += b.blackholed; r.duplicated += b.duplicated; r.reordered += b.reordered
         r.corrupted += b.corrupted; r.scriptedDrops += b.scriptedDrops
+        r.tooBig += b.tooBig; r.packetTooBigSent += b.packetTooBigSent
         return r
     }
 }

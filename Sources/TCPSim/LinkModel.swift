@@ -44,6 +44,14 @@ public struct LinkModel: Sendable, Hashable {
     /// Outages have their own times.
     public var faultsStart: Instant? = nil
     public var faultsEnd: Instant? = nil
+    /// The path MTU: an IP packet larger than this many bytes that may not be fragmented (IPv4
+    /// with DF, which TCPKit sets on every segment; every IPv6 packet, RFC 8200 §5) is dropped at
+    /// the link (nil: no limit). With `sendsPacketTooBig` the router answers it with ICMP
+    /// Fragmentation Needed / ICMPv6 Packet Too Big carrying this MTU (RFC 1191, RFC 8201);
+    /// without, the path is a black hole for large packets (RFC 2923 §2.1) and only
+    /// packetization-layer PMTUD (RFC 4821) gets through.
+    public var pathMTU: Int? = nil
+    public var sendsPacketTooBig = true
 
     /// Whether the random faults apply to a packet sent at `t`.
     public func randomFaultsActive(at t: Instant) -> Bool {

@@ -435,6 +435,16 @@ public final class SimulatedNetwork {
             lost(id, from: i, summary, "blackhole")
             return
         }
+        if let mtu = model.pathMTU, bytes.count > mtu, Self.mayNotFragment(bytes) {
+            // Too big for the path (SimulatedNetwork+PathMTU.swift).
+            links[key]!.counters.tooBig += 1
+            lost(id, from: i, summary, "too big for MTU \(mtu)")
+            if model.sendsPacketTooBig {
+                links[key]!.counters.packetTooBigSent += 1
+                sendPacketTooBig(to: i, quoting: bytes, mtu: mtu, after: model.delay)
+            }
+            return
+        }
         let faulty = model.randomFaultsActive(at: now)
         if faulty && chance(model.loss) {
             links[key]!.counters.lost += 1

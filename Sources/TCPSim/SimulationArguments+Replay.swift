@@ -25,6 +25,8 @@ extension SimulationArguments {
             if (try? Duration(parsing: liveness)) != (try? Duration(parsing: d.liveness)) { a += ["--liveness", Duration.withUnit(liveness)] }
             if let buffer { a += ["--buffer", buffer] }
             if ipv6 { a.append("--ipv6") }
+            if let pathMTU { a += ["--path-mtu", pathMTU] }
+            if !icmp { a.append("--no-icmp") }
         }
         for r in script { a += ["--script", "'\(r.replacing("'", with: "'\\''"))'"] }
         if json { a += ["--format", "json"] }

@@ -50,6 +50,10 @@ public struct SimulationArguments: Sendable, Hashable {
     public var ipv6 = false
     /// The replay command ends in `--format json` (a run whose output is JSON).
     public var json = false
+    /// The path MTU of both directions (bytes, at least 68; nil: none) and whether the link
+    /// answers a packet too big with ICMP (`LinkModel.pathMTU`, `sendsPacketTooBig`).
+    public var pathMTU: String? = nil
+    public var icmp = true
 
     public init() {}
 
@@ -67,6 +71,8 @@ public struct SimulationArguments: Sendable, Hashable {
         if queue != nil { given.append("--queue") }
         if buffer != nil { given.append("--buffer") }
         if healAt != nil { given.append("--heal-at") }
+        if pathMTU != nil { given.append("--path-mtu") }
+        if !icmp { given.append("--no-icmp") }
         for (name, values) in [("--loss", loss), ("--duplicate", duplicate), ("--reorder", reorder), ("--corrupt", corrupt),
                                ("--faults-during", faultsDuring), ("--blackhole", blackhole), ("--partition", partition)]
             where !values.isEmpty { given.append(name) }
@@ -157,6 +163,11 @@ public struct SimulationArguments: Sendable, Hashable {
         for p in partition {
             let window = try LinkModel.Outage(parsing: p, option: "--partition")
             each(.both) { $0.outages.append(window) }
+        }
+        if let pathMTU {
+            let n = try ByteCount(parsing: pathMTU, option: "--path-mtu").bytes
+            guard n >= 68 else { throw .tooSmall(option: "--path-mtu", minimum: 68, unit: "bytes") }
+            each(.both) { $0.pathMTU = n; $0.sendsPacketTooBig = icmp }
         }
         o.forward = forward
         o.reverse = reverse

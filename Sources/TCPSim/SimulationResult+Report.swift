@@ -71,6 +71,10 @@ extension SimulationResult {
             x["duplicated"] = .int(c.duplicated)
             x["reordered"] = .int(c.reordered)
             x["corrupted"] = .int(c.corrupted)
+            if c.tooBig > 0 {
+                x["tooBig"] = .int(c.tooBig)
+                x["packetTooBigSent"] = .int(c.packetTooBigSent)
+            }
             links[name == "client→server" ? "clientToServer" : "serverToClient"] = .object(x)
         }
         j["link"] = .object(links)
@@ -94,6 +98,7 @@ extension SimulationResult {
         let up = link["client→server"] ?? LinkCounters(), down = link["server→client"] ?? LinkCounters()
         let l = up + down
         t += "link: \(l.packets) packets, \(l.lost) lost, \(l.queueDrops) queue drops, \(l.blackholed) blackholed, \(l.duplicated) duplicated, \(l.reordered) reordered, \(l.corrupted) corrupted\n"
+        if l.tooBig > 0 { t += "path MTU: \(l.tooBig) packets too big dropped, \(l.packetTooBigSent) ICMP messages sent back\n" }
         let checksum = statistics.values.map { $0.dropCount(.badChecksum) }.reduce(0, +)
         let malformed = statistics.values.map { $0.dropCount(.malformed) }.reduce(0, +)
         t += "retransmitted segments: \(retransmittedSegments); corrupted segments dropped: \(checksum) bad checksum\(malformed > 0 ? ", \(malformed) malformed" : "")\n"

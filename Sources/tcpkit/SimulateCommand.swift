@@ -95,6 +95,12 @@ struct SimulateCommand: ParsableCommand, OutputCommand {
     @Flag(help: "Use IPv6 addresses.")
     var ipv6 = false
 
+    @Option(name: .customLong("path-mtu"), help: ArgumentHelp("Path MTU of the link, both ways (bytes, e.g. 1280): larger packets that may not be fragmented are dropped and answered with ICMP Fragmentation Needed / Packet Too Big.", valueName: "bytes"))
+    var pathMTU: String?
+
+    @Flag(name: .customLong("no-icmp"), help: "With --path-mtu: send no ICMP for packets too big (a black hole: only packetization-layer path MTU discovery gets through).")
+    var noICMP = false
+
     static let defaultFormat = SimulationFormat.text
     static let formatHelp = "Output: text (a summary), json (one object per run), jsonl (every event of the run, one JSON object a line), ladder (the ladder diagram and the summary; for short runs), svg (the ladder as a drawing), mermaid (a sequenceDiagram) or html (one self-contained page: state timeline, cwnd/RTT/in-flight plots, the ladder and the summary)."
     static let outputHelp = "Write the output to this file instead of standard output (the seed and replay lines, and a failure, then go to standard error)."
@@ -114,6 +120,7 @@ struct SimulateCommand: ParsableCommand, OutputCommand {
         (a.faultsDuring, a.blackhole, a.partition, a.healAt, a.liveness) = (faultsDuring, blackhole, partition, healAt, liveness)
         (a.buffer, a.congestionControl, a.script, a.faults, a.ipv6) = (buffer, cc, script, faults, ipv6)
         a.json = out.format == .json
+        (a.pathMTU, a.icmp) = (pathMTU, !noICMP)
         return a
     }
 

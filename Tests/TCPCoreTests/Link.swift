@@ -46,6 +46,11 @@ struct Link {
     var cutLargeSegments = true
     /// Keep each packet's bytes in `wire`.
     var keepBytes = false
+    /// Serialization: a packet arrives at least this long after the previous one in its direction
+    /// (zero: packets sent together arrive together, and the receiver answers them with one ACK).
+    var spacing: Duration = .zero
+    private var lastArrivalAtB = Instant.zero
+    private var lastArrivalAtA = Instant.zero
     /// Packets A and B handed over, before any were cut.
     var packetsFromA = 0
     var packetsFromB = 0
@@ -93,7 +98,14 @@ struct Link {
                     if fromA { sentFromA += 1 } else { sentFromB += 1 }
                     p.dropped = dropIf(p) || (lossRate > 0 && rng.chance(lossRate))
                     wire.append(p)
-                    if !p.dropped { inFlight.append((now + delay, fromA, bytes)) }
+                    if !p.dropped {
+                        var at = now + delay
+                        if spacing > .zero {
+                            at = max(at, (fromA ? lastArrivalAtB : lastArrivalAtA) + spacing)
+                            if fromA { lastArrivalAtB = at } else { lastArrivalAtA = at }
+                        }
+                        inFlight.append((at, fromA, bytes))
+                    }
                 }
             }
         }
