@@ -107,7 +107,13 @@ if [ -z "$tcpkit" ]; then
 fi
 if [ -z "$engine" ] && { [ -z "$only" ] || [[ "per_cpu|tcpkit" =~ $only ]]; }; then
   log "building engine-throughput (release) in $repo/Benchmarks"
-  (cd "$repo/Benchmarks" && timeout 3600 swift build -c release --product engine-throughput >&2) || { echo "compare-kernel.sh: swift build of engine-throughput failed" >&2; exit 2; }
+  build_engine() { (cd "$repo/Benchmarks" && timeout 3600 swift build -c release --product engine-throughput >&2); }
+  # SwiftPM keeps the Benchmarks package's build plan (.build/release.yaml, release/description.json)
+  # between builds; after new source files appear in TCPKit (its path dependency) that plan can still
+  # list the old files, and the build fails with "cannot find ... in scope". A fresh plan fixes it.
+  build_engine || { log "building again with a fresh build plan"
+                    rm -f "$repo/Benchmarks/.build/release.yaml" "$repo/Benchmarks/.build/release/description.json"
+                    build_engine; } || { echo "compare-kernel.sh: swift build of engine-throughput failed" >&2; exit 2; }
   engine="$repo/Benchmarks/.build/release/engine-throughput"
 fi
 for b in "$tcpkit" ${baseline:+"$baseline"} ${engine:+"$engine"}; do
