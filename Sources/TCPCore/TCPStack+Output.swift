@@ -47,7 +47,7 @@ extension TCPStack {
             let ipHeader = c.pointee.local.address.isIPv6 ? 40 : 20
             // A source route lengthens the IP header (TCPStack+SourceRoute.swift); such packets
             // go whole, with their checksum, without offloads.
-            let routeBytes = sourceRoutes.isEmpty ? 0 : sourceRouteBytes(&c.pointee)
+            let routeBytes = sourceRouteBytes(&c.pointee)
             let offload = routeBytes == 0 ? offload : TransmitOffload.none
             // An IPv4 packet's total length, and an IPv6 payload's, is at most 65535 bytes.
             let maxPayload = max(0, min(buffer.count, 65535 + ipHeader - 20) - ipHeader - 60 - routeBytes)
@@ -387,18 +387,24 @@ extension TCPStack {
             c.probePending = true
             c.counters.windowProbes &+= 1
             c.persistBackoff += 1
-            // RFC 1122 §4.2.2.17: give up only on a peer that stops answering the probes; one
-            // that keeps acknowledging them may keep its window shut indefinitely.
-            c.probesUnanswered += 1
-            if c.probesUnanswered > dataRetryLimit(&c) {
-                resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
-                emitTimedOut(&c, id, now)
-            }
+            _ = probeGoesUnanswered(&c, id, now)
         } else if c.sndWnd > 0 && c.unsentBytes > 0 {
             // Sender SWS avoidance's override timeout (RFC 9293 §3.8.6.2.1): send what the
             // small window allows (Linux's tcp_write_wakeup does the same).
             c.swsOverride = true
         }
+    }
+
+    /// One more window probe sent without an answer since the last acceptable ACK. RFC 1122
+    /// §4.2.2.17: give up (true: the connection is reset and timed out) only on a peer that stops
+    /// answering the probes; one that keeps acknowledging them may keep its window shut
+    /// indefinitely.
+    mutating func probeGoesUnanswered(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) -> Bool {
+        c.probesUnanswered += 1
+        guard c.probesUnanswered > dataRetryLimit(&c) else { return false }
+        resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
+        emitTimedOut(&c, id, now)
+        return true
     }
 
     /// R2 for data and window probes: the connection's own (MUST-21) or the configuration's.
@@ -475,20 +481,15 @@ extension TCPStack {
     /// the probes (RFC 1122 §4.2.2.17) — Linux's tcp_retransmit_timer does the same for a window
     /// shrunk to zero. Congestion state is untouched: this is flow control, not loss.
     mutating func shrunkWindowTimeout(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
-        c.probesUnanswered += 1
-        if c.probesUnanswered > dataRetryLimit(&c) {
-            resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
-            emitTimedOut(&c, id, now)
-            return
-        }
+        if probeGoesUnanswered(&c, id, now) { return }
         c.counters.windowProbes &+= 1
         c.probePending = true
         c.rttSeq = nil
-        if let sb = c.scoreboard, c.sackOK, !sb.isEmpty {
-            // With a scoreboard nothing is marked lost: its retransmissions do not wait for the
-            // window. What the peer dropped past the edge is found once the window opens, by SACK
-            // loss detection or by this timer.
-        } else {
+        // With a scoreboard nothing is marked lost (its retransmissions do not wait for the
+        // window): what the peer dropped past the edge is found once the window opens, by SACK
+        // loss detection or by this timer. Without one, go back.
+        let scoreboardInUse = c.sackOK && !(c.scoreboard?.isEmpty ?? true)
+        if !scoreboardInUse {
             c.sndNxt = c.sndUna
             c.recover = c.sndMax
             c.inFastRecovery = false

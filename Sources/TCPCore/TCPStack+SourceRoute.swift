@@ -65,13 +65,12 @@ extension TCPStack {
         return sourceRoutes[FourTuple(local: c.local, remote: c.remote)]?.route.headerBytes ?? 0
     }
 
-    /// An IPv4 packet with options: its source route, if it has one. `.dropped` when the segment
-    /// must be dropped (counted and traced here).
+    /// An IPv4 packet with options (IHL > 5, as the caller checked): its source route, if it has
+    /// one. `.dropped` when the segment must be dropped (counted and traced here).
     enum ReceivedRoute { case none, dropped, route(IPv4SourceRoute.Received) }
 
     mutating func receivedSourceRoute(_ packet: UnsafeRawBufferPointer, _ seg: TCPSegmentView, _ now: Instant) -> ReceivedRoute {
         let ihl = Int(packet[0] & 0x0f) * 4
-        guard packet[0] >> 4 == 4, ihl > 20 else { return .none }
         let found: IPv4SourceRoute.Received?
         do {
             found = try IPv4SourceRoute.find(inOptions: UnsafeRawBufferPointer(rebasing: packet[20..<ihl]))

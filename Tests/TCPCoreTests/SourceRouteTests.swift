@@ -12,6 +12,14 @@ private let r3 = IPv4Address(192, 0, 2, 13)
 private let ours4 = SocketAddress(ourIP, ourPort)
 private let peer4 = SocketAddress(peerIP, peerPort)
 
+/// Recomputes an IPv4 header's checksum over its IHL.
+private func setHeaderChecksum(_ p: inout [UInt8]) {
+    let ihl = Int(p[0] & 0x0f) * 4
+    p[10] = 0; p[11] = 0
+    let sum = p.withUnsafeBytes { InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: $0[0..<ihl])) }
+    p[10] = UInt8(sum >> 8); p[11] = UInt8(sum & 0xff)
+}
+
 /// `packet` (a plain IPv4 packet) as it arrives at its destination after travelling a source
 /// route: the option, with the pointer past its end, holds the addresses recorded on the way.
 private func routed(_ packet: [UInt8], recorded: [IPv4Address], strict: Bool = false, complete: Bool = true) -> [UInt8] {
@@ -22,9 +30,7 @@ private func routed(_ packet: [UInt8], recorded: [IPv4Address], strict: Bool = f
     var p = Array(packet[0..<20]) + option + Array(packet[20...])
     p[0] = 0x40 | UInt8(p.count - packet.count + 20) / 4
     p[2] = UInt8(p.count >> 8); p[3] = UInt8(p.count & 0xff)
-    p[10] = 0; p[11] = 0
-    let sum = p.withUnsafeBytes { InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: $0[0..<(20 + option.count)])) }
-    p[10] = UInt8(sum >> 8); p[11] = UInt8(sum & 0xff)
+    setHeaderChecksum(&p)
     return p
 }
 
@@ -54,9 +60,7 @@ private struct RoutedPacket {
         plain[2] = UInt8(plain.count >> 8); plain[3] = UInt8(plain.count & 0xff)
         let last = optionAddresses.last!.rawValue
         plain[16] = UInt8(last >> 24); plain[17] = UInt8(last >> 16 & 0xff); plain[18] = UInt8(last >> 8 & 0xff); plain[19] = UInt8(last & 0xff)
-        plain[10] = 0; plain[11] = 0
-        let sum = plain.withUnsafeBytes { InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: $0[0..<20])) }
-        plain[10] = UInt8(sum >> 8); plain[11] = UInt8(sum & 0xff)
+        setHeaderChecksum(&plain)
         guard let view = try? plain.withUnsafeBytes({ try TCPPacket.parse($0) }) else { return nil }
         segment = Seg(view)
         source = view.sourceSocket
@@ -102,9 +106,7 @@ struct SourceRouteTests {
         #expect(on.stack.statistics.dropCount(.sourceRouteIncomplete) == 1)
         var bad = routed(syn, recorded: [r1, r2])
         bad[21] = 10   // a route length that is not 3 + 4n
-        bad[10] = 0; bad[11] = 0
-        let sum = bad.withUnsafeBytes { InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: $0[0..<32])) }
-        bad[10] = UInt8(sum >> 8); bad[11] = UInt8(sum & 0xff)
+        setHeaderChecksum(&bad)
         on.deliver(bad)
         #expect(on.stack.statistics.dropCount(.malformed) == 1)
         #expect(on.poll().isEmpty && on.stack.connectionCount == 0)
