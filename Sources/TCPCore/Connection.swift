@@ -130,6 +130,8 @@ struct Connection {
     var scoreboard: Scoreboard?
     /// RFC 6675 loss recovery after an RTO: lost segments are resent from the scoreboard.
     var inRTORecovery = false
+    /// F-RTO (RFC 5682) after a retransmission timeout (TCPStack+ForwardRTORecovery.swift).
+    var frto = ForwardRTORecovery()
 
     // Small fields together.
     /// An ACK must go out (data arrived, a challenge ACK, an unacceptable segment...).

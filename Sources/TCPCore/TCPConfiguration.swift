@@ -111,6 +111,14 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// RACK (RFC 8985 §6): time-based loss detection from per-segment send times, on SACK
     /// connections (Linux tcp_recovery bit 0x1, on by default).
     public var rack: Bool = true
+    /// F-RTO (RFC 5682, with and without SACK, as Linux's tcp_frto): after a retransmission
+    /// timeout whose retransmission is acknowledged, send new data instead of more
+    /// retransmissions; if the next ACK covers data sent before the timeout and never resent, the
+    /// timeout was spurious and its cwnd and ssthresh reduction is undone. With it, an ACK that
+    /// echoes a timestamp older than the timeout's retransmission undoes it too (RFC 3522, Linux's
+    /// tcp_packet_delayed). Off by default (TCPKit's own scripts expect the plain RFC 6298
+    /// timeout); Linux turns it on (tcp_frto = 2).
+    public var forwardRTORecovery: Bool = false
     /// TLP (RFC 8985 §7): a tail loss probe after 2·SRTT without an ACK, on SACK connections
     /// (Linux tcp_early_retrans = 3, the default).
     public var tailLossProbe: Bool = true

@@ -454,11 +454,16 @@ extension TCPStack {
                 && UInt32(h.window) << c.sndWindShift == c.sndWnd && c.sndMax != c.sndUna
             if c.sackRecovery {
                 sackACKArrives(&c, id, h, classicDuplicate: duplicate, now)   // RFC 6675, RFC 8985
-            } else if duplicate {
-                duplicateACK(&c, id, now)
-            } else if c.sndUna < ack {
-                timestampRTTSample(&c, h, now)
-                acknowledge(&c, id, ack, now)
+            } else {
+                let oldUna = c.sndUna, oldNxt = c.sndNxt
+                if duplicate {
+                    duplicateACK(&c, id, now)
+                } else if c.sndUna < ack {
+                    timestampRTTSample(&c, h, now)
+                    acknowledge(&c, id, ack, now)
+                }
+                // F-RTO (RFC 5682 §3, TCPStack+ForwardRTORecovery.swift).
+                if c.frto.phase != .off { forwardRTOACK(&c, h, oldUna: oldUna, oldNxt: oldNxt, duplicate: duplicate, now) }
             }
             // Window update (RFC 9293 §3.10.7.4): only from a segment newer than the last one used.
             if c.sndUna <= ack && (c.sndWl1 < seq || (c.sndWl1 == seq && c.sndWl2 <= ack)) {

@@ -158,7 +158,8 @@ extension TCPStack {
     func sendRoom(_ c: Connection) -> Int {
         let peerRoom = Int(c.sndUna - c.sndNxt) + Int(c.sndWnd)
         if let room = sackSendRoom(c, windowRoom: max(0, peerRoom)) { return room }
-        var inNetwork = c.inFastRecovery && configuration.proportionalRateReduction ? c.pipe : Int(c.sndNxt - c.sndUna)
+        var inNetwork = c.inFastRecovery && configuration.proportionalRateReduction ? c.pipe
+            : forwardRTOFlight(c) ?? Int(c.sndNxt - c.sndUna)
         if !c.inFastRecovery && !c.inRTORecovery && c.sndNxt == c.sndMax {
             inNetwork -= limitedTransmitAllowance(c)
         }
@@ -428,6 +429,9 @@ extension TCPStack {
         if c.pathMTUSearch.probeSize > 0 { pathMTUProbeTimedOut(&c, now) }   // TCPStack+PathMTUProbing.swift
         c.retries += 1
         statistics.retransmissionTimeouts += 1
+        // For F-RTO (TCPStack+ForwardRTORecovery.swift): the state before this timeout.
+        let priorCwnd = c.cwnd, priorSsthresh = c.ssthresh, wasInFastRecovery = c.inFastRecovery
+        let wasInLoss = c.inRTORecovery || c.frto.phase != .off || c.sndNxt < c.sndMax
         // R2 (RFC 9293 §3.8.3): the connection's own (MUST-21), else the configuration's.
         let stackLimit: Int = switch c.state {
         case .synSent: configuration.synRetries
@@ -470,6 +474,8 @@ extension TCPStack {
         c.duplicateACKs = 0
         c.retransmitFirst = false
         c.timers[.retransmit] = nil                             // restarted when the segment goes out
+        forwardRTOTimeout(&c, newEpisode: !wasInFastRecovery && !wasInLoss, reduced: c.retries == 1 && !wasInFastRecovery,
+                          priorCwnd: priorCwnd, priorSsthresh: priorSsthresh, now)
     }
 
     /// The retransmission timer ran out while the peer's window is zero: it shrank the window

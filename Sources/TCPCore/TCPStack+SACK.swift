@@ -41,6 +41,9 @@ extension TCPStack {
         let sb = c.scoreboard!
         let ack = h.acknowledgmentNumber
         let oldUna = c.sndUna
+        let oldNxt = c.sndNxt
+        let frtoHigh = c.frto.phase != .off ? c.frto.highSeq : oldUna   // F-RTO: data sent before the timeout
+        var coversOriginal = false
         let blocks = h.options.sackBlocks
         let sackedBefore = sb.sackedBytes
         let everSACKedBefore = sb.everSACKedBytes
@@ -59,7 +62,10 @@ extension TCPStack {
         if ack > oldUna {
             timestampRTTSample(&c, h, now)   // RFC 7323 §4: before SND.UNA moves
             acknowledge(&c, id, ack, now)
-            sb.acknowledge(upTo: ack) { sb.rackDelivered($0, now: now, echoedTS: echoed, tsOffset: offset) }
+            sb.acknowledge(upTo: ack) {
+                sb.rackDelivered($0, now: now, echoedTS: echoed, tsOffset: offset)
+                if !$0.flags.contains(.everRetransmitted) && $0.end <= frtoHigh { coversOriginal = true }
+            }
             c.duplicateACKs = 0   // RFC 6675 §5: a cumulative ACK resets DupAcks
             c.limitedTransmitBytes = 0   // and ends a run of limited transmit
         }
@@ -72,7 +78,17 @@ extension TCPStack {
                 continue
             }
             guard b.right > c.sndUna else { continue }
-            newlySACKed += sb.sack(SequenceNumber.max(b.left, c.sndUna), b.right) { sb.rackDelivered($0, now: now, echoedTS: echoed, tsOffset: offset) }
+            newlySACKed += sb.sack(SequenceNumber.max(b.left, c.sndUna), b.right) {
+                sb.rackDelivered($0, now: now, echoedTS: echoed, tsOffset: offset)
+                if !$0.flags.contains(.everRetransmitted) && $0.end <= frtoHigh { coversOriginal = true }
+            }
+        }
+        if c.frto.phase != .off {
+            // F-RTO's test of this ACK (TCPStack+ForwardRTORecovery.swift), before loss detection.
+            c.frto.ackCoversOriginal = coversOriginal
+            c.frto.ackSACKedData = newlySACKed > 0
+            forwardRTOACK(&c, h, oldUna: oldUna, oldNxt: oldNxt, duplicate: ack == oldUna && c.sndMax != c.sndUna
+                          && (newlySACKed > 0 || classicDuplicate), now)
         }
         c.counters.bytesSACKed &+= UInt64(sb.everSACKedBytes - everSACKedBefore)
         // RFC 6675 §2 DupAck: no cumulative progress, and new SACKed data (or a classic duplicate).
@@ -295,7 +311,7 @@ extension TCPStack {
 
     /// A retransmission from the scoreboard is due now.
     func sackWantsToSend(_ c: Connection) -> Bool {
-        guard let sb = c.scoreboard, c.sackOK, c.state.isSynchronized else { return false }
+        guard let sb = c.scoreboard, c.sackOK, c.state.isSynchronized, !c.frto.sendNewData else { return false }
         if sb.tlpPending || sb.entryRetransmit { return true }
         guard c.inFastRecovery || c.inRTORecovery, c.cwnd - sb.pipe >= c.sendMSS else { return false }
         if sb.nextLost(belowHighestSACK: !c.inRTORecovery) != nil { return true }
@@ -307,7 +323,7 @@ extension TCPStack {
     /// order), or the retransmitted tail loss probe.
     mutating func sackNextSegment(_ c: inout Connection, _ now: Instant, maxPayload: Int, window: UInt16,
                                   segmentLimit: Int = 0) -> OutgoingSegment? {
-        guard let sb = c.scoreboard, c.sackOK else { return nil }
+        guard let sb = c.scoreboard, c.sackOK, !c.frto.sendNewData else { return nil }   // F-RTO step 2b: new data
         if sb.tlpPending {
             // RFC 8985 §7.3: new data if it is available and the receive window allows it (the
             // data path sends it); otherwise the probe retransmits. "Allows" is what the data path

@@ -16,6 +16,7 @@ extension TCPStatistics {
         dsacksSent += other.dsacksSent
         sackRecoveries += other.sackRecoveries
         spuriousRecoveriesUndone += other.spuriousRecoveriesUndone
+        spuriousTimeoutsUndone += other.spuriousTimeoutsUndone
         rackLosses += other.rackLosses
         lossProbes += other.lossProbes
         renegingsDetected += other.renegingsDetected

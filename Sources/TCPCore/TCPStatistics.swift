@@ -22,6 +22,8 @@ public struct TCPStatistics: Sendable, Hashable {
     public var sackRecoveries = 0
     /// Fast recoveries undone because D-SACKs showed every retransmission needless (RFC 3708).
     public var spuriousRecoveriesUndone = 0
+    /// Retransmission timeouts found spurious and undone (F-RTO, RFC 5682; RFC 3522 timestamps).
+    public var spuriousTimeoutsUndone = 0
     public var rackLosses = 0
     public var lossProbes = 0
     public var renegingsDetected = 0

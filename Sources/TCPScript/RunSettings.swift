@@ -291,7 +291,10 @@ public struct RunSettings: Sendable {
             guard let n = int(), n >= 0 else { return bad() }
             configuration.rack = n & 1 != 0
             if n & ~1 != 0 { notes.append("\(name)=\(v): only bit 0x1 (RACK) is applied; the reordering-window bits are recorded, not applied") }
-        case "net.ipv4.tcp_frto": return feature(name, v, engineValue: 0, "F-RTO")
+        case "net.ipv4.tcp_frto":
+            // 0 off; 1 and 2 F-RTO (Linux has run its one SACK-aware variant for both since 3.10).
+            guard let n = int() else { return bad() }
+            configuration.forwardRTORecovery = n != 0
         case "net.ipv4.tcp_autocorking": return feature(name, v, engineValue: 0, "autocorking")
         case "net.ipv4.tcp_mtu_probing": return feature(name, v, engineValue: 0, "MTU probing")
         case "net.ipv4.tcp_slow_start_after_idle":
