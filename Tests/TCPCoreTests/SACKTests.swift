@@ -651,8 +651,9 @@ struct SACKMemoryTests {
         #expect(h.stack.slots[Int(h.conn.index)].connection!.scoreboard != nil)
         #expect(MemoryLayout<SACKReport>.size <= 48)
         // The whole TCB, with the tcp_info counters, delayed-ACK, Nagle and keep-alive state
-        // (832 bytes when this was written): an idle connection stays under ~1 KB.
-        #expect(MemoryLayout<Connection>.size <= 864, "TCB: \(MemoryLayout<Connection>.size) bytes")
+        // (832 bytes when this was written; 888 with F-RTO's state): an idle connection stays
+        // under ~1 KB.
+        #expect(MemoryLayout<Connection>.size <= 960, "TCB: \(MemoryLayout<Connection>.size) bytes")
     }
 
     /// The idle benchmark (Benchmarks/, `Idle`) counts two mallocs per TCB when every connection
