@@ -281,7 +281,7 @@ private struct Parser {
         }
         advance()
         var code: String?
-        if let w = tok.word, w != "mtu" { code = w; advance() }
+        if let w = tok.word, w != "mtu" && w != "id" { code = w; advance() }
         var mtu: UInt32?
         if tok.word == "mtu" {
             advance()

@@ -288,8 +288,22 @@ public struct ScriptReport: Sendable {
     /// A Markdown page: `title`, the totals, the folder table, the most frequent reasons, then
     /// every FAIL and every UNSUPPORTED script with its line and reason.
     public func markdown(title: String) -> String {
+        // One table cell: one line, `|` escaped, and outside code spans `<` and `>` as entities
+        // (a TCP option list `<mss 1460>` is not HTML).
         func cell(_ s: String) -> String {
-            s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ").replacingOccurrences(of: "|", with: "\\|")
+            var out = ""
+            var inCode = false
+            for c in s {
+                switch c {
+                case "\n", "\r": out += " "
+                case "|": out += "\\|"
+                case "`": inCode.toggle(); out.append(c)
+                case "<" where !inCode: out += "&lt;"
+                case ">" where !inCode: out += "&gt;"
+                default: out.append(c)
+                }
+            }
+            return out
         }
         let t = totals
         var out = ["# \(title)", ""]
