@@ -131,9 +131,9 @@ public struct ScriptReport: Sendable {
                 continue
             }
             lastWasSpace = false
-            // An absolute path: "/" after a space, a quote or the start, then at least one more "/".
+            // An absolute path: "/" after white space, a quote or the start, then at least one more "/".
             // Not one under /proc or /sys: those name a setting, which is the cause.
-            if c == "/", previous == nil || " '\"`(=:".unicodeScalars.contains(previous!) {
+            if c == "/", previous == nil || " \t\n\r'\"`(=:".unicodeScalars.contains(previous!) {
                 var j = i + 1
                 var slashes = 1
                 while j < text.count, !" '\"`),;=".unicodeScalars.contains(text[j]) {
