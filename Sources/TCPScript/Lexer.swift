@@ -49,7 +49,10 @@ struct Lexer {
     private var i = 0
     private var line = 1
     /// `--define` names and their values ("" for a name without one).
-    private let defines: [String: String]
+    private var defines: [String: String]
+    /// The names the caller defined: a `--define=NAME=VALUE` line of the script does not change
+    /// them (packetdrill reads the command line after the script's options).
+    private let callerDefines: Set<String>
     /// The open `#ifdef`/`#ifndef` lines, innermost last.
     private var conditionals: [Conditional] = []
 
@@ -66,6 +69,7 @@ struct Lexer {
     init(_ text: String, defines: [String: String] = [:]) {
         bytes = Array(text.utf8)
         self.defines = defines
+        callerDefines = Set(defines.keys)
     }
 
     static func tokenize(_ text: String, defines: [String: String] = [:]) throws(ScriptParseError) -> [Token] {
@@ -250,6 +254,11 @@ struct Lexer {
                 var value = text(start + j + 1, start + k)
                 if value.count >= 2, let f = value.first, f == "\"" || f == "'", value.last == f {
                     value = String(value.dropFirst().dropLast())
+                }
+                if name == "define", let eq = value.firstIndex(of: "="), eq != value.startIndex {
+                    // `--define=NAME=VALUE` in the script: for the lines after it.
+                    let symbol = String(value[..<eq])
+                    if !callerDefines.contains(symbol) { defines[symbol] = String(value[value.index(after: eq)...]) }
                 }
                 return token(.option(name: name, value: value), k)
             }

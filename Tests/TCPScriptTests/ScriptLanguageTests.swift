@@ -77,6 +77,12 @@ struct ScriptLanguageTests {
         let empty = try ScriptParser.parse("0 close(EMPTY) = 0", defines: d)
         guard case .syscall(let k) = empty.events[0].action else { Issue.record("not a call"); return }
         #expect(k.arguments == [.word("EMPTY")])
+        // A --define line of the script counts for the lines after it; the caller's value wins.
+        let inScript = "--define=N=7\n#ifdef N\n0 close(N) = 0\n#endif"
+        guard case .syscall(let seven) = try ScriptParser.parse(inScript).events[0].action else { Issue.record("not a call"); return }
+        #expect(seven.arguments == [.integer(7)])
+        guard case .syscall(let eight) = try ScriptParser.parse(inScript, defines: ["N": "8"]).events[0].action else { Issue.record("not a call"); return }
+        #expect(eight.arguments == [.integer(8)])
         // Through the runner: ScriptRunOptions.defines.
         let source = "#ifdef NEVER\n0 close(99) = 0\n#endif\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = S\n+0 close(3) = 0"
         #expect(ScriptRunner.run(source: source, options: ScriptRunOptions(defines: ["S": "3"])).isPass)
