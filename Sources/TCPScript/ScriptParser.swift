@@ -338,6 +338,16 @@ private struct Parser {
             skipLine(line)
             return .unsupportedPacket("\(w) packets are not supported (TCP only)")
         }
+        // AccECN's ACE counter with the flags (`S.5`, `.2`; packetdrill's ack_and_ace): Accurate
+        // ECN is not modelled, so the script is UNSUPPORTED rather than unreadable.
+        if case .float(let f) = tok.kind, f.hasPrefix(".") {
+            skipLine(line)
+            return .unsupportedPacket("AccECN flags ('\(f)'): Accurate ECN is not supported")
+        }
+        if let w = tok.word, case .float(let f) = peek(1).kind, f.hasPrefix(".") {
+            skipLine(line)
+            return .unsupportedPacket("AccECN flags ('\(w)\(f)'): Accurate ECN is not supported")
+        }
         let (flagsText, flags) = try self.flags()
         let start = try integer("start sequence number")
         try expectPunct(":")

@@ -155,6 +155,15 @@ struct ScriptLanguageTests {
         #expect(why.contains("udp"))
     }
 
+    @Test("AccECN's ACE counter in the flags reads, and makes the script UNSUPPORTED")
+    func accECN() throws {
+        for line in ["0 > S.5 0:0(0) ack 1", "0 < .2 1:1(0) ack 1 win 100", "0 > SEW.0 0:0(0)"] {
+            guard case .unsupportedPacket(let why) = try event(line).action else { Issue.record("not unsupported: \(line)"); continue }
+            #expect(why.contains("Accurate ECN"))
+        }
+        #expect(run("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > S.1 0:0(0)").unsupportedReason?.contains("line 2: AccECN") == true)
+    }
+
     @Test("a script the runner cannot parse is a FAIL whose cause is the parser, labelled parse error")
     func parseErrorLabel() throws {
         let r = run("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > Q 0:0(0)")
