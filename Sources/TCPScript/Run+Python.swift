@@ -110,7 +110,16 @@ extension Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = ["-c", program]
-        let errors = Pipe()
+        // Standard error to a file, not a pipe: a block that writes more than a pipe holds must
+        // not stall while the runner waits for it to end.
+        let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("tcpkit-python-\(UUID().uuidString)").path
+        guard FileManager.default.createFile(atPath: errorPath, contents: nil), let errors = FileHandle(forWritingAtPath: errorPath) else {
+            throw .unsupported("line \(line): %{ }% block: no temporary file for python3's messages")
+        }
+        defer {
+            try? errors.close()
+            try? FileManager.default.removeItem(atPath: errorPath)
+        }
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -125,7 +134,7 @@ extension Run {
             process.waitUntilExit()
             throw failure(line, "%{ }% block did not finish within 10 seconds")
         }
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: FileManager.default.contents(atPath: errorPath) ?? Data(), as: UTF8.self)
         guard process.terminationStatus != 0 else { return }
         let lines = text.split(separator: "\n").map(String.init)
         let last = lines.last ?? "exit status \(process.terminationStatus)"

@@ -33,6 +33,8 @@ struct RunPythonTests {
                                         line: 9, "%{ }% block: assertion failed: assert tcpi_snd_mss == 1460, tcpi_snd_mss"))
         #expect(f.actual == "AssertionError: 1000")
         expectFail(passiveOpen + "+0 %{ 1/0 }%\n", line: 9, "%{ }% block: Python error")
+        // Much on standard error does not stall the run.
+        expectFail(passiveOpen + "+0 %{\nimport sys\nsys.stderr.write('x' * 1000000)\nassert False\n}%\n", line: 9, "assertion failed: assert False")
     }
 
     @Test("a name Python does not know makes the script UNSUPPORTED, naming it")
