@@ -3,9 +3,20 @@
 /// `//` and `/* */` are comments, numbers are decimal, hexadecimal (`0x1f`) or with a fraction
 /// (`.1`, `0.100`), `...` is one token, `--name[=value]` is an option line, `"..."` a string,
 /// `` `...` `` a shell command and `%{ ... }%` a code block.
+///
+/// Two additions of the forks are read here too: nplab's `#ifdef NAME` / `#ifndef NAME` /
+/// `#else` / `#endif` lines (a `#` first on its line; they may nest; the lines of a branch not
+/// taken are skipped whole, so the line numbers of what follows stay the file's), and packetdrill's
+/// `--define NAME=VALUE` (`-D`): a word that is a defined name, and not one of the language's own
+/// keywords, reads as its value: `"..."` a string, `` `...` `` a shell command, a value that is
+/// one token (a number) that token, otherwise a word. A name defined without a value only counts
+/// for `#ifdef`.
 struct Token: Sendable, Hashable {
     enum Kind: Sendable, Hashable {
         case integer(Int64)
+        /// Decimal digits that do not fit in 64 bits: a parse error where a number is wanted,
+        /// but a hex string as written where one is (`md5 0011...`).
+        case bigInteger(String)
         case hex(Int64)
         /// The text as written, so times convert to microseconds exactly.
         case float(String)
@@ -37,11 +48,32 @@ struct Lexer {
     private let bytes: [UInt8]
     private var i = 0
     private var line = 1
+    /// `--define` names and their values ("" for a name without one).
+    private var defines: [String: String]
+    /// The names the caller defined: a `--define=NAME=VALUE` line of the script does not change
+    /// them (packetdrill reads the command line after the script's options).
+    private let callerDefines: Set<String>
+    /// The open `#ifdef`/`#ifndef` lines, innermost last.
+    private var conditionals: [Conditional] = []
 
-    init(_ text: String) { bytes = Array(text.utf8) }
+    private struct Conditional {
+        var directive: String
+        var line: Int
+        /// Whether the enclosing branches are all taken.
+        var outerActive: Bool
+        /// Whether this branch is taken.
+        var active: Bool
+        var sawElse = false
+    }
 
-    static func tokenize(_ text: String) throws(ScriptParseError) -> [Token] {
-        var l = Lexer(text)
+    init(_ text: String, defines: [String: String] = [:]) {
+        bytes = Array(text.utf8)
+        self.defines = defines
+        callerDefines = Set(defines.keys)
+    }
+
+    static func tokenize(_ text: String, defines: [String: String] = [:]) throws(ScriptParseError) -> [Token] {
+        var l = Lexer(text, defines: defines)
         var out: [Token] = []
         while true {
             let t = try l.next()
@@ -94,15 +126,111 @@ struct Lexer {
                 }
                 continue
             }
+            if c == 35, atLineStart, let directive = directiveName() {   // "#ifdef NAME" ...
+                try conditional(directive)
+                continue
+            }
             break
         }
+    }
+
+    /// Whether only blanks stand between the start of the line and the current position.
+    private var atLineStart: Bool {
+        var j = i - 1
+        while j >= 0 {
+            let d = bytes[j]
+            if d == 10 { return true }
+            if d != 32 && d != 9 && d != 13 { return false }
+            j -= 1
+        }
+        return true
+    }
+
+    /// `ifdef`, `ifndef`, `else` or `endif` when the `#` at the current position begins one.
+    private func directiveName() -> String? {
+        var j = 1
+        while Lexer.isWordChar(peek(j)) { j += 1 }
+        let name = text(i + 1, i + j)
+        guard ["ifdef", "ifndef", "else", "endif"].contains(name) else { return nil }
+        return name
+    }
+
+    /// Reads one directive line (the `#` is at the current position), then skips every line of a
+    /// branch not taken, reading only the directives among them.
+    private mutating func conditional(_ directive: String) throws(ScriptParseError) {
+        try directiveLine(directive)
+        while let top = conditionals.last, !(top.outerActive && top.active) {
+            while let d = peek(), d != 10 { advance(1) }   // the rest of this line
+            guard peek() != nil else { return }            // EOF: next() reports the open #ifdef
+            advance(1)
+            var k = 0
+            while let d = peek(k), d == 32 || d == 9 || d == 13 { k += 1 }
+            if peek(k) == 35 {
+                advance(k)
+                if let inner = directiveName() { try directiveLine(inner) }
+            }
+        }
+    }
+
+    /// One `#ifdef NAME`, `#ifndef NAME`, `#else` or `#endif` line, up to its end.
+    private mutating func directiveLine(_ directive: String) throws(ScriptParseError) {
+        let directiveLine = line
+        advance(1 + directive.utf8.count)
+        // The rest of the line: a name after #ifdef/#ifndef, then only blanks or a comment.
+        func blanks(_ j: inout Int) { while let d = peek(j), d == 32 || d == 9 || d == 13 { j += 1 } }
+        var j = 0
+        blanks(&j)
+        var name = ""
+        if directive == "ifdef" || directive == "ifndef" {
+            let s = j
+            while Lexer.isWordChar(peek(j)) { j += 1 }
+            name = text(i + s, i + j)
+            guard !name.isEmpty else {
+                throw ScriptParseError(line: directiveLine, kind: .unexpected(expected: "a name after #\(directive)", found: restOfLine(from: j)))
+            }
+            blanks(&j)
+        }
+        if let d = peek(j), d != 10, !(d == 47 && (peek(j + 1) == 47 || peek(j + 1) == 42)) {
+            throw ScriptParseError(line: directiveLine, kind: .unexpected(expected: "the end of the #\(directive) line", found: restOfLine(from: j)))
+        }
+        advance(j)
+        let active = conditionals.last.map { $0.outerActive && $0.active } ?? true
+        switch directive {
+        case "ifdef", "ifndef":
+            let defined = defines[name] != nil
+            conditionals.append(Conditional(directive: "#\(directive) \(name)", line: directiveLine, outerActive: active,
+                                            active: directive == "ifdef" ? defined : !defined))
+        case "else":
+            guard var top = conditionals.popLast(), !top.sawElse else {
+                throw ScriptParseError(line: directiveLine, kind: .unbalancedConditional("#else without an open #ifdef or #ifndef, or a second #else"))
+            }
+            top.active.toggle()
+            top.sawElse = true
+            conditionals.append(top)
+        default:
+            guard conditionals.popLast() != nil else {
+                throw ScriptParseError(line: directiveLine, kind: .unbalancedConditional("#endif without #ifdef or #ifndef"))
+            }
+        }
+    }
+
+    private func restOfLine(from j: Int) -> String {
+        var k = j
+        while let d = peek(k), d != 10 { k += 1 }
+        let s = text(i + j, i + k).trimmingSpaces
+        return s.isEmpty ? "the end of the line" : "'\(s)'"
     }
 
     mutating func next() throws(ScriptParseError) -> Token {
         try skipTrivia()
         let start = i
         let startLine = line
-        guard let c = peek() else { return Token(kind: .eof, line: line, text: "") }
+        guard let c = peek() else {
+            if let open = conditionals.last {
+                throw ScriptParseError(line: open.line, kind: .unbalancedConditional("\(open.directive) without #endif"))
+            }
+            return Token(kind: .eof, line: line, text: "")
+        }
         func token(_ k: Token.Kind, _ length: Int) -> Token {
             let t = Token(kind: k, line: startLine, text: text(start, min(start + length, bytes.count)))
             advance(length)
@@ -127,6 +255,11 @@ struct Lexer {
                 if value.count >= 2, let f = value.first, f == "\"" || f == "'", value.last == f {
                     value = String(value.dropFirst().dropLast())
                 }
+                if name == "define", let eq = value.firstIndex(of: "="), eq != value.startIndex {
+                    // `--define=NAME=VALUE` in the script: for the lines after it.
+                    let symbol = String(value[..<eq])
+                    if !callerDefines.contains(symbol) { defines[symbol] = String(value[value.index(after: eq)...]) }
+                }
                 return token(.option(name: name, value: value), k)
             }
             return token(.option(name: name, value: nil), j)
@@ -134,7 +267,11 @@ struct Lexer {
         // Numbers and words: the longest match wins, ties in packetdrill's rule order
         // (float, integer, hex, word, then IPv4 address).
         if Lexer.isWordChar(c) || ((c == 45 || c == 46) && (Lexer.isDigit(peek(1)) || (c == 45 && peek(1) == 46 && Lexer.isDigit(peek(2))))) {
-            return try number(start: start, line: startLine)
+            let t = try number(start: start, line: startLine)
+            if case .word(let w) = t.kind, let value = defines[w], !value.isEmpty, !Lexer.keywords.contains(w) {
+                return Lexer.substitute(value, for: t)
+            }
+            return t
         }
         // "..." string
         if c == 34 {
@@ -238,7 +375,12 @@ struct Lexer {
         }
         if best == floatLength && best > 0 { return make(.float(raw)) }
         if best == intLength && best > 0 {
-            guard let v = Int64(raw) else { throw ScriptParseError(line: startLine, kind: .numberOutOfRange(raw)) }
+            guard let v = Int64(raw) else {
+                // Still one token: a hex string may be all digits; where a number is wanted the
+                // parser reports it out of range.
+                guard !negative, Lexer.isDigit(peek()) else { throw ScriptParseError(line: startLine, kind: .numberOutOfRange(raw)) }
+                return make(.bigInteger(raw))
+            }
             return make(.integer(v))
         }
         if best == hexLength && best > 0 {
@@ -249,6 +391,29 @@ struct Lexer {
         if best == ipv4Length && best > 0 { return make(.ipv4(raw)) }
         // Unreachable for the characters that lead here; report rather than trap.
         throw ScriptParseError(line: startLine, kind: .unexpectedCharacter(text(start, min(start + 1, bytes.count))))
+    }
+}
+
+extension Lexer {
+    /// packetdrill's keywords: a `--define` of one of these names does not change it.
+    static let keywords: Set<String> = [
+        "ack", "win", "urg", "mss", "wscale", "sackOK", "sack", "TS", "val", "ecr", "nop", "eol", "md5", "FO", "FOEXP",
+        "tos", "flowlabel", "ttl", "ect0", "ect1", "ect01", "noecn", "ce", "icmp", "udp", "ipv4", "ipv6", "gre", "GREv0",
+        "mpls", "mtu", "id", "inet_addr", "inet6_addr", "htons", "sa_family", "sin_port", "sin_addr", "msg_name", "msg_iov",
+        "msg_flags", "msg_control", "fd", "events", "revents", "onoff", "linger",
+    ]
+
+    /// The token a defined name reads as (packetdrill's lexer: `"v"` a string, `` `v` `` a
+    /// command, otherwise the value; here a value that is one token, such as a number, is that token).
+    static func substitute(_ value: String, for word: Token) -> Token {
+        var kind: Token.Kind = .word(value)
+        if value.count >= 2, let f = value.first, f == "\"" || f == "`", value.last == f {
+            let inner = String(value.dropFirst().dropLast())
+            kind = f == "\"" ? .string(inner) : .backQuoted(inner)
+        } else if let tokens = try? Lexer.tokenize(value), tokens.count == 2, !tokens[0].isEOF, tokens[0].text == value {
+            kind = tokens[0].kind
+        }
+        return Token(kind: kind, line: word.line, text: value)
     }
 }
 

@@ -99,8 +99,11 @@ final class Run {
         }
         for e in script.events {
             switch e.action {
-            case .code:
-                throw .unsupported("line \(e.line): %{ }% code blocks (Python assertions) are not supported")
+            case .code(let code):   // Run+Python.swift
+                if let name = Run.unfillableTCPInfoNames(code).first {
+                    throw .unsupported("line \(e.line): %{ }% block uses \(name), which TCPKit does not fill")
+                }
+                if Run.python == nil { throw .unsupported("line \(e.line): %{ }% blocks need python3, which is not on the PATH") }
             case .unsupportedPacket(let why):
                 throw .unsupported("line \(e.line): \(why)")
             case .command(let c):
@@ -267,7 +270,10 @@ final class Run {
             var new = settings
             if case .unsupported(let why) = new.apply(shell: c.text) { throw .unsupported("line \(c.line): \(why)") }
             try reconfigure(new, line: c.line, what: "`\(c.text)`")
-        case .code, .unsupportedPacket:
+        case .code(let code):
+            try waitForEvent(start, previous: previous, what: "code block", line: e.line)
+            try runPython(code, line: e.line)
+        case .unsupportedPacket:
             break   // rejected in prepare()
         }
     }

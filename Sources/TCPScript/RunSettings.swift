@@ -105,6 +105,8 @@ public struct RunSettings: Sendable {
             if o.name == "local_ip" { localIP = a; localGiven = true } else { remoteIP = a; remoteGiven = true }
         case "strict_segments":
             strictSegments = true
+        case "define":   // read by the lexer (ScriptParser.parse)
+            break
         default:
             notes.append("option --\(o.name)\(o.value.map { "=" + $0 } ?? "") ignored")
         }

@@ -223,6 +223,11 @@ public enum TCPOptionSpec: Sendable, Hashable, CustomStringConvertible {
         public init(left: UInt32, right: UInt32) { self.left = left; self.right = right }
     }
 
+    /// Two options are equal when their bytes on the wire are: `kind 2 05b4` is `mss 1460`, and
+    /// a name (`exp`, `md5`) is a spelling, not content.
+    public static func == (a: TCPOptionSpec, b: TCPOptionSpec) -> Bool { a.bytes == b.bytes }
+    public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
+
     /// The option kind on the wire (RFC 9293 §3.2 and the registry).
     public var kind: UInt8 {
         switch self {

@@ -28,6 +28,8 @@ public struct ScriptParseError: Error, Sendable, Hashable, CustomStringConvertib
         case commandWithoutTime
         /// Brackets nested deeper than the parser follows.
         case nestedTooDeeply
+        /// `#else`/`#endif` without an open `#ifdef`, or an `#ifdef` never closed (nplab).
+        case unbalancedConditional(String)
     }
     public var line: Int
     public var kind: Kind
@@ -37,7 +39,10 @@ public struct ScriptParseError: Error, Sendable, Hashable, CustomStringConvertib
         self.kind = kind
     }
 
-    public var description: String {
+    public var description: String { "line \(line): parse error: \(what)" }
+
+    /// What is wrong, without the line.
+    public var what: String {
         let what: String
         switch kind {
         case .unterminated(let s): what = "unterminated \(s)"
@@ -54,8 +59,9 @@ public struct ScriptParseError: Error, Sendable, Hashable, CustomStringConvertib
         case .windowRequiredForInbound: what = "window must be specified for inbound packets"
         case .commandWithoutTime: what = "a command in back quotes needs a time (only the first and last may go without)"
         case .nestedTooDeeply: what = "expressions nested too deeply"
+        case .unbalancedConditional(let s): what = s
         }
-        return "line \(line): parse error: \(what)"
+        return what
     }
 }
 
@@ -74,8 +80,10 @@ public struct ScriptParseError: Error, Sendable, Hashable, CustomStringConvertib
 /// The semantic checks packetdrill makes while parsing are made here too (ranges of values,
 /// `start:end(len)` consistency, `*` and ranges only on outbound packets, inbound windows).
 public enum ScriptParser {
-    public static func parse(_ text: String) throws(ScriptParseError) -> Script {
-        var p = Parser(tokens: try Lexer.tokenize(text))
+    /// `defines`: packetdrill's `--define NAME=VALUE` (`ScriptRunOptions.defines`): the names
+    /// `#ifdef` sees, and the values the names read as in the script.
+    public static func parse(_ text: String, defines: [String: String] = [:]) throws(ScriptParseError) -> Script {
+        var p = Parser(tokens: try Lexer.tokenize(text, defines: defines))
         return try p.script()
     }
 }
@@ -113,6 +121,8 @@ private struct Parser {
         case .integer(let v), .hex(let v):
             advance()
             return v
+        case .bigInteger(let digits):
+            throw ScriptParseError(line: tok.line, kind: .numberOutOfRange(digits))
         default:
             throw error(what)
         }
@@ -271,11 +281,19 @@ private struct Parser {
         }
         advance()
         var code: String?
-        if let w = tok.word, w != "mtu" { code = w; advance() }
+        if let w = tok.word, w != "mtu" && w != "id" { code = w; advance() }
         var mtu: UInt32?
         if tok.word == "mtu" {
             advance()
             mtu = UInt32(try integer("ICMP MTU", in: 0...Int64(UInt32.max)))
+        }
+        if tok.word == "id" {   // opt_icmp_echo_id
+            advance()
+            _ = try integer("ICMP echo id", in: 0...65535)
+        }
+        if tok.isPunct("["), let w = peek(1).word, w == "udp" || w == "raw" {
+            skipLine(line)
+            return .unsupportedPacket("an icmp line quoting a \(w) packet is not supported (TCP only)")
         }
         guard tok.isPunct("[") else {
             skipLine(line)
@@ -319,6 +337,16 @@ private struct Parser {
         if let w = tok.word, w == "udp" || w == "icmp" {
             skipLine(line)
             return .unsupportedPacket("\(w) packets are not supported (TCP only)")
+        }
+        // AccECN's ACE counter with the flags (`S.5`, `.2`; packetdrill's ack_and_ace): Accurate
+        // ECN is not modelled, so the script is UNSUPPORTED rather than unreadable.
+        if case .float(let f) = tok.kind, f.hasPrefix(".") {
+            skipLine(line)
+            return .unsupportedPacket("AccECN flags ('\(f)'): Accurate ECN is not supported")
+        }
+        if let w = tok.word, case .float(let f) = peek(1).kind, f.hasPrefix(".") {
+            skipLine(line)
+            return .unsupportedPacket("AccECN flags ('\(w)\(f)'): Accurate ECN is not supported")
         }
         let (flagsText, flags) = try self.flags()
         let start = try integer("start sequence number")
@@ -440,7 +468,7 @@ private struct Parser {
         var text: String
         switch tok.kind {
         case .word(let w): text = w
-        case .integer: text = tok.text
+        case .integer, .bigInteger: text = tok.text
         case .hex: text = String(tok.text.dropFirst(2))
         default: return []
         }
@@ -458,6 +486,7 @@ private struct Parser {
 
     mutating func tcpOption() throws(ScriptParseError) -> TCPOptionSpec {
         let line = tok.line
+        if let generic = try genericTCPOption() { return generic }
         guard let w = tok.word else { throw error("a TCP option (mss, wscale, sackOK, sack, TS, nop, eol...)") }
         advance()
         switch w {
@@ -496,8 +525,43 @@ private struct Parser {
             guard data.count <= 38 else { throw ScriptParseError(line: line, kind: .valueOutOfRange(field: "\(w) length", value: String(data.count))) }
             return .other(kind: kind, data: data, name: w)
         default:
-            throw ScriptParseError(line: line, kind: .unexpected(expected: "a TCP option (mss, wscale, sackOK, sack, TS, nop, eol, md5, FO, FOEXP)", found: "'\(w)'"))
+            throw ScriptParseError(line: line, kind: .unexpected(expected: "a TCP option (mss, wscale, sackOK, sack, TS, nop, eol, md5, FO, FOEXP, exp, kind N)", found: "'\(w)'"))
         }
+    }
+
+    /// Option spellings beyond packetdrill's named ones: `exp HEX` (kind 254, RFC 6994's shared
+    /// experimental kind, its data as written, ExID first), and any kind by number, `kind N [HEX]`
+    /// or `N [HEX]` (the data in hex; kinds 0 and 1 take none). nil when the option is none of these.
+    mutating func genericTCPOption() throws(ScriptParseError) -> TCPOptionSpec? {
+        let line = tok.line
+        let kind: UInt8
+        var name = ""
+        switch tok.kind {
+        case .integer, .hex, .bigInteger:
+            kind = UInt8(try integer("TCP option kind", in: 0...255))
+        case .word("kind"):
+            advance()
+            kind = UInt8(try integer("TCP option kind", in: 0...255))
+        case .word("exp"):
+            advance()
+            kind = 254
+            name = "exp"
+        default:
+            return nil
+        }
+        var data: [UInt8] = []
+        switch tok.kind {
+        case .word, .integer, .hex, .bigInteger:
+            guard let blob = hexBlob() else { throw ScriptParseError(line: line, kind: .valueOutOfRange(field: "TCP option \(kind) hex string", value: "odd length or not hex")) }
+            data = blob
+        default: break
+        }
+        if kind <= 1 {
+            guard data.isEmpty else { throw ScriptParseError(line: line, kind: .valueOutOfRange(field: "TCP option \(kind) data", value: "\(data.count) bytes (kinds 0 and 1 are one byte)")) }
+            return kind == 0 ? .eol : .nop
+        }
+        guard data.count <= 38 else { throw ScriptParseError(line: line, kind: .valueOutOfRange(field: "TCP option \(kind) length", value: String(data.count))) }
+        return .other(kind: kind, data: data, name: name)
     }
 
     // MARK: System calls
@@ -572,6 +636,8 @@ private struct Parser {
         case .integer(let v), .hex(let v):
             advance()
             return .integer(v)
+        case .bigInteger(let digits):
+            throw ScriptParseError(line: tok.line, kind: .numberOutOfRange(digits))
         case .string(var s):
             advance()
             while case .string(let more) = tok.kind {   // "a" "b" concatenates

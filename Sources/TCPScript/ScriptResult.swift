@@ -9,13 +9,26 @@ public struct ScriptFailure: Sendable, Hashable, CustomStringConvertible {
     public var message: String
     public var expected: String?
     public var actual: String?
+    /// Whose failure it is: the engine's behaviour (every FAIL of a script that ran), or the
+    /// runner's own, a script it could not parse or read; a report counts these apart.
+    public var cause: Cause
 
-    public init(line: Int, lineText: String, message: String, expected: String? = nil, actual: String? = nil) {
+    public enum Cause: String, Sendable, Hashable {
+        case behaviour
+        /// The script is not in the language the parser reads; `message` begins "parse error".
+        case parseError = "parse error"
+        /// The file could not be read.
+        case unreadable
+    }
+
+    public init(line: Int, lineText: String, message: String, expected: String? = nil, actual: String? = nil,
+                cause: Cause = .behaviour) {
         self.line = line
         self.lineText = lineText
         self.message = message
         self.expected = expected
         self.actual = actual
+        self.cause = cause
     }
 
     public var description: String {

@@ -27,15 +27,18 @@ import TCPWire
 ///
 /// The matcher for outbound packets is tolerant by default (see `OutboundMatch`).
 public enum ScriptRunner {
-    /// Parses and runs a script. A parse error is a FAIL at its line.
+    /// Parses and runs a script. A parse error is a FAIL at its line whose `cause` is
+    /// `.parseError` (the message begins "parse error"), so that a report tells it from a FAIL of
+    /// the engine's behaviour.
     public static func run(source: String, options: ScriptRunOptions = ScriptRunOptions()) -> ScriptResult {
         let script: Script
         do {
-            script = try ScriptParser.parse(source)
+            script = try ScriptParser.parse(source, defines: options.defines)
         } catch {
             let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
             let text = error.line >= 1 && error.line <= lines.count ? String(lines[error.line - 1]).trimmingSpaces : ""
-            return ScriptResult(outcome: .fail(ScriptFailure(line: error.line, lineText: text, message: error.description)),
+            return ScriptResult(outcome: .fail(ScriptFailure(line: error.line, lineText: text, message: "parse error: " + error.what,
+                                                             cause: .parseError)),
                                 notes: [], timeline: nil)
         }
         return run(script: script, source: source, options: options)

@@ -3,7 +3,8 @@ import TCPTrace
 
 /// Runs script files and directories and writes what `tcpkit script run` prints: one line per
 /// script (PASS, FAIL with the script line and the expected and actual segment or call, or
-/// UNSUPPORTED with the reason), and finally `N passed, N failed, N unsupported`.
+/// UNSUPPORTED with the reason), then the folder table and the most frequent reasons
+/// (`ScriptReport`), and finally `N passed, N failed, N unsupported`.
 public enum ScriptSuite {
     public struct Totals: Sendable, Hashable {
         public var passed = 0
@@ -38,7 +39,8 @@ public enum ScriptSuite {
     /// Runs one file.
     public static func run(file path: String, options: ScriptRunOptions) -> ScriptResult {
         guard let data = FileManager.default.contents(atPath: path) else {
-            return ScriptResult(outcome: .fail(ScriptFailure(line: 0, lineText: "", message: "cannot read \(path)")), notes: [], timeline: nil)
+            return ScriptResult(outcome: .fail(ScriptFailure(line: 0, lineText: "", message: "cannot read \(path)", cause: .unreadable)),
+                                notes: [], timeline: nil)
         }
         return ScriptRunner.run(source: String(decoding: data, as: UTF8.self), options: options)
     }
@@ -69,18 +71,45 @@ public enum ScriptSuite {
     /// Runs every script named by `paths`, writing the report line by line; returns the totals.
     public static func run(paths: [String], strict: Bool = false, verbose: Bool = false, width: Int? = nil,
                            write: (String) -> Void) -> Totals {
+        var options = ScriptRunOptions(strict: strict)
+        options.recordTimeline = verbose
+        let t = run(paths: paths, options: options, verbose: verbose, width: width, write: write).totals
         var totals = Totals()
-        let options = ScriptRunOptions(strict: strict, recordTimeline: verbose)
-        for path in collect(paths) {
-            let result = run(file: path, options: options)
-            switch result.outcome {
-            case .pass: totals.passed += 1
-            case .fail: totals.failed += 1
-            case .unsupported: totals.unsupported += 1
-            }
-            for line in report(path: path, result: result, verbose: verbose, width: width) { write(line) }
-        }
-        write(totals.summary)
+        totals.passed = t.passed
+        totals.failed = t.failed
+        totals.unsupported = t.unsupported
         return totals
+    }
+
+    /// Runs every script named by `paths` with `options`; `write` receives the per-script lines as
+    /// each script ends, then `ScriptReport.summaryLines()`. Returns the report (for `json()` or
+    /// `markdown(title:)`).
+    @discardableResult
+    public static func run(paths: [String], options: ScriptRunOptions, verbose: Bool = false, width: Int? = nil,
+                           write: (String) -> Void = { _ in }) -> ScriptReport {
+        var report = ScriptReport()
+        for (path, display, folder) in collectForReport(paths) {
+            let result = run(file: path, options: options)
+            report.entries.append(ScriptReport.Entry(path: path, displayPath: display, folder: folder, outcome: result.outcome))
+            for line in self.report(path: path, result: result, verbose: verbose, width: width) { write(line) }
+        }
+        report.summaryLines().forEach(write)
+        return report
+    }
+
+    /// `collect(paths)`, each with the path and the folder a report shows: relative to the
+    /// directory when `paths` is one directory, otherwise as collected.
+    static func collectForReport(_ paths: [String]) -> [(path: String, display: String, folder: String)] {
+        var isDirectory: ObjCBool = false
+        var root: String?
+        if paths.count == 1, FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory), isDirectory.boolValue {
+            root = paths[0].hasSuffix("/") ? paths[0] : paths[0] + "/"
+        }
+        return collect(paths).map { path in
+            var display = path
+            if let root, path.hasPrefix(root) { display = String(path.dropFirst(root.count)) }
+            let folder = (display as NSString).deletingLastPathComponent
+            return (path, display, folder.isEmpty ? "." : folder)
+        }
     }
 }

@@ -13,10 +13,12 @@
 // - `ScriptSuite` runs files and directories and prints what `tcpkit script run` prints.
 //
 // Where this differs from packetdrill (run.c, run_packet.c, run_system_call.c), by design:
-// - No kernel, tun device, shell or Python: shell lines are understood only when they set a known
-//   TCP setting; `%{ }%` blocks, unknown shell lines, system calls and socket options outside the
-//   supported set make a script UNSUPPORTED (checked before the run, so the verdict does not
-//   depend on how far the run gets).
+// - No kernel, tun device or shell: shell lines are understood only when they set a known TCP
+//   setting; unknown shell lines, system calls and socket options outside the supported set make
+//   a script UNSUPPORTED (checked before the run, so the verdict does not depend on how far the run
+//   gets). `%{ }%` blocks run in python3 with the socket under test's tcp_info (Run+Python.swift)
+//   at the block's instant, where packetdrill runs them all at the end with the values of theirs;
+//   a `tcpi_` name TCPKit does not fill makes the script UNSUPPORTED before the run.
 // - Time is virtual, so there is no scheduling noise: a packet is sent at exactly the instant the
 //   engine decides to send it. The tolerance still applies, as written in the script.
 // - Inbound sequence numbers are injected as written (the live remote ISN is the script's), so

@@ -39,7 +39,23 @@ struct SuiteTests {
         #expect(lines[4].hasPrefix("    expected") && lines[4].hasSuffix("actual"))
         #expect(lines[5].contains("R. 0:0(0) ack 2 at 0.000000") && lines[5].contains("R. 0:0(0) ack 1 win 0 at 0.000000"))
         #expect(lines[6] == "FAIL         /no/such/file.pkt: cannot read /no/such/file.pkt")
-        #expect(lines.count == 8)
+        // Then the folder table (folders as given: more than one path was), the reasons, the totals.
+        let w = max(6, dir.count + 4)
+        func row(_ name: String, _ counts: String) -> String { name + String(repeating: " ", count: w - name.count) + counts }
+        let folders: [(String, String)] = [
+            ("/no/such", "       0       1            0             0"),
+            (dir, "       1       0            1             0"),
+            (dir + "/sub", "       0       1            0             0"),
+        ]
+        var expected: [String] = ["", row("folder", "  passed  failed  unsupported  parse errors")]
+        expected += folders.sorted { $0.0 < $1.0 }.map { row($0.0, $0.1) }
+        expected.append(row("all", "       1       2            1             0"))
+        expected += ["", "most frequent FAIL reasons (\(ScriptReport.normalization)):",
+                     "    1  cannot read PATH", "    1  outbound packet: ack: expected N, actual N", ""]
+        expected += ["most frequent UNSUPPORTED reasons (\(ScriptReport.normalization)):",
+                     "    1  shell command `../common/defaults.sh` is not a setting TCPKit knows", ""]
+        expected.append("1 passed, 2 failed, 1 unsupported")
+        #expect(Array(lines[7...]) == expected)
     }
 
     @Test("--verbose adds the notes and the ladder diagram of the run")
