@@ -91,6 +91,11 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// §3.10.7.1: all but RSTs, the default). FreeBSD's net.inet.tcp.blackhole deliberately departs
     /// from it to hide closed ports from scans: 1 drops SYNs silently, 2 every segment.
     public var closedPortResets: ClosedPortResets = .all
+    /// Drop every segment that carries both SYN and FIN, unanswered and counted as `.synFIN`
+    /// (FreeBSD's net.inet.tcp.drop_synfin, against stack fingerprinting). RFC 9293 does not
+    /// forbid the combination, so off by default: a SYN+FIN opens a connection whose FIN is
+    /// processed after the SYN (§3.10.7.2).
+    public var dropSYNFIN: Bool = false
     /// RFC 1337: ignore RST in TIME-WAIT.
     public var ignoreRSTInTimeWait: Bool = true
     /// RFC 1122 §4.2.2.13 / RFC 6191: a SYN with a higher sequence number may end TIME-WAIT and open

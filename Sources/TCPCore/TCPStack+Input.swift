@@ -53,6 +53,10 @@ extension TCPStack {
             drop(.notOurAddress, now, nil, seg)
             return
         }
+        if configuration.dropSYNFIN, seg.header.flags.contains([.syn, .fin]) {
+            drop(.synFIN, now, known.map { id(ofSlot: $0) }, seg)
+            return
+        }
         if let i = known {
             let c = take(i)
             let cid = id(ofSlot: i)

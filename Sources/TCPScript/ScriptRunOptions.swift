@@ -1,3 +1,4 @@
+import TCPCore
 import TCPTrace
 
 /// How a script run is carried out.
@@ -9,10 +10,19 @@ public struct ScriptRunOptions: Sendable, Hashable {
     public var recordTimeline: Bool
     /// Seed of the stack's randomness (ISNs, ephemeral ports).
     public var seed: UInt64
+    /// Whose defaults the run starts from; nil: chosen from the script's own setting names
+    /// (`net.ipv4.*` Linux, `net.inet.*` / `kern.ipc.*` FreeBSD, none TCPKit's).
+    public var profile: TCPConfiguration.Profile?
+    /// The script's directory: its shell commands run from there (packetdrill runs scripts from
+    /// their directory), so script files they name are found from it. `ScriptSuite` sets it.
+    public var scriptDirectory: String?
 
-    public init(strict: Bool = false, recordTimeline: Bool = false, seed: UInt64 = 1) {
+    public init(strict: Bool = false, recordTimeline: Bool = false, seed: UInt64 = 1,
+                profile: TCPConfiguration.Profile? = nil, scriptDirectory: String? = nil) {
         self.strict = strict
         self.recordTimeline = recordTimeline
         self.seed = seed
+        self.profile = profile
+        self.scriptDirectory = scriptDirectory
     }
 }

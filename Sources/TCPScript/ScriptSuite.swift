@@ -1,4 +1,5 @@
 import Foundation
+import TCPCore
 import TCPTrace
 
 /// Runs script files and directories and writes what `tcpkit script run` prints: one line per
@@ -40,6 +41,8 @@ public enum ScriptSuite {
         guard let data = FileManager.default.contents(atPath: path) else {
             return ScriptResult(outcome: .fail(ScriptFailure(line: 0, lineText: "", message: "cannot read \(path)")), notes: [], timeline: nil)
         }
+        var options = options
+        if options.scriptDirectory == nil { options.scriptDirectory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent }
         return ScriptRunner.run(source: String(decoding: data, as: UTF8.self), options: options)
     }
 
@@ -67,10 +70,11 @@ public enum ScriptSuite {
     }
 
     /// Runs every script named by `paths`, writing the report line by line; returns the totals.
+    /// `profile`: whose defaults every run starts from (nil: chosen per script from its settings).
     public static func run(paths: [String], strict: Bool = false, verbose: Bool = false, width: Int? = nil,
-                           write: (String) -> Void) -> Totals {
+                           profile: TCPConfiguration.Profile? = nil, write: (String) -> Void) -> Totals {
         var totals = Totals()
-        let options = ScriptRunOptions(strict: strict, recordTimeline: verbose)
+        let options = ScriptRunOptions(strict: strict, recordTimeline: verbose, profile: profile)
         for path in collect(paths) {
             let result = run(file: path, options: options)
             switch result.outcome {

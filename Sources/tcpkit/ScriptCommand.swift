@@ -1,4 +1,5 @@
 import ArgumentParser
+import TCPCore
 import TCPScript
 import TCPSim
 import TCPTrace
@@ -36,6 +37,9 @@ struct ScriptRunCommand: ParsableCommand, OutputCommand {
     @Flag(help: "Check TCP options in their order, windows always, and that no packet goes unmatched.")
     var strict = false
 
+    @Option(help: ArgumentHelp("Whose defaults the runs start from: linux, freebsd or tcpkit (default: chosen per script from its settings, net.ipv4.* Linux, net.inet.* or kern.ipc.* FreeBSD, none TCPKit's).", valueName: "profile"))
+    var profile: TCPConfiguration.Profile?
+
     static let defaultFormat = OutputFormat.text
     static let formatHelp = "text: the report (with --verbose, each run's ladder). jsonl, mermaid, svg or html: the picture of one script's run, as `tcpkit scenario` draws it; the report then goes to standard error."
     @OptionGroup var out: OutputOptions<ScriptRunCommand>
@@ -55,14 +59,14 @@ struct ScriptRunCommand: ParsableCommand, OutputCommand {
         if out.format != .text { return try drawOne() }
         if out.output != nil {
             var text = ""
-            let totals = ScriptSuite.run(paths: paths, strict: strict, verbose: verbose, width: width) { text += $0 + "\n" }
+            let totals = ScriptSuite.run(paths: paths, strict: strict, verbose: verbose, width: width, profile: profile) { text += $0 + "\n" }
             try out.write(text)
             FileOutput.standardError.line(totals.summary)
             if totals.failed > 0 { throw ExitCode(1) }
             return
         }
         let totals = ScriptSuite.run(paths: paths, strict: strict, verbose: verbose,
-                                     width: LadderWidth.columns(width, fd: 1, toFile: false)) { line in
+                                     width: LadderWidth.columns(width, fd: 1, toFile: false), profile: profile) { line in
             print(line)
         }
         fflush(nil)
@@ -73,7 +77,7 @@ struct ScriptRunCommand: ParsableCommand, OutputCommand {
     /// (or `--output`); its PASS/FAIL/UNSUPPORTED report and the totals line on standard error.
     private func drawOne() throws {
         let path = ScriptSuite.collect(paths)[0]
-        let result = ScriptSuite.run(file: path, options: ScriptRunOptions(strict: strict, recordTimeline: true))
+        let result = ScriptSuite.run(file: path, options: ScriptRunOptions(strict: strict, recordTimeline: true, profile: profile))
         ScriptSuite.report(path: path, result: result, verbose: false).forEach(FileOutput.standardError.line)
         var totals = ScriptSuite.Totals()
         switch result.outcome {
