@@ -67,7 +67,8 @@ extension TCPConfiguration {
     ///   retransmissions; net.inet.tcp.syncache.rexmtlimit 3 SYN-ACK retransmissions;
     /// - buffers: net.inet.tcp.recvspace 65536 and sendspace 32768, auto-tuned up to
     ///   recvbuf_max and sendbuf_max (2 MiB), which kern.ipc.maxsockbuf (2 MiB) also bounds: the
-    ///   window scale in a SYN is 6;
+    ///   window scale in a SYN is 6; once established the receive buffer is rounded up to whole
+    ///   segments (`receiveBufferRoundedToMSS`);
     /// - delayed ACKs from the first segment (no quick-ACK mode), delacktime 40 ms;
     /// - no RACK and no TLP (those belong to the `rack` stack, not the default one);
     /// - no packetization-layer MTU probing (net.inet.tcp.pmtud_blackhole_detection 0);
@@ -83,6 +84,7 @@ extension TCPConfiguration {
         c.synAckRetries = 3
         c.receiveBuffer = .autoTuned(initial: 65_536, maximum: 2_097_152)
         c.sendBuffer = .autoTuned(initial: 32_768, maximum: 2_097_152)
+        c.receiveBufferRoundedToMSS = true
         c.quickACKSegments = 0
         c.rack = false
         c.tailLossProbe = false

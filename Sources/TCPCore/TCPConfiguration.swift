@@ -37,6 +37,11 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// never dropped, but no buffer grows while growing would pass this; each refusal counts in
     /// `TCPStatistics.bufferGrowthsRefused`. 256 MiB.
     public var bufferMemoryLimit: Int = 256 * 1024 * 1024
+    /// Once the handshake completes, round the receive buffer up to a whole number of send-MSS
+    /// segments (FreeBSD's tcp_mss(), so that the window holds whole segments); the larger size is
+    /// what `TCPInfo.receiveBufferBytes` (and SO_RCVBUF) then shows. Off by default (Linux and
+    /// TCPKit keep the size set); on in `TCPConfiguration.freeBSD`.
+    public var receiveBufferRoundedToMSS: Bool = false
     /// The most the receive buffer may become: the window scale is chosen for it at SYN time.
     public var receiveBufferLimit: Int { receiveBuffer.maximum }
     /// The most the send buffer may become.

@@ -263,6 +263,7 @@ extension TCPStack {
         // (Linux waits for a second retransmission before it does this.)
         if c.retries > 0 || synTimedOut { c.cwnd = c.sendMSS }
         c.retries = 0
+        if configuration.receiveBufferRoundedToMSS { roundReceiveBufferToMSS(&c) }
         emit(.established(id), now)
         if c.finQueued && c.state == .established {
             // A CLOSE issued in SYN-RECEIVED (RFC 9293 §3.10.4) now takes effect.

@@ -51,8 +51,16 @@ extension RunSettings {
             if p.connector == .and && status != 0 { continue }
             if p.connector == .or && status == 0 { continue }
             var input: ShellOutput? = nil
-            for (k, c) in p.commands.enumerated() {
-                let last = k == p.commands.count - 1
+            var commands = p.commands
+            // `! PIPELINE`: the status negated.
+            let negated = commands[0].words.first == "!"
+            if negated {
+                commands[0].words.removeFirst()
+                if commands[0].words.isEmpty { return .unsupported("shell command `\(text.trimmingSpaces)`: `!` without a command") }
+            }
+            defer { if negated { status = status == 0 ? 1 : 0 } }
+            for (k, c) in commands.enumerated() {
+                let last = k == commands.count - 1
                 switch command(c, input: input, piped: !last, host: host, depth: depth) {
                 case .unsupported(let why):
                     return .unsupported(why)

@@ -12,7 +12,13 @@ struct ShellCommandLine: Equatable {
             a.words == b.words && a.redirections.map(\.fd) == b.redirections.map(\.fd)
                 && a.redirections.map(\.target) == b.redirections.map(\.target)
         }
-        var text: String { words.joined(separator: " ") }
+        /// The command as written (quotes and expansions resolved).
+        var text: String {
+            (words + redirections.map { r in
+                let fd = r.fd == 1 ? "" : r.fd == -1 ? "&" : String(r.fd)
+                return r.target.hasPrefix("&") ? fd + ">" + r.target : fd + "> " + r.target
+            }).joined(separator: " ")
+        }
     }
     /// How a pipeline joins the one before it.
     enum Connector: String, Equatable { case sequence = ";", and = "&&", or = "||" }
