@@ -18,6 +18,16 @@ extension TCPStack {
         public var receiveQueue: Int
         /// The connection's handle (nil for a listener).
         public var connection: ConnectionID?
+
+        public init(state: TCPState, local: SocketAddress, remote: SocketAddress?, sendQueue: Int, receiveQueue: Int,
+                    connection: ConnectionID?) {
+            self.state = state
+            self.local = local
+            self.remote = remote
+            self.sendQueue = sendQueue
+            self.receiveQueue = receiveQueue
+            self.connection = connection
+        }
     }
 
     /// Listeners first (in the order they were opened), then connections ordered by local and
