@@ -26,13 +26,19 @@ extension Run {
         ShellHost(table: stack?.socketTable() ?? [], ipv6: settings.ipv6)
     }
 
+    /// Records what the conditions of `RunSettings.ConditionalFeature` look for: F-RTO (RFC 5682
+    /// §2) acts on the ACKs that arrive after a retransmission timeout, not on the timeout itself.
+    func noteConditions(after p: PacketSpec) {
+        if p.flags.contains(.ack), let s = stack, s.statistics.retransmissionTimeouts > 0 { ackAfterRTO = true }
+    }
+
     /// A setting honoured on condition (`RunSettings.ConditionalFeature`) whose behaviour came
     /// into play in this run: the reason a FAIL becomes UNSUPPORTED.
     func conditionalFeatureInPlay() -> String? {
         for f in settings.conditionalFeatures {
             switch f.trigger {
             case .retransmissionTimeout:
-                if let s = stack, s.statistics.retransmissionTimeouts > 0 { return f.reason }
+                if ackAfterRTO { return f.reason }
             case .runLongerThan(let d):
                 if now.nanoseconds > d.nanoseconds { return f.reason }
             }

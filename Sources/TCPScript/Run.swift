@@ -30,6 +30,8 @@ final class Run {
     /// (script time, line) of every event run so far.
     var history: [(time: Int64, line: Int)] = []
     var transmitBuffer = [UInt8](repeating: 0, count: 65_600)
+    /// An ACK arrived after a retransmission timeout (where F-RTO would act; Run+Profile.swift).
+    var ackAfterRTO = false
 
     static let maxSteps = 5_000_000
     /// Tolerances beyond a day mean "any time" and keep the arithmetic far from overflow.
@@ -72,7 +74,9 @@ final class Run {
                 outcome = .unsupported(r)
             }
         }
-        if case .fail = outcome, let why = conditionalFeatureInPlay() { outcome = .unsupported(why) }
+        if case .fail(let f) = outcome, let why = conditionalFeatureInPlay() {
+            outcome = .unsupported("\(why) (the difference, at line \(f.line): \(f.message))")
+        }
         collectTrace()
         if options.recordTimeline {
             recorder.timeline.labels["remote"] = settings.remoteIP.description + " (the script)"
@@ -261,6 +265,7 @@ final class Run {
         case .packet(let p) where p.direction == .inbound:
             try waitForEvent(start, previous: previous, what: "inbound packet", line: e.line)
             try inject(p, line: e.line)
+            noteConditions(after: p)
         case .packet(let p):
             try expectOutbound(p, event: e, start: start, end: end, previous: previous)
         case .syscall(let s):

@@ -35,7 +35,7 @@ extension RunSettings {
     /// (the difference may be the missing feature's), not FAIL.
     struct ConditionalFeature: Sendable, Equatable {
         enum Trigger: Sendable, Equatable {
-            /// A retransmission timeout fired (F-RTO acts after one).
+            /// A retransmission timeout fired and an ACK arrived after it (where F-RTO acts).
             case retransmissionTimeout
             /// The run went on longer than this (a windowed filter would have forgotten).
             case runLongerThan(Duration)
@@ -64,7 +64,7 @@ extension RunSettings {
             // spurious timeout. TCPKit lacks it: honoured until an RTO fires.
             guard let n = int(), (0...2).contains(n) else { return bad() }
             conditionalFeatures.removeAll { $0.trigger == .retransmissionTimeout }
-            if n != 0 { conditional(.retransmissionTimeout, "\(name)=\(v): F-RTO (RFC 5682) is not implemented, and the run had a retransmission timeout") }
+            if n != 0 { conditional(.retransmissionTimeout, "\(name)=\(v): F-RTO (RFC 5682) is not implemented, and an ACK arrived after a retransmission timeout") }
         case "net.ipv4.tcp_fack":
             guard int() != nil else { return bad() }
             return honoured("FACK was removed from Linux (4.15, replaced by RACK); the setting has no effect there either")
