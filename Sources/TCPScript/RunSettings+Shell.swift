@@ -103,7 +103,12 @@ extension RunSettings {
         }
         switch name {
         case "sysctl":
-            return sysctl(Array(words.dropFirst()), command: c.text)
+            let result = sysctl(Array(words.dropFirst()), command: c.text)
+            // Reading a value back (`sysctl -n NAME | grep V`): TCPKit does not print settings.
+            if piped, case .status = result, words.dropFirst().contains(where: { !$0.hasPrefix("-") && !$0.contains("=") }) {
+                return .status(0, .unknown("shell command `\(c.text)`: reading a setting's value back is not emulated"))
+            }
+            return result
         case "echo":
             var args = Array(words.dropFirst())
             if args.first == "-n" { args.removeFirst() }

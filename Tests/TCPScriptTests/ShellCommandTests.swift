@@ -110,6 +110,7 @@ struct ShellCommandTests {
         #expect(s.apply(shell: "ethtool -K tun0 tso on").contains("tso on") == true)
         #expect(s.apply(shell: "nstat | grep TcpExtOutOfWindowIcmps > /dev/null").contains("nstat") == true)
         #expect(s.apply(shell: "/bin/rm -f /tmp/testfile").contains("`rm` is not a command") == true)
+        #expect(s.apply(shell: "sysctl -n net.ipv4.tcp_sack | grep -x 1").contains("reading a setting's value back"))
         #expect(s.apply(shell: "false") == .failed("shell command `false` exited with status 1"))
         #expect(s.apply(shell: "false || true") == .applied)
         #expect(s.apply(shell: "true && false") != .applied)
