@@ -247,8 +247,10 @@ struct ArithmeticParser {
             switch op {
             case "*": v = v &* r
             default:
-                guard r != 0 else { return nil }
-                v = op == "/" ? v / r : v % r
+                // Division by zero is an error, as in the shell; Int64.min / -1 would overflow.
+                let (q, overflow) = op == "/" ? v.dividedReportingOverflow(by: r) : v.remainderReportingOverflow(dividingBy: r)
+                guard r != 0, !overflow else { return nil }
+                v = q
             }
         }
         return v

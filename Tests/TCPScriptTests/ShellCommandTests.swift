@@ -35,7 +35,29 @@ struct ShellCommandLineTests {
         #expect(eval("1 << 20") == 1_048_576)
         #expect(eval("-5 + 0x10") == 11)
         #expect(eval("1/0") == nil)
+        #expect(eval("(-9223372036854775807-1)/-1") == nil)
         #expect(eval("2 +") == nil)
+    }
+}
+
+@Suite("Shell commands: arbitrary text")
+struct ShellFuzzTests {
+    @Test("arbitrary command text gives an outcome (applied, UNSUPPORTED or a failed status), never a trap")
+    func arbitrary() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["sysctl", " -q", " -e", " net.ipv4.tcp_sack=", "1", "0x", "\"", "'", "$((", "))", "$(", "${", "}", "$PPID",
+                      " | ", " || ", " && ", ";", "\n", "\\\n", " > ", "2>&1", "&>", " /dev/null", "#", "!", "grep", " -c",
+                      " ss -tan", " state ", "established", "sockstat -4 -P tcp -s", "echo ", "/proc/sys/net/ipv4/tcp_sack",
+                      "ip route change 1.2.3.4 advmss ", "tc qdisc add dev tun0 root ", "pfifo", "(", ")", "*", "/", "-", "%",
+                      "9223372036854775807", "<<", "64", " set_sysctls.py /proc/sys/", "=", " ", "\t", "&"]
+        for _ in 0..<3000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...12, using: &rng) { text += pieces.randomElement(using: &rng)! }
+            var s = RunSettings()
+            switch s.apply(shell: text, host: ShellHost(table: [], ipv6: false)) {
+            case .applied, .unsupported, .failed: break
+            }
+        }
     }
 }
 
