@@ -43,4 +43,5 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
     case icmpMTUNotSmaller = "icmp-mtu-not-smaller" // RFC 1191 §6.1: Fragmentation Needed / Packet Too Big not below the segment size in use
     case invalidSourceAddress = "invalid-source-address"  // RFC 9293 MUST-63: from an unspecified, broadcast or multicast address
     case broadcastDestination = "broadcast-destination"   // RFC 9293 MUST-57: to a broadcast or multicast address
+    case synFIN = "syn-fin"                      // SYN and FIN together, with `dropSYNFIN` (FreeBSD drop_synfin)
 }

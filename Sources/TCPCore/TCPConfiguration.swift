@@ -37,6 +37,11 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// never dropped, but no buffer grows while growing would pass this; each refusal counts in
     /// `TCPStatistics.bufferGrowthsRefused`. 256 MiB.
     public var bufferMemoryLimit: Int = 256 * 1024 * 1024
+    /// Once the handshake completes, round the receive buffer up to a whole number of send-MSS
+    /// segments (FreeBSD's tcp_mss(), so that the window holds whole segments); the larger size is
+    /// what `TCPInfo.receiveBufferBytes` (and SO_RCVBUF) then shows. Off by default (Linux and
+    /// TCPKit keep the size set); on in `TCPConfiguration.freeBSD`.
+    public var receiveBufferRoundedToMSS: Bool = false
     /// The most the receive buffer may become: the window scale is chosen for it at SYN time.
     public var receiveBufferLimit: Int { receiveBuffer.maximum }
     /// The most the send buffer may become.
@@ -91,6 +96,11 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// §3.10.7.1: all but RSTs, the default). FreeBSD's net.inet.tcp.blackhole deliberately departs
     /// from it to hide closed ports from scans: 1 drops SYNs silently, 2 every segment.
     public var closedPortResets: ClosedPortResets = .all
+    /// Drop every segment that carries both SYN and FIN, unanswered and counted as `.synFIN`
+    /// (FreeBSD's net.inet.tcp.drop_synfin, against stack fingerprinting). RFC 9293 does not
+    /// forbid the combination, so off by default: a SYN+FIN opens a connection whose FIN is
+    /// processed after the SYN (§3.10.7.2).
+    public var dropSYNFIN: Bool = false
     /// RFC 1337: ignore RST in TIME-WAIT.
     public var ignoreRSTInTimeWait: Bool = true
     /// RFC 1122 §4.2.2.13 / RFC 6191: a SYN with a higher sequence number may end TIME-WAIT and open

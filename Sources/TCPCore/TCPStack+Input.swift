@@ -53,6 +53,10 @@ extension TCPStack {
             drop(.notOurAddress, now, nil, seg)
             return
         }
+        if configuration.dropSYNFIN, seg.header.flags.contains([.syn, .fin]) {
+            drop(.synFIN, now, known.map { id(ofSlot: $0) }, seg)
+            return
+        }
         if let i = known {
             let c = take(i)
             let cid = id(ofSlot: i)
@@ -259,6 +263,7 @@ extension TCPStack {
         // (Linux waits for a second retransmission before it does this.)
         if c.retries > 0 || synTimedOut { c.cwnd = c.sendMSS }
         c.retries = 0
+        if configuration.receiveBufferRoundedToMSS { roundReceiveBufferToMSS(&c) }
         emit(.established(id), now)
         if c.finQueued && c.state == .established {
             // A CLOSE issued in SYN-RECEIVED (RFC 9293 §3.10.4) now takes effect.

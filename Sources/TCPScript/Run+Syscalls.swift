@@ -559,7 +559,8 @@ extension Run {
                 value = 0
             }
         case (1, 7): value = Int64(settings.configuration.sendBufferBytes)
-        case (1, 8): value = Int64(settings.configuration.receiveBufferBytes)
+        case (1, 8):   // the connection's buffer as it is (FreeBSD rounds it to whole segments once established)
+            value = Int64(s.connection.flatMap { stack?.tcpInfo(of: $0)?.receiveBufferBytes } ?? settings.configuration.receiveBufferBytes)
         case (1, 2): value = s.reuseAddress
         case (1, 3): value = 1   // SO_TYPE: SOCK_STREAM
         case (1, 9): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAlive ? 1 : 0   // SO_KEEPALIVE

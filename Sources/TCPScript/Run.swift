@@ -72,6 +72,9 @@ final class Run {
                 outcome = .unsupported(r)
             }
         }
+        if case .fail(let f) = outcome, let why = conditionalFeatureInPlay() {
+            outcome = .unsupported("\(why) (the difference, at line \(f.line): \(f.message))")
+        }
         collectTrace()
         if options.recordTimeline {
             recorder.timeline.labels["remote"] = settings.remoteIP.description + " (the script)"
@@ -90,6 +93,8 @@ final class Run {
     /// Options, then a dry run over everything that could make the script UNSUPPORTED, so that the
     /// verdict does not depend on how far the run gets.
     func prepare() throws(Stop) {
+        settings = RunSettings(profile: options.profile ?? scriptProfile() ?? chooseProfile())
+        settings.scriptDirectory = options.scriptDirectory
         if let (line, why) = settings.apply(options: script.options) {
             throw failure(line, why)
         }
@@ -116,7 +121,9 @@ final class Run {
                 break
             }
         }
-        if let c = script.initCommand { _ = settings.apply(shell: c.text) }
+        if let c = script.initCommand, case .failed(let why) = settings.apply(shell: c.text, host: shellHost()) {
+            throw failure(c.line, why)
+        }
         if let c = script.cleanupCommand {
             var after = settings
             if case .unsupported(let why) = after.apply(shell: c.text) {
@@ -268,7 +275,11 @@ final class Run {
         case .command(let c):
             try waitForEvent(start, previous: previous, what: "command", line: e.line)
             var new = settings
-            if case .unsupported(let why) = new.apply(shell: c.text) { throw .unsupported("line \(c.line): \(why)") }
+            switch new.apply(shell: c.text, host: shellHost()) {
+            case .applied: break
+            case .unsupported(let why): throw .unsupported("line \(c.line): \(why)")
+            case .failed(let why): throw failure(c.line, why)
+            }
             try reconfigure(new, line: c.line, what: "`\(c.text)`")
         case .code(let code):
             try waitForEvent(start, previous: previous, what: "code block", line: e.line)

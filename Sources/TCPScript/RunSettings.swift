@@ -42,6 +42,19 @@ public struct RunSettings: Sendable {
     var freeBSDCookiesOnly = false
     /// What was ignored or recorded but not applied.
     public var notes: [String] = []
+    /// Whose defaults the run started from (RunSettings+Profile.swift).
+    public var profile: TCPConfiguration.Profile = .tcpkit
+    /// The directory of the script (packetdrill runs its commands from there): script files the
+    /// commands name are found from it.
+    public var scriptDirectory: String?
+    /// Every setting name the script's commands set, in order (the profile is chosen from them).
+    var settingNames: [String] = []
+    /// FreeBSD's kern.ipc.maxsockbuf: no socket buffer grows past it, and the window scale of a
+    /// SYN is chosen for it (nil: the profile's).
+    var maxSocketBuffer: Int?
+    /// Settings TCPKit honours as long as the behaviour they change does not come into play
+    /// (RunSettings+Profile.swift).
+    var conditionalFeatures: [ConditionalFeature] = []
 
     public init() {}
 
@@ -107,6 +120,8 @@ public struct RunSettings: Sendable {
             strictSegments = true
         case "define":   // read by the lexer (ScriptParser.parse)
             break
+        case "profile":   // TCPKit's: whose defaults the run starts from (read before the options)
+            guard TCPConfiguration.Profile(rawValue: v) != nil else { return "bad --profile: \(v) (linux, freebsd or tcpkit)" }
         default:
             notes.append("option --\(o.name)\(o.value.map { "=" + $0 } ?? "") ignored")
         }
@@ -120,97 +135,8 @@ public struct RunSettings: Sendable {
         /// Every command in it was understood (applied, or recorded in `notes`).
         case applied
         case unsupported(String)
-    }
-
-    /// Applies a shell line: `sysctl` assignments (Linux and FreeBSD names) and
-    /// `echo V > /proc/sys/...`; anything else is unsupported.
-    mutating func apply(shell text: String) -> ShellOutcome {
-        for command in Self.splitCommands(text) {
-            let words = Self.shellWords(command)
-            guard let first = words.first else { continue }
-            switch first {
-            case "sysctl":
-                var assignments = 0
-                for w in words.dropFirst() where !w.hasPrefix("-") {
-                    guard let eq = w.firstIndex(of: "=") else {
-                        notes.append("`sysctl \(w)` only reads a setting; nothing to apply")
-                        continue
-                    }
-                    assignments += 1
-                    let name = String(w[..<eq])
-                    let value = String(w[w.index(after: eq)...])
-                    if case .unsupported(let why) = set(name, value) { return .unsupported(why) }
-                }
-                _ = assignments
-            case "echo":
-                // echo VALUE > /proc/sys/net/ipv4/NAME
-                guard let gt = words.firstIndex(of: ">"), gt + 1 < words.count, words[(gt + 1)...].count == 1,
-                      words[gt + 1].hasPrefix("/proc/sys/") else {
-                    return .unsupported("shell command `\(command)` is not a setting TCPKit knows")
-                }
-                let name = words[gt + 1].dropFirst("/proc/sys/".count).replacingSlashes
-                let value = words[1..<gt].joined(separator: " ")
-                if case .unsupported(let why) = set(name, value) { return .unsupported(why) }
-            case "true", ":":
-                continue
-            default:
-                return .unsupported("shell command `\(command)` is not a setting TCPKit knows")
-            }
-        }
-        return .applied
-    }
-
-    static func splitCommands(_ text: String) -> [String] {
-        var out: [String] = []
-        var current = ""
-        var quote: Character? = nil
-        var chars = Array(text)
-        chars.append("\n")
-        var k = 0
-        while k < chars.count {
-            let c = chars[k]
-            if let q = quote {
-                current.append(c)
-                if c == q { quote = nil }
-            } else if c == "\"" || c == "'" {
-                quote = c
-                current.append(c)
-            } else if c == ";" || c == "\n" {
-                out.append(current)
-                current = ""
-            } else if (c == "&" || c == "|"), k + 1 < chars.count, chars[k + 1] == c {
-                out.append(current)
-                current = ""
-                k += 1
-            } else {
-                current.append(c)
-            }
-            k += 1
-        }
-        return out.map(\.trimmingSpaces).filter { !$0.isEmpty }
-    }
-
-    /// Words split at blanks; quotes group (and are removed).
-    static func shellWords(_ s: String) -> [String] {
-        var out: [String] = []
-        var current = ""
-        var inWord = false
-        var quote: Character? = nil
-        for c in s {
-            if let q = quote {
-                if c == q { quote = nil } else { current.append(c) }
-                continue
-            }
-            if c == "\"" || c == "'" { quote = c; inWord = true; continue }
-            if c == " " || c == "\t" {
-                if inWord { out.append(current); current = ""; inWord = false }
-                continue
-            }
-            current.append(c)
-            inWord = true
-        }
-        if inWord { out.append(current) }
-        return out
+        /// The command ran and exited non-zero: packetdrill fails the script.
+        case failed(String)
     }
 
     /// A feature the engine does not implement: setting it to the engine's own behaviour (off) is
@@ -221,10 +147,11 @@ public struct RunSettings: Sendable {
     mutating func applyBufferSizing() {
         let engine = TCPConfiguration()
         let r = configuration.receiveBuffer.initial, w = configuration.sendBuffer.initial
+        let cap = maxSocketBuffer ?? Int.max   // FreeBSD's kern.ipc.maxsockbuf
         configuration.receiveBuffer = receiveAutoTuning
-            ? .autoTuned(initial: r, maximum: receiveMaximum ?? engine.receiveBuffer.maximum) : .fixed(r)
+            ? .autoTuned(initial: r, maximum: min(receiveMaximum ?? engine.receiveBuffer.maximum, cap)) : .fixed(r)
         configuration.sendBuffer = sendAutoTuning
-            ? .autoTuned(initial: w, maximum: sendMaximum ?? engine.sendBuffer.maximum) : .fixed(w)
+            ? .autoTuned(initial: w, maximum: min(sendMaximum ?? engine.sendBuffer.maximum, cap)) : .fixed(w)
     }
 
     mutating func feature(_ name: String, _ value: String, engineValue: Int64, _ what: String) -> ShellOutcome {
@@ -253,7 +180,6 @@ public struct RunSettings: Sendable {
         case "net.ipv4.tcp_dsack":
             guard let n = int() else { return bad() }
             configuration.dsack = n != 0
-        case "net.ipv4.tcp_fack": return feature(name, v, engineValue: 0, "FACK")
         case "net.ipv4.tcp_timestamps":
             // Linux: 0 off, 1 on (random per-connection offset), 2 on without the offset; TCPKit
             // always adds its per-connection offset.
@@ -298,7 +224,10 @@ public struct RunSettings: Sendable {
             guard let n = int() else { return bad() }
             configuration.forwardRTORecovery = n != 0
         case "net.ipv4.tcp_autocorking": return feature(name, v, engineValue: 0, "autocorking")
-        case "net.ipv4.tcp_mtu_probing": return feature(name, v, engineValue: 0, "MTU probing")
+        case "net.ipv4.tcp_mtu_probing":
+            // RFC 4821: 0 off, 1 after a black hole is detected, 2 always.
+            guard let n = int(), (0...2).contains(n) else { return bad() }
+            configuration.pathMTUProbing = n == 0 ? .off : n == 1 ? .afterBlackHole : .always
         case "net.ipv4.tcp_slow_start_after_idle":
             guard let n = int() else { return bad() }
             configuration.slowStartAfterIdle = n != 0
@@ -424,7 +353,7 @@ public struct RunSettings: Sendable {
             guard let n = int(), n > 0, n <= 3_600_000 else { return bad() }
             configuration.rtoInitial = .milliseconds(n)
         default:
-            return .unsupported("setting \(name) is not known to TCPKit")
+            return setProfileSetting(name, v)
         }
         return .applied
     }

@@ -1,3 +1,4 @@
+import TCPCore
 import TCPTrace
 
 /// How a script run is carried out.
@@ -13,11 +14,20 @@ public struct ScriptRunOptions: Sendable, Hashable {
     /// and what each name reads as where the script writes it (see `ScriptParser.parse`). A name
     /// with the value "" is defined for `#ifdef` only.
     public var defines: [String: String]
+    /// Whose defaults the run starts from; nil: chosen from the script's own setting names
+    /// (`net.ipv4.*` Linux, `net.inet.*` / `kern.ipc.*` FreeBSD, none TCPKit's).
+    public var profile: TCPConfiguration.Profile?
+    /// The script's directory: its shell commands run from there (packetdrill runs scripts from
+    /// their directory), so script files they name are found from it. `ScriptSuite` sets it.
+    public var scriptDirectory: String?
 
-    public init(strict: Bool = false, recordTimeline: Bool = false, seed: UInt64 = 1, defines: [String: String] = [:]) {
+    public init(strict: Bool = false, recordTimeline: Bool = false, seed: UInt64 = 1, defines: [String: String] = [:],
+                profile: TCPConfiguration.Profile? = nil, scriptDirectory: String? = nil) {
         self.strict = strict
         self.recordTimeline = recordTimeline
         self.seed = seed
         self.defines = defines
+        self.profile = profile
+        self.scriptDirectory = scriptDirectory
     }
 }

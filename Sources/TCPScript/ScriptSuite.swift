@@ -1,4 +1,5 @@
 import Foundation
+import TCPCore
 import TCPTrace
 
 /// Runs script files and directories and writes what `tcpkit script run` prints: one line per
@@ -42,6 +43,8 @@ public enum ScriptSuite {
             return ScriptResult(outcome: .fail(ScriptFailure(line: 0, lineText: "", message: "cannot read \(path)", cause: .unreadable)),
                                 notes: [], timeline: nil)
         }
+        var options = options
+        if options.scriptDirectory == nil { options.scriptDirectory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent }
         return ScriptRunner.run(source: String(decoding: data, as: UTF8.self), options: options)
     }
 
@@ -69,9 +72,10 @@ public enum ScriptSuite {
     }
 
     /// Runs every script named by `paths`, writing the report line by line; returns the totals.
+    /// `profile`: whose defaults every run starts from (nil: chosen per script from its settings).
     public static func run(paths: [String], strict: Bool = false, verbose: Bool = false, width: Int? = nil,
-                           write: (String) -> Void) -> Totals {
-        var options = ScriptRunOptions(strict: strict)
+                           profile: TCPConfiguration.Profile? = nil, write: (String) -> Void) -> Totals {
+        var options = ScriptRunOptions(strict: strict, profile: profile)
         options.recordTimeline = verbose
         let t = run(paths: paths, options: options, verbose: verbose, width: width, write: write).totals
         var totals = Totals()

@@ -7,6 +7,7 @@ import TCPTrace
 extension CongestionControlAlgorithm: ExpressibleByArgument {}
 extension Language: ExpressibleByArgument {}
 extension OutputFormat: ExpressibleByArgument {}
+extension TCPConfiguration.Profile: ExpressibleByArgument {}
 extension SimulationFormat: ExpressibleByArgument {}
 extension SimulationArguments.Faults: ExpressibleByArgument {}
 extension ColorChoice: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TCPCore
 import TCPScript
 import TCPSim
 import TCPTrace
@@ -39,6 +40,9 @@ struct ScriptRunCommand: ParsableCommand, OutputCommand {
     @Flag(help: "Check TCP options in their order, windows always, and that no packet goes unmatched.")
     var strict = false
 
+    @Option(help: ArgumentHelp("Whose defaults the runs start from: linux, freebsd or tcpkit (default: chosen per script from its settings, net.ipv4.* Linux, net.inet.* or kern.ipc.* FreeBSD, none TCPKit's).", valueName: "profile"))
+    var profile: TCPConfiguration.Profile?
+
     static let defaultFormat = ScriptRunFormat.text
     static let formatHelp = "text: the report (with --verbose, each run's ladder). json: the same as one JSON object (per script: path, folder, outcome, cause of a FAIL, line, reason; per folder and in all: the counts; the most frequent reasons). markdown: a page with the folder table, the most frequent reasons and every FAIL and UNSUPPORTED script with its reason. jsonl, mermaid, svg or html: the picture of one script's run, as `tcpkit scenario` draws it; the report then goes to standard error."
     @OptionGroup var out: OutputOptions<ScriptRunCommand>
@@ -75,7 +79,7 @@ struct ScriptRunCommand: ParsableCommand, OutputCommand {
     }
 
     func options(recordTimeline: Bool) throws -> ScriptRunOptions {
-        ScriptRunOptions(strict: strict, recordTimeline: recordTimeline, defines: try definitions())
+        ScriptRunOptions(strict: strict, recordTimeline: recordTimeline, defines: try definitions(), profile: profile)
     }
 
     func run() throws {

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import TCPCore
 @testable import TCPScript
 
 let conformanceDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -99,11 +100,19 @@ struct ConformanceTests {
         }
         let (secure, removed) = Self.withRFC5961On(source)
         #expect(removed > 0, "\(name) has no shell line turning an RFC 5961 defence off")
-        let outcome = ScriptRunner.run(source: secure, options: ScriptRunOptions()).outcome
+        let outcome = ScriptRunner.run(source: secure, options: ScriptRunOptions(profile: Self.profile(source))).outcome
         guard case .fail = outcome else {
             Issue.record("\(name) with RFC 5961 on gives \(outcome), not FAIL: it does not show what RFC 5961 changes")
             return
         }
+    }
+
+    /// The profile the script runs with as written: a script changed only in its RFC 5961 switches
+    /// (FreeBSD setting names) keeps it, so that the switch is the only difference.
+    static func profile(_ source: String) -> TCPConfiguration.Profile {
+        guard let script = try? ScriptParser.parse(source) else { return .tcpkit }
+        let run = Run(script: script, source: source, options: ScriptRunOptions())
+        return run.scriptProfile() ?? run.chooseProfile()
     }
 
     /// `source` with all three RFC 5961 defences turned off (FreeBSD's `insecure_rst`,
@@ -144,7 +153,7 @@ struct ConformanceTests {
     func rfc5961Off(_ name: String) throws {
         let source = try #require(FileManager.default.contents(atPath: conformanceDirectory + "/" + name)
             .map { String(decoding: $0, as: UTF8.self) })
-        switch ScriptRunner.run(source: Self.withRFC5961Off(source), options: ScriptRunOptions()).outcome {
+        switch ScriptRunner.run(source: Self.withRFC5961Off(source), options: ScriptRunOptions(profile: Self.profile(source))).outcome {
         case .pass:
             break
         case .fail(let f):

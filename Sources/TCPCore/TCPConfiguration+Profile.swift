@@ -1,0 +1,97 @@
+/// Presets that make the engine behave as another stack does by default, where the RFCs leave a
+/// choice (RTO bounds, buffers, retry counts, time-wait, closed ports...). A packetdrill script
+/// written for Linux or FreeBSD depends on those defaults; a library user who wants TCPKit to look
+/// like one of them on the wire picks the same preset:
+///
+/// ```swift
+/// var c = TCPConfiguration(profile: .linux)
+/// c.mss = 1400                         // then change what you need
+/// ```
+///
+/// The table of what each preset sets, with each OS's setting name, is in docs/settings.md.
+extension TCPConfiguration {
+    /// Whose defaults a configuration starts from.
+    public enum Profile: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+        /// TCPKit's own defaults (`TCPConfiguration()`): the RFCs, and Linux where they leave a choice.
+        case tcpkit
+        /// Linux's defaults (a 6.x kernel with its out-of-the-box sysctls).
+        case linux
+        /// FreeBSD's defaults (14.x, the default `freebsd` TCP stack).
+        case freeBSD = "freebsd"
+
+        public var description: String { rawValue }
+    }
+
+    /// A configuration with `profile`'s defaults.
+    public init(profile: Profile) {
+        self.init()
+        switch profile {
+        case .tcpkit:
+            break
+        case .linux:
+            self = .linux
+        case .freeBSD:
+            self = .freeBSD
+        }
+    }
+
+    /// Linux's defaults, where they differ from TCPKit's:
+    /// - RTO: TCP_RTO_MIN 200 ms (RFC 6298 §2.4 allows it as a "MAY"), TCP_RTO_MAX 120 s;
+    /// - buffers: tcp_rmem "4096 131072 6291456", tcp_wmem "4096 16384 4194304", both auto-tuned
+    ///   (tcp_moderate_rcvbuf 1); the window scale follows from tcp_rmem[2] (a shift of 7);
+    /// - tcp_syn_retries 6, tcp_synack_retries 5, tcp_retries2 15;
+    /// - tcp_rfc1337 0: an RST in TIME-WAIT ends it;
+    /// - tcp_mtu_probing 0 (the kernel's default);
+    /// - segments without timestamps are accepted on a timestamp connection;
+    /// - tcp_frto 2: F-RTO and timestamp undo of a spurious timeout (`forwardRTORecovery`);
+    /// - ip_local_port_range 32768 60999.
+    /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
+    /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
+    public static var linux: TCPConfiguration {
+        var c = TCPConfiguration()
+        c.rtoMin = .milliseconds(200)
+        c.rtoMax = .seconds(120)
+        c.receiveBuffer = .autoTuned(initial: 131_072, maximum: 6_291_456)
+        c.sendBuffer = .autoTuned(initial: 16_384, maximum: 4_194_304)
+        c.synRetries = 6
+        c.synAckRetries = 5
+        c.dataRetries = 15
+        c.ignoreRSTInTimeWait = false
+        c.pathMTUProbing = .off
+        c.tolerateMissingTimestamps = true
+        c.forwardRTORecovery = true
+        c.ephemeralPorts = 32768...60999
+        return c
+    }
+
+    /// FreeBSD's defaults, where they differ from TCPKit's:
+    /// - RTO: net.inet.tcp.rexmit_min 30 ms, TCPTV_REXMTMAX 64 s; TCP_MAXRXTSHIFT 12 data
+    ///   retransmissions; net.inet.tcp.syncache.rexmtlimit 3 SYN-ACK retransmissions;
+    /// - buffers: net.inet.tcp.recvspace 65536 and sendspace 32768, auto-tuned up to
+    ///   recvbuf_max and sendbuf_max (2 MiB), which kern.ipc.maxsockbuf (2 MiB) also bounds: the
+    ///   window scale in a SYN is 6; once established the receive buffer is rounded up to whole
+    ///   segments (`receiveBufferRoundedToMSS`);
+    /// - delayed ACKs from the first segment (no quick-ACK mode), delacktime 40 ms;
+    /// - no RACK and no TLP (those belong to the `rack` stack, not the default one);
+    /// - no packetization-layer MTU probing (net.inet.tcp.pmtud_blackhole_detection 0);
+    /// - net.inet.ip.portrange 10000–65535.
+    /// The rest (IW 10, SACK, CUBIC with HyStart++, PRR, RFC 5961, RST in TIME-WAIT ignored,
+    /// segments without timestamps dropped, SYN cookies when the syncache overflows) is TCPKit's
+    /// default already.
+    public static var freeBSD: TCPConfiguration {
+        var c = TCPConfiguration()
+        c.rtoMin = .milliseconds(30)
+        c.rtoMax = .seconds(64)
+        c.dataRetries = 12
+        c.synAckRetries = 3
+        c.receiveBuffer = .autoTuned(initial: 65_536, maximum: 2_097_152)
+        c.sendBuffer = .autoTuned(initial: 32_768, maximum: 2_097_152)
+        c.receiveBufferRoundedToMSS = true
+        c.quickACKSegments = 0
+        c.rack = false
+        c.tailLossProbe = false
+        c.pathMTUProbing = .off
+        c.ephemeralPorts = 10000...65535
+        return c
+    }
+}
