@@ -38,13 +38,16 @@ extension SimulatedNetwork {
 }
 
 extension LinkModel {
-    /// The marking threshold `tcpkit simulate --ecn` uses: half the queue (at least one packet
-    /// or one full-sized packet's bytes), or 20 packets on a link without a queue limit.
+    /// The marking threshold `tcpkit simulate --ecn` uses: a third of the queue (at least one
+    /// packet or one full-sized packet's bytes), or 20 packets on a link without a queue limit.
+    /// A third leaves room for slow start's last round, which grows the queue for one round trip
+    /// before the first ECE can slow the sender (with 10 Mbit/s, 25 ms and 50 packets, half the
+    /// queue still overflowed in slow start; a third did not).
     public static func defaultECNThreshold(queue: QueueLimit?) -> QueueLimit {
         switch queue {
         case nil: .packets(20)
-        case .packets(let n): .packets(max(1, n / 2))
-        case .bytes(let n): .bytes(max(1500, n / 2))
+        case .packets(let n): .packets(max(1, n / 3))
+        case .bytes(let n): .bytes(max(1500, n / 3))
         }
     }
 }

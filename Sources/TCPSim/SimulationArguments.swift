@@ -77,6 +77,8 @@ public struct SimulationArguments: Sendable, Hashable {
         if healAt != nil { given.append("--heal-at") }
         if pathMTU != nil { given.append("--path-mtu") }
         if !icmp { given.append("--no-icmp") }
+        if ecn { given.append("--ecn") }
+        if ecnThreshold != nil { given.append("--ecn-threshold") }
         for (name, values) in [("--loss", loss), ("--duplicate", duplicate), ("--reorder", reorder), ("--corrupt", corrupt),
                                ("--faults-during", faultsDuring), ("--blackhole", blackhole), ("--partition", partition)]
             where !values.isEmpty { given.append(name) }

@@ -107,7 +107,7 @@ struct SimulateCommand: ParsableCommand, OutputCommand {
     @Flag(help: "ECN (RFC 3168): both stacks ask for it, and the queue marks ECN-capable packets CE instead of dropping them, from --ecn-threshold on.")
     var ecn = false
 
-    @Option(name: .customLong("ecn-threshold"), help: ArgumentHelp("With --ecn: the queue occupancy from which packets are marked (packets or bytes, as --queue); default half the queue, or 20 packets without --queue.", valueName: "size"))
+    @Option(name: .customLong("ecn-threshold"), help: ArgumentHelp("With --ecn: the queue occupancy from which packets are marked (packets or bytes, as --queue); default a third of the queue, or 20 packets without --queue.", valueName: "size"))
     var ecnThreshold: String?
 
     @OptionGroup var out: OutputOptions<SimulateCommand>
