@@ -90,6 +90,9 @@ struct Connection {
     /// Zero-window probes sent since the peer last acknowledged anything (RFC 1122 §4.2.2.17).
     var probesUnanswered = 0
     var probePending = false
+    /// Explicit Congestion Notification, RFC 3168 (TCPStack+ECN.swift); in the padding before
+    /// `congestion`.
+    var ecn = ECNState()
 
     // Congestion control (CongestionControl.swift) in bytes, with NewReno loss recovery (RFC 6582).
     var congestion: CongestionControl
@@ -124,6 +127,8 @@ struct Connection {
     // SACK (RFC 2018, 2883, 6675) and RACK-TLP (RFC 8985).
     /// Both sides offered SACK-permitted on their SYNs.
     var sackOK = false
+    /// ECN counts for `TCPInfo` (TCPStack+ECN.swift); in the padding before `sackReport`.
+    var ecnCounters = ECNCounters()
     /// What the next ACK reports: D-SACK, and which out-of-order ranges arrived most recently.
     var sackReport = SACKReport()
     /// Outstanding segments (allocated on the first data sent once SACK is agreed).
@@ -202,6 +207,7 @@ struct Connection {
         sendMSS = min(announcedMSS, local.address.isIPv6 ? 1220 : 536)
         rto = configuration.rtoInitial.nanoseconds
         congestion = CongestionControl(configuration.congestionControl, hyStart: configuration.hyStart)
+        ecn.mode = configuration.ecn
         apply(configuration.connectionOptions)
     }
 
@@ -219,6 +225,10 @@ struct Connection {
         reportSoftErrors = o.reportSoftErrors
         dscp = o.dscp & 0x3f
         retransmissionLimit = o.maximumRetransmissions.map { UInt8(clamping: max(1, $0)) } ?? 0
+        if let mode = o.ecn {
+            ecn.mode = mode
+            ecn.flags.insert(.overridden)
+        }
         if !keepAlive { timers[.keepAlive] = nil }
     }
 
@@ -233,6 +243,7 @@ struct Connection {
         o.reportSoftErrors = reportSoftErrors
         o.dscp = dscp
         o.maximumRetransmissions = retransmissionLimit == 0 ? nil : Int(retransmissionLimit)
+        o.ecn = ecn.flags.contains(.overridden) ? ecn.mode : nil
         return o
     }
 

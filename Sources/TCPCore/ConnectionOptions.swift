@@ -34,6 +34,9 @@ public struct ConnectionOptions: Sendable, Hashable {
     /// configuration's (`dataRetries`, or `synRetries` / `synAckRetries` for the handshake).
     /// At least 1; at most 255. `userTimeout` is the same limit as a time (also per connection).
     public var maximumRetransmissions: Int? = nil
+    /// ECN (RFC 3168) for this connection, decided by its SYN or SYN-ACK: set it before
+    /// `connect` (or on the listener). nil: the configuration's (`TCPConfiguration.ecn`).
+    public var ecn: ECNMode? = nil
 
     public init() {}
 }

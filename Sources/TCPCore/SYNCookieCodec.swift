@@ -42,7 +42,7 @@ import TCPWire
 ///
 /// What 32 bits cannot carry rides in the low 6 bits of our TSval when the SYN carried timestamps
 /// (as Linux does): bits 0–3 the peer's window shift (15: none), bit 4 SACK-permitted, bit 5
-/// zero. The ACK echoes it in TSecr. Without timestamps our SYN-ACK offers neither window
+/// ECN agreed (RFC 3168 §6.1.1: the SYN was an ECN-setup SYN and the SYN-ACK said yes). The ACK echoes it in TSecr. Without timestamps our SYN-ACK offers neither window
 /// scaling nor SACK (RFC 7323 §2.2 and RFC 2018 §2 let us leave them out), so the connection
 /// runs without them.
 struct SYNCookieCodec {
@@ -196,17 +196,16 @@ struct SYNCookieCodec {
     static let optionMask: UInt32 = 0x3F
     static let noWindowScale: UInt32 = 0xF
 
-    /// The low TSval bits for the peer's window shift (nil: none) and SACK-permitted.
-    static func optionBits(peerShift: UInt8?, sack: Bool) -> UInt32 {
-        (peerShift.map { UInt32(min($0, 14)) } ?? noWindowScale) | (sack ? 0x10 : 0)
+    /// The low TSval bits for the peer's window shift (nil: none), SACK-permitted and ECN.
+    static func optionBits(peerShift: UInt8?, sack: Bool, ecn: Bool = false) -> UInt32 {
+        (peerShift.map { UInt32(min($0, 14)) } ?? noWindowScale) | (sack ? 0x10 : 0) | (ecn ? 0x20 : 0)
     }
 
-    /// The options an echoed TSval carries; nil if its bits cannot be ours.
-    static func options(fromEcho echo: UInt32) -> (peerShift: UInt8?, sack: Bool)? {
+    /// The options an echoed TSval carries.
+    static func options(fromEcho echo: UInt32) -> (peerShift: UInt8?, sack: Bool, ecn: Bool)? {
         let bits = echo & optionMask
-        guard bits & 0x20 == 0 else { return nil }
         let shift = bits & 0xF
-        return (shift == noWindowScale ? nil : UInt8(shift), bits & 0x10 != 0)
+        return (shift == noWindowScale ? nil : UInt8(shift), bits & 0x10 != 0, bits & 0x20 != 0)
     }
 
     /// Our TSval `now` with its low bits replaced by `bits`, never later than `now`: the

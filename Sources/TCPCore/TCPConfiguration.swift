@@ -136,6 +136,15 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// half-open connection. Linux's default, `tcp_syncookies = 1`: only when the listener's
     /// half-open queue is full.
     public var synCookies: SYNCookieMode = .whenQueueFull
+    /// Explicit Congestion Notification (RFC 3168; TCPStack+ECN.swift): `.acceptOnly` by default,
+    /// as Linux's `tcp_ecn = 2` and FreeBSD's `ecn.enable = 2`: a peer's ECN-setup SYN is
+    /// answered, our SYNs do not ask. Per connection: `ConnectionOptions.ecn`.
+    public var ecn: ECNMode = .acceptOnly
+    /// Retransmissions of an ECN-setup SYN before the SYN goes without ECE and CWR (RFC 3168
+    /// §6.1.1.1: a path may drop ECN-setup SYNs). 0, the default: the first retransmission is a
+    /// plain SYN (Linux's `tcp_ecn_fallback = 1`); FreeBSD's `ecn.maxretries` (default 1); nil:
+    /// never fall back (`tcp_ecn_fallback = 0`).
+    public var ecnSetupRetransmissions: Int? = 0
     /// How often the SYN-cookie secret is replaced by a new one drawn from the stack's injected
     /// generator, on the driver's clock (RFC 4987 §3.6 leaves this to the implementation).
     /// Rounded up to whole 64-second periods of the cookie's time counter, at least one. The

@@ -76,6 +76,13 @@ public struct TCPInfo: Sendable, Hashable {
     /// The receiver's round-trip estimate that paces receive-buffer auto-tuning (Linux
     /// `tcpi_rcv_rtt`); nil until one is taken (or with auto-tuning off).
     public var receiverRTT: Duration? = nil
+    /// ECN (RFC 3168): whether the handshake agreed on it (Linux `tcpi_options` TCPI_OPT_ECN),
+    /// data segments received CE-marked, ACKs received with ECE while data was outstanding, and
+    /// the cwnd reductions they caused (per connection, counted up to 65535).
+    public var ecn: Bool = false
+    public var ceReceived: UInt32 = 0
+    public var eceReceived: UInt32 = 0
+    public var ecnReductions: UInt32 = 0
 }
 
 /// Where congestion control stands (after Linux's `tcpi_ca_state`).
@@ -126,6 +133,10 @@ extension Connection {
         info.sendBufferBytes = sendBuffer.capacity
         info.receiveBufferBytes = receiveBuffer.capacity
         if receiveBuffer.tuning.rtt > 0 { info.receiverRTT = .nanoseconds(receiveBuffer.tuning.rtt) }
+        info.ecn = ecn.active
+        info.ceReceived = UInt32(ecnCounters.ceReceived)
+        info.eceReceived = UInt32(ecnCounters.eceReceived)
+        info.ecnReductions = UInt32(ecnCounters.reductions)
         info.congestionState = inFastRecovery ? .recovery : (inRTORecovery || retries > 0) ? .loss : .open
         return info
     }

@@ -43,6 +43,7 @@ extension TCPStack {
             return
         }
         c.duplicateACKs = 0
+        if ecnHoldsWindow(&c) { return }   // RFC 3168 §6.1.2: no growth while an ECE reduction's window drains
         // Slow start or congestion avoidance, by the configured algorithm.
         c.congestion.onNewDataAcknowledged(acked, mss: mss, srtt: c.srtt, now: now)
         if c.congestion.inSlowStart,

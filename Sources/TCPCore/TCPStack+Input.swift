@@ -161,6 +161,7 @@ extension TCPStack {
         c.rcvNxt = h.sequenceNumber + 1
         c.rcvAcked = c.rcvNxt
         applySYNOptions(&c, h, now)
+        ecnSYNArrives(&c, seg)   // RFC 3168 §6.1.1 (TCPStack+ECN.swift)
         initializeSend(&c, iss: isnGenerator.isn(local: c.local, remote: c.remote, now: now))
         if let previous = timeWaitSuccessorISN.removeValue(forKey: FourTuple(local: c.local, remote: c.remote)) {
             // A new incarnation after TIME-WAIT starts well above the old one (as Linux does).
@@ -220,6 +221,7 @@ extension TCPStack {
         c.rcvNxt = h.sequenceNumber + 1
         c.rcvAcked = c.rcvNxt
         applySYNOptions(&c, h, now)
+        ecnSYNAnswered(&c, h)   // RFC 3168 §6.1.1 (TCPStack+ECN.swift)
         // acknowledge() clears the retry count, which RFC 6298 §5.7 still needs below.
         let synTimedOut = c.retries > 0
         if f.contains(.ack) {
@@ -264,6 +266,7 @@ extension TCPStack {
         if c.retries > 0 || synTimedOut { c.cwnd = c.sendMSS }
         c.retries = 0
         if configuration.receiveBufferRoundedToMSS { roundReceiveBufferToMSS(&c) }
+        if c.ecn.active { statistics.ecnConnections += 1 }
         emit(.established(id), now)
         if c.finQueued && c.state == .established {
             // A CLOSE issued in SYN-RECEIVED (RFC 9293 §3.10.4) now takes effect.
@@ -453,6 +456,8 @@ extension TCPStack {
                 return .done
             }
             c.probesUnanswered = 0   // an acceptable ACK: the peer is alive (RFC 1122 §4.2.2.17)
+            // RFC 3168 §6.1.2: ECE on an ACK that is not old, with data outstanding (TCPStack+ECN.swift).
+            let ecnEcho = f.contains(.ece) && c.ecn.active && ack >= c.sndUna && c.sndMax != c.sndUna
             // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, SYN or FIN,
             // leaves the window as it was, and comes while data is outstanding.
             let duplicate = ack == c.sndUna && seg.payload.isEmpty && !f.contains(.syn) && !f.contains(.fin)
@@ -478,6 +483,7 @@ extension TCPStack {
                 c.sndWl2 = ack
                 if c.sndWnd > 0 { c.timers[.persist] = nil; c.persistBackoff = 0 }
             }
+            if ecnEcho { ecnEchoArrives(&c, now) }
             switch c.state {
             case .finWait1:
                 if c.finAcked { setState(&c, id, .finWait2, now) }
@@ -583,6 +589,7 @@ extension TCPStack {
         }
         if seg.payload.count > Int(c.rcvMSS) { largeSegmentArriving(&c, payload: seg.payload.count) }
         dataArriving(&c, now)
+        ecnCWRArrives(&c, seg)   // RFC 3168 §6.1.3 (TCPStack+ECN.swift)
         // Offsets from RCV.NXT: trim what is old, clip what lies past the window.
         let skip = max(0, Int(c.rcvNxt - dataSeq))
         if skip > 0 && c.sackOK && configuration.dsack {
@@ -593,6 +600,7 @@ extension TCPStack {
             c.ackPending = true   // all old: the ACK is the answer
             return
         }
+        ecnDataArrives(&c, seg)   // a CE mark on new text (RFC 3168 §6.1.3, §6.1.5)
         let offset = max(0, Int(dataSeq - c.rcvNxt))
         let room = c.receiveBuffer.free - offset
         let length = min(seg.payload.count - skip, room)

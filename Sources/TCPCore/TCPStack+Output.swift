@@ -9,6 +9,8 @@ extension TCPStack {
         /// 0: one segment; else the payload per wire segment (the send MSS) of a TSO segment
         /// (TCPStack+Offload.swift).
         var segmentSize = 0
+        /// New data: sent ECN-capable when the connection uses ECN (TCPStack+ECN.swift).
+        var newData = false
     }
 
     /// Writes the next IP packet to send into `buffer` and returns its length, or nil when there
@@ -53,8 +55,11 @@ extension TCPStack {
             let maxPayload = max(0, min(buffer.count, 65535 + ipHeader - 20) - ipHeader - 60 - routeBytes)
             // Urgent mode: no TSO, so that every wire segment gets its own urgent pointer.
             let urgent = c.pointee.sendingUrgent && c.pointee.sndUna < c.pointee.sndUp
-            if var seg = nextSegment(&c.pointee, cid, now, maxPayload: maxPayload, segmentLimit: urgent ? 0 : offload.maximumSegmentBytes) {
+            // A segment that carries CWR goes alone, not as a TSO segment whose every piece would copy it.
+            let single = urgent || c.pointee.ecn.flags.contains(.cwrPending)
+            if var seg = nextSegment(&c.pointee, cid, now, maxPayload: maxPayload, segmentLimit: single ? 0 : offload.maximumSegmentBytes) {
                 finishOutgoing(&seg.header, &c.pointee, now)
+                let ecnBits = ecnMarkOutgoing(&seg.header, &c.pointee, newData: seg.newData)   // RFC 3168 §6.1 (TCPStack+ECN.swift)
                 markUrgent(&c.pointee, &seg.header)   // RFC 9293 §3.8.5 (TCPStack+Urgent.swift)
                 // After the timestamps: it fits what is left. Every piece of a TSO segment carries
                 // the options, and all but the last a full MSS: no room for blocks.
@@ -63,7 +68,7 @@ extension TCPStack {
                 let pieces = seg.segmentSize > 0 ? (seg.payloadLength + seg.segmentSize - 1) / seg.segmentSize : 1
                 let n = write(seg.header, from: c.pointee.local, to: c.pointee.remote, payloadLength: seg.payloadLength,
                               ring: c.pointee.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid,
-                              partialChecksum: offload.checksum, segments: pieces, trafficClass: c.pointee.dscp << 2)
+                              partialChecksum: offload.checksum, segments: pieces, trafficClass: c.pointee.dscp << 2 | ecnBits)
                 if n != nil {
                     if pieces > 1 { statistics.largeSegmentsSent += 1 }
                     c.pointee.counters.segmentsSent &+= UInt32(truncatingIfNeeded: pieces)
@@ -200,7 +205,9 @@ extension TCPStack {
         }
         // SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED), first time or again after a timeout.
         if (c.state == .synSent || c.state == .synReceived) && c.sndNxt == c.iss {
+            // RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR, an ECN-setup SYN-ACK ECE.
             var h = header(c.iss, c.state == .synSent ? [.syn] : [.syn, .ack])
+            if c.state == .synSent { h.flags.formUnion(ecnSYNFlags(&c)) } else if c.ecn.active { h.flags.insert(.ece) }
             h.options.mss = UInt16(clamping: c.announcedMSS)
             h.options.sackPermitted = c.state == .synSent ? configuration.sack : c.sackOK   // RFC 2018 §2
             if c.retries > 0 { countRetransmission(&c, bytes: 0) }
@@ -258,7 +265,7 @@ extension TCPStack {
                 }
                 if isNewData && length % c.sendMSS != 0 { c.sndSml = c.sndNxt }   // Nagle (Minshall): a short (last) segment
                 c.ackPending = false
-                return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length, segmentSize: segmentSize)
+                return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length, segmentSize: segmentSize, newData: isNewData)
             }
             if finSendable(c) {
                 let h = header(c.sndNxt, [.fin, .ack])

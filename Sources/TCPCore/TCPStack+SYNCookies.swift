@@ -14,16 +14,22 @@ extension TCPStack {
         let cookie = synCookies.cookie(local: local, remote: remote, irs: h.sequenceNumber, mssIndex: index, now: now)
         let receiveBuffer = max(configuration.receiveBufferBytes, 1)
         var options = TCPOptions(mss: UInt16(clamping: configuration.announcedMSS(ipv6: ipv6)))
+        var flags: TCPFlags = [.syn, .ack]
         if configuration.timestamps, let ts = h.options.timestamp {
             let peerShift = configuration.windowScaling ? h.options.windowScale : nil
             let sack = configuration.sack && h.options.sackPermitted
             if peerShift != nil { options.windowScale = Self.windowShift(forBuffer: configuration.receiveBufferLimit) }   // RFC 7323 §2.2
             options.sackPermitted = sack                                                               // RFC 2018 §2
             let clock = UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ timestampOffset(local: local, remote: remote)
-            let bits = SYNCookieCodec.optionBits(peerShift: peerShift, sack: sack)
+            // RFC 3168 §6.1.1: ECN agreed as for a kept SYN (TCPStack+ECN.swift); only the
+            // timestamp can remember it (as Linux: without timestamps a cookie says no to ECN).
+            let ecnMode = (listenerSlots[li].listener!.options?.ecn ?? configuration.connectionOptions.ecn) ?? configuration.ecn
+            let ecn = ecnMode != .off && h.flags.contains(.ece) && h.flags.contains(.cwr) && seg.ecn == ECNCodepoint.notECT
+            if ecn { flags.insert(.ece) }
+            let bits = SYNCookieCodec.optionBits(peerShift: peerShift, sack: sack, ecn: ecn)
             options.timestamp = TCPTimestamp(value: SYNCookieCodec.timestampValue(clock, bits: bits), echoReply: ts.value)
         }
-        controlQueue.append(ControlSegment(local: local, remote: remote, seq: cookie, ack: h.sequenceNumber + 1, flags: [.syn, .ack],
+        controlQueue.append(ControlSegment(local: local, remote: remote, seq: cookie, ack: h.sequenceNumber + 1, flags: flags,
                                            window: UInt16(min(receiveBuffer, 65535)), options: options,
                                            trafficClass: (listenerSlots[li].listener!.options ?? configuration.connectionOptions).dscp << 2))
         statistics.synCookiesSent += 1
@@ -53,7 +59,7 @@ extension TCPStack {
         }
         // With timestamps the options come back in TSecr, which must be a TSval we could have
         // sent this peer within a cookie's lifetime.
-        var peerShift: UInt8? = nil, sack = false, timestamp: TCPTimestamp? = nil
+        var peerShift: UInt8? = nil, sack = false, ecn = false, timestamp: TCPTimestamp? = nil
         if reject == nil, configuration.timestamps, let ts = h.options.timestamp {
             let clock = UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ timestampOffset(local: local, remote: remote)
             let elapsed = Int64(Int32(bitPattern: clock &- ts.echoReply))
@@ -61,6 +67,7 @@ extension TCPStack {
             if let o = SYNCookieCodec.options(fromEcho: ts.echoReply), elapsed >= 0, elapsed <= limit {
                 peerShift = configuration.windowScaling ? o.peerShift : nil
                 sack = configuration.sack && o.sack
+                ecn = o.ecn
                 timestamp = ts
             } else {
                 reject = .synCookieInvalid
@@ -90,6 +97,7 @@ extension TCPStack {
         c.lastAckSent = c.rcvNxt
         c.sendMSS = max(64, min(Int(SYNCookieCodec.mssTable[mssIndex]), c.announcedMSS))
         c.sackOK = sack
+        if ecn && c.ecn.mode != .off { c.ecn.flags.insert(.active) }   // RFC 3168 §6.1.1, from the cookie's TSval
         if let peerShift {
             c.windowScalingOn = true
             c.sndWindShift = min(peerShift, 14)

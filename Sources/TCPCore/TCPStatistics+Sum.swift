@@ -44,5 +44,9 @@ extension TCPStatistics {
         pathMTUProbesSent += other.pathMTUProbesSent
         pathMTUProbesAcknowledged += other.pathMTUProbesAcknowledged
         pathMTUProbesLost += other.pathMTUProbesLost
+        ecnConnections += other.ecnConnections
+        ecnCEReceived += other.ecnCEReceived
+        ecnEchoesReceived += other.ecnEchoesReceived
+        ecnReductions += other.ecnReductions
     }
 }

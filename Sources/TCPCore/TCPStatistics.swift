@@ -71,5 +71,12 @@ public struct TCPStatistics: Sendable, Hashable {
     public var pathMTUProbesSent = 0
     public var pathMTUProbesAcknowledged = 0
     public var pathMTUProbesLost = 0
+    /// ECN (RFC 3168, TCPStack+ECN.swift): connections that agreed on it, CE-marked data
+    /// segments received, ACKs with ECE received while data was outstanding, and the cwnd
+    /// reductions those caused (at most one per window of data).
+    public var ecnConnections = 0
+    public var ecnCEReceived = 0
+    public var ecnEchoesReceived = 0
+    public var ecnReductions = 0
     public func dropCount(_ r: DropReason) -> Int { drops[r] ?? 0 }
 }

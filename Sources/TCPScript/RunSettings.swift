@@ -193,7 +193,22 @@ public struct RunSettings: Sendable {
             // 0 never, 1 when the listener's SYN queue overflows (Linux's default), 2 always.
             guard let n = int(), (0...2).contains(n) else { return bad() }
             configuration.synCookies = n == 0 ? .never : n == 1 ? .whenQueueFull : .always
-        case "net.ipv4.tcp_ecn": return feature(name, v, engineValue: 0, "ECN")
+        // ECN (RFC 3168; TCPConfiguration.ecn). Linux tcp_ecn: 0 off, 1 request and accept, 2 accept
+        // only; 3 and up ask for Accurate ECN. FreeBSD ecn.enable: 0 off, 1 request and accept, 2
+        // accept only; 3 and 4 Accurate ECN.
+        case "net.ipv4.tcp_ecn", "net.inet.tcp.ecn.enable":
+            guard let n = int(), n >= 0 else { return bad() }
+            guard n <= 2 else { return .unsupported("\(name)=\(v): Accurate ECN is not implemented in the engine") }
+            configuration.ecn = n == 0 ? .off : n == 1 ? .on : .acceptOnly
+        case "net.ipv4.tcp_ecn_option", "net.ipv4.tcp_ecn_option_beacon":
+            // The AccECN option: no effect without Accurate ECN, which is never on.
+            guard int() != nil else { return bad() }
+        case "net.ipv4.tcp_ecn_fallback":
+            guard let n = int() else { return bad() }
+            configuration.ecnSetupRetransmissions = n != 0 ? 0 : nil
+        case "net.inet.tcp.ecn.maxretries":
+            guard let n = int(), n >= 0 else { return bad() }
+            configuration.ecnSetupRetransmissions = Int(n)
         case "net.ipv4.tcp_fastopen": return feature(name, v, engineValue: 0, "TCP Fast Open")
         case "net.ipv4.tcp_moderate_rcvbuf", "net.inet.tcp.recvbuf_auto":
             guard let n = int() else { return bad() }
@@ -292,7 +307,6 @@ public struct RunSettings: Sendable {
             guard let n = int(), n == 0 || n == 1 else { return bad() }
             if name.hasSuffix("only") { freeBSDCookiesOnly = n == 1 } else { freeBSDCookies = n == 1 }
             configuration.synCookies = !freeBSDCookies ? .never : freeBSDCookiesOnly ? .always : .whenQueueFull
-        case "net.inet.tcp.ecn.enable": return feature(name, v, engineValue: 0, "ECN")
         case "net.inet.tcp.delayed_ack":
             guard let n = int() else { return bad() }
             configuration.delayedACK = n != 0

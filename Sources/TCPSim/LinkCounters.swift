@@ -14,6 +14,8 @@ public struct LinkCounters: Sendable, Hashable {
     /// the link sent back for them.
     public var tooBig = 0
     public var packetTooBigSent = 0
+    /// Packets the ECN-capable queue marked CE (`LinkModel.ecnMarkThreshold`).
+    public var ceMarked = 0
 
     public static func + (a: Self, b: Self) -> Self {
         var r = a
@@ -21,6 +23,7 @@ public struct LinkCounters: Sendable, Hashable {
         r.blackholed += b.blackholed; r.duplicated += b.duplicated; r.reordered += b.reordered
         r.corrupted += b.corrupted; r.scriptedDrops += b.scriptedDrops
         r.tooBig += b.tooBig; r.packetTooBigSent += b.packetTooBigSent
+        r.ceMarked += b.ceMarked
         return r
     }
 }

@@ -16,6 +16,7 @@ extension LinkModel {
         if hasRandomFaults, faultsStart != nil || faultsEnd != nil {
             parts.append("random faults \(format3((faultsStart ?? .zero).seconds))–\(faultsEnd.map { format3($0.seconds) } ?? "…") s")
         }
+        if let t = ecnMarkThreshold { parts.append("ECN marks from \(t)") }
         if let pathMTU { parts.append("path MTU \(pathMTU)\(sendsPacketTooBig ? "" : " (no ICMP)")") }
         for o in outages { parts.append("blackhole \(format3(o.start.seconds))–\(o.end == .forever ? "…" : format3(o.end.seconds)) s") }
         return parts.joined(separator: ", ")

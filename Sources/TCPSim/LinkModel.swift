@@ -52,6 +52,11 @@ public struct LinkModel: Sendable, Hashable {
     /// packetization-layer PMTUD (RFC 4821) gets through.
     public var pathMTU: Int? = nil
     public var sendsPacketTooBig = true
+    /// An ECN-capable queue (RFC 3168 §5, as a step-marking AQM): a packet that arrives while at
+    /// least this much waits in front of the bottleneck is marked CE instead of dropped, if it is
+    /// ECN-capable (ECT(0) or ECT(1)); others pass on to the drop-tail limit as before. nil: no
+    /// marking. (SimulatedNetwork+ECN.swift)
+    public var ecnMarkThreshold: QueueLimit? = nil
 
     /// Whether the random faults apply to a packet sent at `t`.
     public func randomFaultsActive(at t: Instant) -> Bool {

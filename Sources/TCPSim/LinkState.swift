@@ -29,13 +29,21 @@ struct LinkState {
         }
     }
 
+    /// Whether the queue holds at least `threshold` now (call after `admits`, which drains it).
+    func holds(atLeast threshold: LinkModel.QueueLimit) -> Bool {
+        switch threshold {
+        case .bytes(let n): return queuedBytes >= n
+        case .packets(let n): return queued.count >= n
+        }
+    }
+
     /// Puts a packet on the bottleneck; returns when its last bit has left.
     mutating func serialize(_ size: Int, now: Instant) -> Instant {
         guard let rate = model.bandwidthBitsPerSecond, rate > 0 else { return now }
         let start = max(now, busyUntil)
         let ns = Int64((Double(size * 8) / rate * 1e9).rounded(.up))
         busyUntil = start + .nanoseconds(ns)
-        if model.queue != nil {
+        if model.queue != nil || model.ecnMarkThreshold != nil {
             queued.append((busyUntil, size))
             queuedBytes += size
         }

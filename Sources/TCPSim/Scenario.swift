@@ -40,7 +40,7 @@ public struct Scenario: Sendable {
         lostSYN, lostSYNACK, lostACK, lostACKIdle, staleSYN, lateDuplicateSYN, simultaneousOpen,
         threeWayClose, halfClose, simultaneousClose, lostFinalACK, timeWaitReuse,
         reset, refused, retriesExhausted, zeroWindow, bulk,
-        synFlood, synFloodNoCookies, pmtuBlackHole,
+        synFlood, synFloodNoCookies, pmtuBlackHole, ecn,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }

@@ -456,13 +456,21 @@ public final class SimulatedNetwork {
             lost(id, from: i, summary, "queue full (drop-tail)")
             return
         }
+        var delivered = bytes
+        if let threshold = model.ecnMarkThreshold, links[key]!.holds(atLeast: threshold), Self.markCE(&delivered) {
+            // SimulatedNetwork+ECN.swift; the pcap shows the packet as it leaves the queue.
+            links[key]!.counters.ceMarked += 1
+            if recording {
+                wire[wire.count - 1].bytes = delivered
+                note(hosts[i].name, "the queue holds \(threshold) or more: packet \(id) is marked CE (RFC 3168 §5)")
+            }
+        }
         let departs = links[key]!.serialize(bytes.count, now: now)
         var at = departs + model.delay + uniform(model.jitter) + extra
         if faulty && chance(model.reorder) {
             links[key]!.counters.reordered += 1
             at = at + (model.reorderDelay ?? max(model.delay, .milliseconds(1)))
         }
-        var delivered = bytes
         if corrupt || (faulty && chance(model.corrupt)) {
             links[key]!.counters.corrupted += 1
             Self.flipBit(&delivered, random.next())

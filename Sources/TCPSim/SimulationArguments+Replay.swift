@@ -27,6 +27,8 @@ extension SimulationArguments {
             if ipv6 { a.append("--ipv6") }
             if let pathMTU { a += ["--path-mtu", pathMTU] }
             if !icmp { a.append("--no-icmp") }
+            if ecn { a.append("--ecn") }
+            if let ecnThreshold { a += ["--ecn-threshold", ecnThreshold] }
         }
         for r in script { a += ["--script", "'\(r.replacing("'", with: "'\\''"))'"] }
         if json { a += ["--format", "json"] }

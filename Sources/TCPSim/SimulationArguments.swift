@@ -54,6 +54,10 @@ public struct SimulationArguments: Sendable, Hashable {
     /// answers a packet too big with ICMP (`LinkModel.pathMTU`, `sendsPacketTooBig`).
     public var pathMTU: String? = nil
     public var icmp = true
+    /// ECN (RFC 3168): both stacks ask for it and every link's queue marks CE from
+    /// `ecnThreshold` (default `LinkModel.defaultECNThreshold`) instead of dropping.
+    public var ecn = false
+    public var ecnThreshold: String? = nil
 
     public init() {}
 
@@ -73,6 +77,8 @@ public struct SimulationArguments: Sendable, Hashable {
         if healAt != nil { given.append("--heal-at") }
         if pathMTU != nil { given.append("--path-mtu") }
         if !icmp { given.append("--no-icmp") }
+        if ecn { given.append("--ecn") }
+        if ecnThreshold != nil { given.append("--ecn-threshold") }
         for (name, values) in [("--loss", loss), ("--duplicate", duplicate), ("--reorder", reorder), ("--corrupt", corrupt),
                                ("--faults-during", faultsDuring), ("--blackhole", blackhole), ("--partition", partition)]
             where !values.isEmpty { given.append(name) }
@@ -168,6 +174,11 @@ public struct SimulationArguments: Sendable, Hashable {
             let n = try ByteCount(parsing: pathMTU, option: "--path-mtu").bytes
             guard n >= 68 else { throw .tooSmall(option: "--path-mtu", minimum: 68, unit: "bytes") }
             each(.both) { $0.pathMTU = n; $0.sendsPacketTooBig = icmp }
+        }
+        if ecn {
+            let given = try ecnThreshold.map { s throws(ValueParseError) in try LinkModel.QueueLimit(parsing: s, option: "--ecn-threshold") }
+            each(.both) { $0.ecnMarkThreshold = given ?? LinkModel.defaultECNThreshold(queue: $0.queue) }
+            o.configuration.ecn = .on
         }
         o.forward = forward
         o.reverse = reverse

@@ -71,6 +71,7 @@ extension SimulationResult {
             x["duplicated"] = .int(c.duplicated)
             x["reordered"] = .int(c.reordered)
             x["corrupted"] = .int(c.corrupted)
+            if c.ceMarked > 0 { x["ceMarked"] = .int(c.ceMarked) }
             if c.tooBig > 0 {
                 x["tooBig"] = .int(c.tooBig)
                 x["packetTooBigSent"] = .int(c.packetTooBigSent)
@@ -98,6 +99,10 @@ extension SimulationResult {
         let up = link["client→server"] ?? LinkCounters(), down = link["server→client"] ?? LinkCounters()
         let l = up + down
         t += "link: \(l.packets) packets, \(l.lost) lost, \(l.queueDrops) queue drops, \(l.blackholed) blackholed, \(l.duplicated) duplicated, \(l.reordered) reordered, \(l.corrupted) corrupted\n"
+        if o.configuration.ecn != .off, o.forward.ecnMarkThreshold != nil || o.reverse.ecnMarkThreshold != nil {
+            func sum(_ k: KeyPath<TCPStatistics, Int>) -> Int { statistics.values.map { $0[keyPath: k] }.reduce(0, +) }
+            t += "ECN: \(l.ceMarked) packets marked CE, \(sum(\.ecnCEReceived)) CE marks received, \(sum(\.ecnEchoesReceived)) ACKs with ECE, \(sum(\.ecnReductions)) cwnd reductions; \(sum(\.ecnConnections)) connections agreed on ECN\n"
+        }
         if l.tooBig > 0 { t += "path MTU: \(l.tooBig) packets too big dropped, \(l.packetTooBigSent) ICMP messages sent back\n" }
         let checksum = statistics.values.map { $0.dropCount(.badChecksum) }.reduce(0, +)
         let malformed = statistics.values.map { $0.dropCount(.malformed) }.reduce(0, +)

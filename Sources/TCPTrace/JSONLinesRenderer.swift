@@ -90,6 +90,8 @@ public enum JSONLinesRenderer {
             ("congestionControl", string(i.congestionControl.rawValue)), ("congestionState", string(i.congestionState.rawValue)),
             ("sndBuf", String(i.sendBufferBytes)), ("rcvBuf", String(i.receiveBufferBytes)),
             ("rcvRtt", i.receiverRTT.map(secs) ?? "null"),
+            ("ecn", i.ecn ? "true" : "false"), ("ceReceived", String(i.ceReceived)), ("eceReceived", String(i.eceReceived)),
+            ("ecnReductions", String(i.ecnReductions)),
         ]
     }
 

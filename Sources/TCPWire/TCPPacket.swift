@@ -7,14 +7,22 @@ public struct TCPSegmentView {
     public var payload: UnsafeRawBufferPointer
     /// Hop limit / TTL the packet arrived with.
     public var hopLimit: UInt8
+    /// The IPv4 TOS / IPv6 traffic class byte the packet arrived with: DSCP in the upper six
+    /// bits, the ECN field (RFC 3168 §5) in the lower two.
+    public var trafficClass: UInt8
 
-    public init(source: IPAddress, destination: IPAddress, header: TCPHeader, payload: UnsafeRawBufferPointer, hopLimit: UInt8 = 64) {
+    public init(source: IPAddress, destination: IPAddress, header: TCPHeader, payload: UnsafeRawBufferPointer, hopLimit: UInt8 = 64,
+                trafficClass: UInt8 = 0) {
         self.source = source
         self.destination = destination
         self.header = header
         self.payload = payload
         self.hopLimit = hopLimit
+        self.trafficClass = trafficClass
     }
+
+    /// The ECN field (RFC 3168 §5): 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE.
+    public var ecn: UInt8 { trafficClass & 3 }
 
     public var sourceSocket: SocketAddress { SocketAddress(source, header.sourcePort) }
     public var destinationSocket: SocketAddress { SocketAddress(destination, header.destinationPort) }
@@ -40,17 +48,17 @@ public enum TCPPacket {
     public static func parse(_ packet: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws(WireError) -> TCPSegmentView {
         guard packet.count >= 1 else { throw .truncated(layer: .ipv4, needed: 20, available: 0) }
         let version = packet[0] >> 4
-        let src: IPAddress, dst: IPAddress, tcpBytes: UnsafeRawBufferPointer, hop: UInt8
+        let src: IPAddress, dst: IPAddress, tcpBytes: UnsafeRawBufferPointer, hop: UInt8, tclass: UInt8
         switch version {
         case 4:
             let ip = try IPv4Header.parse(packet)
             guard ip.protocolNumber == ipProtocolTCP else { throw .notTCP(ip.protocolNumber) }
-            src = .v4(ip.source); dst = .v4(ip.destination); hop = ip.timeToLive
+            src = .v4(ip.source); dst = .v4(ip.destination); hop = ip.timeToLive; tclass = ip.typeOfService
             tcpBytes = UnsafeRawBufferPointer(rebasing: packet[ip.headerLength..<Int(ip.totalLength)])
         case 6:
             let ip = try IPv6Header.parse(packet)
             guard ip.nextHeader == ipProtocolTCP else { throw .notTCP(ip.nextHeader) }
-            src = .v6(ip.source); dst = .v6(ip.destination); hop = ip.hopLimit
+            src = .v6(ip.source); dst = .v6(ip.destination); hop = ip.hopLimit; tclass = ip.trafficClass
             tcpBytes = UnsafeRawBufferPointer(rebasing: packet[40..<(40 + Int(ip.payloadLength))])
         default:
             throw .badIPVersion(version)
@@ -66,7 +74,7 @@ public enum TCPPacket {
         }
         let (header, headerLength) = try TCPHeader.parse(tcpBytes)
         return TCPSegmentView(source: src, destination: dst, header: header,
-                              payload: UnsafeRawBufferPointer(rebasing: tcpBytes[headerLength...]), hopLimit: hop)
+                              payload: UnsafeRawBufferPointer(rebasing: tcpBytes[headerLength...]), hopLimit: hop, trafficClass: tclass)
     }
 
     /// Bytes a packet with this header and payload length takes.

@@ -104,6 +104,12 @@ struct SimulateCommand: ParsableCommand, OutputCommand {
     static let defaultFormat = SimulationFormat.text
     static let formatHelp = "Output: text (a summary), json (one object per run), jsonl (every event of the run, one JSON object a line), ladder (the ladder diagram and the summary; for short runs), svg (the ladder as a drawing), mermaid (a sequenceDiagram) or html (one self-contained page: state timeline, cwnd/RTT/in-flight plots, the ladder and the summary)."
     static let outputHelp = "Write the output to this file instead of standard output (the seed and replay lines, and a failure, then go to standard error)."
+    @Flag(help: "ECN (RFC 3168): both stacks ask for it, and the queue marks ECN-capable packets CE instead of dropping them, from --ecn-threshold on.")
+    var ecn = false
+
+    @Option(name: .customLong("ecn-threshold"), help: ArgumentHelp("With --ecn: the queue occupancy from which packets are marked (packets or bytes, as --queue); default a third of the queue, or 20 packets without --queue.", valueName: "size"))
+    var ecnThreshold: String?
+
     @OptionGroup var out: OutputOptions<SimulateCommand>
 
     @Option(help: ArgumentHelp("Also write every packet put on the simulated wire, at its simulated send time, to this pcap file (nanosecond timestamps, raw IP; lost packets included).", valueName: "file"))
@@ -121,6 +127,7 @@ struct SimulateCommand: ParsableCommand, OutputCommand {
         (a.buffer, a.congestionControl, a.script, a.faults, a.ipv6) = (buffer, cc, script, faults, ipv6)
         a.json = out.format == .json
         (a.pathMTU, a.icmp) = (pathMTU, !noICMP)
+        (a.ecn, a.ecnThreshold) = (ecn, ecnThreshold)
         return a
     }
 

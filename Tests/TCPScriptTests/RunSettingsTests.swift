@@ -75,11 +75,11 @@ struct SettingsTests {
         #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=0; sysctl -q net.ipv4.tcp_timestamps=0; sysctl -q net.ipv4.tcp_window_scaling=0") == .applied)
         #expect(s.notes.isEmpty)
         #expect(!s.configuration.timestamps && !s.configuration.windowScaling)
-        // ECN and TCP Fast Open at 0 are the engine's behaviour (neither is implemented).
+        // TCP Fast Open at 0 is the engine's behaviour (it is not implemented); ECN at 0 is off.
         #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_ecn=0 net.ipv4.tcp_fastopen=0 net.inet.tcp.ecn.enable=0 net.inet.tcp.fastopen.server_enable=0 net.inet.tcp.fastopen.client_enable=0") == .applied)
         #expect(s.notes.isEmpty)
-        #expect(s.configuration == { var c = RunSettings().configuration; c.sack = false; c.timestamps = false; c.windowScaling = false; return c }())
-        for (setting, what) in [("net.ipv4.tcp_ecn=1", "ECN"), ("net.ipv4.tcp_ecn=2", "ECN"), ("net.inet.tcp.ecn.enable=2", "ECN"),
+        #expect(s.configuration == { var c = RunSettings().configuration; c.sack = false; c.timestamps = false; c.windowScaling = false; c.ecn = .off; return c }())
+        for (setting, what) in [("net.ipv4.tcp_ecn=3", "Accurate ECN"), ("net.ipv4.tcp_ecn=4", "Accurate ECN"), ("net.inet.tcp.ecn.enable=3", "Accurate ECN"),
                                 ("net.ipv4.tcp_fastopen=1", "TCP Fast Open"), ("net.ipv4.tcp_fastopen=0x207", "not a number"),
                                 ("net.inet.tcp.fastopen.server_enable=1", "TCP Fast Open"),
                                 ("net.inet.tcp.fastopen.client_enable=1", "TCP Fast Open")] {
@@ -91,9 +91,9 @@ struct SettingsTests {
             #expect(why.contains(setting) && why.contains(what), "\(why)")
         }
         // In a script: UNSUPPORTED, not PASS.
-        let r = run("0 `sysctl -q net.ipv4.tcp_ecn=1`\n" + passiveOpen.replacingOccurrences(of: "0   socket", with: "+0  socket"))
+        let r = run("0 `sysctl -q net.ipv4.tcp_ecn=3`\n" + passiveOpen.replacingOccurrences(of: "0   socket", with: "+0  socket"))
         guard case .unsupported(let why) = r.outcome else { Issue.record("got \(r.outcome)"); return }
-        #expect(why.contains("ECN"))
+        #expect(why.contains("Accurate ECN"))
     }
 
     @Test("FreeBSD blackhole: 0 resets every segment to a closed port, 1 all but SYNs, 2 none")

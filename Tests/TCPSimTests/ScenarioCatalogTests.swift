@@ -16,7 +16,7 @@ import TCPWire
             "classic", "lost-syn", "lost-syn-ack", "lost-ack", "lost-ack-idle", "stale-syn", "late-duplicate-syn", "simultaneous-open",
             "three-way-close", "half-close", "simultaneous-close", "lost-final-ack", "time-wait-reuse",
             "reset", "refused", "retries-exhausted", "zero-window", "bulk", "syn-flood", "syn-flood-no-cookies",
-            "pmtu-black-hole",
+            "pmtu-black-hole", "ecn",
         ])
         for s in Scenario.all {
             #expect(Scenario.named(s.name)?.name == s.name)

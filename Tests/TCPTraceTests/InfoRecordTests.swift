@@ -21,6 +21,7 @@ import TCPTrace
         "sendQueue": "sendQueue", "receiveQueue": "recvQueue", "backoff": "backoff",
         "congestionControl": "congestionControl", "congestionState": "congestionState",
         "sendBufferBytes": "sndBuf", "receiveBufferBytes": "rcvBuf", "receiverRTT": "rcvRtt",
+        "ecn": "ecn", "ceReceived": "ceReceived", "eceReceived": "eceReceived", "ecnReductions": "ecnReductions",
     ]
 
     /// A sample of the bulk run's client in fast recovery: ssthresh set, SACKed bytes, data in
@@ -55,6 +56,8 @@ import TCPTrace
                 #expect((value as? NSNumber)?.uint64Value == n, "\(key)")
             case let n as UInt32:
                 #expect((value as? NSNumber)?.uint32Value == n, "\(key)")
+            case let b as Bool:
+                #expect(value as? Bool == b, "\(key)")
             case let s as TCPState:
                 #expect(value as? String == s.rawValue)
             case let c as CongestionControlAlgorithm:
