@@ -76,6 +76,9 @@ public struct TCPInfo: Sendable, Hashable {
     /// The receiver's round-trip estimate that paces receive-buffer auto-tuning (Linux
     /// `tcpi_rcv_rtt`); nil until one is taken (or with auto-tuning off).
     public var receiverRTT: Duration? = nil
+    /// TCP Fast Open: the SYN's data was taken — the peer acknowledged the data in our SYN, or
+    /// we accepted the data in the peer's (Linux's TCPI_OPT_SYN_DATA in `tcpi_options`).
+    public var fastOpenSYNData = false
 }
 
 /// Where congestion control stands (after Linux's `tcpi_ca_state`).
@@ -126,6 +129,7 @@ extension Connection {
         info.sendBufferBytes = sendBuffer.capacity
         info.receiveBufferBytes = receiveBuffer.capacity
         if receiveBuffer.tuning.rtt > 0 { info.receiverRTT = .nanoseconds(receiveBuffer.tuning.rtt) }
+        info.fastOpenSYNData = fastOpen.contains(.synDataAcknowledged)
         info.congestionState = inFastRecovery ? .recovery : (inRTORecovery || retries > 0) ? .loss : .open
         return info
     }

@@ -131,6 +131,7 @@ final class Run {
             configuration.trace = options.recordTimeline
             var rng = SplitMix64(seed: options.seed)
             stack = TCPStack(addresses: [settings.localIP], configuration: configuration, random: &rng)
+            stack!.fastOpen = settings.fastOpen   // a sysctl, not the configuration: may change later
         }
         return 0
     }
@@ -267,6 +268,7 @@ final class Run {
             var new = settings
             if case .unsupported(let why) = new.apply(shell: c.text) { throw .unsupported("line \(c.line): \(why)") }
             try reconfigure(new, line: c.line, what: "`\(c.text)`")
+            stack?.fastOpen = settings.fastOpen
         case .code, .unsupportedPacket:
             break   // rejected in prepare()
         }
