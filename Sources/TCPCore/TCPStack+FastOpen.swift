@@ -180,6 +180,10 @@ extension TCPStack {
         statistics.fastOpen.passiveOpens += 1
         c.fastOpen.insert(.passive)
         if !seg.payload.isEmpty {
+            // As data arriving in order would be (TCPStack+Input.swift processText): the
+            // receiver MSS estimate and quick ACKs start from it.
+            if seg.payload.count > Int(c.rcvMSS) { largeSegmentArriving(&c, payload: seg.payload.count) }
+            dataArriving(&c, now)
             let n = min(seg.payload.count, c.receiveBuffer.capacity)
             ownReceiveBuffer(&c)
             c.receiveBuffer.write(at: 0, UnsafeRawBufferPointer(rebasing: seg.payload[seg.payload.startIndex..<(seg.payload.startIndex + n)]))

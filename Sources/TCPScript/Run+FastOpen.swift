@@ -68,6 +68,8 @@ extension Run {
             if s.listener != nil { return .done(.error("ENOTCONN")) }
             ensureStack()
             guard stack!.fastOpen.client else { return .done(.error("EOPNOTSUPP")) }
+            // An AF_UNSPEC address: Linux refuses Fast Open (tcp_sendmsg_fastopen).
+            if call.spec.arguments.count == 6, (try? call.spec.arguments[4].integerValue()) == 0 { return .done(.error("EOPNOTSUPP")) }
             stackInUse = true
             let remote = SocketAddress(settings.remoteIP, settings.connectPort)
             let r: (id: ConnectionID, queued: Int)
