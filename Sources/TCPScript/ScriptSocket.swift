@@ -15,6 +15,9 @@ final class ScriptSocket {
     /// The sequence number of the script's SYN (or SYN-ACK): later inbound sequence numbers and
     /// outbound ACKs are relative to it.
     var scriptRemoteISN: UInt32?
+    /// Whether the script writes them so (packetdrill) or literally (TCPKit's own scripts); nil
+    /// until a packet tells (Run+Packets.swift `inject`, `decideRemoteNumbering`).
+    var remoteSeqRelative: Bool?
     var liveLocalISN: UInt32 = 0
     /// Outbound TS val, script value -> live value (packetdrill's ts_val_map).
     var tsValMap: [UInt32: UInt32] = [:]
