@@ -196,6 +196,16 @@ extension TCPStack {
         return true
     }
 
+    /// A RST in SYN-RECEIVED for a Fast Open child, which is already the application's: reset
+    /// like a synchronized connection (Linux: ECONNRESET), the data it received still readable
+    /// before the error (as Linux's socket keeps its receive queue).
+    mutating func fastOpenChildReset(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        c.sendBuffer.removeAll()
+        c.error = .connectionReset
+        setState(&c, id, .closed, now)
+        if c.userOwned || c.listenerRole != .none { emit(.reset(id, .peerReset), now) }
+    }
+
     /// The cookie a server's SYN-ACK offers (first transmission only, as Linux).
     func fastOpenSYNACKOption(_ c: Connection) -> FastOpenOption? {
         guard c.fastOpen.contains(.offerCookie), c.retries == 0 else { return nil }

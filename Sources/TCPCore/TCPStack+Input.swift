@@ -385,7 +385,9 @@ extension TCPStack {
             }
             switch c.state {
             case .synReceived:
-                if c.passive {
+                if c.fastOpen.contains(.passive) {
+                    fastOpenChildReset(&c, id, now)   // TCPStack+FastOpen.swift
+                } else if c.passive {
                     // Passive OPEN: "return this connection to the LISTEN state" (the listener keeps listening).
                     setState(&c, id, .closed, now)
                 } else {
