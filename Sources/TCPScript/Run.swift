@@ -267,8 +267,10 @@ final class Run {
             try waitForEvent(start, previous: previous, what: "command", line: e.line)
             var new = settings
             if case .unsupported(let why) = new.apply(shell: c.text) { throw .unsupported("line \(c.line): \(why)") }
+            let flushes = settings.fastOpenCacheFlushes
             try reconfigure(new, line: c.line, what: "`\(c.text)`")
-            stack?.fastOpen = settings.fastOpen
+            stack?.fastOpen = settings.fastOpen   // TCP Fast Open: sysctls apply at once (Run+FastOpen.swift)
+            if settings.fastOpenCacheFlushes != flushes { stack?.flushFastOpenCache() }
         case .code, .unsupportedPacket:
             break   // rejected in prepare()
         }

@@ -1,6 +1,13 @@
 import TCPCore
 
 extension RunSettings {
+    /// `ip tcp_metrics flush [all]` (output redirections allowed): Linux's per-destination
+    /// metrics, the Fast Open cookies among them, are forgotten.
+    static func isMetricsFlush(_ words: [String]) -> Bool {
+        let w = words.prefix { !$0.hasPrefix(">") && !$0.hasPrefix("2>") && !$0.hasPrefix("&>") }
+        return w.count >= 3 && w[1] == "tcp_metrics" && (w[2] == "flush" || w[2] == "delete")
+    }
+
     /// TCP Fast Open's settings: Linux's `net.ipv4.tcp_fastopen` bits (decimal or 0x hex; see
     /// `FastOpenSettings(linuxFlags:)`), `tcp_fastopen_key` ("xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx",
     /// an optional backup key after ',' ignored), `tcp_fastopen_blackhole_timeout_sec` (TCPKit

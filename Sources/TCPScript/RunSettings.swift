@@ -45,6 +45,8 @@ public struct RunSettings: Sendable {
     /// TCP Fast Open as the sysctls set it (`TCPStack.fastOpen`, changeable while connections
     /// exist, like the sysctl); Linux's default `tcp_fastopen = 1`: the client side on.
     public var fastOpen = FastOpenSettings(linuxFlags: 1)
+    /// `ip tcp_metrics flush` lines run so far: each empties the client's cookie cache.
+    var fastOpenCacheFlushes = 0
 
     public init() {}
 
@@ -154,6 +156,8 @@ public struct RunSettings: Sendable {
                 if case .unsupported(let why) = set(name, value) { return .unsupported(why) }
             case "true", ":":
                 continue
+            case "ip" where Self.isMetricsFlush(words):   // TCP Fast Open's cookie cache (RunSettings+FastOpen.swift)
+                fastOpenCacheFlushes += 1
             default:
                 return .unsupported("shell command `\(command)` is not a setting TCPKit knows")
             }
