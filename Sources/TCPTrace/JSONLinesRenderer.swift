@@ -90,6 +90,7 @@ public enum JSONLinesRenderer {
             ("congestionControl", string(i.congestionControl.rawValue)), ("congestionState", string(i.congestionState.rawValue)),
             ("sndBuf", String(i.sendBufferBytes)), ("rcvBuf", String(i.receiveBufferBytes)),
             ("rcvRtt", i.receiverRTT.map(secs) ?? "null"),
+            ("synData", i.fastOpenSYNData ? "true" : "false"),
         ]
     }
 

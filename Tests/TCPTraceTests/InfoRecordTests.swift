@@ -21,6 +21,7 @@ import TCPTrace
         "sendQueue": "sendQueue", "receiveQueue": "recvQueue", "backoff": "backoff",
         "congestionControl": "congestionControl", "congestionState": "congestionState",
         "sendBufferBytes": "sndBuf", "receiveBufferBytes": "rcvBuf", "receiverRTT": "rcvRtt",
+        "fastOpenSYNData": "synData",
     ]
 
     /// A sample of the bulk run's client in fast recovery: ssthresh set, SACKed bytes, data in
@@ -61,6 +62,8 @@ import TCPTrace
                 #expect(value as? String == c.rawValue)
             case let c as CongestionState:
                 #expect(value as? String == c.rawValue)
+            case let b as Bool:
+                #expect(value as? Bool == b, "\(key)")
             default:
                 Issue.record("\(key): a field type the test does not know: \(type(of: child.value))")
             }

@@ -347,9 +347,9 @@ struct TCPOptionTests {
                         })
                     }
                 default:
-                    // An unknown kind: anything but 0...5 and 8.
+                    // An unknown kind: anything but 0...5, 8 and Fast Open's 34 and 254.
                     var kind = UInt8.random(in: 6...255, using: &rng)
-                    if kind == 8 { kind = 99 }
+                    if kind == 8 || kind == 34 || kind == 254 { kind = 99 }
                     let length = Int.random(in: 2...12, using: &rng)
                     piece = [kind, UInt8(length)] + rng.bytes(length - 2)
                     if bytes.count + piece.count <= 40 { expected.unknownCount += 1 }
