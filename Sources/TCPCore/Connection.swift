@@ -193,6 +193,8 @@ struct Connection {
     var dscp: UInt8 = 0
     /// Packetization-layer path MTU discovery (TCPStack+PathMTUProbing.swift).
     var pathMTUSearch = PathMTUSearch()
+    /// TCP Fast Open (RFC 7413; TCPStack+FastOpen.swift).
+    var fastOpen = FastOpenFlags()
 
     init(local: SocketAddress, remote: SocketAddress, passive: Bool, userOwned: Bool, configuration: TCPConfiguration,
          rings: TCPStack.EmptyRings) {

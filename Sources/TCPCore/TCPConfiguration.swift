@@ -221,6 +221,9 @@ public struct TCPConfiguration: Sendable, Hashable {
     public var pathMTUProbeInterval: Duration = .seconds(600)
     /// Per-connection options every new connection starts with (see `ConnectionOptions`).
     public var connectionOptions = ConnectionOptions()
+    /// TCP Fast Open (RFC 7413; TCPStack+FastOpen.swift): off by default. The stack's copy,
+    /// `TCPStack.fastOpen`, may change while it runs.
+    public var fastOpen = FastOpenSettings()
     /// Directed-broadcast addresses of the interfaces (e.g. 198.18.0.255 for 198.18.0.0/24): a
     /// connection to one is refused and a segment from or to one discarded, like the limited
     /// broadcast and multicast addresses (RFC 9293 MUST-46, MUST-57, MUST-63). Empty by default:

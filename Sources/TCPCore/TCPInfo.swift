@@ -83,6 +83,9 @@ public struct TCPInfo: Sendable, Hashable {
     public var ceReceived: UInt32 = 0
     public var eceReceived: UInt32 = 0
     public var ecnReductions: UInt32 = 0
+    /// TCP Fast Open: the SYN's data was taken — the peer acknowledged the data in our SYN, or
+    /// we accepted the data in the peer's (Linux's TCPI_OPT_SYN_DATA in `tcpi_options`).
+    public var fastOpenSYNData = false
 }
 
 /// Where congestion control stands (after Linux's `tcpi_ca_state`).
@@ -137,6 +140,7 @@ extension Connection {
         info.ceReceived = UInt32(ecnCounters.ceReceived)
         info.eceReceived = UInt32(ecnCounters.eceReceived)
         info.ecnReductions = UInt32(ecnCounters.reductions)
+        info.fastOpenSYNData = fastOpen.contains(.synDataAcknowledged)
         info.congestionState = inFastRecovery ? .recovery : (inRTORecovery || retries > 0) ? .loss : .open
         return info
     }

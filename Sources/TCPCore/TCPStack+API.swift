@@ -169,6 +169,7 @@ extension TCPStack {
     /// count (0 when full: wait for `.writable`).
     public mutating func send(_ id: ConnectionID, _ bytes: UnsafeRawBufferPointer, now: Instant) throws(TCPError) -> Int {
         let i = try sendableIndex(id)
+        if slots[i].connection!.fastOpen.contains(.deferred) { slots[i].connection!.fastOpen.remove(.deferred) }   // TCP_FASTOPEN_CONNECT: the SYN carries this
         if bytes.isEmpty { return 0 }
         let n = ownSendBuffer(i).append(bytes)
         if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
@@ -186,6 +187,7 @@ extension TCPStack {
     /// Returns the number of bytes queued (0 when the buffer is full: wait for `.writable`).
     public mutating func send(_ id: ConnectionID, now: Instant, filling fill: (UnsafeMutableRawBufferPointer) -> Int) throws(TCPError) -> Int {
         let i = try sendableIndex(id)
+        if slots[i].connection!.fastOpen.contains(.deferred) { slots[i].connection!.fastOpen.remove(.deferred) }   // TCP_FASTOPEN_CONNECT: the SYN carries this
         let ring = ownSendBuffer(i)
         let n = ring.append(filling: fill)
         // A full buffer: the writer may have more and waits for `.writable` (spurious when the

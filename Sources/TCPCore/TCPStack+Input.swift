@@ -171,9 +171,22 @@ extension TCPStack {
         c.maxSndWnd = c.sndWnd
         c.sndWl1 = h.sequenceNumber
         c.sndWl2 = h.acknowledgmentNumber
+        // TCP Fast Open (RFC 7413 §4.2.2; TCPStack+FastOpen.swift): a child with the SYN's data,
+        // accepted at once.
+        let fastOpenChild = fastOpenListenerSYN(&c, li, seg, now)
+        if fastOpenChild {
+            listenerSlots[li].listener!.halfOpen -= 1
+            c.listenerRole = .queued(lid)
+        }
         let (i, cid) = install(&c, in: .synReceived, tracedFrom: .listen, now)
-        // Data or FIN on a SYN is not queued (no TCP Fast Open); the peer will send it again.
-        if !seg.payload.isEmpty { drop(.synDataIgnored, now, cid, seg) }
+        if fastOpenChild {
+            listenerSlots[li].listener!.acceptQueue.append(cid)
+            emit(.connectionAvailable(lid), now)
+            if !c.receiveBuffer.isEmpty { emit(.readable(cid), now) }
+        } else if !seg.payload.isEmpty {
+            // Data or FIN on a SYN is not queued without Fast Open; the peer will send it again.
+            drop(.synDataIgnored, now, cid, seg)
+        }
         commit(i, consume c, now)
     }
 
@@ -239,6 +252,7 @@ extension TCPStack {
             setState(&c, id, .established, now)
             becameEstablished(&c, id, now, synTimedOut: synTimedOut)
             c.ackPending = true
+            if !c.fastOpen.isEmpty { fastOpenSYNACKArrived(&c, h, synTimedOut: synTimedOut) }   // TCPStack+FastOpen.swift
             // "If there are other controls or text in the segment, continue processing at the
             // sixth step": data and FIN on a SYN-ACK are taken.
             if !seg.payload.isEmpty || f.contains(.fin) {
@@ -379,7 +393,9 @@ extension TCPStack {
             }
             switch c.state {
             case .synReceived:
-                if c.passive {
+                if c.fastOpen.contains(.passive) {
+                    fastOpenChildReset(&c, id, now)   // TCPStack+FastOpen.swift
+                } else if c.passive {
                     // Passive OPEN: "return this connection to the LISTEN state" (the listener keeps listening).
                     setState(&c, id, .closed, now)
                 } else {
@@ -437,7 +453,7 @@ extension TCPStack {
             c.sndWl1 = seq
             c.sndWl2 = ack
             setState(&c, id, .established, now)
-            if case .queued(let lid) = c.listenerRole { emit(.connectionAvailable(lid), now) }
+            if case .queued(let lid) = c.listenerRole, !c.fastOpen.contains(.passive) { emit(.connectionAvailable(lid), now) }
             becameEstablished(&c, id, now)
         }
 

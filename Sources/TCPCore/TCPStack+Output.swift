@@ -145,13 +145,13 @@ extension TCPStack {
         switch c.state {
         case .closed, .listen: return false
         case .synSent, .synReceived:
-            if c.sndNxt == c.iss { return true }
+            if c.sndNxt == c.iss { return !c.fastOpen.contains(.deferred) }
         default:
             break
         }
         if c.ackPending || c.probePending { return true }
         if c.retransmitFirst && c.state.isSynchronized { return true }
-        guard c.state.isSynchronized else { return false }
+        guard c.state.isSynchronized || c.fastOpenMaySend else { return false }
         if sackWantsToSend(c) { return true }
         if c.unsentBytes > 0 && sendableLength(c, maxPayload: .max) > 0 { return true }
         return finSendable(c)
@@ -205,15 +205,21 @@ extension TCPStack {
         }
         // SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED), first time or again after a timeout.
         if (c.state == .synSent || c.state == .synReceived) && c.sndNxt == c.iss {
+            if c.fastOpen.contains(.deferred) { return nil }   // TCP_FASTOPEN_CONNECT: waits for data
             // RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR, an ECN-setup SYN-ACK ECE.
             var h = header(c.iss, c.state == .synSent ? [.syn] : [.syn, .ack])
             if c.state == .synSent { h.flags.formUnion(ecnSYNFlags(&c)) } else if c.ecn.active { h.flags.insert(.ece) }
             h.options.mss = UInt16(clamping: c.announcedMSS)
             h.options.sackPermitted = c.state == .synSent ? configuration.sack : c.sackOK   // RFC 2018 §2
+            // TCP Fast Open (TCPStack+FastOpen.swift): the option, and a client's data in its SYN.
+            var synData = 0
+            if !c.fastOpen.isEmpty {
+                if c.state == .synSent { synData = fastOpenSYN(&c, &h) } else { h.options.fastOpen = fastOpenSYNACKOption(c) }
+            }
             if c.retries > 0 { countRetransmission(&c, bytes: 0) }
-            advance(&c, by: 1, from: c.iss, now: now)
+            advance(&c, by: 1 + synData, from: c.iss, now: now)
             c.ackPending = false
-            return OutgoingSegment(header: h, payloadOffset: 0, payloadLength: 0)
+            return OutgoingSegment(header: h, payloadOffset: 0, payloadLength: synData)
         }
         if c.state.isSynchronized, let seg = sackNextSegment(&c, now, maxPayload: maxPayload, window: window, segmentLimit: segmentLimit) {
             return seg
@@ -222,7 +228,7 @@ extension TCPStack {
            let seg = firstUnacknowledgedSegment(&c, now, maxPayload: maxPayload, window: window) {
             return seg
         }
-        if c.state.isSynchronized {
+        if c.state.isSynchronized || c.fastOpenMaySend {
             // Data: as much as the MSS, the window and the caller's buffer allow.
             let offset = Int(c.sndNxt - c.sendBufferSeq)
             let unsent = c.unsentBytes

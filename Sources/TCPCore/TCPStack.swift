@@ -27,6 +27,10 @@ public struct TCPStack {
         /// When it last answered a SYN with a cookie: ACKs are checked for one only while a
         /// cookie may still be valid.
         var lastCookieAt = Instant.never
+        /// TCP Fast Open (TCP_FASTOPEN): the queue length asked for, 0 off; and the listener's
+        /// own cookie key (TCP_FASTOPEN_KEY; nil: the stack's).
+        var fastOpenQueue = 0
+        var fastOpenKey: FastOpenKey? = nil
     }
     struct ListenerSlot { var generation: UInt32 = 0; var listener: Listener? }
     /// A segment sent without a connection: RST replies (RFC 9293 §3.10.7.1).
@@ -76,6 +80,12 @@ public struct TCPStack {
     var sourceRoutes: [FourTuple: SourceRouteEntry] = [:]
     /// Path MTUs learned from ICMP, by destination (RFC 1191 §6.3, TCPStack+ICMP.swift).
     var pathMTUCache = PathMTUCache()
+    /// TCP Fast Open as the stack uses it now (from `configuration.fastOpen`; like Linux's
+    /// sysctls, it may change while the stack runs), the key used when it names none, and the
+    /// client's cookies by server address (TCPStack+FastOpen.swift).
+    public var fastOpen: FastOpenSettings
+    let fastOpenDrawnKey: FastOpenKey
+    public internal(set) var fastOpenCache: [IPAddress: FastOpenCacheEntry] = [:]
 
     public internal(set) var statistics = TCPStatistics()
 
@@ -96,6 +106,9 @@ public struct TCPStack {
         synCookies = SYNCookieCodec(secretSource: StackRandom(seed: seed ^ 0x5359_4E43_4F4F_4B49),   // "SYNCOOKI"
                                     rekeyInterval: configuration.synCookieRekeyInterval)
         challengeTokens = configuration.challengeACKLimit
+        fastOpen = configuration.fastOpen
+        var fastOpenRandom = StackRandom(seed: seed ^ 0x5446_4F4B_4559_0000)   // "TFOKEY": a stream of its own
+        fastOpenDrawnKey = FastOpenKey(k0: fastOpenRandom.next(), k1: fastOpenRandom.next())
         emptyRings = EmptyRings(send: ByteRing(capacity: configuration.sendBufferBytes, placeholder: true),
                                 receive: ByteRing(capacity: configuration.receiveBufferBytes, placeholder: true))
     }

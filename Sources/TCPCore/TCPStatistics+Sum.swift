@@ -5,6 +5,7 @@ extension TCPStatistics {
         for (reason, n) in other.drops { drops[reason, default: 0] += n }
         for (error, n) in other.malformed { malformed[error, default: 0] += n }
         segmentsReceived += other.segmentsReceived
+        fastOpen.add(other.fastOpen)
         segmentsSent += other.segmentsSent
         retransmissions += other.retransmissions
         retransmissionTimeouts += other.retransmissionTimeouts

@@ -5,6 +5,8 @@ public struct TCPStatistics: Sendable, Hashable {
     public var drops: [DropReason: Int] = [:]
     public var malformed: [WireError: Int] = [:]
     public var segmentsReceived = 0
+    /// TCP Fast Open (RFC 7413) counters.
+    public var fastOpen = FastOpenStatistics()
     public var segmentsSent = 0
     public var retransmissions = 0
     /// Retransmission timeouts that fired with data outstanding (RFC 6298 §5.4; Linux TCPTimeouts).

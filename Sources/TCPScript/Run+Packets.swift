@@ -113,6 +113,16 @@ extension Run {
         } else if s.state == .activeSynSent && p.flags.contains([.syn, .ack]) {
             s.state = .activeSynAcked
         }
+        // packetdrill writes the remote side's sequence numbers after the SYN relative to its ISN
+        // (`< S. 123:123(0) ack 1` then `< P. 1:501(500)`; run_packet.c's remote offset); TCPKit's
+        // own scripts write them literally (`< S 500:500(0)` then `< . 501:501(0)`). The first
+        // later packet (or outbound ACK, `decideRemoteNumbering`) tells which: relative when its
+        // number lies below the ISN in sequence space (a literal one is at or past it).
+        if p.flags.contains(.syn) && s.scriptRemoteISN == nil { s.scriptRemoteISN = p.startSequence }
+        if !p.flags.contains(.syn), s.remoteSeqRelative == nil, let isn = s.scriptRemoteISN {
+            s.remoteSeqRelative = isn > 1 && Int32(bitPattern: p.startSequence &- isn) < 0
+        }
+        let seq = p.flags.contains(.syn) || s.remoteSeqRelative != true ? p.startSequence : p.startSequence &+ (s.scriptRemoteISN ?? 0)
         let source = SocketAddress(settings.remoteIP, p.sourcePort ?? s.remotePort ?? settings.connectPort)
         let destination = SocketAddress(settings.localIP, p.destinationPort ?? s.localPort ?? settings.bindPort)
         let ack = p.flags.contains(.ack) ? s.liveAck(p.ack) : p.ack
@@ -137,12 +147,12 @@ extension Run {
                                   actual: s.tsValMap.isEmpty ? "the stack sent no timestamps" : "TS vals seen: \(s.tsValMap.keys.sorted())")
                 }
             default:
-                wireOptions.append(o)
+                wireOptions.append(try resolveFastOpenCookie(o, line: line))
             }
         }
         let bytes: [UInt8]
         do {
-            bytes = try PacketBuilder.build(source: source, destination: destination, flags: p.flags, seq: p.startSequence,
+            bytes = try PacketBuilder.build(source: source, destination: destination, flags: p.flags, seq: seq,
                                             ack: ack, window: p.window ?? 0, urgentPointer: p.urgentPointer, options: wireOptions,
                                             payloadLength: p.payloadLength, ipInfo: p.ipInfo)
         } catch {
@@ -283,8 +293,22 @@ extension Run {
     /// An outbound segment written as a script line would write it, in script space.
     func render(_ seg: WireSegment, for s: ScriptSocket) -> String {
         SegmentText.render(flags: seg.flags, seq: scriptSeq(seg, s), length: seg.payloadLength,
-                           ack: seg.flags.contains(.ack) || seg.ack != 0 ? seg.ack : nil, window: seg.window,
+                           ack: seg.flags.contains(.ack) || seg.ack != 0 ? scriptAck(seg, s) : nil, window: seg.window,
                            urgent: seg.urgentPointer, options: scriptOptions(seg.options, s))
+    }
+
+    /// An outbound segment's ACK in script space: relative to the remote ISN the script's SYN
+    /// gave, except on a SYN-ACK (packetdrill's convention, see `inject`).
+    func scriptAck(_ seg: WireSegment, _ s: ScriptSocket) -> UInt32 {
+        seg.flags.contains(.syn) || s.remoteSeqRelative != true ? seg.ack : seg.ack &- (s.scriptRemoteISN ?? 0)
+    }
+
+    /// Before any later inbound packet decided it: an outbound ACK the script writes relative to
+    /// the remote ISN (`> . 1:1(0) ack 1` after `< S. 123:123(0)`) decides for relative numbers.
+    func decideRemoteNumbering(_ p: PacketSpec, _ a: WireSegment, _ s: ScriptSocket) {
+        guard s.remoteSeqRelative == nil, let isn = s.scriptRemoteISN, isn > 1, !a.flags.contains(.syn),
+              a.flags.contains(.ack), a.ack != p.ack, a.ack &- isn == p.ack else { return }
+        s.remoteSeqRelative = true
     }
 
     /// Options of a live segment in script space (TS val moved by the first mapping).
@@ -292,6 +316,9 @@ extension Run {
         options.map { o in
             if case let .timestamp(v, e) = o, let f = s.firstTS {
                 return .timestamp(value: f.script &+ (v &- f.live), echoReply: e)
+            }
+            if case let .sack(blocks) = o, s.remoteSeqRelative == true, let isn = s.scriptRemoteISN {
+                return .sack(blocks.map { .init(left: $0.left &- isn, right: $0.right &- isn) })
             }
             return o
         }
@@ -304,7 +331,8 @@ extension Run {
         }
         let seq = scriptSeq(a, s)
         if seq != p.startSequence { return ("seq", String(p.startSequence), String(seq)) }
-        if a.ack != p.ack { return ("ack", String(p.ack), String(a.ack)) }
+        decideRemoteNumbering(p, a, s)
+        if scriptAck(a, s) != p.ack { return ("ack", String(p.ack), String(scriptAck(a, s))) }
         if a.payloadLength != p.payloadLength {
             return ("payload length", "\(p.payloadLength) bytes", "\(a.payloadLength) bytes")
         }
@@ -312,7 +340,7 @@ extension Run {
             return ("window", String(w), String(a.window))
         }
         if p.urgentPointer != a.urgentPointer { return ("urgent pointer", String(p.urgentPointer), String(a.urgentPointer)) }
-        if let po = p.options, let why = compareOptions(po, scriptOptions(a.options, s)) {
+        if let po = p.options, let why = compareOptions(po.map { (try? resolveFastOpenCookie($0, line: 0)) ?? $0 }, scriptOptions(a.options, s)) {
             return ("options", why.0, why.1)
         }
         let ecnBits = a.tos & 3

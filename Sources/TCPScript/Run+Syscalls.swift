@@ -238,6 +238,7 @@ extension Run {
         }
         stackInUse = true
         applyOptions(s)
+        applyFastOpen(s)
         s.state = .listening
         s.boundPort = port
         s.localPort = port
@@ -301,8 +302,10 @@ extension Run {
                 stackInUse = true
                 let remote = SocketAddress(settings.remoteIP, settings.connectPort)
                 let cid: ConnectionID
+                var deferred = false   // TCP_FASTOPEN_CONNECT with a cookie: the SYN waits for data (Run+FastOpen.swift)
                 do {
-                    cid = try stack!.connect(to: remote, from: settings.localIP, localPort: s.boundPort, now: now)
+                    (cid, deferred) = try stack!.connect(to: remote, from: settings.localIP, localPort: s.boundPort,
+                                                         deferringSYN: s.fastOpenConnect, now: now)
                 } catch {
                     return .done(.error(Symbols.errno(for: error)))
                 }
@@ -314,6 +317,7 @@ extension Run {
                 if s.state == .new { s.state = .activeConnecting }
                 sut = s
                 drain()
+                if deferred { return .done(.value(0)) }
                 if s.nonblocking { return .done(.error("EINPROGRESS")) }
                 call.phase = 1
             }
@@ -365,10 +369,13 @@ extension Run {
         let count = try integer(call, 2)
         let flags = name == "write" ? 0 : try integer(call, 3)
         guard count >= 0 else { return .done(.error("EINVAL")) }
+        // TCP Fast Open (Run+FastOpen.swift): sendto(MSG_FASTOPEN) opens the connection.
+        if flags & Run.msgFastOpen != 0, let a = try fastOpenSendto(&call, s, count: count, nonblocking: s.nonblocking || flags & 0x40 != 0) { return a }
         guard let cid = s.connection, stack != nil else { return .done(.error("EPIPE")) }
         if s.writeShutdown { return .done(.error("EPIPE")) }
         if let e = takeError(s) { return .done(.error(e)) }
         let nonblocking = s.nonblocking || flags & 0x40 != 0
+        if let a = try fastOpenWrite(&call, s, cid, count: count, nonblocking: nonblocking) { return a }
         switch stack!.state(of: cid) {
         case .synSent?, .synReceived?:
             return nonblocking ? .done(.error("EAGAIN")) : .wouldBlock
@@ -457,6 +464,7 @@ extension Run {
         try checkCount(call, 5)
         guard let s = try socket(call) else { return .done(.error("EBADF")) }
         let level = try integer(call, 1), name = try integer(call, 2)
+        if let a = try fastOpenSetsockopt(call, s, level: level, name: name) { return a }   // Run+FastOpen.swift
         let valueExpression = try argument(call, 3)
         func value() throws(Stop) -> Int64 {
             do { return try valueExpression.integerValue() } catch { throw unsupportedValue(call.line, error) }

@@ -141,6 +141,7 @@ final class Run {
             configuration.trace = options.recordTimeline
             var rng = SplitMix64(seed: options.seed)
             stack = TCPStack(addresses: [settings.localIP], configuration: configuration, random: &rng)
+            stack!.fastOpen = settings.fastOpen   // a sysctl, not the configuration: may change later
         }
         return 0
     }
@@ -280,7 +281,10 @@ final class Run {
             case .unsupported(let why): throw .unsupported("line \(c.line): \(why)")
             case .failed(let why): throw failure(c.line, why)
             }
+            let flushes = settings.fastOpenCacheFlushes
             try reconfigure(new, line: c.line, what: "`\(c.text)`")
+            stack?.fastOpen = settings.fastOpen   // TCP Fast Open: sysctls apply at once (Run+FastOpen.swift)
+            if settings.fastOpenCacheFlushes != flushes { stack?.flushFastOpenCache() }
         case .code(let code):
             try waitForEvent(start, previous: previous, what: "code block", line: e.line)
             try runPython(code, line: e.line)

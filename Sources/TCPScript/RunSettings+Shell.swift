@@ -291,14 +291,16 @@ extension RunSettings {
 
     // MARK: ip, tc, /sys/module
 
-    /// `ip tcp_metrics flush|delete ...` (a cache TCPKit does not have: a no-op), and
+    /// `ip tcp_metrics flush|delete ...` (of the metrics only the Fast Open cookie cache exists in
+    /// TCPKit: a flush empties it, RunSettings+FastOpen.swift), and
     /// `ip [-4|-6] route change|replace|add DEST ... [advmss N] [mtu [lock] N] [initcwnd N]`.
     mutating func ipCommand(_ args: [String], command: String) -> CommandResult {
         var a = args
         while let f = a.first, f.hasPrefix("-") { a.removeFirst() }
         guard let object = a.first else { return .unsupported("shell command `\(command)`: not emulated") }
         if object == "tcp_metrics" || object == "tcpm" {
-            // TCPKit keeps no per-destination TCP metrics (RTT, cwnd, Fast Open cookies) between connections.
+            // TCPKit keeps no per-destination RTT or cwnd between connections; Fast Open cookies it does.
+            if a.count > 1, a[1] == "flush" || a[1] == "delete" { fastOpenCacheFlushes += 1 }
             return .status(0, .lines([]))
         }
         guard object == "route" || object == "r", a.count >= 3, ["change", "replace", "add"].contains(a[1]) else {

@@ -55,6 +55,11 @@ public struct RunSettings: Sendable {
     /// Settings TCPKit honours as long as the behaviour they change does not come into play
     /// (RunSettings+Profile.swift).
     var conditionalFeatures: [ConditionalFeature] = []
+    /// TCP Fast Open as the sysctls set it (`TCPStack.fastOpen`, changeable while connections
+    /// exist, like the sysctl); Linux's default `tcp_fastopen = 1`: the client side on.
+    public var fastOpen = FastOpenSettings(linuxFlags: 1)
+    /// `ip tcp_metrics flush` lines run so far: each empties the client's cookie cache.
+    var fastOpenCacheFlushes = 0
 
     public init() {}
 
@@ -209,7 +214,10 @@ public struct RunSettings: Sendable {
         case "net.inet.tcp.ecn.maxretries":
             guard let n = int(), n >= 0 else { return bad() }
             configuration.ecnSetupRetransmissions = Int(n)
-        case "net.ipv4.tcp_fastopen": return feature(name, v, engineValue: 0, "TCP Fast Open")
+        // TCP Fast Open (RFC 7413; RunSettings+FastOpen.swift)
+        case "net.ipv4.tcp_fastopen", "net.ipv4.tcp_fastopen_key", "net.ipv4.tcp_fastopen_blackhole_timeout_sec",
+             "net.inet.tcp.fastopen.server_enable", "net.inet.tcp.fastopen.client_enable":
+            return setFastOpen(name, v)
         case "net.ipv4.tcp_moderate_rcvbuf", "net.inet.tcp.recvbuf_auto":
             guard let n = int() else { return bad() }
             receiveAutoTuning = n != 0
@@ -325,8 +333,6 @@ public struct RunSettings: Sendable {
         case "net.inet.tcp.tolerate_missing_ts":
             guard let n = int() else { return bad() }
             configuration.tolerateMissingTimestamps = n != 0
-        case "net.inet.tcp.fastopen.server_enable", "net.inet.tcp.fastopen.client_enable":
-            return feature(name, v, engineValue: 0, "TCP Fast Open")
         case "net.inet.tcp.blackhole":
             // FreeBSD: 0 answers every segment to a closed port with RST; 1 not a SYN; 2 none.
             guard let n = int(), (0...2).contains(n) else { return bad() }

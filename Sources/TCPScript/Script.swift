@@ -270,7 +270,8 @@ public enum TCPOptionSpec: Sendable, Hashable, CustomStringConvertible {
         case .sack(let blocks): "sack " + blocks.map { "\($0.left):\($0.right)" }.joined(separator: " ")
         case let .timestamp(v, e): "TS val \(v) ecr \(e)"
         case let .other(k, data, name):
-            (name.isEmpty ? "kind \(k)" : name) + (data.isEmpty ? "" : " " + data.map { hexByte($0) }.joined())
+            // FOEXP is written without its magic number (0xF989), as in scripts.
+            (name.isEmpty ? "kind \(k)" : name) + (data.count <= (name == "FOEXP" ? 2 : 0) ? "" : " " + data.dropFirst(name == "FOEXP" ? 2 : 0).map { hexByte($0) }.joined())
         }
     }
 }

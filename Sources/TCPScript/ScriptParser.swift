@@ -513,6 +513,12 @@ private struct Parser {
             let e = try integer("ecr val", in: 0...Int64(UInt32.max))
             return .timestamp(value: UInt32(v), echoReply: UInt32(e))
         case "md5", "FO", "FOEXP":
+            // A cookie named by a symbol (packetdrill's -D TFO_COOKIE=...): resolved when the
+            // packet is built or checked (Run+FastOpen.swift).
+            if w != "md5", case .word(let symbol) = tok.kind, !symbol.allSatisfy(\.isHexDigit) {
+                advance()
+                return .other(kind: w == "FO" ? 34 : 254, data: w == "FO" ? [] : [0xF9, 0x89], name: "\(w) \(symbol)")
+            }
             guard var data = hexBlob() else { throw ScriptParseError(line: line, kind: .valueOutOfRange(field: "\(w) hex string", value: "odd length or not hex")) }
             let kind: UInt8
             switch w {

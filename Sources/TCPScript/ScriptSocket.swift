@@ -12,6 +12,12 @@ final class ScriptSocket {
     var localPort: UInt16?
     var remotePort: UInt16?
     var scriptLocalISN: UInt32 = 0
+    /// The sequence number of the script's SYN (or SYN-ACK): later inbound sequence numbers and
+    /// outbound ACKs are relative to it.
+    var scriptRemoteISN: UInt32?
+    /// Whether the script writes them so (packetdrill) or literally (TCPKit's own scripts); nil
+    /// until a packet tells (Run+Packets.swift `inject`, `decideRemoteNumbering`).
+    var remoteSeqRelative: Bool?
     var liveLocalISN: UInt32 = 0
     /// Outbound TS val, script value -> live value (packetdrill's ts_val_map).
     var tsValMap: [UInt32: UInt32] = [:]
@@ -36,6 +42,10 @@ final class ScriptSocket {
     /// TCP options set with setsockopt (TCP_NODELAY, SO_KEEPALIVE, TCP_KEEP*, TCP_USER_TIMEOUT);
     /// nil until the script sets one. A listening socket passes its options to accepted ones.
     var tcpOptions: ConnectionOptions?
+    /// TCP Fast Open: TCP_FASTOPEN's queue length, TCP_FASTOPEN_CONNECT, TCP_FASTOPEN_KEY (Run+FastOpen.swift).
+    var fastOpenQueue: Int?
+    var fastOpenConnect = false
+    var fastOpenKey: FastOpenKey?
 
     /// Live local sequence number -> script space.
     func scriptSeq(_ live: UInt32) -> UInt32 { live &- liveLocalISN &+ scriptLocalISN }

@@ -79,7 +79,7 @@ struct WireSegment: Sendable, Hashable {
                 }
                 out.append(.sack(blocks))
             default:
-                let name = kind == 19 ? "md5" : kind == 34 ? "FO" : ""
+                let name = kind == 19 ? "md5" : kind == 34 ? "FO" : kind == 254 && data.starts(with: [0xF9, 0x89]) ? "FOEXP" : ""
                 out.append(.other(kind: kind, data: data, name: name))
             }
             i += length

@@ -92,6 +92,7 @@ public enum JSONLinesRenderer {
             ("rcvRtt", i.receiverRTT.map(secs) ?? "null"),
             ("ecn", i.ecn ? "true" : "false"), ("ceReceived", String(i.ceReceived)), ("eceReceived", String(i.eceReceived)),
             ("ecnReductions", String(i.ecnReductions)),
+            ("synData", i.fastOpenSYNData ? "true" : "false"),
         ]
     }
 

@@ -13,6 +13,9 @@ public struct TCPOptions: Hashable, Sendable {
     public var sackBlocks = SACKBlocks()
     /// Options of other kinds seen while parsing (skipped by their length).
     public var unknownCount: Int = 0
+    /// TCP Fast Open (kind 34, or 254 with magic 0xF989; RFC 7413 §4.1.1), only meaningful on
+    /// SYN segments. An empty cookie is a cookie request.
+    public var fastOpen: FastOpenOption?
 
     public init(mss: UInt16? = nil, windowScale: UInt8? = nil, sackPermitted: Bool = false,
                 timestamp: TCPTimestamp? = nil, sackBlocks: SACKBlocks = SACKBlocks()) {
@@ -24,7 +27,7 @@ public struct TCPOptions: Hashable, Sendable {
     }
 
     public var isEmpty: Bool {
-        mss == nil && windowScale == nil && !sackPermitted && timestamp == nil && sackBlocks.isEmpty
+        mss == nil && windowScale == nil && !sackPermitted && timestamp == nil && sackBlocks.isEmpty && fastOpen == nil
     }
 
     /// Bytes these options take when emitted, padded to a multiple of four.
@@ -38,6 +41,7 @@ public struct TCPOptions: Hashable, Sendable {
             if timestamp != nil { n += 12 }        // NOP NOP + 10
         }
         if !sackBlocks.isEmpty { n += 2 + 2 + 8 * sackBlocks.count }  // NOP NOP + kind,len + blocks
+        if let fo = fastOpen { n += fo.paddedLength }
         return n
     }
 }
@@ -69,11 +73,26 @@ extension TCPOptions {
                 }
                 o.sackBlocks = blocks
             case (8, 10): o.timestamp = TCPTimestamp(value: bytes.loadBE32(i + 2), echoReply: bytes.loadBE32(i + 6))
+            // RFC 7413 §4.1.1: an empty option (request) or a cookie of 4 to 16 bytes; Linux
+            // also takes only even lengths (tcp_parse_fastopen_option). Others are skipped.
+            case (34, _) where Self.fastOpenCookieLength(length - 2):
+                o.fastOpen = FastOpenOption(cookie: Self.cookie(bytes, from: i + 2, count: length - 2))
+            case (254, _) where length >= 4 && bytes.loadBE16(i + 2) == FastOpenOption.experimentalMagic
+                                && Self.fastOpenCookieLength(length - 4):
+                o.fastOpen = FastOpenOption(cookie: Self.cookie(bytes, from: i + 4, count: length - 4), experimental: true)
             default: o.unknownCount += 1
             }
             i += length
         }
         return o
+    }
+
+    static func fastOpenCookieLength(_ n: Int) -> Bool { n == 0 || (n >= 4 && n <= 16 && n % 2 == 0) }
+
+    static func cookie(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) -> FastOpenCookie {
+        var c = FastOpenCookie()
+        for k in 0..<count { c.append(bytes[start + k]) }
+        return c
     }
 
     /// Writes the options in the layout Linux uses (MSS, SACK-permitted+TS packed, NOP-padded
@@ -100,6 +119,15 @@ extension TCPOptions {
             for block in sackBlocks {
                 b.storeBE32(block.left.rawValue, at: i); b.storeBE32(block.right.rawValue, at: i + 4); i += 8
             }
+        }
+        if let fo = fastOpen {
+            // After the window scale, NOP-padded behind (Linux's tcp_options_write).
+            b[i] = fo.experimental ? 254 : 34; b[i + 1] = UInt8(fo.length)
+            if fo.experimental { b.storeBE16(FastOpenOption.experimentalMagic, at: i + 2) }
+            var j = i + (fo.experimental ? 4 : 2)
+            for k in 0..<fo.cookie.count { b[j] = fo.cookie[k]; j += 1 }
+            while j < i + fo.paddedLength { b[j] = 1; j += 1 }
+            i = j
         }
         while i < b.count { b[i] = 0; i += 1 }
     }

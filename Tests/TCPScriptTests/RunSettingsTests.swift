@@ -75,14 +75,12 @@ struct SettingsTests {
         #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_sack=0; sysctl -q net.ipv4.tcp_timestamps=0; sysctl -q net.ipv4.tcp_window_scaling=0") == .applied)
         #expect(s.notes.isEmpty)
         #expect(!s.configuration.timestamps && !s.configuration.windowScaling)
-        // TCP Fast Open at 0 is the engine's behaviour (it is not implemented); ECN at 0 is off.
+        // ECN at 0 is off; Fast Open off is a setting of its own (RunSettings.fastOpen).
         #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_ecn=0 net.ipv4.tcp_fastopen=0 net.inet.tcp.ecn.enable=0 net.inet.tcp.fastopen.server_enable=0 net.inet.tcp.fastopen.client_enable=0") == .applied)
         #expect(s.notes.isEmpty)
         #expect(s.configuration == { var c = RunSettings().configuration; c.sack = false; c.timestamps = false; c.windowScaling = false; c.ecn = .off; return c }())
         for (setting, what) in [("net.ipv4.tcp_ecn=3", "Accurate ECN"), ("net.ipv4.tcp_ecn=4", "Accurate ECN"), ("net.inet.tcp.ecn.enable=3", "Accurate ECN"),
-                                ("net.ipv4.tcp_fastopen=1", "TCP Fast Open"), ("net.ipv4.tcp_fastopen=0x207", "not a number"),
-                                ("net.inet.tcp.fastopen.server_enable=1", "TCP Fast Open"),
-                                ("net.inet.tcp.fastopen.client_enable=1", "TCP Fast Open")] {
+                                ("net.ipv4.tcp_fastopen=0x2x", "value not understood")] {
             var t = RunSettings()
             guard case .unsupported(let why) = t.apply(shell: "sysctl -q \(setting)") else {
                 Issue.record("\(setting) was applied")
@@ -339,5 +337,29 @@ struct RunnerSettingsTests {
         let r = run("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`rm -rf /tmp/something`")
         #expect(r.isPass)
         #expect(r.notes.first?.contains("cleanup command") == true)
+    }
+}
+
+extension SettingsTests {
+    @Test("TCP Fast Open sysctls: Linux's bits in hex or decimal, the key, FreeBSD's switches")
+    func fastOpenSettings() {
+        var s = RunSettings()
+        #expect(s.fastOpen.client && !s.fastOpen.server, "Linux's default tcp_fastopen=1")
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_fastopen=0x70403 net.ipv4.tcp_fastopen_key=a0bf63f7-ed803d81-cd641d30-cebc4a90") == .applied)
+        #expect(s.fastOpen.linuxFlags == 0x403)
+        #expect(s.fastOpen.key == FastOpenKey(linuxText: "a0bf63f7-ed803d81-cd641d30-cebc4a90"))
+        #expect(s.notes.contains { $0.contains("0x70403") }, "the bits Linux does not define are noted")
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_fastopen=514") == .applied)
+        #expect(s.fastOpen.serverWithoutCookie && s.fastOpen.server && !s.fastOpen.client)
+        #expect(s.fastOpen.key != nil, "the key survives a change of the bits")
+        #expect(s.apply(shell: "sysctl -q net.inet.tcp.fastopen.client_enable=1 net.inet.tcp.fastopen.server_enable=0") == .applied)
+        #expect(s.fastOpen.client && !s.fastOpen.server)
+        #expect(s.apply(shell: "ip tcp_metrics flush all > /dev/null 2>&1") == .applied)
+        #expect(s.fastOpenCacheFlushes == 1)
+        guard case .unsupported = s.apply(shell: "sysctl -q net.ipv4.tcp_fastopen_key=a0bf63f7-ed803d81") else {
+            Issue.record("a malformed key was applied")
+            return
+        }
+        #expect(s.configuration == RunSettings().configuration, "Fast Open is not the engine's configuration: it may change while connections exist")
     }
 }

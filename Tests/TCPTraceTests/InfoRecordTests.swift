@@ -22,6 +22,7 @@ import TCPTrace
         "congestionControl": "congestionControl", "congestionState": "congestionState",
         "sendBufferBytes": "sndBuf", "receiveBufferBytes": "rcvBuf", "receiverRTT": "rcvRtt",
         "ecn": "ecn", "ceReceived": "ceReceived", "eceReceived": "eceReceived", "ecnReductions": "ecnReductions",
+        "fastOpenSYNData": "synData",
     ]
 
     /// A sample of the bulk run's client in fast recovery: ssthresh set, SACKed bytes, data in
@@ -64,6 +65,8 @@ import TCPTrace
                 #expect(value as? String == c.rawValue)
             case let c as CongestionState:
                 #expect(value as? String == c.rawValue)
+            case let b as Bool:
+                #expect(value as? Bool == b, "\(key)")
             default:
                 Issue.record("\(key): a field type the test does not know: \(type(of: child.value))")
             }

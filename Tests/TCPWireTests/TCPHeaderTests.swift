@@ -261,8 +261,8 @@ struct TCPOptionTests {
 
     @Test("unknown kinds are skipped by their length and counted", arguments: [
         hex("1e 0c 00 81 01 02 03 04 05 06 07 08"),   // MPTCP (30), 12 bytes
-        hex("22 02"),                                 // TCP Fast Open cookie request (34), empty
-        hex("fe 04 f9 89"),                           // RFC 6994 experimental (254)
+        hex("22 03 00"),                              // TCP Fast Open (34) with an odd cookie length
+        hex("fe 04 12 34"),                           // RFC 6994 experimental (254), not Fast Open's magic
         hex("13 12") + [UInt8](repeating: 0xaa, count: 16),   // TCP MD5 (19), 18 bytes
         hex("02 03 05"),                              // MSS with a wrong length: skipped like Linux
         hex("08 06 00 00 00 01"),                     // timestamps with a wrong length
@@ -347,9 +347,9 @@ struct TCPOptionTests {
                         })
                     }
                 default:
-                    // An unknown kind: anything but 0...5 and 8.
+                    // An unknown kind: anything but 0...5, 8 and Fast Open's 34 and 254.
                     var kind = UInt8.random(in: 6...255, using: &rng)
-                    if kind == 8 { kind = 99 }
+                    if kind == 8 || kind == 34 || kind == 254 { kind = 99 }
                     let length = Int.random(in: 2...12, using: &rng)
                     piece = [kind, UInt8(length)] + rng.bytes(length - 2)
                     if bytes.count + piece.count <= 40 { expected.unknownCount += 1 }
