@@ -164,6 +164,7 @@ extension Run {
     // MARK: The calls
 
     func attempt(_ call: inout Call) throws(Stop) -> Attempt {
+        if let a = try callAttempt(&call) { return a }   // issue 17's calls (Run+Poll.swift)
         switch call.spec.name {
         case "socket": return try socketCall(&call)
         case "bind": return try bindCall(&call)

@@ -30,6 +30,12 @@ final class Run {
     /// (script time, line) of every event run so far.
     var history: [(time: Int64, line: Int)] = []
     var transmitBuffer = [UInt8](repeating: 0, count: 65_600)
+    /// `%{ }%` blocks met so far with the tcp_info they see; run at the end (Run+Python.swift).
+    var codeBlocks: [CodeBlock] = []
+    /// epoll instances and pipes by descriptor (Run+Poll.swift).
+    var epolls: [Int64: EpollInstance] = [:]
+    var pipes: [Int64: PipeEnd] = [:]
+    var usesZeroCopy = false
 
     static let maxSteps = 5_000_000
     /// Tolerances beyond a day mean "any time" and keep the arithmetic far from overflow.
@@ -99,16 +105,17 @@ final class Run {
         }
         for e in script.events {
             switch e.action {
-            case .code:
-                throw .unsupported("line \(e.line): %{ }% code blocks (Python assertions) are not supported")
+            case .code(let text):
+                try checkCodeBlock(text, line: e.line)
             case .unsupportedPacket(let why):
                 throw .unsupported("line \(e.line): \(why)")
             case .command(let c):
                 if case .unsupported(let why) = dry.apply(shell: c.text) { throw .unsupported("line \(c.line): \(why)") }
             case .syscall(let s):
-                guard Run.supportedCalls.contains(s.name) else {
+                guard Run.supportedCalls.contains(s.name) || Run.issue17Calls.contains(s.name) else {
                     throw .unsupported("line \(e.line): system call \(s.name)() is not supported")
                 }
+                try checkCall(s, line: e.line)
             case .packet:
                 break
             }
@@ -267,7 +274,10 @@ final class Run {
             var new = settings
             if case .unsupported(let why) = new.apply(shell: c.text) { throw .unsupported("line \(c.line): \(why)") }
             try reconfigure(new, line: c.line, what: "`\(c.text)`")
-        case .code, .unsupportedPacket:
+        case .code(let text):
+            try waitForEvent(start, previous: previous, what: "%{ }% block", line: e.line)
+            try recordCodeBlock(text, line: e.line)
+        case .unsupportedPacket:
             break   // rejected in prepare()
         }
     }
@@ -311,6 +321,7 @@ final class Run {
                               expected: "(no packet)", actual: render(seg, for: s) + " at \(formatMicros(t))")
             }
         }
+        try runCodeBlocks()
     }
 
     /// The line of the last event at or before script time `t`, for messages.
