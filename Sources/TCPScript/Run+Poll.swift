@@ -45,6 +45,11 @@ extension Symbols {
         "SO_EE_ORIGIN_TIMESTAMPING": 4, "SIOCOUTQNSD": 0x894B,
         "O_CREAT": 0x40, "O_TRUNC": 0x200, "O_APPEND": 0x400, "SPLICE_F_MOVE": 1, "SPLICE_F_NONBLOCK": 2,
         "SPLICE_F_MORE": 4,
+        // tcp_info values (LinuxTCPInfo), for `getsockopt(TCP_INFO)` structures.
+        "TCP_ESTABLISHED": 1, "TCP_SYN_SENT": 2, "TCP_SYN_RECV": 3, "TCP_FIN_WAIT1": 4, "TCP_FIN_WAIT2": 5,
+        "TCP_TIME_WAIT": 6, "TCP_CLOSE": 7, "TCP_CLOSE_WAIT": 8, "TCP_LAST_ACK": 9, "TCP_LISTEN": 10, "TCP_CLOSING": 11,
+        "TCP_CA_Open": 0, "TCP_CA_Disorder": 1, "TCP_CA_CWR": 2, "TCP_CA_Recovery": 3, "TCP_CA_Loss": 4,
+        "TCPI_OPT_TIMESTAMPS": 1, "TCPI_OPT_SACK": 2, "TCPI_OPT_WSCALE": 4, "TCPI_OPT_ECN": 8,
     ]
 }
 

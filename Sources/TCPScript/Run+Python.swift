@@ -79,11 +79,16 @@ extension Run {
     static let python3Path: String? = {
         var dirs: [String] = []
         if let p = getenv("PATH") { dirs = String(cString: p).split(separator: ":").map(String.init) }
-        for d in dirs + ["/usr/bin", "/usr/local/bin"] {
-            let path = d + "/python3"
-            if access(path, X_OK) == 0 { return path }
+        guard let found = (dirs + ["/usr/bin", "/usr/local/bin"]).map({ $0 + "/python3" }).first(where: { access($0, X_OK) == 0 }) else {
+            return nil
         }
-        return nil
+        // A version manager's shim (pyenv's is a shell script) costs about half a second per
+        // start: ask it once for the interpreter it runs, and run that.
+        if case .success(let out) = spawn(found, ["python3", "-"], input: "import sys; print(sys.executable)\n", timeoutMs: 10_000) {
+            let real = out.split(separator: "\n").last.map(String.init) ?? ""
+            if real.hasPrefix("/"), access(real, X_OK) == 0 { return real }
+        }
+        return found
     }()
 
     /// Linux's constants packetdrill's blocks use by name.
@@ -147,7 +152,7 @@ extension Run {
             throw .unsupported("line \(codeBlocks[0].line): %{ }% blocks need python3, which is not on the PATH")
         }
         let output: String
-        switch Run.spawn(python, ["python3", "-I", "-"], input: pythonProgram(), timeoutMs: 20_000) {
+        switch Run.spawn(python, ["python3", "-I", "-S", "-"], input: pythonProgram(), timeoutMs: 20_000) {
         case .failure(let why):
             throw .unsupported("line \(codeBlocks[0].line): python3 could not run the %{ }% blocks: \(why)")
         case .success(let out):
