@@ -78,7 +78,17 @@ extension Run {
             guard let fd = try? integer(call, 0) else { return nil }
             if epolls.removeValue(forKey: fd) != nil || pipes.removeValue(forKey: fd) != nil { return .done(.value(0)) }
             return nil
+        case "read", "recv", "recvfrom":
+            // A NULL buffer: Linux fails the copy to user space with EFAULT once there is data to copy.
+            guard isNullPointer(call), let fd = try? integer(call, 0), let cid = fds[fd]?.connection,
+                  (stack?.info(of: cid)?.bytesReadable ?? 0) > 0, ((try? integer(call, 2)) ?? 0) > 0 else { return nil }
+            return .done(.error("EFAULT"))
         case "write", "send", "sendto":
+            // A NULL buffer: EFAULT from the copy from user space, on a connection that can send.
+            if isNullPointer(call), let fd = try? integer(call, 0), let cid = fds[fd]?.connection,
+               let st = stack?.state(of: cid), st == .established || st == .closeWait, ((try? integer(call, 2)) ?? 0) > 0 {
+                return .done(.error("EFAULT"))
+            }
             let fd = try? integer(call, 0)
             let a = try writeCall(&call)
             // A write that found the buffer full arms the write-space wakeup (Linux's SOCK_NOSPACE).
@@ -110,6 +120,10 @@ extension Run {
             default: false
             }
         }
+        if ["open", "splice", "sendfile"].contains(s.name) {
+            var c = Call(spec: s, line: line, start: 0, end: nil)
+            _ = try callAttempt(&c)   // UNSUPPORTED, naming the call
+        }
         if s.arguments.contains(where: { mentions($0, "MSG_ZEROCOPY") }) {
             usesZeroCopy = true
         }
@@ -131,6 +145,15 @@ extension Run {
             if let bad = m.control.first(where: { !(s.name == "recvmsg" && $0.level == 6 && $0.type == 36) }) {
                 throw .unsupported("line \(line): \(s.name)() control message \(bad.text) is not supported (timestamping or zero-copy notifications)")
             }
+        }
+    }
+
+    /// The buffer argument is NULL (packetdrill passes the pointer as written).
+    func isNullPointer(_ call: Call) -> Bool {
+        guard call.spec.arguments.count > 1 else { return false }
+        switch call.spec.arguments[1] {
+        case .word("NULL"), .integer(0): return true
+        default: return false
         }
     }
 
