@@ -108,11 +108,18 @@ extension Run {
         var p = """
         import sys, textwrap
         def _tcpkit_code(h):
+            # The block as written, its common indentation removed; else its first line (on the
+            # `%{` line) apart from the rest. A blank line ends a trailing backslash continuation.
             t = bytes.fromhex(h).decode()
             first, _, rest = t.partition("\\n")
-            if first.strip() and rest.strip():
-                return first.strip() + "\\n" + textwrap.dedent(rest)
-            return textwrap.dedent(t).strip("\\n")
+            tries = [textwrap.dedent(t).strip("\\n"), first.strip() + "\\n" + textwrap.dedent(rest)]
+            for c in tries:
+                try:
+                    compile(c + "\\n\\n", "<block>", "exec")
+                    return c + "\\n\\n"
+                except SyntaxError:
+                    pass
+            return tries[0] + "\\n\\n"
         _tcpkit_ns = {"__name__": "__main__"}
 
         """

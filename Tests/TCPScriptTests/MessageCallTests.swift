@@ -163,6 +163,12 @@ struct PythonBlockTests {
         +.1  < . 1:1(0) ack 3001 win 257
         +0   %{ assert tcpi_unacked == 0; assert tcpi_bytes_acked == 3000; assert tcpi_snd_cwnd == cwnd }%
         +0   %{ assert 99000 <= tcpi_rtt <= 101000, tcpi_rtt }%
+        +0   %{ assert tcpi_unacked == 0, tcpi_unacked;\\
+                 assert tcpi_snd_mss == 1000;\\
+        }%
+        +0   %{ if tcpi_unacked == 0:
+                   assert tcpi_snd_mss == 1000
+        }%
         """)
     }
 
