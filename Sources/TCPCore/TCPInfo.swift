@@ -89,17 +89,10 @@ public struct TCPInfo: Sendable, Hashable {
     public var lostSegments: Int = 0
     /// Outstanding segments whose retransmission is in flight.
     public var retransmittingSegments: Int = 0
-    /// Options in use (Linux `tcpi_options`): SACK permitted both ways, timestamps (RFC 7323 §3),
-    /// and the window scale shift counts (nil unless both SYNs carried the option, RFC 7323 §2).
-    public var sackPermitted = false
-    public var timestamps = false
-    public var windowShifts: WindowShifts? = nil
     /// Zero-window probes sent since the peer last acknowledged anything (Linux `tcpi_probes`).
     public var probesUnanswered: Int = 0
     /// The smallest RTT sample seen (RACK's min_RTT, RFC 8985 §6.2); nil without one.
     public var minRTT: Duration? = nil
-    /// When a segment last arrived (Linux measures `tcpi_last_data_recv` from the last data).
-    public var lastReceivedAt: Instant = .zero
 }
 
 /// Where congestion control stands (after Linux's `tcpi_ca_state`).
@@ -152,12 +145,8 @@ extension Connection {
         if receiveBuffer.tuning.rtt > 0 { info.receiverRTT = .nanoseconds(receiveBuffer.tuning.rtt) }
         info.congestionState = inFastRecovery ? .recovery : (inRTORecovery || retries > 0) ? .loss : .open
         segmentCounts(into: &info)
-        info.sackPermitted = sackOK
-        info.timestamps = timestampsOn
-        if windowScalingOn { info.windowShifts = WindowShifts(send: sndWindShift, receive: rcvWindShift) }
         info.probesUnanswered = probesUnanswered
         if let sb = scoreboard, sb.minRTT != .max { info.minRTT = .nanoseconds(sb.minRTT) }
-        info.lastReceivedAt = lastReceivedAt
         return info
     }
 

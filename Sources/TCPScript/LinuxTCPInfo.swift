@@ -65,7 +65,8 @@ struct LinuxTCPInfo {
 
     init() {}
 
-    init(_ i: TCPInfo, now: Instant) {
+    /// `c` gives what the connection negotiated and when a segment last arrived.
+    init(_ i: TCPInfo, _ c: ConnectionInfo, now: Instant) {
         func us(_ d: Duration) -> Int64 { d.nanoseconds / 1000 }
         let mss = Int64(max(1, i.sendMSS))
         var v: [String: Int64] = [:]
@@ -80,9 +81,9 @@ struct LinuxTCPInfo {
         v["tcpi_backoff"] = Int64(i.backoff)
         v["tcpi_probes"] = Int64(i.probesUnanswered)
         // TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2, TCPI_OPT_WSCALE 4 (ECN is not negotiated by TCPKit).
-        v["tcpi_options"] = (i.timestamps ? 1 : 0) | (i.sackPermitted ? 2 : 0) | (i.windowShifts != nil ? 4 : 0)
-        v["tcpi_snd_wscale"] = Int64(i.windowShifts?.send ?? 0)
-        v["tcpi_rcv_wscale"] = Int64(i.windowShifts?.receive ?? 0)
+        v["tcpi_options"] = (c.timestamps ? 1 : 0) | (c.sackPermitted ? 2 : 0) | (c.windowShifts != nil ? 4 : 0)
+        v["tcpi_snd_wscale"] = Int64(c.windowShifts?.send ?? 0)
+        v["tcpi_rcv_wscale"] = Int64(c.windowShifts?.receive ?? 0)
         v["tcpi_rto"] = us(i.rto)
         v["tcpi_snd_mss"] = Int64(i.sendMSS)
         // Linux's rcv_mss before data arrives: its estimate min(advmss, 536) (tcp_initialize_rcv_mss).
@@ -92,7 +93,7 @@ struct LinuxTCPInfo {
         v["tcpi_sacked"] = Int64(i.sackedSegments)
         v["tcpi_lost"] = Int64(i.lostSegments)
         v["tcpi_retrans"] = Int64(i.retransmittingSegments)
-        v["tcpi_last_data_recv"] = max(0, (now.nanoseconds - i.lastReceivedAt.nanoseconds) / 1_000_000)   // ms
+        v["tcpi_last_data_recv"] = max(0, (now.nanoseconds - c.lastReceivedAt.nanoseconds) / 1_000_000)   // ms
         v["tcpi_rtt"] = i.srtt.map(us) ?? 0
         v["tcpi_rttvar"] = us(i.rttvar)
         // Linux's TCP_INFINITE_SSTHRESH while ssthresh is still "arbitrarily high" (RFC 5681 §3.1).

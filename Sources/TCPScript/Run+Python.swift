@@ -63,8 +63,8 @@ extension Run {
     }
 
     func linuxInfo(_ cid: ConnectionID?) -> LinuxTCPInfo? {
-        guard let cid, let info = stack?.tcpInfo(of: cid) else { return nil }
-        return LinuxTCPInfo(info, now: now)
+        guard let cid, let info = stack?.tcpInfo(of: cid), let c = stack?.info(of: cid) else { return nil }
+        return LinuxTCPInfo(info, c, now: now)
     }
 
     func recordCodeBlock(_ text: String, line: Int) throws(Stop) {
@@ -185,23 +185,34 @@ extension Run {
 
     enum SpawnResult { case success(String), failure(String) }
 
+    /// Serialises making pipes and spawning (see `spawn`).
+    static let spawnLock = SpawnLock()
+
     /// Runs `path` with `input` on its standard input; returns what it wrote to standard output
     /// and error (both), or why it could not run. Killed after `timeoutMs`.
     static func spawn(_ path: String, _ arguments: [String], input: String, timeoutMs: Int32) -> SpawnResult {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
-        guard pipe(&inPipe) == 0 else { return .failure("pipe() failed") }
-        guard pipe(&outPipe) == 0 else { close(inPipe[0]); close(inPipe[1]); return .failure("pipe() failed") }
+        // Close-on-exec, set under a lock that spawning also takes: a child another thread spawns
+        // must not hold these pipes open (python3 would wait for the end of its program for
+        // ever). dup2 clears the flag on the child's 0, 1 and 2.
+        spawnLock.lock()
+        guard pipe(&inPipe) == 0 else { spawnLock.unlock(); return .failure("pipe() failed") }
+        guard pipe(&outPipe) == 0 else {
+            close(inPipe[0]); close(inPipe[1]); spawnLock.unlock()
+            return .failure("pipe() failed")
+        }
+        for fd in inPipe + outPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 2)
-        for fd in inPipe + outPipe { posix_spawn_file_actions_addclose(&actions, fd) }
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         var pid = pid_t()
         let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        spawnLock.unlock()
         close(inPipe[0])
         close(outPipe[1])
         guard rc == 0 else {
@@ -238,4 +249,13 @@ extension Run {
         if timedOut { return .failure("python3 ran longer than \(timeoutMs / 1000) s") }
         return .success(String(decoding: out, as: UTF8.self))
     }
+}
+
+/// A mutex around pipe creation and posix_spawn (pthread's: TCPScript has no Foundation).
+final class SpawnLock: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() { pthread_mutex_init(mutex, nil) }
+    deinit { pthread_mutex_destroy(mutex); mutex.deallocate() }
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
 }

@@ -90,6 +90,9 @@ public enum JSONLinesRenderer {
             ("congestionControl", string(i.congestionControl.rawValue)), ("congestionState", string(i.congestionState.rawValue)),
             ("sndBuf", String(i.sendBufferBytes)), ("rcvBuf", String(i.receiveBufferBytes)),
             ("rcvRtt", i.receiverRTT.map(secs) ?? "null"),
+            ("unackedSegs", String(i.unackedSegments)), ("sackedSegs", String(i.sackedSegments)),
+            ("lostSegs", String(i.lostSegments)), ("retransmittingSegs", String(i.retransmittingSegments)),
+            ("probes", String(i.probesUnanswered)), ("minRtt", i.minRTT.map(secs) ?? "null"),
         ]
     }
 

@@ -21,6 +21,8 @@ import TCPTrace
         "sendQueue": "sendQueue", "receiveQueue": "recvQueue", "backoff": "backoff",
         "congestionControl": "congestionControl", "congestionState": "congestionState",
         "sendBufferBytes": "sndBuf", "receiveBufferBytes": "rcvBuf", "receiverRTT": "rcvRtt",
+        "unackedSegments": "unackedSegs", "sackedSegments": "sackedSegs", "lostSegments": "lostSegs",
+        "retransmittingSegments": "retransmittingSegs", "probesUnanswered": "probes", "minRTT": "minRtt",
     ]
 
     /// A sample of the bulk run's client in fast recovery: ssthresh set, SACKed bytes, data in
