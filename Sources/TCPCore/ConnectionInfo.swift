@@ -34,6 +34,10 @@ public struct ConnectionInfo: Sendable, Hashable {
     public var windowShifts: WindowShifts? = nil
     /// RFC 7323 §3: both SYNs carried the timestamps option.
     public var timestamps = false
+    /// RFC 2018 §2: both SYNs carried SACK-permitted.
+    public var sackPermitted = false
+    /// When a segment last arrived (Linux's `tcpi_last_data_recv` counts from it).
+    public var lastReceivedAt: Instant = .zero
     /// The last soft error not yet read with `TCPStack.takeSoftError` (TCPStack+ICMP.swift).
     public var softError: NetworkError? = nil
 }

@@ -86,6 +86,23 @@ public struct TCPInfo: Sendable, Hashable {
     /// TCP Fast Open: the SYN's data was taken — the peer acknowledged the data in our SYN, or
     /// we accepted the data in the peer's (Linux's TCPI_OPT_SYN_DATA in `tcpi_options`).
     public var fastOpenSYNData = false
+
+    // What Linux's `tcp_info` counts in segments (its `packets_out`, `sacked_out`, `lost_out`,
+    // `retrans_out`): counted from the sent-segment records, each record as ceil(length / send
+    // MSS) segments, so that they match Linux's counts when segments are MSS-sized. Without a
+    // scoreboard (no SACK) only `unackedSegments` is known (from the bytes in flight).
+    /// Segments sent and not yet acknowledged cumulatively.
+    public var unackedSegments: Int = 0
+    /// Outstanding segments covered by SACK blocks now.
+    public var sackedSegments: Int = 0
+    /// Outstanding segments deemed lost (RFC 6675 IsLost, RACK, or an RTO).
+    public var lostSegments: Int = 0
+    /// Outstanding segments whose retransmission is in flight.
+    public var retransmittingSegments: Int = 0
+    /// Zero-window probes sent since the peer last acknowledged anything (Linux `tcpi_probes`).
+    public var probesUnanswered: Int = 0
+    /// The smallest RTT sample seen (RACK's min_RTT, RFC 8985 §6.2); nil without one.
+    public var minRTT: Duration? = nil
 }
 
 /// Where congestion control stands (after Linux's `tcpi_ca_state`).
@@ -142,6 +159,27 @@ extension Connection {
         info.ecnReductions = UInt32(ecnCounters.reductions)
         info.fastOpenSYNData = fastOpen.contains(.synDataAcknowledged)
         info.congestionState = inFastRecovery ? .recovery : (inRTORecovery || retries > 0) ? .loss : .open
+        segmentCounts(into: &info)
+        info.probesUnanswered = probesUnanswered
+        if let sb = scoreboard, sb.minRTT != .max { info.minRTT = .nanoseconds(sb.minRTT) }
         return info
+    }
+
+    /// The segment counts of `TCPInfo` (not on the per-segment path: only when asked).
+    private func segmentCounts(into info: inout TCPInfo) {
+        let mss = max(1, sendMSS)
+        func segments(_ bytes: Int) -> Int { bytes <= 0 ? 0 : (bytes + mss - 1) / mss }
+        guard let sb = scoreboard, sb.count > 0 else {
+            info.unackedSegments = segments(bytesInFlight)
+            return
+        }
+        for i in 0..<sb.count {
+            let r = sb[i]
+            let n = segments(r.length)
+            info.unackedSegments += n
+            if r.sacked { info.sackedSegments += n }
+            if r.flags.contains(.lost) && !r.sacked { info.lostSegments += n }
+            if r.flags.contains(.retransmitted) { info.retransmittingSegments += n }
+        }
     }
 }

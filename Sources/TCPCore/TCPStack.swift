@@ -179,6 +179,8 @@ public struct TCPStack {
             timers: TimerDeadlines(retransmit: c.timers[.retransmit], persist: c.timers[.persist], timeWait: c.timers[.timeWait], finWait2: c.timers[.finWait2]))
         if c.windowScalingOn { info.windowShifts = WindowShifts(send: c.sndWindShift, receive: c.rcvWindShift) }
         info.timestamps = c.timestampsOn
+        info.sackPermitted = c.sackOK
+        info.lastReceivedAt = c.lastReceivedAt
         info.softError = c.softError
         return info
     }

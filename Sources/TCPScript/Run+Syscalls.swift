@@ -164,6 +164,7 @@ extension Run {
     // MARK: The calls
 
     func attempt(_ call: inout Call) throws(Stop) -> Attempt {
+        if let a = try callAttempt(&call) { return a }   // issue 17's calls (Run+Poll.swift)
         switch call.spec.name {
         case "socket": return try socketCall(&call)
         case "bind": return try bindCall(&call)
@@ -629,7 +630,7 @@ extension Run {
                 want = try f["revents"]?.integerValue() ?? 0
             } catch { throw unsupportedValue(call.line, error) }
             expected.append((fd, want))
-            revents.append(pollMask(fds[fd], events: events))
+            revents.append(fds[fd].map { readiness($0, events: events) } ?? pollMask(nil, events: events))   // TCP_NOTSENT_LOWAT: Run+Poll.swift
         }
         let ready = revents.filter { $0 != 0 }.count
         let timedOut = call.deadline.map { now >= $0 } ?? false

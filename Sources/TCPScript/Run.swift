@@ -30,6 +30,12 @@ final class Run {
     /// (script time, line) of every event run so far.
     var history: [(time: Int64, line: Int)] = []
     var transmitBuffer = [UInt8](repeating: 0, count: 65_600)
+    /// `%{ }%` blocks met so far with the tcp_info they see; run at the end (Run+Python.swift).
+    var codeBlocks: [CodeBlock] = []
+    /// epoll instances and pipes by descriptor (Run+Poll.swift).
+    var epolls: [Int64: EpollInstance] = [:]
+    var pipes: [Int64: PipeEnd] = [:]
+    var usesZeroCopy = false
 
     static let maxSteps = 5_000_000
     /// Tolerances beyond a day mean "any time" and keep the arithmetic far from overflow.
@@ -104,19 +110,17 @@ final class Run {
         }
         for e in script.events {
             switch e.action {
-            case .code(let code):   // Run+Python.swift
-                if let name = Run.unfillableTCPInfoNames(code).first {
-                    throw .unsupported("line \(e.line): %{ }% block uses \(name), which TCPKit does not fill")
-                }
-                if Run.python == nil { throw .unsupported("line \(e.line): %{ }% blocks need python3, which is not on the PATH") }
+            case .code(let text):
+                try checkCodeBlock(text, line: e.line)
             case .unsupportedPacket(let why):
                 throw .unsupported("line \(e.line): \(why)")
             case .command(let c):
                 if case .unsupported(let why) = dry.apply(shell: c.text) { throw .unsupported("line \(c.line): \(why)") }
             case .syscall(let s):
-                guard Run.supportedCalls.contains(s.name) else {
+                guard Run.supportedCalls.contains(s.name) || Run.issue17Calls.contains(s.name) else {
                     throw .unsupported("line \(e.line): system call \(s.name)() is not supported")
                 }
+                try checkCall(s, line: e.line)
             case .packet:
                 break
             }
@@ -285,9 +289,9 @@ final class Run {
             try reconfigure(new, line: c.line, what: "`\(c.text)`")
             stack?.fastOpen = settings.fastOpen   // TCP Fast Open: sysctls apply at once (Run+FastOpen.swift)
             if settings.fastOpenCacheFlushes != flushes { stack?.flushFastOpenCache() }
-        case .code(let code):
-            try waitForEvent(start, previous: previous, what: "code block", line: e.line)
-            try runPython(code, line: e.line)
+        case .code(let text):
+            try waitForEvent(start, previous: previous, what: "%{ }% block", line: e.line)
+            try recordCodeBlock(text, line: e.line)
         case .unsupportedPacket:
             break   // rejected in prepare()
         }
@@ -332,6 +336,7 @@ final class Run {
                               expected: "(no packet)", actual: render(seg, for: s) + " at \(formatMicros(t))")
             }
         }
+        try runCodeBlocks()
     }
 
     /// The line of the last event at or before script time `t`, for messages.

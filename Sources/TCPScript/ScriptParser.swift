@@ -663,7 +663,12 @@ private struct Parser {
                 var args: [Expression] = []
                 if !tok.isPunct(")") { args = try expressionList(closer: ")") }
                 try expectPunct(")")
-                return .call(name: w, arguments: args)
+                let call = Expression.call(name: w, arguments: args)
+                if tok.isPunct("=") {   // `msg_iov(1)=[...]`: a field with its element count
+                    advance()
+                    return .binary(op: "=", lhs: call, rhs: try expression())
+                }
+                return call
             }
             return .word(w)
         case .punct(UInt8(ascii: "[")):

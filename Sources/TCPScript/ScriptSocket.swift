@@ -46,6 +46,12 @@ final class ScriptSocket {
     var fastOpenQueue: Int?
     var fastOpenConnect = false
     var fastOpenKey: FastOpenKey?
+    // Issue 17 calls (Run+Poll.swift): TCP_NOTSENT_LOWAT, TCP_INQ, TCP_CONGESTION as set, and
+    // Linux's SOCK_NOSPACE (a write found the buffer full: the next write-space wakeup is due).
+    var notSentLowat: Int64?
+    var inq = false
+    var congestion: String?
+    var noSpace = false
 
     /// Live local sequence number -> script space.
     func scriptSeq(_ live: UInt32) -> UInt32 { live &- liveLocalISN &+ scriptLocalISN }

@@ -93,6 +93,9 @@ public enum JSONLinesRenderer {
             ("ecn", i.ecn ? "true" : "false"), ("ceReceived", String(i.ceReceived)), ("eceReceived", String(i.eceReceived)),
             ("ecnReductions", String(i.ecnReductions)),
             ("synData", i.fastOpenSYNData ? "true" : "false"),
+            ("unackedSegs", String(i.unackedSegments)), ("sackedSegs", String(i.sackedSegments)),
+            ("lostSegs", String(i.lostSegments)), ("retransmittingSegs", String(i.retransmittingSegments)),
+            ("probes", String(i.probesUnanswered)), ("minRtt", i.minRTT.map(secs) ?? "null"),
         ]
     }
 

@@ -2,7 +2,7 @@ import Testing
 @testable import TCPScript
 
 /// `%{ }%` blocks run with python3 and the socket under test's tcp_info in Linux's names and units.
-@Suite("Runner: %{ }% blocks", .enabled(if: Run.python != nil, "python3 is not on the PATH"))
+@Suite("Runner: %{ }% blocks", .enabled(if: Run.python3Path != nil, "python3 is not on the PATH"))
 struct RunPythonTests {
     @Test("a block sees the connection's tcp_info and Linux's constants; assertions that hold pass")
     func passes() {

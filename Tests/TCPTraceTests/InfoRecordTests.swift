@@ -23,6 +23,8 @@ import TCPTrace
         "sendBufferBytes": "sndBuf", "receiveBufferBytes": "rcvBuf", "receiverRTT": "rcvRtt",
         "ecn": "ecn", "ceReceived": "ceReceived", "eceReceived": "eceReceived", "ecnReductions": "ecnReductions",
         "fastOpenSYNData": "synData",
+        "unackedSegments": "unackedSegs", "sackedSegments": "sackedSegs", "lostSegments": "lostSegs",
+        "retransmittingSegments": "retransmittingSegs", "probesUnanswered": "probes", "minRTT": "minRtt",
     ]
 
     /// A sample of the bulk run's client in fast recovery: ssthresh set, SACKed bytes, data in
