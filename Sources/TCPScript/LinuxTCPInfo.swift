@@ -80,8 +80,10 @@ struct LinuxTCPInfo {
         v["tcpi_retransmits"] = Int64(i.backoff)
         v["tcpi_backoff"] = Int64(i.backoff)
         v["tcpi_probes"] = Int64(i.probesUnanswered)
-        // TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2, TCPI_OPT_WSCALE 4 (ECN is not negotiated by TCPKit).
+        // TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2, TCPI_OPT_WSCALE 4, TCPI_OPT_ECN 8 (RFC 3168 agreed),
+        // TCPI_OPT_SYN_DATA 32 (Fast Open: the SYN's data was taken). (ECN_SEEN 16 is not kept.)
         v["tcpi_options"] = (c.timestamps ? 1 : 0) | (c.sackPermitted ? 2 : 0) | (c.windowShifts != nil ? 4 : 0)
+            | (i.ecn ? 8 : 0) | (i.fastOpenSYNData ? 32 : 0)
         v["tcpi_snd_wscale"] = Int64(c.windowShifts?.send ?? 0)
         v["tcpi_rcv_wscale"] = Int64(c.windowShifts?.receive ?? 0)
         v["tcpi_rto"] = us(i.rto)
