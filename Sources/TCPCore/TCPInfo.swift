@@ -73,6 +73,10 @@ public struct TCPInfo: Sendable, Hashable {
     /// `ss -m` tb and rb). A connection that has carried no data reports the configured sizes.
     public var sendBufferBytes: Int = 0
     public var receiveBufferBytes: Int = 0
+    /// Segments the peer acknowledged (Linux `tcpi_delivered`): the SYN or SYN-ACK (with any data
+    /// it carried) counts one, cumulatively acknowledged data counts its bytes in send-MSS units
+    /// per ACK, rounded up. SACKed data counts when the cumulative ACK covers it.
+    public var segmentsDelivered: UInt32 = 0
     /// The receiver's round-trip estimate that paces receive-buffer auto-tuning (Linux
     /// `tcpi_rcv_rtt`); nil until one is taken (or with auto-tuning off).
     public var receiverRTT: Duration? = nil
@@ -150,7 +154,8 @@ extension Connection {
             sendWindow: sndWnd, receiveWindow: receiveWindow, bytesInFlight: bytesInFlight,
             sendQueue: sendBuffer.count, receiveQueue: receiveBuffer.count, backoff: retries)
         info.congestionControl = congestion.kind
-        info.sendBufferBytes = sendBuffer.capacity
+        info.sendBufferBytes = sendBufferBytes
+        info.segmentsDelivered = counters.segmentsDelivered
         info.receiveBufferBytes = receiveBuffer.capacity
         if receiveBuffer.tuning.rtt > 0 { info.receiverRTT = .nanoseconds(receiveBuffer.tuning.rtt) }
         info.ecn = ecn.active

@@ -87,6 +87,7 @@ extension TCPStack {
         let c = take(i)
         c.pointee.apply(options)
         c.pointee.timers[.keepAlive] = nil   // re-armed by commit from the new idle time
+        resizeSendBuffer(c, id, now)
         commit(i, c, now)
     }
 

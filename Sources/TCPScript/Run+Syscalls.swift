@@ -486,6 +486,12 @@ extension Run {
         case (1, 7), (1, 8):   // SO_SNDBUF, SO_RCVBUF
             let v = try value()
             guard v > 0, v <= 1 << 30 else { return .done(.error("EINVAL")) }
+            // Once the stack holds connections or listeners, SO_SNDBUF is this socket's own
+            // (`ConnectionOptions.sendBufferSize`; accepted sockets inherit a listener's).
+            if name == 7 && stackInUse {
+                setOptions(s) { $0.sendBufferSize = Int(v) }
+                return .done(.value(0))
+            }
             var new = settings
             // As on Linux, setting a size fixes it (`BufferSizing.fixed`): auto-tuning is off for
             // that buffer, whatever sysctls follow.
@@ -520,6 +526,12 @@ extension Run {
         case (6, 2):   // TCP_MAXSEG
             let v = try value()
             guard v >= 64, v <= 65535 else { return .done(.error("EINVAL")) }
+            // Once the stack is in use, the socket's own cap (Linux's user_mss; accepted sockets
+            // inherit a listener's): `ConnectionOptions.maximumSegmentSize`.
+            if stackInUse {
+                setOptions(s) { $0.maximumSegmentSize = Int(v) }
+                return .done(.value(0))
+            }
             var new = settings
             new.configuration.mss = Int(v)
             try reconfigure(new, line: call.line, what: "TCP_MAXSEG")
@@ -567,7 +579,7 @@ extension Run {
             } else {
                 value = 0
             }
-        case (1, 7): value = Int64(settings.configuration.sendBufferBytes)
+        case (1, 7): value = Int64(s.tcpOptions?.sendBufferSize ?? settings.configuration.sendBufferBytes)
         case (1, 8):   // the connection's buffer as it is (FreeBSD rounds it to whole segments once established)
             value = Int64(s.connection.flatMap { stack?.tcpInfo(of: $0)?.receiveBufferBytes } ?? settings.configuration.receiveBufferBytes)
         case (1, 2): value = s.reuseAddress
@@ -584,6 +596,8 @@ extension Run {
         case (6, 2):   // TCP_MAXSEG
             if let cid = s.connection, let info = stack?.info(of: cid) {
                 value = Int64(info.sendMSS)
+            } else if let m = s.tcpOptions?.maximumSegmentSize {
+                value = Int64(m)
             } else {
                 value = Int64(settings.configuration.mss ?? 536)
             }
