@@ -199,6 +199,8 @@ struct Connection {
     var sendBufferSize: UInt32 = 0
     /// `ConnectionOptions.maximumSegmentSize` (0: none).
     var userMSS: UInt16 = 0
+    /// `ConnectionOptions.synRetries` (0: none).
+    var synRetryLimit: UInt8 = 0
 
     init(local: SocketAddress, remote: SocketAddress, passive: Bool, userOwned: Bool, configuration: TCPConfiguration,
          rings: TCPStack.EmptyRings) {
@@ -232,6 +234,7 @@ struct Connection {
         dscp = o.dscp & 0x3f
         retransmissionLimit = o.maximumRetransmissions.map { UInt8(clamping: max(1, $0)) } ?? 0
         sendBufferSize = o.sendBufferSize.map { UInt32(clamping: min(max(1, $0), 1 << 30)) } ?? 0
+        synRetryLimit = o.synRetries.map { UInt8(clamping: max(1, $0)) } ?? 0
         userMSS = o.maximumSegmentSize.map { UInt16(clamping: max(64, $0)) } ?? 0
         if userMSS != 0 {
             announcedMSS = min(announcedMSS, Int(userMSS))
@@ -258,6 +261,7 @@ struct Connection {
         o.ecn = ecn.flags.contains(.overridden) ? ecn.mode : nil
         o.sendBufferSize = sendBufferSize == 0 ? nil : Int(sendBufferSize)
         o.maximumSegmentSize = userMSS == 0 ? nil : Int(userMSS)
+        o.synRetries = synRetryLimit == 0 ? nil : Int(synRetryLimit)
         return o
     }
 

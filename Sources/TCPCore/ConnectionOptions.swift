@@ -48,6 +48,10 @@ public struct ConnectionOptions: Sendable, Hashable {
     /// directions stay within it (RFC 9293 §3.7.1). Set on an open connection it lowers the
     /// effective send MSS; a cap never raises a size. nil: the configuration's (`mss`).
     public var maximumSegmentSize: Int? = nil
+    /// Retransmissions of this connection's SYN before `connect` fails with `timedOut` (Linux
+    /// TCP_SYNCNT), 1...255; only the handshake of an active open. nil: `maximumRetransmissions`
+    /// if set, else the configuration's `synRetries`.
+    public var synRetries: Int? = nil
 
     public init() {}
 }

@@ -535,6 +535,10 @@ extension Run {
             var new = settings
             new.configuration.mss = Int(v)
             try reconfigure(new, line: call.line, what: "TCP_MAXSEG")
+        case (6, 7):   // TCP_SYNCNT (Linux allows 1...255)
+            let v = try value()
+            guard v >= 1, v <= 255 else { return .done(.error("EINVAL")) }
+            setOptions(s) { $0.synRetries = Int(v) }
         case (6, 3):   // TCP_CORK
             if try value() != 0 { settings.notes.append("line \(call.line): TCP_CORK is not implemented in the engine; recorded, not applied") }
         case (1, 10):  // SO_OOBINLINE: urgent data is always inline in TCPKit (RFC 6093 §5)
@@ -589,6 +593,7 @@ extension Run {
         case (6, 4): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveIdle.components.seconds
         case (6, 5): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveInterval.components.seconds
         case (6, 6): value = Int64((s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveCount)
+        case (6, 7): value = Int64((s.tcpOptions ?? settings.configuration.connectionOptions).synRetries ?? settings.configuration.synRetries)   // TCP_SYNCNT
         case (6, 18): value = (s.tcpOptions ?? settings.configuration.connectionOptions).userTimeout.map { $0.nanoseconds / 1_000_000 } ?? 0
         case (1, 10): value = s.oobInline ? 1 : 0
         case (0, 1), (41, 67):   // IP_TOS, IPV6_TCLASS
