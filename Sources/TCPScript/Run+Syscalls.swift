@@ -484,8 +484,12 @@ extension Run {
             s.linger = (o != 0, l)
             if o != 0 && l > 0 { settings.notes.append("line \(call.line): SO_LINGER with a timeout: close() does not wait in TCPKit") }
         case (1, 7), (1, 8):   // SO_SNDBUF, SO_RCVBUF
-            let v = try value()
+            var v = try value()
             guard v > 0, v <= 1 << 30 else { return .done(.error("EINVAL")) }
+            // Linux keeps twice the size asked (sk_sndbuf = 2 * val, room for its per-segment
+            // bookkeeping) and getsockopt shows that; TCPKit has no such overhead and holds all of
+            // it as data.
+            if settings.profile == .linux { v *= 2 }
             // Once the stack holds connections or listeners, SO_SNDBUF is this socket's own
             // (`ConnectionOptions.sendBufferSize`; accepted sockets inherit a listener's).
             if name == 7 && stackInUse {
