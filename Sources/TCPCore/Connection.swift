@@ -201,6 +201,8 @@ struct Connection {
     var userMSS: UInt16 = 0
     /// `ConnectionOptions.synRetries` (0: none).
     var synRetryLimit: UInt8 = 0
+    /// Busy, receive-window-limited and send-buffer-limited time (SendChrono.swift).
+    var chrono = SendChrono()
 
     init(local: SocketAddress, remote: SocketAddress, passive: Bool, userOwned: Bool, configuration: TCPConfiguration,
          rings: TCPStack.EmptyRings) {

@@ -404,6 +404,7 @@ extension TCPStack {
             }
             return
         }
+        updateSendChrono(&c.pointee, now)
         armPersistTimer(&c.pointee, now)
         if c.pointee.scoreboard != nil {
             if c.pointee.state == .timeWait { c.pointee.scoreboard = nil } else { armLossProbe(&c.pointee, now) }

@@ -143,4 +143,22 @@ import TCPWire
         h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1 + 3000), at: 0.3)
         #expect(h.stack.tcpInfo(of: h.conn)?.segmentsDelivered == 4)
     }
+
+    @Test("busy time: a writer that filled the send buffer counts as send-buffer limited until an ACK makes room")
+    func sendBufferLimitedTime() throws {
+        var h = Harness.established()
+        var o = try #require(h.stack.options(of: h.conn))
+        o.sendBufferSize = 2000
+        try h.stack.setOptions(h.conn, o, now: h.now)
+        #expect(h.write([UInt8](repeating: 1, count: 5000), at: 0.1) == 2000)
+        _ = h.takeSent()
+        let during = try #require(h.stack.tcpInfo(of: h.conn, now: seconds(0.3)))
+        #expect(during.sendBufferLimitedTime == .milliseconds(200))
+        #expect(during.busyTime == .milliseconds(200))
+        #expect(during.receiveWindowLimitedTime == .zero)
+        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1 + 2000), at: 0.3)
+        let after = try #require(h.stack.tcpInfo(of: h.conn, now: seconds(1)))
+        #expect(after.sendBufferLimitedTime == .milliseconds(200))
+        #expect(after.busyTime == .milliseconds(200))   // nothing outstanding since 0.3 s
+    }
 }
