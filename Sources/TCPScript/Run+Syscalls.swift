@@ -489,7 +489,7 @@ extension Run {
             // Linux keeps twice the size asked (sk_sndbuf = 2 * val, room for its per-segment
             // bookkeeping) and getsockopt shows that; TCPKit has no such overhead and holds all of
             // it as data.
-            if settings.profile == .linux { v *= 2 }
+            if name == 7 && settings.profile == .linux { v *= 2 }
             // Once the stack holds connections or listeners, SO_SNDBUF is this socket's own
             // (`ConnectionOptions.sendBufferSize`; accepted sockets inherit a listener's).
             if name == 7 && stackInUse {
