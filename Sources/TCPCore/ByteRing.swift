@@ -22,7 +22,10 @@ final class ByteRing {
     }
     deinit { storage?.deallocate() }
 
-    var free: Int { capacity - count }
+    /// The most bytes the ring may hold when less than its capacity (a send buffer whose size a
+    /// socket option set below the ring's size: rings never shrink). `Int.max`: the capacity.
+    var limit = Int.max
+    var free: Int { max(0, min(capacity, limit) - count) }
     var isEmpty: Bool { count == 0 }
 
     private func ensureStorage() -> UnsafeMutableRawPointer {

@@ -195,6 +195,14 @@ struct Connection {
     var pathMTUSearch = PathMTUSearch()
     /// TCP Fast Open (RFC 7413; TCPStack+FastOpen.swift).
     var fastOpen = FastOpenFlags()
+    /// `ConnectionOptions.sendBufferSize` (0: the configuration's sizing; TCPStack+SendBufferSize.swift).
+    var sendBufferSize: UInt32 = 0
+    /// `ConnectionOptions.maximumSegmentSize` (0: none).
+    var userMSS: UInt16 = 0
+    /// `ConnectionOptions.synRetries` (0: none).
+    var synRetryLimit: UInt8 = 0
+    /// Busy, receive-window-limited and send-buffer-limited time (SendChrono.swift).
+    var chrono = SendChrono()
 
     init(local: SocketAddress, remote: SocketAddress, passive: Bool, userOwned: Bool, configuration: TCPConfiguration,
          rings: TCPStack.EmptyRings) {
@@ -227,6 +235,13 @@ struct Connection {
         reportSoftErrors = o.reportSoftErrors
         dscp = o.dscp & 0x3f
         retransmissionLimit = o.maximumRetransmissions.map { UInt8(clamping: max(1, $0)) } ?? 0
+        sendBufferSize = o.sendBufferSize.map { UInt32(clamping: min(max(1, $0), 1 << 30)) } ?? 0
+        synRetryLimit = o.synRetries.map { UInt8(clamping: max(1, $0)) } ?? 0
+        userMSS = o.maximumSegmentSize.map { UInt16(clamping: max(64, $0)) } ?? 0
+        if userMSS != 0 {
+            announcedMSS = min(announcedMSS, Int(userMSS))
+            sendMSS = min(sendMSS, Int(userMSS))
+        }
         if let mode = o.ecn {
             ecn.mode = mode
             ecn.flags.insert(.overridden)
@@ -246,6 +261,9 @@ struct Connection {
         o.dscp = dscp
         o.maximumRetransmissions = retransmissionLimit == 0 ? nil : Int(retransmissionLimit)
         o.ecn = ecn.flags.contains(.overridden) ? ecn.mode : nil
+        o.sendBufferSize = sendBufferSize == 0 ? nil : Int(sendBufferSize)
+        o.maximumSegmentSize = userMSS == 0 ? nil : Int(userMSS)
+        o.synRetries = synRetryLimit == 0 ? nil : Int(synRetryLimit)
         return o
     }
 

@@ -21,6 +21,10 @@ struct ConnectionCounters {
     var windowProbes: UInt32 = 0
     var keepAliveProbes: UInt32 = 0
     var delayedACKs: UInt32 = 0
+    /// Segments the peer acknowledged (Linux's tp->delivered): our SYN or SYN-ACK counts one
+    /// (with any data it carried), then each cumulatively acknowledged range counts its bytes in
+    /// send-MSS units, rounded up.
+    var segmentsDelivered: UInt32 = 0
 
     /// A new transmission from an idle connection starts a new delivery-rate interval, so that
     /// time the application spent sending nothing does not dilute the rate.

@@ -37,6 +37,21 @@ public struct ConnectionOptions: Sendable, Hashable {
     /// ECN (RFC 3168) for this connection, decided by its SYN or SYN-ACK: set it before
     /// `connect` (or on the listener). nil: the configuration's (`TCPConfiguration.ecn`).
     public var ecn: ECNMode? = nil
+    /// The send buffer's size in bytes for this connection (SO_SNDBUF), at least 1; nil: the
+    /// configuration's (`TCPConfiguration.sendBuffer`). A size set here is fixed: auto-tuning is
+    /// off for this connection's send buffer (as Linux's SOCK_SNDBUF_LOCK). Set on an open
+    /// connection, a larger size grows the buffer at once; a smaller one limits what may be queued
+    /// from then on (bytes already queued stay). Values above 2^30 are clamped to 2^30.
+    public var sendBufferSize: Int? = nil
+    /// A cap on the segment size for this connection (TCP_MAXSEG, Linux's user_mss), 64...65535:
+    /// the MSS option of its SYN or SYN-ACK announces at most this, so segments in both
+    /// directions stay within it (RFC 9293 §3.7.1). Set on an open connection it lowers the
+    /// effective send MSS; a cap never raises a size. nil: the configuration's (`mss`).
+    public var maximumSegmentSize: Int? = nil
+    /// Retransmissions of this connection's SYN before `connect` fails with `timedOut` (Linux
+    /// TCP_SYNCNT), 1...255; only the handshake of an active open. nil: `maximumRetransmissions`
+    /// if set, else the configuration's `synRetries`.
+    public var synRetries: Int? = nil
 
     public init() {}
 }

@@ -73,6 +73,17 @@ public struct TCPInfo: Sendable, Hashable {
     /// `ss -m` tb and rb). A connection that has carried no data reports the configured sizes.
     public var sendBufferBytes: Int = 0
     public var receiveBufferBytes: Int = 0
+    /// Segments the peer acknowledged (Linux `tcpi_delivered`): the SYN or SYN-ACK (with any data
+    /// it carried) counts one, cumulatively acknowledged data counts its bytes in send-MSS units
+    /// per ACK, rounded up. SACKed data counts when the cumulative ACK covers it.
+    public var segmentsDelivered: UInt32 = 0
+    /// Time with data outstanding or queued (Linux `tcpi_busy_time`), and the parts of it when
+    /// queued data waited for the peer's receive window (`tcpi_rwnd_limited`) or the application
+    /// had filled the send buffer (`tcpi_sndbuf_limited`). Classified each time the engine
+    /// finishes with the connection (an arriving segment, a call, a timer).
+    public var busyTime: Duration = .zero
+    public var receiveWindowLimitedTime: Duration = .zero
+    public var sendBufferLimitedTime: Duration = .zero
     /// The receiver's round-trip estimate that paces receive-buffer auto-tuning (Linux
     /// `tcpi_rcv_rtt`); nil until one is taken (or with auto-tuning off).
     public var receiverRTT: Duration? = nil
@@ -123,6 +134,18 @@ extension TCPStack {
         return slots[i].connection!.tcpInfo
     }
 
+    /// `tcpInfo(of:)` with the busy and limited times counted up to `now` (the other form counts
+    /// them up to the engine's last look at the connection).
+    public func tcpInfo(of id: ConnectionID, now: Instant) -> TCPInfo? {
+        guard let i = connectionIndex(id) else { return nil }
+        var info = slots[i].connection!.tcpInfo
+        let t = slots[i].connection!.chrono.totals(at: now)
+        info.busyTime = .nanoseconds(t.busy)
+        info.receiveWindowLimitedTime = .nanoseconds(t.receiveWindowLimited)
+        info.sendBufferLimitedTime = .nanoseconds(t.sendBufferLimited)
+        return info
+    }
+
     /// Records a `TraceRecord.Kind.info` sample of a connection (only with `configuration.trace`):
     /// the hook a driver calls to sample a connection over time. Returns false for an unknown handle.
     @discardableResult
@@ -150,7 +173,12 @@ extension Connection {
             sendWindow: sndWnd, receiveWindow: receiveWindow, bytesInFlight: bytesInFlight,
             sendQueue: sendBuffer.count, receiveQueue: receiveBuffer.count, backoff: retries)
         info.congestionControl = congestion.kind
-        info.sendBufferBytes = sendBuffer.capacity
+        info.sendBufferBytes = sendBufferBytes
+        info.segmentsDelivered = counters.segmentsDelivered
+        let t = chrono.totals(at: chrono.since)
+        info.busyTime = .nanoseconds(t.busy)
+        info.receiveWindowLimitedTime = .nanoseconds(t.receiveWindowLimited)
+        info.sendBufferLimitedTime = .nanoseconds(t.sendBufferLimited)
         info.receiveBufferBytes = receiveBuffer.capacity
         if receiveBuffer.tuning.rtt > 0 { info.receiverRTT = .nanoseconds(receiveBuffer.tuning.rtt) }
         info.ecn = ecn.active

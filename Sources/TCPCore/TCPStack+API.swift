@@ -87,6 +87,7 @@ extension TCPStack {
         let c = take(i)
         c.pointee.apply(options)
         c.pointee.timers[.keepAlive] = nil   // re-armed by commit from the new idle time
+        resizeSendBuffer(c, id, now)
         commit(i, c, now)
     }
 
@@ -403,6 +404,7 @@ extension TCPStack {
             }
             return
         }
+        updateSendChrono(&c.pointee, now)
         armPersistTimer(&c.pointee, now)
         if c.pointee.scoreboard != nil {
             if c.pointee.state == .timeWait { c.pointee.scoreboard = nil } else { armLossProbe(&c.pointee, now) }

@@ -30,7 +30,8 @@ extension TCPStack {
     /// The connection's own send ring, made on its first byte (it starts with the shared empty one).
     mutating func ownSendBuffer(_ i: Int) -> ByteRing {
         if slots[i].connection!.sendBuffer.placeholder {
-            let ring = ByteRing(capacity: configuration.sendBufferBytes)
+            let size = Int(slots[i].connection!.sendBufferSize)
+            let ring = ByteRing(capacity: size != 0 ? size : configuration.sendBufferBytes)
             slots[i].connection!.sendBuffer = ring
             statistics.bufferBytes += ring.capacity
         }
@@ -131,7 +132,7 @@ extension TCPStack {
     /// An ACK freed room in a send buffer the application had filled: grow it when it holds less
     /// than what is in flight plus one more window, at most once per round trip.
     mutating func expandSendBuffer(_ c: inout Connection, _ now: Instant) {
-        guard configuration.sendBuffer.isAutoTuned, !c.sendBuffer.placeholder else { return }
+        guard configuration.sendBuffer.isAutoTuned, c.sendBufferSize == 0, !c.sendBuffer.placeholder else { return }
         let ring = c.sendBuffer
         let window = min(c.cwnd, Int(c.maxSndWnd))
         guard max(c.bytesInFlight, window) + window > ring.capacity else { return }

@@ -60,11 +60,15 @@ extension TCPStack {
     /// for a cookie and carries none. `queueAll` (a blocking socket) queues all of `data` (what
     /// the SYN cannot carry follows the handshake); otherwise only what the SYN carries. Returns
     /// the connection and the bytes queued. With the client side off, a plain `connect`.
+    /// `options` (the socket's, e.g. a `maximumSegmentSize` that limits what the SYN carries)
+    /// apply before the data is queued; nil: the configuration's.
     public mutating func connect(to remote: SocketAddress, from localAddress: IPAddress? = nil, localPort: UInt16? = nil,
                                  fastOpenData data: UnsafeRawBufferPointer, queueAll: Bool,
+                                 options: ConnectionOptions? = nil,
                                  now: Instant) throws(TCPError) -> (id: ConnectionID, queued: Int) {
         let id = try connect(to: remote, from: localAddress, localPort: localPort, now: now)
         let i = connectionIndex(id)!
+        if let options { slots[i].connection!.apply(options) }
         var queue = queueAll ? data.count : 0
         if fastOpen.client {
             let mode = fastOpenClientMode(remote.address)

@@ -533,12 +533,15 @@ extension TCPStack {
 
     /// New data acknowledged (SND.UNA < SEG.ACK <= SND.MAX).
     mutating func acknowledge(_ c: inout Connection, _ id: ConnectionID, _ ack: SequenceNumber, _ now: Instant) {
+        let synAcknowledged = c.sndUna < c.sendBufferSeq   // SND.UNA is still the ISS
         var ackedData = 0
         if ack > c.sendBufferSeq {
             ackedData = min(Int(ack - c.sendBufferSeq), c.sendBuffer.count)
             c.sendBuffer.discard(ackedData)
             c.sendBufferSeq += ackedData
         }
+        // Data acknowledged with the SYN rode on it (Fast Open): one segment in all.
+        c.counters.segmentsDelivered &+= synAcknowledged ? 1 : UInt32(clamping: (ackedData + max(1, c.sendMSS) - 1) / max(1, c.sendMSS))
         c.sndUna = ack
         c.progressAt = now   // forward progress: the user timeout starts again
         if c.sndNxt < c.sndUna { c.sndNxt = c.sndUna }

@@ -451,7 +451,8 @@ extension TCPStack {
         case .synReceived: configuration.synAckRetries
         default: configuration.dataRetries
         }
-        let limit = c.retransmissionLimit > 0 ? Int(c.retransmissionLimit) : stackLimit
+        var limit = c.retransmissionLimit > 0 ? Int(c.retransmissionLimit) : stackLimit
+        if c.state == .synSent && c.synRetryLimit > 0 { limit = Int(c.synRetryLimit) }   // TCP_SYNCNT
         if c.retries > limit {
             if c.state == .synReceived && c.passive {
                 setState(&c, id, .closed, now)   // a half-open connection just disappears

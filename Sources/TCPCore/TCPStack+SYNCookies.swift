@@ -115,6 +115,7 @@ extension TCPStack {
         // Our SYN is acknowledged by this very ACK. No RTT sample: the SYN-ACK's send time is
         // not remembered, and its TSval was rounded down by up to 63 ms to carry the options.
         c.sndUna = iss + 1
+        c.counters.segmentsDelivered = 1   // the SYN-ACK
         c.sndNxt = iss + 1
         c.sndMax = iss + 1
         c.rcvAdv = c.rcvNxt + UInt32(min(c.receiveBuffer.free, 65535))   // what the SYN-ACK offered

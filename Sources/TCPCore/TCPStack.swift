@@ -7,7 +7,7 @@ import TCPWire
 /// `pollTransmit(now:into:)` and `nextDeadline`; the application side is `connect`, `listen`,
 /// `accept`, `send`, `receive`, `shutdown`, `close`, `abort` and `pollEvent`.
 public struct TCPStack {
-    public let configuration: TCPConfiguration
+    public internal(set) var configuration: TCPConfiguration
     /// Addresses this stack answers for.
     public internal(set) var addresses: [IPAddress]
 

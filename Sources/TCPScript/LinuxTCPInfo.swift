@@ -3,7 +3,7 @@ import TCPCore
 /// Linux's `struct tcp_info`, field by field, in Linux's units (µs for times, segments for the
 /// window and the queue counts, Linux's TCP_* state and TCP_CA_* numbers, TCPI_OPT_* bits),
 /// computed from the engine's `TCPInfo`. The one mapping behind `getsockopt(TCP_INFO)` and the
-/// names of `%{ }%` blocks. A field TCPKit does not count (`tcpi_delivered`, `tcpi_busy_time`...)
+/// names of `%{ }%` blocks. A field TCPKit does not count (`tcpi_reord_seen`, `tcpi_ato`...)
 /// is absent: a script that uses it is UNSUPPORTED, naming it.
 struct LinuxTCPInfo {
     private(set) var values: [String: Int64] = [:]
@@ -35,6 +35,7 @@ struct LinuxTCPInfo {
         "tcpi_snd_ssthresh", "tcpi_snd_cwnd", "tcpi_reordering", "tcpi_total_retrans", "tcpi_bytes_acked",
         "tcpi_bytes_received", "tcpi_bytes_sent", "tcpi_bytes_retrans", "tcpi_segs_out", "tcpi_segs_in",
         "tcpi_notsent_bytes", "tcpi_min_rtt", "tcpi_delivery_rate", "tcpi_snd_wnd", "tcpi_rcv_wnd", "tcpi_rcv_rtt",
+        "tcpi_delivered", "tcpi_busy_time", "tcpi_rwnd_limited", "tcpi_sndbuf_limited",
     ]
 
     /// Linux's TCP_ESTABLISHED... numbering (include/net/tcp_states.h).
@@ -115,6 +116,10 @@ struct LinuxTCPInfo {
         v["tcpi_snd_wnd"] = Int64(i.sendWindow)
         v["tcpi_rcv_wnd"] = Int64(i.receiveWindow)
         if let r = i.receiverRTT { v["tcpi_rcv_rtt"] = us(r) }
+        v["tcpi_delivered"] = Int64(i.segmentsDelivered)
+        v["tcpi_busy_time"] = us(i.busyTime)
+        v["tcpi_rwnd_limited"] = us(i.receiveWindowLimitedTime)
+        v["tcpi_sndbuf_limited"] = us(i.sendBufferLimitedTime)
         values = v
     }
 }

@@ -74,11 +74,11 @@ extension Run {
             let remote = SocketAddress(settings.remoteIP, settings.connectPort)
             let r: (id: ConnectionID, queued: Int)
             do {
-                let data = [UInt8](repeating: 0, count: Int(min(count, Int64(settings.configuration.sendBufferBytes))))
+                let data = [UInt8](repeating: 0, count: Int(min(count, Int64(s.tcpOptions?.sendBufferSize ?? settings.configuration.sendBufferBytes))))
                 let result: Result<(id: ConnectionID, queued: Int), TCPError> = data.withUnsafeBytes { b in
                     Result { () throws(TCPError) -> (id: ConnectionID, queued: Int) in
                         try stack!.connect(to: remote, from: settings.localIP, localPort: s.boundPort, fastOpenData: b,
-                                           queueAll: !nonblocking, now: now)
+                                           queueAll: !nonblocking, options: s.tcpOptions, now: now)
                     }
                 }
                 r = try result.get()

@@ -63,7 +63,7 @@ extension Run {
     }
 
     func linuxInfo(_ cid: ConnectionID?) -> LinuxTCPInfo? {
-        guard let cid, let info = stack?.tcpInfo(of: cid), let c = stack?.info(of: cid) else { return nil }
+        guard let cid, let info = stack?.tcpInfo(of: cid, now: now), let c = stack?.info(of: cid) else { return nil }
         return LinuxTCPInfo(info, c, now: now)
     }
 

@@ -484,8 +484,18 @@ extension Run {
             s.linger = (o != 0, l)
             if o != 0 && l > 0 { settings.notes.append("line \(call.line): SO_LINGER with a timeout: close() does not wait in TCPKit") }
         case (1, 7), (1, 8):   // SO_SNDBUF, SO_RCVBUF
-            let v = try value()
+            var v = try value()
             guard v > 0, v <= 1 << 30 else { return .done(.error("EINVAL")) }
+            // Linux keeps twice the size asked (sk_sndbuf = 2 * val, room for its per-segment
+            // bookkeeping) and getsockopt shows that; TCPKit has no such overhead and holds all of
+            // it as data.
+            if name == 7 && settings.profile == .linux { v *= 2 }
+            // Once the stack holds connections or listeners, SO_SNDBUF is this socket's own
+            // (`ConnectionOptions.sendBufferSize`; accepted sockets inherit a listener's).
+            if name == 7 && stackInUse {
+                setOptions(s) { $0.sendBufferSize = Int(v) }
+                return .done(.value(0))
+            }
             var new = settings
             // As on Linux, setting a size fixes it (`BufferSizing.fixed`): auto-tuning is off for
             // that buffer, whatever sysctls follow.
@@ -520,9 +530,19 @@ extension Run {
         case (6, 2):   // TCP_MAXSEG
             let v = try value()
             guard v >= 64, v <= 65535 else { return .done(.error("EINVAL")) }
+            // Once the stack is in use, the socket's own cap (Linux's user_mss; accepted sockets
+            // inherit a listener's): `ConnectionOptions.maximumSegmentSize`.
+            if stackInUse {
+                setOptions(s) { $0.maximumSegmentSize = Int(v) }
+                return .done(.value(0))
+            }
             var new = settings
             new.configuration.mss = Int(v)
             try reconfigure(new, line: call.line, what: "TCP_MAXSEG")
+        case (6, 7):   // TCP_SYNCNT (Linux allows 1...255)
+            let v = try value()
+            guard v >= 1, v <= 255 else { return .done(.error("EINVAL")) }
+            setOptions(s) { $0.synRetries = Int(v) }
         case (6, 3):   // TCP_CORK
             if try value() != 0 { settings.notes.append("line \(call.line): TCP_CORK is not implemented in the engine; recorded, not applied") }
         case (1, 10):  // SO_OOBINLINE: urgent data is always inline in TCPKit (RFC 6093 §5)
@@ -567,7 +587,7 @@ extension Run {
             } else {
                 value = 0
             }
-        case (1, 7): value = Int64(settings.configuration.sendBufferBytes)
+        case (1, 7): value = Int64(s.tcpOptions?.sendBufferSize ?? settings.configuration.sendBufferBytes)
         case (1, 8):   // the connection's buffer as it is (FreeBSD rounds it to whole segments once established)
             value = Int64(s.connection.flatMap { stack?.tcpInfo(of: $0)?.receiveBufferBytes } ?? settings.configuration.receiveBufferBytes)
         case (1, 2): value = s.reuseAddress
@@ -577,6 +597,7 @@ extension Run {
         case (6, 4): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveIdle.components.seconds
         case (6, 5): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveInterval.components.seconds
         case (6, 6): value = Int64((s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveCount)
+        case (6, 7): value = Int64((s.tcpOptions ?? settings.configuration.connectionOptions).synRetries ?? settings.configuration.synRetries)   // TCP_SYNCNT
         case (6, 18): value = (s.tcpOptions ?? settings.configuration.connectionOptions).userTimeout.map { $0.nanoseconds / 1_000_000 } ?? 0
         case (1, 10): value = s.oobInline ? 1 : 0
         case (0, 1), (41, 67):   // IP_TOS, IPV6_TCLASS
@@ -584,6 +605,8 @@ extension Run {
         case (6, 2):   // TCP_MAXSEG
             if let cid = s.connection, let info = stack?.info(of: cid) {
                 value = Int64(info.sendMSS)
+            } else if let m = s.tcpOptions?.maximumSegmentSize {
+                value = Int64(m)
             } else {
                 value = Int64(settings.configuration.mss ?? 536)
             }

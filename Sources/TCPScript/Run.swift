@@ -158,7 +158,15 @@ final class Run {
         b.trace = false
         if a != b {
             if stackInUse {
-                throw .unsupported("line \(line): \(what) changes the engine's configuration after connections exist; the engine's configuration is per stack")
+                // Settings that only new connections read change the live stack
+                // (`TCPStack.updateConfiguration`); the rest would change open connections.
+                var live = new.configuration
+                live.trace = stack?.configuration.trace ?? live.trace
+                guard stack != nil, (try? stack!.updateConfiguration(live)) != nil else {
+                    throw .unsupported("line \(line): \(what) changes the engine's configuration after connections exist; the engine's configuration is per stack")
+                }
+                settings = new
+                return
             }
             stack = nil
         }

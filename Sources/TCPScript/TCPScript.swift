@@ -30,6 +30,11 @@
 //   packetdrill stops silently. With --strict, any unmatched packet is.
 // - The window of an outbound packet is compared only when the script gave one and set the
 //   receive buffer (SO_RCVBUF, tcp_rmem, recvspace), or with --strict.
-// - Buffer sizes and MSS are per stack in the engine: a setsockopt or sysctl that would change
-//   them after the stack holds connections makes the script UNSUPPORTED (unless the value is the
+// - Once the stack holds connections or listeners, SO_SNDBUF, TCP_MAXSEG and TCP_SYNCNT are the
+//   socket's own (`ConnectionOptions.sendBufferSize` / `maximumSegmentSize` / `synRetries`;
+//   accepted sockets inherit a listener's), and a sysctl that only new connections read
+//   (`tcp_timestamps`, `tcp_sack`, `tcp_dsack`, `tcp_window_scaling`, `tcp_syn_retries`,
+//   `tcp_synack_retries`, `tcp_ecn`) changes the live stack (`TCPStack.updateConfiguration`).
+//   Other buffer sizes (SO_RCVBUF, tcp_rmem/tcp_wmem) and settings are per stack: changing them
+//   after the stack holds connections makes the script UNSUPPORTED (unless the value is the
 //   same). SO_RCVBUF/SO_SNDBUF set the buffer to the value given (Linux doubles it).

@@ -185,13 +185,13 @@ struct PythonBlockTests {
     @Test("a tcpi_ name TCPKit cannot fill makes the script UNSUPPORTED, naming it")
     func unavailableName() {
         let r = run(Self.transfer + """
-        +0   %{ assert tcpi_busy_time > 0 }%
+        +0   %{ assert tcpi_reord_seen > 0 }%
         """)
         guard case .unsupported(let why) = r.outcome else {
             Issue.record("expected UNSUPPORTED, got \(r.outcome)")
             return
         }
-        #expect(why.contains("tcpi_busy_time"))
+        #expect(why.contains("tcpi_reord_seen"))
         #expect(why.contains("line 13"))
     }
 }
