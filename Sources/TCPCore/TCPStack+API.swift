@@ -51,6 +51,10 @@ extension TCPStack {
             case .halfOpen(listener), .queued(listener):
                 let c = take(i)
                 c.pointee.listenerRole = .none
+                if c.pointee.state == .closed {   // a Fast Open child reset before accept(): freed
+                    commit(i, c, now)
+                    continue
+                }
                 resetAndClose(&c.pointee, id(ofSlot: i), now: now, sendRST: true, reason: nil, error: .connectionAborted)
                 commit(i, c, now)
             default: break
@@ -378,22 +382,26 @@ extension TCPStack {
                 demux[key] = nil
                 if !sourceRoutes.isEmpty { sourceRoutes[key] = nil }
             }
+            // A Fast Open child reset before accept() stays queued (TCPStack+FastOpen.swift).
+            var staysQueued = false
             switch c.pointee.listenerRole {
             case .halfOpen(let l):
                 if let li = listenerSlot(l) { listenerSlots[li].listener!.halfOpen -= 1 }
             case .queued(let l):
                 if let li = listenerSlot(l) {
                     let cid = ConnectionID(index: UInt32(i), generation: slots[i].generation)
-                    listenerSlots[li].listener!.acceptQueue.removeAll { $0 == cid }
+                    staysQueued = c.pointee.fastOpen.contains(.resetBeforeAccept)
+                        && listenerSlots[li].listener!.acceptQueue.contains { $0 == cid }
+                    if !staysQueued { listenerSlots[li].listener!.acceptQueue.removeAll { $0 == cid } }
                 }
             case .none: break
             }
-            c.pointee.listenerRole = .none
+            if !staysQueued { c.pointee.listenerRole = .none }
             c.pointee.scoreboard = nil
             c.pointee.timers.cancelAll()
             c.pointee.scheduledDeadline = nil
             c.pointee.ackPending = false
-            if c.pointee.userOwned && !c.pointee.userClosed {
+            if (c.pointee.userOwned && !c.pointee.userClosed) || staysQueued {
                 slots.endInPlace(i)     // the handle stays until the application closes it
             } else {
                 releaseBuffers(&c.pointee)

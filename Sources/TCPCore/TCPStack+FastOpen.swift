@@ -202,6 +202,7 @@ extension TCPStack {
     mutating func fastOpenChildReset(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
         c.sendBuffer.removeAll()
         c.error = .connectionReset
+        if case .queued = c.listenerRole { c.fastOpen.insert(.resetBeforeAccept) }
         setState(&c, id, .closed, now)
         if c.userOwned || c.listenerRole != .none { emit(.reset(id, .peerReset), now) }
     }

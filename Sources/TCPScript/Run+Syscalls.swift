@@ -273,8 +273,9 @@ extension Run {
         child.oobInline = s.oobInline
         child.reuseAddress = s.reuseAddress   // as Linux's sk_reuse, inherited from the listener
         let expected = (try? call.spec.result.integerValue()) ?? -1
+        // An fd the script still holds is taken over, as packetdrill's run_syscall_accept does (it
+        // checks no duplicate, unlike socket()): the earlier socket stays open, out of the script's reach.
         let fd = freeDescriptor(expected)
-        guard fds[fd] == nil else { throw failure(call.line, "duplicate fd \(fd) in script") }
         fds[fd] = child
         return .done(.value(fd))
     }
