@@ -604,15 +604,7 @@ extension Run {
         case (0, 10), (41, 23): value = 2   // IP_PMTUDISC_DO: TCPKit's path MTU discovery
         default: return nil
         }
-        if case .list(let xs) = optval, xs.count == 1 {
-            let want: Int64
-            do { want = try xs[0].integerValue() } catch { throw unsupportedValue(call.line, error) }
-            if want != value {
-                call.after.append(("bad getsockopt optval: expected \(want) actual \(value)", "\(call.spec.arguments[2]) = \(want)", "\(call.spec.arguments[2]) = \(value)"))
-            }
-        } else if !optval.isEllipsis {
-            throw .unsupported("line \(call.line): getsockopt value \(optval) is not supported (only [n] or ...)")
-        }
+        try checkValueOut(&call, optval, value, named: call.spec.arguments[2], what: "getsockopt optval", kind: "getsockopt value")
         return .done(.value(0))
     }
 }

@@ -592,15 +592,7 @@ extension Run {
             throw .unsupported("line \(call.line): getsockopt(\(call.spec.arguments[1]), \(call.spec.arguments[2])) is not supported")
         }
         let optval = try argument(call, 3), optlen = try argument(call, 4)
-        if case .list(let xs) = optval, xs.count == 1 {
-            let want: Int64
-            do { want = try xs[0].integerValue() } catch { throw unsupportedValue(call.line, error) }
-            if want != value {
-                call.after.append(("bad getsockopt optval: expected \(want) actual \(value)", "\(call.spec.arguments[2]) = \(want)", "\(call.spec.arguments[2]) = \(value)"))
-            }
-        } else if !optval.isEllipsis {
-            throw .unsupported("line \(call.line): getsockopt value \(optval) is not supported (only [n] or ...)")
-        }
+        try checkValueOut(&call, optval, value, named: call.spec.arguments[2], what: "getsockopt optval", kind: "getsockopt value")
         if case .list(let xs) = optlen, xs.count == 1, let want = try? xs[0].integerValue(), want != 4 {
             call.after.append(("bad getsockopt optlen: expected \(want) actual 4", "optlen \(want)", "optlen 4"))
         }
@@ -710,16 +702,22 @@ extension Run {
         default:
             throw .unsupported("line \(call.line): ioctl request \(call.spec.arguments[1]) is not supported")
         }
-        let arg = try argument(call, 2)
+        try checkValueOut(&call, try argument(call, 2), value, named: call.spec.arguments[1], what: "ioctl value", kind: "ioctl argument")
+        return .done(.value(0))
+    }
+
+    /// A value the call writes back through a pointer (getsockopt's optval, ioctl's argument): the
+    /// script's `[n]` is compared once the call is done, `...` takes anything.
+    func checkValueOut(_ call: inout Call, _ arg: Expression, _ value: Int64, named name: Expression,
+                       what: String, kind: String) throws(Stop) {
         if case .list(let xs) = arg, xs.count == 1 {
             let want: Int64
             do { want = try xs[0].integerValue() } catch { throw unsupportedValue(call.line, error) }
             if want != value {
-                call.after.append(("bad ioctl value: expected \(want) actual \(value)", "\(call.spec.arguments[1]) = \(want)", "\(call.spec.arguments[1]) = \(value)"))
+                call.after.append(("bad \(what): expected \(want) actual \(value)", "\(name) = \(want)", "\(name) = \(value)"))
             }
         } else if !arg.isEllipsis {
-            throw .unsupported("line \(call.line): ioctl argument \(arg) is not supported (only [n] or ...)")
+            throw .unsupported("line \(call.line): \(kind) \(arg) is not supported (only [n] or ...)")
         }
-        return .done(.value(0))
     }
 }

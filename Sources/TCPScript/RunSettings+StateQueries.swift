@@ -155,23 +155,6 @@ extension RunSettings {
         }
     }
 
-    /// Linux's state numbers (include/net/tcp_states.h), as /proc/net/tcp shows them.
-    static func linuxStateNumber(_ s: TCPState) -> Int {
-        switch s {
-        case .established: 1
-        case .synSent: 2
-        case .synReceived: 3
-        case .finWait1: 4
-        case .finWait2: 5
-        case .timeWait: 6
-        case .closed: 7
-        case .closeWait: 8
-        case .lastAck: 9
-        case .listen: 10
-        case .closing: 11
-        }
-    }
-
     /// `/proc/net/tcp` (IPv4) or `/proc/net/tcp6` (IPv6) as Linux prints them (addresses as the
     /// 32-bit words of network order printed on a little-endian machine, ports in hex).
     func procNetTCP(_ file: String, host: ShellHost?) -> [String]? {
@@ -194,7 +177,7 @@ extension RunSettings {
             let local = e.state == .listen && e.local.address == IPAddress(v6 ? "::" : "0.0.0.0")! ? hex(nil, e.local.port) : hex(e.local.address, e.local.port)
             let remote = e.remote.map { hex($0.address, $0.port) } ?? hex(nil, 0)
             let queues = String(format: "%08X:%08X", e.state == .listen ? 0 : e.sendQueue, e.receiveQueue)
-            out.append(String(format: "%4d: ", n) + "\(local) \(remote) " + String(format: "%02X", Self.linuxStateNumber(e.state))
+            out.append(String(format: "%4d: ", n) + "\(local) \(remote) " + String(format: "%02X", Int(LinuxTCPInfo.state(e.state)))
                        + " \(queues) 00:00000000 00000000     0        0 \(1000 + n) 1 0000000000000000 20 4 30 10 -1")
             n += 1
         }

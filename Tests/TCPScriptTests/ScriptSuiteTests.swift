@@ -53,7 +53,7 @@ struct SuiteTests {
         expected += ["", "most frequent FAIL reasons (\(ScriptReport.normalization)):",
                      "    1  cannot read PATH", "    1  outbound packet: ack: expected N, actual N", ""]
         expected += ["most frequent UNSUPPORTED reasons (\(ScriptReport.normalization)):",
-                     "    1  shell command `../common/defaults.sh` is not a setting TCPKit knows", ""]
+                     "    1  shell command `../common/defaults.sh`: cannot read the script file ../common/defaults.sh from PATH", ""]
         expected.append("1 passed, 2 failed, 1 unsupported")
         #expect(Array(lines[7...]) == expected)
     }

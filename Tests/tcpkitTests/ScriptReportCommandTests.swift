@@ -34,7 +34,7 @@ struct ScriptReportCommandTests {
         #expect(lines.contains("sub          0       2            1             1"), "\(output)")
         #expect(lines.contains("all          1       2            1             1"), "\(output)")
         #expect(lines.contains { $0.hasPrefix("most frequent UNSUPPORTED reasons") }, "\(output)")
-        #expect(lines.contains("    1  shell command `frobnicate --now` is not a setting TCPKit knows"), "\(output)")
+        #expect(lines.contains("    1  shell command `frobnicate --now`: `frobnicate` is not a command TCPKit emulates"), "\(output)")
         #expect(lines.filter { !$0.isEmpty }.suffix(2) == ["1 parse error (scripts the runner could not parse, counted in failed)",
                                                            "1 passed, 2 failed, 1 unsupported"], "\(output)")
     }
@@ -68,7 +68,7 @@ struct ScriptReportCommandTests {
         #expect(md.hasPrefix("# tcpkit script run \(dir.path)\n"), "\(md)")
         #expect(md.contains("| sub | 0 | 2 | 1 | 1 |"), "\(md)")
         #expect(md.contains("| `sub/b-bad.pkt` | 10 | "), "\(md)")
-        #expect(md.contains("| `sub/c-shell.pkt` | 1 | shell command `frobnicate --now` is not a setting TCPKit knows |"), "\(md)")
+        #expect(md.contains("| `sub/c-shell.pkt` | 1 | shell command `frobnicate --now`: `frobnicate` is not a command TCPKit emulates |"), "\(md)")
     }
 
     @Test("--define NAME and NAME=VALUE: #ifdef branches and values; a bad name is refused")
