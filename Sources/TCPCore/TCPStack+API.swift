@@ -173,7 +173,15 @@ extension TCPStack {
     /// count (0 when full: wait for `.writable`).
     public mutating func send(_ id: ConnectionID, _ bytes: UnsafeRawBufferPointer, now: Instant) throws(TCPError) -> Int {
         let i = try sendableIndex(id)
-        if slots[i].connection!.fastOpen.contains(.deferred) { slots[i].connection!.fastOpen.remove(.deferred) }   // TCP_FASTOPEN_CONNECT: the SYN carries this
+        if slots[i].connection!.fastOpen.contains(.deferred) {
+            slots[i].connection!.fastOpen.remove(.deferred)   // TCP_FASTOPEN_CONNECT: the SYN carries this
+            if bytes.isEmpty {
+                // Nothing to carry: the SYN goes now with the cookie alone (Linux's 0-byte write).
+                let c = take(i)
+                commit(i, c, now)
+                return 0
+            }
+        }
         if bytes.isEmpty { return 0 }
         let n = ownSendBuffer(i).append(bytes)
         if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }

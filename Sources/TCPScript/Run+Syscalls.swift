@@ -288,6 +288,9 @@ extension Run {
             if let cid = s.connection {
                 switch stack?.state(of: cid) {
                 case .synSent?, .synReceived?:
+                    // A deferred TCP_FASTOPEN_CONNECT counts as connected (Linux's
+                    // __inet_stream_connect with defer_connect: EISCONN).
+                    if stack!.fastOpenDeferredSYNRoom(cid) != nil { return .done(.error("EISCONN")) }
                     if s.nonblocking { return .done(.error("EALREADY")) }
                     call.phase = 1
                 case .closed?, nil:
@@ -668,6 +671,8 @@ extension Run {
                 if info.bytesReadable > 0 { mask |= IN }
                 let sendBuffer = stack?.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes   // as auto-tuned
                 if sendShut || info.bytesBuffered < sendBuffer { mask |= OUT }
+            } else if st == .synSent && stack!.fastOpenAcceptsWrites(cid) && info.bytesBuffered == 0 {
+                mask |= OUT   // a deferred TCP_FASTOPEN_CONNECT: writable, the write sends the SYN (Linux's tcp_poll)
             }
             if info.error != nil && !s.errorConsumed { mask |= ERR }
             if stack?.urgentStatus(of: cid)?.pending == true { mask |= 0x2 }   // POLLPRI, as Linux's tcp_poll
