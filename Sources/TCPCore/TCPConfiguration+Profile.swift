@@ -44,7 +44,8 @@ extension TCPConfiguration {
     /// - tcp_mtu_probing 0 (the kernel's default);
     /// - segments without timestamps are accepted on a timestamp connection;
     /// - tcp_frto 2: F-RTO and timestamp undo of a spurious timeout (`forwardRTORecovery`);
-    /// - ip_local_port_range 32768 60999.
+    /// - ip_local_port_range 32768 60999;
+    /// - no RFC 6675 rescue retransmission (`sackRescueRetransmission`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -61,6 +62,7 @@ extension TCPConfiguration {
         c.tolerateMissingTimestamps = true
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999
+        c.sackRescueRetransmission = false
         return c
     }
 

@@ -121,6 +121,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// RACK (RFC 8985 §6): time-based loss detection from per-segment send times, on SACK
     /// connections (Linux tcp_recovery bit 0x1, on by default).
     public var rack: Bool = true
+    /// RFC 6675 §4 NextSeg rule (4), the rescue retransmission: once per SACK recovery, the last
+    /// outstanding segment when no other rule may send. Linux has no such rule (its tail losses
+    /// are TLP's and RACK's), so the Linux profile turns it off.
+    public var sackRescueRetransmission: Bool = true
     /// F-RTO (RFC 5682, with and without SACK, as Linux's tcp_frto): after a retransmission
     /// timeout whose retransmission is acknowledged, send new data instead of more
     /// retransmissions; if the next ACK covers data sent before the timeout and never resent, the

@@ -51,6 +51,10 @@ extension TCPStack {
             case .halfOpen(listener), .queued(listener):
                 let c = take(i)
                 c.pointee.listenerRole = .none
+                if c.pointee.state == .closed {   // a Fast Open child reset before accept(): freed
+                    commit(i, c, now)
+                    continue
+                }
                 resetAndClose(&c.pointee, id(ofSlot: i), now: now, sendRST: true, reason: nil, error: .connectionAborted)
                 commit(i, c, now)
             default: break
@@ -170,7 +174,15 @@ extension TCPStack {
     /// count (0 when full: wait for `.writable`).
     public mutating func send(_ id: ConnectionID, _ bytes: UnsafeRawBufferPointer, now: Instant) throws(TCPError) -> Int {
         let i = try sendableIndex(id)
-        if slots[i].connection!.fastOpen.contains(.deferred) { slots[i].connection!.fastOpen.remove(.deferred) }   // TCP_FASTOPEN_CONNECT: the SYN carries this
+        if slots[i].connection!.fastOpen.contains(.deferred) {
+            slots[i].connection!.fastOpen.remove(.deferred)   // TCP_FASTOPEN_CONNECT: the SYN carries this
+            if bytes.isEmpty {
+                // Nothing to carry: the SYN goes now with the cookie alone (Linux's 0-byte write).
+                let c = take(i)
+                commit(i, c, now)
+                return 0
+            }
+        }
         if bytes.isEmpty { return 0 }
         let n = ownSendBuffer(i).append(bytes)
         if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
@@ -379,22 +391,26 @@ extension TCPStack {
                 demux[key] = nil
                 if !sourceRoutes.isEmpty { sourceRoutes[key] = nil }
             }
+            // A Fast Open child reset before accept() stays queued (TCPStack+FastOpen.swift).
+            var staysQueued = false
             switch c.pointee.listenerRole {
             case .halfOpen(let l):
                 if let li = listenerSlot(l) { listenerSlots[li].listener!.halfOpen -= 1 }
             case .queued(let l):
                 if let li = listenerSlot(l) {
                     let cid = ConnectionID(index: UInt32(i), generation: slots[i].generation)
-                    listenerSlots[li].listener!.acceptQueue.removeAll { $0 == cid }
+                    staysQueued = c.pointee.fastOpen.contains(.resetBeforeAccept)
+                        && listenerSlots[li].listener!.acceptQueue.contains { $0 == cid }
+                    if !staysQueued { listenerSlots[li].listener!.acceptQueue.removeAll { $0 == cid } }
                 }
             case .none: break
             }
-            c.pointee.listenerRole = .none
+            if !staysQueued { c.pointee.listenerRole = .none }
             c.pointee.scoreboard = nil
             c.pointee.timers.cancelAll()
             c.pointee.scheduledDeadline = nil
             c.pointee.ackPending = false
-            if c.pointee.userOwned && !c.pointee.userClosed {
+            if (c.pointee.userOwned && !c.pointee.userClosed) || staysQueued {
                 slots.endInPlace(i)     // the handle stays until the application closes it
             } else {
                 releaseBuffers(&c.pointee)

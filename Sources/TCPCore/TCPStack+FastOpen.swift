@@ -52,6 +52,14 @@ extension TCPStack {
         return c.fastOpen.contains(.passive) || c.fastOpen.contains(.deferred)
     }
 
+    /// The bytes a deferred TCP_FASTOPEN_CONNECT's SYN will carry (nil: the connection is not
+    /// such a one): what a non-blocking first write takes, as Linux returns the SYN's share.
+    public func fastOpenDeferredSYNRoom(_ id: ConnectionID) -> Int? {
+        guard let i = connectionIndex(id), let c = slots[i].connection, c.fastOpen.contains(.deferred),
+              c.fastOpen.contains(.synData) else { return nil }
+        return fastOpenSYNDataSpace(c)
+    }
+
     // MARK: Client
 
     /// Active OPEN with Fast Open (sendto with MSG_FASTOPEN): with a cookie for the server in the
@@ -206,6 +214,7 @@ extension TCPStack {
     mutating func fastOpenChildReset(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
         c.sendBuffer.removeAll()
         c.error = .connectionReset
+        if case .queued = c.listenerRole { c.fastOpen.insert(.resetBeforeAccept) }
         setState(&c, id, .closed, now)
         if c.userOwned || c.listenerRole != .none { emit(.reset(id, .peerReset), now) }
     }

@@ -129,6 +129,10 @@ extension TCPStack {
             pathMTUCache.lower(c.remote.address, to: mtu, expires: now + configuration.pathMTUTimeout,
                                capacity: configuration.pathMTUCacheSize, now: now)
         }
+        if c.state == .synSent && c.fastOpen.contains(.synData) && c.sndMax != c.iss && c.retries == 0 {
+            fastOpenSYNTooBig(&c, mtu: mtu, now)
+            return
+        }
         let mss = mss(forPathMTU: mtu, c)
         // RFC 1191 §6.1: a message that does not lower the size in use changes nothing.
         guard mss < c.sendMSS else {
@@ -139,6 +143,20 @@ extension TCPStack {
         pathMTUSearchClamp(&c)   // probing stays below it (TCPStack+PathMTUProbing.swift)
         statistics.pathMTUReductions += 1
         simpleRetransmit(&c, now)
+    }
+
+    /// A Fast Open SYN with data did not fit the path: as Linux (tcp_simple_retransmit for a SYN
+    /// with data), the SYN goes again at once as a plain retransmission (no data, no cookie; the
+    /// data follows the handshake), announcing an MSS that fits the path (Linux's advertised MSS
+    /// follows the route's MTU).
+    mutating func fastOpenSYNTooBig(_ c: inout Connection, mtu: Int, _ now: Instant) {
+        c.announcedMSS = min(c.announcedMSS, max(64, mtu - (c.remote.address.isIPv6 ? 40 : 20) - 20))
+        c.sendMSS = min(c.sendMSS, c.announcedMSS)
+        statistics.pathMTUReductions += 1
+        c.retries += 1                 // a retransmitted SYN is plain (fastOpenSYN)
+        c.sndNxt = c.iss
+        c.rttSeq = nil                 // Karn: no sample from a retransmission
+        c.timers[.retransmit] = nil    // restarted when the SYN goes out
     }
 
     /// The send MSS a path MTU allows: IP and TCP headers and the timestamps every segment

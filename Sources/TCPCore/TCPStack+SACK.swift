@@ -316,7 +316,8 @@ extension TCPStack {
         guard c.inFastRecovery || c.inRTORecovery, c.cwnd - sb.pipe >= c.sendMSS else { return false }
         if sb.nextLost(belowHighestSACK: !c.inRTORecovery) != nil { return true }
         guard c.inFastRecovery && !newDataSendable(c) else { return false }
-        return sb.nextUnSACKedBelowHighest() != nil || (!sb.rescueSent && sb.rescueCandidate(recoveryPoint: c.recover) != nil)
+        return sb.nextUnSACKedBelowHighest() != nil
+            || (configuration.sackRescueRetransmission && !sb.rescueSent && sb.rescueCandidate(recoveryPoint: c.recover) != nil)
     }
 
     /// RFC 6675 §4 NextSeg rules (1), (3) and (4) (and, after an RTO, every lost segment in
@@ -363,7 +364,7 @@ extension TCPStack {
         // Rule (4), the rescue retransmission: once per recovery, when none of the above may go,
         // one segment holding the highest outstanding unSACKed sequence number. A loss at the
         // tail, above every SACK block, qualifies for no other rule and would wait for the RTO.
-        if c.inFastRecovery && !sb.rescueSent && !newDataSendable(c), var i = sb.rescueCandidate(recoveryPoint: c.recover) {
+        if configuration.sackRescueRetransmission, c.inFastRecovery && !sb.rescueSent && !newDataSendable(c), var i = sb.rescueCandidate(recoveryPoint: c.recover) {
             if sb[i].length > c.sendMSS && sb.split(i, at: sb[i].end - UInt32(c.sendMSS)) { i += 1 }
             sb.rescueSent = true
             return retransmit(&c, sb, i, now, maxPayload: maxPayload, window: window)

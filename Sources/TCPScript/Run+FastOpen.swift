@@ -23,6 +23,10 @@ extension Run {
             applyFastOpen(s)
         case 30:   // TCP_FASTOPEN_CONNECT
             let v = try value()
+            // Linux's do_tcp_setsockopt: only 0 or 1, and only with the client side enabled.
+            guard v == 0 || v == 1 else { return .done(.error("EINVAL")) }
+            ensureStack()
+            guard stack!.fastOpen.client else { return .done(.error("EOPNOTSUPP")) }
             guard s.connection == nil else { return .done(.error(v != 0 ? "EISCONN" : "EINVAL")) }
             s.fastOpenConnect = v != 0
         case 33:   // TCP_FASTOPEN_KEY: 16 bytes (Linux also takes 32, a backup key)
@@ -64,7 +68,12 @@ extension Run {
     /// on a connected socket is ignored).
     func fastOpenSendto(_ call: inout Call, _ s: ScriptSocket, count: Int64, nonblocking: Bool) throws(Stop) -> Attempt? {
         if call.phase == 0 {
-            guard s.connection == nil else { return nil }
+            if let cid = s.connection {
+                // A second sendto(MSG_FASTOPEN) while the SYN is out: the connect inside it
+                // (Linux's __inet_stream_connect) finds the socket connecting: EALREADY.
+                // (A deferred TCP_FASTOPEN_CONNECT has sent nothing yet: its write goes through.)
+                return stack?.state(of: cid) == .synSent && !stack!.fastOpenAcceptsWrites(cid) ? .done(.error("EALREADY")) : nil
+            }
             if s.listener != nil { return .done(.error("ENOTCONN")) }
             ensureStack()
             guard stack!.fastOpen.client else { return .done(.error("EOPNOTSUPP")) }
@@ -112,10 +121,15 @@ extension Run {
     func fastOpenWrite(_ call: inout Call, _ s: ScriptSocket, _ cid: ConnectionID, count: Int64, nonblocking: Bool) throws(Stop) -> Attempt? {
         let st = stack!.state(of: cid)
         guard st == .synSent || st == .synReceived else { return nil }
+        var startsDeferredSYN = false
         if call.phase != 2 {
             guard stack!.fastOpenAcceptsWrites(cid) else { return nil }
+            startsDeferredSYN = st == .synSent && count == 0
             do {
-                let chunk = Int(min(count, Int64(stack!.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes)))
+                var chunk = Int(min(count, Int64(stack!.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes)))
+                // Non-blocking, the first write of a deferred connect takes what its SYN carries
+                // (Linux's tcp_sendmsg_fastopen returns that share while the handshake runs).
+                if nonblocking, let room = stack!.fastOpenDeferredSYNRoom(cid) { chunk = min(chunk, room) }
                 call.progress = try stack!.send(cid, [UInt8](repeating: 0, count: chunk), now: now)
             } catch {
                 return .done(.error(Symbols.errno(for: error)))
@@ -123,6 +137,8 @@ extension Run {
             call.phase = 2
             drain()
         }
+        // A 0-byte write that sent a deferred SYN: the handshake is under way (Linux: EINPROGRESS).
+        if startsDeferredSYN && nonblocking { return .done(.error("EINPROGRESS")) }
         if stack!.state(of: cid) == .synSent && !nonblocking { return .wouldBlock }
         return call.progress > 0 ? .done(.value(Int64(call.progress))) : .done(.error(nonblocking ? "EAGAIN" : "EPIPE"))
     }

@@ -53,8 +53,12 @@ extension Run {
     /// The socket of a four-tuple given by explicit ports. A new one becomes the socket under test
     /// when that is a listener or there is none, as packetdrill's new children do.
     func flow(local: UInt16, remote: UInt16) -> ScriptSocket {
-        if let s = sockets.first(where: { $0.localPort == local && $0.remotePort == remote }) { return s }
+        if let s = sockets.first(where: { $0.localPort == local && $0.remotePort == remote }) {
+            s.addressedByPorts = true
+            return s
+        }
         let s = ScriptSocket()
+        s.addressedByPorts = true
         s.state = .passivePacketReceived
         s.localPort = local
         s.remotePort = remote
@@ -125,12 +129,13 @@ extension Run {
         let seq = p.flags.contains(.syn) || s.remoteSeqRelative != true ? p.startSequence : p.startSequence &+ (s.scriptRemoteISN ?? 0)
         let source = SocketAddress(settings.remoteIP, p.sourcePort ?? s.remotePort ?? settings.connectPort)
         let destination = SocketAddress(settings.localIP, p.destinationPort ?? s.localPort ?? settings.bindPort)
-        let ack = p.flags.contains(.ack) ? s.liveAck(p.ack) : p.ack
+        if p.flags.contains(.ack) && !p.flags.contains(.syn) { s.decideLocalNumbering(p.ack) }
+        let ack = p.flags.contains(.ack) ? s.liveAck(p.ack, syn: p.flags.contains(.syn)) : p.ack
         var wireOptions: [TCPOptionSpec] = []
         for o in p.options ?? [] {
             switch o {
             case .sack(let blocks):
-                wireOptions.append(.sack(blocks.map { .init(left: s.liveAck($0.left), right: s.liveAck($0.right)) }))
+                wireOptions.append(.sack(blocks.map { .init(left: s.liveAck($0.left, syn: p.flags.contains(.syn)), right: s.liveAck($0.right, syn: p.flags.contains(.syn))) }))
             case let .timestamp(val, ecr) where p.flags.contains(.ack):
                 if let live = s.tsValMap[ecr] {
                     wireOptions.append(.timestamp(value: val, echoReply: live))
@@ -287,7 +292,7 @@ extension Run {
     /// without ACK) is outside the connection's sequence space, so it keeps its 0 and a script
     /// writes it `R. 0:0(0) ack N` whatever the ISN.
     func scriptSeq(_ seg: WireSegment, _ s: ScriptSocket) -> UInt32 {
-        seg.seq == 0 && seg.flags.contains([.rst, .ack]) ? 0 : s.scriptSeq(seg.seq)
+        seg.seq == 0 && seg.flags.contains([.rst, .ack]) ? 0 : s.scriptSeq(seg.seq, syn: seg.flags.contains(.syn))
     }
 
     /// An outbound segment written as a script line would write it, in script space.
@@ -329,6 +334,7 @@ extension Run {
         if p.flags != a.flags {
             return ("flags", SegmentText.flags(p.flags), SegmentText.flags(a.flags))
         }
+        if !a.flags.contains(.syn) { s.decideLocalNumbering(p.startSequence) }
         let seq = scriptSeq(a, s)
         if seq != p.startSequence { return ("seq", String(p.startSequence), String(seq)) }
         decideRemoteNumbering(p, a, s)

@@ -273,8 +273,9 @@ extension Run {
         child.oobInline = s.oobInline
         child.reuseAddress = s.reuseAddress   // as Linux's sk_reuse, inherited from the listener
         let expected = (try? call.spec.result.integerValue()) ?? -1
+        // An fd the script still holds is taken over, as packetdrill's run_syscall_accept does (it
+        // checks no duplicate, unlike socket()): the earlier socket stays open, out of the script's reach.
         let fd = freeDescriptor(expected)
-        guard fds[fd] == nil else { throw failure(call.line, "duplicate fd \(fd) in script") }
         fds[fd] = child
         return .done(.value(fd))
     }
@@ -287,6 +288,9 @@ extension Run {
             if let cid = s.connection {
                 switch stack?.state(of: cid) {
                 case .synSent?, .synReceived?:
+                    // A deferred TCP_FASTOPEN_CONNECT counts as connected (Linux's
+                    // __inet_stream_connect with defer_connect: EISCONN).
+                    if stack!.fastOpenDeferredSYNRoom(cid) != nil { return .done(.error("EISCONN")) }
                     if s.nonblocking { return .done(.error("EALREADY")) }
                     call.phase = 1
                 case .closed?, nil:
@@ -690,6 +694,8 @@ extension Run {
                 if info.bytesReadable > 0 { mask |= IN }
                 let sendBuffer = stack?.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes   // as auto-tuned
                 if sendShut || info.bytesBuffered < sendBuffer { mask |= OUT }
+            } else if st == .synSent && stack!.fastOpenAcceptsWrites(cid) && info.bytesBuffered == 0 {
+                mask |= OUT   // a deferred TCP_FASTOPEN_CONNECT: writable, the write sends the SYN (Linux's tcp_poll)
             }
             if info.error != nil && !s.errorConsumed { mask |= ERR }
             if stack?.urgentStatus(of: cid)?.pending == true { mask |= 0x2 }   // POLLPRI, as Linux's tcp_poll

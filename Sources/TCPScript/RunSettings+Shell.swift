@@ -275,7 +275,10 @@ extension RunSettings {
             return ((p as NSString).standardizingPath, text)
         }
         if path.hasPrefix("/") { return read(path) }
-        guard let dir = scriptDirectory else { return nil }
+        guard var dir = scriptDirectory else { return nil }
+        // A script named without a directory (`script run x.pkt`): its directory is the current one
+        // (an empty path made deletingLastPathComponent trap).
+        if dir.isEmpty { dir = FileManager.default.currentDirectoryPath }
         if let r = read((dir as NSString).appendingPathComponent(path)) { return r }
         let parts = path.split(separator: "/")
         guard parts.count >= 2 else { return nil }

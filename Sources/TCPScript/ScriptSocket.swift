@@ -19,6 +19,14 @@ final class ScriptSocket {
     /// until a packet tells (Run+Packets.swift `inject`, `decideRemoteNumbering`).
     var remoteSeqRelative: Bool?
     var liveLocalISN: UInt32 = 0
+    /// Whether the script writes the local side's numbers after the SYN relative to the local ISN
+    /// (packetdrill: `> S. 1234:1234(0)` then `< . 1:1(0) ack 1`, socket.h's non-SYN offset is the
+    /// live ISN alone) or in the SYN's space (TCPKit's own `> S. 1000:1000(0)`, `ack 1001`); nil
+    /// until a non-SYN line tells, and only asked when the script's ISN is above 1.
+    var localSeqRelative: Bool?
+    /// A packet line named this socket's ports (`< 40001>8080 ...`): its packets are checked to
+    /// the end even when it is not the socket under test (Run.finish).
+    var addressedByPorts = false
     /// Outbound TS val, script value -> live value (packetdrill's ts_val_map).
     var tsValMap: [UInt32: UInt32] = [:]
     var firstTS: (script: UInt32, live: UInt32)?
@@ -53,8 +61,18 @@ final class ScriptSocket {
     var congestion: String?
     var noSpace = false
 
-    /// Live local sequence number -> script space.
-    func scriptSeq(_ live: UInt32) -> UInt32 { live &- liveLocalISN &+ scriptLocalISN }
-    /// Script ACK (of our data) -> live.
-    func liveAck(_ script: UInt32) -> UInt32 { script &+ liveLocalISN &- scriptLocalISN }
+    /// Live local sequence number -> script space (`syn`: the number is on a SYN or SYN-ACK).
+    func scriptSeq(_ live: UInt32, syn: Bool = false) -> UInt32 {
+        live &- liveLocalISN &+ (syn || localSeqRelative != true ? scriptLocalISN : 0)
+    }
+    /// Script ACK (of our data) -> live (`syn`: the ACK is on a SYN-ACK).
+    func liveAck(_ script: UInt32, syn: Bool = false) -> UInt32 {
+        script &+ liveLocalISN &- (syn || localSeqRelative != true ? scriptLocalISN : 0)
+    }
+    /// Decides `localSeqRelative` from a non-SYN line's number in the local space: below the
+    /// script's ISN in sequence space means relative (a literal one is at or past it).
+    func decideLocalNumbering(_ scriptNumber: UInt32) {
+        guard localSeqRelative == nil, scriptLocalISN > 1 else { return }
+        localSeqRelative = Int32(bitPattern: scriptNumber &- scriptLocalISN) < 0
+    }
 }
