@@ -44,7 +44,8 @@ extension TCPConfiguration {
     /// - tcp_mtu_probing 0 (the kernel's default);
     /// - segments without timestamps are accepted on a timestamp connection;
     /// - tcp_frto 2: F-RTO and timestamp undo of a spurious timeout (`forwardRTORecovery`);
-    /// - ip_local_port_range 32768 60999.
+    /// - ip_local_port_range 32768 60999;
+    /// - PSH placed as Linux's transmit path places it (`pushPolicy = .linux`, TCPStack+Push.swift).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -58,6 +59,7 @@ extension TCPConfiguration {
         c.dataRetries = 15
         c.ignoreRSTInTimeWait = false
         c.pathMTUProbing = .off
+        c.pushPolicy = .linux
         c.tolerateMissingTimestamps = true
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999
