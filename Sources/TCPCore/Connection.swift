@@ -153,6 +153,8 @@ struct Connection {
     var keepAliveProbesOut: UInt8 = 0
     /// ACKs left in quick-ACK mode (delayed ACKs, RFC 9293 §3.8.6.3).
     var quickACKs: UInt8 = 0
+    /// The packet a transmission pass builds (`PushPolicy.linux`, TCPStack+Push.swift).
+    var pushPacket = PushPacket()
     /// The largest payload received (Linux's rcv_mss), the "full-sized segment" of delayed ACKs.
     var rcvMSS: UInt16 = 0
     /// RCV.NXT as of the last ACK sent.

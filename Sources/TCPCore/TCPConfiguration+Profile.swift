@@ -46,6 +46,7 @@ extension TCPConfiguration {
     /// - tcp_frto 2: F-RTO and timestamp undo of a spurious timeout (`forwardRTORecovery`);
     /// - ip_local_port_range 32768 60999;
     /// - no RFC 6675 rescue retransmission (`sackRescueRetransmission`).
+    /// - PSH placed as Linux's transmit path places it (`pushPolicy = .linux`, TCPStack+Push.swift).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -59,6 +60,7 @@ extension TCPConfiguration {
         c.dataRetries = 15
         c.ignoreRSTInTimeWait = false
         c.pathMTUProbing = .off
+        c.pushPolicy = .linux
         c.tolerateMissingTimestamps = true
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999

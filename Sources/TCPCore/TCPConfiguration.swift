@@ -233,6 +233,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// broadcast and multicast addresses (RFC 9293 MUST-46, MUST-57, MUST-63). Empty by default:
     /// the engine does not know the interfaces' prefixes.
     public var directedBroadcasts: [IPAddress] = []
+    /// Which data segments carry PSH (RFC 9293 §3.9.1 leaves it to the implementation):
+    /// `.queueEnd` (default) the one that empties the send queue; `.linux` also the last of each
+    /// multi-segment packet, as Linux's transmit path does (`TCPConfiguration.linux`).
+    public var pushPolicy: PushPolicy = .queueEnd
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
     public var trace: Bool = false
 

@@ -187,6 +187,7 @@ extension TCPStack {
         let n = ownSendBuffer(i).append(bytes)
         if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
+            slots[i].connection!.pushPacket.left = 0   // a write starts a transmission pass (TCPStack+Push.swift)
             let c = take(i)
             commit(i, c, now)
         }
@@ -207,6 +208,7 @@ extension TCPStack {
         // producer ended exactly at the end; harmless).
         if ring.free == 0 { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
+            slots[i].connection!.pushPacket.left = 0   // a write starts a transmission pass (TCPStack+Push.swift)
             let c = take(i)
             commit(i, c, now)
         }

@@ -245,6 +245,8 @@ extension TCPStack {
                 c.swsOverride = false
                 var flags: TCPFlags = [.ack]
                 if length == unsent { flags.insert(.psh) }
+                else if configuration.pushPolicy == .linux && segmentSize == 0 && c.sndNxt == c.sndMax
+                            && linuxPacketEndsWith(&c, length: length) { flags.insert(.psh) }
                 let carriesFIN = length == unsent && finSendableAfterData(c)
                 if carriesFIN { flags.insert(.fin) }   // the FIN may ride on the last data
                 let h = header(c.sndNxt, flags)
@@ -372,6 +374,7 @@ extension TCPStack {
 
     /// One timer ran out (and is off until its handler arms it again).
     mutating func timerFired(_ kind: TimerKind, _ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        endPushPacket(&c)   // a timer starts a transmission pass (TCPStack+Push.swift)
         switch kind {
         case .timeWait, .finWait2:
             trace(now, id, .timer(kind))
