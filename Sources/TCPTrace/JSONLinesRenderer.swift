@@ -96,6 +96,8 @@ public enum JSONLinesRenderer {
             ("unackedSegs", String(i.unackedSegments)), ("sackedSegs", String(i.sackedSegments)),
             ("lostSegs", String(i.lostSegments)), ("retransmittingSegs", String(i.retransmittingSegments)),
             ("probes", String(i.probesUnanswered)), ("minRtt", i.minRTT.map(secs) ?? "null"),
+            ("delivered", String(i.segmentsDelivered)), ("busyTime", secs(i.busyTime)),
+            ("rwndLimited", secs(i.receiveWindowLimitedTime)), ("sndbufLimited", secs(i.sendBufferLimitedTime)),
         ]
     }
 

@@ -25,6 +25,8 @@ import TCPTrace
         "fastOpenSYNData": "synData",
         "unackedSegments": "unackedSegs", "sackedSegments": "sackedSegs", "lostSegments": "lostSegs",
         "retransmittingSegments": "retransmittingSegs", "probesUnanswered": "probes", "minRTT": "minRtt",
+        "segmentsDelivered": "delivered", "busyTime": "busyTime", "receiveWindowLimitedTime": "rwndLimited",
+        "sendBufferLimitedTime": "sndbufLimited",
     ]
 
     /// A sample of the bulk run's client in fast recovery: ssthresh set, SACKed bytes, data in
