@@ -46,7 +46,8 @@ extension TCPConfiguration {
     /// - tcp_frto 2: F-RTO and timestamp undo of a spurious timeout (`forwardRTORecovery`);
     /// - ip_local_port_range 32768 60999;
     /// - no RFC 6675 rescue retransmission (`sackRescueRetransmission`).
-    /// - PSH placed as Linux's transmit path places it (`pushPolicy = .linux`, TCPStack+Push.swift).
+    /// - PSH placed as Linux's transmit path places it (`pushPolicy = .linux`, TCPStack+Push.swift);
+    /// - a read sends a window update only when the window at least doubles (`windowUpdateWhenDoubled`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -61,6 +62,7 @@ extension TCPConfiguration {
         c.ignoreRSTInTimeWait = false
         c.pathMTUProbing = .off
         c.pushPolicy = .linux
+        c.windowUpdateWhenDoubled = true
         c.tolerateMissingTimestamps = true
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999

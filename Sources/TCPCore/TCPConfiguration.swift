@@ -237,6 +237,12 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// `.queueEnd` (default) the one that empties the send queue; `.linux` also the last of each
     /// multi-segment packet, as Linux's transmit path does (`TCPConfiguration.linux`).
     public var pushPolicy: PushPolicy = .queueEnd
+    /// When reading opens the receive window, a window update goes out if the right edge can
+    /// move by min(RCV.BUFF / 2, MSS) (false: RFC 9293 §3.8.6.2.2's receiver SWS rule, RFC 1122
+    /// §4.2.3.3), or (true, as Linux's tcp_cleanup_rbuf) only when the window left is at most half
+    /// the largest and the new one at least twice the window left; otherwise the next ACK carries
+    /// it. The Linux profile turns it on.
+    public var windowUpdateWhenDoubled: Bool = false
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
     public var trace: Bool = false
 

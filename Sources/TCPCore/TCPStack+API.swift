@@ -259,7 +259,9 @@ extension TCPStack {
             // Window update when the right edge can move by min(RCV.BUFF / 2, MSS) (RFC 9293
             // §3.8.6.2.2, RFC 1122 §4.2.3.3); smaller openings wait (receiver SWS avoidance).
             let open = min(c.receiveBuffer.free, c.maxReceiveWindow)
-            if c.state.isSynchronized, !c.finReceived, open - Int(c.receiveWindow) >= c.swsThreshold {
+            let left = Int(c.receiveWindow)
+            if c.state.isSynchronized, !c.finReceived, open - left >= c.swsThreshold,
+               !configuration.windowUpdateWhenDoubled || (2 * left <= min(c.receiveBuffer.capacity, c.maxReceiveWindow) && open >= 2 * left) {
                 c.ackPending = true
             }
             return .success(.data(n))
