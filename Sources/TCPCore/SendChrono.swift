@@ -39,7 +39,8 @@ struct SendChrono {
 }
 
 extension TCPStack {
-    /// Classifies the connection's sending now (see `SendChrono`).
+    /// Classifies the connection's sending now (see `SendChrono`). Runs on every commit: it reads
+    /// the TCB in place (a helper taking `Connection` by value would copy it).
     mutating func updateSendChrono(_ c: inout Connection, _ now: Instant) {
         let unsent = c.unsentBytes
         let kind: SendChrono.Kind
@@ -47,17 +48,11 @@ extension TCPStack {
             kind = .idle
         } else if c.sendBufferWasFull {
             kind = .sendBufferLimited
-        } else if unsent > 0 && peerRoom(c) < min(unsent, c.sendMSS) {
+        } else if unsent > 0 && Int(c.sndWnd) - Int(c.sndNxt - c.sndUna) < min(unsent, c.sendMSS) {   // the peer's window past SND.NXT
             kind = .receiveWindowLimited
         } else {
             kind = .busy
         }
         c.chrono.enter(kind, now)
-    }
-
-    /// What the peer's window still leaves open past SND.NXT.
-    private func peerRoom(_ c: Connection) -> Int {
-        let used: Int = Int(c.sndNxt - c.sndUna)
-        return Int(c.sndWnd) - used
     }
 }

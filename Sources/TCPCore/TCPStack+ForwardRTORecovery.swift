@@ -126,7 +126,7 @@ extension TCPStack {
     /// Without a scoreboard, after step 2b: the flight counted against cwnd is what was sent since
     /// the timeout (the new data, and resent data not yet acknowledged); the rest is presumed lost,
     /// as Linux counts packets in flight in its Loss state.
-    func forwardRTOFlight(_ c: Connection) -> Int? {
+    @inline(__always) func forwardRTOFlight(_ c: Connection) -> Int? {   // inlined: on every send-room check
         guard c.frto.phase == .newDataSent, !c.sackRecovery else { return nil }
         return max(0, Int(c.sndNxt - c.frto.highSeq)) + max(0, Int(c.frto.retransmitFrontier - c.sndUna))
     }
