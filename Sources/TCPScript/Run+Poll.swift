@@ -16,6 +16,8 @@ final class EpollInstance {
         var seenClosed = false
         var seenState: TCPState? = nil
         var seenError = false
+        /// Error-queue entries queued so far (Run+ErrorQueue.swift): each one is a wakeup.
+        var seenErrorReports = 0
     }
     var interests: [Int64: Interest] = [:]
     /// Descriptors in the order they became ready (Linux reports its ready list in order).
@@ -91,6 +93,7 @@ extension Run {
             }
             let fd = try? integer(call, 0)
             let a = try writeCall(&call)
+            errorQueueWrote(fd, flags: call.spec.name == "write" ? 0 : (try? integer(call, 3)) ?? 0, a)   // Run+ErrorQueue.swift
             // A write that found the buffer full arms the write-space wakeup (Linux's SOCK_NOSPACE).
             if let fd, let s = fds[fd], let count = try? integer(call, 2) {
                 switch a {
@@ -109,40 +112,27 @@ extension Run {
         }
     }
 
-    /// Dry-run check (in `prepare`): zero-copy sends whose completion notifications the script
-    /// waits for (POLLERR/EPOLLERR or the error queue) need a feature TCPKit lacks.
+    /// Dry-run check (in `prepare`): calls and message headers that need a feature TCPKit lacks.
     func checkCall(_ s: SyscallSpec, line: Int) throws(Stop) {
-        func mentions(_ e: Expression, _ word: String) -> Bool {
-            switch e {
-            case .word(let w): w == word
-            case let .binary(_, l, r): mentions(l, word) || mentions(r, word)
-            case .list(let xs), .braces(let xs), .call(_, let xs): xs.contains { mentions($0, word) }
-            default: false
-            }
-        }
         if ["open", "splice", "sendfile"].contains(s.name) {
             var c = Call(spec: s, line: line, start: 0, end: nil)
             _ = try callAttempt(&c)   // UNSUPPORTED, naming the call
         }
-        if s.arguments.contains(where: { mentions($0, "MSG_ZEROCOPY") }) {
-            usesZeroCopy = true
-        }
-        if usesZeroCopy, s.name == "epoll_wait" || s.name == "poll",
-           s.arguments.contains(where: { mentions($0, "EPOLLERR") || mentions($0, "POLLERR") }) {
-            throw .unsupported("line \(line): zero-copy completion notifications (MSG_ZEROCOPY, POLLERR on the error queue) are not supported")
-        }
         if s.name == "sendmsg" || s.name == "recvmsg", s.arguments.count == 3 {
             let c = Call(spec: s, line: line, start: 0, end: nil)
             let m = try messageHeader(c)
-            if let flags = try? s.arguments[2].integerValue() {
+            let flags = try? s.arguments[2].integerValue()
+            if let flags {
                 try rejectFlags(c, flags)
-                // Linux puts each zero-copy iovec element in a fragment of its own, at most
-                // MAX_SKB_FRAGS (17) per segment: segmentation TCPKit's plain sends do not have.
+                // Linux puts each zero-copy iovec element in a page fragment of its own, at most
+                // MAX_SKB_FRAGS (17) per skb, and never merges such skbs: each is a segment
+                // boundary in the send queue, which TCPKit's engine does not have.
                 if flags & 0x400_0000 != 0 && m.lengths.filter({ $0 > 0 }).count > 17 {
-                    throw .unsupported("line \(line): MSG_ZEROCOPY with more than 17 iovec elements (zero-copy fragment limits) is not supported")
+                    throw .unsupported("line \(line): MSG_ZEROCOPY with more than 17 iovec elements needs segment boundaries in the send queue (Linux's 17-fragment zero-copy skbs, never merged), which the engine does not have")
                 }
             }
-            if let bad = m.control.first(where: { !(s.name == "recvmsg" && $0.level == 6 && $0.type == 36) }) {
+            let errorQueue = s.name == "recvmsg" && (flags ?? 0) & 0x2000 != 0   // MSG_ERRQUEUE: Run+ErrorQueue.swift
+            if let bad = m.control.first(where: { !errorQueue && !(s.name == "recvmsg" && $0.level == 6 && $0.type == 36) }) {
                 throw .unsupported("line \(line): \(s.name)() control message \(bad.text) is not supported (timestamping or zero-copy notifications)")
             }
         }
@@ -238,7 +228,6 @@ extension Run {
     func rejectFlags(_ call: Call, _ flags: Int64) throws(Stop) {
         let missing: [(Int64, String)] = [
             (0x8000, "MSG_MORE (corking)"),
-            (0x2000, "MSG_ERRQUEUE (the socket error queue: timestamping and zero-copy notifications)"),
             (0x80, "MSG_EOR (record boundaries that keep segments apart)"),
         ]
         for (bit, what) in missing where flags & bit != 0 {
@@ -271,6 +260,7 @@ extension Run {
         let total = m.lengths.reduce(0, +)
         let fd = try integer(call, 0)
         let a = try asCall(&call, "send", count: total, flags: flags) { (c: inout Call) throws(Stop) -> Attempt in try writeCall(&c) }
+        errorQueueWrote(fd, flags: flags, a)   // Run+ErrorQueue.swift
         if let s = fds[fd] {
             switch a {
             case .done(.error("EAGAIN")): s.noSpace = true
@@ -287,6 +277,7 @@ extension Run {
         let flags = try integer(call, 2)
         try rejectFlags(call, flags)
         guard let s = try socket(call) else { return .done(.error("EBADF")) }
+        if flags & Run.msgErrQueue != 0 { return try errorQueueRecvmsg(&call, m, s) }   // Run+ErrorQueue.swift
         for c in m.control where !(c.level == 6 && c.type == 36) {
             throw .unsupported("line \(call.line): recvmsg() control message \(c.text) is not supported (timestamping or zero-copy notifications)")
         }
@@ -386,6 +377,8 @@ extension Run {
     /// the peer's FIN, an error, a state change, or write space after a write found none.
     func epollWakeup(_ i: inout EpollInstance.Interest, _ s: ScriptSocket) -> Bool {
         var woke = false
+        if s.errorQueue.reports != i.seenErrorReports { woke = true }   // Linux's sk_error_report
+        i.seenErrorReports = s.errorQueue.reports
         if let cid = s.connection, let info = stack?.tcpInfo(of: cid) {
             if info.bytesReceived != i.seenReceived { woke = true }
             i.seenReceived = info.bytesReceived
@@ -543,12 +536,8 @@ extension Run {
             new.configuration.congestionControl = algorithm
             try reconfigure(new, line: call.line, what: "TCP_CONGESTION")
             s.congestion = name
-        case (1, 37):
-            throw .unsupported("line \(call.line): SO_TIMESTAMPING (transmit and receive timestamps) is not supported")
-        case (1, 60):   // SO_ZEROCOPY: MSG_ZEROCOPY sends put the same bytes on the wire; only their
-            // completion notifications differ, and reading those (MSG_ERRQUEUE) is UNSUPPORTED.
-            _ = try value()
-            settings.notes.append("line \(call.line): SO_ZEROCOPY: MSG_ZEROCOPY sends are plain sends in TCPKit")
+        case (1, 37), (1, 60):   // SO_TIMESTAMPING, SO_ZEROCOPY (Run+ErrorQueue.swift)
+            return try errorQueueOption(call, s, name: name, value: try value())
         case (1, 36):   // SO_MARK: a firewall / routing mark; TCPKit has neither
             _ = try value()
         default:   // TCP_INFO cannot be set

@@ -272,6 +272,7 @@ extension Run {
         child.noDelay = s.noDelay
         child.oobInline = s.oobInline
         child.reuseAddress = s.reuseAddress   // as Linux's sk_reuse, inherited from the listener
+        child.errorQueue = s.errorQueue.inherited()   // SO_ZEROCOPY, SO_TIMESTAMPING
         let expected = (try? call.spec.result.integerValue()) ?? -1
         // An fd the script still holds is taken over, as packetdrill's run_syscall_accept does (it
         // checks no duplicate, unlike socket()): the earlier socket stays open, out of the script's reach.
@@ -702,6 +703,7 @@ extension Run {
         } else {
             mask |= HUP | OUT   // a socket that is neither connected nor listening (TCP_CLOSE)
         }
+        if s.listener == nil && !s.errorQueue.entries.isEmpty { mask |= ERR }   // Linux's tcp_poll: a pending error queue
         return mask & (events | ERR | HUP | NVAL)
     }
 }

@@ -35,7 +35,6 @@ final class Run {
     /// epoll instances and pipes by descriptor (Run+Poll.swift).
     var epolls: [Int64: EpollInstance] = [:]
     var pipes: [Int64: PipeEnd] = [:]
-    var usesZeroCopy = false
 
     static let maxSteps = 5_000_000
     /// Tolerances beyond a day mean "any time" and keep the arithmetic far from overflow.
@@ -182,11 +181,13 @@ final class Run {
             collectTrace()
             if let seg = WireSegment.parse(Array(transmitBuffer[0..<n]), time: now) {
                 outbound.append(seg)
+                errorQueueSaw(seg)   // transmit timestamps (Run+ErrorQueue.swift)
             }
         }
         while let e = stack!.pollEvent() {
             if case .peerClosed(let id) = e { peerClosed.insert(id) }
         }
+        serviceErrorQueues()
         collectTrace()
     }
 

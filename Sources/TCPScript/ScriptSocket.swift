@@ -60,6 +60,8 @@ final class ScriptSocket {
     var inq = false
     var congestion: String?
     var noSpace = false
+    /// SO_ZEROCOPY, SO_TIMESTAMPING and the error queue they feed (Run+ErrorQueue.swift).
+    var errorQueue = SocketErrorQueue()
 
     /// Live local sequence number -> script space (`syn`: the number is on a SYN or SYN-ACK).
     func scriptSeq(_ live: UInt32, syn: Bool = false) -> UInt32 {

@@ -87,7 +87,7 @@ extension Expression {
         switch self {
         case .integer(let v): return v
         case .word(let w):
-            if let v = Symbols.constants[w] ?? Symbols.callConstants[w] ?? Symbols.errno[w] { return v }
+            if let v = Symbols.constants[w] ?? Symbols.callConstants[w] ?? Symbols.errno[w] ?? Symbols.errorQueueConstants[w] { return v }
             throw .unknownSymbol(w)
         case let .binary("|", l, r): return try l.integerValue() | r.integerValue()
         case .call("htons", let args) where args.count == 1: return try args[0].integerValue()
