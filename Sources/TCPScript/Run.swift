@@ -175,6 +175,9 @@ final class Run {
     /// Moves what the stack emitted, its events and its trace into the run's state.
     func drain() {
         guard stack != nil else { return }
+        // Acknowledgments first, as Linux timestamps ACKs before the ACK releases more data
+        // (the socket error queue, Run+ErrorQueue.swift).
+        serviceErrorQueues()
         while true {
             let n = transmitBuffer.withUnsafeMutableBytes { stack!.pollTransmit(now: now, into: $0) }
             guard let n else { break }
