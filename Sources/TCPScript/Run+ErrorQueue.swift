@@ -19,7 +19,7 @@ extension Symbols {
         "SO_EE_CODE_ZEROCOPY_COPIED": 1, "ENOMSG": 42,
         "IP_RECVERR": 11, "IPV6_RECVERR": 25,
         // packetdrill's names for the address family's level and type (IPv4 values; an IPv6 run
-        // accepts them for SOL_IPV6 / IPV6_RECVERR, see `errorQueueRecvmsg`).
+        // takes them for SOL_IPV6 / IPV6_RECVERR, see `errorQueueRecvmsg`).
         "CMSG_LEVEL_IP": 0, "CMSG_TYPE_RECVERR": 11,
     ]
 }
@@ -141,9 +141,12 @@ extension Run {
                                "\(m.control.count) control messages", "\(actual.count)"))
         }
         for (c, a) in zip(m.control, actual) {
-            let sameKind = (c.level == a.level && c.type == a.type) || (a.name == "RECVERR" && ipv6 && c.level == 0 && c.type == 11)
+            // packetdrill's CMSG_LEVEL_IP / CMSG_TYPE_RECVERR name the run's family (IPv4 values here).
+            let familyNames = c.text == "CMSG_LEVEL_IP/CMSG_TYPE_RECVERR"
+            let sameKind = (c.level == a.level && c.type == a.type) || (a.name == "RECVERR" && ipv6 && familyNames)
             guard sameKind else {
-                call.after.append(("recvmsg control message: expected \(c.text) actual \(a.name)", c.text, a.name))
+                let kind = a.name == "RECVERR" ? (ipv6 ? "SOL_IPV6/IPV6_RECVERR" : "SOL_IP/IP_RECVERR") : "SOL_SOCKET/SCM_TIMESTAMPING"
+                call.after.append(("recvmsg control message: expected \(c.text) actual \(kind)", c.text, kind))
                 continue
             }
             if c.data.isEllipsis { continue }
