@@ -50,15 +50,7 @@ extension Run {
         // SO_TIMESTAMPING (Linux's sock_set_timestamping).
         guard value & ~Q.flagMask == 0 else { return .done(.error("EINVAL")) }
         if value & Q.optIDTCP != 0 && value & Q.optID == 0 { return .done(.error("EINVAL")) }
-        let missing: [(Int64, String)] = [
-            (Q.rxSoftware | Q.rxHardware, "receive timestamps (SOF_TIMESTAMPING_RX_*)"),
-            (Q.optStats, "SOF_TIMESTAMPING_OPT_STATS (connection statistics with each timestamp)"),
-            (Q.optCmsg | Q.optPktinfo, "SOF_TIMESTAMPING_OPT_CMSG / OPT_PKTINFO (packet information with each timestamp)"),
-            (Q.bindPHC, "SOF_TIMESTAMPING_BIND_PHC (a hardware clock)"),
-        ]
-        for (bits, what) in missing where value & bits != 0 {
-            throw .unsupported("line \(call.line): SO_TIMESTAMPING with \(what) is not supported")
-        }
+        if let why = Run.timestampingLacks(value) { throw .unsupported("line \(call.line): \(why)") }
         var una = SequenceNumber(0), writeSeq = SequenceNumber(0)
         if value & Q.optID != 0 && s.errorQueue.timestamping & Q.optID == 0 {
             // OPT_ID counts bytes of the connection: EINVAL while there is none (CLOSE, LISTEN).
@@ -70,6 +62,28 @@ extension Run {
         }
         s.errorQueue.setTimestamping(value, sndUna: una, writeSeq: writeSeq)
         return .done(.value(0))
+    }
+
+    /// SO_TIMESTAMPING flags asking for what TCPKit does not have; nil when it has it all.
+    static func timestampingLacks(_ value: Int64) -> String? {
+        typealias Q = SocketErrorQueue
+        let missing: [(Int64, String)] = [
+            (Q.rxSoftware | Q.rxHardware, "receive timestamps (SOF_TIMESTAMPING_RX_*)"),
+            (Q.optStats, "SOF_TIMESTAMPING_OPT_STATS (connection statistics with each timestamp)"),
+            (Q.optCmsg | Q.optPktinfo, "SOF_TIMESTAMPING_OPT_CMSG / OPT_PKTINFO (packet information with each timestamp)"),
+            (Q.bindPHC, "SOF_TIMESTAMPING_BIND_PHC (a hardware clock)"),
+        ]
+        guard let (_, what) = missing.first(where: { value & $0.0 != 0 }) else { return nil }
+        return "SO_TIMESTAMPING with \(what) is not supported"
+    }
+
+    /// Dry-run check (in `prepare`): an SO_TIMESTAMPING that asks for what TCPKit lacks makes the
+    /// script UNSUPPORTED however far the run gets.
+    func checkErrorQueueCall(_ s: SyscallSpec, line: Int) throws(Stop) {
+        guard s.name == "setsockopt", s.arguments.count == 5, (try? s.arguments[1].integerValue()) == 1,
+              (try? s.arguments[2].integerValue()) == 37, let value = try? s.arguments[3].integerValue(),
+              let why = Run.timestampingLacks(value) else { return }
+        throw .unsupported("line \(line): \(why)")
     }
 
     // MARK: What the engine did

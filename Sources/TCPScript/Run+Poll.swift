@@ -118,6 +118,7 @@ extension Run {
             var c = Call(spec: s, line: line, start: 0, end: nil)
             _ = try callAttempt(&c)   // UNSUPPORTED, naming the call
         }
+        try checkErrorQueueCall(s, line: line)   // Run+ErrorQueue.swift
         if s.name == "sendmsg" || s.name == "recvmsg", s.arguments.count == 3 {
             let c = Call(spec: s, line: line, start: 0, end: nil)
             let m = try messageHeader(c)
