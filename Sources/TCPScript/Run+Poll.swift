@@ -134,7 +134,7 @@ extension Run {
             }
             let errorQueue = s.name == "recvmsg" && (flags ?? 0) & 0x2000 != 0   // MSG_ERRQUEUE: Run+ErrorQueue.swift
             if let bad = m.control.first(where: { !errorQueue && !(s.name == "recvmsg" && $0.level == 6 && $0.type == 36) }) {
-                throw .unsupported("line \(line): \(s.name)() control message \(bad.text) is not supported (timestamping or zero-copy notifications)")
+                throw .unsupported("line \(line): \(s.name)() control message \(bad.text) is not supported (receive timestamps and other ancillary data; the error queue is read with MSG_ERRQUEUE)")
             }
         }
     }
@@ -214,7 +214,7 @@ extension Run {
                     }
                     let l: Int64, t: Int64
                     do { l = try level.integerValue(); t = try type.integerValue() } catch {
-                        throw .unsupported("line \(call.line): control message \(type) (timestamping or zero-copy notifications) is not supported")
+                        throw .unsupported("line \(call.line): control message type \(type) is not supported")
                     }
                     m.control.append((l, t, data, "\(level)/\(type)"))
                 }
@@ -280,7 +280,7 @@ extension Run {
         guard let s = try socket(call) else { return .done(.error("EBADF")) }
         if flags & Run.msgErrQueue != 0 { return try errorQueueRecvmsg(&call, m, s) }   // Run+ErrorQueue.swift
         for c in m.control where !(c.level == 6 && c.type == 36) {
-            throw .unsupported("line \(call.line): recvmsg() control message \(c.text) is not supported (timestamping or zero-copy notifications)")
+            throw .unsupported("line \(call.line): recvmsg() control message \(c.text) is not supported (receive timestamps and other ancillary data; the error queue is read with MSG_ERRQUEUE)")
         }
         let total = m.lengths.reduce(0, +)
         let waitAll = flags & 0x100 != 0 && flags & 0x42 == 0 && !s.nonblocking   // MSG_WAITALL, not with PEEK/DONTWAIT
