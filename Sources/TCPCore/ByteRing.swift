@@ -12,6 +12,9 @@ final class ByteRing {
     /// Auto-tuning's bookkeeping for the connection that owns this ring (unused on placeholders:
     /// kept here rather than in the TCB, so that an idle connection pays nothing for it).
     var tuning = BufferTuning()
+    /// On a send ring: where records the application ended (MSG_EOR) end, as sequence numbers,
+    /// in order (`TCPStack+Records.swift`); empty unless it used them.
+    var recordEnds: [SequenceNumber] = []
     private var storage: UnsafeMutableRawPointer?
     private var head = 0          // offset of the first byte
     private(set) var count = 0

@@ -110,6 +110,8 @@ struct Connection {
     /// Partial ACKs in this fast recovery: only the first restarts the retransmission timer
     /// (RFC 6582 §3.2 step 4 and §4, the "Impatient" variant).
     var partialACKs: UInt8 = 0
+    /// Corking (TCP_CORK, MSG_MORE, `TCPStack+Corking.swift`); in the padding before `lastDataSentAt`.
+    var sendHold = SendHold()
     /// When data was last sent, for restart after idle (RFC 5681 §4.1).
     /// (`Instant(nanoseconds: .min)`: never; not an optional, to keep the TCB small.)
     var lastDataSentAt = Instant(nanoseconds: .min)
@@ -229,6 +231,7 @@ struct Connection {
     mutating func apply(_ o: ConnectionOptions) {
         func ms(_ d: Duration) -> UInt32 { UInt32(clamping: max(0, d.nanoseconds / 1_000_000)) }
         noDelay = o.noDelay
+        if o.cork { sendHold.insert(.corked) } else { sendHold.remove(.corked) }
         keepAlive = o.keepAlive
         keepAliveIdleS = UInt16(clamping: max(1, o.keepAliveIdle.components.seconds))
         keepAliveIntervalS = UInt16(clamping: max(1, o.keepAliveInterval.components.seconds))
@@ -254,6 +257,7 @@ struct Connection {
     var options: ConnectionOptions {
         var o = ConnectionOptions()
         o.noDelay = noDelay
+        o.cork = sendHold.contains(.corked)
         o.keepAlive = keepAlive
         o.keepAliveIdle = .seconds(keepAliveIdleS)
         o.keepAliveInterval = .seconds(keepAliveIntervalS)

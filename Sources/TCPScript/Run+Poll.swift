@@ -237,9 +237,7 @@ extension Run {
     /// Flags TCPKit has no behaviour for: the script is UNSUPPORTED, naming the feature.
     func rejectFlags(_ call: Call, _ flags: Int64) throws(Stop) {
         let missing: [(Int64, String)] = [
-            (0x8000, "MSG_MORE (corking)"),
             (0x2000, "MSG_ERRQUEUE (the socket error queue: timestamping and zero-copy notifications)"),
-            (0x80, "MSG_EOR (record boundaries that keep segments apart)"),
         ]
         for (bit, what) in missing where flags & bit != 0 {
             throw .unsupported("line \(call.line): \(call.spec.name)() with \(what) is not supported")
@@ -606,5 +604,16 @@ extension Run {
         }
         try checkValueOut(&call, optval, value, named: call.spec.arguments[2], what: "getsockopt optval", kind: "getsockopt value")
         return .done(.value(0))
+    }
+}
+
+extension Run {
+    /// send(2)'s MSG_EOR and MSG_MORE as the engine's `SendFlags` (TCPStack+Corking.swift); a
+    /// write queued in several chunks ends its record with its last chunk.
+    static func sendFlags(_ flags: Int64, last: Bool) -> SendFlags {
+        var f: SendFlags = []
+        if flags & 0x80 != 0 && last { f.insert(.endOfRecord) }   // MSG_EOR
+        if flags & 0x8000 != 0 { f.insert(.more) }                // MSG_MORE
+        return f
     }
 }
