@@ -15,6 +15,9 @@ final class ByteRing {
     /// On a send ring: where records the application ended (MSG_EOR) end, as sequence numbers,
     /// in order (`TCPStack+Records.swift`); empty unless it used them.
     var recordEnds: [SequenceNumber] = []
+    /// On a send ring under TCP_NOTSENT_LOWAT: where the buffer at the queue's tail starts
+    /// (`TCPStack+NotSentLowat.swift`).
+    var bufferStart = SequenceNumber(0)
     private var storage: UnsafeMutableRawPointer?
     private var head = 0          // offset of the first byte
     private(set) var count = 0

@@ -112,6 +112,9 @@ struct Connection {
     var partialACKs: UInt8 = 0
     /// Corking (TCP_CORK, MSG_MORE, `TCPStack+Corking.swift`); in the padding before `lastDataSentAt`.
     var sendHold = SendHold()
+    /// `ConnectionOptions.notSentLowat` (0: the configuration's; TCPStack+NotSentLowat.swift);
+    /// in the same padding.
+    var notSentLowat: UInt32 = 0
     /// When data was last sent, for restart after idle (RFC 5681 §4.1).
     /// (`Instant(nanoseconds: .min)`: never; not an optional, to keep the TCB small.)
     var lastDataSentAt = Instant(nanoseconds: .min)
@@ -242,6 +245,7 @@ struct Connection {
         retransmissionLimit = o.maximumRetransmissions.map { UInt8(clamping: max(1, $0)) } ?? 0
         sendBufferSize = o.sendBufferSize.map { UInt32(clamping: min(max(1, $0), 1 << 30)) } ?? 0
         synRetryLimit = o.synRetries.map { UInt8(clamping: max(1, $0)) } ?? 0
+        notSentLowat = o.notSentLowat.map { UInt32(clamping: max(1, $0)) } ?? 0
         userMSS = o.maximumSegmentSize.map { UInt16(clamping: max(64, $0)) } ?? 0
         if userMSS != 0 {
             announcedMSS = min(announcedMSS, Int(userMSS))
@@ -268,6 +272,7 @@ struct Connection {
         o.maximumRetransmissions = retransmissionLimit == 0 ? nil : Int(retransmissionLimit)
         o.ecn = ecn.flags.contains(.overridden) ? ecn.mode : nil
         o.sendBufferSize = sendBufferSize == 0 ? nil : Int(sendBufferSize)
+        o.notSentLowat = notSentLowat == 0 ? nil : Int(notSentLowat)
         o.maximumSegmentSize = userMSS == 0 ? nil : Int(userMSS)
         o.synRetries = synRetryLimit == 0 ? nil : Int(synRetryLimit)
         return o

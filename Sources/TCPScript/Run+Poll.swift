@@ -418,8 +418,8 @@ extension Run {
     /// The socket's TCP_NOTSENT_LOWAT; nil: no limit (0 means the system default, Linux's
     /// net.ipv4.tcp_notsent_lowat, UINT_MAX unless set: no limit).
     func notSentLowat(_ s: ScriptSocket) -> Int64? {
-        guard let v = s.notSentLowat, v != 0, v != 0xffff_ffff else { return nil }
-        return v
+        guard let v = s.notSentLowat, v != 0 else { return settings.configuration.notSentLowat.map { Int64($0) } }
+        return v != 0xffff_ffff ? v : nil
     }
 
     /// The poll mask with TCP_NOTSENT_LOWAT applied to POLLOUT (Linux's tcp_stream_memory_free).
@@ -516,7 +516,9 @@ extension Run {
         }
         switch (level, name) {
         case (6, 25):   // TCP_NOTSENT_LOWAT (an unsigned int; the value limits the unsent bytes)
-            s.notSentLowat = try value() & 0xffff_ffff   // 0: the default (net.ipv4.tcp_notsent_lowat)
+            let v = try value() & 0xffff_ffff   // 0: the default (net.ipv4.tcp_notsent_lowat)
+            s.notSentLowat = v
+            setOptions(s) { $0.notSentLowat = v == 0 ? nil : Int(v) }   // writes: TCPStack+NotSentLowat.swift
         case (6, 36):   // TCP_INQ
             s.inq = try value() != 0
         case (0, 10), (41, 23):   // IP_MTU_DISCOVER, IPV6_MTU_DISCOVER
