@@ -36,7 +36,7 @@ extension TCPStack {
             let start = c.sendBuffer.bufferStart > c.sndNxt ? c.sendBuffer.bufferStart : c.sndNxt
             room = start <= writeSeq ? max(0, goal - Int(writeSeq - start)) : 0
         }
-        var atHead = unsent == 0
+        var windowLeft = sendRoom(c) / max(1, c.sendMSS) * max(1, c.sendMSS)
         var taken = 0
         while taken < want {
             if room == 0 {
@@ -47,12 +47,13 @@ extension TCPStack {
             taken += n
             unsent += n
             room -= n
-            if room == 0 && atHead {
-                // tcp_push_one: the full buffer at the head goes as far as the windows allow.
-                let sent = min(unsent, sendRoom(c) / max(1, c.sendMSS) * max(1, c.sendMSS))
+            if room == 0 && unsent == goal {
+                // tcp_push_one: a full buffer that holds all that is unsent (the queue's head)
+                // goes as far as the windows allow; an unsent rest is a buffer of its own.
+                let sent = min(unsent, windowLeft)
+                windowLeft -= sent
                 unsent -= sent
                 room = unsent > 0 ? goal - unsent : 0
-                atHead = false
             }
         }
         c.sendBuffer.bufferStart = writeSeq + (taken - (goal - room))
