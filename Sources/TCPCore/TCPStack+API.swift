@@ -191,6 +191,7 @@ extension TCPStack {
         if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
             slots[i].connection!.pushPacket.left = 0   // a write starts a transmission pass (TCPStack+Push.swift)
+            slots[i].connection!.sendHold.remove(.pushed)   // a push covers what was queued before it (TCPStack+Corking.swift)
             let c = take(i)
             commit(i, c, now)
         }
@@ -212,6 +213,7 @@ extension TCPStack {
         if ring.free == 0 { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
             slots[i].connection!.pushPacket.left = 0   // a write starts a transmission pass (TCPStack+Push.swift)
+            slots[i].connection!.sendHold.remove(.pushed)   // a push covers what was queued before it (TCPStack+Corking.swift)
             let c = take(i)
             commit(i, c, now)
         }
