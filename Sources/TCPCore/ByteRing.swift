@@ -12,6 +12,12 @@ final class ByteRing {
     /// Auto-tuning's bookkeeping for the connection that owns this ring (unused on placeholders:
     /// kept here rather than in the TCB, so that an idle connection pays nothing for it).
     var tuning = BufferTuning()
+    /// On a send ring: where records the application ended (MSG_EOR) end, as sequence numbers,
+    /// in order (`TCPStack+Records.swift`); empty unless it used them.
+    var recordEnds: [SequenceNumber] = []
+    /// On a send ring under TCP_NOTSENT_LOWAT: where the buffer at the queue's tail starts
+    /// (`TCPStack+NotSentLowat.swift`).
+    var bufferStart = SequenceNumber(0)
     private var storage: UnsafeMutableRawPointer?
     private var head = 0          // offset of the first byte
     private(set) var count = 0

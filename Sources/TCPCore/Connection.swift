@@ -110,6 +110,11 @@ struct Connection {
     /// Partial ACKs in this fast recovery: only the first restarts the retransmission timer
     /// (RFC 6582 §3.2 step 4 and §4, the "Impatient" variant).
     var partialACKs: UInt8 = 0
+    /// Corking (TCP_CORK, MSG_MORE, `TCPStack+Corking.swift`); in the padding before `lastDataSentAt`.
+    var sendHold = SendHold()
+    /// `ConnectionOptions.notSentLowat` (0: the configuration's; TCPStack+NotSentLowat.swift);
+    /// in the same padding.
+    var notSentLowat: UInt32 = 0
     /// When data was last sent, for restart after idle (RFC 5681 §4.1).
     /// (`Instant(nanoseconds: .min)`: never; not an optional, to keep the TCB small.)
     var lastDataSentAt = Instant(nanoseconds: .min)
@@ -229,6 +234,7 @@ struct Connection {
     mutating func apply(_ o: ConnectionOptions) {
         func ms(_ d: Duration) -> UInt32 { UInt32(clamping: max(0, d.nanoseconds / 1_000_000)) }
         noDelay = o.noDelay
+        if o.cork { sendHold.insert(.corked) } else { sendHold.remove(.corked) }
         keepAlive = o.keepAlive
         keepAliveIdleS = UInt16(clamping: max(1, o.keepAliveIdle.components.seconds))
         keepAliveIntervalS = UInt16(clamping: max(1, o.keepAliveInterval.components.seconds))
@@ -239,6 +245,7 @@ struct Connection {
         retransmissionLimit = o.maximumRetransmissions.map { UInt8(clamping: max(1, $0)) } ?? 0
         sendBufferSize = o.sendBufferSize.map { UInt32(clamping: min(max(1, $0), 1 << 30)) } ?? 0
         synRetryLimit = o.synRetries.map { UInt8(clamping: max(1, $0)) } ?? 0
+        notSentLowat = o.notSentLowat.map { UInt32(clamping: max(1, $0)) } ?? 0
         userMSS = o.maximumSegmentSize.map { UInt16(clamping: max(64, $0)) } ?? 0
         if userMSS != 0 {
             announcedMSS = min(announcedMSS, Int(userMSS))
@@ -254,6 +261,7 @@ struct Connection {
     var options: ConnectionOptions {
         var o = ConnectionOptions()
         o.noDelay = noDelay
+        o.cork = sendHold.contains(.corked)
         o.keepAlive = keepAlive
         o.keepAliveIdle = .seconds(keepAliveIdleS)
         o.keepAliveInterval = .seconds(keepAliveIntervalS)
@@ -264,6 +272,7 @@ struct Connection {
         o.maximumRetransmissions = retransmissionLimit == 0 ? nil : Int(retransmissionLimit)
         o.ecn = ecn.flags.contains(.overridden) ? ecn.mode : nil
         o.sendBufferSize = sendBufferSize == 0 ? nil : Int(sendBufferSize)
+        o.notSentLowat = notSentLowat == 0 ? nil : Int(notSentLowat)
         o.maximumSegmentSize = userMSS == 0 ? nil : Int(userMSS)
         o.synRetries = synRetryLimit == 0 ? nil : Int(synRetryLimit)
         return o

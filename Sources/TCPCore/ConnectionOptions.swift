@@ -4,6 +4,16 @@
 public struct ConnectionOptions: Sendable, Hashable {
     /// Turns Nagle's algorithm off (TCP_NODELAY, RFC 9293 §3.7.4 MUST-17).
     public var noDelay: Bool = false
+    /// Corks the connection (Linux's TCP_CORK, tcp(7)): a short segment waits until the queue
+    /// fills a full-sized one, the option is cleared, `TCPStack.push` is called, or, with nothing
+    /// in flight, one retransmission timeout (at most 1 s) passed (Linux's 200 ms ceiling is its
+    /// minimum RTO). Stronger than Nagle: it holds even with nothing unacknowledged and with
+    /// `noDelay`. Clearing it sends what it held. `TCPStack+Corking.swift`.
+    public var cork: Bool = false
+    /// A limit on the bytes queued and not yet sent (Linux's TCP_NOTSENT_LOWAT, tcp(7)): a write
+    /// starts a new buffer only while fewer are unsent, and `.writable` waits for that (see
+    /// `TCPStack+NotSentLowat.swift`). nil: the configuration's (`TCPConfiguration.notSentLowat`).
+    public var notSentLowat: Int? = nil
     /// Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off by default (MUST-25).
     public var keepAlive: Bool = false
     /// Idle time before the first keep-alive (MUST-28: at least 2 hours by default; Linux

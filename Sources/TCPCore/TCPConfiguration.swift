@@ -237,6 +237,9 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// `.queueEnd` (default) the one that empties the send queue; `.linux` also the last of each
     /// multi-segment packet, as Linux's transmit path does (`TCPConfiguration.linux`).
     public var pushPolicy: PushPolicy = .queueEnd
+    /// The default of `ConnectionOptions.notSentLowat` (Linux's net.ipv4.tcp_notsent_lowat);
+    /// nil: no limit on unsent bytes (Linux's default, UINT_MAX).
+    public var notSentLowat: Int? = nil
     /// When reading opens the receive window, a window update goes out if the right edge can
     /// move by min(RCV.BUFF / 2, MSS) (false: RFC 9293 §3.8.6.2.2's receiver SWS rule, RFC 1122
     /// §4.2.3.3), or (true, as Linux's tcp_cleanup_rbuf) only when the window left is at most half

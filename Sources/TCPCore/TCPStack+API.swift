@@ -184,10 +184,14 @@ extension TCPStack {
             }
         }
         if bytes.isEmpty { return 0 }
-        let n = ownSendBuffer(i).append(bytes)
+        let ring = ownSendBuffer(i)
+        // TCP_NOTSENT_LOWAT (TCPStack+NotSentLowat.swift) may take fewer.
+        let allowed = notSentAllowance(slots[i].connection!, want: bytes.count) ?? bytes.count
+        let n = ring.append(UnsafeRawBufferPointer(rebasing: bytes[0..<allowed]))
         if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
             slots[i].connection!.pushPacket.left = 0   // a write starts a transmission pass (TCPStack+Push.swift)
+            slots[i].connection!.sendHold.remove(.pushed)   // a push covers what was queued before it (TCPStack+Corking.swift)
             let c = take(i)
             commit(i, c, now)
         }
@@ -209,6 +213,7 @@ extension TCPStack {
         if ring.free == 0 { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {
             slots[i].connection!.pushPacket.left = 0   // a write starts a transmission pass (TCPStack+Push.swift)
+            slots[i].connection!.sendHold.remove(.pushed)   // a push covers what was queued before it (TCPStack+Corking.swift)
             let c = take(i)
             commit(i, c, now)
         }

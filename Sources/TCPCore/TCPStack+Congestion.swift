@@ -99,13 +99,13 @@ extension TCPStack {
         c.retransmitFirst = false
         let offset = max(0, Int(c.sndUna - c.sendBufferSeq))
         let outstandingData = min(c.sendBuffer.count - offset, Int(c.sndMax - c.sndUna))
-        let length = max(0, min(outstandingData, c.sendMSS, maxPayload))
+        let length = recordLength(c, from: c.sndUna, max(0, min(outstandingData, c.sendMSS, maxPayload)))   // MSG_EOR (TCPStack+Corking.swift)
         let finWasSent = c.finQueued && c.sndMax == c.finSeq + 1
         let carriesFIN = finWasSent && offset + length == c.sendBuffer.count
         guard length > 0 || carriesFIN else { return nil }
         var flags: TCPFlags = [.ack]
         if carriesFIN { flags.insert(.fin) }
-        if length > 0 && offset + length == c.sendBuffer.count { flags.insert(.psh) }
+        if length > 0 && segmentEndPushes(c, end: c.sndUna + length) { flags.insert(.psh) }
         countRetransmission(&c, bytes: length)
         if c.inFastRecovery && configuration.proportionalRateReduction {
             // The retransmission loss recovery asked for always goes (like Linux's forced fast

@@ -296,6 +296,7 @@ extension TCPStack {
         let seq = h.sequenceNumber
         let segLen = seg.payload.count + (f.contains(.syn) ? 1 : 0) + (f.contains(.fin) ? 1 : 0)
         endPushPacket(&c)   // an arriving segment starts a transmission pass (TCPStack+Push.swift)
+        c.sendHold.remove(.more)   // MSG_MORE holds until the next segment arrives (TCPStack+Corking.swift)
 
         // A SYN to a connection in TIME-WAIT may open a new incarnation: with a higher sequence
         // number (RFC 1122 §4.2.2.13) or a newer timestamp (RFC 6191; `timeWaitAcceptsSYN`).

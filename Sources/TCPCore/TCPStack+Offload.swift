@@ -55,7 +55,8 @@ extension TCPStack {
         guard length == unsent, full < length else { return full }
         // The queue's short tail: it goes along when it would go by itself after the full ones.
         let tailStart = c.sndNxt + full
-        let tailGoes = tailStart < c.sndMax || c.noDelay || finSendableAfterData(c) || c.sndSml <= c.sndUna
+        let tailGoes = tailStart < c.sndMax || finSendableAfterData(c)
+            || (!c.sendHold.holdsShortSegment && (c.noDelay || c.sndSml <= c.sndUna))   // TCPStack+Corking.swift
         return tailGoes ? length : full
     }
 
@@ -78,7 +79,8 @@ extension TCPStack {
     mutating func extendRetransmission(_ c: inout Connection, _ sb: Scoreboard, _ i: Int, _ seg: inout OutgoingSegment,
                                        _ now: Instant, limit: Int) {
         let mss = c.sendMSS
-        guard seg.payloadLength == mss, !seg.header.flags.contains(.fin) else { return }
+        guard seg.payloadLength == mss, !seg.header.flags.contains(.fin),
+              !endsRecord(c, sb[i].start + mss) else { return }   // MSG_EOR (TCPStack+Corking.swift)
         var j = i + 1
         while seg.payloadLength + mss <= limit && j < sb.count && c.cwnd - sb.pipe >= mss {
             var r = sb[j]
@@ -101,10 +103,10 @@ extension TCPStack {
             seg.payloadLength += r.length
             seg.segmentSize = mss
             j += 1
-            if r.length < mss { break }   // a short record ends the run
+            if r.length < mss || endsRecord(c, r.end) { break }   // a short record, or a record the application ended, ends the run
         }
         if seg.segmentSize > 0 {
-            if seg.payloadOffset + seg.payloadLength == c.sendBuffer.count { seg.header.flags.insert(.psh) }
+            if segmentEndPushes(c, end: c.sendBufferSeq + seg.payloadOffset + seg.payloadLength) { seg.header.flags.insert(.psh) }
             else { seg.header.flags.remove(.psh) }
         }
     }

@@ -233,20 +233,21 @@ extension TCPStack {
             let offset = Int(c.sndNxt - c.sendBufferSeq)
             let unsent = c.unsentBytes
             if unsent > 0 { restartAfterIdle(&c, now) }
-            var length = sendableLength(c, maxPayload: maxPayload)
+            var length = recordLength(c, from: c.sndNxt, sendableLength(c, maxPayload: maxPayload))   // MSG_EOR: TCPStack+Corking.swift
             var segmentSize = 0
             if length == c.sendMSS && c.pathMTUSearch.enabled, let probe = pathMTUProbeLength(&c, now, maxPayload: maxPayload) {
                 length = probe   // RFC 4821 §7.3: a probe, one segment larger than the MSS (TCPStack+PathMTUProbing.swift)
             } else if length == c.sendMSS && segmentLimit > c.sendMSS {
-                let large = largeSegmentLength(c, limit: min(segmentLimit, maxPayload))
+                let large = recordLength(c, from: c.sndNxt, largeSegmentLength(c, limit: min(segmentLimit, maxPayload)))
                 if large > c.sendMSS { length = large; segmentSize = c.sendMSS }
             }
             if length > 0 {
-                c.swsOverride = false
                 var flags: TCPFlags = [.ack]
-                if length == unsent { flags.insert(.psh) }
+                if segmentEndPushes(c, end: c.sndNxt + length) || (c.swsOverride && c.sendHold.holdsShortSegment) { flags.insert(.psh) }
                 else if configuration.pushPolicy == .linux && segmentSize == 0 && c.sndNxt == c.sndMax
+                            && !c.sendHold.contains(.unpushedTail)   // MSG_MORE marks no PSH (TCPStack+Corking.swift)
                             && linuxPacketEndsWith(&c, length: length) { flags.insert(.psh) }
+                c.swsOverride = false
                 let carriesFIN = length == unsent && finSendableAfterData(c)
                 if carriesFIN { flags.insert(.fin) }   // the FIN may ride on the last data
                 let h = header(c.sndNxt, flags)

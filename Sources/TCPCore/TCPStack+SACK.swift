@@ -384,7 +384,8 @@ extension TCPStack {
         var r = sb[i]
         let fin = r.flags.contains(.fin)
         let offset = Int(r.start - c.sendBufferSeq)
-        let length = min(r.length - (fin ? 1 : 0), limit)
+        let length = recordLength(c, from: r.start, min(r.length - (fin ? 1 : 0), limit))   // MSG_EOR (TCPStack+Corking.swift)
+        if length < r.length - (fin ? 1 : 0) && length > 0 { sb.split(i, at: r.start + length); r = sb[i] }
         guard offset >= 0, length >= 0, offset + length <= c.sendBuffer.count, length > 0 || fin else {
             // The record does not match the buffer (cannot happen): stop using the scoreboard.
             sb.removeAll()
@@ -393,7 +394,7 @@ extension TCPStack {
         let carriesFIN = fin && r.start + length + 1 == r.end
         var flags: TCPFlags = [.ack]
         if carriesFIN { flags.insert(.fin) }
-        if length > 0 && offset + length == c.sendBuffer.count { flags.insert(.psh) }
+        if length > 0 && segmentEndPushes(c, end: r.start + length) { flags.insert(.psh) }
         // `.lost` stays: RFC 6675 §4 SetPipe counts a lost segment once more, for this copy.
         r.flags.insert([.retransmitted, .everRetransmitted])
         r.sentAt = now

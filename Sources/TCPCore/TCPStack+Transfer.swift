@@ -63,7 +63,11 @@ extension TCPStack {
         // unacknowledged. TCP_NODELAY turns it off (MUST-17); a FIN riding along sends it at once.
         // A due tail loss probe sends it too (RFC 8985 §7.3: the probe is new data when the window
         // allows; Linux sends its probe with Nagle off).
-        if c.noDelay || finSendableAfterData(c) || c.scoreboard?.tlpPending == true { return length }
+        if finSendableAfterData(c) || c.scoreboard?.tlpPending == true { return length }
+        // TCP_CORK or MSG_MORE (TCPStack+Corking.swift): held even without Nagle, until the
+        // persist timer's override.
+        if c.sendHold.holdsShortSegment { return c.swsOverride ? length : 0 }
+        if c.noDelay { return length }
         return c.sndSml > c.sndUna ? 0 : length
     }
 

@@ -228,8 +228,6 @@ extension Run {
     /// Flags TCPKit has no behaviour for: the script is UNSUPPORTED, naming the feature.
     func rejectFlags(_ call: Call, _ flags: Int64) throws(Stop) {
         let missing: [(Int64, String)] = [
-            (0x8000, "MSG_MORE (corking)"),
-            (0x80, "MSG_EOR (record boundaries that keep segments apart)"),
         ]
         for (bit, what) in missing where flags & bit != 0 {
             throw .unsupported("line \(call.line): \(call.spec.name)() with \(what) is not supported")
@@ -414,8 +412,8 @@ extension Run {
     /// The socket's TCP_NOTSENT_LOWAT; nil: no limit (0 means the system default, Linux's
     /// net.ipv4.tcp_notsent_lowat, UINT_MAX unless set: no limit).
     func notSentLowat(_ s: ScriptSocket) -> Int64? {
-        guard let v = s.notSentLowat, v != 0, v != 0xffff_ffff else { return nil }
-        return v
+        guard let v = s.notSentLowat, v != 0 else { return settings.configuration.notSentLowat.map { Int64($0) } }
+        return v != 0xffff_ffff ? v : nil
     }
 
     /// The poll mask with TCP_NOTSENT_LOWAT applied to POLLOUT (Linux's tcp_stream_memory_free).
@@ -512,7 +510,9 @@ extension Run {
         }
         switch (level, name) {
         case (6, 25):   // TCP_NOTSENT_LOWAT (an unsigned int; the value limits the unsent bytes)
-            s.notSentLowat = try value() & 0xffff_ffff   // 0: the default (net.ipv4.tcp_notsent_lowat)
+            let v = try value() & 0xffff_ffff   // 0: the default (net.ipv4.tcp_notsent_lowat)
+            s.notSentLowat = v
+            setOptions(s) { $0.notSentLowat = v == 0 ? nil : Int(v) }   // writes: TCPStack+NotSentLowat.swift
         case (6, 36):   // TCP_INQ
             s.inq = try value() != 0
         case (0, 10), (41, 23):   // IP_MTU_DISCOVER, IPV6_MTU_DISCOVER
@@ -596,5 +596,16 @@ extension Run {
         }
         try checkValueOut(&call, optval, value, named: call.spec.arguments[2], what: "getsockopt optval", kind: "getsockopt value")
         return .done(.value(0))
+    }
+}
+
+extension Run {
+    /// send(2)'s MSG_EOR and MSG_MORE as the engine's `SendFlags` (TCPStack+Corking.swift); a
+    /// write queued in several chunks ends its record with its last chunk.
+    static func sendFlags(_ flags: Int64, last: Bool) -> SendFlags {
+        var f: SendFlags = []
+        if flags & 0x80 != 0 && last { f.insert(.endOfRecord) }   // MSG_EOR
+        if flags & 0x8000 != 0 { f.insert(.more) }                // MSG_MORE
+        return f
     }
 }

@@ -395,7 +395,8 @@ extension Run {
             do {
                 let chunk = min(remaining, stack!.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes)
                 // MSG_OOB: the bytes are urgent (RFC 9293 §3.8.5); SND.UP follows each chunk queued.
-                let n = try stack!.send(cid, [UInt8](repeating: 0, count: chunk), urgent: flags & 0x1 != 0, now: now)
+                let n = flags & 0x1 != 0 ? try stack!.send(cid, [UInt8](repeating: 0, count: chunk), urgent: true, now: now)
+                    : try stack!.send(cid, [UInt8](repeating: 0, count: chunk), flags: Run.sendFlags(flags, last: chunk == remaining), now: now)
                 call.progress += n
             } catch {
                 if call.progress > 0 { return .done(.value(Int64(call.progress))) }
@@ -520,6 +521,8 @@ extension Run {
             s.noDelay = try value()
             let v = s.noDelay
             setOptions(s) { $0.noDelay = v != 0 }
+            if v != 0, let cid = s.connection { try? stack?.push(cid, now: now) }   // Linux pushes a corked queue (TCPStack+Corking.swift)
+            drain()
         case (6, 4), (6, 5):   // TCP_KEEPIDLE, TCP_KEEPINTVL (seconds; Linux allows 1...32767)
             let v = try value()
             guard v >= 1, v <= 32767 else { return .done(.error("EINVAL")) }
@@ -549,7 +552,9 @@ extension Run {
             guard v >= 1, v <= 255 else { return .done(.error("EINVAL")) }
             setOptions(s) { $0.synRetries = Int(v) }
         case (6, 3):   // TCP_CORK
-            if try value() != 0 { settings.notes.append("line \(call.line): TCP_CORK is not implemented in the engine; recorded, not applied") }
+            let v = try value()
+            setOptions(s) { $0.cork = v != 0 }
+            drain()   // uncorking sends what the cork held
         case (1, 10):  // SO_OOBINLINE: urgent data is always inline in TCPKit (RFC 6093 §5)
             s.oobInline = try value() != 0
             if !s.oobInline { settings.notes.append("line \(call.line): SO_OOBINLINE 0: TCPKit delivers urgent data inline all the same") }
@@ -599,6 +604,7 @@ extension Run {
         case (1, 3): value = 1   // SO_TYPE: SOCK_STREAM
         case (1, 9): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAlive ? 1 : 0   // SO_KEEPALIVE
         case (6, 1): value = s.noDelay
+        case (6, 3): value = (s.tcpOptions ?? settings.configuration.connectionOptions).cork ? 1 : 0   // TCP_CORK
         case (6, 4): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveIdle.components.seconds
         case (6, 5): value = (s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveInterval.components.seconds
         case (6, 6): value = Int64((s.tcpOptions ?? settings.configuration.connectionOptions).keepAliveCount)

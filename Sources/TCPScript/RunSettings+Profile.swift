@@ -77,11 +77,9 @@ extension RunSettings {
             guard let n = int(), n >= 0 else { return bad() }
             return honoured("a pacing-rate ratio: Linux paces only with the fq qdisc or BBR, TCPKit never; no effect")
         case "net.ipv4.tcp_notsent_lowat":
-            // UINT_MAX (Linux's default) and -1 mean no limit on unsent bytes, TCPKit's behaviour.
+            // UINT_MAX (Linux's default) and -1 mean no limit on unsent bytes.
             guard let n = int() else { return bad() }
-            if n != -1 && n < Int64(Int32.max) {
-                return .unsupported("\(name)=\(v): a limit on unsent bytes (TCP_NOTSENT_LOWAT) is not implemented in the engine")
-            }
+            configuration.notSentLowat = n > 0 && n < Int64(UInt32.max) ? Int(n) : nil   // TCPStack+NotSentLowat.swift
         case "net.ipv4.tcp_tso_win_divisor", "net.ipv4.tcp_min_tso_segs", "net.ipv4.tcp_tso_rtt_log", "net.ipv4.tcp_limit_output_bytes":
             guard int() != nil else { return bad() }
             return honoured("sizes TSO bursts or the qdisc queue; TCPKit's runner sends every segment as it is (no TSO): no effect")

@@ -92,8 +92,10 @@ struct ShellCommandTests {
         }
         #expect(s.configuration == before)
         #expect(s.conditionalFeatures.isEmpty)
-        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_notsent_lowat=16384") != .applied)
         #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_min_rtt_wlen=0") != .applied)
+        // TCP_NOTSENT_LOWAT's default: a limit the engine keeps (TCPStack+NotSentLowat.swift).
+        #expect(s.apply(shell: "sysctl -q net.ipv4.tcp_notsent_lowat=16384") == .applied)
+        #expect(s.configuration.notSentLowat == 16384)
     }
 
     @Test("settings that change the configuration: MTU probing, maxsockbuf, drop_synfin, syncache, PRR, route attributes")
