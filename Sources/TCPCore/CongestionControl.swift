@@ -93,16 +93,21 @@ struct CongestionControl {
 
     /// A cumulative ACK covering `acked` new bytes, outside loss recovery. `srtt` (nanoseconds)
     /// is the smoothed RTT if there is one.
-    mutating func onNewDataAcknowledged(_ acked: Int, mss: Int, srtt: Int64?, now: Instant) {
+    /// With `byteCounting` false (`WindowGrowth.delivered`), slow start takes all of `acked` up
+    /// to ssthresh and the rest goes on to congestion avoidance (Linux tcp_slow_start).
+    mutating func onNewDataAcknowledged(_ acked: Int, mss: Int, srtt: Int64?, now: Instant, byteCounting: Bool = true) {
         guard acked > 0, mss > 0, isCwndLimited(mss: mss) else { return }
+        var acked = acked
         if cwnd < ssthresh {
             // Slow start (RFC 5681 §3.1, RFC 3465 §2.2): cwnd += min(N, L·SMSS); in HyStart++'s
             // conservative slow start a quarter of that (RFC 9406 §4.2).
-            var growth = min(acked, Self.abcLimitSegments * mss)
+            var growth = byteCounting ? min(acked, Self.abcLimitSegments * mss) : min(acked, ssthresh - cwnd)
             if hyStart.phase == .conservative { growth /= HyStart.cssGrowthDivisor }
             cwnd += growth
             if hyStart.phase != .off, let newSsthresh = hyStart.afterSlowStartACK(cwnd: cwnd) { ssthresh = newSsthresh }
-            return
+            if byteCounting || cwnd < ssthresh || hyStart.phase == .conservative { return }
+            acked -= growth
+            guard acked > 0 else { return }
         }
         switch algorithm {
         case .newReno(var bytesAcked):

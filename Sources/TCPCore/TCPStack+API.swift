@@ -189,6 +189,7 @@ extension TCPStack {
         if n > 0 {
             slots[i].connection!.pushPacket.left = 0   // a write starts a transmission pass (TCPStack+Push.swift)
             let c = take(i)
+            if configuration.idleRestartAtWrite { restartAfterIdle(&c.pointee, now) }
             commit(i, c, now)
         }
         return n
@@ -210,6 +211,7 @@ extension TCPStack {
         if n > 0 {
             slots[i].connection!.pushPacket.left = 0   // a write starts a transmission pass (TCPStack+Push.swift)
             let c = take(i)
+            if configuration.idleRestartAtWrite { restartAfterIdle(&c.pointee, now) }
             commit(i, c, now)
         }
         return n
