@@ -164,7 +164,9 @@ struct CongestionControl {
     /// may be sent now (rounded down to whole segments), and sets cwnd = pipe + sndcnt.
     /// PRR-SSRB by default; `conservative` selects PRR-CRB.
     @discardableResult
-    mutating func onRecoveryACK(delivered: Int, pipe: Int, mss: Int, conservative: Bool = false) -> Int {
+    /// `safeACK` false (RFC 6937bis's ACK that does not advance SND.UNA or that shows new
+    /// losses, as Linux's tcp_cwnd_reduction): the reduction bound takes no extra SMSS.
+    mutating func onRecoveryACK(delivered: Int, pipe: Int, mss: Int, conservative: Bool = false, safeACK: Bool = true) -> Int {
         prrDelivered += max(0, delivered)
         var sndcnt: Int
         if pipe > ssthresh {
@@ -175,7 +177,7 @@ struct CongestionControl {
         } else {
             // Reduction bound: CRB limit = prr_delivered - prr_out; SSRB adds one SMSS and lets a
             // stretch ACK count in full: MAX(prr_delivered - prr_out, DeliveredData) + MSS.
-            let limit = conservative ? prrDelivered - prrOut : max(prrDelivered - prrOut, delivered) + mss
+            let limit = conservative ? prrDelivered - prrOut : max(prrDelivered - prrOut, delivered) + (safeACK ? mss : 0)
             sndcnt = min(ssthresh - pipe, limit)
         }
         sndcnt = max(0, sndcnt)

@@ -52,7 +52,8 @@ extension TCPConfiguration {
     /// - cwnd grows by every segment an ACK newly delivers, without RFC 3465's per-ACK limit
     ///   (`windowGrowth = .delivered`, tcp_slow_start);
     /// - a SACK block marks whole segments only (`sackWholeSegments`, tcp_match_skb_to_sack);
-    /// - the restart after idle is decided when the application writes (`idleRestartAtWrite`).
+    /// - the restart after idle is decided when the application writes (`idleRestartAtWrite`);
+    /// - PRR's extra segment only on an ACK that advances SND.UNA without new losses (`prrSafeACK`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -76,6 +77,7 @@ extension TCPConfiguration {
         c.rtoMinBoundsVariance = true
         c.sackWholeSegments = true
         c.idleRestartAtWrite = true
+        c.prrSafeACK = true
         return c
     }
 

@@ -177,6 +177,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// What an ACK counts when it grows cwnd: `.byteCounting` (RFC 3465, L = 2·SMSS in slow start)
     /// or `.delivered` (Linux: every segment newly delivered, no per-ACK limit; the Linux profile).
     public var windowGrowth: WindowGrowth = .byteCounting
+    /// PRR's reduction bound adds its extra SMSS only on a "safe" ACK, one that advances SND.UNA
+    /// and reports no new loss (draft-ietf-tcpm-prr-rfc6937bis; Linux's tcp_cwnd_reduction); off,
+    /// on every ACK (RFC 6937 PRR-SSRB). The Linux profile turns it on.
+    public var prrSafeACK: Bool = false
     /// RTO = SRTT + max(4·RTTVAR, `rtoMin`) (Linux's tcp_rtt_estimator keeps the variance term at
     /// least TCP_RTO_MIN) rather than RFC 6298 §2's max(SRTT + 4·RTTVAR, `rtoMin`). The Linux
     /// profile turns it on.

@@ -151,9 +151,10 @@ extension TCPStack {
 
     /// An ACK during recovery (RFC 6937 §3): returns sndcnt, the bytes that may go now.
     @discardableResult
-    mutating func congestionRecoveryACK(_ c: inout Connection, delivered: Int, pipe: Int) -> Int {
+    mutating func congestionRecoveryACK(_ c: inout Connection, delivered: Int, pipe: Int, safeACK: Bool = true) -> Int {
         guard configuration.proportionalRateReduction else { return max(0, c.cwnd - pipe) }
-        return c.congestion.onRecoveryACK(delivered: delivered, pipe: pipe, mss: c.sendMSS)
+        return c.congestion.onRecoveryACK(delivered: delivered, pipe: pipe, mss: c.sendMSS,
+                                          safeACK: safeACK || !configuration.prrSafeACK)
     }
 
     /// Bytes sent (new or again) during recovery: prr_out (RFC 6937 §3).

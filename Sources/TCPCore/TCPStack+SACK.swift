@@ -19,6 +19,7 @@ extension TCPStack {
         if c.scoreboard == nil {
             guard payload > 0 else { return }   // a bare FIN needs no scoreboard
             c.scoreboard = Scoreboard(capacity: Scoreboard.capacity(bufferBytes: c.sendBuffer.capacity, mss: c.sendMSS))
+            c.scoreboard!.fack = c.sndUna   // RACK.fack starts at SND.UNA (sequence numbers compare modulo 2^32)
         }
         let sb = c.scoreboard!
         if sb.isEmpty && seq != c.sndUna { return }   // records must start at SND.UNA
@@ -140,7 +141,7 @@ extension TCPStack {
         if c.inFastRecovery {
             // RFC 6937 §3 DeliveredData: the change in SND.UNA plus the change in SACKed bytes.
             let delivered = max(0, Int(c.sndUna - oldUna) + sb.sackedBytes - sackedBefore)
-            congestionRecoveryACK(&c, delivered: delivered, pipe: sb.pipe)
+            congestionRecoveryACK(&c, delivered: delivered, pipe: sb.pipe, safeACK: c.sndUna > oldUna && lost == 0)
         }
     }
 
