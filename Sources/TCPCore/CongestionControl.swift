@@ -93,16 +93,21 @@ struct CongestionControl {
 
     /// A cumulative ACK covering `acked` new bytes, outside loss recovery. `srtt` (nanoseconds)
     /// is the smoothed RTT if there is one.
-    mutating func onNewDataAcknowledged(_ acked: Int, mss: Int, srtt: Int64?, now: Instant) {
+    /// With `byteCounting` false (`WindowGrowth.delivered`), slow start takes all of `acked` up
+    /// to ssthresh and the rest goes on to congestion avoidance (Linux tcp_slow_start).
+    mutating func onNewDataAcknowledged(_ acked: Int, mss: Int, srtt: Int64?, now: Instant, byteCounting: Bool = true) {
         guard acked > 0, mss > 0, isCwndLimited(mss: mss) else { return }
+        var acked = acked
         if cwnd < ssthresh {
             // Slow start (RFC 5681 §3.1, RFC 3465 §2.2): cwnd += min(N, L·SMSS); in HyStart++'s
             // conservative slow start a quarter of that (RFC 9406 §4.2).
-            var growth = min(acked, Self.abcLimitSegments * mss)
+            var growth = byteCounting ? min(acked, Self.abcLimitSegments * mss) : min(acked, ssthresh - cwnd)
             if hyStart.phase == .conservative { growth /= HyStart.cssGrowthDivisor }
             cwnd += growth
             if hyStart.phase != .off, let newSsthresh = hyStart.afterSlowStartACK(cwnd: cwnd) { ssthresh = newSsthresh }
-            return
+            if byteCounting || cwnd < ssthresh || hyStart.phase == .conservative { return }
+            acked -= growth
+            guard acked > 0 else { return }
         }
         switch algorithm {
         case .newReno(var bytesAcked):
@@ -159,7 +164,9 @@ struct CongestionControl {
     /// may be sent now (rounded down to whole segments), and sets cwnd = pipe + sndcnt.
     /// PRR-SSRB by default; `conservative` selects PRR-CRB.
     @discardableResult
-    mutating func onRecoveryACK(delivered: Int, pipe: Int, mss: Int, conservative: Bool = false) -> Int {
+    /// `safeACK` false (RFC 6937bis's ACK that does not advance SND.UNA or that shows new
+    /// losses, as Linux's tcp_cwnd_reduction): the reduction bound takes no extra SMSS.
+    mutating func onRecoveryACK(delivered: Int, pipe: Int, mss: Int, conservative: Bool = false, safeACK: Bool = true) -> Int {
         prrDelivered += max(0, delivered)
         var sndcnt: Int
         if pipe > ssthresh {
@@ -170,7 +177,7 @@ struct CongestionControl {
         } else {
             // Reduction bound: CRB limit = prr_delivered - prr_out; SSRB adds one SMSS and lets a
             // stretch ACK count in full: MAX(prr_delivered - prr_out, DeliveredData) + MSS.
-            let limit = conservative ? prrDelivered - prrOut : max(prrDelivered - prrOut, delivered) + mss
+            let limit = conservative ? prrDelivered - prrOut : max(prrDelivered - prrOut, delivered) + (safeACK ? mss : 0)
             sndcnt = min(ssthresh - pipe, limit)
         }
         sndcnt = max(0, sndcnt)

@@ -254,17 +254,36 @@ final class Scoreboard {
 
     /// Marks what [left, right) covers as SACKed, splitting records at its edges. Returns the
     /// bytes newly SACKed; `delivered` sees each newly SACKed record.
-    func sack(_ left: SequenceNumber, _ right: SequenceNumber, _ delivered: (SentSegment) -> Void) -> Int {
+    /// With `wholeSegments` (an MSS), a record is split only `wholeSegments` bytes at a time from
+    /// its start, so that a block marks whole segments and no part of one (as Linux's
+    /// tcp_match_skb_to_sack); a block inside a single segment marks nothing.
+    func sack(_ left: SequenceNumber, _ right: SequenceNumber, wholeSegments: Int? = nil, _ delivered: (SentSegment) -> Void) -> Int {
         var newly = 0
         var i = firstIndex(endingAfter: left)
         while i < count {
             var r = self[i]
             if r.start >= right { break }
             if r.start < left {
-                if split(i, at: left) { i += 1; continue } else { i += 1; continue }
+                var at = left
+                if let mss = wholeSegments, mss > 0 {
+                    // Round the cut up to a whole number of segments; none left: not SACKed.
+                    let cut = (Int(left - r.start) + mss - 1) / mss * mss
+                    guard cut < r.length else { i += 1; continue }
+                    at = r.start + cut
+                }
+                split(i, at: at)
+                i += 1
+                continue
             }
             if r.end > right {
-                guard split(i, at: right) else { break }   // full: leave the straddling record unSACKed
+                var at = right
+                if let mss = wholeSegments, mss > 0 {
+                    // Round the cut down; less than one segment covered: not SACKed.
+                    let cut = Int(right - r.start) / mss * mss
+                    guard cut > 0 else { break }
+                    at = r.start + cut
+                }
+                guard split(i, at: at) else { break }   // full: leave the straddling record unSACKed
                 r = self[i]
             }
             if !r.sacked {

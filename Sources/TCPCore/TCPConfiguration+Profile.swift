@@ -36,7 +36,8 @@ extension TCPConfiguration {
     }
 
     /// Linux's defaults, where they differ from TCPKit's:
-    /// - RTO: TCP_RTO_MIN 200 ms (RFC 6298 §2.4 allows it as a "MAY"), TCP_RTO_MAX 120 s;
+    /// - RTO: TCP_RTO_MIN 200 ms (RFC 6298 §2.4 allows it as a "MAY"), TCP_RTO_MAX 120 s; the
+    ///   minimum bounds the variance term, RTO = SRTT + max(4·RTTVAR, 200 ms) (`rtoMinBoundsVariance`);
     /// - buffers: tcp_rmem "4096 131072 6291456", tcp_wmem "4096 16384 4194304", both auto-tuned
     ///   (tcp_moderate_rcvbuf 1); the window scale follows from tcp_rmem[2] (a shift of 7);
     /// - tcp_syn_retries 6, tcp_synack_retries 5, tcp_retries2 15;
@@ -48,6 +49,11 @@ extension TCPConfiguration {
     /// - no RFC 6675 rescue retransmission (`sackRescueRetransmission`).
     /// - PSH placed as Linux's transmit path places it (`pushPolicy = .linux`, TCPStack+Push.swift);
     /// - a read sends a window update only when the window at least doubles (`windowUpdateWhenDoubled`).
+    /// - cwnd grows by every segment an ACK newly delivers, without RFC 3465's per-ACK limit
+    ///   (`windowGrowth = .delivered`, tcp_slow_start);
+    /// - a SACK block marks whole segments only (`sackWholeSegments`, tcp_match_skb_to_sack);
+    /// - the restart after idle is decided when the application writes (`idleRestartAtWrite`);
+    /// - PRR's extra segment only on an ACK that advances SND.UNA without new losses (`prrSafeACK`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -67,6 +73,11 @@ extension TCPConfiguration {
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999
         c.sackRescueRetransmission = false
+        c.windowGrowth = .delivered
+        c.rtoMinBoundsVariance = true
+        c.sackWholeSegments = true
+        c.idleRestartAtWrite = true
+        c.prrSafeACK = true
         return c
     }
 

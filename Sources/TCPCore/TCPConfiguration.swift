@@ -174,6 +174,26 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// Proportional Rate Reduction (RFC 6937, PRR-SSRB) paces what fast recovery sends; off: RFC
     /// 5681 §3.2 window inflation with RFC 6582's deflation.
     public var proportionalRateReduction: Bool = true
+    /// What an ACK counts when it grows cwnd: `.byteCounting` (RFC 3465, L = 2·SMSS in slow start)
+    /// or `.delivered` (Linux: every segment newly delivered, no per-ACK limit; the Linux profile).
+    public var windowGrowth: WindowGrowth = .byteCounting
+    /// PRR's reduction bound adds its extra SMSS only on a "safe" ACK, one that advances SND.UNA
+    /// and reports no new loss (draft-ietf-tcpm-prr-rfc6937bis; Linux's tcp_cwnd_reduction); off,
+    /// on every ACK (RFC 6937 PRR-SSRB). The Linux profile turns it on.
+    public var prrSafeACK: Bool = false
+    /// RTO = SRTT + max(4·RTTVAR, `rtoMin`) (Linux's tcp_rtt_estimator keeps the variance term at
+    /// least TCP_RTO_MIN) rather than RFC 6298 §2's max(SRTT + 4·RTTVAR, `rtoMin`). The Linux
+    /// profile turns it on.
+    public var rtoMinBoundsVariance: Bool = false
+    /// A SACK block marks only whole segments as SACKed: a block that covers part of a segment
+    /// leaves that segment unSACKed (Linux's tcp_match_skb_to_sack); off, the scoreboard records
+    /// exactly the bytes the block names (RFC 2018 §4). The Linux profile turns it on.
+    public var sackWholeSegments: Bool = false
+    /// `slowStartAfterIdle` tests for idleness when the application writes (Linux's
+    /// tcp_slow_start_after_idle_check as it queues a new buffer) rather than before each
+    /// transmission (RFC 5681 §4.1): zero-window probes and a window that reopens later do not
+    /// restart the window. The Linux profile turns it on.
+    public var idleRestartAtWrite: Bool = false
 
     /// Delayed ACKs (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2, RFC 5681 §4.2): in-order data is
     /// acknowledged when more than one full-sized segment is unacknowledged or when

@@ -193,6 +193,7 @@ extension TCPStack {
             slots[i].connection!.pushPacket.left = 0   // a write starts a transmission pass (TCPStack+Push.swift)
             slots[i].connection!.sendHold.remove(.pushed)   // a push covers what was queued before it (TCPStack+Corking.swift)
             let c = take(i)
+            if configuration.idleRestartAtWrite { restartAfterIdle(&c.pointee, now) }
             commit(i, c, now)
         }
         return n
@@ -215,6 +216,7 @@ extension TCPStack {
             slots[i].connection!.pushPacket.left = 0   // a write starts a transmission pass (TCPStack+Push.swift)
             slots[i].connection!.sendHold.remove(.pushed)   // a push covers what was queued before it (TCPStack+Corking.swift)
             let c = take(i)
+            if configuration.idleRestartAtWrite { restartAfterIdle(&c.pointee, now) }
             commit(i, c, now)
         }
         return n

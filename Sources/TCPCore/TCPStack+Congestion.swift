@@ -3,8 +3,9 @@ import TCPWire
 /// Congestion control: slow start and congestion avoidance (RFC 5681 §3.1), fast retransmit and
 /// fast recovery (RFC 5681 §3.2) with NewReno's partial-ACK handling (RFC 6582).
 extension TCPStack {
-    /// A new cumulative ACK covering `acked` more bytes of data.
-    mutating func newDataAcknowledged(_ c: inout Connection, _ acked: Int, _ now: Instant) {
+    /// A new cumulative ACK covering `acked` more bytes of data; `delivered`, with
+    /// `WindowGrowth.delivered`, what the ACK newly delivered (cumulatively or SACKed).
+    mutating func newDataAcknowledged(_ c: inout Connection, _ acked: Int, _ now: Instant, delivered: Int? = nil) {
         let mss = c.sendMSS
         let prr = configuration.proportionalRateReduction
         if c.inFastRecovery && c.sackRecovery {
@@ -42,10 +43,14 @@ extension TCPStack {
             }
             return
         }
+        // Linux counts what the ACK newly delivered: without SACK, each earlier duplicate ACK
+        // delivered one segment already, the ACK itself at least one (tcp_remove_reno_sacks).
+        let byteCounting = configuration.windowGrowth == .byteCounting
+        let growth = byteCounting ? acked : delivered ?? max(acked - c.duplicateACKs * mss, min(acked, mss))
         c.duplicateACKs = 0
         if ecnHoldsWindow(&c) { return }   // RFC 3168 §6.1.2: no growth while an ECE reduction's window drains
         // Slow start or congestion avoidance, by the configured algorithm.
-        c.congestion.onNewDataAcknowledged(acked, mss: mss, srtt: c.srtt, now: now)
+        c.congestion.onNewDataAcknowledged(growth, mss: mss, srtt: c.srtt, now: now, byteCounting: byteCounting)
         if c.congestion.inSlowStart,
            let ssthresh = c.congestion.hyStart.endOfRound(una: c.sndUna, sndNxt: c.sndNxt, cwnd: c.cwnd) {
             c.ssthresh = ssthresh
@@ -146,9 +151,10 @@ extension TCPStack {
 
     /// An ACK during recovery (RFC 6937 §3): returns sndcnt, the bytes that may go now.
     @discardableResult
-    mutating func congestionRecoveryACK(_ c: inout Connection, delivered: Int, pipe: Int) -> Int {
+    mutating func congestionRecoveryACK(_ c: inout Connection, delivered: Int, pipe: Int, safeACK: Bool = true) -> Int {
         guard configuration.proportionalRateReduction else { return max(0, c.cwnd - pipe) }
-        return c.congestion.onRecoveryACK(delivered: delivered, pipe: pipe, mss: c.sendMSS)
+        return c.congestion.onRecoveryACK(delivered: delivered, pipe: pipe, mss: c.sendMSS,
+                                          safeACK: safeACK || !configuration.prrSafeACK)
     }
 
     /// Bytes sent (new or again) during recovery: prr_out (RFC 6937 §3).

@@ -533,8 +533,11 @@ extension TCPStack {
         return .done
     }
 
-    /// New data acknowledged (SND.UNA < SEG.ACK <= SND.MAX).
-    mutating func acknowledge(_ c: inout Connection, _ id: ConnectionID, _ ack: SequenceNumber, _ now: Instant) {
+    /// New data acknowledged (SND.UNA < SEG.ACK <= SND.MAX). Returns the data bytes acknowledged;
+    /// with `deferGrowth` the caller grows cwnd (`newDataAcknowledged`) once it knows what the
+    /// ACK's SACK blocks delivered.
+    @discardableResult
+    mutating func acknowledge(_ c: inout Connection, _ id: ConnectionID, _ ack: SequenceNumber, _ now: Instant, deferGrowth: Bool = false) -> Int {
         let synAcknowledged = c.sndUna < c.sendBufferSeq   // SND.UNA is still the ISS
         var ackedData = 0
         if ack > c.sendBufferSeq {
@@ -559,7 +562,7 @@ extension TCPStack {
             c.counters.sampleDeliveryRate(now, srtt: c.srtt)
         }
         // Only data counts for cwnd: the ACK of our SYN or FIN opens nothing (RFC 5681 §3.1 counts bytes).
-        if ackedData > 0 { newDataAcknowledged(&c, ackedData, now) }
+        if ackedData > 0 && !deferGrowth { newDataAcknowledged(&c, ackedData, now) }
         // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, otherwise restart it —
         // in NewReno recovery only on the first partial ACK (RFC 6582 §3.2 step 4, §4): with
         // many holes the timeout then repairs them faster than one per round trip.
@@ -570,6 +573,7 @@ extension TCPStack {
             c.sendBufferWasFull = false
             if c.userOwned && !c.userClosed { emit(.writable(id), now) }
         }
+        return ackedData
     }
 
     /// RFC 6298 §2.2–2.3, with G = 1 ms of clock granularity.
@@ -583,7 +587,10 @@ extension TCPStack {
             c.srtt = r
             c.rttvar = r / 2
         }
-        let rto = c.srtt! + max(1_000_000, 4 * c.rttvar)
+        // Linux keeps its variance term at least TCP_RTO_MIN (tcp_rtt_estimator's rttvar_us), so
+        // its floor lies on top of SRTT (`rtoMinBoundsVariance`).
+        let variance = max(1_000_000, 4 * c.rttvar)
+        let rto = c.srtt! + (configuration.rtoMinBoundsVariance ? max(variance, configuration.rtoMin.nanoseconds) : variance)
         c.rto = min(max(rto, configuration.rtoMin.nanoseconds), configuration.rtoMax.nanoseconds)
     }
 

@@ -232,7 +232,7 @@ extension TCPStack {
             // Data: as much as the MSS, the window and the caller's buffer allow.
             let offset = Int(c.sndNxt - c.sendBufferSeq)
             let unsent = c.unsentBytes
-            if unsent > 0 { restartAfterIdle(&c, now) }
+            if unsent > 0 && !configuration.idleRestartAtWrite { restartAfterIdle(&c, now) }
             var length = recordLength(c, from: c.sndNxt, sendableLength(c, maxPayload: maxPayload))   // MSG_EOR: TCPStack+Corking.swift
             var segmentSize = 0
             if length == c.sendMSS && c.pathMTUSearch.enabled, let probe = pathMTUProbeLength(&c, now, maxPayload: maxPayload) {
@@ -306,7 +306,8 @@ extension TCPStack {
 
     /// RFC 5681 §4.1: with nothing in flight and no data sent for more than one RTO, the ACK
     /// clock is gone; cwnd goes back to the restart window min(IW, cwnd) before sending
-    /// (Linux `tcp_slow_start_after_idle`).
+    /// (Linux `tcp_slow_start_after_idle`). With `idleRestartAtWrite`, when the application
+    /// writes instead (TCPStack+API.swift).
     mutating func restartAfterIdle(_ c: inout Connection, _ now: Instant) {
         guard configuration.slowStartAfterIdle, c.sndUna == c.sndMax, !c.inFastRecovery,
               c.lastDataSentAt.nanoseconds != .min, (now - c.lastDataSentAt).nanoseconds > c.rto else { return }
@@ -367,6 +368,12 @@ extension TCPStack {
     /// Runs the connection's timers that are due at `now`, once each, in
     /// `Connection.Timers.firingOrder`; none after the connection reaches CLOSED.
     mutating func fireTimers(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        // RFC 8985 §7.2: a probe scheduled at the RTO's time (`armLossProbe`) goes in its place;
+        // the RTO runs again from the probe (§7.3).
+        if let sb = c.scoreboard, sb.lossTimer == .probe, let probe = c.timers[.lossProbe], probe <= now,
+           let rto = c.timers[.retransmit], rto <= now {
+            c.timers[.retransmit] = now.advanced(byNanoseconds: c.rto)
+        }
         for kind in Connection.Timers.firingOrder where c.timers.expire(kind, at: now) {
             timerFired(kind, &c, id, now)
             if c.state == .closed { return }

@@ -19,6 +19,7 @@ extension TCPStack {
         if c.scoreboard == nil {
             guard payload > 0 else { return }   // a bare FIN needs no scoreboard
             c.scoreboard = Scoreboard(capacity: Scoreboard.capacity(bufferBytes: c.sendBuffer.capacity, mss: c.sendMSS))
+            c.scoreboard!.fack = c.sndUna   // RACK.fack starts at SND.UNA (sequence numbers compare modulo 2^32)
         }
         let sb = c.scoreboard!
         if sb.isEmpty && seq != c.sndUna { return }   // records must start at SND.UNA
@@ -59,9 +60,11 @@ extension TCPStack {
         // RFC 8985 §6.2 step 2 with timestamps: the echoed TSval tells which transmission an ACK answers.
         let echoed = c.timestampsOn ? h.options.timestamp?.echoReply : nil
         let offset = c.tsOffset
+        let deferGrowth = configuration.windowGrowth == .delivered
+        var ackedData = 0
         if ack > oldUna {
             timestampRTTSample(&c, h, now)   // RFC 7323 §4: before SND.UNA moves
-            acknowledge(&c, id, ack, now)
+            ackedData = acknowledge(&c, id, ack, now, deferGrowth: deferGrowth)
             sb.acknowledge(upTo: ack) {
                 sb.rackDelivered($0, now: now, echoedTS: echoed, tsOffset: offset)
                 if !$0.flags.contains(.everRetransmitted) && $0.end <= frtoHigh { coversOriginal = true }
@@ -78,10 +81,16 @@ extension TCPStack {
                 continue
             }
             guard b.right > c.sndUna else { continue }
-            newlySACKed += sb.sack(SequenceNumber.max(b.left, c.sndUna), b.right) {
+            newlySACKed += sb.sack(SequenceNumber.max(b.left, c.sndUna), b.right,
+                                   wholeSegments: configuration.sackWholeSegments ? c.sendMSS : nil) {
                 sb.rackDelivered($0, now: now, echoedTS: echoed, tsOffset: offset)
                 if !$0.flags.contains(.everRetransmitted) && $0.end <= frtoHigh { coversOriginal = true }
             }
+        }
+        if deferGrowth && ackedData > 0 {
+            // WindowGrowth.delivered: SND.UNA's advance plus the change in SACKed bytes (SACKed
+            // data now acknowledged cumulatively was delivered before).
+            newDataAcknowledged(&c, ackedData, now, delivered: max(0, ackedData + sb.sackedBytes - sackedBefore))
         }
         if c.frto.phase != .off {
             // F-RTO's test of this ACK (TCPStack+ForwardRTORecovery.swift), before loss detection.
@@ -132,7 +141,7 @@ extension TCPStack {
         if c.inFastRecovery {
             // RFC 6937 §3 DeliveredData: the change in SND.UNA plus the change in SACKed bytes.
             let delivered = max(0, Int(c.sndUna - oldUna) + sb.sackedBytes - sackedBefore)
-            congestionRecoveryACK(&c, delivered: delivered, pipe: sb.pipe)
+            congestionRecoveryACK(&c, delivered: delivered, pipe: sb.pipe, safeACK: c.sndUna > oldUna && lost == 0)
         }
     }
 
@@ -260,12 +269,8 @@ extension TCPStack {
         } else {
             pto = 1_000_000_000
         }
-        // The probe only helps before the retransmission timer: otherwise the RTO does the work.
-        guard now.advanced(byNanoseconds: pto) < rto else {
-            if sb.lossTimer == .probe { c.timers[.lossProbe] = nil; sb.lossTimer = .none }
-            return
-        }
-        c.timers[.lossProbe] = now.advanced(byNanoseconds: pto)
+        // RFC 8985 §7.2: when the RTO would fire sooner, the probe goes at the RTO's time instead.
+        c.timers[.lossProbe] = min(now.advanced(byNanoseconds: pto), rto)
         sb.lossTimer = .probe
         sb.ptoUna = c.sndUna
         sb.ptoMax = c.sndMax
