@@ -215,6 +215,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     public var pathMTUProbing: PathMTUProbing = .afterBlackHole
     /// The send MSS a black hole drops to, and where `.always` starts (Linux's tcp_base_mss).
     public var pathMTUProbeBaseMSS: Int = 1024
+    /// Probing never searches below what IPv6's minimum MTU allows, 1280 bytes (RFC 8899 §5.1.2:
+    /// BASE_PLPMTU; RFC 8201 §4). Linux (false) starts IPv6 searches at `pathMTUProbeBaseMSS`
+    /// too (tcp_mtup_init: search_low from tcp_base_mss for either version).
+    public var pathMTUProbeIPv6Floor: Bool = true
     /// Consecutive retransmission timeouts of the same data, with no ICMP, that count as a
     /// black hole (at least 1). 3, R1 (RFC 9293 §3.8.3, where IP gets negative advice too): with
     /// a 1 s RTO the fourth copy goes smaller 7 s after the first loss, where Linux's

@@ -153,6 +153,7 @@ extension TCPStack {
         var c = Connection(local: seg.destinationSocket, remote: seg.sourceSocket, passive: true, userOwned: false, configuration: configuration, rings: emptyRings)
         c.listenerRole = .halfOpen(lid)
         if let o = listener.options { c.apply(o) }
+        applyRouteAtOpen(&c)   // TCPStack+RouteMetrics.swift
         c.lastReceivedAt = now
         c.counters.segmentsReceived = 1   // the SYN
         listenerSlots[li].listener!.halfOpen += 1
@@ -195,7 +196,9 @@ extension TCPStack {
         c.sackOK = configuration.sack && h.options.sackPermitted
         // RFC 9293 §3.7.1: send MSS = min(peer's MSS option, what our MTU allows); default 536/1220.
         if let mss = h.options.mss, mss > 0 {
-            c.sendMSS = max(64, min(Int(mss), c.announcedMSS))
+            c.peerMSS = mss
+            // A route's MTU caps it instead of what we announce (TCPStack+RouteMetrics.swift).
+            c.sendMSS = max(64, min(Int(mss), routeMSSCap(c) ?? c.announcedMSS))
         }
         negotiateRFC7323(&c, h, now)
         applyPathMTU(&c, now)
@@ -203,7 +206,7 @@ extension TCPStack {
         // given before the handshake ended; one received is adopted after, by `setRoute`).
         if !sourceRoutes.isEmpty { c.sendMSS = max(64, c.sendMSS - sourceRouteBytes(&c)) }
         startPathMTUSearchIfAlways(&c)   // RFC 4821 (TCPStack+PathMTUProbing.swift)
-        c.cwnd = initialWindow(mss: c.sendMSS)
+        c.cwnd = routeInitialWindow(c) ?? initialWindow(mss: c.sendMSS)
     }
 
     // MARK: SYN-SENT (RFC 9293 §3.10.7.3)

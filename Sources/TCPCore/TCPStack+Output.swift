@@ -235,8 +235,10 @@ extension TCPStack {
             if unsent > 0 { restartAfterIdle(&c, now) }
             var length = sendableLength(c, maxPayload: maxPayload)
             var segmentSize = 0
-            if length == c.sendMSS && c.pathMTUSearch.enabled, let probe = pathMTUProbeLength(&c, now, maxPayload: maxPayload) {
-                length = probe   // RFC 4821 §7.3: a probe, one segment larger than the MSS (TCPStack+PathMTUProbing.swift)
+            var probe = false
+            if length == c.sendMSS && c.pathMTUSearch.enabled, let size = pathMTUProbeLength(&c, now, maxPayload: maxPayload) {
+                length = size   // RFC 4821 §7.3: a probe, one segment larger than the MSS (TCPStack+PathMTUProbing.swift)
+                probe = true
             } else if length == c.sendMSS && segmentLimit > c.sendMSS {
                 let large = largeSegmentLength(c, limit: min(segmentLimit, maxPayload))
                 if large > c.sendMSS { length = large; segmentSize = c.sendMSS }
@@ -246,7 +248,10 @@ extension TCPStack {
                 var flags: TCPFlags = [.ack]
                 if length == unsent { flags.insert(.psh) }
                 else if configuration.pushPolicy == .linux && segmentSize == 0 && c.sndNxt == c.sndMax
-                            && linuxPacketEndsWith(&c, length: length) { flags.insert(.psh) }
+                            && !probe && linuxPacketEndsWith(&c, length: length) { flags.insert(.psh) }
+                // A probe is a packet of its own (Linux's tcp_mtu_probe sends it before the transmit
+                // loop): the next packet starts after it.
+                if probe { endPushPacket(&c) }
                 let carriesFIN = length == unsent && finSendableAfterData(c)
                 if carriesFIN { flags.insert(.fin) }   // the FIN may ride on the last data
                 let h = header(c.sndNxt, flags)
@@ -271,7 +276,8 @@ extension TCPStack {
                 } else {
                     recordTransmission(&c, seq: seq, length: length + (carriesFIN ? 1 : 0), fin: carriesFIN, payload: length, now: now)
                 }
-                if isNewData && length % c.sendMSS != 0 { c.sndSml = c.sndNxt }   // Nagle (Minshall): a short (last) segment
+                // Nagle (Minshall): a short (last) segment; a probe is larger than the MSS, not short.
+                if isNewData && !probe && length % c.sendMSS != 0 { c.sndSml = c.sndNxt }
                 c.ackPending = false
                 return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length, segmentSize: segmentSize, newData: isNewData)
             }
@@ -309,7 +315,7 @@ extension TCPStack {
     mutating func restartAfterIdle(_ c: inout Connection, _ now: Instant) {
         guard configuration.slowStartAfterIdle, c.sndUna == c.sndMax, !c.inFastRecovery,
               c.lastDataSentAt.nanoseconds != .min, (now - c.lastDataSentAt).nanoseconds > c.rto else { return }
-        c.congestion.onIdleRestart(initialWindow: initialWindow(mss: c.sendMSS))
+        c.congestion.onIdleRestart(initialWindow: routeInitialWindow(c) ?? initialWindow(mss: c.sendMSS))
         c.lastDataSentAt = now
     }
 

@@ -80,6 +80,8 @@ public struct TCPStack {
     var sourceRoutes: [FourTuple: SourceRouteEntry] = [:]
     /// Path MTUs learned from ICMP, by destination (RFC 1191 §6.3, TCPStack+ICMP.swift).
     var pathMTUCache = PathMTUCache()
+    /// Route metrics by destination (TCPStack+RouteMetrics.swift); empty, and not looked at, otherwise.
+    var routes: [IPAddress: RouteMetrics] = [:]
     /// TCP Fast Open as the stack uses it now (from `configuration.fastOpen`; like Linux's
     /// sysctls, it may change while the stack runs), the key used when it names none, and the
     /// client's cookies by server address (TCPStack+FastOpen.swift).

@@ -58,6 +58,9 @@ public struct RunSettings: Sendable {
     /// TCP Fast Open as the sysctls set it (`TCPStack.fastOpen`, changeable while connections
     /// exist, like the sysctl); Linux's default `tcp_fastopen = 1`: the client side on.
     public var fastOpen = FastOpenSettings(linuxFlags: 1)
+    /// `ip route change DEST ...`: per-destination route metrics (`TCPStack.setRouteMetrics`),
+    /// which may change while connections exist, as a route does.
+    public var routes: [IPAddress: RouteMetrics] = [:]
     /// `ip tcp_metrics flush` lines run so far: each empties the client's cookie cache.
     var fastOpenCacheFlushes = 0
 

@@ -111,6 +111,8 @@ struct ShellCommandTests {
         #expect(l.apply(shell: "../common/set_sysctls.py /proc/sys/net/ipv4/tcp_mtu_probing=2 /proc/sys/net/ipv4/tcp_base_mss=512") == .applied)
         #expect(l.configuration.pathMTUProbing == .always && l.configuration.pathMTUProbeBaseMSS == 512)
         #expect(l.apply(shell: "ip route change 192.0.2.1 via 192.168.0.2 dev tun0 advmss 600 mtu lock 640 initcwnd 11") == .applied)
+        #expect(l.routes[IPAddress("192.0.2.1")!] == RouteMetrics(mtu: 640, mtuLocked: true, advertisedMSS: 600, initialWindowSegments: 11))
+        #expect(l.apply(shell: "ip route change default via 192.168.0.2 dev tun0 advmss 600 mtu 640 initcwnd 11") == .applied)
         #expect(l.configuration.mss == 600 && l.configuration.mtu == 640 && l.configuration.initialWindowSegments == 11)
         #expect(l.apply(shell: "ip route change 192.0.2.1 dev tun0 rto_min 10ms") != .applied)
         #expect(l.apply(shell: "echo 0 > /sys/module/tcp_cubic/parameters/hystart_detect") == .applied)
