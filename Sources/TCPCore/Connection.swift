@@ -201,8 +201,6 @@ struct Connection {
     var sendBufferSize: UInt32 = 0
     /// `ConnectionOptions.maximumSegmentSize` (0: none).
     var userMSS: UInt16 = 0
-    /// The peer's MSS option (0: none came), the cap a route's larger MTU may raise the MSS to.
-    var peerMSS: UInt16 = 0
     /// `ConnectionOptions.synRetries` (0: none).
     var synRetryLimit: UInt8 = 0
     /// Busy, receive-window-limited and send-buffer-limited time (SendChrono.swift).

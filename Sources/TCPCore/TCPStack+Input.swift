@@ -196,7 +196,7 @@ extension TCPStack {
         c.sackOK = configuration.sack && h.options.sackPermitted
         // RFC 9293 §3.7.1: send MSS = min(peer's MSS option, what our MTU allows); default 536/1220.
         if let mss = h.options.mss, mss > 0 {
-            c.peerMSS = mss
+            c.pathMTUSearch.peerMSS = mss
             // A route's MTU caps it instead of what we announce (TCPStack+RouteMetrics.swift).
             c.sendMSS = max(64, min(Int(mss), routeMSSCap(c) ?? c.announcedMSS))
         }

@@ -62,7 +62,7 @@ extension TCPStack {
         let mtu = routes[c.remote.address]?.mtu ?? configuration.mtu
         var cap = mss(forPathMTU: mtu, c)
         // The peer's MSS option (RFC 9293 §3.7.1) bounds it too; the timestamps come out of both.
-        let peer = c.peerMSS != 0 ? Int(c.peerMSS) : (ipv6 ? 1220 : 536)
+        let peer = c.pathMTUSearch.peerMSS != 0 ? Int(c.pathMTUSearch.peerMSS) : (ipv6 ? 1220 : 536)
         cap = min(cap, max(64, peer - (c.timestampsOn ? 12 : 0)))
         if c.userMSS != 0 { cap = min(cap, Int(c.userMSS)) }
         if !sourceRoutes.isEmpty { cap = max(64, cap - sourceRouteBytes(&c)) }

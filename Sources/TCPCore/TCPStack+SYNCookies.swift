@@ -96,7 +96,7 @@ extension TCPStack {
         c.rcvNxt = irs + 1
         c.rcvAcked = c.rcvNxt
         c.lastAckSent = c.rcvNxt
-        c.peerMSS = UInt16(clamping: SYNCookieCodec.mssTable[mssIndex])
+        c.pathMTUSearch.peerMSS = UInt16(clamping: SYNCookieCodec.mssTable[mssIndex])
         c.sendMSS = max(64, min(Int(SYNCookieCodec.mssTable[mssIndex]), routeMSSCap(c) ?? c.announcedMSS))
         c.sackOK = sack
         if ecn && c.ecn.mode != .off { c.ecn.flags.insert(.active) }   // RFC 3168 §6.1.1, from the cookie's TSval
