@@ -19,7 +19,7 @@ struct SettingsTests {
         #expect(options("--mss=1000\n--tolerance_usecs=-5").1?.line == 2)
         #expect(s.ipv6 && s.localIP == RunSettings.defaultLocalIPv6 && s.remoteIP == RunSettings.defaultRemoteIPv6)
         #expect(s.toleranceMicros == 10000)
-        #expect(s.configuration.mss == 1000 && s.configuration.mtu == 9000)
+        #expect(s.inboundSegmentSize == 1000 && s.configuration.mss == nil && s.configuration.mtu == 9000)
         #expect(s.bindPort == 80 && s.connectPort == 443)
         #expect(s.notes == ["option --tcp_ts_tick_usecs=1000 ignored"])
     }
