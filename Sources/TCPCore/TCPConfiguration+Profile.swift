@@ -48,6 +48,7 @@ extension TCPConfiguration {
     /// - no RFC 6675 rescue retransmission (`sackRescueRetransmission`).
     /// - PSH placed as Linux's transmit path places it (`pushPolicy = .linux`, TCPStack+Push.swift);
     /// - a read sends a window update only when the window at least doubles (`windowUpdateWhenDoubled`).
+    /// - an ACK of unsent data is discarded silently, TS.Recent unchanged (`discardACKOfUnsentData`);
     /// - MTU probing over IPv6 searches from `tcp_base_mss` too, below 1280 (`pathMTUProbeIPv6Floor`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
@@ -65,6 +66,7 @@ extension TCPConfiguration {
         c.pushPolicy = .linux
         c.windowUpdateWhenDoubled = true
         c.pathMTUProbeIPv6Floor = false
+        c.discardACKOfUnsentData = true
         c.tolerateMissingTimestamps = true
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999

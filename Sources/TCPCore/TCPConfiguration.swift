@@ -85,6 +85,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// answered with a (rate-limited) challenge ACK (off: RFC 793's rule, an old ACK is ignored and
     /// an ACK of unsent data gets a plain ACK; FreeBSD insecure_ack = 1).
     public var rfc5961ACK: Bool = true
+    /// A segment that acknowledges data not yet sent (SEG.ACK > SND.NXT) after the handshake is
+    /// discarded without an ACK in reply and without updating TS.Recent (Linux's tcp_ack; TIME-WAIT
+    /// excepted). Off: RFC 9293 §3.10.7.4 and RFC 5961 §5.2, an ACK goes back.
+    public var discardACKOfUnsentData: Bool = false
     /// All three RFC 5961 defences: true when all are on; setting it sets all three.
     public var rfc5961: Bool {
         get { rfc5961RST && rfc5961SYN && rfc5961ACK }

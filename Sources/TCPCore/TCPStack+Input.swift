@@ -381,7 +381,11 @@ extension TCPStack {
             drop(f.contains(.rst) ? .rstOutOfWindow : .unacceptableSequence, now, id, seg)
             return .done
         }
-        recordTimestamp(&c, h, now)   // RFC 7323 §5.3 R3
+        // Linux: a segment acknowledging unsent data is discarded before TS.Recent moves.
+        if !(configuration.discardACKOfUnsentData && f.contains(.ack) && c.state != .synReceived && c.state != .timeWait
+             && h.acknowledgmentNumber > c.sndMax) {
+            recordTimestamp(&c, h, now)   // RFC 7323 §5.3 R3
+        }
 
         // Second, check the RST bit.
         if f.contains(.rst) {
@@ -465,7 +469,9 @@ extension TCPStack {
         if c.state != .synReceived {
             if ack > c.sndMax {
                 // RFC 9293 / RFC 5961 §5.2: it acks something not yet sent: send an ACK, drop.
-                if configuration.rfc5961ACK { challengeACK(&c, id, seg, now) } else { c.ackPending = true }
+                if configuration.discardACKOfUnsentData && c.state != .timeWait {
+                    // Linux's tcp_ack: discarded, no ACK in reply (`discardACKOfUnsentData`).
+                } else if configuration.rfc5961ACK { challengeACK(&c, id, seg, now) } else { c.ackPending = true }
                 drop(.ackOfUnsentData, now, id, seg)
                 return .done
             }
