@@ -122,6 +122,10 @@ extension TCPStack {
     /// this destination and resend what no longer fits, at once.
     mutating func pathMTUTooBig(_ c: inout Connection, _ id: ConnectionID, mtu reported: Int, _ now: Instant) {
         let ipv6 = c.remote.address.isIPv6
+        if c.pathMTUDiscoveryOff {   // IP_PMTUDISC_DONT: what it sends may be fragmented
+            drop(.icmpMTUDiscoveryOff, now, id, nil)
+            return
+        }
         if routeMTULocked(c.remote.address) {   // `mtu lock` (TCPStack+RouteMetrics.swift)
             drop(.icmpMTULocked, now, id, nil)
             return

@@ -69,6 +69,7 @@ extension TCPStack {
                 let n = write(seg.header, from: c.pointee.local, to: c.pointee.remote, payloadLength: seg.payloadLength,
                               ring: c.pointee.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid,
                               partialChecksum: offload.checksum, segments: pieces, trafficClass: c.pointee.dscp << 2 | ecnBits)
+                if let n, c.pointee.pathMTUDiscoveryOff { Self.clearDontFragment(buffer, length: n) }
                 if n != nil {
                     if pieces > 1 { statistics.largeSegmentsSent += 1 }
                     c.pointee.counters.segmentsSent &+= UInt32(truncatingIfNeeded: pieces)

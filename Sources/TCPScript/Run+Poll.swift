@@ -524,10 +524,15 @@ extension Run {
         case (0, 10), (41, 23):   // IP_MTU_DISCOVER, IPV6_MTU_DISCOVER
             let v = try value()
             guard (0...5).contains(v) else { return .done(.error("EINVAL")) }
-            // TCPKit always sets DF and runs path MTU discovery (RFC 1191, RFC 8201): DO, WANT and
-            // PROBE-like modes are what it does; DONT (fragment) and the others are not.
-            if v != 1 && v != 2 {
-                throw .unsupported("line \(call.line): IP_MTU_DISCOVER \(v): TCPKit always does path MTU discovery with DF set")
+            // DO and WANT: path MTU discovery (RFC 1191, RFC 8201), DF set; IPv4's DONT: no DF, ICMP
+            // does not lower the MSS (`ConnectionOptions.pathMTUDiscovery`). IPv6 never fragments
+            // on the way; PROBE, INTERFACE and OMIT are not TCPKit's.
+            if v == 0 && level == 0 {
+                setOptions(s) { $0.pathMTUDiscovery = false }
+            } else if v == 1 || v == 2 {
+                setOptions(s) { $0.pathMTUDiscovery = true }
+            } else {
+                throw .unsupported("line \(call.line): IP_MTU_DISCOVER \(v): TCPKit does path MTU discovery (DO, WANT) or, for IPv4, none (DONT) only")
             }
         case (6, 13):   // TCP_CONGESTION
             guard case .string(let name) = valueExpression else {
