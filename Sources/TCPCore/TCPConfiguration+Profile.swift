@@ -49,6 +49,9 @@ extension TCPConfiguration {
     /// - PSH placed as Linux's transmit path places it (`pushPolicy = .linux`, TCPStack+Push.swift);
     /// - a read sends a window update only when the window at least doubles (`windowUpdateWhenDoubled`).
     /// - an ACK of unsent data is discarded silently, TS.Recent unchanged (`discardACKOfUnsentData`);
+    /// - a lone FIN gets a tail loss probe like data (`tailLossProbeForFIN`), and a probe due after
+    ///   the RTO goes at the RTO's time instead (`lossProbeNoLaterThanRTO`);
+    /// - data after close is answered with <SEQ=SEG.ACK><CTL=RST> (`resetDataAfterCloseAsReply`);
     /// - MTU probing over IPv6 searches from `tcp_base_mss` too, below 1280 (`pathMTUProbeIPv6Floor`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
@@ -67,6 +70,9 @@ extension TCPConfiguration {
         c.windowUpdateWhenDoubled = true
         c.pathMTUProbeIPv6Floor = false
         c.discardACKOfUnsentData = true
+        c.tailLossProbeForFIN = true
+        c.lossProbeNoLaterThanRTO = true
+        c.resetDataAfterCloseAsReply = true
         c.tolerateMissingTimestamps = true
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999

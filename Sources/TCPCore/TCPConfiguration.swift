@@ -140,6 +140,18 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// TLP (RFC 8985 §7): a tail loss probe after 2·SRTT without an ACK, on SACK connections
     /// (Linux tcp_early_retrans = 3, the default).
     public var tailLossProbe: Bool = true
+    /// A lone FIN outstanding gets a tail loss probe too (Linux: the FIN is a segment of the
+    /// write queue like any other, tcp_schedule_loss_probe). Off: the retransmission timer
+    /// resends it.
+    public var tailLossProbeForFIN: Bool = false
+    /// A probe timeout later than the retransmission timer is cut to it: the probe goes in the
+    /// RTO's place, and the RTO runs again from the probe (Linux's tcp_schedule_loss_probe, which
+    /// arms min(PTO, time to the RTO)). Off: the RTO does the work then (RFC 8985 §7.2).
+    public var lossProbeNoLaterThanRTO: Bool = false
+    /// New data after the application closed (RFC 1122 §4.2.2.13) is answered as Linux does, with
+    /// a reset in reply to that segment, <SEQ=SEG.ACK><CTL=RST>; off: the connection aborts as
+    /// RFC 9293's ABORT, <SEQ=SND.NXT><CTL=RST,ACK>.
+    public var resetDataAfterCloseAsReply: Bool = false
     /// SYN cookies (RFC 4987 §3.6): when a listener answers a SYN with a cookie and keeps no
     /// half-open connection. Linux's default, `tcp_syncookies = 1`: only when the listener's
     /// half-open queue is full.

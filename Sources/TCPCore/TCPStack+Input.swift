@@ -613,7 +613,14 @@ extension TCPStack {
         // A retransmission of bytes already received (e.g. old data riding with the FIN) is not.
         if c.userClosed && dataSeq + seg.payload.count > c.rcvNxt {
             drop(.dataAfterClose, now, id, seg)
-            resetAndClose(&c, id, now: now, sendRST: true, reason: .localAbort, error: .connectionAborted)
+            // Linux answers the segment (<SEQ=SEG.ACK><CTL=RST>, tcp_v4_send_reset) rather than
+            // aborting with <SEQ=SND.NXT><CTL=RST,ACK> (`resetDataAfterCloseAsReply`).
+            let reply = configuration.resetDataAfterCloseAsReply && seg.header.flags.contains(.ack)
+            if reply {
+                queueControl(local: c.local, remote: c.remote, seq: seg.header.acknowledgmentNumber, ack: SequenceNumber(0),
+                             flags: [.rst], trafficClass: c.dscp << 2)
+            }
+            resetAndClose(&c, id, now: now, sendRST: !reply, reason: .localAbort, error: .connectionAborted)
             return
         }
         if seg.payload.count > Int(c.rcvMSS) { largeSegmentArriving(&c, payload: seg.payload.count) }
