@@ -68,15 +68,15 @@ extension Run {
         case "epoll_ctl": return try epollCtlCall(&call)
         case "epoll_wait": return try epollWaitCall(&call)
         case "pipe": return try pipeCall(&call)
-        case "open":
-            throw .unsupported("line \(call.line): open() of a file: TCPKit's runner has no file system (sendfile)")
+        case "open": return try openCall(&call)   // Run+Files.swift
         case "splice":
             throw .unsupported("line \(call.line): splice() (moving data between a pipe and a socket) is not supported")
-        case "sendfile":
-            throw .unsupported("line \(call.line): sendfile() is not supported")
+        case "sendfile": return try sendfileCall(&call)   // Run+Files.swift
         case "close":
             guard let fd = try? integer(call, 0) else { return nil }
-            if epolls.removeValue(forKey: fd) != nil || pipes.removeValue(forKey: fd) != nil { return .done(.value(0)) }
+            if epolls.removeValue(forKey: fd) != nil || pipes.removeValue(forKey: fd) != nil || openFiles.removeValue(forKey: fd) != nil {
+                return .done(.value(0))
+            }
             return nil
         case "read", "recv", "recvfrom":
             // A NULL buffer: Linux fails the copy to user space with EFAULT once there is data to copy.
@@ -157,7 +157,7 @@ extension Run {
         }
     }
 
-    func descriptorInUse(_ fd: Int64) -> Bool { fds[fd] != nil || epolls[fd] != nil || pipes[fd] != nil }
+    func descriptorInUse(_ fd: Int64) -> Bool { fds[fd] != nil || epolls[fd] != nil || pipes[fd] != nil || openFiles[fd] != nil }
 
     func newDescriptor(_ call: Call) throws(Stop) -> Int64 {
         let expected = (try? call.spec.result.integerValue()) ?? -1

@@ -35,6 +35,8 @@ final class Run {
     /// epoll instances and pipes by descriptor (Run+Poll.swift).
     var epolls: [Int64: EpollInstance] = [:]
     var pipes: [Int64: PipeEnd] = [:]
+    /// Files open for reading (Run+Files.swift): descriptor → the file's path and size.
+    var openFiles: [Int64: (path: String, size: Int)] = [:]
     var usesZeroCopy = false
 
     static let maxSteps = 5_000_000

@@ -156,6 +156,8 @@ extension RunSettings {
             return ok(lines)
         case "grep":
             return grep(Array(words.dropFirst()), input: input, host: host, command: c.text)
+        case "rm", "/bin/rm", "dd", "/bin/dd":
+            return fileCommand(name.hasSuffix("rm") ? "rm" : "dd", Array(words.dropFirst()), command: c.text)   // Run+Files.swift
         case "wc":
             guard words.count == 2, words[1] == "-l" else { return unsupported("only `wc -l` is emulated") }
             guard let input else { return unsupported("`wc -l` without input") }

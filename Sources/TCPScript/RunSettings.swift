@@ -61,6 +61,9 @@ public struct RunSettings: Sendable {
     /// packetdrill's `--mss`: an inbound packet with more payload than this arrives as one
     /// coalesced (GRO) packet of segments this size (`TCPStack.handle(coalescedPacket:...)`).
     public var inboundSegmentSize: Int?
+    /// Files the script's shell commands made (`dd if=/dev/zero of=PATH`), by path: their size in
+    /// bytes, all zeroes (what packetdrill's payloads are). RunSettings+Shell.swift, Run+Files.swift.
+    public var files: [String: Int] = [:]
     /// `ip route change DEST ...`: per-destination route metrics (`TCPStack.setRouteMetrics`),
     /// which may change while connections exist, as a route does.
     public var routes: [IPAddress: RouteMetrics] = [:]

@@ -334,7 +334,7 @@ struct RunnerSettingsTests {
 
     @Test("an unknown cleanup command is a note, not a verdict (it runs after the test)")
     func cleanup() {
-        let r = run("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`rm -rf /tmp/something`")
+        let r = run("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`cp -r /tmp/something /tmp/else`")
         #expect(r.isPass)
         #expect(r.notes.first?.contains("cleanup command") == true)
     }
