@@ -14,6 +14,9 @@ extension Connection {
         var ceiling: UInt16 = 0
         /// Payload of the probe in flight, 0 when none is.
         var probeSize: UInt16 = 0
+        /// The peer's MSS option (0: none came): what a route's larger MTU may raise the send MSS
+        /// to (TCPStack+RouteMetrics.swift). Kept here, in what was padding.
+        var peerMSS: UInt16 = 0
         /// The probe's first sequence number.
         var probeSeq = SequenceNumber(0)
         /// When a search that has ended may start again, in whole seconds of the stack's clock

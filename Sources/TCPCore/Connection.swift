@@ -196,8 +196,11 @@ struct Connection {
     /// The peer has sent an urgent pointer on this connection.
     var urgentSeen = false
     /// Diffserv codepoint (RFC 2474) of every segment, the upper 6 bits of the TOS / traffic
-    /// class byte (MUST-48, SHLD-22); the ECN bits stay 0.
+    /// class byte (MUST-48, SHLD-22); the ECN bits stay 0. Bit 7 (shifted out by `dscp << 2`) is
+    /// `ConnectionOptions.pathMTUDiscovery` off (`pathMTUDiscoveryOff`), kept here to add no byte.
     var dscp: UInt8 = 0
+    /// IP_PMTUDISC_DONT: segments go without DF and ICMP does not lower the MSS.
+    var pathMTUDiscoveryOff: Bool { dscp & 0x80 != 0 }
     /// Packetization-layer path MTU discovery (TCPStack+PathMTUProbing.swift).
     var pathMTUSearch = PathMTUSearch()
     /// TCP Fast Open (RFC 7413; TCPStack+FastOpen.swift).
@@ -241,7 +244,7 @@ struct Connection {
         keepAliveCount = UInt8(clamping: max(1, o.keepAliveCount))
         userTimeoutMs = o.userTimeout.map { max(1, ms($0)) } ?? 0
         reportSoftErrors = o.reportSoftErrors
-        dscp = o.dscp & 0x3f
+        dscp = o.dscp & 0x3f | (o.pathMTUDiscovery ? 0 : 0x80)
         retransmissionLimit = o.maximumRetransmissions.map { UInt8(clamping: max(1, $0)) } ?? 0
         sendBufferSize = o.sendBufferSize.map { UInt32(clamping: min(max(1, $0), 1 << 30)) } ?? 0
         synRetryLimit = o.synRetries.map { UInt8(clamping: max(1, $0)) } ?? 0
@@ -268,7 +271,8 @@ struct Connection {
         o.keepAliveCount = Int(keepAliveCount)
         o.userTimeout = userTimeoutMs == 0 ? nil : .milliseconds(userTimeoutMs)
         o.reportSoftErrors = reportSoftErrors
-        o.dscp = dscp
+        o.dscp = dscp & 0x3f
+        o.pathMTUDiscovery = !pathMTUDiscoveryOff
         o.maximumRetransmissions = retransmissionLimit == 0 ? nil : Int(retransmissionLimit)
         o.ecn = ecn.flags.contains(.overridden) ? ecn.mode : nil
         o.sendBufferSize = sendBufferSize == 0 ? nil : Int(sendBufferSize)

@@ -39,6 +39,11 @@ public struct ConnectionOptions: Sendable, Hashable {
     /// The two ECN bits below it are not the application's (RFC 3168) and stay 0. Values above 63
     /// are masked to their low 6 bits.
     public var dscp: UInt8 = 0
+    /// Path MTU discovery for this connection (RFC 1191, RFC 8201; Linux's IP_MTU_DISCOVER):
+    /// on, IPv4 segments carry DF and ICMP Fragmentation Needed lowers the MSS; off
+    /// (IP_PMTUDISC_DONT), IPv4 segments go without DF, routers may fragment them, and such ICMP
+    /// messages change nothing (dropped as `icmpMTUDiscoveryOff`).
+    public var pathMTUDiscovery: Bool = true
     /// R2 for this connection as a count (RFC 9293 §3.8.3 MUST-21): retransmissions of one
     /// segment — the SYN too — before the connection fails with `timedOut`. nil: the
     /// configuration's (`dataRetries`, or `synRetries` / `synAckRetries` for the handshake).

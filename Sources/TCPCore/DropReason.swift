@@ -41,6 +41,8 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
     case icmpSourceQuench = "icmp-source-quench" // RFC 9293 MUST-55, RFC 6633: discarded
     case icmpRedirect = "icmp-redirect"          // a routing matter, nothing for TCP
     case icmpMTUNotSmaller = "icmp-mtu-not-smaller" // RFC 1191 §6.1: Fragmentation Needed / Packet Too Big not below the segment size in use
+    case icmpMTUDiscoveryOff = "icmp-mtu-discovery-off" // Fragmentation Needed on a connection with path MTU discovery off (IP_PMTUDISC_DONT)
+    case icmpMTULocked = "icmp-mtu-locked"       // Fragmentation Needed / Packet Too Big for a destination whose route MTU is locked (RouteMetrics.mtuLocked)
     case invalidSourceAddress = "invalid-source-address"  // RFC 9293 MUST-63: from an unspecified, broadcast or multicast address
     case broadcastDestination = "broadcast-destination"   // RFC 9293 MUST-57: to a broadcast or multicast address
     case synFIN = "syn-fin"                      // SYN and FIN together, with `dropSYNFIN` (FreeBSD drop_synfin)

@@ -7,6 +7,8 @@ public enum PathMTUProbing: Sendable, Hashable, CaseIterable {
     /// RFC 2923 §2.1), the send MSS drops to a safe base and probing searches upward from it.
     /// Linux's 1 (the default of many distributions and Android).
     case afterBlackHole
-    /// Every connection starts at the base MSS and probes upward at once. Linux's 2.
+    /// Every connection searches from the base MSS upward at once; an active opener starts at the
+    /// base MSS, a passive one keeps the path's MSS until a probe or a path change moves it
+    /// (Linux's order on each side). Linux's 2.
     case always
 }

@@ -54,6 +54,10 @@ extension TCPConfiguration {
     /// - a SACK block marks whole segments only (`sackWholeSegments`, tcp_match_skb_to_sack);
     /// - the restart after idle is decided when the application writes (`idleRestartAtWrite`);
     /// - PRR's extra segment only on an ACK that advances SND.UNA without new losses (`prrSafeACK`).
+    /// - an ACK of unsent data is discarded silently, TS.Recent unchanged (`discardACKOfUnsentData`);
+    /// - a lone FIN gets a tail loss probe like data (`tailLossProbeForFIN`);
+    /// - data after close is answered with <SEQ=SEG.ACK><CTL=RST> (`resetDataAfterCloseAsReply`);
+    /// - MTU probing over IPv6 searches from `tcp_base_mss` too, below 1280 (`pathMTUProbeIPv6Floor`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -69,6 +73,10 @@ extension TCPConfiguration {
         c.pathMTUProbing = .off
         c.pushPolicy = .linux
         c.windowUpdateWhenDoubled = true
+        c.pathMTUProbeIPv6Floor = false
+        c.discardACKOfUnsentData = true
+        c.tailLossProbeForFIN = true
+        c.resetDataAfterCloseAsReply = true
         c.tolerateMissingTimestamps = true
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999

@@ -85,6 +85,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// answered with a (rate-limited) challenge ACK (off: RFC 793's rule, an old ACK is ignored and
     /// an ACK of unsent data gets a plain ACK; FreeBSD insecure_ack = 1).
     public var rfc5961ACK: Bool = true
+    /// A segment that acknowledges data not yet sent (SEG.ACK > SND.NXT) after the handshake is
+    /// discarded without an ACK in reply and without updating TS.Recent (Linux's tcp_ack; TIME-WAIT
+    /// excepted). Off: RFC 9293 §3.10.7.4 and RFC 5961 §5.2, an ACK goes back.
+    public var discardACKOfUnsentData: Bool = false
     /// All three RFC 5961 defences: true when all are on; setting it sets all three.
     public var rfc5961: Bool {
         get { rfc5961RST && rfc5961SYN && rfc5961ACK }
@@ -136,6 +140,14 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// TLP (RFC 8985 §7): a tail loss probe after 2·SRTT without an ACK, on SACK connections
     /// (Linux tcp_early_retrans = 3, the default).
     public var tailLossProbe: Bool = true
+    /// A lone FIN outstanding gets a tail loss probe too (Linux: the FIN is a segment of the
+    /// write queue like any other, tcp_schedule_loss_probe). Off: the retransmission timer
+    /// resends it.
+    public var tailLossProbeForFIN: Bool = false
+    /// New data after the application closed (RFC 1122 §4.2.2.13) is answered as Linux does, with
+    /// a reset in reply to that segment, <SEQ=SEG.ACK><CTL=RST>; off: the connection aborts as
+    /// RFC 9293's ABORT, <SEQ=SND.NXT><CTL=RST,ACK>.
+    public var resetDataAfterCloseAsReply: Bool = false
     /// SYN cookies (RFC 4987 §3.6): when a listener answers a SYN with a cookie and keeps no
     /// half-open connection. Linux's default, `tcp_syncookies = 1`: only when the listener's
     /// half-open queue is full.
@@ -235,6 +247,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     public var pathMTUProbing: PathMTUProbing = .afterBlackHole
     /// The send MSS a black hole drops to, and where `.always` starts (Linux's tcp_base_mss).
     public var pathMTUProbeBaseMSS: Int = 1024
+    /// Probing never searches below what IPv6's minimum MTU allows, 1280 bytes (RFC 8899 §5.1.2:
+    /// BASE_PLPMTU; RFC 8201 §4). Linux (false) starts IPv6 searches at `pathMTUProbeBaseMSS`
+    /// too (tcp_mtup_init: search_low from tcp_base_mss for either version).
+    public var pathMTUProbeIPv6Floor: Bool = true
     /// Consecutive retransmission timeouts of the same data, with no ICMP, that count as a
     /// black hole (at least 1). 3, R1 (RFC 9293 §3.8.3, where IP gets negative advice too): with
     /// a 1 s RTO the fourth copy goes smaller 7 s after the first loss, where Linux's

@@ -140,6 +140,7 @@ extension TCPStack {
         }
         let local = SocketAddress(ip, port)
         var c = Connection(local: local, remote: remote, passive: false, userOwned: true, configuration: configuration, rings: emptyRings)
+        applyRouteAtOpen(&c)   // TCPStack+RouteMetrics.swift
         initializeSend(&c, iss: isnGenerator.isn(local: local, remote: remote, now: now))
         let (i, cid) = install(&c, in: .synSent, tracedFrom: .closed, now)
         statistics.connectionsOpened += 1
@@ -159,7 +160,7 @@ extension TCPStack {
         c.congestion.hyStart.windowEnd = iss
         c.tsOffset = timestampOffset(local: c.local, remote: c.remote)   // RFC 7323 §7.1
         // RFC 6928 initial window; recomputed when the peer's MSS is known.
-        c.cwnd = initialWindow(mss: c.sendMSS)
+        c.cwnd = routeInitialWindow(c) ?? initialWindow(mss: c.sendMSS)
     }
 
     /// RFC 6928 §2: IW = min(10·MSS, max(2·MSS, 14600)), or the configured number of segments.

@@ -122,6 +122,14 @@ extension TCPStack {
     /// this destination and resend what no longer fits, at once.
     mutating func pathMTUTooBig(_ c: inout Connection, _ id: ConnectionID, mtu reported: Int, _ now: Instant) {
         let ipv6 = c.remote.address.isIPv6
+        if c.pathMTUDiscoveryOff {   // IP_PMTUDISC_DONT: what it sends may be fragmented
+            drop(.icmpMTUDiscoveryOff, now, id, nil)
+            return
+        }
+        if routeMTULocked(c.remote.address) {   // `mtu lock` (TCPStack+RouteMetrics.swift)
+            drop(.icmpMTULocked, now, id, nil)
+            return
+        }
         // RFC 8201 §4: never below IPv6's 1280; IPv4: the configured floor (see `minimumPathMTU`).
         let floor = ipv6 ? 1280 : max(68, configuration.minimumPathMTU)
         let mtu = max(floor, reported)

@@ -153,6 +153,7 @@ extension TCPStack {
         var c = Connection(local: seg.destinationSocket, remote: seg.sourceSocket, passive: true, userOwned: false, configuration: configuration, rings: emptyRings)
         c.listenerRole = .halfOpen(lid)
         if let o = listener.options { c.apply(o) }
+        applyRouteAtOpen(&c)   // TCPStack+RouteMetrics.swift
         c.lastReceivedAt = now
         c.counters.segmentsReceived = 1   // the SYN
         listenerSlots[li].listener!.halfOpen += 1
@@ -195,7 +196,9 @@ extension TCPStack {
         c.sackOK = configuration.sack && h.options.sackPermitted
         // RFC 9293 §3.7.1: send MSS = min(peer's MSS option, what our MTU allows); default 536/1220.
         if let mss = h.options.mss, mss > 0 {
-            c.sendMSS = max(64, min(Int(mss), c.announcedMSS))
+            c.pathMTUSearch.peerMSS = mss
+            // A route's MTU caps it instead of what we announce (TCPStack+RouteMetrics.swift).
+            c.sendMSS = max(64, min(Int(mss), routeMSSCap(c) ?? c.announcedMSS))
         }
         negotiateRFC7323(&c, h, now)
         applyPathMTU(&c, now)
@@ -203,7 +206,7 @@ extension TCPStack {
         // given before the handshake ended; one received is adopted after, by `setRoute`).
         if !sourceRoutes.isEmpty { c.sendMSS = max(64, c.sendMSS - sourceRouteBytes(&c)) }
         startPathMTUSearchIfAlways(&c)   // RFC 4821 (TCPStack+PathMTUProbing.swift)
-        c.cwnd = initialWindow(mss: c.sendMSS)
+        c.cwnd = routeInitialWindow(c) ?? initialWindow(mss: c.sendMSS)
     }
 
     // MARK: SYN-SENT (RFC 9293 §3.10.7.3)
@@ -379,7 +382,11 @@ extension TCPStack {
             drop(f.contains(.rst) ? .rstOutOfWindow : .unacceptableSequence, now, id, seg)
             return .done
         }
-        recordTimestamp(&c, h, now)   // RFC 7323 §5.3 R3
+        // Linux: a segment acknowledging unsent data is discarded before TS.Recent moves.
+        if !(configuration.discardACKOfUnsentData && f.contains(.ack) && c.state != .synReceived && c.state != .timeWait
+             && h.acknowledgmentNumber > c.sndMax) {
+            recordTimestamp(&c, h, now)   // RFC 7323 §5.3 R3
+        }
 
         // Second, check the RST bit.
         if f.contains(.rst) {
@@ -463,7 +470,9 @@ extension TCPStack {
         if c.state != .synReceived {
             if ack > c.sndMax {
                 // RFC 9293 / RFC 5961 §5.2: it acks something not yet sent: send an ACK, drop.
-                if configuration.rfc5961ACK { challengeACK(&c, id, seg, now) } else { c.ackPending = true }
+                if configuration.discardACKOfUnsentData && c.state != .timeWait {
+                    // Linux's tcp_ack: discarded, no ACK in reply (`discardACKOfUnsentData`).
+                } else if configuration.rfc5961ACK { challengeACK(&c, id, seg, now) } else { c.ackPending = true }
                 drop(.ackOfUnsentData, now, id, seg)
                 return .done
             }
@@ -612,7 +621,14 @@ extension TCPStack {
         // A retransmission of bytes already received (e.g. old data riding with the FIN) is not.
         if c.userClosed && dataSeq + seg.payload.count > c.rcvNxt {
             drop(.dataAfterClose, now, id, seg)
-            resetAndClose(&c, id, now: now, sendRST: true, reason: .localAbort, error: .connectionAborted)
+            // Linux answers the segment (<SEQ=SEG.ACK><CTL=RST>, tcp_v4_send_reset) rather than
+            // aborting with <SEQ=SND.NXT><CTL=RST,ACK> (`resetDataAfterCloseAsReply`).
+            let reply = configuration.resetDataAfterCloseAsReply && seg.header.flags.contains(.ack)
+            if reply {
+                queueControl(local: c.local, remote: c.remote, seq: seg.header.acknowledgmentNumber, ack: SequenceNumber(0),
+                             flags: [.rst], trafficClass: c.dscp << 2)
+            }
+            resetAndClose(&c, id, now: now, sendRST: !reply, reason: .localAbort, error: .connectionAborted)
             return
         }
         if seg.payload.count > Int(c.rcvMSS) { largeSegmentArriving(&c, payload: seg.payload.count) }

@@ -137,12 +137,24 @@ extension TCPStack {
     /// coalesced run, which counts as the segments it holds (RFC 5681 §4.2: with two full-sized
     /// segments unacknowledged the ACK goes at once; Linux likewise counts `gso_segs`).
     mutating func largeSegmentArriving(_ c: inout Connection, payload: Int) {
-        let limit = max(c.announcedMSS, 1)
+        let limit = receiveSegmentSize > 0 ? receiveSegmentSize : max(c.announcedMSS, 1)
         c.rcvMSS = UInt16(clamping: min(payload, limit))
         guard payload > limit else { return }
         let extra = (payload + Int(c.rcvMSS) - 1) / Int(c.rcvMSS) - 1
         statistics.largeSegmentsReceived += 1
         statistics.segmentsReceived += extra
         c.counters.segmentsReceived &+= UInt32(truncatingIfNeeded: extra)
+    }
+}
+
+extension TCPStack {
+    /// A coalesced packet whose device said how it was cut (a TUN device's virtio-net header
+    /// `gso_size`): handled as `handle(ipPacket:)`, with `segmentSize` as the peer's segment size
+    /// (`rcvMSS`, Linux's tcp_measure_rcv_mss from gso_size) and the count of segments it holds.
+    public mutating func handle(coalescedPacket packet: UnsafeRawBufferPointer, segmentSize: Int, now: Instant,
+                                verifyChecksum: Bool = true) {
+        receiveSegmentSize = max(0, min(segmentSize, 65535))
+        defer { receiveSegmentSize = 0 }
+        handle(ipPacket: packet, now: now, verifyChecksum: verifyChecksum)
     }
 }

@@ -69,6 +69,7 @@ extension TCPStack {
                 let n = write(seg.header, from: c.pointee.local, to: c.pointee.remote, payloadLength: seg.payloadLength,
                               ring: c.pointee.sendBuffer, offset: seg.payloadOffset, into: buffer, now: now, id: cid,
                               partialChecksum: offload.checksum, segments: pieces, trafficClass: c.pointee.dscp << 2 | ecnBits)
+                if let n, c.pointee.pathMTUDiscoveryOff { Self.clearDontFragment(buffer, length: n) }
                 if n != nil {
                     if pieces > 1 { statistics.largeSegmentsSent += 1 }
                     c.pointee.counters.segmentsSent &+= UInt32(truncatingIfNeeded: pieces)
@@ -235,8 +236,10 @@ extension TCPStack {
             if unsent > 0 && !configuration.idleRestartAtWrite { restartAfterIdle(&c, now) }
             var length = recordLength(c, from: c.sndNxt, sendableLength(c, maxPayload: maxPayload))   // MSG_EOR: TCPStack+Corking.swift
             var segmentSize = 0
-            if length == c.sendMSS && c.pathMTUSearch.enabled, let probe = pathMTUProbeLength(&c, now, maxPayload: maxPayload) {
-                length = probe   // RFC 4821 §7.3: a probe, one segment larger than the MSS (TCPStack+PathMTUProbing.swift)
+            var probe = false
+            if length == c.sendMSS && c.pathMTUSearch.enabled, let size = pathMTUProbeLength(&c, now, maxPayload: maxPayload) {
+                length = size   // RFC 4821 §7.3: a probe, one segment larger than the MSS (TCPStack+PathMTUProbing.swift)
+                probe = true
             } else if length == c.sendMSS && segmentLimit > c.sendMSS {
                 let large = recordLength(c, from: c.sndNxt, largeSegmentLength(c, limit: min(segmentLimit, maxPayload)))
                 if large > c.sendMSS { length = large; segmentSize = c.sendMSS }
@@ -246,8 +249,11 @@ extension TCPStack {
                 if segmentEndPushes(c, end: c.sndNxt + length) || (c.swsOverride && c.sendHold.holdsShortSegment) { flags.insert(.psh) }
                 else if configuration.pushPolicy == .linux && segmentSize == 0 && c.sndNxt == c.sndMax
                             && !c.sendHold.contains(.unpushedTail)   // MSG_MORE marks no PSH (TCPStack+Corking.swift)
-                            && linuxPacketEndsWith(&c, length: length) { flags.insert(.psh) }
+                            && !probe && linuxPacketEndsWith(&c, length: length) { flags.insert(.psh) }
                 c.swsOverride = false
+                // A probe is a packet of its own (Linux's tcp_mtu_probe sends it before the transmit
+                // loop): the next packet starts after it.
+                if probe { endPushPacket(&c) }
                 let carriesFIN = length == unsent && finSendableAfterData(c)
                 if carriesFIN { flags.insert(.fin) }   // the FIN may ride on the last data
                 let h = header(c.sndNxt, flags)
@@ -272,7 +278,8 @@ extension TCPStack {
                 } else {
                     recordTransmission(&c, seq: seq, length: length + (carriesFIN ? 1 : 0), fin: carriesFIN, payload: length, now: now)
                 }
-                if isNewData && length % c.sendMSS != 0 { c.sndSml = c.sndNxt }   // Nagle (Minshall): a short (last) segment
+                // Nagle (Minshall): a short (last) segment; a probe is larger than the MSS, not short.
+                if isNewData && !probe && length % c.sendMSS != 0 { c.sndSml = c.sndNxt }
                 c.ackPending = false
                 return OutgoingSegment(header: h, payloadOffset: offset, payloadLength: length, segmentSize: segmentSize, newData: isNewData)
             }
@@ -311,7 +318,7 @@ extension TCPStack {
     mutating func restartAfterIdle(_ c: inout Connection, _ now: Instant) {
         guard configuration.slowStartAfterIdle, c.sndUna == c.sndMax, !c.inFastRecovery,
               c.lastDataSentAt.nanoseconds != .min, (now - c.lastDataSentAt).nanoseconds > c.rto else { return }
-        c.congestion.onIdleRestart(initialWindow: initialWindow(mss: c.sendMSS))
+        c.congestion.onIdleRestart(initialWindow: routeInitialWindow(c) ?? initialWindow(mss: c.sendMSS))
         c.lastDataSentAt = now
     }
 

@@ -23,7 +23,8 @@ extension TCPStack {
     /// The smallest send MSS probing ever sets: what the minimum path MTU allows (IPv4: the
     /// configured floor, 552; IPv6: 1280, RFC 8201 §4).
     func pathMTUProbeFloor(_ c: Connection) -> Int {
-        mss(forPathMTU: c.remote.address.isIPv6 ? 1280 : max(68, configuration.minimumPathMTU), c)
+        let v6 = c.remote.address.isIPv6 && configuration.pathMTUProbeIPv6Floor
+        return mss(forPathMTU: v6 ? 1280 : max(68, configuration.minimumPathMTU), c)
     }
 
     /// Starts probing on a connection: low = the base MSS (not below the floor), high and the
@@ -42,7 +43,12 @@ extension TCPStack {
     /// MSS and searches upward at once (Linux's tcp_mtu_probing = 2).
     func startPathMTUSearchIfAlways(_ c: inout Connection) {
         guard configuration.pathMTUProbing == .always else { return }
+        let mss = c.sendMSS
         startPathMTUSearch(&c)
+        // A passive opener keeps the path's MSS: the search only sets its bounds (Linux sizes the
+        // MSS of an accepted connection before it sets up probing, tcp_v4_syn_recv_sock and then
+        // tcp_init_transfer); a probe goes once the upper bound grows (a route's larger MTU).
+        if c.passive { c.sendMSS = mss }
     }
 
     /// From the retransmission timeout (RFC 4821 §7.6.2, Linux's tcp_mtu_probing): the same data

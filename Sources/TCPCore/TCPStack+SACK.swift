@@ -17,7 +17,8 @@ extension TCPStack {
     mutating func recordTransmission(_ c: inout Connection, seq: SequenceNumber, length: Int, fin: Bool, payload: Int, now: Instant) {
         guard c.sackOK, length > 0 else { return }
         if c.scoreboard == nil {
-            guard payload > 0 else { return }   // a bare FIN needs no scoreboard
+            // A bare FIN needs no scoreboard, unless it is to get a loss probe (`tailLossProbeForFIN`).
+            guard payload > 0 || configuration.tailLossProbeForFIN && configuration.tailLossProbe else { return }
             c.scoreboard = Scoreboard(capacity: Scoreboard.capacity(bufferBytes: c.sendBuffer.capacity, mss: c.sendMSS))
             c.scoreboard!.fack = c.sndUna   // RACK.fack starts at SND.UNA (sequence numbers compare modulo 2^32)
         }
@@ -243,14 +244,14 @@ extension TCPStack {
 
     /// §7.2: (re)arms the probe timeout after new data went out or new data was acknowledged,
     /// outside recovery, with data outstanding; cancels it otherwise. The engine's choice: a lone
-    /// FIN is left to the retransmission timer.
+    /// FIN is left to the retransmission timer (unless `tailLossProbeForFIN`, as Linux).
     /// `mutating` though it changes only `c`: called from `commit` for every segment, a
     /// non-mutating method made the caller copy the whole stack (~900 bytes and its references)
     /// to pass it.
     mutating func armLossProbe(_ c: inout Connection, _ now: Instant) {
         guard let sb = c.scoreboard else { return }
         let finOutstanding = c.finQueued && c.sndMax == c.finSeq + 1
-        let dataOutstanding = Int(c.sndMax - c.sndUna) > (finOutstanding ? 1 : 0)
+        let dataOutstanding = Int(c.sndMax - c.sndUna) > (finOutstanding && !configuration.tailLossProbeForFIN ? 1 : 0)
         guard configuration.tailLossProbe, c.sackOK, c.state.isSynchronized, dataOutstanding,
               !c.inFastRecovery, !c.inRTORecovery, sb.tlpEndSeq == nil, !sb.tlpPending,
               sb.lossTimer != .reorder, c.retries == 0, let rto = c.timers[.retransmit] else {

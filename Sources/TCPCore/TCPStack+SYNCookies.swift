@@ -13,7 +13,7 @@ extension TCPStack {
         let index = SYNCookieCodec.mssIndex(forPeerMSS: peerMSS)
         let cookie = synCookies.cookie(local: local, remote: remote, irs: h.sequenceNumber, mssIndex: index, now: now)
         let receiveBuffer = max(configuration.receiveBufferBytes, 1)
-        var options = TCPOptions(mss: UInt16(clamping: configuration.announcedMSS(ipv6: ipv6)))
+        var options = TCPOptions(mss: UInt16(clamping: routeAnnouncedMSS(remote.address) ?? configuration.announcedMSS(ipv6: ipv6)))
         var flags: TCPFlags = [.syn, .ack]
         if configuration.timestamps, let ts = h.options.timestamp {
             let peerShift = configuration.windowScaling ? h.options.windowScale : nil
@@ -91,11 +91,13 @@ extension TCPStack {
         let lid = ListenerID(index: UInt32(li), generation: listenerSlots[li].generation)
         var c = Connection(local: local, remote: remote, passive: true, userOwned: false, configuration: configuration, rings: emptyRings)
         if let o = listener.options { c.apply(o) }
+        applyRouteAtOpen(&c)   // TCPStack+RouteMetrics.swift
         c.irs = irs
         c.rcvNxt = irs + 1
         c.rcvAcked = c.rcvNxt
         c.lastAckSent = c.rcvNxt
-        c.sendMSS = max(64, min(Int(SYNCookieCodec.mssTable[mssIndex]), c.announcedMSS))
+        c.pathMTUSearch.peerMSS = UInt16(clamping: SYNCookieCodec.mssTable[mssIndex])
+        c.sendMSS = max(64, min(Int(SYNCookieCodec.mssTable[mssIndex]), routeMSSCap(c) ?? c.announcedMSS))
         c.sackOK = sack
         if ecn && c.ecn.mode != .off { c.ecn.flags.insert(.active) }   // RFC 3168 §6.1.1, from the cookie's TSval
         if let peerShift {

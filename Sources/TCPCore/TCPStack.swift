@@ -80,6 +80,10 @@ public struct TCPStack {
     var sourceRoutes: [FourTuple: SourceRouteEntry] = [:]
     /// Path MTUs learned from ICMP, by destination (RFC 1191 §6.3, TCPStack+ICMP.swift).
     var pathMTUCache = PathMTUCache()
+    /// Route metrics by destination (TCPStack+RouteMetrics.swift); empty, and not looked at, otherwise.
+    var routes: [IPAddress: RouteMetrics] = [:]
+    /// The segment size of the coalesced packet being handled (`handle(coalescedPacket:...)`), 0 otherwise.
+    var receiveSegmentSize = 0
     /// TCP Fast Open as the stack uses it now (from `configuration.fastOpen`; like Linux's
     /// sysctls, it may change while the stack runs), the key used when it names none, and the
     /// client's cookies by server address (TCPStack+FastOpen.swift).

@@ -167,7 +167,12 @@ extension Run {
         if options.recordTimeline, let seg = WireSegment.parse(bytes, time: now) {
             recorder.send(seg.summary, from: "remote", at: now, fate: .delivered(at: now))
         }
-        stack!.handle(ipPacket: bytes, now: now)
+        if let size = settings.inboundSegmentSize, p.payloadLength > size {
+            // packetdrill's --mss: a GSO packet, which the receiver takes whole as GRO hands it over.
+            bytes.withUnsafeBytes { stack!.handle(coalescedPacket: $0, segmentSize: size, now: now) }
+        } else {
+            stack!.handle(ipPacket: bytes, now: now)
+        }
         drain()
         try checkPending()
     }

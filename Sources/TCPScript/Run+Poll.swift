@@ -70,15 +70,15 @@ extension Run {
         case "epoll_ctl": return try epollCtlCall(&call)
         case "epoll_wait": return try epollWaitCall(&call)
         case "pipe": return try pipeCall(&call)
-        case "open":
-            throw .unsupported("line \(call.line): open() of a file: TCPKit's runner has no file system (sendfile)")
+        case "open": return try openCall(&call)   // Run+Files.swift
         case "splice":
             throw .unsupported("line \(call.line): splice() (moving data between a pipe and a socket) is not supported")
-        case "sendfile":
-            throw .unsupported("line \(call.line): sendfile() is not supported")
+        case "sendfile": return try sendfileCall(&call)   // Run+Files.swift
         case "close":
             guard let fd = try? integer(call, 0) else { return nil }
-            if epolls.removeValue(forKey: fd) != nil || pipes.removeValue(forKey: fd) != nil { return .done(.value(0)) }
+            if epolls.removeValue(forKey: fd) != nil || pipes.removeValue(forKey: fd) != nil || openFiles.removeValue(forKey: fd) != nil {
+                return .done(.value(0))
+            }
             return nil
         case "read", "recv", "recvfrom":
             // A NULL buffer: Linux fails the copy to user space with EFAULT once there is data to copy.
@@ -148,7 +148,7 @@ extension Run {
         }
     }
 
-    func descriptorInUse(_ fd: Int64) -> Bool { fds[fd] != nil || epolls[fd] != nil || pipes[fd] != nil }
+    func descriptorInUse(_ fd: Int64) -> Bool { fds[fd] != nil || epolls[fd] != nil || pipes[fd] != nil || openFiles[fd] != nil }
 
     func newDescriptor(_ call: Call) throws(Stop) -> Int64 {
         let expected = (try? call.spec.result.integerValue()) ?? -1
@@ -518,10 +518,15 @@ extension Run {
         case (0, 10), (41, 23):   // IP_MTU_DISCOVER, IPV6_MTU_DISCOVER
             let v = try value()
             guard (0...5).contains(v) else { return .done(.error("EINVAL")) }
-            // TCPKit always sets DF and runs path MTU discovery (RFC 1191, RFC 8201): DO, WANT and
-            // PROBE-like modes are what it does; DONT (fragment) and the others are not.
-            if v != 1 && v != 2 {
-                throw .unsupported("line \(call.line): IP_MTU_DISCOVER \(v): TCPKit always does path MTU discovery with DF set")
+            // DO and WANT: path MTU discovery (RFC 1191, RFC 8201), DF set; IPv4's DONT: no DF, ICMP
+            // does not lower the MSS (`ConnectionOptions.pathMTUDiscovery`). IPv6 never fragments
+            // on the way; PROBE, INTERFACE and OMIT are not TCPKit's.
+            if v == 0 && level == 0 {
+                setOptions(s) { $0.pathMTUDiscovery = false }
+            } else if v == 1 || v == 2 {
+                setOptions(s) { $0.pathMTUDiscovery = true }
+            } else {
+                throw .unsupported("line \(call.line): IP_MTU_DISCOVER \(v): TCPKit does path MTU discovery (DO, WANT) or, for IPv4, none (DONT) only")
             }
         case (6, 13):   // TCP_CONGESTION
             guard case .string(let name) = valueExpression else {

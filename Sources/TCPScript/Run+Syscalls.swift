@@ -349,7 +349,13 @@ extension Run {
         // MSG_OOB: TCPKit delivers urgent data inline only (RFC 6093 §5, SO_OOBINLINE), and Linux
         // answers recv(MSG_OOB) on an inline socket with EINVAL.
         if flags & 0x1 != 0 { return .done(.error("EINVAL")) }
-        if s.readShutdown || count == 0 { return .done(.value(0)) }
+        if count == 0 { return .done(.value(0)) }
+        if s.readShutdown {
+            // After SHUT_RD an empty receive queue reads as end of file. Linux still queues what
+            // arrives and reads it (tcp_recvmsg copies queued data before it looks at
+            // RCV_SHUTDOWN); BSD discards it (soshutdown: sorflush).
+            guard settings.profile == .linux, let info = stack!.info(of: cid), info.bytesReadable > 0 else { return .done(.value(0)) }
+        }
         let nonblocking = s.nonblocking || flags & 0x40 != 0
         if flags & 0x2 != 0, let info = stack!.info(of: cid), info.bytesReadable > 0 {   // MSG_PEEK
             return .done(.value(min(count, Int64(info.bytesReadable))))

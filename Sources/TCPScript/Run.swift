@@ -35,6 +35,8 @@ final class Run {
     /// epoll instances and pipes by descriptor (Run+Poll.swift).
     var epolls: [Int64: EpollInstance] = [:]
     var pipes: [Int64: PipeEnd] = [:]
+    /// Files open for reading (Run+Files.swift): descriptor → the file's path and size.
+    var openFiles: [Int64: (path: String, size: Int)] = [:]
 
     static let maxSteps = 5_000_000
     /// Tolerances beyond a day mean "any time" and keep the arithmetic far from overflow.
@@ -145,6 +147,7 @@ final class Run {
             var rng = SplitMix64(seed: options.seed)
             stack = TCPStack(addresses: [settings.localIP], configuration: configuration, random: &rng)
             stack!.fastOpen = settings.fastOpen   // a sysctl, not the configuration: may change later
+            for (destination, metrics) in settings.routes { stack!.setRouteMetrics(metrics, for: destination, now: now) }
         }
         return 0
     }
@@ -297,8 +300,12 @@ final class Run {
             case .unsupported(let why): throw .unsupported("line \(c.line): \(why)")
             case .failed(let why): throw failure(c.line, why)
             }
-            let flushes = settings.fastOpenCacheFlushes
+            let flushes = settings.fastOpenCacheFlushes, routes = settings.routes
             try reconfigure(new, line: c.line, what: "`\(c.text)`")
+            // Routes change on a live stack, resizing the connections open to them (TCPStack+RouteMetrics.swift).
+            for (destination, metrics) in settings.routes where routes[destination] != metrics {
+                stack?.setRouteMetrics(metrics, for: destination, now: now)
+            }
             stack?.fastOpen = settings.fastOpen   // TCP Fast Open: sysctls apply at once (Run+FastOpen.swift)
             if settings.fastOpenCacheFlushes != flushes { stack?.flushFastOpenCache() }
         case .code(let text):

@@ -156,6 +156,8 @@ extension RunSettings {
             return ok(lines)
         case "grep":
             return grep(Array(words.dropFirst()), input: input, host: host, command: c.text)
+        case "rm", "/bin/rm", "dd", "/bin/dd":
+            return fileCommand(name.hasSuffix("rm") ? "rm" : "dd", Array(words.dropFirst()), command: c.text)   // Run+Files.swift
         case "wc":
             guard words.count == 2, words[1] == "-l" else { return unsupported("only `wc -l` is emulated") }
             guard let input else { return unsupported("`wc -l` without input") }
@@ -309,6 +311,14 @@ extension RunSettings {
         guard object == "route" || object == "r", a.count >= 3, ["change", "replace", "add"].contains(a[1]) else {
             return .unsupported("shell command `\(command)`: not emulated")
         }
+        // A route to one destination is the engine's per-destination route metrics (`routes`,
+        // given to `TCPStack.setRouteMetrics`, which resizes the connections open to it); the
+        // default route is the configuration (every destination).
+        let destination = a[2] == "default" ? nil : IPAddress(String(a[2].split(separator: "/")[0]))
+        guard a[2] == "default" || destination != nil else {
+            return .unsupported("shell command `\(command)`: bad route destination \(a[2])")
+        }
+        var metrics = RouteMetrics()
         var k = 3
         while k < a.count {
             let key = a[k]
@@ -317,23 +327,30 @@ extension RunSettings {
                 k += 2
             case "advmss", "initcwnd", "mtu":
                 var v = k + 1 < a.count ? a[k + 1] : ""
-                if v == "lock", k + 2 < a.count { v = a[k + 2]; k += 1 }
+                if v == "lock", k + 2 < a.count { v = a[k + 2]; k += 1; metrics.mtuLocked = key == "mtu" }
                 guard let n = Int(v), n > 0 else { return .unsupported("shell command `\(command)`: bad \(key)") }
                 switch key {
                 case "advmss":
                     guard n <= 65535 else { return .unsupported("shell command `\(command)`: bad advmss") }
-                    configuration.mss = n
+                    metrics.advertisedMSS = n
                 case "initcwnd":
                     guard n <= 1000 else { return .unsupported("shell command `\(command)`: bad initcwnd") }
-                    configuration.initialWindowSegments = n
+                    metrics.initialWindowSegments = n
                 default:
                     guard n >= 576, n <= 65535 else { return .unsupported("shell command `\(command)`: bad mtu") }
-                    configuration.mtu = n
+                    metrics.mtu = n
                 }
                 k += 2
             default:
                 return .unsupported("shell command `\(command)`: route attribute \(key) is not emulated")
             }
+        }
+        if let destination {
+            routes[destination] = metrics   // `change`/`replace`: the route's attributes are the ones given
+        } else {
+            if let n = metrics.advertisedMSS { configuration.mss = n }
+            if let n = metrics.initialWindowSegments { configuration.initialWindowSegments = n }
+            if let n = metrics.mtu { configuration.mtu = n }
         }
         return .status(0, .lines([]))
     }

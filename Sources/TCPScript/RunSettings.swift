@@ -58,6 +58,15 @@ public struct RunSettings: Sendable {
     /// TCP Fast Open as the sysctls set it (`TCPStack.fastOpen`, changeable while connections
     /// exist, like the sysctl); Linux's default `tcp_fastopen = 1`: the client side on.
     public var fastOpen = FastOpenSettings(linuxFlags: 1)
+    /// packetdrill's `--mss`: an inbound packet with more payload than this arrives as one
+    /// coalesced (GRO) packet of segments this size (`TCPStack.handle(coalescedPacket:...)`).
+    public var inboundSegmentSize: Int?
+    /// Files the script's shell commands made (`dd if=/dev/zero of=PATH`), by path: their size in
+    /// bytes, all zeroes (what packetdrill's payloads are). RunSettings+Shell.swift, Run+Files.swift.
+    public var files: [String: Int] = [:]
+    /// `ip route change DEST ...`: per-destination route metrics (`TCPStack.setRouteMetrics`),
+    /// which may change while connections exist, as a route does.
+    public var routes: [IPAddress: RouteMetrics] = [:]
     /// `ip tcp_metrics flush` lines run so far: each empties the client's cookie cache.
     var fastOpenCacheFlushes = 0
 
@@ -107,7 +116,9 @@ public struct RunSettings: Sendable {
             tolerancePercent = n
         case "mss":
             guard let n = Int(v), n > 0, n <= 65535 else { return "bad --mss: \(v)" }
-            configuration.mss = n
+            // packetdrill's --mss is the segment size of the inbound packets it cooks as GSO
+            // packets (a TUN device's virtio-net header gso_size), not the stack's MSS.
+            inboundSegmentSize = n
         case "mtu":
             guard let n = Int(v), n >= 576, n <= 65535 else { return "bad --mtu: \(v)" }
             configuration.mtu = n
