@@ -47,7 +47,8 @@ extension TCPConfiguration {
     /// - ip_local_port_range 32768 60999;
     /// - no RFC 6675 rescue retransmission (`sackRescueRetransmission`).
     /// - PSH placed as Linux's transmit path places it (`pushPolicy = .linux`, TCPStack+Push.swift);
-    /// - a read sends a window update only when the window at least doubles (`windowUpdateWhenDoubled`).
+    /// - a read sends a window update only when the window at least doubles (`windowUpdateWhenDoubled`);
+    /// - interactive (ping-pong) delayed ACKs after a reply within the ACK timeout (`interactiveDelayedACKs`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -63,6 +64,7 @@ extension TCPConfiguration {
         c.pathMTUProbing = .off
         c.pushPolicy = .linux
         c.windowUpdateWhenDoubled = true
+        c.interactiveDelayedACKs = true
         c.tolerateMissingTimestamps = true
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999

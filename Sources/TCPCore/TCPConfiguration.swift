@@ -243,6 +243,12 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// the largest and the new one at least twice the window left; otherwise the next ACK carries
     /// it. The Linux profile turns it on.
     public var windowUpdateWhenDoubled: Bool = false
+    /// Linux's interactive ("ping-pong") delayed ACKs: once the connection sends data within
+    /// `delayedACKTimeout` of the last data it received, received data waits for the delayed-ACK
+    /// timer (or a reply that carries the ACK) even in quick-ACK mode, until the timer has to
+    /// send an ACK on its own or old data arrives again (inet_csk_in_pingpong_mode;
+    /// TCPStack+InteractiveACK.swift). The Linux profile turns it on.
+    public var interactiveDelayedACKs: Bool = false
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
     public var trace: Bool = false
 

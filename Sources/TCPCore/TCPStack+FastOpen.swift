@@ -140,7 +140,9 @@ extension TCPStack {
         var e = fastOpenCache[c.remote.address] ?? FastOpenCacheEntry()
         if let mss = h.options.mss { e.mss = mss }
         let cookie = h.options.fastOpen.flatMap { $0.cookie.isEmpty ? nil : $0 }
-        let dataSent = c.fastOpen.contains(.synData)
+        // Data the SYN actually carried (Linux's syn_data): a SYN with a cookie and no data (an
+        // empty sendto) is no Fast Open data exchange, for TCPI_OPT_SYN_DATA or the cache.
+        let dataSent = c.fastOpen.contains(.synData) && c.sndMax - c.iss > 1
         if let cookie {
             e.cookie = cookie.cookie
             e.experimental = cookie.experimental
@@ -161,6 +163,22 @@ extension TCPStack {
         } else {
             c.fastOpen.insert(.synDataAcknowledged)
             statistics.fastOpen.activeOpens += 1
+        }
+    }
+
+    /// Data of our SYN that the SYN-ACK left unacknowledged went again (`fastOpenSYNACKArrived`
+    /// sent SND.NXT back): the SYN had no scoreboard record, the resent bytes get one now, marked
+    /// lost and retransmitted, as Linux marks them (tcp_mark_skb_lost before the retransmission;
+    /// tcp_info's tcpi_lost and tcpi_retrans count them, and RACK times them from now).
+    mutating func fastOpenSYNDataResent(_ c: inout Connection, seq: SequenceNumber) {
+        guard c.fastOpen.contains(.synData), !c.fastOpen.contains(.synDataAcknowledged),
+              let sb = c.scoreboard else { return }
+        var i = sb.count - 1
+        while i >= 0 && sb[i].start >= seq {   // one record, or one per segment of a large send
+            var r = sb[i]
+            r.flags.insert([.lost, .retransmitted, .everRetransmitted])
+            sb[i] = r
+            i -= 1
         }
     }
 

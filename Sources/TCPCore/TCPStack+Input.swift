@@ -253,6 +253,7 @@ extension TCPStack {
             becameEstablished(&c, id, now, synTimedOut: synTimedOut)
             c.ackPending = true
             if !c.fastOpen.isEmpty { fastOpenSYNACKArrived(&c, h, synTimedOut: synTimedOut) }   // TCPStack+FastOpen.swift
+            interactiveSYNACKArrived(&c, now)   // TCPStack+InteractiveACK.swift
             // "If there are other controls or text in the segment, continue processing at the
             // sixth step": data and FIN on a SYN-ACK are taken.
             if !seg.payload.isEmpty || f.contains(.fin) {
@@ -369,6 +370,7 @@ extension TCPStack {
             if !f.contains(.rst) {
                 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop.
                 c.ackPending = true
+                if !seg.payload.isEmpty && seq < c.rcvNxt { interactiveModeLeft(&c) }   // old data again (TCPStack+InteractiveACK.swift)
                 // TIME-WAIT: a retransmitted FIN is acknowledged and restarts the 2×MSL timeout.
                 if c.state == .timeWait && f.contains(.fin) && seq + segLen == c.rcvNxt {
                     c.timers[.timeWait] = now + configuration.msl * 2
@@ -454,6 +456,7 @@ extension TCPStack {
             c.sndWl1 = seq
             c.sndWl2 = ack
             setState(&c, id, .established, now)
+            interactiveDataReceived(&c, now, data: false)   // TCPStack+InteractiveACK.swift
             if case .queued(let lid) = c.listenerRole, !c.fastOpen.contains(.passive) { emit(.connectionAvailable(lid), now) }
             becameEstablished(&c, id, now)
         }
@@ -618,6 +621,7 @@ extension TCPStack {
         }
         guard skip < seg.payload.count else {
             c.ackPending = true   // all old: the ACK is the answer
+            interactiveModeLeft(&c)   // the peer missed an ACK (TCPStack+InteractiveACK.swift)
             return
         }
         ecnDataArrives(&c, seg)   // a CE mark on new text (RFC 3168 §6.1.3, §6.1.5)
@@ -669,6 +673,7 @@ extension TCPStack {
         c.receiveBuffer.commit(contiguous)
         c.rcvNxt += contiguous
         c.counters.bytesReceived &+= UInt64(contiguous)
+        if contiguous > 0 { interactiveDataReceived(&c, now) }   // TCPStack+InteractiveACK.swift
         receiverRTTSample(&c, seg.header, now)
         if fillsGap { c.ackPending = true } else { inOrderDataTaken(&c, now) }
         if contiguous > 0 && wasEmpty && (c.userOwned || c.listenerRole != .none) { emit(.readable(id), now) }

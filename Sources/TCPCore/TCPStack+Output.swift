@@ -255,6 +255,7 @@ extension TCPStack {
                 } else if c.sndNxt < c.sndMax { countRetransmission(&c, bytes: length) }
                 if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: length) }
                 c.lastDataSentAt = now
+                interactiveDataSent(&c, now)   // TCPStack+InteractiveACK.swift
                 let seq = c.sndNxt
                 let isNewData = seq == c.sndMax
                 let flightBefore = c.bytesInFlight
@@ -268,8 +269,10 @@ extension TCPStack {
                 }
                 if segmentSize > 0 {
                     recordLargeTransmission(&c, seq: seq, length: length, segmentSize: segmentSize, fin: carriesFIN, now: now)
+                    if !isNewData && !c.fastOpen.isEmpty { fastOpenSYNDataResent(&c, seq: seq) }   // TCPStack+FastOpen.swift
                 } else {
                     recordTransmission(&c, seq: seq, length: length + (carriesFIN ? 1 : 0), fin: carriesFIN, payload: length, now: now)
+                    if !isNewData && !c.fastOpen.isEmpty { fastOpenSYNDataResent(&c, seq: seq) }   // TCPStack+FastOpen.swift
                 }
                 if isNewData && length % c.sendMSS != 0 { c.sndSml = c.sndNxt }   // Nagle (Minshall): a short (last) segment
                 c.ackPending = false
@@ -461,8 +464,10 @@ extension TCPStack {
                 setState(&c, id, .closed, now)   // a half-open connection just disappears
                 return
             }
-            // Tell the peer, so it keeps no half-open leftover (best effort).
-            resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
+            // Tell the peer, so it keeps no half-open leftover (best effort) — not in SYN-SENT,
+            // where nothing was synchronized: giving up there is ABORT in SYN-SENT, which deletes
+            // the TCB without a RST (RFC 9293 §3.10.5; Linux's tcp_write_err sends none either).
+            resetAndClose(&c, id, now: now, sendRST: c.state != .synSent, reason: nil, error: .timedOut)
             emitTimedOut(&c, id, now)
             return
         }
