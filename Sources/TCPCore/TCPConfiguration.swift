@@ -249,6 +249,12 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// send an ACK on its own or old data arrives again (inet_csk_in_pingpong_mode;
     /// TCPStack+InteractiveACK.swift). The Linux profile turns it on.
     public var interactiveDelayedACKs: Bool = false
+    /// A synchronized connection reset by the peer while it waits in the accept queue stays
+    /// there, CLOSED, with the data it received: accept() returns it, reads give that data, then
+    /// the error (Linux: tcp_done leaves a child nobody accepted yet in the queue). False: as RFC
+    /// 9293 §3.10.7.4 says for a RST, its queues are flushed and it is gone. (A Fast Open child
+    /// reset in SYN-RECEIVED always stays, as Linux's.) The Linux profile turns it on.
+    public var resetChildStaysQueued: Bool = false
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
     public var trace: Bool = false
 

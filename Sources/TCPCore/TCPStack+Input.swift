@@ -405,7 +405,11 @@ extension TCPStack {
                     resetAndClose(&c, id, now: now, sendRST: false, reason: .refused, error: .connectionRefused)
                 }
             case .established, .finWait1, .finWait2, .closeWait:
-                resetAndClose(&c, id, now: now, sendRST: false, reason: .peerReset, error: .connectionReset)
+                if configuration.resetChildStaysQueued, case .queued = c.listenerRole {
+                    fastOpenChildReset(&c, id, now)   // stays queued, data readable (TCPStack+FastOpen.swift)
+                } else {
+                    resetAndClose(&c, id, now: now, sendRST: false, reason: .peerReset, error: .connectionReset)
+                }
             default:  // CLOSING, LAST-ACK, TIME-WAIT
                 resetAndClose(&c, id, now: now, sendRST: false, reason: .peerReset, error: .connectionReset)
             }

@@ -99,6 +99,7 @@ extension Run {
                 return .done(.error(Symbols.errno(for: error)))
             }
             s.connection = r.id
+            if null { stack!.fastOpenDataUnreadable(r.id) }
             applyOptions(s)
             s.errorConsumed = false
             s.localPort = stack!.info(of: r.id)?.local.port
@@ -140,6 +141,7 @@ extension Run {
             } catch {
                 return .done(.error(Symbols.errno(for: error)))
             }
+            if null { stack!.fastOpenDataUnreadable(cid) }
             call.phase = 2
             drain()
         }
