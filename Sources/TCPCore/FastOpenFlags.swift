@@ -27,4 +27,8 @@ struct FastOpenFlags: OptionSet {
     /// request, which holds the child, queued; reqsk_fastopen_remove), it stays there, CLOSED,
     /// until accepted (its data readable, then ECONNRESET) or the listener closes.
     static let resetBeforeAccept = FastOpenFlags(rawValue: 1 << 9)
+    /// Client: the SYN with data went again, plain, because the path was too small for it
+    /// (`fastOpenSYNTooBig`): a resend for the path MTU, not a loss (RFC 1191 §6.5), so that
+    /// SYN's retransmission does not cut the initial window to one segment.
+    static let synResentForPathMTU = FastOpenFlags(rawValue: 1 << 10)
 }

@@ -237,6 +237,9 @@ extension TCPStack {
         ecnSYNAnswered(&c, h)   // RFC 3168 §6.1.1 (TCPStack+ECN.swift)
         // acknowledge() clears the retry count, which RFC 6298 §5.7 still needs below.
         let synTimedOut = c.retries > 0
+        // RFC 5681 §3.1's one-segment initial window and RFC 6298 §5.7's 3 s RTO are for a SYN
+        // that was lost; one resent for the path MTU (TCPStack+ICMP.swift) was not (RFC 1191 §6.5).
+        let synLost = c.retries > (c.fastOpen.contains(.synResentForPathMTU) ? 1 : 0)
         if f.contains(.ack) {
             // After SYN timeouts the SYN-ACK's TSecr may name our first SYN while the SYN-ACK is
             // the peer's late retransmission: no sample, RFC 6298 §5.7's 3 s RTO instead.
@@ -250,7 +253,7 @@ extension TCPStack {
         if c.sndUna > c.iss {
             // Our SYN is acknowledged: ESTABLISHED, and <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
             setState(&c, id, .established, now)
-            becameEstablished(&c, id, now, synTimedOut: synTimedOut)
+            becameEstablished(&c, id, now, synTimedOut: synLost)
             c.ackPending = true
             if !c.fastOpen.isEmpty { fastOpenSYNACKArrived(&c, h, synTimedOut: synTimedOut) }   // TCPStack+FastOpen.swift
             interactiveSYNACKArrived(&c, now)   // TCPStack+InteractiveACK.swift

@@ -60,6 +60,9 @@ final class ScriptSocket {
     var inq = false
     var congestion: String?
     var noSpace = false
+    /// The live sequence number and payload length of the last outbound segment a script line
+    /// matched: what an icmp line without `[start:end(len)]` quotes (Run+ICMPQuote.swift).
+    var lastOutbound: (seq: UInt32, length: Int)?
 
     /// Live local sequence number -> script space (`syn`: the number is on a SYN or SYN-ACK).
     func scriptSeq(_ live: UInt32, syn: Bool = false) -> UInt32 {
