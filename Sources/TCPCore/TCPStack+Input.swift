@@ -334,6 +334,10 @@ extension TCPStack {
             becameEstablished(&c, id, now)
             timestampRTTSample(&c, h, now)
             acknowledge(&c, id, h.acknowledgmentNumber, now)
+            // Its SYN is old (at IRS): an ACK answers it (RFC 9293's first check), reporting the
+            // duplicate in a D-SACK block (RFC 2883 §4), as Linux does.
+            c.ackPending = true
+            if c.sackOK && configuration.dsack { c.sackReport.dsack = (seq, seq + 1) }
             return .done
         }
 

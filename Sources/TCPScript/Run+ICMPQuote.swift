@@ -13,3 +13,15 @@ extension Run {
         return last
     }
 }
+
+extension Run {
+    /// An icmp line whose type or code is an upper-case name no table knows (`icmp unreachable
+    /// CODE`): a parameter the script's wrapper defines (packetdrill -D CODE=...), not a value.
+    /// UNSUPPORTED with the way to give it (`--define CODE=port_unreachable`).
+    func icmpSymbolUndefined(_ icmp: ICMPSpec, line: Int) throws(Stop) {
+        for name in [icmp.type, icmp.code ?? ""] where !name.isEmpty && UInt8(name) == nil
+            && name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) {
+            throw .unsupported("line \(line): the icmp line's \(name) is a name the script expects defined (packetdrill -D); run with --define \(name)=VALUE (e.g. port_unreachable)")
+        }
+    }
+}

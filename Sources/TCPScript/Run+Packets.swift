@@ -94,6 +94,7 @@ extension Run {
             // An ICMP error from the remote host quoting a segment the engine sent (its first
             // bytes: the IP header and 8 of TCP, RFC 792), at the script's sequence number.
             guard let (type, code) = icmp.values(ipv6: settings.localIP.isIPv6) else {
+                try icmpSymbolUndefined(icmp, line: line)   // Run+ICMPQuote.swift
                 throw failure(line, "unknown ICMP type or code \(icmp.type) \(icmp.code ?? "")")
             }
             let local = SocketAddress(settings.localIP, p.destinationPort ?? s.localPort ?? settings.bindPort)

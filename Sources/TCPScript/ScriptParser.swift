@@ -282,6 +282,7 @@ private struct Parser {
         advance()
         var code: String?
         if let w = tok.word, w != "mtu" && w != "id" { code = w; advance() }
+        else if case .integer(let n) = tok.kind { code = String(n); advance() }   // a numeric code (--define CODE=3)
         var mtu: UInt32?
         if tok.word == "mtu" {
             advance()
