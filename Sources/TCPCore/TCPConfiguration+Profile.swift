@@ -49,7 +49,8 @@ extension TCPConfiguration {
     /// - PSH placed as Linux's transmit path places it (`pushPolicy = .linux`, TCPStack+Push.swift);
     /// - a read sends a window update only when the window at least doubles (`windowUpdateWhenDoubled`);
     /// - interactive (ping-pong) delayed ACKs after a reply within the ACK timeout (`interactiveDelayedACKs`);
-    /// - a connection reset before accept() stays in the accept queue with its data (`resetChildStaysQueued`).
+    /// - a connection reset before accept() stays in the accept queue with its data (`resetChildStaysQueued`);
+    /// - a SYN-ACK echoing a timestamp we did not send is refused with a RST (`synACKTimestampCheck`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -67,6 +68,7 @@ extension TCPConfiguration {
         c.windowUpdateWhenDoubled = true
         c.interactiveDelayedACKs = true
         c.resetChildStaysQueued = true
+        c.synACKTimestampCheck = true
         c.tolerateMissingTimestamps = true
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999

@@ -255,6 +255,12 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// 9293 §3.10.7.4 says for a RST, its queues are flushed and it is gone. (A Fast Open child
     /// reset in SYN-RECEIVED always stays, as Linux's.) The Linux profile turns it on.
     public var resetChildStaysQueued: Bool = false
+    /// In SYN-SENT, a SYN-ACK whose TSecr is not a TSval we sent since our first SYN (older than
+    /// that SYN, or from the future) is answered with <SEQ=SEG.ACK><CTL=RST> and dropped, and
+    /// the connection keeps waiting (Linux's PAWS check for an active open,
+    /// LINUX_MIB_PAWSACTIVEREJECTED; TCPStack+SYNACKTimestamp.swift). RFC 7323 asks no such
+    /// check. The Linux profile turns it on.
+    public var synACKTimestampCheck: Bool = false
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
     public var trace: Bool = false
 

@@ -221,6 +221,13 @@ extension TCPStack {
                 }
                 return .done
             }
+            if synACKEchoRejected(&c, h, now) {   // TCPStack+SYNACKTimestamp.swift
+                drop(.paws, now, id, seg)
+                if !f.contains(.rst) {
+                    queueControl(local: c.local, remote: c.remote, seq: ack, ack: SequenceNumber(0), flags: [.rst], trafficClass: c.dscp << 2)
+                }
+                return .done
+            }
         }
         // Second, check the RST bit: only with an acceptable ACK (RFC 5961 §3.2) is it "refused".
         if f.contains(.rst) {
