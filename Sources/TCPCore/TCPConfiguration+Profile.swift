@@ -50,7 +50,9 @@ extension TCPConfiguration {
     /// - a read sends a window update only when the window at least doubles (`windowUpdateWhenDoubled`);
     /// - interactive (ping-pong) delayed ACKs after a reply within the ACK timeout (`interactiveDelayedACKs`);
     /// - a connection reset before accept() stays in the accept queue with its data (`resetChildStaysQueued`);
-    /// - a SYN-ACK echoing a timestamp we did not send is refused with a RST (`synACKTimestampCheck`).
+    /// - a SYN-ACK echoing a timestamp we did not send is refused with a RST (`synACKTimestampCheck`);
+    /// - no RST when the SYN retries run out (`silentSYNTimeout`);
+    /// - the SYN-ACK completing a simultaneous open is answered with an ACK (`simultaneousOpenACK`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -69,6 +71,8 @@ extension TCPConfiguration {
         c.interactiveDelayedACKs = true
         c.resetChildStaysQueued = true
         c.synACKTimestampCheck = true
+        c.silentSYNTimeout = true
+        c.simultaneousOpenACK = true
         c.tolerateMissingTimestamps = true
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999

@@ -261,6 +261,14 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// LINUX_MIB_PAWSACTIVEREJECTED; TCPStack+SYNACKTimestamp.swift). RFC 7323 asks no such
     /// check. The Linux profile turns it on.
     public var synACKTimestampCheck: Bool = false
+    /// When the SYN retries run out, the connection goes without a RST (Linux's tcp_write_err;
+    /// RFC 9293's ABORT in SYN-SENT, §3.10.5, sends none either). False: a best-effort RST, so
+    /// that a peer that did get a SYN keeps no half-open connection. The Linux profile turns it on.
+    public var silentSYNTimeout: Bool = false
+    /// In a simultaneous open, the peer's SYN-ACK that completes it carries a SYN that is old (at
+    /// IRS): an ACK answers it, with a D-SACK block for it when SACK is on (Linux: tcp_data_queue
+    /// takes it for a duplicate). False: none, as RFC 9293 Figure 8 shows. The Linux profile turns it on.
+    public var simultaneousOpenACK: Bool = false
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
     public var trace: Bool = false
 

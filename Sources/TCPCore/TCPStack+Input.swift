@@ -341,10 +341,12 @@ extension TCPStack {
             becameEstablished(&c, id, now)
             timestampRTTSample(&c, h, now)
             acknowledge(&c, id, h.acknowledgmentNumber, now)
-            // Its SYN is old (at IRS): an ACK answers it (RFC 9293's first check), reporting the
-            // duplicate in a D-SACK block (RFC 2883 §4), as Linux does.
-            c.ackPending = true
-            if c.sackOK && configuration.dsack { c.sackReport.dsack = (seq, seq + 1) }
+            // `simultaneousOpenACK` (Linux): its SYN is old (at IRS), so an ACK answers it (as
+            // RFC 9293's first check would), reporting the duplicate in a D-SACK block (RFC 2883 §4).
+            if configuration.simultaneousOpenACK {
+                c.ackPending = true
+                if c.sackOK && configuration.dsack { c.sackReport.dsack = (seq, seq + 1) }
+            }
             return .done
         }
 

@@ -464,10 +464,11 @@ extension TCPStack {
                 setState(&c, id, .closed, now)   // a half-open connection just disappears
                 return
             }
-            // Tell the peer, so it keeps no half-open leftover (best effort) — not in SYN-SENT,
-            // where nothing was synchronized: giving up there is ABORT in SYN-SENT, which deletes
-            // the TCB without a RST (RFC 9293 §3.10.5; Linux's tcp_write_err sends none either).
-            resetAndClose(&c, id, now: now, sendRST: c.state != .synSent, reason: nil, error: .timedOut)
+            // Tell the peer, so it keeps no half-open leftover (best effort); with
+            // `silentSYNTimeout` not in SYN-SENT, as Linux's tcp_write_err (and RFC 9293's ABORT
+            // in SYN-SENT, §3.10.5, which deletes the TCB without a RST).
+            resetAndClose(&c, id, now: now, sendRST: !(configuration.silentSYNTimeout && c.state == .synSent),
+                          reason: nil, error: .timedOut)
             emitTimedOut(&c, id, now)
             return
         }
