@@ -211,6 +211,10 @@ struct Connection {
     var userMSS: UInt16 = 0
     /// `ConnectionOptions.synRetries` (0: none).
     var synRetryLimit: UInt8 = 0
+    /// Linux's interactive delayed-ACK mode and whether its ATO is set (TCPStack+InteractiveACK.swift).
+    var interactiveACK = InteractiveACK()
+    /// When in-order data last arrived, in milliseconds on a wrapping clock (Linux's lrcvtime).
+    var lastDataReceivedMs: UInt32 = 0
     /// Busy, receive-window-limited and send-buffer-limited time (SendChrono.swift).
     var chrono = SendChrono()
 

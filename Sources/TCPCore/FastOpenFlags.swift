@@ -22,8 +22,13 @@ struct FastOpenFlags: OptionSet {
     static let deferred = FastOpenFlags(rawValue: 1 << 7)
     /// Server: the SYN-ACK carries a cookie (the SYN asked for one or carried an invalid one).
     static let offerCookie = FastOpenFlags(rawValue: 1 << 8)
-    /// Server: a Fast Open child reset while in the accept queue. As Linux (tcp_done leaves the
+    /// Server: a Fast Open child (or, with `TCPConfiguration.resetChildStaysQueued`, any
+    /// connection) reset while in the accept queue. As Linux (tcp_done leaves the
     /// request, which holds the child, queued; reqsk_fastopen_remove), it stays there, CLOSED,
     /// until accepted (its data readable, then ECONNRESET) or the listener closes.
     static let resetBeforeAccept = FastOpenFlags(rawValue: 1 << 9)
+    /// Client: the SYN with data went again, plain, because the path was too small for it
+    /// (`fastOpenSYNTooBig`): a resend for the path MTU, not a loss (RFC 1191 §6.5), so that
+    /// SYN's retransmission does not cut the initial window to one segment.
+    static let synResentForPathMTU = FastOpenFlags(rawValue: 1 << 10)
 }

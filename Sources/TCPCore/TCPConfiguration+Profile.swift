@@ -48,16 +48,21 @@ extension TCPConfiguration {
     /// - ip_local_port_range 32768 60999;
     /// - no RFC 6675 rescue retransmission (`sackRescueRetransmission`).
     /// - PSH placed as Linux's transmit path places it (`pushPolicy = .linux`, TCPStack+Push.swift);
-    /// - a read sends a window update only when the window at least doubles (`windowUpdateWhenDoubled`).
+    /// - a read sends a window update only when the window at least doubles (`windowUpdateWhenDoubled`);
     /// - cwnd grows by every segment an ACK newly delivers, without RFC 3465's per-ACK limit
     ///   (`windowGrowth = .delivered`, tcp_slow_start);
     /// - a SACK block marks whole segments only (`sackWholeSegments`, tcp_match_skb_to_sack);
     /// - the restart after idle is decided when the application writes (`idleRestartAtWrite`);
-    /// - PRR's extra segment only on an ACK that advances SND.UNA without new losses (`prrSafeACK`).
+    /// - PRR's extra segment only on an ACK that advances SND.UNA without new losses (`prrSafeACK`);
     /// - an ACK of unsent data is discarded silently, TS.Recent unchanged (`discardACKOfUnsentData`);
     /// - a lone FIN gets a tail loss probe like data (`tailLossProbeForFIN`);
     /// - data after close is answered with <SEQ=SEG.ACK><CTL=RST> (`resetDataAfterCloseAsReply`);
-    /// - MTU probing over IPv6 searches from `tcp_base_mss` too, below 1280 (`pathMTUProbeIPv6Floor`).
+    /// - MTU probing over IPv6 searches from `tcp_base_mss` too, below 1280 (`pathMTUProbeIPv6Floor`);
+    /// - interactive (ping-pong) delayed ACKs after a reply within the ACK timeout (`interactiveDelayedACKs`);
+    /// - a connection reset before accept() stays in the accept queue with its data (`resetChildStaysQueued`);
+    /// - a SYN-ACK echoing a timestamp we did not send is refused with a RST (`synACKTimestampCheck`);
+    /// - no RST when the SYN retries run out (`silentSYNTimeout`);
+    /// - the SYN-ACK completing a simultaneous open is answered with an ACK (`simultaneousOpenACK`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -77,6 +82,11 @@ extension TCPConfiguration {
         c.discardACKOfUnsentData = true
         c.tailLossProbeForFIN = true
         c.resetDataAfterCloseAsReply = true
+        c.interactiveDelayedACKs = true
+        c.resetChildStaysQueued = true
+        c.synACKTimestampCheck = true
+        c.silentSYNTimeout = true
+        c.simultaneousOpenACK = true
         c.tolerateMissingTimestamps = true
         c.forwardRTORecovery = true
         c.ephemeralPorts = 32768...60999

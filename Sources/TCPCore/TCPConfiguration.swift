@@ -282,6 +282,32 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// the largest and the new one at least twice the window left; otherwise the next ACK carries
     /// it. The Linux profile turns it on.
     public var windowUpdateWhenDoubled: Bool = false
+    /// Linux's interactive ("ping-pong") delayed ACKs: once the connection sends data within
+    /// `delayedACKTimeout` of the last data it received, received data waits for the delayed-ACK
+    /// timer (or a reply that carries the ACK) even in quick-ACK mode, until the timer has to
+    /// send an ACK on its own or old data arrives again (inet_csk_in_pingpong_mode;
+    /// TCPStack+InteractiveACK.swift). The Linux profile turns it on.
+    public var interactiveDelayedACKs: Bool = false
+    /// A synchronized connection reset by the peer while it waits in the accept queue stays
+    /// there, CLOSED, with the data it received: accept() returns it, reads give that data, then
+    /// the error (Linux: tcp_done leaves a child nobody accepted yet in the queue). False: as RFC
+    /// 9293 §3.10.7.4 says for a RST, its queues are flushed and it is gone. (A Fast Open child
+    /// reset in SYN-RECEIVED always stays, as Linux's.) The Linux profile turns it on.
+    public var resetChildStaysQueued: Bool = false
+    /// In SYN-SENT, a SYN-ACK whose TSecr is not a TSval we sent since our first SYN (older than
+    /// that SYN, or from the future) is answered with <SEQ=SEG.ACK><CTL=RST> and dropped, and
+    /// the connection keeps waiting (Linux's PAWS check for an active open,
+    /// LINUX_MIB_PAWSACTIVEREJECTED; TCPStack+SYNACKTimestamp.swift). RFC 7323 asks no such
+    /// check. The Linux profile turns it on.
+    public var synACKTimestampCheck: Bool = false
+    /// When the SYN retries run out, the connection goes without a RST (Linux's tcp_write_err;
+    /// RFC 9293's ABORT in SYN-SENT, §3.10.5, sends none either). False: a best-effort RST, so
+    /// that a peer that did get a SYN keeps no half-open connection. The Linux profile turns it on.
+    public var silentSYNTimeout: Bool = false
+    /// In a simultaneous open, the peer's SYN-ACK that completes it carries a SYN that is old (at
+    /// IRS): an ACK answers it, with a D-SACK block for it when SACK is on (Linux: tcp_data_queue
+    /// takes it for a duplicate). False: none, as RFC 9293 Figure 8 shows. The Linux profile turns it on.
+    public var simultaneousOpenACK: Bool = false
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
     public var trace: Bool = false
 

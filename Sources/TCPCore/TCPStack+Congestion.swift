@@ -118,7 +118,7 @@ extension TCPStack {
             congestionRecoverySent(&c, bytes: length)
             c.cwnd = max(c.cwnd - length, c.sendMSS)
         }
-        if length > 0 { c.lastDataSentAt = now }
+        if length > 0 { c.lastDataSentAt = now; interactiveDataSent(&c, now) }
         if c.timers[.retransmit] == nil { c.timers[.retransmit] = now.advanced(byNanoseconds: c.rto) }
         c.ackPending = false
         let h = TCPHeader(sourcePort: c.local.port, destinationPort: c.remote.port, sequenceNumber: c.sndUna,

@@ -103,6 +103,15 @@ extension TCPStack {
         return (id, deferred)
     }
 
+    /// The data a Fast Open SYN not yet sent was to carry could not be read (the socket layer's
+    /// copy from a bad buffer failed): as Linux's tcp_send_syn_data falls back, the SYN carries
+    /// no data and asks for a new cookie instead of sending the cached one.
+    public mutating func fastOpenDataUnreadable(_ id: ConnectionID) {
+        guard let i = connectionIndex(id), let c = slots[i].connection, c.fastOpen.contains(.synData),
+              c.state == .synSent, c.sndNxt == c.iss else { return }
+        slots[i].connection!.fastOpen = c.fastOpen.intersection([.attempted, .experimental]).union([.attempted, .requestCookie])
+    }
+
     /// The flags of a client's SYN from what the cache holds for the server.
     func fastOpenClientMode(_ server: IPAddress) -> FastOpenFlags {
         let e = fastOpenCache[server] ?? FastOpenCacheEntry()
@@ -139,8 +148,13 @@ extension TCPStack {
         guard c.fastOpen.contains(.attempted) else { return }
         var e = fastOpenCache[c.remote.address] ?? FastOpenCacheEntry()
         if let mss = h.options.mss { e.mss = mss }
-        let cookie = h.options.fastOpen.flatMap { $0.cookie.isEmpty ? nil : $0 }
-        let dataSent = c.fastOpen.contains(.synData)
+        // A cookie our SYN did not ask for (it carried no option: the cookie-less mode) is not
+        // cached (Linux ignores an unsolicited cookie).
+        let solicited = c.fastOpen.contains(.requestCookie) || c.fastOpen.contains(.sendCookie)
+        let cookie = solicited ? h.options.fastOpen.flatMap { $0.cookie.isEmpty ? nil : $0 } : nil
+        // Data the SYN actually carried (Linux's syn_data): a SYN with a cookie and no data (an
+        // empty sendto) is no Fast Open data exchange, for TCPI_OPT_SYN_DATA or the cache.
+        let dataSent = c.fastOpen.contains(.synData) && c.sndMax - c.iss > 1
         if let cookie {
             e.cookie = cookie.cookie
             e.experimental = cookie.experimental
@@ -161,6 +175,22 @@ extension TCPStack {
         } else {
             c.fastOpen.insert(.synDataAcknowledged)
             statistics.fastOpen.activeOpens += 1
+        }
+    }
+
+    /// Data of our SYN that the SYN-ACK left unacknowledged went again (`fastOpenSYNACKArrived`
+    /// sent SND.NXT back): the SYN had no scoreboard record, the resent bytes get one now, marked
+    /// lost and retransmitted, as Linux marks them (tcp_mark_skb_lost before the retransmission;
+    /// tcp_info's tcpi_lost and tcpi_retrans count them, and RACK times them from now).
+    mutating func fastOpenSYNDataResent(_ c: inout Connection, seq: SequenceNumber) {
+        guard c.fastOpen.contains(.synData), !c.fastOpen.contains(.synDataAcknowledged),
+              let sb = c.scoreboard else { return }
+        var i = sb.count - 1
+        while i >= 0 && sb[i].start >= seq {   // one record, or one per segment of a large send
+            var r = sb[i]
+            r.flags.insert([.lost, .retransmitted, .everRetransmitted])
+            sb[i] = r
+            i -= 1
         }
     }
 
@@ -208,9 +238,10 @@ extension TCPStack {
         return true
     }
 
-    /// A RST in SYN-RECEIVED for a Fast Open child, which is already the application's: reset
-    /// like a synchronized connection (Linux: ECONNRESET), the data it received still readable
-    /// before the error (as Linux's socket keeps its receive queue).
+    /// A RST in SYN-RECEIVED for a Fast Open child, which is already the application's (or, with
+    /// `resetChildStaysQueued`, for any connection still in the accept queue): reset like a
+    /// synchronized connection (Linux: ECONNRESET), the data it received still readable before
+    /// the error (as Linux's socket keeps its receive queue).
     mutating func fastOpenChildReset(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
         c.sendBuffer.removeAll()
         c.error = .connectionReset

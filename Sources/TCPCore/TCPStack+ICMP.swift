@@ -162,6 +162,7 @@ extension TCPStack {
         c.sendMSS = min(c.sendMSS, c.announcedMSS)
         statistics.pathMTUReductions += 1
         c.retries += 1                 // a retransmitted SYN is plain (fastOpenSYN)
+        c.fastOpen.insert(.synResentForPathMTU)   // but no loss (becameEstablished)
         c.sndNxt = c.iss
         c.rttSeq = nil                 // Karn: no sample from a retransmission
         c.timers[.retransmit] = nil    // restarted when the SYN goes out

@@ -224,6 +224,13 @@ extension TCPStack {
                 }
                 return .done
             }
+            if synACKEchoRejected(&c, h, now) {   // TCPStack+SYNACKTimestamp.swift
+                drop(.paws, now, id, seg)
+                if !f.contains(.rst) {
+                    queueControl(local: c.local, remote: c.remote, seq: ack, ack: SequenceNumber(0), flags: [.rst], trafficClass: c.dscp << 2)
+                }
+                return .done
+            }
         }
         // Second, check the RST bit: only with an acceptable ACK (RFC 5961 §3.2) is it "refused".
         if f.contains(.rst) {
@@ -240,6 +247,9 @@ extension TCPStack {
         ecnSYNAnswered(&c, h)   // RFC 3168 §6.1.1 (TCPStack+ECN.swift)
         // acknowledge() clears the retry count, which RFC 6298 §5.7 still needs below.
         let synTimedOut = c.retries > 0
+        // RFC 5681 §3.1's one-segment initial window and RFC 6298 §5.7's 3 s RTO are for a SYN
+        // that was lost; one resent for the path MTU (TCPStack+ICMP.swift) was not (RFC 1191 §6.5).
+        let synLost = c.retries > (c.fastOpen.contains(.synResentForPathMTU) ? 1 : 0)
         if f.contains(.ack) {
             // After SYN timeouts the SYN-ACK's TSecr may name our first SYN while the SYN-ACK is
             // the peer's late retransmission: no sample, RFC 6298 §5.7's 3 s RTO instead.
@@ -253,9 +263,10 @@ extension TCPStack {
         if c.sndUna > c.iss {
             // Our SYN is acknowledged: ESTABLISHED, and <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
             setState(&c, id, .established, now)
-            becameEstablished(&c, id, now, synTimedOut: synTimedOut)
+            becameEstablished(&c, id, now, synTimedOut: synLost)
             c.ackPending = true
             if !c.fastOpen.isEmpty { fastOpenSYNACKArrived(&c, h, synTimedOut: synTimedOut) }   // TCPStack+FastOpen.swift
+            interactiveSYNACKArrived(&c, now)   // TCPStack+InteractiveACK.swift
             // "If there are other controls or text in the segment, continue processing at the
             // sixth step": data and FIN on a SYN-ACK are taken.
             if !seg.payload.isEmpty || f.contains(.fin) {
@@ -334,6 +345,12 @@ extension TCPStack {
             becameEstablished(&c, id, now)
             timestampRTTSample(&c, h, now)
             acknowledge(&c, id, h.acknowledgmentNumber, now)
+            // `simultaneousOpenACK` (Linux): its SYN is old (at IRS), so an ACK answers it (as
+            // RFC 9293's first check would), reporting the duplicate in a D-SACK block (RFC 2883 §4).
+            if configuration.simultaneousOpenACK {
+                c.ackPending = true
+                if c.sackOK && configuration.dsack { c.sackReport.dsack = (seq, seq + 1) }
+            }
             return .done
         }
 
@@ -373,6 +390,7 @@ extension TCPStack {
             if !f.contains(.rst) {
                 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop.
                 c.ackPending = true
+                if !seg.payload.isEmpty && seq < c.rcvNxt { interactiveModeLeft(&c) }   // old data again (TCPStack+InteractiveACK.swift)
                 // TIME-WAIT: a retransmitted FIN is acknowledged and restarts the 2×MSL timeout.
                 if c.state == .timeWait && f.contains(.fin) && seq + segLen == c.rcvNxt {
                     c.timers[.timeWait] = now + configuration.msl * 2
@@ -411,7 +429,11 @@ extension TCPStack {
                     resetAndClose(&c, id, now: now, sendRST: false, reason: .refused, error: .connectionRefused)
                 }
             case .established, .finWait1, .finWait2, .closeWait:
-                resetAndClose(&c, id, now: now, sendRST: false, reason: .peerReset, error: .connectionReset)
+                if configuration.resetChildStaysQueued, case .queued = c.listenerRole {
+                    fastOpenChildReset(&c, id, now)   // stays queued, data readable (TCPStack+FastOpen.swift)
+                } else {
+                    resetAndClose(&c, id, now: now, sendRST: false, reason: .peerReset, error: .connectionReset)
+                }
             default:  // CLOSING, LAST-ACK, TIME-WAIT
                 resetAndClose(&c, id, now: now, sendRST: false, reason: .peerReset, error: .connectionReset)
             }
@@ -462,6 +484,7 @@ extension TCPStack {
             c.sndWl1 = seq
             c.sndWl2 = ack
             setState(&c, id, .established, now)
+            interactiveDataReceived(&c, now, data: false)   // TCPStack+InteractiveACK.swift
             if case .queued(let lid) = c.listenerRole, !c.fastOpen.contains(.passive) { emit(.connectionAvailable(lid), now) }
             becameEstablished(&c, id, now)
         }
@@ -642,6 +665,7 @@ extension TCPStack {
         }
         guard skip < seg.payload.count else {
             c.ackPending = true   // all old: the ACK is the answer
+            interactiveModeLeft(&c)   // the peer missed an ACK (TCPStack+InteractiveACK.swift)
             return
         }
         ecnDataArrives(&c, seg)   // a CE mark on new text (RFC 3168 §6.1.3, §6.1.5)
@@ -693,6 +717,7 @@ extension TCPStack {
         c.receiveBuffer.commit(contiguous)
         c.rcvNxt += contiguous
         c.counters.bytesReceived &+= UInt64(contiguous)
+        if contiguous > 0 { interactiveDataReceived(&c, now) }   // TCPStack+InteractiveACK.swift
         receiverRTTSample(&c, seg.header, now)
         if fillsGap { c.ackPending = true } else { inOrderDataTaken(&c, now) }
         if contiguous > 0 && wasEmpty && (c.userOwned || c.listenerRole != .none) { emit(.readable(id), now) }

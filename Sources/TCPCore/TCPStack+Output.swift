@@ -262,6 +262,7 @@ extension TCPStack {
                 } else if c.sndNxt < c.sndMax { countRetransmission(&c, bytes: length) }
                 if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: length) }
                 c.lastDataSentAt = now
+                interactiveDataSent(&c, now)   // TCPStack+InteractiveACK.swift
                 let seq = c.sndNxt
                 let isNewData = seq == c.sndMax
                 let flightBefore = c.bytesInFlight
@@ -275,8 +276,10 @@ extension TCPStack {
                 }
                 if segmentSize > 0 {
                     recordLargeTransmission(&c, seq: seq, length: length, segmentSize: segmentSize, fin: carriesFIN, now: now)
+                    if !isNewData && !c.fastOpen.isEmpty { fastOpenSYNDataResent(&c, seq: seq) }   // TCPStack+FastOpen.swift
                 } else {
                     recordTransmission(&c, seq: seq, length: length + (carriesFIN ? 1 : 0), fin: carriesFIN, payload: length, now: now)
+                    if !isNewData && !c.fastOpen.isEmpty { fastOpenSYNDataResent(&c, seq: seq) }   // TCPStack+FastOpen.swift
                 }
                 // Nagle (Minshall): a short (last) segment; a probe is larger than the MSS, not short.
                 if isNewData && !probe && length % c.sendMSS != 0 { c.sndSml = c.sndNxt }
@@ -476,8 +479,11 @@ extension TCPStack {
                 setState(&c, id, .closed, now)   // a half-open connection just disappears
                 return
             }
-            // Tell the peer, so it keeps no half-open leftover (best effort).
-            resetAndClose(&c, id, now: now, sendRST: true, reason: nil, error: .timedOut)
+            // Tell the peer, so it keeps no half-open leftover (best effort); with
+            // `silentSYNTimeout` not in SYN-SENT, as Linux's tcp_write_err (and RFC 9293's ABORT
+            // in SYN-SENT, §3.10.5, which deletes the TCB without a RST).
+            resetAndClose(&c, id, now: now, sendRST: !(configuration.silentSYNTimeout && c.state == .synSent),
+                          reason: nil, error: .timedOut)
             emitTimedOut(&c, id, now)
             return
         }

@@ -409,7 +409,7 @@ extension TCPStack {
         countRetransmission(&c, bytes: length)
         if c.inFastRecovery && sb.undoMarker != nil { sb.undoRetransmissions += 1 }
         if c.inFastRecovery && configuration.proportionalRateReduction { congestionRecoverySent(&c, bytes: length) }
-        if length > 0 { c.lastDataSentAt = now }
+        if length > 0 { c.lastDataSentAt = now; interactiveDataSent(&c, now) }
         if c.rttSeq.map({ $0 >= r.start && $0 < r.end }) ?? false { c.rttSeq = nil }   // Karn
         if c.timers[.retransmit] == nil { c.timers[.retransmit] = now.advanced(byNanoseconds: c.rto) }
         c.ackPending = false

@@ -20,7 +20,8 @@ extension TCPStack {
     /// RFC 5681 §4.2: an ACK at least for every second full-sized segment; here, as Linux, as soon
     /// as more than one full-sized segment (the largest received) is unacknowledged.
     mutating func inOrderDataTaken(_ c: inout Connection, _ now: Instant) {
-        if !configuration.delayedACK || c.quickACKs > 0 || Int(c.rcvNxt - c.rcvAcked) > Int(c.rcvMSS) {
+        // (Not in quick-ACK mode while the exchange is interactive: TCPStack+InteractiveACK.swift.)
+        if !configuration.delayedACK || (c.quickACKs > 0 && !c.interactiveACK.contains(.on)) || Int(c.rcvNxt - c.rcvAcked) > Int(c.rcvMSS) {
             c.ackPending = true
         } else if c.timers[.delayedACK] == nil {
             // RFC 9293 §3.8.6.3: the delay MUST be less than 0.5 s.
@@ -39,6 +40,7 @@ extension TCPStack {
     mutating func delayedACKTimeout(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
         trace(now, id, .timer(.delayedACK))
         c.ackPending = true
+        if c.interactiveACK.contains(.on) { interactiveModeLeft(&c) }   // no reply carried it
         c.counters.delayedACKs &+= 1
     }
 

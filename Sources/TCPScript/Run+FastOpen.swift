@@ -82,8 +82,12 @@ extension Run {
             stackInUse = true
             let remote = SocketAddress(settings.remoteIP, settings.connectPort)
             let r: (id: ConnectionID, queued: Int)
+            // A NULL buffer: Linux's copy into the SYN fails, and a SYN without data goes
+            // (tcp_send_syn_data's fallback); the call fails (nonblocking: EINPROGRESS; blocking:
+            // EFAULT once connected, when the data would be copied).
+            let null = isNullPointer(call) && count > 0
             do {
-                let data = [UInt8](repeating: 0, count: Int(min(count, Int64(s.tcpOptions?.sendBufferSize ?? settings.configuration.sendBufferBytes))))
+                let data = [UInt8](repeating: 0, count: null ? 0 : Int(min(count, Int64(s.tcpOptions?.sendBufferSize ?? settings.configuration.sendBufferBytes))))
                 let result: Result<(id: ConnectionID, queued: Int), TCPError> = data.withUnsafeBytes { b in
                     Result { () throws(TCPError) -> (id: ConnectionID, queued: Int) in
                         try stack!.connect(to: remote, from: settings.localIP, localPort: s.boundPort, fastOpenData: b,
@@ -95,6 +99,7 @@ extension Run {
                 return .done(.error(Symbols.errno(for: error)))
             }
             s.connection = r.id
+            if null { stack!.fastOpenDataUnreadable(r.id) }
             applyOptions(s)
             s.errorConsumed = false
             s.localPort = stack!.info(of: r.id)?.local.port
@@ -104,14 +109,14 @@ extension Run {
             call.progress = r.queued
             drain()
             if nonblocking { return r.queued > 0 ? .done(.value(Int64(r.queued))) : .done(.error("EINPROGRESS")) }
-            call.phase = 3
+            call.phase = null ? 4 : 3
         }
-        guard call.phase == 3 else { return nil }
+        guard call.phase == 3 || call.phase == 4 else { return nil }
         // A blocking socket waits for the handshake (__inet_stream_connect), then has queued it all.
         switch state(s) {
         case .synSent?, .synReceived?: return .wouldBlock
         case .closed?, nil: return .done(.error(takeError(s) ?? "EPIPE"))
-        default: return .done(.value(Int64(call.progress)))
+        default: return .done(call.phase == 4 ? .error("EFAULT") : .value(Int64(call.progress)))
         }
     }
 
@@ -122,11 +127,13 @@ extension Run {
         let st = stack!.state(of: cid)
         guard st == .synSent || st == .synReceived else { return nil }
         var startsDeferredSYN = false
+        // A NULL buffer: as in `fastOpenSendto`, the SYN goes without data and the call fails.
+        let null = isNullPointer(call) && count > 0 && st == .synSent
         if call.phase != 2 {
             guard stack!.fastOpenAcceptsWrites(cid) else { return nil }
-            startsDeferredSYN = st == .synSent && count == 0
+            startsDeferredSYN = st == .synSent && (count == 0 || null)
             do {
-                var chunk = Int(min(count, Int64(stack!.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes)))
+                var chunk = null ? 0 : Int(min(count, Int64(stack!.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes)))
                 // Non-blocking, the first write of a deferred connect takes what its SYN carries
                 // (Linux's tcp_sendmsg_fastopen returns that share while the handshake runs).
                 if nonblocking, let room = stack!.fastOpenDeferredSYNRoom(cid) { chunk = min(chunk, room) }
@@ -134,12 +141,14 @@ extension Run {
             } catch {
                 return .done(.error(Symbols.errno(for: error)))
             }
+            if null { stack!.fastOpenDataUnreadable(cid) }
             call.phase = 2
             drain()
         }
         // A 0-byte write that sent a deferred SYN: the handshake is under way (Linux: EINPROGRESS).
         if startsDeferredSYN && nonblocking { return .done(.error("EINPROGRESS")) }
         if stack!.state(of: cid) == .synSent && !nonblocking { return .wouldBlock }
+        if null { return .done(.error("EFAULT")) }
         return call.progress > 0 ? .done(.value(Int64(call.progress))) : .done(.error(nonblocking ? "EAGAIN" : "EPIPE"))
     }
 }

@@ -94,14 +94,16 @@ extension Run {
             // An ICMP error from the remote host quoting a segment the engine sent (its first
             // bytes: the IP header and 8 of TCP, RFC 792), at the script's sequence number.
             guard let (type, code) = icmp.values(ipv6: settings.localIP.isIPv6) else {
+                try icmpSymbolUndefined(icmp, line: line)   // Run+ICMPQuote.swift
                 throw failure(line, "unknown ICMP type or code \(icmp.type) \(icmp.code ?? "")")
             }
             let local = SocketAddress(settings.localIP, p.destinationPort ?? s.localPort ?? settings.bindPort)
             let remote = SocketAddress(settings.remoteIP, p.sourcePort ?? s.remotePort ?? settings.connectPort)
             let quoted: [UInt8]
+            let (seq, length) = try icmpQuotedSegment(p, s, line: line)   // Run+ICMPQuote.swift
             do {
-                quoted = try PacketBuilder.build(source: local, destination: remote, flags: [.ack], seq: s.liveAck(p.startSequence),
-                                                 ack: 0, window: 0, urgentPointer: 0, options: [], payloadLength: p.payloadLength,
+                quoted = try PacketBuilder.build(source: local, destination: remote, flags: [.ack], seq: seq,
+                                                 ack: 0, window: 0, urgentPointer: 0, options: [], payloadLength: length,
                                                  ipInfo: IPInfo())
             } catch {
                 throw failure(line, "cannot build the quoted packet: \(error)")
@@ -245,6 +247,7 @@ extension Run {
             previousFragment = next
         }
 
+        s.lastOutbound = (previousFragment.seq, previousFragment.payloadLength)   // Run+ICMPQuote.swift
         // Timestamps: remember the script -> live TS val mapping (run_packet.c's map_outbound).
         if let po = p.options,
            case let .timestamp(scriptVal, _)? = po.first(where: { $0.kind == 8 }),

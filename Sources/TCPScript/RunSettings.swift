@@ -227,7 +227,7 @@ public struct RunSettings: Sendable {
             configuration.ecnSetupRetransmissions = Int(n)
         // TCP Fast Open (RFC 7413; RunSettings+FastOpen.swift)
         case "net.ipv4.tcp_fastopen", "net.ipv4.tcp_fastopen_key", "net.ipv4.tcp_fastopen_blackhole_timeout_sec",
-             "net.inet.tcp.fastopen.server_enable", "net.inet.tcp.fastopen.client_enable":
+             "net.ipv4.tcp_fastopen_cookies", "net.inet.tcp.fastopen.server_enable", "net.inet.tcp.fastopen.client_enable":
             return setFastOpen(name, v)
         case "net.ipv4.tcp_moderate_rcvbuf", "net.inet.tcp.recvbuf_auto":
             guard let n = int() else { return bad() }

@@ -181,6 +181,9 @@ public struct ICMPSpec: Sendable, Hashable {
     public var type: String
     public var code: String?
     public var mtu: UInt32?
+    /// No `[start:end(len)]`: the ICMP message quotes the socket's last outbound segment, as
+    /// packetdrill does then (Run+ICMPQuote.swift).
+    public var quotesLastOutbound = false
     public init(type: String, code: String?, mtu: UInt32?) { self.type = type; self.code = code; self.mtu = mtu }
 
     /// (type, code) for IPv4 or IPv6, nil for a name it does not know.

@@ -282,6 +282,7 @@ private struct Parser {
         advance()
         var code: String?
         if let w = tok.word, w != "mtu" && w != "id" { code = w; advance() }
+        else if case .integer(let n) = tok.kind { code = String(n); advance() }   // a numeric code (--define CODE=3)
         var mtu: UInt32?
         if tok.word == "mtu" {
             advance()
@@ -296,8 +297,12 @@ private struct Parser {
             return .unsupportedPacket("an icmp line quoting a \(w) packet is not supported (TCP only)")
         }
         guard tok.isPunct("[") else {
-            skipLine(line)
-            return .unsupportedPacket("an icmp line without the quoted segment [start:end(len)] is not supported")
+            // No quoted segment: the socket's last outbound one is quoted (Run+ICMPQuote.swift).
+            guard tok.isEOF || tok.line != line else { throw error("the quoted segment [start:end(len)] or the end of the icmp line") }
+            var spec = PacketSpec(direction: .inbound, flagsText: ".", flags: [.ack], startSequence: 0, payloadLength: 0)
+            spec.icmp = ICMPSpec(type: type, code: code, mtu: mtu)
+            spec.icmp!.quotesLastOutbound = true
+            return .packet(spec)
         }
         advance()
         let start = try integer("quoted start sequence number", in: 0...Int64(UInt32.max))

@@ -62,6 +62,9 @@ final class ScriptSocket {
     var noSpace = false
     /// SO_ZEROCOPY, SO_TIMESTAMPING and the error queue they feed (Run+ErrorQueue.swift).
     var errorQueue = SocketErrorQueue()
+    /// The live sequence number and payload length of the last outbound segment a script line
+    /// matched: what an icmp line without `[start:end(len)]` quotes (Run+ICMPQuote.swift).
+    var lastOutbound: (seq: UInt32, length: Int)?
 
     /// Live local sequence number -> script space (`syn`: the number is on a SYN or SYN-ACK).
     func scriptSeq(_ live: UInt32, syn: Bool = false) -> UInt32 {
