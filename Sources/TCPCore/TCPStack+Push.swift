@@ -6,10 +6,13 @@
 /// the wire a buffer goes out in packets of at most min(cwnd/2, cwnd − packets in flight)
 /// segments (`tcp_cwnd_test`: "at least 2 GSO packets in flight") and at most what the pacing
 /// rate sends in about a millisecond, but at least 2 segments (`tcp_tso_autosize`,
-/// `tcp_min_tso_segs`); GSO puts the packet's PSH on its last segment only. Packetdrill's Linux
-/// scripts show every such packet of two or more segments carrying PSH, and single-segment
-/// packets (limited transmit, a segment per ACK) without it unless they end the queue; this is
-/// that rule. A segment that empties the queue carries PSH under either policy.
+/// `tcp_min_tso_segs`); GSO puts the packet's PSH on its last segment only. Since Linux 4.11 the
+/// header builder (`__tcp_transmit_skb`) sets PSH on every packet of two or more segments, to
+/// flush the receiver's GRO, whether or not the packet reaches a marked buffer end; a
+/// single-segment packet (limited transmit, a segment per ACK) carries it only at a mark. This is
+/// that rule; the marks it keeps are the queue's end and record ends (forced pushes are not
+/// modelled). A few packetdrill scripts from older kernels expect no PSH on a multi-segment
+/// packet cut short by cwnd. A segment that empties the queue carries PSH under either policy.
 extension TCPStack {
     /// Whether the new-data segment of `length` bytes about to leave at SND.NXT ends a
     /// multi-segment packet. Counts the segment into the packet being built.

@@ -125,12 +125,6 @@ extension Run {
             let flags = try? s.arguments[2].integerValue()
             if let flags {
                 try rejectFlags(c, flags)
-                // Linux puts each zero-copy iovec element in a page fragment of its own, at most
-                // MAX_SKB_FRAGS (17) per skb, and never merges such skbs: each is a segment
-                // boundary in the send queue, which TCPKit's engine does not have.
-                if flags & 0x400_0000 != 0 && m.lengths.filter({ $0 > 0 }).count > 17 {
-                    throw .unsupported("line \(line): MSG_ZEROCOPY with more than 17 iovec elements needs segment boundaries in the send queue (Linux's 17-fragment zero-copy skbs, never merged), which the engine does not have")
-                }
             }
             let errorQueue = s.name == "recvmsg" && (flags ?? 0) & 0x2000 != 0   // MSG_ERRQUEUE: Run+ErrorQueue.swift
             if let bad = m.control.first(where: { !errorQueue && !(s.name == "recvmsg" && $0.level == 6 && $0.type == 36) }) {
@@ -258,7 +252,9 @@ extension Run {
         }
         let total = m.lengths.reduce(0, +)
         let fd = try integer(call, 0)
-        let a = try asCall(&call, "send", count: total, flags: flags) { (c: inout Call) throws(Stop) -> Attempt in try writeCall(&c) }
+        var a: Attempt
+        if let r = try zeroCopyFragmentRecords(call, m, flags: flags) { a = r }   // Run+ZeroCopyFragments.swift
+        else { a = try asCall(&call, "send", count: total, flags: flags) { (c: inout Call) throws(Stop) -> Attempt in try writeCall(&c) } }
         errorQueueWrote(fd, flags: flags, a)   // Run+ErrorQueue.swift
         if let s = fds[fd] {
             switch a {
