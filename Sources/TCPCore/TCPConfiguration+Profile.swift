@@ -54,6 +54,7 @@ extension TCPConfiguration {
     /// - a SACK block marks whole segments only (`sackWholeSegments`, tcp_match_skb_to_sack);
     /// - the restart after idle is decided when the application writes (`idleRestartAtWrite`);
     /// - PRR's extra segment only on an ACK that advances SND.UNA without new losses (`prrSafeACK`).
+    /// - send-buffer memory counted per skb, with Linux's write sizes and wake-ups (`sendBufferAccounting`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -78,6 +79,7 @@ extension TCPConfiguration {
         c.sackWholeSegments = true
         c.idleRestartAtWrite = true
         c.prrSafeACK = true
+        c.sendBufferAccounting = .linuxTruesize
         return c
     }
 
