@@ -21,13 +21,26 @@ extension TCPStack {
     }
 
     /// The send buffer's size as Linux's sk_sndbuf: the connection's SO_SNDBUF when set (locked),
-    /// else the configured size grown to 2·max(10, cwnd) segment buffers, at most the maximum.
+    /// else the configured size, grown when the connection starts to 2·10 segment buffers
+    /// (tcp_init_buffer_space) and later as `linuxExpandSendBuffer` grew it, at most the maximum.
     func linuxSendBufferSize(_ c: Connection) -> Int {
         if c.sendBufferSize != 0 { return Int(c.sendBufferSize) }
         let base = configuration.sendBuffer.initial
         guard configuration.sendBuffer.isAutoTuned else { return base }
+        let initial = min(2 * 10 * linuxPerSegmentMemory(c), configuration.sendBufferLimit)
+        return max(base, initial, c.sendBuffer.expandedSize)
+    }
+
+    /// tcp_new_space's tcp_sndbuf_expand: an ACK freed room for a writer that found the buffer
+    /// full; unless the window is filled (what is in flight once the unsent data has gone as far
+    /// as the windows allow reaches cwnd), the buffer grows to 2·max(10, cwnd) segment buffers.
+    func linuxExpandSendBuffer(_ c: Connection) {
+        guard c.sendBufferSize == 0, configuration.sendBuffer.isAutoTuned, !c.sendBuffer.placeholder else { return }
+        let inFlight = Int(c.sndNxt - c.sndUna) + min(c.unsentBytes, sendRoom(c))
+        guard inFlight < c.cwnd else { return }
         let segments = max(10, c.cwnd / max(1, c.sendMSS))
-        return max(base, min(2 * segments * linuxPerSegmentMemory(c), configuration.sendBufferLimit))
+        let size = min(2 * segments * linuxPerSegmentMemory(c), configuration.sendBufferLimit)
+        if size > c.sendBuffer.expandedSize { c.sendBuffer.expandedSize = size }
     }
 
     /// How many buffers hold `bytes` at the size goal.
@@ -103,6 +116,17 @@ extension TCPStack {
             ring.grow(to: need)
         }
         if need > ring.limit { ring.limit = need }
+    }
+
+    /// An ACK freed room in a buffer the writer had filled: `.writable` once it may write again
+    /// (any free byte under `.bytes`, sk_stream_is_writeable under `.linuxTruesize`).
+    mutating func wakeWriter(_ c: inout Connection, _ id: ConnectionID, _ now: Instant) {
+        let linux = configuration.sendBufferAccounting == .linuxTruesize
+        if linux { linuxExpandSendBuffer(c) }
+        let room = linux ? linuxAcceptsWrites(c) : c.sendBuffer.free > 0
+        guard room else { return }
+        c.sendBufferWasFull = false
+        if c.userOwned && !c.userClosed { emit(.writable(id), now) }
     }
 
     /// Whether a write would queue bytes now, under Linux's accounting; nil under `.bytes`.
