@@ -391,6 +391,12 @@ extension Run {
             break
         }
         let remaining = Int(count) - call.progress   // Int is 64-bit: count fits
+        // A blocked writer under Linux's accounting sleeps until the buffer is writeable again
+        // (sk_stream_wait_memory, woken by sk_stream_write_space), not at the first free byte.
+        if call.phase == 7 {
+            if stack!.sendBufferAcceptsWrites(cid) == false { return .wouldBlock }
+            call.phase = 0
+        }
         if remaining > 0 {
             do {
                 var chunk = min(remaining, stack!.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes)
@@ -410,6 +416,7 @@ extension Run {
         }
         if call.progress >= Int(count) { return .done(.value(count)) }
         if nonblocking { return call.progress > 0 ? .done(.value(Int64(call.progress))) : .done(.error("EAGAIN")) }
+        if stack!.sendBufferAcceptsWrites(cid) != nil { call.phase = 7 }
         return .wouldBlock
     }
 
