@@ -18,6 +18,9 @@ final class ByteRing {
     /// On a send ring under TCP_NOTSENT_LOWAT: where the buffer at the queue's tail starts
     /// (`TCPStack+NotSentLowat.swift`).
     var bufferStart = SequenceNumber(0)
+    /// On a send ring under Linux's accounting: the send buffer's size as grown with cwnd
+    /// (tcp_sndbuf_expand; `TCPStack+SendBufferAccounting.swift`); 0 until it grows.
+    var expandedSize = 0
     private var storage: UnsafeMutableRawPointer?
     private var head = 0          // offset of the first byte
     private(set) var count = 0

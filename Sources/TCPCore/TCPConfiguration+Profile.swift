@@ -62,7 +62,8 @@ extension TCPConfiguration {
     /// - a connection reset before accept() stays in the accept queue with its data (`resetChildStaysQueued`);
     /// - a SYN-ACK echoing a timestamp we did not send is refused with a RST (`synACKTimestampCheck`);
     /// - no RST when the SYN retries run out (`silentSYNTimeout`);
-    /// - the SYN-ACK completing a simultaneous open is answered with an ACK (`simultaneousOpenACK`).
+    /// - the SYN-ACK completing a simultaneous open is answered with an ACK (`simultaneousOpenACK`);
+    /// - send-buffer memory counted per skb, with Linux's write sizes and wake-ups (`sendBufferAccounting`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -96,6 +97,7 @@ extension TCPConfiguration {
         c.sackWholeSegments = true
         c.idleRestartAtWrite = true
         c.prrSafeACK = true
+        c.sendBufferAccounting = .linuxTruesize
         return c
     }
 

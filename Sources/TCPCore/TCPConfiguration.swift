@@ -276,6 +276,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// The default of `ConnectionOptions.notSentLowat` (Linux's net.ipv4.tcp_notsent_lowat);
     /// nil: no limit on unsent bytes (Linux's default, UINT_MAX).
     public var notSentLowat: Int? = nil
+    /// How the send buffer's fill is counted: `.bytes` (default) data only; `.linuxTruesize` as
+    /// Linux counts skb memory, with its write sizes and wake-ups (TCPStack+SendBufferAccounting.swift).
+    /// The Linux profile sets it.
+    public var sendBufferAccounting: SendBufferAccounting = .bytes
     /// When reading opens the receive window, a window update goes out if the right edge can
     /// move by min(RCV.BUFF / 2, MSS) (false: RFC 9293 §3.8.6.2.2's receiver SWS rule, RFC 1122
     /// §4.2.3.3), or (true, as Linux's tcp_cleanup_rbuf) only when the window left is at most half

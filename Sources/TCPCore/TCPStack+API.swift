@@ -187,7 +187,13 @@ extension TCPStack {
         if bytes.isEmpty { return 0 }
         let ring = ownSendBuffer(i)
         // TCP_NOTSENT_LOWAT (TCPStack+NotSentLowat.swift) may take fewer.
-        let allowed = notSentAllowance(slots[i].connection!, want: bytes.count) ?? bytes.count
+        let allowed: Int
+        if configuration.sendBufferAccounting == .linuxTruesize {   // TCPStack+SendBufferAccounting.swift
+            allowed = linuxWriteAllowance(slots[i].connection!, want: bytes.count)
+            makeRingRoom(ring, for: allowed)
+        } else {
+            allowed = notSentAllowance(slots[i].connection!, want: bytes.count) ?? bytes.count
+        }
         let n = ring.append(UnsafeRawBufferPointer(rebasing: bytes[0..<allowed]))
         if n < bytes.count { slots[i].connection!.sendBufferWasFull = true }
         if n > 0 {

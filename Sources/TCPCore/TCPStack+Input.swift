@@ -601,10 +601,7 @@ extension TCPStack {
         let keepTimer = c.inFastRecovery && c.partialACKs > 1 && c.timers[.retransmit] != nil
         if !keepTimer { c.timers[.retransmit] = c.sndUna == c.sndMax ? nil : now.advanced(byNanoseconds: c.rto) }
         if c.sendBufferWasFull && ackedData > 0 { expandSendBuffer(&c, now) }
-        if c.sendBufferWasFull && c.sendBuffer.free > 0 && ackedData > 0 {
-            c.sendBufferWasFull = false
-            if c.userOwned && !c.userClosed { emit(.writable(id), now) }
-        }
+        if c.sendBufferWasFull && ackedData > 0 && !deferGrowth { wakeWriter(&c, id, now) }
         return ackedData
     }
 

@@ -92,6 +92,7 @@ extension TCPStack {
             // WindowGrowth.delivered: SND.UNA's advance plus the change in SACKed bytes (SACKed
             // data now acknowledged cumulatively was delivered before).
             newDataAcknowledged(&c, ackedData, now, delivered: max(0, ackedData + sb.sackedBytes - sackedBefore))
+            if c.sendBufferWasFull { wakeWriter(&c, id, now) }   // with the grown window (tcp_sndbuf_expand)
         }
         if c.frto.phase != .off {
             // F-RTO's test of this ACK (TCPStack+ForwardRTORecovery.swift), before loss detection.

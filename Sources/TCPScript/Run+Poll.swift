@@ -402,6 +402,7 @@ extension Run {
         guard let cid = s.connection, let info = stack?.tcpInfo(of: cid) else { return false }
         let free = info.sendBufferBytes - info.sendQueue
         if let low = notSentLowat(s), Int64(max(0, info.sendQueue - info.bytesInFlight)) >= low { return false }
+        if let room = stack?.sendBufferAcceptsWrites(cid) { return room }   // Linux's skb accounting (TCPStack+SendBufferAccounting.swift)
         return free >= info.sendQueue / 2
     }
 

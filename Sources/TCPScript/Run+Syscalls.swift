@@ -397,9 +397,17 @@ extension Run {
             break
         }
         let remaining = Int(count) - call.progress   // Int is 64-bit: count fits
+        // A blocked writer under Linux's accounting sleeps until the buffer is writeable again
+        // (sk_stream_wait_memory, woken by sk_stream_write_space), not at the first free byte.
+        if call.phase == 7 {
+            if stack!.sendBufferAcceptsWrites(cid) == false { return .wouldBlock }
+            call.phase = 0
+        }
         if remaining > 0 {
             do {
-                let chunk = min(remaining, stack!.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes)
+                var chunk = min(remaining, stack!.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes)
+                // Linux's accounting (TCPStack+SendBufferAccounting.swift) may take up to a buffer more.
+                if stack!.sendBufferAcceptsWrites(cid) != nil { chunk = min(remaining, 2 * chunk + 65_536) }
                 // MSG_OOB: the bytes are urgent (RFC 9293 §3.8.5); SND.UP follows each chunk queued.
                 let n = flags & 0x1 != 0 ? try stack!.send(cid, [UInt8](repeating: 0, count: chunk), urgent: true, now: now)
                     : try stack!.send(cid, [UInt8](repeating: 0, count: chunk), flags: Run.sendFlags(flags, last: chunk == remaining), now: now)
@@ -414,6 +422,7 @@ extension Run {
         }
         if call.progress >= Int(count) { return .done(.value(count)) }
         if nonblocking { return call.progress > 0 ? .done(.value(Int64(call.progress))) : .done(.error("EAGAIN")) }
+        if stack!.sendBufferAcceptsWrites(cid) != nil { call.phase = 7 }
         return .wouldBlock
     }
 
@@ -501,7 +510,7 @@ extension Run {
             // Linux keeps twice the size asked (sk_sndbuf = 2 * val, room for its per-segment
             // bookkeeping) and getsockopt shows that; TCPKit has no such overhead and holds all of
             // it as data.
-            if name == 7 && settings.profile == .linux { v *= 2 }
+            if name == 7 && settings.profile == .linux { v = max(v * 2, Int64(TCPStack.linuxMinimumSendBuffer)) }   // and at least SOCK_MIN_SNDBUF
             // Once the stack holds connections or listeners, SO_SNDBUF is this socket's own
             // (`ConnectionOptions.sendBufferSize`; accepted sockets inherit a listener's).
             if name == 7 && stackInUse {
@@ -706,7 +715,7 @@ extension Run {
             if st != .synSent && st != .synReceived {
                 if info.bytesReadable > 0 { mask |= IN }
                 let sendBuffer = stack?.tcpInfo(of: cid)?.sendBufferBytes ?? settings.configuration.sendBufferBytes   // as auto-tuned
-                if sendShut || info.bytesBuffered < sendBuffer { mask |= OUT }
+                if sendShut || (stack?.sendBufferAcceptsWrites(cid) ?? (info.bytesBuffered < sendBuffer)) { mask |= OUT }
             } else if st == .synSent && stack!.fastOpenAcceptsWrites(cid) && info.bytesBuffered == 0 {
                 mask |= OUT   // a deferred TCP_FASTOPEN_CONNECT: writable, the write sends the SYN (Linux's tcp_poll)
             }
