@@ -54,6 +54,8 @@ extension TCPConfiguration {
     /// - a SACK block marks whole segments only (`sackWholeSegments`, tcp_match_skb_to_sack);
     /// - the restart after idle is decided when the application writes (`idleRestartAtWrite`);
     /// - PRR's extra segment only on an ACK that advances SND.UNA without new losses (`prrSafeACK`).
+    /// - classic HyStart with ACK-train and delay detection (hystart_detect 3) rather than
+    ///   HyStart++ (`hyStartVariant`);
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -78,6 +80,7 @@ extension TCPConfiguration {
         c.sackWholeSegments = true
         c.idleRestartAtWrite = true
         c.prrSafeACK = true
+        c.hyStartVariant = .classic(ackTrain: true, delay: true)
         return c
     }
 
