@@ -231,6 +231,7 @@ struct Connection {
         sendMSS = min(announcedMSS, local.address.isIPv6 ? 1220 : 536)
         rto = configuration.rtoInitial.nanoseconds
         congestion = CongestionControl(configuration.congestionControl, hyStart: configuration.hyStart)
+        if configuration.hyStart, case .classic = configuration.hyStartVariant { congestion.hyStart.phase = .classic }
         ecn.mode = configuration.ecn
         apply(configuration.connectionOptions)
     }

@@ -15,7 +15,9 @@ struct HyStart {
     static let cssRounds: UInt8 = 5
     static let none = UInt32.max
 
-    enum Phase: UInt8 { case slowStart, conservative, off }
+    /// `classic`: classic HyStart runs instead (HyStart+Classic.swift), with this struct's
+    /// fields holding its state.
+    enum Phase: UInt8 { case slowStart, conservative, off, classic }
     var windowEnd = SequenceNumber(0)
     var lastRoundMinRTT = none
     var currentRoundMinRTT = none
@@ -26,7 +28,7 @@ struct HyStart {
 
     /// An RTT sample (nanoseconds) while in slow start or CSS.
     mutating func onRTTSample(_ rtt: Int64) {
-        guard phase != .off else { return }
+        guard phase != .off, phase != .classic else { return }
         let us = UInt32(clamping: max(0, rtt / 1000))
         currentRoundMinRTT = min(currentRoundMinRTT, min(us, Self.none - 1))
         if samples < .max { samples += 1 }
@@ -51,7 +53,7 @@ struct HyStart {
                 cssBaselineMinRTT = Self.none   // the increase was spurious: back to slow start
                 phase = .slowStart
             }
-        case .off:
+        case .off, .classic:
             break
         }
         return nil
@@ -60,7 +62,7 @@ struct HyStart {
     /// After an ACK: when SND.UNA has passed the round's end, a new round starts. Returns the
     /// ssthresh that ends slow start after CSS_ROUNDS rounds of CSS.
     mutating func endOfRound(una: SequenceNumber, sndNxt: SequenceNumber, cwnd: Int) -> Int? {
-        guard phase != .off, una >= windowEnd else { return nil }
+        guard phase != .off, phase != .classic, una >= windowEnd else { return nil }
         windowEnd = sndNxt
         lastRoundMinRTT = currentRoundMinRTT
         currentRoundMinRTT = Self.none

@@ -63,7 +63,9 @@ extension TCPConfiguration {
     /// - a SYN-ACK echoing a timestamp we did not send is refused with a RST (`synACKTimestampCheck`);
     /// - no RST when the SYN retries run out (`silentSYNTimeout`);
     /// - the SYN-ACK completing a simultaneous open is answered with an ACK (`simultaneousOpenACK`);
-    /// - send-buffer memory counted per skb, with Linux's write sizes and wake-ups (`sendBufferAccounting`).
+    /// - send-buffer memory counted per skb, with Linux's write sizes and wake-ups (`sendBufferAccounting`);
+    /// - classic HyStart with ACK-train and delay detection (hystart_detect 3) rather than
+    ///   HyStart++ (`hyStartVariant`).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -98,6 +100,7 @@ extension TCPConfiguration {
         c.idleRestartAtWrite = true
         c.prrSafeACK = true
         c.sendBufferAccounting = .linuxTruesize
+        c.hyStartVariant = .classic(ackTrain: true, delay: true)
         return c
     }
 

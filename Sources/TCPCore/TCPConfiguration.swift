@@ -183,6 +183,10 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// HyStart++ (RFC 9406): leave the first slow start when the RTT grows rather than at the
     /// first loss. Needs timestamps (an RTT sample per ACK) to act.
     public var hyStart: Bool = true
+    /// Which HyStart runs when `hyStart` is on: RFC 9406's HyStart++ (TCPKit's default) or classic
+    /// HyStart as Linux's CUBIC runs it (the Linux profile; `hystart_detect`). Classic HyStart
+    /// takes an RTT sample from the scoreboard on every ACK, so it acts on SACK connections.
+    public var hyStartVariant: HyStartVariant = .plusPlus
     /// Proportional Rate Reduction (RFC 6937, PRR-SSRB) paces what fast recovery sends; off: RFC
     /// 5681 §3.2 window inflation with RFC 6582's deflation.
     public var proportionalRateReduction: Bool = true

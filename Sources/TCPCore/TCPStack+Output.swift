@@ -499,6 +499,11 @@ extension TCPStack {
         // (as Linux's tcp_enter_loss keeps it while recovery is unfinished).
         if c.retries == 1 && !c.inFastRecovery {
             c.congestion.onRetransmissionTimeout(flightSize: c.bytesInFlight, mss: c.sendMSS, now: now)
+            // Classic HyStart watches the slow start after a timeout too (Linux's CUBIC resets it on loss).
+            if configuration.hyStart, case .classic = configuration.hyStartVariant {
+                c.congestion.hyStart.phase = .classic
+                c.congestion.hyStart.classicNewRound(now: now, sndNxt: c.sndNxt)
+            }
         } else {
             c.cwnd = c.sendMSS
         }

@@ -65,6 +65,7 @@ extension TCPStack {
         var ackedData = 0
         if ack > oldUna {
             timestampRTTSample(&c, h, now)   // RFC 7323 §4: before SND.UNA moves
+            classicHyStartACK(&c, sb, ack, now)   // HyStart+Classic.swift: before cwnd grows
             ackedData = acknowledge(&c, id, ack, now, deferGrowth: deferGrowth)
             sb.acknowledge(upTo: ack) {
                 sb.rackDelivered($0, now: now, echoedTS: echoed, tsOffset: offset)

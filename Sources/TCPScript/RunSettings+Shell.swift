@@ -382,10 +382,10 @@ extension RunSettings {
         case "hystart":
             configuration.hyStart = n != 0
         case "hystart_detect":
-            // Bit 1: ACK-train detection, bit 2: delay detection. TCPKit's HyStart++ (RFC 9406)
-            // detects by delay only.
-            guard n == 0 || n == 2 else { return .unsupported(moduleParameterReason(path, value)) }
+            // Bit 1: ACK-train detection, bit 2: delay detection: classic HyStart as Linux runs it.
+            guard (0...3).contains(n) else { return .unsupported(moduleParameterReason(path, value)) }
             configuration.hyStart = n != 0
+            configuration.hyStartVariant = .classic(ackTrain: n & 1 != 0, delay: n & 2 != 0)
         default:
             return .unsupported(moduleParameterReason(path, value))
         }
@@ -394,7 +394,7 @@ extension RunSettings {
 
     func moduleParameterReason(_ path: String, _ value: String) -> String {
         if path.hasSuffix("hystart_detect") {
-            return "\(path) = \(value): HyStart's ACK-train detection is not implemented (TCPKit's HyStart++, RFC 9406, detects by delay: 0 or 2)"
+            return "\(path) = \(value): HyStart detects by ACK trains (1), delay (2) or both (3)"
         }
         return "\(path) = \(value): this kernel module parameter is not emulated"
     }

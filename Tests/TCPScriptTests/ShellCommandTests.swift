@@ -119,7 +119,11 @@ struct ShellCommandTests {
         #expect(l.apply(shell: "ip route change 192.0.2.1 dev tun0 rto_min 10ms") != .applied)
         #expect(l.apply(shell: "echo 0 > /sys/module/tcp_cubic/parameters/hystart_detect") == .applied)
         #expect(!l.configuration.hyStart)
-        #expect(l.apply(shell: "echo 1 > /sys/module/tcp_cubic/parameters/hystart_detect") != .applied)
+        #expect(l.apply(shell: "echo 3 > /sys/module/tcp_cubic/parameters/hystart_detect") == .applied)
+        #expect(l.configuration.hyStart && l.configuration.hyStartVariant == .classic(ackTrain: true, delay: true))
+        #expect(l.apply(shell: "echo 1 > /sys/module/tcp_cubic/parameters/hystart_detect") == .applied)
+        #expect(l.configuration.hyStartVariant == .classic(ackTrain: true, delay: false))
+        #expect(l.apply(shell: "echo 4 > /sys/module/tcp_cubic/parameters/hystart_detect") != .applied)
     }
 
     @Test("no-ops: caches TCPKit does not have, FIFO queues, offloads off, the restore script, nstat")
