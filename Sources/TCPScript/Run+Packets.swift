@@ -54,11 +54,9 @@ extension Run {
     /// when that is a listener or there is none, as packetdrill's new children do.
     func flow(local: UInt16, remote: UInt16) -> ScriptSocket {
         if let s = sockets.first(where: { $0.localPort == local && $0.remotePort == remote }) {
-            s.addressedByPorts = true
             return s
         }
         let s = ScriptSocket()
-        s.addressedByPorts = true
         s.state = .passivePacketReceived
         s.localPort = local
         s.remotePort = remote

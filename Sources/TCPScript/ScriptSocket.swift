@@ -24,9 +24,6 @@ final class ScriptSocket {
     /// live ISN alone) or in the SYN's space (TCPKit's own `> S. 1000:1000(0)`, `ack 1001`); nil
     /// until a non-SYN line tells, and only asked when the script's ISN is above 1.
     var localSeqRelative: Bool?
-    /// A packet line named this socket's ports (`< 40001>8080 ...`): its packets are checked to
-    /// the end even when it is not the socket under test (Run.finish).
-    var addressedByPorts = false
     /// Outbound TS val, script value -> live value (packetdrill's ts_val_map).
     var tsValMap: [UInt32: UInt32] = [:]
     var firstTS: (script: UInt32, live: UInt32)?

@@ -25,9 +25,9 @@
 //   only the local side's numbers are mapped.
 // - A system call without `...end` that blocks lets the stack's timers run until it returns
 //   (packetdrill's main thread would sit in the call meanwhile); if nothing can wake it, FAIL.
-// - At the end of a script, an outbound packet of the socket under test sent before the last
-//   event (beyond the tolerance) that no line matched is a FAIL ("unexpected outbound packet");
-//   packetdrill stops silently. With --strict, any unmatched packet is.
+// - Outbound lines take a socket's packets in order, so a packet no line expected fails at the
+//   next outbound line of its socket. Packets left over when the script ends are let go (noted):
+//   packetdrill reads outbound packets only for an outbound line. With --strict, any is a FAIL.
 // - The window of an outbound packet is compared only when the script gave one and set the
 //   receive buffer (SO_RCVBUF, tcp_rmem, recvspace), or with --strict.
 // - Once the stack holds connections or listeners, SO_SNDBUF, TCP_MAXSEG and TCP_SYNCNT are the
