@@ -22,9 +22,9 @@ extension TCPStack {
         let n = try send(id, bytes, now: now)
         if flags.contains(.endOfRecord) && n > 0 && n == bytes.count {
             let c = take(i)
-            let ends = c.pointee.sendBuffer.recordEnds
+            // Read and append in place: a local copy of the array would make the append copy it.
             let end = c.pointee.sendBufferSeq + c.pointee.sendBuffer.count
-            if ends.last != end { c.pointee.sendBuffer.recordEnds.append(end) }
+            if c.pointee.sendBuffer.recordEnds.last != end { c.pointee.sendBuffer.recordEnds.append(end) }
             commit(i, c, now)
         }
         return n

@@ -27,32 +27,49 @@ extension TCPStack {
     /// Records where the last buffer started (`ByteRing.bufferStart`).
     func notSentAllowance(_ c: Connection, want: Int) -> Int? {
         guard let limit = notSentLimit(c) else { return nil }
+        return bufferedWriteAllowance(c, want: want, limit: limit, memory: nil)
+    }
+
+    /// How many of `want` bytes a write queues in buffers of the size goal (tcp_sendmsg_locked):
+    /// the unsent buffer at the queue's tail takes bytes up to the goal; a new buffer starts only
+    /// while fewer than `limit` bytes are unsent and, when `memory` (sk_sndbuf) is given, the
+    /// memory queued with each buffer's overhead is below it (or the queue is empty). A full
+    /// buffer at the queue's head goes at once as far as the windows allow (tcp_push_one), its
+    /// unsent rest a buffer of its own. Records where the last buffer started (`ByteRing.bufferStart`).
+    func bufferedWriteAllowance(_ c: Connection, want: Int, limit: Int, memory: Int?) -> Int {
         let goal = sendBufferGoal(c)
         let writeSeq = c.sendBufferSeq + c.sendBuffer.count
         var unsent = c.unsentBytes
-        // The buffer at the queue's tail takes bytes while it is unsent and not full.
+        var queued = c.sendBuffer.count
+        var count = (queued - unsent + goal - 1) / goal + (unsent + goal - 1) / goal
         var room = 0
         if unsent > 0 {
             let start = c.sendBuffer.bufferStart > c.sndNxt ? c.sendBuffer.bufferStart : c.sndNxt
             room = start <= writeSeq ? max(0, goal - Int(writeSeq - start)) : 0
         }
-        var windowLeft = sendRoom(c) / max(1, c.sendMSS) * max(1, c.sendMSS)
+        let mss = max(1, c.sendMSS)
+        var windowLeft = sendRoom(c) / mss * mss
         var taken = 0
         while taken < want {
             if room == 0 {
-                guard unsent < limit else { break }
+                if let size = memory {
+                    guard queued == 0 || (queued + count * Self.linuxBufferOverhead < size && unsent < limit) else { break }
+                } else {
+                    guard unsent < limit else { break }
+                }
                 room = goal
+                count += 1
             }
             let n = min(room, want - taken)
             taken += n
             unsent += n
+            queued += n
             room -= n
             if room == 0 && unsent == goal {
-                // tcp_push_one: a full buffer that holds all that is unsent (the queue's head)
-                // goes as far as the windows allow; an unsent rest is a buffer of its own.
                 let sent = min(unsent, windowLeft)
                 windowLeft -= sent
                 unsent -= sent
+                if sent > 0 && unsent > 0 { count += 1 }   // tso_fragment: the rest is a buffer of its own
                 room = unsent > 0 ? goal - unsent : 0
             }
         }

@@ -62,49 +62,10 @@ extension TCPStack {
         return linuxSendBufferSize(c) - queued >= queued / 2
     }
 
-    /// How many of `want` bytes a write queues under Linux's accounting (tcp_sendmsg_locked):
-    /// the unsent buffer at the tail takes bytes up to the size goal; a new buffer starts only
-    /// while the memory queued is below the send buffer's size (or the queue is empty) and,
-    /// with TCP_NOTSENT_LOWAT, fewer bytes than the limit are unsent. A full buffer at the
-    /// queue's head goes at once as far as the windows allow (tcp_push_one), splitting it.
-    /// Records where the last buffer started (`ByteRing.bufferStart`).
+    /// How many of `want` bytes a write queues under Linux's accounting: buffers of the size goal
+    /// while the memory queued is below sk_sndbuf (TCPStack+NotSentLowat.swift's loop).
     func linuxWriteAllowance(_ c: Connection, want: Int) -> Int {
-        let goal = sendBufferGoal(c)
-        let size = linuxSendBufferSize(c)
-        let limit = notSentLimit(c) ?? .max
-        let writeSeq = c.sendBufferSeq + c.sendBuffer.count
-        var unsent = c.unsentBytes
-        var queued = c.sendBuffer.count
-        var count = buffers(queued - unsent, goal: goal) + buffers(unsent, goal: goal)
-        var room = 0
-        if unsent > 0 {
-            let start = c.sendBuffer.bufferStart > c.sndNxt ? c.sendBuffer.bufferStart : c.sndNxt
-            room = start <= writeSeq ? max(0, goal - Int(writeSeq - start)) : 0
-        }
-        let mss = max(1, c.sendMSS)
-        var windowLeft = sendRoom(c) / mss * mss
-        var taken = 0
-        while taken < want {
-            if room == 0 {
-                guard queued == 0 || (queued + count * Self.linuxBufferOverhead < size && unsent < limit) else { break }
-                room = goal
-                count += 1
-            }
-            let n = min(room, want - taken)
-            taken += n
-            unsent += n
-            queued += n
-            room -= n
-            if room == 0 && unsent == goal {
-                let sent = min(unsent, windowLeft)
-                windowLeft -= sent
-                unsent -= sent
-                if sent > 0 && unsent > 0 { count += 1 }   // tso_fragment: the rest is a buffer of its own
-                room = unsent > 0 ? goal - unsent : 0
-            }
-        }
-        c.sendBuffer.bufferStart = writeSeq + (taken - (goal - room))
-        return taken
+        bufferedWriteAllowance(c, want: want, limit: notSentLimit(c) ?? .max, memory: linuxSendBufferSize(c))
     }
 
     /// Makes room in the ring for `n` more bytes: under Linux's accounting the data may exceed
