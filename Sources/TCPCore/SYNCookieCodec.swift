@@ -54,9 +54,9 @@ struct SYNCookieCodec {
 
     /// Counter periods signed with one secret (at least 1).
     let periodsPerSecret: Int64
-    /// Where new secrets come from: a stream of its own, seeded from the stack's injected
-    /// generator, so rotations change none of the other values (ports) a seed gives.
-    private var secretSource: StackRandom
+    /// Where new secrets come from: the stack's `SecretSource` (the system's generator, or a
+    /// seeded stream of its own, so rotations change none of the other values (ports) a seed gives).
+    private var secretSource: SecretStream
     /// The epoch `current` signs: the periods `epoch · periodsPerSecret ..< (epoch + 1) · periodsPerSecret`.
     private(set) var epoch: Int64 = 0
     /// The secret of `epoch`, and the one of `epoch − 1`.
@@ -65,11 +65,17 @@ struct SYNCookieCodec {
 
     /// Secrets rotate every `rekeyInterval`, rounded up to whole periods of the time counter.
     /// The first secret (epoch 0, from the clock's zero) takes the source's first two values.
-    init(secretSource: StackRandom, rekeyInterval: Duration) {
+    init(secretSource: SecretStream, rekeyInterval: Duration) {
         periodsPerSecret = Self.periods(rekeyInterval: rekeyInterval)
         self.secretSource = secretSource
-        current = Secret(k0: self.secretSource.next(), k1: self.secretSource.next())
-        previous = Secret(k0: self.secretSource.next(), k1: self.secretSource.next())
+        let c = self.secretSource.nextKey(), p = self.secretSource.nextKey()
+        current = Secret(k0: c.k0, k1: c.k1)
+        previous = Secret(k0: p.k0, k1: p.k1)
+    }
+
+    /// Secrets from a seeded stream (reproducible; tests).
+    init(secretSource: StackRandom, rekeyInterval: Duration) {
+        self.init(secretSource: SecretStream(seeded: secretSource), rekeyInterval: rekeyInterval)
     }
 
     /// Whole counter periods in `rekeyInterval`, rounded up; at least 1.
@@ -87,7 +93,8 @@ struct SYNCookieCodec {
     }
 
     private mutating func drawSecret() -> Secret {
-        Secret(k0: secretSource.next(), k1: secretSource.next())
+        let k = secretSource.nextKey()
+        return Secret(k0: k.k0, k1: k.k1)
     }
 
     /// Moves to the epoch of counter value `t`: nothing if it is the current or the previous

@@ -93,26 +93,33 @@ public struct TCPStack {
 
     public internal(set) var statistics = TCPStatistics()
 
-    /// Creates a stack answering for `addresses`. One value drawn from `random` seeds everything
-    /// random the stack does (the RFC 6528 secret, ephemeral ports), so a seeded generator makes a
-    /// run reproducible.
+    /// Creates a stack answering for `addresses`. One value drawn from `random` seeds the
+    /// ephemeral ports; the secrets (the RFC 6528 ISN key, the SYN cookies' secrets and their
+    /// rotations, the drawn Fast Open key: 128 bits each) come from `secrets`, by default the
+    /// operating system's cryptographic generator. A seeded generator and `secrets: .seeded`
+    /// make a run reproducible (simulations and tests; not for production, see `SecretSource`).
     public init(addresses: [IPAddress], configuration: TCPConfiguration = TCPConfiguration(),
-                random: inout some RandomNumberGenerator) {
+                random: inout some RandomNumberGenerator, secrets: SecretSource = .system) {
         self.configuration = configuration
         self.addresses = addresses
         let seed = random.next()
         var r = StackRandom(seed: seed)
-        isnGenerator = ISNGenerator(k0: r.next(), k1: r.next())
+        // The port stream skips the two values a seeded ISN key takes, so a seed gives the same
+        // ports whatever the secrets' source (and the ports it has always given).
+        var isnKeys = SecretStream(secrets, seed: seed)
+        let isnKey = isnKeys.nextKey()
+        _ = r.next(); _ = r.next()
+        isnGenerator = ISNGenerator(k0: isnKey.k0, k1: isnKey.k1)
         self.random = r
-        // The cookie secrets come from the same seed on a stream of their own, so that drawing
-        // them (at start and at every rotation) changes none of the other values (ports) a seed
-        // has always given.
-        synCookies = SYNCookieCodec(secretSource: StackRandom(seed: seed ^ 0x5359_4E43_4F4F_4B49),   // "SYNCOOKI"
+        // Seeded, the cookie secrets come from the same seed on a stream of their own, so that
+        // drawing them (at start and at every rotation) changes none of the other values (ports).
+        synCookies = SYNCookieCodec(secretSource: SecretStream(secrets, seed: seed ^ 0x5359_4E43_4F4F_4B49),   // "SYNCOOKI"
                                     rekeyInterval: configuration.synCookieRekeyInterval)
         challengeTokens = configuration.challengeACKLimit
         fastOpen = configuration.fastOpen
-        var fastOpenRandom = StackRandom(seed: seed ^ 0x5446_4F4B_4559_0000)   // "TFOKEY": a stream of its own
-        fastOpenDrawnKey = FastOpenKey(k0: fastOpenRandom.next(), k1: fastOpenRandom.next())
+        var fastOpenKeys = SecretStream(secrets, seed: seed ^ 0x5446_4F4B_4559_0000)   // "TFOKEY": a stream of its own
+        let fastOpenKey = fastOpenKeys.nextKey()
+        fastOpenDrawnKey = FastOpenKey(k0: fastOpenKey.k0, k1: fastOpenKey.k1)
         emptyRings = EmptyRings(send: ByteRing(capacity: configuration.sendBufferBytes, placeholder: true),
                                 receive: ByteRing(capacity: configuration.receiveBufferBytes, placeholder: true))
     }

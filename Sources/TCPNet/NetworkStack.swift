@@ -87,8 +87,11 @@ public final class NetworkStack: Sendable {
 
     /// Starts a stack on `device` answering for `addresses` (TCP, and ICMP echo).
     /// - Parameters:
-    ///   - seed: seeds the engine's randomness (ISN secret, ephemeral ports) for a reproducible run;
-    ///     nil draws it from the system.
+    ///   - seed: seeds the engine's randomness (ISN secret, SYN-cookie and Fast Open secrets,
+    ///     ephemeral ports) for a reproducible run, not for production: whoever knows or recovers
+    ///     the seed predicts ISNs and forges cookies. nil (the default): ports from a generator
+    ///     seeded by the system, every secret drawn from the system's cryptographic generator
+    ///     (`SecretSource.system`).
     ///   - inboxLimitBytes: bound on received packets waiting for the loop (beyond: dropped, counted).
     ///     Unused when the loop reads the device itself.
     ///   - pollDevice: when the device is a `PollablePacketDevice`, the loop reads it itself (the
@@ -137,7 +140,8 @@ public final class NetworkStack: Sendable {
             }
             let pollable = pollDevice ? device as? any PollablePacketDevice : nil
             polled.append(pollable)
-            // One seed for every shard: the same ISN and SYN-cookie secrets stack-wide.
+            // One seed for every shard: the same ISN and SYN-cookie secrets stack-wide. Without a
+            // seed each shard draws its own secrets from the system.
             cores.append(StackCore(device: device, polled: pollable != nil, addresses: addresses, configuration: shardConfiguration,
                                    hooks: hooks, seed: seed, inboxLimitBytes: inboxLimitBytes,
                                    shard: index, router: router, originUptimeNanoseconds: origin))

@@ -110,11 +110,11 @@ actor StackCore {
         var config = configuration
         if hooks.trace != nil { config.trace = true }
         if let seed {
-            var random = SplitMix64(seed: seed)
-            stack = TCPStack(addresses: addresses, configuration: config, random: &random)
+            var random = SplitMix64(seed: seed)   // reproducible: secrets too (not for production)
+            stack = TCPStack(addresses: addresses, configuration: config, random: &random, secrets: .seeded)
         } else {
-            var random = SystemRandomNumberGenerator()
-            stack = TCPStack(addresses: addresses, configuration: config, random: &random)
+            var random = SystemRandomNumberGenerator()   // ports; every secret from the system too
+            stack = TCPStack(addresses: addresses, configuration: config, random: &random, secrets: .system)
         }
         // pollTransmit keeps 60 bytes of a buffer for the largest TCP header beyond the IP header
         // and offers the rest to one segment's payload: a buffer of just the MTU would cut every

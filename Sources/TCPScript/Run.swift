@@ -145,7 +145,7 @@ final class Run {
             var configuration = settings.configuration
             configuration.trace = options.recordTimeline
             var rng = SplitMix64(seed: options.seed)
-            stack = TCPStack(addresses: [settings.localIP], configuration: configuration, random: &rng)
+            stack = TCPStack(addresses: [settings.localIP], configuration: configuration, random: &rng, secrets: .seeded)
             stack!.fastOpen = settings.fastOpen   // a sysctl, not the configuration: may change later
             for (destination, metrics) in settings.routes { stack!.setRouteMetrics(metrics, for: destination, now: now) }
         }

@@ -123,7 +123,7 @@ public final class SimulatedNetwork {
         var config = configuration
         config.trace = recording
         var r = SeededRandom(seed: random.next())
-        hosts.append(Host(name: name, address: address, stack: TCPStack(addresses: [address], configuration: config, random: &r)))
+        hosts.append(Host(name: name, address: address, stack: TCPStack(addresses: [address], configuration: config, random: &r, secrets: .seeded)))
         recorder.timeline.hosts.append(name)
         recorder.timeline.labels[name] = address.description
     }

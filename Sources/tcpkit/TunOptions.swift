@@ -46,7 +46,7 @@ struct TunOptions: ParsableArguments {
     @Flag(help: "No TUN offloads: plain packets of at most the MTU each way, checksums computed and verified by TCPKit (by default the interface is opened with IFF_VNET_HDR and TUNSETOFFLOAD, and the kernel and TCPKit exchange TCP super-segments of up to 64 KiB with checksums left to the kernel).")
     var noOffload = false
 
-    @Option(help: "Seed of the fault injection and of the stack's ISNs and ports (default: random).")
+    @Option(help: "Seed of the fault injection and of the stack's ISNs, ports and cookie secrets, for a reproducible run (not for production: the seed gives every secret). Default: random, secrets from the system's generator.")
     var seed: UInt64?
 
     @Option(help: ArgumentHelp("Engines, each on a thread and a queue of a multi-queue TUN interface of its own; a connection stays on the shard it started on (default 1: see docs/tun.md, \"Shards\").", valueName: "n"))

@@ -149,7 +149,7 @@ struct Harness {
         var rng = SplitMix64(seed: seed)
         ours = SocketAddress(ipv6 ? ourIP6 : ourIP, ourPort)
         peer = SocketAddress(ipv6 ? peerIP6 : peerIP, peerPort)
-        stack = TCPStack(addresses: [ourIP, ourIP6], configuration: configuration, random: &rng)
+        stack = TCPStack(addresses: [ourIP, ourIP6], configuration: configuration, random: &rng, secrets: .seeded)
     }
 
     // MARK: Time and segments

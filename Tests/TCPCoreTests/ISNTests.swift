@@ -13,7 +13,7 @@ struct ISNTests {
     static func isn(seed: UInt64, at t: Instant = .zero, localPort: UInt16 = ourPort,
                     remote: SocketAddress = SocketAddress(peerIP, peerPort)) -> SequenceNumber {
         var rng = SplitMix64(seed: seed)
-        var stack = TCPStack(addresses: [ourIP, ourIP6], random: &rng)
+        var stack = TCPStack(addresses: [ourIP, ourIP6], random: &rng, secrets: .seeded)
         _ = try! stack.connect(to: remote, localPort: localPort, now: t)
         var buffer = [UInt8](repeating: 0, count: 1500)
         let n = buffer.withUnsafeMutableBytes { stack.pollTransmit(now: t, into: $0) }!

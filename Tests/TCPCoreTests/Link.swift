@@ -64,8 +64,8 @@ struct Link {
          delay: Duration = .milliseconds(50), seed: UInt64 = 1) {
         var r1 = SplitMix64(seed: seed)
         var r2 = SplitMix64(seed: seed &+ 1)
-        a = TCPStack(addresses: [ourIP, ourIP6], configuration: configuration, random: &r1)
-        b = TCPStack(addresses: [peerIP, peerIP6], configuration: configurationB ?? configuration, random: &r2)
+        a = TCPStack(addresses: [ourIP, ourIP6], configuration: configuration, random: &r1, secrets: .seeded)
+        b = TCPStack(addresses: [peerIP, peerIP6], configuration: configurationB ?? configuration, random: &r2, secrets: .seeded)
         self.delay = delay
         rng = SplitMix64(seed: seed &+ 2)
     }

@@ -23,7 +23,7 @@ private struct TwoAddressHost {
 
     init() {
         var rng = SplitMix64(seed: 7)
-        stack = TCPStack(addresses: [first, second, ourIP6], configuration: Harness.configuration(), random: &rng)
+        stack = TCPStack(addresses: [first, second, ourIP6], configuration: Harness.configuration(), random: &rng, secrets: .seeded)
     }
 
     /// Delivers `seg` from `source` to `destination`, without polling what the stack sends.

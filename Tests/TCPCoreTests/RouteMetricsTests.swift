@@ -11,7 +11,7 @@ struct RouteMetricsTests {
     @Test("metrics set for a destination are returned; nil removes them")
     func setAndRemove() {
         var rng = SplitMix64(seed: 1)
-        var stack = TCPStack(addresses: [IPAddress("192.168.0.1")!], random: &rng)
+        var stack = TCPStack(addresses: [IPAddress("192.168.0.1")!], random: &rng, secrets: .seeded)
         let d = IPAddress("192.0.2.1")!
         #expect(stack.routeMetrics(for: d) == nil)
         let m = RouteMetrics(mtu: 1400, mtuLocked: true, advertisedMSS: 1000, initialWindowSegments: 4)
@@ -32,7 +32,7 @@ struct RouteMetricsTests {
         var c = TCPConfiguration()
         c.connectionOptions = o
         var rng = SplitMix64(seed: 2)
-        let stack = TCPStack(addresses: [IPAddress("192.168.0.1")!], configuration: c, random: &rng)
+        let stack = TCPStack(addresses: [IPAddress("192.168.0.1")!], configuration: c, random: &rng, secrets: .seeded)
         let conn = Connection(local: SocketAddress(IPAddress("192.168.0.1")!, 1), remote: SocketAddress(IPAddress("192.0.2.1")!, 2),
                               passive: false, userOwned: true, configuration: c, rings: stack.emptyRings)
         #expect(conn.options.dscp == dscp && conn.options.pathMTUDiscovery == pmtud)

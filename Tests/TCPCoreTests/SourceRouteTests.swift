@@ -74,7 +74,7 @@ private struct Host {
 
     init(accept: Bool) {
         var rng = SplitMix64(seed: 3)
-        stack = TCPStack(addresses: [ourIP, ourIP6], configuration: Harness.configuration { $0.acceptSourceRoute = accept }, random: &rng)
+        stack = TCPStack(addresses: [ourIP, ourIP6], configuration: Harness.configuration { $0.acceptSourceRoute = accept }, random: &rng, secrets: .seeded)
     }
 
     mutating func deliver(_ packet: [UInt8]) { stack.handle(ipPacket: packet, now: now) }

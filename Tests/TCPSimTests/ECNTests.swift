@@ -15,8 +15,8 @@ import TCPWire
                          mark: (inout [UInt8]) -> Void = { _ in }) throws -> (client: TCPInfo, server: TCPInfo, sent: [[UInt8]]) {
         var rng = SeededRandom(seed: 3)
         let ca = IPAddress("198.18.0.1")!, sa = IPAddress("198.18.0.2")!
-        var a = TCPStack(addresses: [ca], configuration: client, random: &rng)
-        var b = TCPStack(addresses: [sa], configuration: server, random: &rng)
+        var a = TCPStack(addresses: [ca], configuration: client, random: &rng, secrets: .seeded)
+        var b = TCPStack(addresses: [sa], configuration: server, random: &rng, secrets: .seeded)
         let listener = try b.listen(port: 80)
         var now = Instant.zero
         let conn = try a.connect(to: SocketAddress(sa, 80), now: now)
@@ -91,7 +91,7 @@ import TCPWire
         let r = try Self.exchange(client: Self.config(.off), server: Self.config(.acceptOnly), clientOptions: o)
         #expect(r.client.ecn && r.server.ecn)
         var rng = SeededRandom(seed: 1)
-        var s = TCPStack(addresses: [IPAddress("198.18.0.1")!], configuration: Self.config(.off), random: &rng)
+        var s = TCPStack(addresses: [IPAddress("198.18.0.1")!], configuration: Self.config(.off), random: &rng, secrets: .seeded)
         let c = try s.connect(to: SocketAddress(IPAddress("198.18.0.2")!, 80), now: .zero)
         #expect(s.options(of: c)?.ecn == nil)
         try s.setOptions(c, o, now: .zero)

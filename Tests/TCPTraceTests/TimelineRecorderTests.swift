@@ -14,8 +14,8 @@ struct TimelineRecorderTests {
         var config = TCPConfiguration()
         config.trace = true
         var r = SplitMix64(seed: 7)
-        var client = TCPStack(addresses: [clientIP], configuration: config, random: &r)
-        var server = TCPStack(addresses: [serverIP], configuration: config, random: &r)
+        var client = TCPStack(addresses: [clientIP], configuration: config, random: &r, secrets: .seeded)
+        var server = TCPStack(addresses: [serverIP], configuration: config, random: &r, secrets: .seeded)
         _ = try server.listen(port: 80)
         let t = Instant(nanoseconds: 1_000_000)
         _ = try client.connect(to: SocketAddress(serverIP, 80), now: t)
