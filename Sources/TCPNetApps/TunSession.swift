@@ -32,7 +32,8 @@ public final class TunSession: Sendable {
         public var pcap: String?
         /// Our side's faults, each way.
         public var faults: FaultyDevice.Faults
-        /// Seed of the faults and (xor 0x5EED) of the stack's ISNs and ports; nil: random.
+        /// Seed of the faults and (xor 0x5EED) of the stack's ISNs, ports and secrets (reproducible,
+        /// not for production); nil: random, the secrets from the system's generator.
         public var seed: UInt64?
         /// What the lines on standard error start with, and our side's name in the ladder.
         public var name: String

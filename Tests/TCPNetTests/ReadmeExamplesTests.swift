@@ -14,7 +14,7 @@ struct ReadmeExamplesTests {
     @Test("sans-IO: two engines, a wire without delay, virtual time; hello, TCP arrives and both close")
     func sansIO() throws {
 // README example: sans-io
-var random = SplitMix64(seed: 1)                 // the engine's only randomness...
+var random = SplitMix64(seed: 1)                 // randomness is injected (keys: the OS's)...
 var client = TCPStack(addresses: [IPAddress("10.0.0.1")!], random: &random)
 var server = TCPStack(addresses: [IPAddress("10.0.0.2")!], random: &random)
 var now = Instant.zero, wire = [UInt8](repeating: 0, count: 2048), received: [UInt8] = []
