@@ -215,6 +215,10 @@ struct Connection {
     var interactiveACK = InteractiveACK()
     /// When in-order data last arrived, in milliseconds on a wrapping clock (Linux's lrcvtime).
     var lastDataReceivedMs: UInt32 = 0
+    /// When this connection last answered an invalid segment (challenge or out-of-window ACK), in
+    /// milliseconds + 1 on a wrapping clock, 0 never (Linux's last_oow_ack_time; TCPStack+InvalidSegmentRateLimit.swift);
+    /// in the padding after `lastDataReceivedMs` (the TCB stays 952 bytes).
+    var lastInvalidAnswerMs: UInt32 = 0
     /// Busy, receive-window-limited and send-buffer-limited time (SendChrono.swift).
     var chrono = SendChrono()
 

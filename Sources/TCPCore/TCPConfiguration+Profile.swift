@@ -65,7 +65,12 @@ extension TCPConfiguration {
     /// - the SYN-ACK completing a simultaneous open is answered with an ACK (`simultaneousOpenACK`);
     /// - send-buffer memory counted per skb, with Linux's write sizes and wake-ups (`sendBufferAccounting`);
     /// - classic HyStart with ACK-train and delay detection (hystart_detect 3) rather than
-    ///   HyStart++ (`hyStartVariant`).
+    ///   HyStart++ (`hyStartVariant`);
+    /// - at most one challenge ACK or ACK to an out-of-window segment without text per connection
+    ///   per 500 ms (tcp_invalid_ratelimit, `invalidSegmentACKInterval`), against CVE-2016-5696.
+    ///   Linux also redraws its stack-wide budget every second; the profile keeps it exact so that
+    ///   scripts setting tcp_challenge_ack_limit see the budget they set (`challengeACKLimitRandomized`
+    ///   turns the redraw on).
     /// The rest (IW 10, delayed-ACK minimum 40 ms and quick-ACK, SACK, D-SACK, RACK and TLP, CUBIC
     /// with HyStart, PRR, SYN cookies when the queue is full) is TCPKit's default already.
     public static var linux: TCPConfiguration {
@@ -101,6 +106,7 @@ extension TCPConfiguration {
         c.prrSafeACK = true
         c.sendBufferAccounting = .linuxTruesize
         c.hyStartVariant = .classic(ackTrain: true, delay: true)
+        c.invalidSegmentACKInterval = .milliseconds(500)
         return c
     }
 

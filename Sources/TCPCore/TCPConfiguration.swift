@@ -96,6 +96,14 @@ public struct TCPConfiguration: Sendable, Hashable {
     }
     /// Challenge ACKs per second for the whole stack (RFC 5961 §7; Linux tcp_challenge_ack_limit).
     public var challengeACKLimit: Int = 1000
+    /// Redraw the stack-wide budget each second as limit/2 + random(0..<limit) from the stack's
+    /// seeded generator (Linux since 4.7, against the CVE-2016-5696 side channel: an off-path
+    /// attacker can no longer count what other connections took). Off: exactly the limit.
+    public var challengeACKLimitRandomized: Bool = false
+    /// Least time between two challenge ACKs, or two ACKs to out-of-window segments without text,
+    /// on one connection (RFC 5961 §10; Linux's per-socket tcp_invalid_ratelimit, 500 ms there).
+    /// Checked before the stack-wide budget, so one connection cannot drain it. Zero: no limit.
+    public var invalidSegmentACKInterval: Duration = .zero
     /// Which segments to a port with no connection and no listener are answered with RST (RFC 9293
     /// §3.10.7.1: all but RSTs, the default). FreeBSD's net.inet.tcp.blackhole deliberately departs
     /// from it to hide closed ports from scans: 1 drops SYNs silently, 2 every segment.

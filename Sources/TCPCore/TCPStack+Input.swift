@@ -388,8 +388,9 @@ extension TCPStack {
                 c.sackReport.dsack = (seq, SequenceNumber.min(seq + seg.payload.count, c.rcvNxt))
             }
             if !f.contains(.rst) {
-                // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop.
-                c.ackPending = true
+                // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop (without text: at most one per
+                // `invalidSegmentACKInterval`, TCPStack+InvalidSegmentRateLimit.swift).
+                if outOfWindowACKAllowed(&c, segLen: segLen, syn: f.contains(.syn), now) { c.ackPending = true }
                 if !seg.payload.isEmpty && seq < c.rcvNxt { interactiveModeLeft(&c) }   // old data again (TCPStack+InteractiveACK.swift)
                 // TIME-WAIT: a retransmitted FIN is acknowledged and restarts the 2×MSL timeout.
                 if c.state == .timeWait && f.contains(.fin) && seq + segLen == c.rcvNxt {
@@ -775,11 +776,18 @@ extension TCPStack {
 
     /// RFC 5961: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, at most `challengeACKLimit` a second (§7).
     mutating func challengeACK(_ c: inout Connection, _ id: ConnectionID, _ seg: TCPSegmentView, _ now: Instant) {
+        // RFC 5961 §10: the connection's own limit first (TCPStack+InvalidSegmentRateLimit.swift).
+        guard invalidSegmentAnswerAllowed(&c, now) else {
+            statistics.challengeACKsLimitedPerConnection += 1
+            drop(.challengeACKRateLimited, now, id, seg)
+            return
+        }
         if now - challengeWindowStart >= .seconds(1) {
             challengeWindowStart = now
-            challengeTokens = configuration.challengeACKLimit
+            challengeTokens = challengeBudget()
         }
         guard challengeTokens > 0 else {
+            statistics.challengeACKsLimitedGlobally += 1
             drop(.challengeACKRateLimited, now, id, seg)
             return
         }

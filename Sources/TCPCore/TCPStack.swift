@@ -72,6 +72,8 @@ public struct TCPStack {
     let emptyRings: EmptyRings
     var challengeTokens: Int
     var challengeWindowStart = Instant(nanoseconds: .min / 2)
+    /// Draws the randomised challenge-ACK budget (`challengeACKLimitRandomized`).
+    var challengeRandom: StackRandom
     var ipIdentification: UInt16 = 0
     /// ISNs for connections that replace a TIME-WAIT one (RFC 6191).
     var timeWaitSuccessorISN: [FourTuple: SequenceNumber] = [:]
@@ -116,6 +118,7 @@ public struct TCPStack {
         synCookies = SYNCookieCodec(secretSource: SecretStream(secrets, seed: seed ^ 0x5359_4E43_4F4F_4B49),   // "SYNCOOKI"
                                     rekeyInterval: configuration.synCookieRekeyInterval)
         challengeTokens = configuration.challengeACKLimit
+        challengeRandom = StackRandom(seed: seed ^ 0x4348_414C_4C41_434B)   // "CHALLACK": its own stream (challengeBudget)
         fastOpen = configuration.fastOpen
         var fastOpenKeys = SecretStream(secrets, seed: seed ^ 0x5446_4F4B_4559_0000)   // "TFOKEY": a stream of its own
         let fastOpenKey = fastOpenKeys.nextKey()

@@ -24,6 +24,9 @@ extension TCPStatistics {
         outOfOrderSegments += other.outOfOrderSegments
         resetsSent += other.resetsSent
         challengeACKsSent += other.challengeACKsSent
+        challengeACKsLimitedPerConnection += other.challengeACKsLimitedPerConnection
+        challengeACKsLimitedGlobally += other.challengeACKsLimitedGlobally
+        outOfWindowACKsLimited += other.outOfWindowACKsLimited
         connectionsOpened += other.connectionsOpened
         connectionsAccepted += other.connectionsAccepted
         synCookiesSent += other.synCookiesSent

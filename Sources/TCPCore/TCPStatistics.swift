@@ -33,6 +33,12 @@ public struct TCPStatistics: Sendable, Hashable {
     public var outOfOrderSegments = 0
     public var resetsSent = 0
     public var challengeACKsSent = 0
+    /// Answers to invalid segments withheld by a limit (RFC 5961 §7, §10): challenge ACKs by the
+    /// per-connection interval, challenge ACKs by the stack-wide budget, and ACKs to out-of-window
+    /// segments without text by the per-connection interval (`invalidSegmentACKInterval`).
+    public var challengeACKsLimitedPerConnection = 0
+    public var challengeACKsLimitedGlobally = 0
+    public var outOfWindowACKsLimited = 0
     public var connectionsOpened = 0
     public var connectionsAccepted = 0
     /// SYN cookies (RFC 4987 §3.6): SYN-ACKs sent with a cookie instead of a half-open

@@ -308,6 +308,9 @@ public struct RunSettings: Sendable {
         case "net.ipv4.tcp_challenge_ack_limit":
             guard let n = int(), n >= 0, n <= Int64(Int32.max) else { return bad() }
             configuration.challengeACKLimit = Int(n)
+        case "net.ipv4.tcp_invalid_ratelimit":   // ms; RFC 5961 §10 (TCPStack+InvalidSegmentRateLimit.swift)
+            guard let n = int(), n >= 0, n <= Int64(Int32.max) else { return bad() }
+            configuration.invalidSegmentACKInterval = .milliseconds(n)
         case "net.ipv4.ip_local_port_range":
             guard let xs = ints(), xs.count == 2, xs[0] >= 1, xs[0] <= xs[1], xs[1] <= 65535 else { return bad() }
             configuration.ephemeralPorts = UInt16(xs[0])...UInt16(xs[1])
