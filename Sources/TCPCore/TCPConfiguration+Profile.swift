@@ -101,6 +101,7 @@ extension TCPConfiguration {
         c.prrSafeACK = true
         c.sendBufferAccounting = .linuxTruesize
         c.hyStartVariant = .classic(ackTrain: true, delay: true)
+        c.minimumPeerMSS = 48; c.minimumPeerMSSv6 = 48   // tcp_min_snd_mss
         return c
     }
 
