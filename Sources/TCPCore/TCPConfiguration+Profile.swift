@@ -133,6 +133,7 @@ extension TCPConfiguration {
         c.tailLossProbe = false
         c.pathMTUProbing = .off
         c.ephemeralPorts = 10000...65535
+        c.minimumPeerMSS = 216; c.minimumPeerMSSv6 = 216   // net.inet.tcp.minmss
         return c
     }
 }
