@@ -52,6 +52,13 @@ final class Scoreboard {
     private static let scanMarks: SentSegment.Flags = [.sacked, .lost, .retransmitted, .everRetransmitted]
     private static func marked(_ r: SentSegment) -> Int { r.flags.isDisjoint(with: scanMarks) ? 0 : 1 }
 
+    /// SACK block edges not applied because the ring was full (CVE-2019-11477/8; the stack adds
+    /// them to `TCPStatistics.sackScoreboardLimitHits`).
+    private(set) var limitHits = 0
+    /// Records visited by `sack` and by the per-ACK scans (IsLost, SetPipe, RACK): the work a
+    /// peer's ACKs cost, which tests bound per ACK (a counter, no timing).
+    private(set) var visits = 0
+
     /// Bytes covered by SACK blocks and not yet cumulatively acknowledged.
     private(set) var sackedBytes = 0
     /// Bytes SACKed for the first time, summed over the connection (each byte once, even when
@@ -152,8 +159,10 @@ final class Scoreboard {
     /// Records for a connection whose send buffer holds `bufferBytes` and sends `mss`-byte
     /// segments: room for every full segment the buffer can have outstanding, twice over for
     /// short writes, bounded.
-    static func capacity(bufferBytes: Int, mss: Int) -> Int {
-        min(max(2 * bufferBytes / max(mss, 1) + 8, 32), 8192)
+    /// `limit` is `TCPConfiguration.sackScoreboardLimit` (CVE-2019-11477/8: the most records a
+    /// peer's SACK blocks can fragment the outstanding data into).
+    static func capacity(bufferBytes: Int, mss: Int, limit: Int = 8192) -> Int {
+        min(max(2 * bufferBytes / max(mss, 1) + 8, 32), max(limit, 4))
     }
 
     var isEmpty: Bool { count == 0 }
@@ -261,6 +270,7 @@ final class Scoreboard {
         var newly = 0
         var i = firstIndex(endingAfter: left)
         while i < count {
+            visits &+= 1
             var r = self[i]
             if r.start >= right { break }
             if r.start < left {
@@ -271,7 +281,7 @@ final class Scoreboard {
                     guard cut < r.length else { i += 1; continue }
                     at = r.start + cut
                 }
-                split(i, at: at)
+                if !split(i, at: at) { limitHits += 1 }   // full: the straddling record stays unSACKed
                 i += 1
                 continue
             }
@@ -283,7 +293,7 @@ final class Scoreboard {
                     guard cut > 0 else { break }
                     at = r.start + cut
                 }
-                guard split(i, at: at) else { break }   // full: leave the straddling record unSACKed
+                guard split(i, at: at) else { limitHits += 1; break }   // full: leave the straddling record unSACKed
                 r = self[i]
             }
             if !r.sacked {
@@ -337,6 +347,7 @@ final class Scoreboard {
     func markLostBySACK(mss: Int, dupThresh: Int = 3) -> Int {
         // Nothing SACKed: nothing lies above any record (and no record carries a mark).
         guard markedRecords > 0 else { return 0 }
+        visits &+= count
         var above = 0, aboveSegments = 0, marked = 0
         var i = count - 1
         while i >= 0 {
@@ -384,6 +395,7 @@ final class Scoreboard {
 
     /// SetPipe visiting every record.
     private func scannedPipe() -> Int {
+        visits &+= count
         var p = 0
         for i in 0..<count {
             let r = self[i]
@@ -475,6 +487,7 @@ final class Scoreboard {
         // No marks: first transmissions, sent in sequence order at times that never go back, so
         // (sentAt, end) grows with the index and those sent before RACK.xmit_ts are a prefix.
         let inSendOrder = markedRecords == 0
+        visits &+= count
         for i in 0..<count {
             var r = self[i]
             if r.sacked { continue }

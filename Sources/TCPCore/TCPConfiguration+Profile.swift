@@ -107,6 +107,7 @@ extension TCPConfiguration {
         c.sendBufferAccounting = .linuxTruesize
         c.hyStartVariant = .classic(ackTrain: true, delay: true)
         c.invalidSegmentACKInterval = .milliseconds(500)
+        c.minimumPeerMSS = 48; c.minimumPeerMSSv6 = 48   // tcp_min_snd_mss
         return c
     }
 
@@ -138,6 +139,7 @@ extension TCPConfiguration {
         c.tailLossProbe = false
         c.pathMTUProbing = .off
         c.ephemeralPorts = 10000...65535
+        c.minimumPeerMSS = 216; c.minimumPeerMSSv6 = 216   // net.inet.tcp.minmss
         return c
     }
 }

@@ -325,6 +325,17 @@ public struct TCPConfiguration: Sendable, Hashable {
     /// takes it for a duplicate). False: none, as RFC 9293 Figure 8 shows. The Linux profile turns it on.
     public var simultaneousOpenACK: Bool = false
     /// Keep `TraceRecord`s for `pollTrace` (off: nothing is recorded or allocated).
+    /// CVE-2019-11479 (low-MSS resource use): the smallest send MSS a peer's MSS option can
+    /// impose, IPv4 and IPv6. A smaller option is raised to it (as Linux's tcp_min_snd_mss;
+    /// RFC 9293 §3.7.1's defaults 536 and 1220 here, as the issue asks); our own MTU and route
+    /// still cap the result. The Linux profile keeps Linux's 48 (tcp_min_snd_mss).
+    public var minimumPeerMSS: Int = 536
+    public var minimumPeerMSSv6: Int = 1220
+    /// CVE-2019-11477/11478 (SACK Panic, SACK slowness): at most this many scoreboard records per
+    /// connection, however a peer's SACK blocks fragment it. A block edge that would split a
+    /// record past the cap is not applied (the record stays unSACKed and is resent if lost;
+    /// `TCPStatistics.sackScoreboardLimitHits`), so work per ACK stays linear in the cap.
+    public var sackScoreboardLimit: Int = 8192
     public var trace: Bool = false
 
     public init() {}

@@ -141,7 +141,8 @@ extension TCPStack {
         statistics.sendBufferGrowths += 1
         // The scoreboard has room for what the larger buffer can have outstanding.
         if let sb = c.scoreboard {
-            sb.grow(capacity: Scoreboard.capacity(bufferBytes: ring.capacity, mss: c.sendMSS))
+            sb.grow(capacity: Scoreboard.capacity(bufferBytes: ring.capacity, mss: c.sendMSS,
+                                                  limit: configuration.sackScoreboardLimit))
         }
     }
 }

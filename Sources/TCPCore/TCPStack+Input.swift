@@ -191,14 +191,14 @@ extension TCPStack {
         commit(i, consume c, now)
     }
 
-    func applySYNOptions(_ c: inout Connection, _ h: TCPHeader, _ now: Instant) {
+    mutating func applySYNOptions(_ c: inout Connection, _ h: TCPHeader, _ now: Instant) {
         // RFC 2018 §2: SACK is used only when both SYNs carried SACK-permitted.
         c.sackOK = configuration.sack && h.options.sackPermitted
         // RFC 9293 §3.7.1: send MSS = min(peer's MSS option, what our MTU allows); default 536/1220.
         if let mss = h.options.mss, mss > 0 {
             c.pathMTUSearch.peerMSS = mss
             // A route's MTU caps it instead of what we announce (TCPStack+RouteMetrics.swift).
-            c.sendMSS = max(64, min(Int(mss), routeMSSCap(c) ?? c.announcedMSS))
+            c.sendMSS = max(64, min(flooredPeerMSS(mss, c), routeMSSCap(c) ?? c.announcedMSS))   // CVE-2019-11479 (TCPStack+PeerMSSFloor.swift)
         }
         negotiateRFC7323(&c, h, now)
         applyPathMTU(&c, now)

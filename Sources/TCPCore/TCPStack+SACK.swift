@@ -19,7 +19,8 @@ extension TCPStack {
         if c.scoreboard == nil {
             // A bare FIN needs no scoreboard, unless it is to get a loss probe (`tailLossProbeForFIN`).
             guard payload > 0 || configuration.tailLossProbeForFIN && configuration.tailLossProbe else { return }
-            c.scoreboard = Scoreboard(capacity: Scoreboard.capacity(bufferBytes: c.sendBuffer.capacity, mss: c.sendMSS))
+            c.scoreboard = Scoreboard(capacity: Scoreboard.capacity(bufferBytes: c.sendBuffer.capacity, mss: c.sendMSS,
+                                                                           limit: configuration.sackScoreboardLimit))
             c.scoreboard!.fack = c.sndUna   // RACK.fack starts at SND.UNA (sequence numbers compare modulo 2^32)
         }
         let sb = c.scoreboard!
@@ -49,6 +50,7 @@ extension TCPStack {
         let blocks = h.options.sackBlocks
         let sackedBefore = sb.sackedBytes
         let everSACKedBefore = sb.everSACKedBytes
+        let limitHitsBefore = sb.limitHits
         var dsack: SACKBlock?
         statistics.sackBlocksReceived += blocks.count
         // RFC 2883 §4: the first block reports a duplicate when it lies below the cumulative ACK
@@ -89,6 +91,7 @@ extension TCPStack {
                 if !$0.flags.contains(.everRetransmitted) && $0.end <= frtoHigh { coversOriginal = true }
             }
         }
+        statistics.sackScoreboardLimitHits += sb.limitHits - limitHitsBefore   // CVE-2019-11477/8
         if deferGrowth && ackedData > 0 {
             // WindowGrowth.delivered: SND.UNA's advance plus the change in SACKed bytes (SACKed
             // data now acknowledged cumulatively was delivered before).

@@ -13,6 +13,8 @@ extension TCPStatistics {
         fastRetransmissions += other.fastRetransmissions
         sackBlocksReceived += other.sackBlocksReceived
         sackBlocksIgnored += other.sackBlocksIgnored
+        sackScoreboardLimitHits += other.sackScoreboardLimitHits
+        peerMSSRaised += other.peerMSSRaised
         dsacksReceived += other.dsacksReceived
         dsacksSent += other.dsacksSent
         sackRecoveries += other.sackRecoveries

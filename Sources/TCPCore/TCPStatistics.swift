@@ -29,6 +29,10 @@ public struct TCPStatistics: Sendable, Hashable {
     public var rackLosses = 0
     public var lossProbes = 0
     public var renegingsDetected = 0
+    /// SACK block edges not applied because the scoreboard was at `sackScoreboardLimit` (or its
+    /// buffer-sized capacity), and peer MSS options raised to `minimumPeerMSS` (CVE-2019-11477/8/9).
+    public var sackScoreboardLimitHits = 0
+    public var peerMSSRaised = 0
     /// Segments that arrived past a gap and were kept for reassembly.
     public var outOfOrderSegments = 0
     public var resetsSent = 0

@@ -86,6 +86,9 @@ extension RunSettings {
         case "net.ipv4.tcp_base_mss":
             guard let n = int(), n >= 48, n <= 65535 else { return bad() }
             configuration.pathMTUProbeBaseMSS = Int(n)
+        case "net.ipv4.tcp_min_snd_mss":   // CVE-2019-11479: Linux's floor for the peer's MSS, both families
+            guard let n = int(), n >= 48, n <= 65535 else { return bad() }
+            configuration.minimumPeerMSS = Int(n); configuration.minimumPeerMSSv6 = Int(n)
         case "net.ipv4.tcp_workaround_signed_windows":
             guard let n = int() else { return bad() }
             if n != 0 { return .unsupported("\(name)=\(v): windows limited to 32767 for peers without window scaling are not implemented") }

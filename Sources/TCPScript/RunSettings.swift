@@ -5,7 +5,8 @@ import TCPWire
 /// lines at the head of the script) and the system settings its shell lines change, mapped onto
 /// a `TCPConfiguration`.
 public struct RunSettings: Sendable {
-    /// The engine's defaults, except fixed 64 KiB buffers: the conformance scripts were written for
+    /// The engine's defaults, except fixed 64 KiB buffers and the IPv4 peer-MSS floor for IPv6
+    /// too: the conformance scripts were written for
     /// them (their SYNs show the window scale a 64 KiB buffer needs), as if tcp_moderate_rcvbuf were
     /// 0. A script that sets tcp_rmem/tcp_wmem, recvspace/sendspace or SO_RCVBUF gets its own sizes;
     /// tcp_moderate_rcvbuf=1 (FreeBSD: recvbuf_auto, sendbuf_auto) turns auto-tuning on, and
@@ -14,6 +15,9 @@ public struct RunSettings: Sendable {
         var c = TCPConfiguration()
         c.receiveBufferBytes = 64 * 1024
         c.sendBufferBytes = 64 * 1024
+        // The IPv6 scripts are the IPv4 ones over IPv6, their peers announcing MSS 700 or 1000:
+        // the peer-MSS floor (CVE-2019-11479) is IPv4's 536 for both families here.
+        c.minimumPeerMSSv6 = c.minimumPeerMSS
         return c
     }()
     /// Buffer auto-tuning as the script's sysctls ask, and the maxima they give (tcp_rmem[2],
