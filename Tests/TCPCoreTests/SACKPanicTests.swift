@@ -9,20 +9,10 @@ import TCPWire
 
 @Suite("SACK Panic and low MSS (CVE-2019-11477/8/9)")
 struct SACKPanicTests {
-    /// ESTABLISHED after a passive open whose SYN announced `mss` and SACK-permitted.
+    /// ESTABLISHED after a passive open whose SYN announced `peerMSS` and SACK-permitted.
     static func established(peerMSS: UInt16, _ configuration: TCPConfiguration = Harness.configuration(),
                             ipv6: Bool = false) -> Harness {
-        var h = Harness.listen(configuration, ipv6: ipv6)
-        h.send(Seg(.syn, seq: h.irs, mss: peerMSS, sackOK: true), at: 0)
-        let synAck = h.takeSent()
-        precondition(synAck.count == 1 && synAck[0].flags == [.syn, .ack], "fixture: \(synAck)")
-        h.iss = synAck[0].seq
-        h.conn = h.lastHalfOpen
-        h.send(Seg(.ack, seq: h.irs + 1, ack: h.iss + 1), at: 0.1)
-        _ = try! h.stack.accept(h.listener!)
-        precondition(h.state == .established)
-        _ = h.pollEvents()
-        return h
+        Harness.establishedSACK(configuration, peerMSS: peerMSS, ipv6: ipv6)
     }
 
     static func connection(_ h: Harness) -> Connection { h.stack.slots[Int(h.conn.index)].connection! }

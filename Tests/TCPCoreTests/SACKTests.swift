@@ -7,11 +7,12 @@ import TCPWire
 @testable import TCPCore
 
 extension Harness {
-    /// ESTABLISHED after a passive open in which the peer's SYN offered SACK-permitted; the
-    /// handshake's ACK arrives at 0.1 s, so SRTT = 100 ms.
-    static func establishedSACK(_ configuration: TCPConfiguration = Harness.configuration()) -> Harness {
-        var h = listen(configuration)
-        h.send(Seg(.syn, seq: h.irs, mss: 1460, sackOK: true), at: 0)
+    /// ESTABLISHED after a passive open in which the peer's SYN offered SACK-permitted (and
+    /// announced `peerMSS`); the handshake's ACK arrives at 0.1 s, so SRTT = 100 ms.
+    static func establishedSACK(_ configuration: TCPConfiguration = Harness.configuration(),
+                                peerMSS: UInt16 = 1460, ipv6: Bool = false) -> Harness {
+        var h = listen(configuration, ipv6: ipv6)
+        h.send(Seg(.syn, seq: h.irs, mss: peerMSS, sackOK: true), at: 0)
         let synAck = h.takeSent()
         precondition(synAck.count == 1 && synAck[0].flags == [.syn, .ack], "fixture: \(synAck)")
         h.iss = synAck[0].seq
