@@ -123,9 +123,6 @@ extension Run {
             let c = Call(spec: s, line: line, start: 0, end: nil)
             let m = try messageHeader(c)
             let flags = try? s.arguments[2].integerValue()
-            if let flags {
-                try rejectFlags(c, flags)
-            }
             let errorQueue = s.name == "recvmsg" && (flags ?? 0) & 0x2000 != 0   // MSG_ERRQUEUE: Run+ErrorQueue.swift
             if let bad = m.control.first(where: { !errorQueue && !(s.name == "recvmsg" && $0.level == 6 && $0.type == 36) }) {
                 throw .unsupported("line \(line): \(s.name)() control message \(bad.text) is not supported (receive timestamps and other ancillary data; the error queue is read with MSG_ERRQUEUE)")
@@ -219,15 +216,6 @@ extension Run {
         return m
     }
 
-    /// Flags TCPKit has no behaviour for: the script is UNSUPPORTED, naming the feature.
-    func rejectFlags(_ call: Call, _ flags: Int64) throws(Stop) {
-        let missing: [(Int64, String)] = [
-        ]
-        for (bit, what) in missing where flags & bit != 0 {
-            throw .unsupported("line \(call.line): \(call.spec.name)() with \(what) is not supported")
-        }
-    }
-
     /// Runs `body` as the call `name(fd, ..., count, flags)`, keeping the progress in `call`.
     func asCall(_ call: inout Call, _ name: String, count: Int64, flags: Int64,
                 _ body: (inout Call) throws(Stop) -> Attempt) throws(Stop) -> Attempt {
@@ -246,7 +234,6 @@ extension Run {
         try checkCount(call, 3)
         let m = try messageHeader(call)
         let flags = try integer(call, 2)
-        try rejectFlags(call, flags)
         if let c = m.control.first {
             throw .unsupported("line \(call.line): sendmsg() control message \(c.text) is not supported")
         }
@@ -270,7 +257,6 @@ extension Run {
         try checkCount(call, 3)
         let m = try messageHeader(call)
         let flags = try integer(call, 2)
-        try rejectFlags(call, flags)
         guard let s = try socket(call) else { return .done(.error("EBADF")) }
         if flags & Run.msgErrQueue != 0 { return try errorQueueRecvmsg(&call, m, s) }   // Run+ErrorQueue.swift
         for c in m.control where !(c.level == 6 && c.type == 36) {

@@ -33,6 +33,17 @@ func expectFail(_ source: String, line: Int, _ message: String, strict: Bool = f
     return f
 }
 
+/// Expects each script to be UNSUPPORTED with a reason that names the given feature.
+func expectUnsupported(_ cases: [(script: String, names: String)], sourceLocation: SourceLocation = #_sourceLocation) {
+    for (script, name) in cases {
+        guard case .unsupported(let why) = run(script).outcome else {
+            Issue.record("\(script): expected UNSUPPORTED, got \(run(script).outcome)", sourceLocation: sourceLocation)
+            continue
+        }
+        #expect(why.contains(name), "\(why)", sourceLocation: sourceLocation)
+    }
+}
+
 /// A passive open as most scripts begin: listen, the peer's SYN, our SYN-ACK, the peer's ACK, accept.
 let passiveOpen = """
 0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
